@@ -1,0 +1,135 @@
+/**
+ * The machine a kernel boots on: what the hypervisor (QEMU) and its firmware
+ * (SeaBIOS) present, as plain data. The kernel model consumes a BootLayout;
+ * it never looks at QEMU options itself.
+ */
+
+/** A machine description, as in a scenario's `machine` (sizes already parsed to bytes). */
+export interface MachineSpec {
+  type: "pc" | "q35";
+  /** -m: boot RAM in bytes. */
+  memory: number;
+  /** -m maxmem=: 0 or absent when there is no hotplug area. */
+  maxmem?: number;
+  /** -m slots=. */
+  slots?: number;
+  smp?: number;
+  cpu?: string;
+  /** Extra kernel command line words (memhp_default_state=…, movable_node, memmap=…, memory_hotplug.*=…). */
+  cmdline: string[];
+  numa?: NumaNodeSpec[];
+  nvdimms?: NvdimmSpec[];
+  virtio_mem?: VirtioMemSpec[];
+  /** memhp extension (not QEMU): force the memory block size (bytes), e.g. for a 64 TiB synthetic machine. */
+  block_size?: number;
+  /** memhp extension: kernel profile ("6.1" default). */
+  profile?: string;
+}
+
+export interface NumaNodeSpec {
+  nodeid: number;
+  /** CPU list as QEMU takes it ("0", "0-1", "0,2"); absent: no CPUs. */
+  cpus?: string;
+  /** Memory of the node in bytes; absent: memory-less node. */
+  mem?: number;
+}
+
+export interface NvdimmSpec {
+  id: string;
+  /** Backend size in bytes (the label area is carved off its end). */
+  size: number;
+  addr?: number;
+  label_size?: number;
+  node?: number;
+  slot?: number;
+}
+
+export interface VirtioMemSpec {
+  id: string;
+  size: number;
+  block_size: number;
+  requested_size: number;
+  node?: number;
+  addr?: number;
+}
+
+/** E820 types as the firmware reports them (names as /sys/firmware/memmap prints them). */
+export type E820Type =
+  | "System RAM"
+  | "Reserved"
+  | "ACPI Tables"
+  | "ACPI Non-volatile Storage"
+  | "Unusable memory"
+  | "Persistent Memory (legacy)"
+  | "Persistent Memory"
+  | "Soft Reserved";
+
+export interface E820Entry {
+  start: number;
+  /** Inclusive. */
+  end: number;
+  type: E820Type;
+}
+
+/** One /proc/iomem resource as plain data (end inclusive), with children. */
+export interface IomemSpec {
+  start: number;
+  end: number;
+  name: string;
+  /** IORESOURCE_BUSY. */
+  busy: boolean;
+  /** IORESOURCE_SYSTEM_RAM (System RAM and the kernel image parts). */
+  sysram?: boolean;
+  /** IORES_DESC_* name, e.g. "PERSISTENT_MEMORY_LEGACY", "RESERVED". */
+  desc?: string;
+  children?: IomemSpec[];
+}
+
+/** A range of memory the kernel's memblock knows at boot, with its NUMA node (end exclusive). */
+export interface MemblockRange {
+  start: number;
+  end: number;
+  nid: number;
+}
+
+/** The boot-time view a kernel gets from the machine. */
+export interface BootLayout {
+  /** The E820 table as the firmware provided it (before memmap= edits): the boot /sys/firmware/memmap entries, in order. */
+  e820: E820Entry[];
+  /** The whole boot /proc/iomem tree, before any driver module claims anything (no namespaceX.Y, no virtioN). */
+  iomem: IomemSpec[];
+  /** memblock memory after the kernel's edits (page 0, 0xa0000–0xfffff, memmap= carve-outs), split by node. */
+  memblock: MemblockRange[];
+  /** Node ids that are possible (SRAT proximity domains, or just 0). */
+  possibleNodes: number[];
+  /** Present CPUs per node id. */
+  cpusByNode: Record<number, number[]>;
+  /** SRAT hotplug memory ranges (end exclusive) and their node. */
+  sratHotplug: MemblockRange[];
+  /** QEMU's device-memory (DIMM hotplug) region, or null without maxmem. */
+  deviceMemory: { base: number; size: number } | null;
+  /** Legacy PMEM ranges (E820 type 12 after the kernel's splitting), end inclusive, in address order. */
+  legacyPmem: { start: number; end: number }[];
+  /** NVDIMMs as placed by QEMU: PMEM range (backend minus label area) and the label area size. */
+  nvdimms: { id: string; start: number; size: number; labelSize: number; node: number; slot: number }[];
+  /** virtio-mem devices as placed by QEMU. */
+  virtioMem: { id: string; start: number; size: number; blockSize: number; requestedSize: number; node: number }[];
+  /** End of boot memory (max_pfn << PAGE_SHIFT): decides the x86 memory block size. */
+  bootMemEnd: number;
+  /** Whether the CPU reports the hypervisor bit (every QEMU guest does). */
+  hypervisor: boolean;
+}
+
+/** Result of QEMU's pre-plug checks for a pc-dimm (QMP `device_add`). */
+export type DimmPlacement =
+  | { ok: true; addr: number; slot: number; node: number }
+  | { ok: false; error: { class: string; desc: string } };
+
+/** A memory device QEMU currently has (DIMMs and NVDIMMs occupy slots and address space). */
+export interface PluggedMemoryDevice {
+  id: string;
+  kind: "dimm" | "nvdimm" | "virtio-mem";
+  addr: number;
+  size: number;
+  slot: number;
+}
