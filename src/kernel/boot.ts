@@ -1,0 +1,295 @@
+/**
+ * Booting the model from a BootLayout: kernel command line, iomem, firmware
+ * memmap, sparse sections, zones, memory blocks and node links.
+ * Models the parts of setup_arch()/free_area_init() (zone spans),
+ * memory_dev_init() and node_dev_init() that decide what hotplug sees.
+ */
+import type { BootLayout, IomemSpec } from "../machine/types.js";
+import { probeMemoryBlockSize, validBlockSize, X86_64 } from "./arch.js";
+import { firmwareMapAddEarly } from "./firmware-memmap.js";
+import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
+import { addBootMemoryBlock, linkBlockToNode } from "./memory-block.js";
+import { insertNested, makeResource, type Resource } from "./resource.js";
+import { GiB, MiB } from "./units.js";
+import { populatedZone, zoneIntersects, ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, type ZoneIdx } from "./zone.js";
+
+export const DEFAULT_PARAMS: HotplugParams = {
+  autoOnlineBlocks: "offline",
+  onlinePolicy: "contig-zones",
+  autoMovableRatio: 301,
+  autoMovableNumaAware: true,
+  memmapOnMemory: false,
+  movableNode: false,
+};
+
+const ONLINE_TYPES: OnlineType[] = ["offline", "online", "online_kernel", "online_movable"];
+
+/** kstrtobool() as the kernel parses booleans. */
+export function kstrtobool(s: string): boolean | null {
+  const c0 = s[0];
+  const c1 = s[1];
+  if (c0 === undefined) return null;
+  if ("yYtT1".includes(c0)) return true;
+  if ("nNfF0".includes(c0)) return false;
+  if (c0 === "o" || c0 === "O") {
+    if (c1 === "n" || c1 === "N") return true;
+    if (c1 === "f" || c1 === "F") return false;
+  }
+  return null;
+}
+
+/** Parse the hotplug-related kernel command line words. */
+export function paramsFromCmdline(cmdline: string[]): { params: HotplugParams; memLimit: number | null; kaslr: boolean } {
+  const p: HotplugParams = { ...DEFAULT_PARAMS };
+  let memLimit: number | null = null;
+  let kaslr = false; // the harness always boots with nokaslr
+  for (const w of cmdline) {
+    const eq = w.indexOf("=");
+    const key = eq < 0 ? w : w.slice(0, eq);
+    const val = eq < 0 ? "" : w.slice(eq + 1);
+    switch (key) {
+      case "memhp_default_state": {
+        const t = ONLINE_TYPES.find((o) => o === val || o + "\n" === val);
+        if (t) p.autoOnlineBlocks = t;
+        break;
+      }
+      case "movable_node":
+        p.movableNode = true;
+        break;
+      case "memory_hotplug.memmap_on_memory": {
+        const b = kstrtobool(val);
+        if (b !== null) p.memmapOnMemory = b;
+        break;
+      }
+      case "memory_hotplug.online_policy":
+        if (val === "contig-zones" || val === "auto-movable") p.onlinePolicy = val;
+        break;
+      case "memory_hotplug.auto_movable_ratio":
+        if (/^\d+$/.test(val)) p.autoMovableRatio = Number(val);
+        break;
+      case "memory_hotplug.auto_movable_numa_aware": {
+        const b = kstrtobool(val);
+        if (b !== null) p.autoMovableNumaAware = b;
+        break;
+      }
+      case "kaslr":
+        kaslr = true;
+        break;
+      case "mem":
+        if (/^\d+[KMG]?$/i.test(val)) {
+          const m = /^(\d+)([KMG]?)$/i.exec(val)!;
+          memLimit = Number(m[1]) * ({ "": 1, K: 1024, M: MiB, G: GiB }[m[2].toUpperCase()] ?? 1);
+        }
+        break;
+    }
+  }
+  return { params: p, memLimit, kaslr };
+}
+
+function toResource(spec: IomemSpec): Resource {
+  return makeResource(spec.start, spec.end, spec.name, { busy: spec.busy, sysram: !!spec.sysram }, spec.desc ?? "NONE");
+}
+
+function insertSpec(root: Resource, spec: IomemSpec): void {
+  const r = toResource(spec);
+  insertNested(root, r);
+  for (const c of spec.children ?? []) insertSpec(r, c);
+}
+
+/** x86_64 zone boundaries in pfns: DMA < 16 MiB, DMA32 < 4 GiB, Normal above. */
+export function zoneOfPfnByAddress(pfn: number, pageSize: number): ZoneIdx {
+  const a = pfn * pageSize;
+  if (a < 16 * MiB) return ZONE_DMA;
+  if (a < 4 * GiB) return ZONE_DMA32;
+  return ZONE_NORMAL;
+}
+
+const ZONE_LIMITS = [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
+
+export interface BootOptions {
+  cmdline: string[];
+  blockSize?: number;
+  profile?: string;
+}
+
+/** Boot a Kernel from a machine's boot layout. */
+export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
+  const g = X86_64;
+  const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline);
+  const blockSize = opts.blockSize ?? probeMemoryBlockSize(layout.bootMemEnd, layout.hypervisor);
+  if (!validBlockSize(g, blockSize)) throw new RangeError(`Memory block size not suitable: 0x${blockSize.toString(16)}`);
+  const physEnd = kaslr ? (Math.ceil(layout.bootMemEnd / (1024 * GiB)) + 10) * 1024 * GiB - 1 : 2 ** g.maxPhysmemBits - 1;
+  const k = new Kernel({ blockSize, params, geometry: g, profile: opts.profile, physmemEnd: physEnd });
+  if (memLimit !== null) k.maxMemSize = memLimit;
+  k.possibleNodes = [...layout.possibleNodes].sort((a, b) => a - b);
+  k.cpusByNode = { ...layout.cpusByNode };
+  k.bootMemEnd = layout.bootMemEnd;
+  k.maxPfn = layout.bootMemEnd / g.pageSize;
+
+  for (const spec of layout.iomem) insertSpec(k.iomem, spec);
+  for (const e of layout.e820) firmwareMapAddEarly(k, e.start, e.end, e.type);
+
+  const ps = g.pageSize;
+  // Node spans and zones from memblock.
+  const byNode = new Map<number, { start: number; end: number }[]>();
+  for (const r of layout.memblock) {
+    const list = byNode.get(r.nid) ?? [];
+    list.push({ start: r.start / ps, end: r.end / ps });
+    byNode.set(r.nid, list);
+    k.sparse.bootAddRange(r.start / ps, r.end / ps, r.nid);
+  }
+  for (const [nid, ranges] of [...byNode.entries()].sort((a, b) => a[0] - b[0])) {
+    const n = k.node(nid);
+    n.pgdatInit = true;
+    k.nodeOnline.add(nid);
+    const nodeStart = Math.min(...ranges.map((r) => r.start));
+    const nodeEnd = Math.max(...ranges.map((r) => r.end));
+    let lo = 0;
+    for (let zi = 0; zi < 3; zi++) {
+      const hi = ZONE_LIMITS[zi] / ps;
+      const zs = Math.max(lo, nodeStart);
+      const ze = Math.min(hi, nodeEnd);
+      const z = n.zones[zi];
+      if (ze > zs) {
+        z.startPfn = zs;
+        z.spanned = ze - zs;
+        let present = 0;
+        for (const r of ranges) present += Math.max(0, Math.min(r.end, ze) - Math.max(r.start, zs));
+        z.present = present;
+        z.presentEarly = present;
+        z.managed = present;
+        k.bootZoneSpans.push({ nid, idx: zi as ZoneIdx, start: zs, end: ze });
+      }
+      lo = hi;
+    }
+  }
+  // Nodes with CPUs but no memory are brought online at boot as memory-less nodes.
+  for (const nid of Object.keys(k.cpusByNode).map(Number)) {
+    if ((k.cpusByNode[nid] ?? []).length > 0 && !k.nodeOnline.has(nid)) {
+      k.node(nid).pgdatInit = true;
+      k.nodeOnline.add(nid);
+    }
+  }
+  for (const n of k.nodes.values()) {
+    for (const z of n.zones) if (z.present > 0 && z.idx <= ZONE_NORMAL && z.idx > k.policyZone) k.policyZone = z.idx;
+  }
+  markBootReservations(k, layout);
+  accountBootReservations(k);
+  createBootBlocks(k, layout);
+  setMemTotalBase(k);
+  k.running = true;
+  return k;
+}
+
+/** Boot reservations are present but not managed (not in MemTotal). */
+function accountBootReservations(k: Kernel): void {
+  for (const n of k.nodes.values()) {
+    for (const z of n.zones) {
+      if (z.present === 0) continue;
+      let reserved = 0;
+      for (const u of k.unmovable) reserved += Math.max(0, Math.min(u.end, z.startPfn + z.spanned) - Math.max(u.start, z.startPfn));
+      z.managed = Math.max(0, z.present - reserved);
+    }
+  }
+}
+
+/** Anchor MemTotal (total and per node) at the boot state. */
+export function setMemTotalBase(k: Kernel, totalKb?: number, perNodeKb?: Record<number, number>): void {
+  const per: Record<number, { kb: number; managed: number }> = {};
+  let total = 0;
+  for (const n of k.nodes.values()) {
+    const m = n.zones.reduce((a, z) => a + z.managed, 0);
+    total += m;
+    per[n.nid] = { kb: perNodeKb?.[n.nid] ?? (m * k.geometry.pageSize) / 1024, managed: m };
+  }
+  k.memTotalBase = { total: { kb: totalKb ?? (total * k.geometry.pageSize) / 1024, managed: total }, perNode: per };
+}
+
+/** memory_dev_init() + node_dev_init(): boot blocks and their node links (and single zone). */
+function createBootBlocks(k: Kernel, layout: BootLayout): void {
+  const ps = k.geometry.pageSize;
+  const spb = k.blockSize / k.geometry.sectionSize;
+  const presentBlocks = new Set<number>();
+  for (const s of k.sparse.sections.values()) if (s.present) presentBlocks.add(Math.floor(s.nr / spb));
+  for (const id of [...presentBlocks].sort((a, b) => a - b)) addBootMemoryBlock(k, id);
+  const firstOnline = k.onlineNodes()[0] ?? 0;
+  const ranges = layout.memblock.map((r) => ({ start: r.start / ps, end: r.end / ps, nid: r.nid }));
+  for (const nid of k.onlineNodes()) {
+    const mine = ranges.filter((r) => r.nid === nid);
+    if (mine.length === 0) continue;
+    const spanStart = Math.min(...mine.map((r) => r.start));
+    const spanEnd = Math.max(...mine.map((r) => r.end));
+    const firstBlock = k.blockIdOfPfn(spanStart);
+    const lastBlock = k.blockIdOfPfn(spanEnd - 1);
+    for (let id = firstBlock; id <= lastBlock; id++) {
+      const b = k.blocks.get(id);
+      if (!b) continue;
+      const bs = Math.max(k.blockStartPfn(id), spanStart);
+      const be = Math.min(k.blockStartPfn(id + 1), spanEnd);
+      if (!blockHasPfnOfNode(k, ranges, bs, be, nid, firstOnline)) continue;
+      linkBlockToNode(k, b, nid, true, () => earlyZoneForBlock(k, nid, id));
+    }
+  }
+}
+
+/** Does [s, e) hold a pfn of a present section whose early nid is `nid` (holes count as the first online node)? */
+function blockHasPfnOfNode(k: Kernel, ranges: { start: number; end: number; nid: number }[], s: number, e: number, nid: number, firstOnline: number): boolean {
+  const pps = k.sparse.pps;
+  for (let sec = Math.floor(s / pps); sec * pps < e; sec++) {
+    if (!k.sparse.get(sec)?.present) continue;
+    const cs = Math.max(s, sec * pps);
+    const ce = Math.min(e, (sec + 1) * pps);
+    let covered = 0;
+    for (const r of ranges) {
+      const os = Math.max(cs, r.start);
+      const oe = Math.min(ce, r.end);
+      if (oe <= os) continue;
+      if (r.nid === nid) return true;
+      covered += oe - os;
+    }
+    if (covered < ce - cs && nid === firstOnline) return true;
+  }
+  return false;
+}
+
+/** early_node_zone_for_memory_block(): the one populated zone of the node intersecting the block, else none. */
+function earlyZoneForBlock(k: Kernel, nid: number, id: number): { nid: number; idx: ZoneIdx } | null {
+  let match: ZoneIdx | null = null;
+  for (const z of k.node(nid).zones) {
+    if (!populatedZone(z) || !zoneIntersects(z, k.blockStartPfn(id), k.pagesPerBlock)) continue;
+    if (match !== null) return null;
+    match = z.idx;
+  }
+  return match === null ? null : { nid, idx: match };
+}
+
+/**
+ * Pages the kernel reserved at boot cannot be isolated: the kernel image,
+ * and the memblock allocations made top-down at the end of each node's memory
+ * (NODE_DATA, the memmap: 64 bytes per page) and of low memory (initrd, SWIOTLB).
+ */
+function markBootReservations(k: Kernel, layout: BootLayout): void {
+  const ps = k.geometry.pageSize;
+  const image = k.iomem.children.flatMap((c) => c.children).filter((c) => c.name.startsWith("Kernel "));
+  if (image.length) {
+    k.unmovable.push({ start: Math.floor(image[0].start / ps), end: Math.floor(image[image.length - 1].end / ps) + 1, why: "kernel image (PG_reserved)" });
+  }
+  const byNode = new Map<number, number>();
+  let present = 0;
+  for (const r of layout.memblock) {
+    byNode.set(r.nid, Math.max(byNode.get(r.nid) ?? 0, r.end));
+    present += (r.end - r.start) / ps;
+  }
+  for (const [nid, end] of byNode) {
+    const nodePages = layout.memblock.filter((r) => r.nid === nid).reduce((a, r) => a + (r.end - r.start) / ps, 0);
+    const bytes = nodePages * k.geometry.structPageSize + 4 * MiB;
+    k.unmovable.push({ start: Math.floor((end - bytes) / ps), end: end / ps, why: `memblock allocations at the top of node ${nid} (memmap, NODE_DATA; PG_reserved)` });
+  }
+  const lowTop = Math.max(0, ...layout.memblock.filter((r) => r.end <= 4 * GiB).map((r) => r.end));
+  if (lowTop > 0) {
+    const swiotlb = layout.memblock.some((r) => r.end > 4 * GiB) || layout.deviceMemory !== null ? 64 * MiB : 0;
+    const bytes = 5 * MiB + swiotlb;
+    k.unmovable.push({ start: Math.floor((lowTop - bytes) / ps), end: lowTop / ps, why: "initrd and SWIOTLB at the top of low memory (PG_reserved)" });
+  }
+  void present;
+}

@@ -1,0 +1,172 @@
+/**
+ * The Kernel value: all state of the modelled memory hotplug subsystem, plus
+ * the kernel log and the uevent queue. Operations (hotplug.ts, online.ts,
+ * sysfs.ts, drivers/) mutate it; views (abi/) render it. No I/O, no clocks.
+ */
+import { X86_64, type Geometry } from "./arch.js";
+import { makeRoot, type Resource } from "./resource.js";
+import { SparseMem } from "./sparse.js";
+import { makeNode, nodeHasMemory, nodeHasNormalMemory, ZONE_DMA32, type Node, type ZoneIdx } from "./zone.js";
+import type { MemoryBlock, MemoryGroup } from "./memory-block.js";
+import type { FirmwareMemmapEntry } from "./firmware-memmap.js";
+import type { AcpiMemoryDevice } from "./drivers/acpi-memhotplug.js";
+
+/** MMOP_*: the online type of a request, and auto_online_blocks. */
+export type OnlineType = "offline" | "online" | "online_kernel" | "online_movable";
+
+export interface HotplugParams {
+  autoOnlineBlocks: OnlineType;
+  onlinePolicy: "contig-zones" | "auto-movable";
+  autoMovableRatio: number;
+  autoMovableNumaAware: boolean;
+  memmapOnMemory: boolean;
+  movableNode: boolean;
+}
+
+export interface LogLine {
+  level: number;
+  text: string;
+}
+
+export interface Uevent {
+  action: string;
+  devpath: string;
+  subsystem: string;
+  /** Other variables, in the kernel's order. */
+  vars?: [string, string][];
+}
+
+/** How the model decides where the kernel puts unmovable allocations (see online.ts). */
+export interface AllocationModel {
+  /** A block onlined into an empty kernel zone of a node with CPUs receives slab pages at once. */
+  pinFirstKernelBlock: boolean;
+}
+
+export class Kernel {
+  readonly geometry: Geometry;
+  readonly blockSize: number;
+  readonly profile: string;
+  readonly iomem: Resource = makeRoot();
+  readonly sparse: SparseMem;
+  readonly nodes = new Map<number, Node>();
+  readonly nodeOnline = new Set<number>();
+  possibleNodes: number[] = [0];
+  cpusByNode: Record<number, number[]> = { 0: [0] };
+  distances: Record<string, number> = {};
+  readonly blocks = new Map<number, MemoryBlock>();
+  readonly groups = new Map<number, MemoryGroup>();
+  readonly firmwareMemmap: FirmwareMemmapEntry[] = [];
+  firmwareMemmapNext = 0;
+  params: HotplugParams;
+  policyZone: number = ZONE_DMA32;
+  /** pfn ranges holding pages the isolation code cannot move (PG_reserved boot allocations, slab). */
+  unmovable: { start: number; end: number; why: string }[] = [];
+  allocation: AllocationModel = { pinFirstKernelBlock: true };
+  /** PNP0C80 devices by slot. */
+  readonly acpiMemDevices = new Map<number, AcpiMemoryDevice>();
+  /** sysfs path of the ACPI container of the memory devices (QEMU pc: PNP0A06:04 under the system bus). */
+  acpiMemoryParent = "/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04";
+  log: LogLine[] = [];
+  uevents: Uevent[] = [];
+  /** max_pfn: end of boot memory, raised by hot-add (never lowered). */
+  maxPfn = 0;
+  bootMemEnd = 0;
+  physmemEnd: number;
+  /** Highest block id ever scanned at boot, for memory_dev_init. */
+  /** The system has finished booting (mem= no longer limits hot-add). */
+  running = false;
+  maxMemSize = Number.MAX_SAFE_INTEGER;
+  /** MemTotal anchors: the boot value in kB and the managed pages it corresponds to (only differences are meaningful). */
+  memTotalBase: { total: { kb: number; managed: number }; perNode: Record<number, { kb: number; managed: number }> } = {
+    total: { kb: 0, managed: 0 },
+    perNode: {},
+  };
+  /** Boot zone spans per node (pfns, end exclusive): the zone of a boot page, holes included. */
+  bootZoneSpans: { nid: number; idx: ZoneIdx; start: number; end: number }[] = [];
+  /** ZONE_DEVICE pgmaps (pfn ranges, end exclusive), kept sorted by start (memremap.ts). */
+  pgmaps: { start: number; end: number; owner: string }[] = [];
+
+  constructor(opts: { blockSize: number; params: HotplugParams; geometry?: Geometry; profile?: string; physmemEnd?: number }) {
+    this.geometry = opts.geometry ?? X86_64;
+    this.blockSize = opts.blockSize;
+    this.params = opts.params;
+    this.profile = opts.profile ?? "6.1";
+    this.sparse = new SparseMem(this.geometry);
+    this.physmemEnd = opts.physmemEnd ?? 2 ** this.geometry.maxPhysmemBits - 1;
+  }
+
+  get pagesPerBlock(): number {
+    return this.blockSize / this.geometry.pageSize;
+  }
+
+  blockStartPfn(id: number): number {
+    return id * this.pagesPerBlock;
+  }
+
+  blockIdOfPfn(pfn: number): number {
+    return Math.floor(pfn / this.pagesPerBlock);
+  }
+
+  node(nid: number): Node {
+    let n = this.nodes.get(nid);
+    if (!n) {
+      n = makeNode(nid);
+      this.nodes.set(nid, n);
+    }
+    return n;
+  }
+
+  onlineNodes(): number[] {
+    return [...this.nodeOnline].sort((a, b) => a - b);
+  }
+
+  nodeDistance(a: number, b: number): number {
+    if (a === b) return 10;
+    return this.distances[`${a},${b}`] ?? 20;
+  }
+
+  nodesWithMemory(): number[] {
+    return [...this.nodes.values()].filter((n) => this.nodeOnline.has(n.nid) && nodeHasMemory(n)).map((n) => n.nid).sort((a, b) => a - b);
+  }
+
+  nodesWithNormalMemory(): number[] {
+    return [...this.nodes.values()].filter((n) => this.nodeOnline.has(n.nid) && nodeHasNormalMemory(n)).map((n) => n.nid).sort((a, b) => a - b);
+  }
+
+  nodesWithCpu(): number[] {
+    return Object.keys(this.cpusByNode)
+      .map(Number)
+      .filter((n) => this.cpusByNode[n].length > 0 && this.nodeOnline.has(n))
+      .sort((a, b) => a - b);
+  }
+
+  printk(level: number, text: string): void {
+    this.log.push({ level, text });
+  }
+
+  uevent(action: string, devpath: string, subsystem: string, vars?: [string, string][]): void {
+    this.uevents.push(vars ? { action, devpath, subsystem, vars } : { action, devpath, subsystem });
+  }
+
+  /** Total managed pages (MemTotal) over all nodes, in pages. */
+  totalManagedPages(): number {
+    let t = 0;
+    for (const n of this.nodes.values()) for (const z of n.zones) t += z.managed;
+    return t;
+  }
+
+  sortedBlockIds(): number[] {
+    return [...this.blocks.keys()].sort((a, b) => a - b);
+  }
+
+  /** Is `pfn` covered by a registered dev_pagemap? */
+  pgmapCovers(pfn: number): boolean {
+    for (const p of this.pgmaps) if (pfn >= p.start && pfn < p.end) return true;
+    return false;
+  }
+
+  isUnmovable(startPfn: number, endPfn: number): { start: number; end: number; why: string } | null {
+    for (const u of this.unmovable) if (u.start < endPfn && startPfn < u.end) return u;
+    return null;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Onlining and offlining memory blocks. Models drivers/base/memory.c
+ * (memory_block_online/offline, memory_subsys_online/offline,
+ * memory_block_change_state), drivers/base/core.c (device_online/offline)
+ * and mm/memory_hotplug.c (online_pages, offline_pages,
+ * adjust_present_page_count).
+ */
+import type { Kernel } from "./kernel.js";
+import { EBUSY, EINVAL, OK, fail, type KernelResult } from "./errno.js";
+import { memoryBlockDevpath, type MemoryBlock } from "./memory-block.js";
+import { shrinkZoneSpan } from "./pfn.js";
+import { countSystemRamPages } from "./resource.js";
+import { hex0x10 } from "./units.js";
+import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
+import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
+
+/** device_online(): 1 when already online, else the bus's online result; uevent `online` on success. */
+export function deviceOnline(k: Kernel, b: MemoryBlock): number | KernelResult {
+  if (!b.devOffline) return 1;
+  const r = memorySubsysOnline(k, b);
+  if (r.ok) {
+    k.uevent("online", memoryBlockDevpath(b.id), "memory");
+    b.devOffline = false;
+  }
+  return r;
+}
+
+/** device_offline(): 1 when already offline; uevent `offline` on success. */
+export function deviceOffline(k: Kernel, b: MemoryBlock): number | KernelResult {
+  if (b.devOffline) return 1;
+  const r = memorySubsysOffline(k, b);
+  if (r.ok) {
+    k.uevent("offline", memoryBlockDevpath(b.id), "memory");
+    b.devOffline = true;
+  }
+  return r;
+}
+
+/** memory_subsys_online(): a block with no requested type onlines as plain `online`; the request is cleared afterwards. */
+function memorySubsysOnline(k: Kernel, b: MemoryBlock): KernelResult {
+  if (b.state === "online") return OK;
+  if (b.onlineType === "offline") b.onlineType = "online";
+  const r = changeState(k, b, "online", "offline");
+  b.onlineType = "offline";
+  return r;
+}
+
+function memorySubsysOffline(k: Kernel, b: MemoryBlock): KernelResult {
+  if (b.state === "offline") return OK;
+  return changeState(k, b, "offline", "online");
+}
+
+/** memory_block_change_state(). */
+function changeState(k: Kernel, b: MemoryBlock, to: "online" | "offline", from: "online" | "offline"): KernelResult {
+  if (b.state !== from) return fail(EINVAL);
+  if (to === "offline") b.state = "going-offline";
+  const r = to === "online" ? memoryBlockOnline(k, b) : memoryBlockOffline(k, b);
+  b.state = r.ok ? to : from;
+  return r;
+}
+
+/** adjust_present_page_count(): zone, early, group counters. */
+function adjustPresent(k: Kernel, z: Zone, b: MemoryBlock, startPfn: number, delta: number): void {
+  const s = k.sparse.get(k.sparse.sectionNr(startPfn));
+  if (s && s.early) z.presentEarly += delta;
+  z.present += delta;
+  const g = blockGroup(k, b);
+  if (g) {
+    if (z.idx === ZONE_MOVABLE) g.presentMovablePages += delta;
+    else g.presentKernelPages += delta;
+  }
+}
+
+/** memory_block_online(). */
+function memoryBlockOnline(k: Kernel, b: MemoryBlock): KernelResult {
+  const startPfn = k.blockStartPfn(b.id);
+  const nrPages = k.pagesPerBlock;
+  const vmemmap = b.nrVmemmapPages;
+  const zone = zoneForPfnRange(k, b.onlineType, b.nid, blockGroup(k, b), startPfn, nrPages);
+  if (vmemmap) {
+    // mhp_init_memmap_on_memory(): the self-hosted memmap pages join the zone (never the buddy).
+    growZoneSpan(zone, startPfn, vmemmap);
+  }
+  const r = onlinePages(k, b, startPfn + vmemmap, nrPages - vmemmap, zone);
+  if (!r.ok) return r;
+  if (vmemmap) adjustPresent(k, zone, b, startPfn, vmemmap);
+  b.zone = { nid: zone.nid, idx: zone.idx };
+  return OK;
+}
+
+/** online_pages(). */
+function onlinePages(k: Kernel, b: MemoryBlock, pfn: number, nr: number, zone: Zone): KernelResult {
+  const pageblock = k.geometry.pageblockSize / k.geometry.pageSize;
+  if (!nr || pfn % pageblock !== 0 || (pfn + nr) % k.sparse.pps !== 0) return fail(EINVAL);
+  growZoneSpan(zone, pfn, nr);
+  const needRebuild = zone.present === 0;
+  // online_pages_range(): free to the buddy, mark sections online.
+  k.sparse.setOnline(pfn, nr, true);
+  zone.managed += nr;
+  adjustPresent(k, zone, b, pfn, nr);
+  if (needRebuild) {
+    if (zone.idx !== ZONE_MOVABLE && zone.idx > k.policyZone) k.policyZone = zone.idx;
+    logZonelistRebuild(k);
+  }
+  maybePinKernelAllocation(k, zone, pfn, nr, needRebuild);
+  return OK;
+}
+
+/**
+ * The page allocator at work (not a kernel function): when a block makes a
+ * kernel zone of a node with CPUs populated for the first time, the kernel's
+ * own allocations land in it at once (slab pages: observed at pfn 0x100006
+ * and 0x110400 on the reference guest, 09-observed-6.1.md §D, §N and the
+ * dimm-online-kernel / sysfs-bad-input traces), so that block can no longer
+ * be offlined. Onlined pages go to the tail of the free lists, so a block
+ * added to an already populated zone is not used at once.
+ */
+function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr: number, zoneWasEmpty: boolean): void {
+  if (!k.allocation.pinFirstKernelBlock || !zoneWasEmpty) return;
+  if (zone.idx === ZONE_MOVABLE || zone.idx > ZONE_NORMAL) return;
+  if ((k.cpusByNode[zone.nid] ?? []).length === 0) return;
+  // Only the highest kernel zone of the node receives GFP_KERNEL allocations first.
+  const higherPopulated = k.node(zone.nid).zones.some((z) => z.idx > zone.idx && z.idx <= ZONE_NORMAL && z.present > 0);
+  if (higherPopulated) return;
+  k.unmovable.push({ start: pfn + 6, end: pfn + 7, why: "slab page allocated by the kernel after onlining" });
+}
+
+/** memory_block_offline(). */
+function memoryBlockOffline(k: Kernel, b: MemoryBlock): KernelResult {
+  if (!b.zone) return fail(EINVAL);
+  const zone = k.node(b.zone.nid).zones[b.zone.idx];
+  const startPfn = k.blockStartPfn(b.id);
+  const nrPages = k.pagesPerBlock;
+  const vmemmap = b.nrVmemmapPages;
+  if (vmemmap) adjustPresent(k, zone, b, startPfn, -vmemmap);
+  const r = offlinePages(k, b, startPfn + vmemmap, nrPages - vmemmap, zone);
+  if (!r.ok) {
+    if (vmemmap) adjustPresent(k, zone, b, startPfn, vmemmap);
+    return r;
+  }
+  if (vmemmap) shrinkZoneSpan(k, zone, startPfn, startPfn + vmemmap);
+  b.zone = null;
+  return OK;
+}
+
+/** offline_pages(). */
+function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone: Zone): KernelResult {
+  const end = start + nr;
+  const ps = k.geometry.pageSize;
+  const failed = (why: string, r: KernelResult): KernelResult => {
+    k.printk(7, `memory offlining [mem ${hex0x10(start * ps)}-${hex0x10(end * ps - 1)}] failed due to ${why}`);
+    return r;
+  };
+  const pageblock = k.geometry.pageblockSize / ps;
+  if (!nr || start % pageblock !== 0 || end % k.sparse.pps !== 0) return fail(EINVAL);
+  if (countSystemRamPages(k.iomem, start * ps, end * ps, ps) !== nr) return failed("memory holes", fail(EINVAL));
+  // Isolation: PG_reserved and unmovable kernel pages make a pageblock fail.
+  if (k.isUnmovable(start, end)) {
+    k.printk(4, "page dumped because: unmovable page");
+    return failed("failure to isolate range", fail(EBUSY));
+  }
+  // Migration of movable pages always succeeds in the model; then the pages leave the buddy.
+  k.sparse.setOnline(start, nr, false);
+  k.printk(7, `Offlined Pages ${nr}`);
+  zone.managed -= nr;
+  adjustPresent(k, zone, b, start, -nr);
+  if (zone.present === 0) logZonelistRebuild(k);
+  shrinkZoneSpan(k, zone, start, end);
+  return OK;
+}

@@ -1,0 +1,186 @@
+/**
+ * SPARSEMEM: the section table, sub-section bitmaps, early/online flags and
+ * pfn validity. Models mm/sparse.c (sparse_add_section, section_activate,
+ * section_deactivate, online/offline_mem_sections) and include/linux/mmzone.h
+ * (pfn_valid, pfn_section_valid).
+ *
+ * Sub-section bitmaps are arrays of 32-bit words (never one JS number used
+ * with bitwise operators: that would truncate).
+ */
+import { pagesPerSection, pagesPerSubsection, subsectionsPerSection, type Geometry } from "./arch.js";
+import { EEXIST, EINVAL, type Errno } from "./errno.js";
+
+export interface Section {
+  readonly nr: number;
+  present: boolean;
+  hasMemMap: boolean;
+  online: boolean;
+  early: boolean;
+  taintZoneDevice: boolean;
+  nid: number;
+  /** One bit per sub-section, 32 per word. */
+  map: Uint32Array;
+}
+
+export class SparseMem {
+  readonly g: Geometry;
+  readonly sections = new Map<number, Section>();
+  readonly pps: number;
+  readonly ppss: number;
+  readonly words: number;
+  highestPresent = -1;
+
+  constructor(g: Geometry) {
+    this.g = g;
+    this.pps = pagesPerSection(g);
+    this.ppss = pagesPerSubsection(g);
+    this.words = Math.max(1, subsectionsPerSection(g) / 32);
+  }
+
+  sectionNr(pfn: number): number {
+    return Math.floor(pfn / this.pps);
+  }
+
+  get(nr: number): Section | undefined {
+    return this.sections.get(nr);
+  }
+
+  private ensure(nr: number, nid: number): Section {
+    let s = this.sections.get(nr);
+    if (!s) {
+      s = {
+        nr,
+        present: false,
+        hasMemMap: false,
+        online: false,
+        early: false,
+        taintZoneDevice: false,
+        nid,
+        map: new Uint32Array(this.words),
+      };
+      this.sections.set(nr, s);
+    }
+    return s;
+  }
+
+  /** Sub-section bit range [first, last] of a chunk inside one section. */
+  private bits(pfn: number, nr: number): [number, number] {
+    const base = this.sectionNr(pfn) * this.pps;
+    return [Math.floor((pfn - base) / this.ppss), Math.floor((pfn + nr - 1 - base) / this.ppss)];
+  }
+
+  private testAny(s: Section, a: number, b: number): boolean {
+    for (let i = a; i <= b; i++) if (s.map[i >>> 5] & (1 << (i & 31))) return true;
+    return false;
+  }
+  private testAll(s: Section, a: number, b: number): boolean {
+    for (let i = a; i <= b; i++) if (!(s.map[i >>> 5] & (1 << (i & 31)))) return false;
+    return true;
+  }
+  private setBits(s: Section, a: number, b: number, on: boolean): void {
+    for (let i = a; i <= b; i++) {
+      if (on) s.map[i >>> 5] |= 1 << (i & 31);
+      else s.map[i >>> 5] &= ~(1 << (i & 31));
+    }
+  }
+  private empty(s: Section): boolean {
+    return s.map.every((w) => w === 0);
+  }
+
+  testSubsection(pfn: number): boolean {
+    const s = this.sections.get(this.sectionNr(pfn));
+    if (!s) return false;
+    const [a] = this.bits(pfn, 1);
+    return this.testAny(s, a, a);
+  }
+
+  /** Boot: memory_present() + sparse_init() + subsection_map_init() for one memblock range (pfns). */
+  bootAddRange(startPfn: number, endPfn: number, nid: number): void {
+    for (let nr = this.sectionNr(startPfn); nr * this.pps < endPfn; nr++) {
+      const s = this.ensure(nr, nid);
+      s.present = true;
+      s.hasMemMap = true;
+      s.online = true;
+      s.early = true;
+      const cs = Math.max(startPfn, nr * this.pps);
+      const ce = Math.min(endPfn, (nr + 1) * this.pps);
+      const [a, b] = this.bits(cs, ce - cs);
+      this.setBits(s, a, b, true);
+      this.highestPresent = Math.max(this.highestPresent, nr);
+    }
+  }
+
+  /**
+   * Models check_pfn_span() + the section walk of __add_pages() /
+   * sparse_add_section(): activates sub-sections chunk by chunk, stopping at
+   * the first error (earlier chunks stay: the caller rolls back).
+   */
+  addPages(nid: number, pfn: number, nr: number): { ok: true } | { ok: false; errno: Errno; added: number } {
+    let cur = pfn;
+    const end = pfn + nr;
+    while (cur < end) {
+      const secEnd = (this.sectionNr(cur) + 1) * this.pps;
+      const chunk = Math.min(end, secEnd) - cur;
+      const s = this.ensure(this.sectionNr(cur), nid);
+      const [a, b] = this.bits(cur, chunk);
+      if (this.testAny(s, a, b)) {
+        if (this.empty(s) && !s.present) this.sections.delete(s.nr);
+        return { ok: false, errno: EEXIST, added: cur - pfn };
+      }
+      this.setBits(s, a, b, true);
+      if (!s.present) s.nid = nid;
+      s.present = true;
+      s.hasMemMap = true;
+      this.highestPresent = Math.max(this.highestPresent, s.nr);
+      cur += chunk;
+    }
+    return { ok: true };
+  }
+
+  /** Models __remove_pages() / section_deactivate() for an aligned range. */
+  removePages(pfn: number, nr: number): void {
+    let cur = pfn;
+    const end = pfn + nr;
+    while (cur < end) {
+      const secEnd = (this.sectionNr(cur) + 1) * this.pps;
+      const chunk = Math.min(end, secEnd) - cur;
+      const s = this.sections.get(this.sectionNr(cur));
+      if (s && s.hasMemMap) {
+        const [a, b] = this.bits(cur, chunk);
+        if (this.testAll(s, a, b)) {
+          this.setBits(s, a, b, false);
+          if (this.empty(s)) {
+            // The whole section word is zeroed: PRESENT, ONLINE, EARLY, taint are gone.
+            this.sections.delete(s.nr);
+          }
+        }
+      }
+      cur += chunk;
+    }
+  }
+
+  /** online_mem_sections() / offline_mem_sections() over whole sections of a range. */
+  setOnline(pfn: number, nr: number, online: boolean): void {
+    for (let n = this.sectionNr(pfn); n * this.pps < pfn + nr; n++) {
+      const s = this.sections.get(n);
+      if (s) s.online = online;
+    }
+  }
+
+  /** pfn_valid(): memmap exists and (early section or sub-section populated). */
+  pfnValid(pfn: number): boolean {
+    const s = this.sections.get(this.sectionNr(pfn));
+    if (!s || !s.hasMemMap) return false;
+    return s.early || this.testSubsection(pfn);
+  }
+
+  pfnInPresentSection(pfn: number): boolean {
+    return this.sections.get(this.sectionNr(pfn))?.present ?? false;
+  }
+
+  isAligned(pfn: number, nr: number): boolean {
+    return pfn % this.ppss === 0 && nr % this.ppss === 0;
+  }
+}
+
+export { EINVAL };

@@ -1,0 +1,253 @@
+/**
+ * sysfs attributes of memory hotplug: reads (show) and writes (store) with
+ * the kernel's exact parsing and errnos. Models drivers/base/memory.c
+ * (state_store, online_store via drivers/base/core.c, auto_online_blocks_store,
+ * *_show), drivers/base/node.c masks, drivers/firmware/memmap.c attributes,
+ * the memory_hotplug module parameters, and kernfs open rules (a file without
+ * a store handler refuses writes at open with EACCES).
+ */
+import type { Kernel, OnlineType } from "./kernel.js";
+import { EACCES, EINVAL, ENOENT, ERANGE, type Errno } from "./errno.js";
+import { kstrtobool } from "./boot.js";
+import { deviceOffline, deviceOnline } from "./online.js";
+import { validZones } from "./zone-policy.js";
+import { hexPad } from "./units.js";
+import { memoryBlockDevpath } from "./memory-block.js";
+
+export type SysfsResult = { ok: true; value: string } | { ok: false; errno: Errno };
+export type WriteResult = { ok: true } | { ok: false; errno: Errno };
+
+const MEM = "/sys/devices/system/memory";
+const NODE = "/sys/devices/system/node";
+const PARAMS = "/sys/module/memory_hotplug/parameters";
+const FWMM = "/sys/firmware/memmap";
+
+/** sysfs_streq(): equal, ignoring one trailing newline on either side. */
+export function sysfsStreq(a: string, b: string): boolean {
+  const strip = (s: string) => (s.endsWith("\n") ? s.slice(0, -1) : s);
+  return strip(a) === strip(b);
+}
+
+/** mhp_online_type_from_str(). */
+export function onlineTypeFromStr(s: string): OnlineType | null {
+  for (const t of ["offline", "online", "online_kernel", "online_movable"] as OnlineType[]) if (sysfsStreq(s, t)) return t;
+  return null;
+}
+
+/** `%*pbl`: a node list like 0-1,3. */
+export function nodeList(ids: number[]): string {
+  const s = [...ids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+interface Attr {
+  show?: (k: Kernel) => string;
+  store?: (k: Kernel, buf: string) => WriteResult;
+}
+
+function blockAttr(k: Kernel, id: number, name: string): Attr | null | "dir" {
+  const b = k.blocks.get(id);
+  if (!b) return null;
+  switch (name) {
+    case "phys_index":
+      return { show: () => `${hexPad(id, 8)}\n` };
+    case "state":
+      return { show: () => `${b.state}\n`, store: (kk, buf) => stateStore(kk, id, buf) };
+    case "online":
+      return { show: () => (b.devOffline ? "0\n" : "1\n"), store: (kk, buf) => onlineStore(kk, id, buf) };
+    case "phys_device":
+      return { show: () => "0\n" };
+    case "removable":
+      return { show: () => "1\n" };
+    case "valid_zones":
+      return { show: (kk) => `${validZones(kk, b)}\n` };
+    case "uevent":
+      return { show: () => "", store: (kk, buf) => ueventStore(kk, memoryBlockDevpath(id), "memory", buf) };
+    case "power":
+    case "subsystem":
+      return "dir";
+  }
+  if (/^node\d+$/.test(name) && b.nodeLinks.includes(Number(name.slice(4)))) return "dir";
+  if (name === "firmware_node" && b.firmwareNode) return "dir";
+  return null;
+}
+
+/** state_store(). */
+function stateStore(k: Kernel, id: number, buf: string): WriteResult {
+  const t = onlineTypeFromStr(buf);
+  if (!t) return { ok: false, errno: EINVAL };
+  const b = k.blocks.get(id)!;
+  let r;
+  if (t === "offline") {
+    r = deviceOffline(k, b);
+  } else {
+    b.onlineType = t;
+    r = deviceOnline(k, b);
+  }
+  if (typeof r === "number") return { ok: false, errno: EINVAL };
+  return r.ok ? { ok: true } : r;
+}
+
+/** online_store() of the device core. */
+function onlineStore(k: Kernel, id: number, buf: string): WriteResult {
+  const v = kstrtobool(buf);
+  if (v === null) return { ok: false, errno: EINVAL };
+  const b = k.blocks.get(id)!;
+  const r = v ? deviceOnline(k, b) : deviceOffline(k, b);
+  if (typeof r === "number") return { ok: true };
+  return r.ok ? { ok: true } : r;
+}
+
+const UEVENT_ACTIONS = ["add", "remove", "change", "move", "online", "offline", "bind", "unbind"];
+
+/** kobject_synth_uevent(): `ACTION [UUID [KEY=VALUE…]]`. */
+function ueventStore(k: Kernel, devpath: string, subsystem: string, buf: string): WriteResult {
+  const text = buf.endsWith("\n") ? buf.slice(0, -1) : buf;
+  const words = text.split(" ").filter((w) => w !== "");
+  const action = words[0];
+  if (!action || !UEVENT_ACTIONS.includes(action)) return { ok: false, errno: EINVAL };
+  const vars: [string, string][] = [];
+  if (words.length === 1) vars.push(["SYNTH_UUID", "0"]);
+  else {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(words[1])) return { ok: false, errno: EINVAL };
+    vars.push(["SYNTH_UUID", words[1]]);
+    for (const kv of words.slice(2)) {
+      const m = /^([A-Za-z0-9_]+)=(.*)$/.exec(kv);
+      if (!m) return { ok: false, errno: EINVAL };
+      vars.push([`SYNTH_ARG_${m[1]}`, m[2]]);
+    }
+  }
+  k.uevent(action, devpath, subsystem, vars);
+  return { ok: true };
+}
+
+/** kstrtouint(s, 0) with one trailing newline allowed. */
+function kstrtouint(s: string): number | Errno {
+  const t = s.endsWith("\n") ? s.slice(0, -1) : s;
+  const m = /^\+?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.exec(t);
+  if (!m) return EINVAL;
+  const lit = m[1];
+  const v = /^0x/i.test(lit) ? parseInt(lit.slice(2), 16) : lit.length > 1 && lit[0] === "0" ? parseInt(lit, 8) : Number(lit);
+  if (v > 0xffffffff) return ERANGE;
+  return v;
+}
+
+function rootAttr(k: Kernel, path: string): Attr | null {
+  switch (path) {
+    case `${MEM}/block_size_bytes`:
+      return { show: () => `${k.blockSize.toString(16)}\n` };
+    case `${MEM}/auto_online_blocks`:
+      return {
+        show: () => `${k.params.autoOnlineBlocks}\n`,
+        store: (kk, buf) => {
+          const t = onlineTypeFromStr(buf);
+          if (!t) return { ok: false, errno: EINVAL };
+          kk.params.autoOnlineBlocks = t;
+          return { ok: true };
+        },
+      };
+    case `${MEM}/soft_offline_page`:
+    case `${MEM}/hard_offline_page`:
+      return { store: () => ({ ok: false, errno: EINVAL }) };
+    case `${MEM}/uevent`:
+      return { show: () => "", store: (kk, buf) => ueventStore(kk, "/devices/system/memory", "memory", buf) };
+    case `${PARAMS}/online_policy`:
+      return {
+        show: () => `${k.params.onlinePolicy}\n`,
+        store: (kk, buf) => {
+          if (sysfsStreq(buf, "contig-zones")) kk.params.onlinePolicy = "contig-zones";
+          else if (sysfsStreq(buf, "auto-movable")) kk.params.onlinePolicy = "auto-movable";
+          else return { ok: false, errno: EINVAL };
+          return { ok: true };
+        },
+      };
+    case `${PARAMS}/auto_movable_ratio`:
+      return {
+        show: () => `${k.params.autoMovableRatio}\n`,
+        store: (kk, buf) => {
+          const v = kstrtouint(buf);
+          if (typeof v !== "number") return { ok: false, errno: v };
+          kk.params.autoMovableRatio = v;
+          return { ok: true };
+        },
+      };
+    case `${PARAMS}/auto_movable_numa_aware`:
+      return {
+        show: () => (k.params.autoMovableNumaAware ? "Y\n" : "N\n"),
+        store: (kk, buf) => {
+          const v = kstrtobool(buf);
+          if (v === null) return { ok: false, errno: EINVAL };
+          kk.params.autoMovableNumaAware = v;
+          return { ok: true };
+        },
+      };
+    case `${PARAMS}/memmap_on_memory`:
+      return { show: () => (k.params.memmapOnMemory ? "Y\n" : "N\n") };
+    case `${NODE}/possible`:
+      return { show: () => `${nodeList(k.possibleNodes)}\n` };
+    case `${NODE}/online`:
+      return { show: () => `${nodeList(k.onlineNodes())}\n` };
+    case `${NODE}/has_normal_memory`:
+      return { show: () => `${nodeList(k.nodesWithNormalMemory())}\n` };
+    case `${NODE}/has_memory`:
+      return { show: () => `${nodeList(k.nodesWithMemory())}\n` };
+    case `${NODE}/has_cpu`:
+      return { show: () => `${nodeList(k.nodesWithCpu())}\n` };
+    case `${NODE}/has_generic_initiator`:
+      return { show: () => "\n" };
+  }
+  const fm = new RegExp(`^${FWMM}/(\\d+)/(start|end|type)$`).exec(path);
+  if (fm) {
+    const e = k.firmwareMemmap.find((x) => x.index === Number(fm[1]));
+    if (!e) return null;
+    const f = fm[2];
+    return { show: () => (f === "type" ? `${e.type}\n` : `0x${(f === "start" ? e.start : e.end).toString(16)}\n`) };
+  }
+  return null;
+}
+
+function resolve(k: Kernel, path: string): Attr | "dir" | null {
+  const m = new RegExp(`^${MEM}/memory(\\d+)/([^/]+)$`).exec(path);
+  if (m && String(Number(m[1])) === m[1]) return blockAttr(k, Number(m[1]), m[2]);
+  return rootAttr(k, path);
+}
+
+/** Does the parent directory of `path` exist (decides ENOENT vs EACCES for a missing file)? */
+export function sysfsDirExists(k: Kernel, dir: string): boolean {
+  if ([MEM, NODE, PARAMS, FWMM, "/sys/devices/system", "/sys/module/memory_hotplug", "/sys/firmware", "/sys"].includes(dir)) return true;
+  const m = new RegExp(`^${MEM}/memory(\\d+)$`).exec(dir);
+  if (m) return String(Number(m[1])) === m[1] && k.blocks.has(Number(m[1]));
+  const n = new RegExp(`^${NODE}/node(\\d+)$`).exec(dir);
+  if (n) return k.nodeOnline.has(Number(n[1]));
+  const f = new RegExp(`^${FWMM}/(\\d+)$`).exec(dir);
+  if (f) return k.firmwareMemmap.some((e) => e.index === Number(f[1]));
+  return false;
+}
+
+/** read(2) of a sysfs file. */
+export function sysfsRead(k: Kernel, path: string): SysfsResult {
+  const a = resolve(k, path);
+  if (!a || a === "dir") return { ok: false, errno: a === "dir" ? "EINVAL" : ENOENT };
+  if (!a.show) return { ok: false, errno: EACCES };
+  return { ok: true, value: a.show(k) };
+}
+
+/** One write(2) of `buf` to a sysfs file, opened the way `dd of=PATH` opens it. */
+export function sysfsWrite(k: Kernel, path: string, buf: string): WriteResult {
+  const a = resolve(k, path);
+  if (a === "dir") return { ok: false, errno: "EISDIR" as Errno };
+  if (!a) {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    // O_CREAT in an existing sysfs directory is refused; a missing directory is ENOENT.
+    return { ok: false, errno: sysfsDirExists(k, dir) ? EACCES : ENOENT };
+  }
+  if (!a.store) return { ok: false, errno: EACCES };
+  return a.store(k, buf);
+}

@@ -1,0 +1,152 @@
+/**
+ * Compares a model trace with a real-kernel trace exactly as
+ * ../shared/conformance/README.md says "reproduces a trace" means:
+ * snapshots (MemTotal as a difference from boot), step outcomes, kernel log
+ * lines (noisy ones and the boot log dropped; the "Total pages" count free),
+ * and uevents (everything but `noisy`).
+ */
+import type { Snapshot } from "../abi/snapshot.js";
+import type { Trace } from "./runner.js";
+
+export interface Mismatch {
+  /** "boot" or the step index. */
+  step: number | "boot";
+  field: string;
+  expected: unknown;
+  got: unknown;
+}
+
+/** A real trace, loosely typed: only what the comparison reads. */
+export interface RealTrace {
+  scenario: { name: string; machine: unknown; steps: unknown[] };
+  boot: { snapshot: Snapshot };
+  steps: { step: unknown; result: Record<string, unknown>; dmesg: string[]; dmesg_levels: number[]; uevents: Record<string, unknown>[]; snapshot: Snapshot }[];
+}
+
+function stripNoisy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripNoisy);
+  if (v && typeof v === "object") {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (k !== "noisy") o[k] = stripNoisy(x);
+    return o;
+  }
+  return v;
+}
+
+function kb(s: string | undefined): number {
+  const m = /^(\d+) kB$/.exec(s ?? "");
+  return m ? Number(m[1]) : NaN;
+}
+
+function eq(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function diffValue(out: Mismatch[], step: number | "boot", field: string, expected: unknown, got: unknown): void {
+  if (eq(expected, got)) return;
+  if (Array.isArray(expected) && Array.isArray(got)) {
+    const n = Math.max(expected.length, got.length);
+    for (let i = 0; i < n; i++) {
+      if (!eq(expected[i], got[i])) {
+        out.push({ step, field: `${field}[${i}]`, expected: expected[i] ?? "(nothing)", got: got[i] ?? "(nothing)" });
+        return;
+      }
+    }
+    return;
+  }
+  if (expected && got && typeof expected === "object" && typeof got === "object") {
+    const keys = new Set([...Object.keys(expected), ...Object.keys(got)]);
+    for (const key of keys) {
+      diffValue(out, step, `${field}.${key}`, (expected as Record<string, unknown>)[key], (got as Record<string, unknown>)[key]);
+      if (out.length > 50) return;
+    }
+    return;
+  }
+  out.push({ step, field, expected: expected ?? "(nothing)", got: got ?? "(nothing)" });
+}
+
+function compareSnapshot(out: Mismatch[], step: number | "boot", real: Snapshot, model: Snapshot, realBoot: Snapshot, modelBoot: Snapshot): void {
+  const r = stripNoisy(real) as Snapshot;
+  diffValue(out, step, "iomem", r.iomem, model.iomem);
+  diffValue(out, step, "memory", r.memory, model.memory);
+  diffValue(out, step, "zoneinfo", r.zoneinfo, model.zoneinfo);
+  diffValue(out, step, "node.masks", r.node?.masks, model.node.masks);
+  const links = (s: Snapshot) => Object.fromEntries(Object.entries(s.node?.nodes ?? {}).map(([n, v]) => [n, v.memory]));
+  diffValue(out, step, "node.links", links(r), links(model));
+  const nodeDelta = (s: Snapshot, b: Snapshot) =>
+    Object.fromEntries(Object.entries(s.node?.nodes ?? {}).map(([n, v]) => [n, kb(v.MemTotal) - kb(b.node?.nodes?.[n]?.MemTotal ?? "0 kB")]));
+  diffValue(out, step, "node.MemTotal(delta)", nodeDelta(r, realBoot), nodeDelta(model, modelBoot));
+  diffValue(out, step, "firmware_memmap", r.firmware_memmap, model.firmware_memmap);
+  diffValue(out, step, "memory_hotplug_params", r.memory_hotplug_params, model.memory_hotplug_params);
+  diffValue(out, step, "MemTotal(delta)", kb(r.meminfo.MemTotal) - kb(realBoot.meminfo.MemTotal), kb(model.meminfo.MemTotal) - kb(modelBoot.meminfo.MemTotal));
+  if (r.ndctl !== undefined || model.ndctl !== undefined) diffValue(out, step, "ndctl", r.ndctl, model.ndctl);
+  if (r.daxctl !== undefined || model.daxctl !== undefined) diffValue(out, step, "daxctl", r.daxctl, model.daxctl);
+}
+
+/** The parts of a step result that must match. */
+export function outcomeOf(op: string, result: Record<string, unknown>): unknown {
+  const r = stripNoisy(result) as Record<string, unknown>;
+  const writeOutcome = (w: Record<string, unknown>) => (w.ok ? { ok: true } : { ok: false, errno: w.errno });
+  switch (op) {
+    case "write":
+      return Array.isArray(r.writes) ? (r.writes as Record<string, unknown>[]).map(writeOutcome) : writeOutcome(r);
+    case "read":
+      return r.ok ? { ok: true, value: r.value } : { ok: false, errno: r.errno };
+    case "plug-dimm":
+    case "unplug-dimm": {
+      const reply = (x: unknown) => {
+        const q = x as { error?: { desc: string } } | undefined;
+        return q === undefined ? undefined : q.error ? { error: q.error.desc } : "ok";
+      };
+      const osts = ((r.events as { event: string; data: { info?: { status_name: string } } }[]) ?? [])
+        .filter((e) => e.event === "ACPI_DEVICE_OST")
+        .map((e) => e.data.info?.status_name);
+      return { device_add: reply(r.device_add), device_del: reply(r.device_del), ost: osts, device_deleted: r.device_deleted };
+    }
+    case "create-namespace":
+    case "destroy-namespace":
+    case "reconfigure-dax":
+    case "ndctl":
+    case "daxctl":
+      return { rc: r.rc, stderr: r.stderr, json: r.stdout_json ?? r.stdout };
+    case "virtio-mem-resize":
+      return { size: r.size, size_reached: r.size_reached };
+    default:
+      return null;
+  }
+}
+
+const TOTAL_PAGES = /^(Built \d+ zonelists, mobility grouping \w+\.  Total pages: )\d+$/;
+
+function normLog(lines: string[], levels: number[]): string[] {
+  return lines.map((l, i) => `<${levels[i]}>${l.replace(TOTAL_PAGES, "$1N")}`);
+}
+
+function normUevents(us: Record<string, unknown>[]): unknown[] {
+  return us.map((u) => stripNoisy(u));
+}
+
+/** Compare a model trace with a real trace; an empty list means it reproduces it. */
+export function compareTraces(real: RealTrace, model: Trace): Mismatch[] {
+  const out: Mismatch[] = [];
+  compareSnapshot(out, "boot", real.boot.snapshot, model.boot.snapshot, real.boot.snapshot, model.boot.snapshot);
+  if (real.steps.length !== model.steps.length) {
+    out.push({ step: "boot", field: "steps", expected: real.steps.length, got: model.steps.length });
+  }
+  const n = Math.min(real.steps.length, model.steps.length);
+  for (let i = 0; i < n; i++) {
+    const rs = real.steps[i];
+    const ms = model.steps[i];
+    const op = (rs.step as { op: string }).op;
+    diffValue(out, i, "result", outcomeOf(op, rs.result), outcomeOf(op, ms.result as Record<string, unknown>));
+    diffValue(out, i, "dmesg", normLog(rs.dmesg, rs.dmesg_levels), normLog(ms.dmesg, ms.dmesg_levels));
+    diffValue(out, i, "uevents", normUevents(rs.uevents), normUevents(ms.uevents as unknown as Record<string, unknown>[]));
+    compareSnapshot(out, i, rs.snapshot, ms.snapshot, real.boot.snapshot, model.boot.snapshot);
+  }
+  return out;
+}
+
+export function formatMismatch(name: string, m: Mismatch): string {
+  const where = m.step === "boot" ? "boot" : `step ${m.step}`;
+  return `FAIL ${name}: ${where}, ${m.field}, expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`;
+}

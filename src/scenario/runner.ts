@@ -1,0 +1,153 @@
+/**
+ * Runs a scenario on the model and records a trace in the oracle's format
+ * (linux-memhp-oracle-trace/1), so model and real kernel can be compared
+ * field by field.
+ */
+import { importSnapshot } from "../abi/import-snapshot.js";
+import { takeSnapshot, type Snapshot } from "../abi/snapshot.js";
+import { bootKernel } from "../kernel/boot.js";
+import { STRERROR, type Errno } from "../kernel/errno.js";
+import type { Kernel } from "../kernel/kernel.js";
+import { ueventJson, type UeventJson } from "./ueventjson.js";
+import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
+import { parseSize } from "../kernel/units.js";
+import { deriveBootLayout } from "../machine/qemu.js";
+import { System } from "../machine/system.js";
+import type { MachineSpec } from "../machine/types.js";
+import { applyDriverStep, initDrivers } from "./drivers.js";
+
+export type RawStep = { op: string } & Record<string, unknown>;
+
+export interface RunnableScenario {
+  name: string;
+  description?: string;
+  machine: MachineSpec;
+  steps: RawStep[];
+  /** The scenario object as written (traces echo it). */
+  raw?: unknown;
+}
+
+
+export interface TraceStep {
+  step: RawStep;
+  result: unknown;
+  dmesg: string[];
+  dmesg_levels: number[];
+  uevents: UeventJson[];
+  snapshot: Snapshot;
+}
+
+export interface Trace {
+  format: "linux-memhp-oracle-trace/1";
+  scenario: unknown;
+  kernel: string;
+  model: { name: "memhp"; boot: "derive" | "import"; profile: string };
+  boot: { dmesg: string[]; dmesg_levels: number[]; uevents: UeventJson[]; snapshot: Snapshot };
+  steps: TraceStep[];
+}
+
+export interface RunOptions {
+  boot: "derive" | "import";
+  /** Required for import: the boot snapshot of a real kernel (a trace's boot.snapshot). */
+  bootSnapshot?: Snapshot;
+  /** Stop after this many steps. */
+  upTo?: number;
+  /** Called after each step (progress). */
+  onStep?: (i: number, total: number) => void;
+}
+
+
+/** Boot the machine of a scenario, deriving or importing the kernel's boot state. */
+export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
+  const layout = deriveBootLayout(machine);
+  let k: Kernel;
+  if (opts.boot === "import") {
+    if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");
+    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline });
+  } else {
+    k = bootKernel(layout, { cmdline: machine.cmdline, blockSize: machine.block_size, profile: machine.profile });
+  }
+  const sys = new System(machine, layout, k);
+  initDrivers(sys, opts.boot === "import");
+  return sys;
+}
+
+function sysfsWriteResult(k: Kernel, path: string, value: string, newline: boolean): Record<string, unknown> {
+  const r = sysfsWrite(k, path, newline ? value + "\n" : value);
+  if (r.ok) return { path, value, ok: true };
+  const text = STRERROR[r.errno as Errno] ?? r.errno;
+  const atOpen = r.errno === "EACCES" || r.errno === "ENOENT" || r.errno === "EISDIR";
+  const error = atOpen ? `dd: can't open '${path}': ${text}` : `dd: error writing '${path}': ${text}`;
+  return { path, value, ok: false, errno: r.errno, error };
+}
+
+/** Apply one step; returns the step's result object. */
+export function applyStep(sys: System, step: RawStep): unknown {
+  const k = sys.kernel;
+  switch (step.op) {
+    case "plug-dimm":
+      return sys.plugDimm({
+        id: String(step.id),
+        size: parseSize(step.size as string),
+        addr: step.addr === undefined || step.addr === null ? undefined : parseSize(step.addr as string),
+        node: step.node === undefined ? undefined : Number(step.node),
+        slot: step.slot === undefined ? undefined : Number(step.slot),
+      });
+    case "unplug-dimm":
+      return sys.unplugDimm(String(step.id));
+    case "write": {
+      const newline = step.newline !== false;
+      const value = String(step.value);
+      if (Array.isArray(step.paths)) return { writes: (step.paths as string[]).map((p) => sysfsWriteResult(k, p, value, newline)) };
+      return sysfsWriteResult(k, String(step.path), value, newline);
+    }
+    case "read": {
+      const path = String(step.path);
+      const r = sysfsRead(k, path);
+      if (r.ok) return { path, ok: true, value: r.value };
+      return { path, ok: false, value: "", errno: r.errno, error: `cat: can't open '${path}': ${STRERROR[r.errno as Errno] ?? r.errno}` };
+    }
+    case "settle":
+      return {};
+    default:
+      return applyDriverStep(sys, step);
+  }
+}
+
+/** Run a scenario and record the model's trace. */
+export function runScenario(scn: RunnableScenario, opts: RunOptions): Trace {
+  const sys = bootSystem(scn.machine, opts);
+  const k = sys.kernel;
+  const take = (from: { log: number; uev: number }) => {
+    const lines = k.log.slice(from.log);
+    return {
+      dmesg: lines.map((l) => l.text),
+      dmesg_levels: lines.map((l) => l.level),
+      uevents: k.uevents.slice(from.uev).map(ueventJson),
+    };
+  };
+  const boot = { ...take({ log: 0, uev: 0 }), snapshot: withDrivers(sys, takeSnapshot(k)) };
+  const steps: TraceStep[] = [];
+  const n = opts.upTo === undefined ? scn.steps.length : Math.min(opts.upTo, scn.steps.length);
+  for (let i = 0; i < n; i++) {
+    const step = scn.steps[i];
+    const mark = { log: k.log.length, uev: k.uevents.length };
+    const result = applyStep(sys, step);
+    steps.push({ step, result, ...take(mark), snapshot: withDrivers(sys, takeSnapshot(k)) });
+    opts.onStep?.(i + 1, n);
+  }
+  return {
+    format: "linux-memhp-oracle-trace/1",
+    scenario: scn.raw ?? { name: scn.name, description: scn.description, machine: scn.machine, steps: scn.steps },
+    kernel: `memhp model (Linux ${k.profile})`,
+    model: { name: "memhp", boot: opts.boot, profile: k.profile },
+    boot,
+    steps,
+  };
+}
+
+/** Add the ndctl/daxctl listings the oracle's snapshot carries when those buses have devices. */
+function withDrivers(sys: System, s: Snapshot): Snapshot {
+  const extra = sys.driverSnapshot?.();
+  return extra ? { ...s, ...extra } : s;
+}
