@@ -1,14 +1,23 @@
 /**
  * Steps that go through device drivers and their user-space tools (ndctl,
  * daxctl, virtio-mem resizes), and the module loads the oracle performs after
- * boot. The persistent-memory work plugs its drivers in here.
+ * boot (libnvdimm nd_btt nd_pmem nd_e820 nfit device_dax dax_pmem kmem
+ * virtio_pci virtio_mem, in that order).
  */
 import type { System } from "../machine/system.js";
 import type { RawStep } from "./runner.js";
+import { applyNvdimmStep, initNvdimm, nvdimmSnapshot } from "./ops-nvdimm.js";
+import { applyVirtioMemStep, initVirtioMem } from "./ops-virtio-mem.js";
 
-/** Module loads after boot (libnvdimm, nd_e820, nfit, dax, kmem, virtio_mem): probe what the machine has. */
-export function initDrivers(_sys: System, _imported: boolean): void {}
+/** Module loads after boot: probe what the machine has. `imported`: the boot state came from a snapshot. */
+export function initDrivers(sys: System, imported: boolean): void {
+  initNvdimm(sys, imported);
+  initVirtioMem(sys, imported);
+  sys.driverSnapshot = () => nvdimmSnapshot(sys);
+}
 
-export function applyDriverStep(_sys: System, step: RawStep): unknown {
-  return { error: `memhp: op "${step.op}" is not modelled yet`, unsupported: true };
+export function applyDriverStep(sys: System, step: RawStep): unknown {
+  const r = applyNvdimmStep(sys, step) ?? applyVirtioMemStep(sys, step);
+  if (r !== undefined) return r;
+  return { error: `memhp: op "${step.op}" is not modelled`, unsupported: true };
 }
