@@ -118,7 +118,8 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline);
   const blockSize = opts.blockSize ?? probeMemoryBlockSize(layout.bootMemEnd, layout.hypervisor);
   if (!validBlockSize(g, blockSize)) throw new RangeError(`Memory block size not suitable: 0x${blockSize.toString(16)}`);
-  const physEnd = kaslr ? (Math.ceil(layout.bootMemEnd / (1024 * GiB)) + 10) * 1024 * GiB - 1 : 2 ** g.maxPhysmemBits - 1;
+  const archEnd = 2 ** (layout.physAddrBits ?? g.maxPhysmemBits) - 1;
+  const physEnd = kaslr ? Math.min(archEnd, (Math.ceil(layout.bootMemEnd / (1024 * GiB)) + 10) * 1024 * GiB - 1) : archEnd;
   const k = new Kernel({ blockSize, params, geometry: g, profile: opts.profile, physmemEnd: physEnd });
   if (memLimit !== null) k.maxMemSize = memLimit;
   k.possibleNodes = [...layout.possibleNodes].sort((a, b) => a - b);

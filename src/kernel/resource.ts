@@ -148,7 +148,8 @@ export function releaseMemRegionAdjustable(root: Resource, start: number, size: 
   const end = start + size - 1;
   let parent = root;
   outer: for (;;) {
-    for (const r of parent.children) {
+    for (let i = firstEndingAtOrAfter(parent.children, start); i < parent.children.length; i++) {
+      const r = parent.children[i];
       if (r.start >= end) return;
       if (r.start > start || r.end < end) continue;
       if (!r.flags.busy) {
@@ -283,8 +284,10 @@ export function walk(r: Resource, visit: (r: Resource, depth: number) => boolean
 export function countSystemRamPages(root: Resource, start: number, end: number, pageSize: number): number {
   let pages = 0;
   const visit = (r: Resource): void => {
-    for (const c of r.children) {
-      if (c.end < start || c.start >= end) continue;
+    for (let i = firstEndingAtOrAfter(r.children, start); i < r.children.length; i++) {
+      const c = r.children[i];
+      if (c.start >= end) break;
+      if (c.end < start) continue;
       if (c.flags.sysram && c.flags.busy) {
         const s = Math.max(start, c.start);
         const e = Math.min(end - 1, c.end);

@@ -6,7 +6,8 @@
 
 /** A machine description, as in a scenario's `machine` (sizes already parsed to bytes). */
 export interface MachineSpec {
-  type: "pc" | "q35";
+  /** QEMU machine type, or "synthetic": a bare machine with RAM contiguous from 0 (memhp extension, for scale work). */
+  type: "pc" | "q35" | "synthetic";
   /** -m: boot RAM in bytes. */
   memory: number;
   /** -m maxmem=: 0 or absent when there is no hotplug area. */
@@ -24,6 +25,8 @@ export interface MachineSpec {
   block_size?: number;
   /** memhp extension: kernel profile ("6.1" default). */
   profile?: string;
+  /** 5-level paging (LA57): 52-bit physical addresses instead of 46. */
+  la57?: boolean;
 }
 
 export interface NumaNodeSpec {
@@ -118,6 +121,8 @@ export interface BootLayout {
   bootMemEnd: number;
   /** Whether the CPU reports the hypervisor bit (every QEMU guest does). */
   hypervisor: boolean;
+  /** MAX_PHYSMEM_BITS: 46 (default) or 52 with LA57. */
+  physAddrBits?: number;
 }
 
 /** Result of QEMU's pre-plug checks for a pc-dimm (QMP `device_add`). */

@@ -13,6 +13,7 @@ import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { parseSize } from "../kernel/units.js";
 import { deriveBootLayout } from "../machine/qemu.js";
 import { System } from "../machine/system.js";
+import { syntheticBootLayout } from "../machine/synthetic.js";
 import type { MachineSpec } from "../machine/types.js";
 import { applyDriverStep, initDrivers } from "./drivers.js";
 
@@ -59,7 +60,7 @@ export interface RunOptions {
 
 /** Boot the machine of a scenario, deriving or importing the kernel's boot state. */
 export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
-  const layout = deriveBootLayout(machine);
+  const layout = machine.type === "synthetic" ? syntheticBootLayout(machine) : deriveBootLayout(machine);
   let k: Kernel;
   if (opts.boot === "import") {
     if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");

@@ -1,0 +1,59 @@
+/** `memhp conformance [--boot derive|import|both] [--json] TRACE…` */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { Option, type Command } from "commander";
+import { InputError } from "../errors.js";
+import { checkTrace, type ConformanceResult } from "../scenario/check.js";
+import { formatMismatch } from "../scenario/conformance.js";
+
+export function registerConformance(program: Command): void {
+  program
+    .command("conformance")
+    .description("run real-kernel traces on the model and compare everything the conformance README says must match")
+    .argument("<trace...>", "trace files recorded by the oracle")
+    .addOption(new Option("--boot <mode>", "derive the boot state from the machine, import it from the trace, or both").choices(["derive", "import", "both"]).default("derive"))
+    .option("--json", "print every mismatch as JSON")
+    .addHelpText(
+      "after",
+      `
+Prints one line per trace (PASS name, or FAIL name: step N, field, expected …, got …),
+then "N passed, M failed". Exit 1 on any failure.
+
+Examples:
+  memhp conformance ../shared/conformance/traces/*.json
+  memhp conformance --boot both --json ../shared/conformance/traces/dimm-online-kernel.json`,
+    )
+    .action((files: string[], opts: { boot: "derive" | "import" | "both"; json?: boolean }) => {
+      const modes: ("derive" | "import")[] = opts.boot === "both" ? ["derive", "import"] : [opts.boot];
+      const results: ConformanceResult[] = [];
+      for (const f of files) {
+        let text: string;
+        try {
+          text = readFileSync(f, "utf8");
+        } catch (e) {
+          throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: f });
+        }
+        for (const mode of modes) {
+          const r = checkTrace(text, f, mode);
+          results.push(r);
+          if (!opts.json) {
+            const name = modes.length > 1 ? `${r.name} [${mode}]` : r.name;
+            process.stdout.write(r.mismatches.length === 0 ? `PASS ${name}\n` : `${formatMismatch(name, r.mismatches[0])}\n`);
+          }
+        }
+      }
+      const failed = results.filter((r) => r.mismatches.length > 0).length;
+      if (opts.json) {
+        process.stdout.write(
+          JSON.stringify(
+            { results: results.map((r) => ({ name: r.name, file: basename(r.file), boot: r.boot, pass: r.mismatches.length === 0, mismatches: r.mismatches })), passed: results.length - failed, failed },
+            null,
+            1,
+          ) + "\n",
+        );
+      } else {
+        process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
+      }
+      if (failed) process.exitCode = 1;
+    });
+}

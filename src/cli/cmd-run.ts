@@ -1,0 +1,40 @@
+/** `memhp run SCENARIO [--trace OUT.json] [--json]` */
+import type { Command } from "commander";
+import { InputError } from "../errors.js";
+import { resolveScenario } from "../scenario/resolve.js";
+import { runScenario } from "../scenario/runner.js";
+import { BOOT_OPTION } from "./options.js";
+import { progress, writeFileAtomic } from "./io.js";
+import { renderReport } from "./report.js";
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("run a scenario on the model and print what the kernel does, step by step")
+    .argument("<scenario>", "scenario file (YAML/JSON), trace file, or example:NAME; FILE@N stops after step N")
+    .addOption(BOOT_OPTION())
+    .option("--trace <file>", "write the model's trace (oracle trace format) to this file")
+    .option("--json", "print the trace as JSON instead of the report")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  memhp run example:dimm
+  memhp run my-scenario.yaml --trace model-trace.json
+  memhp run ../shared/conformance/traces/dimm-online-kernel.json@5 --boot import --json`,
+    )
+    .action((arg: string, opts: { boot: "derive" | "import"; trace?: string; json?: boolean }) => {
+      const r = resolveScenario(arg);
+      if (opts.boot === "import" && !r.trace) throw new InputError("--boot import needs a trace file (it holds the boot snapshot)", { file: arg });
+      const tick = progress(true);
+      const trace = runScenario(r.scenario, {
+        boot: opts.boot,
+        bootSnapshot: r.trace?.bootSnapshot,
+        upTo: r.upTo,
+        onStep: (i, n) => tick(i, n, "steps"),
+      });
+      if (opts.trace) writeFileAtomic(opts.trace, JSON.stringify(trace, null, 1) + "\n");
+      if (opts.json) process.stdout.write(JSON.stringify(trace, null, 1) + "\n");
+      else process.stdout.write(renderReport(trace, r.scenario.name, r.scenario.description));
+    });
+}

@@ -1,0 +1,147 @@
+/**
+ * A readable report of a run: per step what was done, what the kernel said
+ * (log lines, uevents, errno) and what changed (blocks, zones, iomem,
+ * firmware memmap, MemTotal). Rendered from the trace, like every view.
+ */
+import type { Snapshot } from "../abi/snapshot.js";
+import { formatSize } from "../kernel/units.js";
+import type { Trace, TraceStep } from "../scenario/runner.js";
+
+function kb(s: string): number {
+  return Number(/^(\d+)/.exec(s)?.[1] ?? 0);
+}
+
+function describeStep(step: Record<string, unknown>): string {
+  switch (step.op) {
+    case "plug-dimm":
+      return `plug-dimm ${step.id} ${step.size}${step.addr ? ` at ${step.addr}` : ""}${step.node !== undefined ? ` node ${step.node}` : ""}`;
+    case "unplug-dimm":
+      return `unplug-dimm ${step.id}`;
+    case "write": {
+      const paths = (step.paths as string[] | undefined) ?? [step.path as string];
+      const short = paths.map((p) => p.replace("/sys/devices/system/memory/", "").replace("/sys/module/memory_hotplug/parameters/", ""));
+      return `echo ${JSON.stringify(step.value)} > ${short.length > 3 ? `${short[0]} … ${short[short.length - 1]} (${short.length} files)` : short.join(", ")}`;
+    }
+    case "read":
+      return `cat ${step.path}`;
+    default:
+      return `${step.op} ${JSON.stringify(Object.fromEntries(Object.entries(step).filter(([k]) => k !== "op")))}`;
+  }
+}
+
+function outcome(step: TraceStep): string {
+  const r = step.result as Record<string, unknown>;
+  const w = (x: Record<string, unknown>) => (x.ok ? "ok" : `${x.errno}`);
+  switch (step.step.op) {
+    case "write":
+      return Array.isArray(r.writes) ? (r.writes as Record<string, unknown>[]).map(w).join(" ") : w(r);
+    case "read":
+      return r.ok ? `ok: ${JSON.stringify(r.value)}` : `${r.errno}`;
+    case "plug-dimm":
+    case "unplug-dimm": {
+      const q = (r.device_add ?? r.device_del) as { error?: { desc: string } } | undefined;
+      if (q?.error) return `QEMU refused: ${q.error.desc}`;
+      const osts = ((r.events as { event: string; data: { info?: { status_name: string } } }[]) ?? [])
+        .filter((e) => e.event === "ACPI_DEVICE_OST")
+        .map((e) => e.data.info!.status_name);
+      return `ok, _OST ${osts.join(" → ")}${r.device_deleted === false ? " (device stays)" : ""}`;
+    }
+    default:
+      return r && typeof r === "object" && "error" in r ? String(r.error) : "done";
+  }
+}
+
+function ranges(ids: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j] + 1) j++;
+    out.push(i === j ? `memory${ids[i]}` : `memory${ids[i]}–${ids[j]}`);
+    i = j + 1;
+  }
+  return out.join(", ");
+}
+
+export function snapshotChanges(a: Snapshot, b: Snapshot): string[] {
+  const out: string[] = [];
+  const before = a.memory.blocks;
+  const after = b.memory.blocks;
+  const groups = new Map<string, number[]>();
+  for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const x = before[name];
+    const y = after[name];
+    const fmt = (v: typeof x) => (v ? `${v.state} (${v.valid_zones})` : "absent");
+    if (JSON.stringify(x) === JSON.stringify(y)) continue;
+    const key = `${fmt(x)} → ${fmt(y)}`;
+    const list = groups.get(key) ?? [];
+    list.push(Number(name.slice(6)));
+    groups.set(key, list);
+  }
+  for (const [key, ids] of groups) out.push(`${ranges(ids.sort((p, q) => p - q))}: ${key}`);
+  for (const [node, zones] of Object.entries(b.zoneinfo)) {
+    for (const [zone, z] of Object.entries(zones)) {
+      const o = a.zoneinfo[node]?.[zone];
+      if (JSON.stringify(o) === JSON.stringify(z)) continue;
+      out.push(`${node} ${zone}: ${z.spanned ? `start_pfn ${z.start_pfn ?? "-"} spanned ${z.spanned} present ${z.present}` : "empty"}`);
+    }
+  }
+  const removed = a.iomem.filter((l) => !b.iomem.includes(l));
+  const added = b.iomem.filter((l) => !a.iomem.includes(l));
+  for (const l of removed) out.push(`iomem - ${l.trim()}`);
+  for (const l of added) out.push(`iomem + ${l.trim()}`);
+  const fm = (s: Snapshot) => s.firmware_memmap.map((e) => `${e.index}: ${e.start}-${e.end} ${e.type}`);
+  for (const l of fm(a).filter((x) => !fm(b).includes(x))) out.push(`firmware memmap - ${l}`);
+  for (const l of fm(b).filter((x) => !fm(a).includes(x))) out.push(`firmware memmap + ${l}`);
+  const d = kb(b.meminfo.MemTotal) - kb(a.meminfo.MemTotal);
+  if (d) out.push(`MemTotal ${d > 0 ? "+" : ""}${d} kB (${b.meminfo.MemTotal})`);
+  for (const [mask, v] of Object.entries(b.node.masks)) if (a.node.masks[mask] !== v) out.push(`node ${mask}: "${a.node.masks[mask]}" → "${v}"`);
+  for (const [k, v] of Object.entries(b.memory_hotplug_params)) if (a.memory_hotplug_params[k] !== v) out.push(`${k}: ${a.memory_hotplug_params[k]} → ${v}`);
+  if (a.memory.auto_online_blocks !== b.memory.auto_online_blocks) out.push(`auto_online_blocks: ${a.memory.auto_online_blocks} → ${b.memory.auto_online_blocks}`);
+  return out;
+}
+
+function summarizeUevents(us: { action: string; devpath: string }[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < us.length) {
+    const a = us[i].action;
+    const ids: number[] = [];
+    const others: string[] = [];
+    let j = i;
+    while (j < us.length && us[j].action === a) {
+      const m = /^\/devices\/system\/memory\/memory(\d+)$/.exec(us[j].devpath);
+      if (m) ids.push(Number(m[1]));
+      else others.push(us[j].devpath);
+      j++;
+    }
+    out.push(`${a} ${[ids.length ? ranges(ids) : "", ...others].filter(Boolean).join(", ")}${j - i > 1 ? ` (${j - i})` : ""}`);
+    i = j;
+  }
+  return out;
+}
+
+export function renderReport(t: Trace, name: string, description?: string): string {
+  const lines: string[] = [];
+  const b = t.boot.snapshot;
+  const blocks = Object.keys(b.memory.blocks).map((n) => Number(n.slice(6)));
+  lines.push(`memhp run: ${name}${description ? ` — ${description}` : ""}`);
+  lines.push(
+    `boot (${t.model.boot}, Linux ${t.model.profile}): block size ${formatSize(parseInt(b.memory.block_size_bytes, 16))}, ${blocks.length} memory blocks (${ranges(blocks)}), auto_online_blocks=${b.memory.auto_online_blocks}, MemTotal ${b.meminfo.MemTotal}`,
+  );
+  for (const [node, zones] of Object.entries(b.zoneinfo)) {
+    for (const [zone, z] of Object.entries(zones)) {
+      if (z.spanned) lines.push(`  ${node} ${zone.padEnd(7)} start_pfn ${z.start_pfn ?? "-"} spanned ${z.spanned} present ${z.present}`);
+    }
+  }
+  let prev = b;
+  t.steps.forEach((s, i) => {
+    lines.push("");
+    lines.push(`step ${i}: ${describeStep(s.step)}`);
+    lines.push(`  result: ${outcome(s)}`);
+    for (let j = 0; j < s.dmesg.length; j++) lines.push(`  kernel <${s.dmesg_levels[j]}>: ${s.dmesg[j]}`);
+    for (const u of summarizeUevents(s.uevents)) lines.push(`  uevent: ${u}`);
+    for (const c of snapshotChanges(prev, s.snapshot)) lines.push(`  ${c}`);
+    prev = s.snapshot;
+  });
+  return lines.join("\n") + "\n";
+}
