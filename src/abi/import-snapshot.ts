@@ -132,7 +132,7 @@ export function importSnapshot(s: Snapshot, opts: { cmdline?: string[] } = {}): 
       blk.zone = zi >= 0 && blk.nodeLinks.length === 1 ? { nid: blk.nid, idx: zi as ZoneIdx } : null;
     } else {
       blk.zone = null;
-      k.sparse.setOnline(k.blockStartPfn(id), k.pagesPerBlock, false);
+      k.sparse.setOnline(blk.startPfn, blk.nrPages, false);
     }
   }
   const perNode: Record<number, number> = {};

@@ -8,7 +8,7 @@ import type { BootLayout, IomemSpec } from "../machine/types.js";
 import { probeMemoryBlockSize, validBlockSize, X86_64 } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
-import { addBootMemoryBlock, linkBlockToNode } from "./memory-block.js";
+import { addBootMemoryBlock, linkBlockToNode, type MemoryBlock } from "./memory-block.js";
 import { insertNested, makeResource, type Resource } from "./resource.js";
 import { GiB, MiB } from "./units.js";
 import { populatedZone, zoneIntersects, ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, type ZoneIdx } from "./zone.js";
@@ -110,6 +110,9 @@ export interface BootOptions {
   cmdline: string[];
   blockSize?: number;
   profile?: string;
+  /** What-if memory block designs (see Kernel.blockDesign / singleOwner). */
+  blockDesign?: "fixed" | "variable";
+  singleOwner?: boolean;
 }
 
 /** Boot a Kernel from a machine's boot layout. */
@@ -122,6 +125,8 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   const physEnd = kaslr ? Math.min(archEnd, (Math.ceil(layout.bootMemEnd / (1024 * GiB)) + 10) * 1024 * GiB - 1) : archEnd;
   const k = new Kernel({ blockSize, params, geometry: g, profile: opts.profile, physmemEnd: physEnd });
   if (memLimit !== null) k.maxMemSize = memLimit;
+  k.blockDesign = opts.blockDesign ?? "fixed";
+  k.singleOwner = opts.singleOwner ?? false;
   k.possibleNodes = [...layout.possibleNodes].sort((a, b) => a - b);
   k.cpusByNode = { ...layout.cpusByNode };
   k.bootMemEnd = layout.bootMemEnd;
@@ -209,10 +214,25 @@ export function setMemTotalBase(k: Kernel, totalKb?: number, perNodeKb?: Record<
 /** memory_dev_init() + node_dev_init(): boot blocks and their node links (and single zone). */
 function createBootBlocks(k: Kernel, layout: BootLayout): void {
   const ps = k.geometry.pageSize;
-  const spb = k.blockSize / k.geometry.sectionSize;
-  const presentBlocks = new Set<number>();
-  for (const s of k.sparse.sections.values()) if (s.present) presentBlocks.add(Math.floor(s.nr / spb));
-  for (const id of [...presentBlocks].sort((a, b) => a - b)) addBootMemoryBlock(k, id);
+  if (k.blockDesign === "variable") {
+    // What-if: one block per boot RAM range, rounded out to sections (ranges sharing a section share the block).
+    const pps = k.sparse.pps;
+    const spans = layout.memblock
+      .map((r) => ({ s: Math.floor(r.start / ps / pps) * pps, e: Math.ceil(r.end / ps / pps) * pps }))
+      .sort((a, b) => a.s - b.s);
+    const merged: { s: number; e: number }[] = [];
+    for (const sp of spans) {
+      const last = merged[merged.length - 1];
+      if (last && sp.s < last.e) last.e = Math.max(last.e, sp.e);
+      else merged.push({ ...sp });
+    }
+    for (const m of merged) addBootMemoryBlock(k, m.s / pps, m.e - m.s);
+  } else {
+    const spb = k.blockSize / k.geometry.sectionSize;
+    const presentBlocks = new Set<number>();
+    for (const s of k.sparse.sections.values()) if (s.present) presentBlocks.add(Math.floor(s.nr / spb));
+    for (const id of [...presentBlocks].sort((a, b) => a - b)) addBootMemoryBlock(k, id);
+  }
   const firstOnline = k.onlineNodes()[0] ?? 0;
   const ranges = layout.memblock.map((r) => ({ start: r.start / ps, end: r.end / ps, nid: r.nid }));
   for (const nid of k.onlineNodes()) {
@@ -220,15 +240,11 @@ function createBootBlocks(k: Kernel, layout: BootLayout): void {
     if (mine.length === 0) continue;
     const spanStart = Math.min(...mine.map((r) => r.start));
     const spanEnd = Math.max(...mine.map((r) => r.end));
-    const firstBlock = k.blockIdOfPfn(spanStart);
-    const lastBlock = k.blockIdOfPfn(spanEnd - 1);
-    for (let id = firstBlock; id <= lastBlock; id++) {
-      const b = k.blocks.get(id);
-      if (!b) continue;
-      const bs = Math.max(k.blockStartPfn(id), spanStart);
-      const be = Math.min(k.blockStartPfn(id + 1), spanEnd);
+    for (const b of k.blocksIn(spanStart, spanEnd - spanStart)) {
+      const bs = Math.max(b.startPfn, spanStart);
+      const be = Math.min(b.startPfn + b.nrPages, spanEnd);
       if (!blockHasPfnOfNode(k, ranges, bs, be, nid, firstOnline)) continue;
-      linkBlockToNode(k, b, nid, true, () => earlyZoneForBlock(k, nid, id));
+      linkBlockToNode(k, b, nid, true, () => earlyZoneForBlock(k, nid, b));
     }
   }
 }
@@ -254,10 +270,10 @@ function blockHasPfnOfNode(k: Kernel, ranges: { start: number; end: number; nid:
 }
 
 /** early_node_zone_for_memory_block(): the one populated zone of the node intersecting the block, else none. */
-function earlyZoneForBlock(k: Kernel, nid: number, id: number): { nid: number; idx: ZoneIdx } | null {
+function earlyZoneForBlock(k: Kernel, nid: number, b: MemoryBlock): { nid: number; idx: ZoneIdx } | null {
   let match: ZoneIdx | null = null;
   for (const z of k.node(nid).zones) {
-    if (!populatedZone(z) || !zoneIntersects(z, k.blockStartPfn(id), k.pagesPerBlock)) continue;
+    if (!populatedZone(z) || !zoneIntersects(z, b.startPfn, b.nrPages)) continue;
     if (match !== null) return null;
     match = z.idx;
   }

@@ -54,8 +54,9 @@ function nameOwner(name: string, _start: number): string {
 
 /** check_hotplug_memory_range(): block-aligned start and size. */
 export function checkHotplugMemoryRange(k: Kernel, start: number, size: number): KernelResult {
-  if (!size || start % k.blockSize !== 0 || size % k.blockSize !== 0) {
-    k.printk(3, `Block size [${hex0x(k.blockSize)}] unaligned hotplug range: start ${hex0x(start)}, size ${hex0x(size)}`);
+  const granule = k.hotplugGranule;
+  if (!size || start % granule !== 0 || size % granule !== 0) {
+    k.printk(3, `Block size [${hex0x(granule)}] unaligned hotplug range: start ${hex0x(start)}, size ${hex0x(size)}`);
     return fail(EINVAL);
   }
   return OK;
@@ -63,7 +64,7 @@ export function checkHotplugMemoryRange(k: Kernel, start: number, size: number):
 
 /** mhp_supports_memmap_on_memory(size) in 6.1: exactly one block, memmap PMD- and pageblock-friendly. */
 export function mhpSupportsMemmapOnMemory(k: Kernel, size: number): boolean {
-  if (!k.params.memmapOnMemory || size !== k.blockSize) return false;
+  if (!k.params.memmapOnMemory || (k.blockDesign === "fixed" && size !== k.blockSize)) return false;
   const g = k.geometry;
   const memmap = (size / g.pageSize) * g.structPageSize;
   return memmap % (2 * 1024 * 1024) === 0 && (size - memmap) % g.pageblockSize === 0;
@@ -120,16 +121,11 @@ export function addMemoryResource(k: Kernel, nidOrGroup: number, res: Resource, 
     k.nodeOnline.add(nid);
     k.uevent("add", `/devices/system/node/node${nid}`, "node");
   }
-  for (let id = k.blockIdOfPfn(startPfn); id < k.blockIdOfPfn(startPfn + nrPages); id++) {
-    const b = k.blocks.get(id);
-    if (b) linkBlockToNode(k, b, nid, false);
-  }
+  for (const b of k.blocksIn(startPfn, nrPages)) linkBlockToNode(k, b, nid, false);
   if (res.name === "System RAM") firmwareMapAddHotplug(k, start, start + size, "System RAM");
   if (flags.mergeResource) mergeSystemRamResource(res);
   if (k.params.autoOnlineBlocks !== "offline") {
-    for (let id = k.blockIdOfPfn(startPfn); id < k.blockIdOfPfn(startPfn + nrPages); id++) {
-      const b = k.blocks.get(id);
-      if (!b) continue;
+    for (const b of k.blocksIn(startPfn, nrPages)) {
       b.onlineType = k.params.autoOnlineBlocks;
       const r = deviceOnline(k, b);
       if (typeof r !== "number" && !r.ok) break;
@@ -155,25 +151,22 @@ export function tryRemoveMemory(k: Kernel, start: number, size: number): KernelR
   const nrPages = size / ps;
   let nid = -1;
   let vmemmapBlocks = 0;
-  const first = k.blockIdOfPfn(startPfn);
-  const last = k.blockIdOfPfn(startPfn + nrPages) - 1;
-  for (let id = first; id <= last; id++) {
-    const b = k.blocks.get(id);
-    if (!b) continue;
+  const blocks = k.blocksIn(startPfn, nrPages);
+  for (const b of blocks) {
     nid = b.nid;
     if (b.state !== "offline") {
-      const bs = k.blockStartPfn(id) * ps;
-      k.printk(4, `removing memory fails, because memory [${hexPa(bs)}-${hexPa(bs + k.blockSize - 1)}] is onlined`);
+      const bs = b.startPfn * ps;
+      k.printk(4, `removing memory fails, because memory [${hexPa(bs)}-${hexPa(bs + b.nrPages * ps - 1)}] is onlined`);
       return fail(EBUSY);
     }
     if (b.nrVmemmapPages) vmemmapBlocks++;
   }
-  if (k.params.memmapOnMemory && vmemmapBlocks > 0 && size !== k.blockSize) {
+  if (k.params.memmapOnMemory && vmemmapBlocks > 0 && blocks.length !== 1) {
     k.printk(4, `Refuse to remove ${hex0x(start)} - ${hex0x(start + size)},wrong granularity`);
     return fail(EINVAL);
   }
   firmwareMapRemove(k, start, start + size, "System RAM");
-  for (let id = first; id <= last; id++) removeMemoryBlock(k, id);
+  for (const b of blocks) removeMemoryBlock(k, b.id);
   k.sparse.removePages(startPfn, nrPages);
   releaseMemRegionAdjustable(k.iomem, start, size);
   if (nid >= 0) tryOfflineNode(k, nid);
@@ -198,15 +191,14 @@ export function tryOfflineNode(k: Kernel, nid: number): void {
 
 /** offline_and_remove_memory(): offline everything, remove, or roll back. */
 export function offlineAndRemoveMemory(k: Kernel, start: number, size: number): KernelResult {
-  if (!size || start % k.blockSize !== 0 || size % k.blockSize !== 0) return fail(EINVAL);
-  const first = start / k.blockSize;
-  const count = size / k.blockSize;
+  if (!size || start % k.hotplugGranule !== 0 || size % k.hotplugGranule !== 0) return fail(EINVAL);
+  const blocks = k.blocksIn(start / k.geometry.pageSize, size / k.geometry.pageSize);
+  const count = blocks.length;
   const previous: (string | null)[] = new Array(count).fill(null);
   let err: KernelResult = OK;
   for (let i = 0; i < count; i++) {
-    const b = k.blocks.get(first + i);
-    if (!b) continue;
-    const pz = pfnToOnlinePage(k, k.blockStartPfn(b.id));
+    const b = blocks[i];
+    const pz = pfnToOnlinePage(k, b.startPfn);
     const sensed = pz && pz.idx === ZONE_MOVABLE ? "online_movable" : "online_kernel";
     const r = deviceOffline(k, b);
     if (typeof r === "number") continue;
@@ -226,8 +218,8 @@ export function offlineAndRemoveMemory(k: Kernel, start: number, size: number): 
   if (!err.ok) {
     for (let i = 0; i < count; i++) {
       const t = previous[i];
-      const b = k.blocks.get(first + i);
-      if (!t || !b) continue;
+      const b = blocks[i];
+      if (!t || !k.blocks.has(b.id)) continue;
       b.onlineType = t as "online_movable" | "online_kernel";
       const r = deviceOnline(k, b);
       if (typeof r !== "number" && !r.ok) k.printk(3, `try_reonline_memory_block: Failed to re-online memory: -${ERRNO_NUMBER[r.errno]}`);

@@ -56,13 +56,13 @@ export function checkSections(k: Kernel, added: { start: number; end: number }[]
 /** Every block's sections are present; online blocks have online sections. */
 export function checkBlocks(k: Kernel): string[] {
   const out: string[] = [];
-  const spb = k.blockSize / k.geometry.sectionSize;
+  const pps = k.sparse.pps;
   for (const b of k.blocks.values()) {
     let anyPresent = false;
-    for (let i = 0; i < spb; i++) {
-      const s = k.sparse.get(b.id * spb + i);
+    for (let nr = b.startPfn / pps; nr < (b.startPfn + b.nrPages) / pps; nr++) {
+      const s = k.sparse.get(nr);
       if (s?.present) anyPresent = true;
-      else if (!b.boot) out.push(`memory${b.id}: section ${b.id * spb + i} not present`);
+      else if (!b.boot) out.push(`memory${b.id}: section ${nr} not present`);
     }
     if (!anyPresent) out.push(`memory${b.id}: no present section`);
     if (b.state === "going-offline") out.push(`memory${b.id}: left in going-offline`);
@@ -92,11 +92,11 @@ export function checkZones(k: Kernel): string[] {
   for (const b of k.blocks.values()) {
     if (b.state !== "online" || !b.zone) continue;
     const z = k.node(b.zone.nid).zones[b.zone.idx];
-    const s = k.blockStartPfn(b.id);
-    if (s < z.startPfn || s + k.pagesPerBlock > zoneEnd(z)) {
+    const s = b.startPfn;
+    if (s < z.startPfn || s + b.nrPages > zoneEnd(z)) {
       out.push(`memory${b.id} (${ZONE_NAMES[z.idx]}) outside its zone span ${z.startPfn}+${z.spanned}`);
     }
-    if (!b.boot) perZone.set(`${z.nid}/${z.idx}`, (perZone.get(`${z.nid}/${z.idx}`) ?? 0) + k.pagesPerBlock);
+    if (!b.boot) perZone.set(`${z.nid}/${z.idx}`, (perZone.get(`${z.nid}/${z.idx}`) ?? 0) + b.nrPages);
   }
   for (const n of k.nodes.values()) {
     for (const z of n.zones) {

@@ -95,16 +95,66 @@ export class Kernel {
     this.physmemEnd = opts.physmemEnd ?? 2 ** this.geometry.maxPhysmemBits - 1;
   }
 
+  /**
+   * Memory block design: "fixed" is Linux (every block blockSize bytes);
+   * "variable" is a what-if (one block per hot-added unit and per boot RAM
+   * range, named by its first section; block_size_bytes shows the section size).
+   */
+  blockDesign: "fixed" | "variable" = "fixed";
+  /** What-if: refuse device memory that would share a memory block with another owner. */
+  singleOwner = false;
+  /** variable design: section number -> id of the block that covers it. */
+  readonly sectionBlock = new Map<number, number>();
+
+  /** Pages of a fixed-size block (the memory block size). */
   get pagesPerBlock(): number {
     return this.blockSize / this.geometry.pageSize;
   }
 
-  blockStartPfn(id: number): number {
-    return id * this.pagesPerBlock;
+  /** Pages per unit of block ids: one block (fixed) or one section (variable: ids are first-section numbers). */
+  get idUnitPages(): number {
+    return this.blockDesign === "variable" ? this.sparse.pps : this.pagesPerBlock;
   }
 
+  /** The smallest hot-add granule: the block size, or a section with variable blocks. */
+  get hotplugGranule(): number {
+    return this.blockDesign === "variable" ? this.geometry.sectionSize : this.blockSize;
+  }
+
+  blockStartPfn(id: number): number {
+    return id * this.idUnitPages;
+  }
+
+  /** Id of the block that holds `pfn` (or would, at its id unit when there is none). */
   blockIdOfPfn(pfn: number): number {
-    return Math.floor(pfn / this.pagesPerBlock);
+    if (this.blockDesign === "variable") {
+      const id = this.sectionBlock.get(this.sparse.sectionNr(pfn));
+      if (id !== undefined) return id;
+    }
+    return Math.floor(pfn / this.idUnitPages);
+  }
+
+  /** The block holding `pfn`, if any. */
+  blockAt(pfn: number): MemoryBlock | undefined {
+    const b = this.blocks.get(this.blockIdOfPfn(pfn));
+    return b && pfn >= b.startPfn && pfn < b.startPfn + b.nrPages ? b : undefined;
+  }
+
+  /** Existing blocks overlapping [startPfn, startPfn + nr), ascending. */
+  blocksIn(startPfn: number, nr: number): MemoryBlock[] {
+    const out: MemoryBlock[] = [];
+    const end = startPfn + nr;
+    let pfn = startPfn;
+    while (pfn < end) {
+      const b = this.blockAt(pfn);
+      if (b) {
+        out.push(b);
+        pfn = b.startPfn + b.nrPages;
+      } else {
+        pfn = (Math.floor(pfn / this.idUnitPages) + 1) * this.idUnitPages;
+      }
+    }
+    return out;
   }
 
   node(nid: number): Node {

@@ -12,6 +12,9 @@ export type BlockState = "online" | "offline" | "going-offline";
 
 export interface MemoryBlock {
   readonly id: number;
+  /** First pfn and size in pages (fixed design: id * pages per block, the block size). */
+  readonly startPfn: number;
+  readonly nrPages: number;
   state: BlockState;
   /** dev->offline of the device core. */
   devOffline: boolean;
@@ -46,9 +49,11 @@ export function memoryBlockDevpath(id: number): string {
   return `/devices/system/memory/memory${id}`;
 }
 
-function makeBlock(id: number, state: BlockState, boot: boolean): MemoryBlock {
+function makeBlock(k: Kernel, id: number, nrPages: number, state: BlockState, boot: boolean): MemoryBlock {
   return {
     id,
+    startPfn: k.blockStartPfn(id),
+    nrPages,
     state,
     devOffline: state === "offline",
     onlineType: "offline",
@@ -63,10 +68,21 @@ function makeBlock(id: number, state: BlockState, boot: boolean): MemoryBlock {
 }
 
 /** memory_dev_init(): a boot block (online) for every block with a present section. */
-export function addBootMemoryBlock(k: Kernel, id: number): MemoryBlock {
-  const b = makeBlock(id, "online", true);
+export function addBootMemoryBlock(k: Kernel, id: number, nrPages = k.pagesPerBlock): MemoryBlock {
+  const b = makeBlock(k, id, nrPages, "online", true);
   k.blocks.set(id, b);
+  mapSections(k, b, true);
   return b;
+}
+
+/** variable design: record which block covers each section. */
+function mapSections(k: Kernel, b: MemoryBlock, on: boolean): void {
+  if (k.blockDesign !== "variable") return;
+  const pps = k.sparse.pps;
+  for (let s = b.startPfn / pps; s < (b.startPfn + b.nrPages) / pps; s++) {
+    if (on) k.sectionBlock.set(s, b.id);
+    else k.sectionBlock.delete(s);
+  }
 }
 
 /**
@@ -80,16 +96,15 @@ export function createMemoryBlockDevices(
   vmemmapPages: number,
   group: MemoryGroup | null,
 ): { ok: true } | { ok: false; errno: Errno } {
-  const first = k.blockIdOfPfn(startPfn);
-  const last = k.blockIdOfPfn(startPfn + nrPages) - 1;
-  for (let id = first; id <= last; id++) {
-    if (k.blocks.has(id)) {
-      for (let j = first; j < id; j++) removeMemoryBlock(k, j);
-      return { ok: false, errno: EEXIST };
-    }
-    const b = makeBlock(id, "offline", false);
+  if (k.blocksIn(startPfn, nrPages).length) return { ok: false, errno: EEXIST };
+  // Fixed design: one block per block-size unit; variable: one block for the whole range.
+  const unit = k.blockDesign === "variable" ? nrPages : k.pagesPerBlock;
+  for (let pfn = startPfn; pfn < startPfn + nrPages; pfn += unit) {
+    const id = pfn / k.idUnitPages;
+    const b = makeBlock(k, id, unit, "offline", false);
     b.nrVmemmapPages = vmemmapPages;
     k.blocks.set(id, b);
+    mapSections(k, b, true);
     k.uevent("add", memoryBlockDevpath(id), "memory");
     if (group) {
       b.group = group.id;
@@ -106,6 +121,7 @@ export function removeMemoryBlock(k: Kernel, id: number): void {
   b.nodeLinks = [];
   if (b.group !== null) k.groups.get(b.group)?.blocks.delete(id);
   k.blocks.delete(id);
+  mapSections(k, b, false);
   k.uevent("remove", memoryBlockDevpath(id), "memory");
 }
 
@@ -128,7 +144,7 @@ export function registerStaticGroup(k: Kernel, nid: number, maxPages: number): n
 /** memory_group_register_dynamic(). */
 export function registerDynamicGroup(k: Kernel, nid: number, unitPages: number): number | Errno {
   if (!k.possibleNodes.includes(nid)) return EINVAL;
-  if (unitPages === 0 || unitPages < k.pagesPerBlock || !Number.isInteger(Math.log2(unitPages))) return EINVAL;
+  if (unitPages === 0 || unitPages < k.hotplugGranule / k.geometry.pageSize || !Number.isInteger(Math.log2(unitPages))) return EINVAL;
   return registerGroup(k, { nid, kind: "dynamic", pages: unitPages });
 }
 

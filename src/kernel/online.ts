@@ -73,8 +73,8 @@ function adjustPresent(k: Kernel, z: Zone, b: MemoryBlock, startPfn: number, del
 
 /** memory_block_online(). */
 function memoryBlockOnline(k: Kernel, b: MemoryBlock): KernelResult {
-  const startPfn = k.blockStartPfn(b.id);
-  const nrPages = k.pagesPerBlock;
+  const startPfn = b.startPfn;
+  const nrPages = b.nrPages;
   const vmemmap = b.nrVmemmapPages;
   const zone = zoneForPfnRange(k, b.onlineType, b.nid, blockGroup(k, b), startPfn, nrPages);
   if (vmemmap) {
@@ -129,8 +129,8 @@ function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr: number
 function memoryBlockOffline(k: Kernel, b: MemoryBlock): KernelResult {
   if (!b.zone) return fail(EINVAL);
   const zone = k.node(b.zone.nid).zones[b.zone.idx];
-  const startPfn = k.blockStartPfn(b.id);
-  const nrPages = k.pagesPerBlock;
+  const startPfn = b.startPfn;
+  const nrPages = b.nrPages;
   const vmemmap = b.nrVmemmapPages;
   if (vmemmap) adjustPresent(k, zone, b, startPfn, -vmemmap);
   const r = offlinePages(k, b, startPfn + vmemmap, nrPages - vmemmap, zone);

@@ -29,7 +29,7 @@ export function pfnToOnlinePage(k: Kernel, pfn: number): PageZone | null {
   if (!s || !s.online) return null;
   if (!k.sparse.testSubsection(pfn)) return null;
   if (s.taintZoneDevice && k.pgmapCovers(pfn)) return null;
-  const b = k.blocks.get(k.blockIdOfPfn(pfn));
+  const b = k.blockAt(pfn);
   if (b && b.state !== "offline" && b.zone) return { nid: b.zone.nid, idx: b.zone.idx };
   return earlyZoneOfPfn(k, pfn);
 }
@@ -45,13 +45,12 @@ function matches(k: Kernel, pfn: number, z: Zone): boolean {
  */
 function findSmallest(k: Kernel, z: Zone, from: number, to: number): number | null {
   const step = k.sparse.ppss;
-  const ppb = k.pagesPerBlock;
+  const unit = k.idUnitPages;
   let pfn = from;
   while (pfn < to) {
-    const id = k.blockIdOfPfn(pfn);
-    const b = k.blocks.get(id);
+    const b = k.blockAt(pfn);
     if (!b || b.state === "offline") {
-      const next = (id + 1) * ppb;
+      const next = b ? b.startPfn + b.nrPages : (Math.floor(pfn / unit) + 1) * unit;
       pfn += Math.ceil((next - pfn) / step) * step;
       continue;
     }
@@ -63,13 +62,12 @@ function findSmallest(k: Kernel, z: Zone, from: number, to: number): number | nu
 
 function findBiggest(k: Kernel, z: Zone, lowest: number, from: number): number | null {
   const step = k.sparse.ppss;
-  const ppb = k.pagesPerBlock;
+  const unit = k.idUnitPages;
   let pfn = from;
   while (pfn >= lowest) {
-    const id = k.blockIdOfPfn(pfn);
-    const b = k.blocks.get(id);
+    const b = k.blockAt(pfn);
     if (!b || b.state === "offline") {
-      const prevEnd = id * ppb - 1;
+      const prevEnd = (b ? b.startPfn : Math.floor(pfn / unit) * unit) - 1;
       pfn -= Math.ceil((pfn - prevEnd) / step) * step;
       continue;
     }

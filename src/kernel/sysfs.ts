@@ -142,7 +142,7 @@ function kstrtouint(s: string): number | Errno {
 function rootAttr(k: Kernel, path: string): Attr | null {
   switch (path) {
     case `${MEM}/block_size_bytes`:
-      return { show: () => `${k.blockSize.toString(16)}\n` };
+      return { show: () => `${k.hotplugGranule.toString(16)}\n` };
     case `${MEM}/auto_online_blocks`:
       return {
         show: () => `${k.params.autoOnlineBlocks}\n`,

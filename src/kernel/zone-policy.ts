@@ -117,7 +117,7 @@ export function blockGroup(k: Kernel, b: MemoryBlock): MemoryGroup | null {
 
 /** The zone a plain `online` of this block would pick (the first word of valid_zones). */
 export function blockDefaultZone(k: Kernel, b: MemoryBlock, type: OnlineType = "online"): Zone {
-  return zoneForPfnRange(k, type, b.nid, blockGroup(k, b), k.blockStartPfn(b.id), k.pagesPerBlock);
+  return zoneForPfnRange(k, type, b.nid, blockGroup(k, b), b.startPfn, b.nrPages);
 }
 
 /** valid_zones_show(). */
@@ -125,8 +125,8 @@ export function validZones(k: Kernel, b: MemoryBlock): string {
   if (b.state === "online") return b.zone ? ZONE_NAMES[b.zone.idx] : "none";
   const nid = b.nid;
   const group = blockGroup(k, b);
-  const start = k.blockStartPfn(b.id);
-  const nr = k.pagesPerBlock;
+  const start = b.startPfn;
+  const nr = b.nrPages;
   const d = zoneForPfnRange(k, "online", nid, group, start, nr);
   let out = ZONE_NAMES[d.idx];
   const kz = zoneForPfnRange(k, "online_kernel", nid, group, start, nr);

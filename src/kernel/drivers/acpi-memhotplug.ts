@@ -51,9 +51,8 @@ export function acpiMemoryDeviceAdd(k: Kernel, dev: AcpiMemoryDevice): void {
   const flags = { nidIsMgid: true, memmapOnMemory: mhpSupportsMemmapOnMemory(k, dev.size) };
   const r = addMemory(k, g, dev.start, dev.size, "System RAM", flags);
   if (r.ok || r.errno === EEXIST) {
-    for (let id = k.blockIdOfPfn(dev.start / k.geometry.pageSize); id < k.blockIdOfPfn((dev.start + dev.size) / k.geometry.pageSize); id++) {
-      const b = k.blocks.get(id);
-      if (!b) continue;
+    for (const b of k.blocksIn(dev.start / k.geometry.pageSize, dev.size / k.geometry.pageSize)) {
+      const id = b.id;
       b.firmwareNode = acpiFirmwareNodePath(k, dev.slot);
       dev.physicalNodes.push(id);
     }
