@@ -85,10 +85,51 @@ export function hex16(x: number): string {
 
 export class SizeParseError extends Error {}
 
+const SIZE_MULT: Record<string, bigint> = { "": 1n, K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n, P: 1n << 50n, E: 1n << 60n };
+
 /**
- * Parse a size or address: any-base integer (`0x…`, `0o…`, `0b…`, decimal)
- * with an optional binary suffix K/M/G/T/P/E (KiB, MiB, … also accepted, and
- * an optional trailing `B`). Throws SizeParseError on anything else.
+ * Python's `int(x, 0)` without a sign: `0x…`, `0o…`, `0b…` (either case), or
+ * decimal without leading zeros (`0`, `00` are fine, `010` is not: Python
+ * rejects it rather than reading octal); single `_` between digits allowed.
+ * Returns a BigInt (exact), or null when `s` is not such an integer.
+ */
+function pyIntLiteral(s: string): bigint | null {
+  if (!/^(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|[1-9](?:_?[0-9])*|0(?:_?0)*)$/.test(s)) return null;
+  return BigInt(s.replace(/_/g, ""));
+}
+
+/** Python (and so the oracle) rejects `010`: say why. */
+function leadingZeroHint(digits: string): string {
+  return /^0[0-9_]*[1-9]/.test(digits) ? " (leading zero: write 0o… for octal, or drop the zero)" : "";
+}
+
+function toSafe(v: bigint, input: string | number): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new SizeParseError(`out of range (more than 2^53): "${input}"`);
+  return Number(v);
+}
+
+/**
+ * Parse an address: a non-negative integer in any base, as Python's
+ * `int(x, 0)` takes it (`0x100000000`, `0o17`, `0b101`, `4096`), or a JSON
+ * integer. No size suffix. Throws SizeParseError on anything else.
+ */
+export function parseAddress(input: string | number): number {
+  if (typeof input === "number") {
+    if (!Number.isSafeInteger(input) || input < 0) throw new SizeParseError(`not a non-negative integer: ${input}`);
+    return input;
+  }
+  const s = input.trim();
+  if (/^-/.test(s) && pyIntLiteral(s.slice(1).trim()) !== null) throw new SizeParseError(`negative: "${input}"`);
+  const v = pyIntLiteral(s.replace(/^\+/, ""));
+  if (v === null) throw new SizeParseError(`not an address (an integer in any base, e.g. 0x100000000): "${input}"${leadingZeroHint(s)}`);
+  return toSafe(v, input);
+}
+
+/**
+ * Parse a size or address: any-base integer (`0x…`, `0o…`, `0b…`, decimal,
+ * as Python's `int(x, 0)`) with an optional binary suffix K/M/G/T/P/E (KiB,
+ * MiB, … also accepted, and an optional trailing `B`). Throws SizeParseError
+ * on anything else.
  */
 export function parseSize(input: string | number): number {
   if (typeof input === "number") {
@@ -96,16 +137,13 @@ export function parseSize(input: string | number): number {
     return input;
   }
   const s = input.trim();
-  const m = /^(0x[0-9a-f]+|0o[0-7]+|0b[01]+|[0-9]+)\s*([kmgtpe]?)(i?b)?$/i.exec(s);
-  if (!m) throw new SizeParseError(`not a size: "${input}"`);
-  const base = Number(m[1].toLowerCase().startsWith("0") && m[1].length > 1 && /^0[0-7]+$/.test(m[1]) ? parseInt(m[1], 8) : Number(m[1]));
-  if (!Number.isFinite(base)) throw new SizeParseError(`not a size: "${input}"`);
-  const suffix = (m[2] ?? "").toUpperCase();
-  if (m[3] && !suffix && m[3].toLowerCase() === "ib") throw new SizeParseError(`not a size: "${input}"`);
-  const mult = { "": 1, K: KiB, M: MiB, G: GiB, T: TiB, P: 1024 * TiB, E: 1024 * 1024 * TiB }[suffix] ?? 1;
-  const v = base * mult;
-  if (!Number.isSafeInteger(v)) throw new SizeParseError(`size out of range (more than 2^53): "${input}"`);
-  return v;
+  const m = /^([+-]?)\s*(0[xX][0-9a-fA-F_]+|0[oObB][0-7_]+|[0-9_]+)\s*([kmgtpe]?)(i?b)?$/i.exec(s);
+  const base = m ? pyIntLiteral(m[2]) : null;
+  if (!m || base === null) throw new SizeParseError(`not a size: "${input}"${leadingZeroHint(m?.[2] ?? "")}`);
+  const suffix = m[3].toUpperCase();
+  if (m[4] && !suffix && m[4].toLowerCase() === "ib") throw new SizeParseError(`not a size: "${input}"`);
+  if (m[1] === "-" && base !== 0n) throw new SizeParseError(`negative size: "${input}"`);
+  return toSafe(base * SIZE_MULT[suffix], input);
 }
 
 /** Human-readable binary size: 128M, 1G, 1.5G, 64K, 512 (bytes). */
