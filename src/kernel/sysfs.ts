@@ -63,13 +63,13 @@ function blockAttr(k: Kernel, id: number, name: string): Attr | null | "dir" {
     case "online":
       return { show: () => (b.devOffline ? "0\n" : "1\n"), store: (kk, buf) => onlineStore(kk, id, buf) };
     case "phys_device":
-      return { show: () => "0\n" };
+      return { show: () => `${b.imported?.phys_device ?? "0"}\n` };
     case "removable":
-      return { show: () => "1\n" };
+      return { show: () => `${b.imported?.removable ?? "1"}\n` };
     case "valid_zones":
       return { show: (kk) => `${validZones(kk, b)}\n` };
     case "uevent":
-      return { show: () => "", store: (kk, buf) => ueventStore(kk, memoryBlockDevpath(id), "memory", buf) };
+      return { show: () => "", store: (kk, buf) => ueventStore(kk, memoryBlockDevpath(id), "memory", buf, `memory memory${id}`) };
     case "power":
     case "subsystem":
       return "dir";
@@ -107,20 +107,31 @@ function onlineStore(k: Kernel, id: number, buf: string): WriteResult {
 
 const UEVENT_ACTIONS = ["add", "remove", "change", "move", "online", "offline", "bind", "unbind"];
 
-/** kobject_synth_uevent(): `ACTION [UUID [KEY=VALUE…]]`. */
-function ueventStore(k: Kernel, devpath: string, subsystem: string, buf: string): WriteResult {
-  const text = buf.endsWith("\n") ? buf.slice(0, -1) : buf;
-  const words = text.split(" ").filter((w) => w !== "");
-  const action = words[0];
-  if (!action || !UEVENT_ACTIONS.includes(action)) return { ok: false, errno: EINVAL };
+/**
+ * uevent_store() -> kobject_synth_uevent(): `ACTION [UUID [KEY=VALUE…]]`;
+ * a failure is logged by both functions and returned.
+ */
+function ueventStore(k: Kernel, devpath: string, subsystem: string, buf: string, devName?: string): WriteResult {
+  const failed = (msg: string): WriteResult => {
+    k.printk(4, `synth uevent: ${devpath}: ${msg}`);
+    if (devName) k.printk(3, `${devName}: uevent: failed to send synthetic uevent: -22`);
+    return { ok: false, errno: EINVAL };
+  };
+  let text = buf;
+  if (text.endsWith("\n") || text.endsWith("\0")) text = text.slice(0, -1);
+  const sp = text.indexOf(" ");
+  const action = sp < 0 ? text : text.slice(0, sp);
+  if (!text || !UEVENT_ACTIONS.includes(action)) return failed("unknown uevent action string");
   const vars: [string, string][] = [];
-  if (words.length === 1) vars.push(["SYNTH_UUID", "0"]);
+  const args = sp < 0 ? "" : text.slice(sp + 1);
+  if (!args) vars.push(["SYNTH_UUID", "0"]);
   else {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(words[1])) return { ok: false, errno: EINVAL };
-    vars.push(["SYNTH_UUID", words[1]]);
-    for (const kv of words.slice(2)) {
+    const words = args.split(" ").filter((w) => w !== "");
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(words[0] ?? "")) return failed("invalid UUID");
+    vars.push(["SYNTH_UUID", words[0]]);
+    for (const kv of words.slice(1)) {
       const m = /^([A-Za-z0-9_]+)=(.*)$/.exec(kv);
-      if (!m) return { ok: false, errno: EINVAL };
+      if (!m) return failed("invalid uevent args");
       vars.push([`SYNTH_ARG_${m[1]}`, m[2]]);
     }
   }
