@@ -229,9 +229,18 @@ function createBootBlocks(k: Kernel, layout: BootLayout): void {
     for (const m of merged) addBootMemoryBlock(k, m.s / pps, m.e - m.s);
   } else {
     const spb = k.blockSize / k.geometry.sectionSize;
-    const presentBlocks = new Set<number>();
-    for (const s of k.sparse.sections.values()) if (s.present) presentBlocks.add(Math.floor(s.nr / spb));
-    for (const id of [...presentBlocks].sort((a, b) => a - b)) addBootMemoryBlock(k, id);
+    const ids: number[] = [];
+    let sorted = true;
+    for (const s of k.sparse.sections.values()) {
+      if (!s.present) continue;
+      const id = Math.floor(s.nr / spb);
+      const last = ids[ids.length - 1];
+      if (last === id) continue;
+      if (last !== undefined && id < last) sorted = false;
+      ids.push(id);
+    }
+    const unique = sorted ? ids : [...new Set(ids)].sort((a, b) => a - b);
+    for (const id of unique) addBootMemoryBlock(k, id);
   }
   const firstOnline = k.onlineNodes()[0] ?? 0;
   const ranges = layout.memblock.map((r) => ({ start: r.start / ps, end: r.end / ps, nid: r.nid }));
@@ -251,6 +260,8 @@ function createBootBlocks(k: Kernel, layout: BootLayout): void {
 
 /** Does [s, e) hold a pfn of a present section whose early nid is `nid` (holes count as the first online node)? */
 function blockHasPfnOfNode(k: Kernel, ranges: { start: number; end: number; nid: number }[], s: number, e: number, nid: number, firstOnline: number): boolean {
+  // Fast path: the block lies inside one of the node's ranges.
+  for (const r of ranges) if (r.nid === nid && r.start <= s && e <= r.end) return true;
   const pps = k.sparse.pps;
   for (let sec = Math.floor(s / pps); sec * pps < e; sec++) {
     if (!k.sparse.get(sec)?.present) continue;

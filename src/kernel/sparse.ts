@@ -18,8 +18,8 @@ export interface Section {
   early: boolean;
   taintZoneDevice: boolean;
   nid: number;
-  /** One bit per sub-section, 32 per word. */
-  map: Uint32Array;
+  /** One bit per sub-section, 32 per word (plain numbers holding unsigned 32-bit words); null: all set. */
+  map: number[] | null;
 }
 
 export class SparseMem {
@@ -56,7 +56,7 @@ export class SparseMem {
         early: false,
         taintZoneDevice: false,
         nid,
-        map: new Uint32Array(this.words),
+        map: this.zeroWords(),
       };
       this.sections.set(nr, s);
     }
@@ -69,22 +69,45 @@ export class SparseMem {
     return [Math.floor((pfn - base) / this.ppss), Math.floor((pfn + nr - 1 - base) / this.ppss)];
   }
 
+  /** Mask of bits [a, b] within word w (bit indexes are section-local sub-section numbers, not addresses). */
+  private wordMask(w: number, a: number, b: number): number {
+    const lo = Math.max(a, w * 32) - w * 32;
+    const hi = Math.min(b, w * 32 + 31) - w * 32;
+    if (lo > hi) return 0;
+    const width = hi - lo + 1;
+    return width === 32 ? 0xffffffff : (((1 << width) - 1) << lo) >>> 0;
+  }
+  private zeroWords(): number[] {
+    return new Array<number>(this.words).fill(0);
+  }
+  private word(s: Section, w: number): number {
+    return s.map === null ? 0xffffffff : s.map[w];
+  }
   private testAny(s: Section, a: number, b: number): boolean {
-    for (let i = a; i <= b; i++) if (s.map[i >>> 5] & (1 << (i & 31))) return true;
+    for (let w = a >>> 5; w <= b >>> 5; w++) if ((this.word(s, w) & this.wordMask(w, a, b)) !== 0) return true;
     return false;
   }
   private testAll(s: Section, a: number, b: number): boolean {
-    for (let i = a; i <= b; i++) if (!(s.map[i >>> 5] & (1 << (i & 31)))) return false;
+    for (let w = a >>> 5; w <= b >>> 5; w++) {
+      const m = this.wordMask(w, a, b);
+      if (((this.word(s, w) & m) >>> 0) !== m) return false;
+    }
     return true;
   }
   private setBits(s: Section, a: number, b: number, on: boolean): void {
-    for (let i = a; i <= b; i++) {
-      if (on) s.map[i >>> 5] |= 1 << (i & 31);
-      else s.map[i >>> 5] &= ~(1 << (i & 31));
+    const last = subsectionsPerSection(this.g) - 1;
+    if (on && a === 0 && b === last) {
+      s.map = null;
+      return;
+    }
+    if (s.map === null) s.map = new Array<number>(this.words).fill(0xffffffff);
+    for (let w = a >>> 5; w <= b >>> 5; w++) {
+      const m = this.wordMask(w, a, b);
+      s.map[w] = on ? (s.map[w] | m) >>> 0 : (s.map[w] & ~m) >>> 0;
     }
   }
   private empty(s: Section): boolean {
-    return s.map.every((w) => w === 0);
+    return s.map !== null && s.map.every((w) => w === 0);
   }
 
   testSubsection(pfn: number): boolean {
