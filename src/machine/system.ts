@@ -62,12 +62,19 @@ export class System {
   readonly devices: PluggedMemoryDevice[] = [];
   /** Extra snapshot parts (ndctl/daxctl listings) provided by the driver layer. */
   driverSnapshot?: () => Record<string, unknown> | undefined;
+  /** Asynchronous kernel work (driver work items), run to idle after each step: what the oracle's settling waits for. */
+  readonly settleHooks: (() => void)[] = [];
 
   constructor(spec: MachineSpec, layout: BootLayout, kernel: Kernel) {
     this.spec = spec;
     this.layout = layout;
     this.kernel = kernel;
     for (const nv of layout.nvdimms) this.devices.push({ id: nv.id, kind: "nvdimm", addr: nv.start, size: nv.size + nv.labelSize, slot: nv.slot });
+  }
+
+  /** Run queued asynchronous work until nothing is left. */
+  settle(): void {
+    for (const h of this.settleHooks) h();
   }
 
   /** QMP object-add + device_add pc-dimm, then the guest's Device Check handling. */

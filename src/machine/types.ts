@@ -123,6 +123,22 @@ export interface BootLayout {
   hypervisor: boolean;
   /** MAX_PHYSMEM_BITS: 46 (default) or 52 with LA57. */
   physAddrBits?: number;
+  /** memhp extension: ACPI proximity domain (QEMU node id) -> Linux node id, in SRAT order of first appearance. */
+  pxmToNode?: Record<number, number>;
+  /** memhp extension: every enabled SRAT memory affinity entry, in table order (end exclusive), as `ACPI: SRAT:` prints them. */
+  srat?: SratMemoryEntry[];
+  /** memhp extension: the kernel's e820_table after memmap=/mem= and trim_bios_range (end inclusive). */
+  kernelE820?: E820Entry[];
+}
+
+/** One SRAT memory affinity entry (end exclusive). */
+export interface SratMemoryEntry {
+  start: number;
+  end: number;
+  pxm: number;
+  nid: number;
+  hotplug: boolean;
+  nonVolatile: boolean;
 }
 
 /** Result of QEMU's pre-plug checks for a pc-dimm (QMP `device_add`). */

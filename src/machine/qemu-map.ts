@@ -1,0 +1,311 @@
+/**
+ * What QEMU 7.2 (pc = i440fx, q35) and SeaBIOS 1.16.2 build for a machine:
+ * RAM split around the PCI hole, the device-memory region, the PCI windows
+ * of the ACPI host bridge, the firmware E820 table, NUMA nodes and SRAT,
+ * cold-plugged NVDIMMs / virtio-mem devices, and PCI BAR placement.
+ * Sources: hw/i386/pc.c, pc_piix.c, pc_q35.c, acpi-build.c, hw/pci-host/
+ * i440fx.c and q35.c, hw/mem/nvdimm.c; SeaBIOS src/malloc.c, src/fw/pciinit.c.
+ */
+import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
+import { biosE820Add, biosE820Remove, E820_RAM, E820_RESERVED, type RawE820 } from "./e820.js";
+import { FILE_BACKEND_ALIGN, memoryDeviceFreeAddr, RAM_BACKEND_ALIGN, ramSlotsOf, type MdRegion } from "./memory-device.js";
+import type { MachineSpec } from "./types.js";
+
+const FOUR_G = 4 * GiB;
+const AMD_HT_START = 0xfd00000000;
+const AMD_HT_END = 0x10000000000; // exclusive
+const IO_APIC = 0xfec00000;
+const MCFG_BASE = 0xb0000000;
+const MCFG_SIZE = 256 * MiB;
+const ICH9_RCBA = 0xfed1c000;
+/** qemu64 under TCG: 40 physical address bits. */
+const PHYS_BITS = 40;
+
+export interface QemuMap {
+  below4g: number;
+  above4g: number;
+  deviceMemory: { base: number; size: number } | null;
+  /** The 64-bit PCI window [start, end). */
+  hole64: { start: number; end: number };
+  /** ACPI _CRS memory windows of PCI bus 0 (inclusive ends), low to high. */
+  pciWindows: { start: number; end: number }[];
+}
+
+/** RAM split, device memory, PCI holes (pc_init1 / pc_q35_init, pc_memory_init, pc_pci_hole64_start). */
+export function qemuMap(spec: MachineSpec): QemuMap {
+  const ram = spec.memory;
+  let lowmem: number;
+  if (spec.type === "q35") {
+    lowmem = ram >= 0xb0000000 ? 0x80000000 : 0xb0000000;
+  } else {
+    lowmem = 0xe0000000;
+    if (ram >= lowmem) lowmem = 0xc0000000; // gigabyte_align
+  }
+  const below4g = ram >= lowmem ? lowmem : ram;
+  const above4g = ram - below4g;
+  const aboveEnd = FOUR_G + above4g;
+  const maxmem = spec.maxmem ?? 0;
+  let deviceMemory: QemuMap["deviceMemory"] = null;
+  if (maxmem > ram) {
+    if (ramSlotsOf(spec) > 256) throw new Error(`unsupported amount of memory slots: ${ramSlotsOf(spec)}`);
+    if (maxmem % 4096 !== 0) throw new Error("maximum memory size must by aligned to multiple of 4096 bytes");
+    deviceMemory = { base: alignUp(aboveEnd, GiB), size: maxmem - ram + ramSlotsOf(spec) * GiB };
+  }
+  const hole64Size = spec.type === "q35" ? 32 * GiB : 2 * GiB;
+  const hole64Start = alignUp(deviceMemory ? deviceMemory.base + deviceMemory.size : aboveEnd, GiB);
+  const maxUsed = hole64Start + hole64Size - 1;
+  // Crossing the AMD HyperTransport hole moves RAM above 1 TiB, which 40 phys-bits cannot address.
+  if (maxUsed >= AMD_HT_START || maxUsed > 2 ** PHYS_BITS - 1) {
+    throw new Error(`Address space limit 0x${(2 ** PHYS_BITS - 1).toString(16)} < 0x${maxUsed.toString(16)} phys-bits too low (${PHYS_BITS})`);
+  }
+  const hole64 = { start: hole64Start, end: alignUp(hole64Start + hole64Size, GiB) };
+  const pciWindows = [{ start: 0xa0000, end: 0xbffff }];
+  if (spec.type === "q35") {
+    // The hole runs from the end of low RAM to the IOAPIC; MMCONFIG is cut out.
+    if (below4g < MCFG_BASE) pciWindows.push({ start: below4g, end: MCFG_BASE - 1 });
+    pciWindows.push({ start: MCFG_BASE + MCFG_SIZE, end: IO_APIC - 1 });
+  } else {
+    pciWindows.push({ start: below4g, end: IO_APIC - 1 });
+  }
+  pciWindows.push({ start: hole64.start, end: hole64.end - 1 });
+  return { below4g, above4g, deviceMemory, hole64, pciWindows };
+}
+
+/** Sizes SeaBIOS allocates top-down in its high zone and keeps: the ACPI table blob (padded to 128 KiB, 64-byte aligned) and, with nvdimm=on, the 4 KiB NVDIMM DSM page. */
+function highZoneAllocations(spec: MachineSpec): { size: number; align: number }[] {
+  const allocs = [{ size: 128 * 1024, align: 64 }];
+  if (spec.nvdimms && spec.nvdimms.length) allocs.push({ size: 4096, align: 4096 });
+  return allocs;
+}
+
+/** The E820 table SeaBIOS hands over (QEMU's etc/e820 plus SeaBIOS's own reservations). */
+export function seabiosE820(spec: MachineSpec, map: QemuMap): RawE820[] {
+  let t: RawE820[] = [];
+  t = biosE820Add(t, AMD_HT_START, AMD_HT_END - AMD_HT_START, E820_RESERVED); // qemu64 is an AMD CPU model with 40 phys-bits
+  t = biosE820Add(t, 0, map.below4g, E820_RAM);
+  if (map.above4g) t = biosE820Add(t, FOUR_G, map.above4g, E820_RAM);
+  t = biosE820Add(t, 0xfffc0000, 256 * 1024, E820_RESERVED); // BIOS image
+  t = biosE820Remove(t, 0xa0000, 0x100000 - 0xa0000);
+  t = biosE820Add(t, 0xf0000, 0x10000, E820_RESERVED);
+  // ZoneHigh: 16 MiB (or 256 KiB) at the top of the highest RAM entry below 4 GiB.
+  const top = [...t].reverse().find((e) => e.type === E820_RAM && e.end <= FOUR_G && e.end >= MiB);
+  if (top) {
+    let zoneStart = 0;
+    const e = top.end;
+    const max = alignDown(e - 16 * MiB, 16);
+    const min = alignDown(e - 256 * 1024, 16);
+    if (e > 16 * MiB && max >= top.start + 16 * MiB) zoneStart = max;
+    else if (e > 256 * 1024 && min >= top.start) zoneStart = min;
+    if (zoneStart) {
+      let lowest = e;
+      for (const a of highZoneAllocations(spec)) lowest = alignDown(lowest - a.size, a.align);
+      const keep = zoneStart + alignDown(lowest - zoneStart, 4096);
+      t = biosE820Add(t, keep, e - keep, E820_RESERVED);
+    }
+  }
+  if (spec.type === "q35") {
+    t = biosE820Add(t, MCFG_BASE, MCFG_SIZE, E820_RESERVED);
+    t = biosE820Add(t, ICH9_RCBA, 16 * 1024, E820_RESERVED);
+  }
+  t = biosE820Add(t, 0x9fc00, 0xa0000 - 0x9fc00, E820_RESERVED); // EBDA
+  return t;
+}
+
+// ------------------------------------------------------------------ NUMA --
+
+/** "0-1,3" -> [0, 1, 3]. */
+export function parseCpuList(s: string): number[] {
+  const out: number[] = [];
+  for (const part of s.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`bad CPU list "${s}"`);
+    const a = Number(m[1]);
+    const b = m[2] !== undefined ? Number(m[2]) : a;
+    for (let c = a; c <= b; c++) out.push(c);
+  }
+  return out;
+}
+
+export interface QemuNuma {
+  /** Memory per QEMU node id. */
+  nodeMem: number[];
+  /** QEMU node of each vCPU (index = CPU index = APIC ID). */
+  cpuNode: number[];
+}
+
+/** QEMU's NUMA configuration, or null when it builds no SRAT. */
+export function qemuNuma(spec: MachineSpec): QemuNuma | null {
+  const ncpu = spec.smp ?? 1;
+  if (spec.numa && spec.numa.length) {
+    const n = spec.numa.length;
+    const nodeMem = new Array<number>(n).fill(0);
+    const cpuNode = new Array<number>(ncpu).fill(-1);
+    spec.numa.forEach((nd, i) => {
+      const id = nd.nodeid ?? i;
+      if (id < 0 || id >= n) throw new Error(`numa: Node ID missing: ${id >= n ? n - 1 : id}`);
+      nodeMem[id] = nd.mem ?? 0;
+      for (const c of nd.cpus !== undefined ? parseCpuList(nd.cpus) : []) if (c < ncpu) cpuNode[c] = id;
+    });
+    const total = nodeMem.reduce((a, b) => a + b, 0);
+    if (total !== spec.memory) throw new Error(`total memory for NUMA nodes (0x${total.toString(16)}) should equal RAM size (0x${spec.memory.toString(16)})`);
+    // Unassigned CPUs go to socket_id % nodes; QEMU 7.2 puts all vCPUs of -smp N in one socket.
+    return { nodeMem, cpuNode: cpuNode.map((x) => (x < 0 ? 0 : x)) };
+  }
+  // numa_complete_configuration(): an implicit node 0 when memory hotplug is possible.
+  if (ramSlotsOf(spec) > 0 || (spec.maxmem ?? 0) > spec.memory) return { nodeMem: [spec.memory], cpuNode: new Array<number>(ncpu).fill(0) };
+  return null;
+}
+
+export interface SratMem {
+  start: number;
+  end: number;
+  pxm: number;
+  hotplug: boolean;
+  nonVolatile: boolean;
+}
+
+/** build_srat(): the enabled memory affinity entries, in table order. */
+export function sratMemory(numa: QemuNuma, map: QemuMap, nvdimms: { start: number; size: number; node: number }[]): SratMem[] {
+  const out: SratMem[] = [];
+  const push = (start: number, len: number, pxm: number, hotplug = false, nonVolatile = false) =>
+    out.push({ start, end: start + len, pxm, hotplug, nonVolatile });
+  let next = 0;
+  numa.nodeMem.forEach((mem, node) => {
+    let base = next;
+    let len = mem;
+    next = base + len;
+    if (base <= 0xa0000 && next > 0xa0000) {
+      len -= next - 0xa0000;
+      if (len > 0) push(base, len, node);
+      if (next <= 0x100000) {
+        next = 0x100000;
+        return;
+      }
+      base = 0x100000;
+      len = next - 0x100000;
+    }
+    if (base <= map.below4g && next > map.below4g) {
+      len -= next - map.below4g;
+      if (len > 0) push(base, len, node);
+      base = FOUR_G;
+      len = next - map.below4g;
+      next = base + len;
+    }
+    if (len > 0) push(base, len, node);
+  });
+  for (const nv of nvdimms) push(nv.start, nv.size, nv.node, false, true);
+  if (map.deviceMemory) push(map.deviceMemory.base, map.deviceMemory.size, numa.nodeMem.length - 1, true);
+  return out;
+}
+
+// ------------------------------------------------- cold-plugged devices --
+
+export interface PlacedNvdimm {
+  id: string;
+  start: number;
+  size: number;
+  labelSize: number;
+  node: number;
+  slot: number;
+}
+export interface PlacedVirtioMem {
+  id: string;
+  start: number;
+  size: number;
+  blockSize: number;
+  requestedSize: number;
+  node: number;
+}
+
+/** -device nvdimm then -device virtio-mem-pci, in command line order, through the memory-device allocator. */
+export function placeColdplugged(spec: MachineSpec, map: QemuMap): { nvdimms: PlacedNvdimm[]; virtioMem: PlacedVirtioMem[] } {
+  const devices: MdRegion[] = [];
+  const st = { region: map.deviceMemory, budget: Math.max(0, (spec.maxmem ?? 0) - spec.memory), devices };
+  const usedSlots = new Set<number>();
+  const nvdimms: PlacedNvdimm[] = [];
+  for (const nv of spec.nvdimms ?? []) {
+    const labelSize = nv.label_size ?? 0;
+    if (labelSize && labelSize < 128 * 1024) throw new Error(`Property 'nvdimm.label-size' (0x${labelSize.toString(16)}) is required at least 0x20000`);
+    // The label area is taken off the end of the backend; the rest is rounded down to the backend's alignment.
+    const size = alignDown(nv.size - labelSize, FILE_BACKEND_ALIGN);
+    if (nv.size <= labelSize || size === 0) throw new Error(`the size of memdev mem-${nv.id} (0x${nv.size.toString(16)}) is too small to contain nvdimm label`);
+    let slot = nv.slot;
+    if (slot === undefined) for (slot = 0; usedSlots.has(slot); slot++);
+    if (slot >= ramSlotsOf(spec)) throw new Error(slot === 0 && ramSlotsOf(spec) === 0 ? "no slots where allocated, please specify the 'slots' option" : "no free slots available");
+    usedSlots.add(slot);
+    const r = memoryDeviceFreeAddr(st, size, FILE_BACKEND_ALIGN, nv.addr);
+    if (!r.ok) throw new Error(r.desc);
+    devices.push({ id: nv.id, addr: r.addr, size });
+    nvdimms.push({ id: nv.id, start: r.addr, size, labelSize, node: nv.node ?? 0, slot });
+  }
+  const virtioMem: PlacedVirtioMem[] = [];
+  for (const vm of spec.virtio_mem ?? []) {
+    const align = Math.max(vm.block_size, RAM_BACKEND_ALIGN);
+    const r = memoryDeviceFreeAddr(st, vm.size, align, vm.addr);
+    if (!r.ok) throw new Error(r.desc);
+    devices.push({ id: vm.id, addr: r.addr, size: vm.size });
+    virtioMem.push({ id: vm.id, start: r.addr, size: vm.size, blockSize: vm.block_size, requestedSize: vm.requested_size, node: vm.node ?? 0 });
+  }
+  return { nvdimms, virtioMem };
+}
+
+// ------------------------------------------------------------------- PCI --
+
+export interface PciBar {
+  /** "0000:00:02.0" */
+  device: string;
+  start: number;
+  end: number;
+  /** Who claims the BAR's range once the driver binds (virtio_pci: "virtio-pci-modern"). */
+  driverRegion?: string;
+}
+
+interface BarReq {
+  device: string;
+  size: number;
+  pref: boolean;
+  driverRegion?: string;
+}
+
+/**
+ * SeaBIOS pci_bios_map_devices() for bus 0: MEM and PREFMEM regions packed
+ * down from 0xfec00000 (the one with the larger alignment on top), entries
+ * ordered by alignment then size, larger first.
+ */
+export function seabiosBars(spec: MachineSpec, map: QemuMap): PciBar[] {
+  const reqs: BarReq[] = [];
+  const firstSlot = spec.type === "q35" ? 1 : 2;
+  (spec.virtio_mem ?? []).forEach((vm, i) => {
+    const slot = (firstSlot + i).toString(16).padStart(2, "0");
+    reqs.push({ device: `0000:00:${slot}.0`, size: 16 * 1024, pref: true, driverRegion: "virtio-pci-modern" });
+  });
+  if (spec.type === "q35") reqs.push({ device: "0000:00:1f.2", size: 4096, pref: false }); // ICH9 AHCI ABAR
+  const region = (pref: boolean) => {
+    const list: BarReq[] = [];
+    for (const r of reqs.filter((q) => q.pref === pref)) {
+      const size = Math.max(r.size, 4096);
+      const at = list.findIndex((l) => Math.max(l.size, 4096) < size);
+      list.splice(at < 0 ? list.length : at, 0, { ...r, size });
+    }
+    return { list, sum: list.reduce((a, r) => a + r.size, 0), align: list.length ? list[0].size : 1 };
+  };
+  const mem = region(false);
+  const pref = region(true);
+  const [top, bottom] = mem.align < pref.align ? [mem, pref] : [pref, mem];
+  const topBase = alignDown(IO_APIC - top.sum, top.align);
+  const bottomBase = alignDown(topBase - bottom.sum, bottom.align);
+  const pcimemStart = spec.type === "q35" ? MCFG_BASE + MCFG_SIZE : map.below4g <= 0x80000000 ? 0x80000000 : map.below4g <= 0xc0000000 ? 0xc0000000 : map.below4g;
+  if (bottomBase < pcimemStart) throw new Error("PCI BARs do not fit below 4 GiB (64-bit BAR placement is not modelled)");
+  const out: PciBar[] = [];
+  for (const [r, base] of [
+    [bottom, bottomBase],
+    [top, topBase],
+  ] as const) {
+    let a = base;
+    for (const q of r.list) {
+      out.push({ device: q.device, start: a, end: a + q.size - 1, driverRegion: q.driverRegion });
+      a += q.size;
+    }
+  }
+  return out.sort((x, y) => x.start - y.start);
+}

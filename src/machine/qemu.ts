@@ -1,0 +1,224 @@
+/**
+ * The boot layout a Debian 6.1 kernel (nokaslr) sees on a QEMU 7.2 `pc` or
+ * `q35` machine with SeaBIOS: firmware E820, the boot /proc/iomem tree
+ * (before driver modules claim namespaces, dax or virtio devices), memblock
+ * by node, NUMA nodes and SRAT, the device-memory region and the devices
+ * QEMU placed in it. Pure functions: no I/O, runs in a browser.
+ */
+import { alignUp, MiB } from "../kernel/units.js";
+import {
+  E820_ACPI,
+  E820_NVS,
+  E820_PMEM,
+  E820_PRAM,
+  E820_RAM,
+  E820_RESERVED,
+  E820_RESERVED_KERN,
+  E820_SOFT_RESERVED,
+  e820TypeName,
+  endOfRam,
+  kernelE820,
+  memblockFromE820,
+  toE820Entries,
+  type RawE820,
+} from "./e820.js";
+import { insertResource, insertResourceExpandToFit, makeRes, makeRoot, requestRegion, requestResource, reserveRegionWithSplit, toSpecs, type Res } from "./iomem.js";
+import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
+import { syntheticBootLayout } from "./synthetic.js";
+import type { BootLayout, IomemSpec, MachineSpec, MemblockRange, SratMemoryEntry } from "./types.js";
+
+export { placeDimm } from "./memory-device.js";
+
+/** The kernel image's resources in this build (Debian 6.1.0 amd64, nokaslr): constants. */
+export const KERNEL_IMAGE: { name: string; start: number; end: number }[] = [
+  { name: "Kernel code", start: 0x01000000, end: 0x01e01d31 },
+  { name: "Kernel rodata", start: 0x02000000, end: 0x028eafff },
+  { name: "Kernel data", start: 0x02a00000, end: 0x02c4897f },
+  { name: "Kernel bss", start: 0x03310000, end: 0x043fffff },
+];
+
+/** The option ROM QEMU loads for -kernel (linuxboot_dma.bin, 3 x 512 bytes) at 0xc0000, which probe_roms() names Video ROM. */
+const VIDEO_ROM = { start: 0xc0000, end: 0xc05ff };
+
+function iresDesc(type: number): string {
+  switch (type) {
+    case E820_RESERVED:
+      return "RESERVED";
+    case E820_PRAM:
+      return "PERSISTENT_MEMORY_LEGACY";
+    case E820_PMEM:
+      return "PERSISTENT_MEMORY";
+    case E820_SOFT_RESERVED:
+      return "SOFT_RESERVED";
+    case E820_ACPI:
+      return "ACPI_TABLES";
+    case E820_NVS:
+      return "ACPI_NV_STORAGE";
+    default:
+      return "NONE";
+  }
+}
+
+/** do_mark_busy(): which E820 resources e820__reserve_resources() inserts at once (busy). */
+function markBusy(e: RawE820): boolean {
+  if (e.start < MiB) return true;
+  return !(e.type === E820_RESERVED || e.type === E820_SOFT_RESERVED || e.type === E820_PRAM || e.type === E820_PMEM);
+}
+
+/** ram_alignment(): RAM ends are padded to 64 KiB below 1 MiB, 1 MiB below 16 MiB, else 64 MiB. */
+function ramAlignment(pos: number): number {
+  if (pos < MiB) return 64 * 1024;
+  if (pos < 16 * MiB) return MiB;
+  return 64 * MiB;
+}
+
+/** resource_clip() of a host bridge window against every E820 entry (remove_e820_regions, pci=use_e820). */
+function clipWindow(w: { start: number; end: number }, table: RawE820[]): { start: number; end: number } {
+  const r = { ...w };
+  for (const e of table) {
+    const s = e.start;
+    const t = e.end - 1;
+    if (r.end < s || r.start > t) continue;
+    const low = r.start < s ? s - r.start : 0;
+    const high = r.end > t ? r.end - t : 0;
+    if (low > high) r.end = s - 1;
+    else r.start = t + 1;
+  }
+  return r;
+}
+
+interface IomemInputs {
+  spec: MachineSpec;
+  map: QemuMap;
+  table: RawE820[];
+  bars: PciBar[];
+  nvdimms: { start: number; size: number }[];
+}
+
+/** The boot /proc/iomem, built in the order the kernel inserts things. */
+export function bootIomem(inp: IomemInputs): IomemSpec[] {
+  const root = makeRoot();
+  // probe_roms()
+  requestResource(root, makeRes(VIDEO_ROM.start, VIDEO_ROM.end, "Video ROM", { busy: true }));
+  requestResource(root, makeRes(0xf0000, 0xfffff, "System ROM", { busy: true }));
+  for (const k of KERNEL_IMAGE) insertResource(root, makeRes(k.start, k.end, k.name, { busy: true, sysram: true }));
+  // e820__reserve_resources()
+  const late: Res[] = [];
+  for (const e of inp.table) {
+    const r = makeRes(e.start, e.end - 1, e820TypeName(e.type), { sysram: e.type === E820_RAM || e.type === E820_RESERVED_KERN, desc: iresDesc(e.type) });
+    if (markBusy(e)) {
+      r.busy = true;
+      insertResource(root, r);
+    } else late.push(r);
+  }
+  // Platform devices.
+  insertResource(root, makeRes(0xfec00000, 0xfec003ff, "IOAPIC 0", { busy: true }));
+  insertResource(root, makeRes(0xfed00000, 0xfed003ff, "PNP0103:00", { busy: true }));
+  insertResource(root, makeRes(0xfed00000, 0xfed003ff, "HPET 0", { busy: true }));
+  insertResource(root, makeRes(0xfee00000, 0xfee00fff, "Local APIC", { busy: true }));
+  // ACPI host bridge windows, then the BARs firmware assigned.
+  const windows: Res[] = [];
+  for (const w of inp.map.pciWindows) {
+    const c = clipWindow(w, inp.table);
+    if (c.end < c.start) continue;
+    const r = makeRes(c.start, c.end, "PCI Bus 0000:00");
+    if (!insertResource(root, r)) windows.push(r);
+  }
+  const barRes = new Map<PciBar, Res>();
+  for (const b of inp.bars) {
+    const win = windows.find((w) => w.start <= b.start && w.end >= b.end);
+    const r = makeRes(b.start, b.end, b.device);
+    if (win && !requestResource(win, r)) barRes.set(b, r);
+  }
+  // e820__reserve_resources_late()
+  for (const r of late) insertResourceExpandToFit(root, r);
+  for (const e of inp.table) {
+    if (e.type !== E820_RAM) continue;
+    const start = e.end;
+    const end = alignUp(start, ramAlignment(start)) - 1;
+    if (start < end) reserveRegionWithSplit(root, start, end, "RAM buffer");
+  }
+  if (inp.spec.type === "q35") {
+    requestRegion(root, 0xb0000000, 0xbfffffff, "pnp 00:05");
+    insertResource(root, makeRes(0xb0000000, 0xbfffffff, "PCI MMCONFIG 0000 [bus 00-ff]", { busy: true }));
+  }
+  // NFIT SPA ranges (acpi_nfit), then drivers' own regions inside BARs.
+  for (const nv of inp.nvdimms) insertResource(root, makeRes(nv.start, nv.start + nv.size - 1, "Persistent Memory", { desc: "PERSISTENT_MEMORY" }));
+  for (const [b] of barRes) if (b.driverRegion) requestRegion(root, b.start, b.end, b.driverRegion);
+  return toSpecs(root);
+}
+
+/** memblock by node: RAM pieces split at SRAT boundaries; a piece outside every entry takes the node whose span holds it. */
+function memblockByNode(ram: { start: number; end: number }[], srat: SratMemoryEntry[] | null): MemblockRange[] {
+  if (!srat) return ram.map((r) => ({ ...r, nid: 0 }));
+  const cuts = [...new Set(srat.flatMap((e) => [e.start, e.end]))].sort((a, b) => a - b);
+  const spans = new Map<number, { start: number; end: number }>();
+  for (const e of srat.filter((x) => !x.hotplug && !x.nonVolatile)) {
+    const s = spans.get(e.nid);
+    spans.set(e.nid, s ? { start: Math.min(s.start, e.start), end: Math.max(s.end, e.end) } : { start: e.start, end: e.end });
+  }
+  const out: MemblockRange[] = [];
+  for (const r of ram) {
+    const points = [r.start, ...cuts.filter((c) => c > r.start && c < r.end), r.end];
+    for (let i = 0; i + 1 < points.length; i++) {
+      const s = points[i];
+      const t = points[i + 1];
+      const hit = srat.find((e) => e.start <= s && s < e.end);
+      const nid = hit ? hit.nid : ([...spans].find(([, sp]) => sp.start <= s && s < sp.end)?.[0] ?? srat[0]?.nid ?? 0);
+      const last = out[out.length - 1];
+      if (last && last.nid === nid && last.end === s) last.end = t;
+      else out.push({ start: s, end: t, nid });
+    }
+  }
+  return out;
+}
+
+/** Boot layout of a QEMU 7.2 pc/q35 machine (or a synthetic one). */
+export function deriveBootLayout(spec: MachineSpec): BootLayout {
+  if (spec.type === "synthetic") return syntheticBootLayout(spec);
+  const map = qemuMap(spec);
+  const placed = placeColdplugged(spec, map);
+  const firmware = seabiosE820(spec, map);
+  const table = kernelE820(firmware, spec.cmdline);
+  const numa = qemuNuma(spec);
+
+  let srat: SratMemoryEntry[] | null = null;
+  let pxmToNode: Record<number, number> | undefined;
+  let possibleNodes = [0];
+  const ncpu = spec.smp ?? 1;
+  const cpusByNode: Record<number, number[]> = {};
+  if (numa) {
+    const mem: SratMem[] = sratMemory(numa, map, placed.nvdimms);
+    // acpi_map_pxm_to_node(): node ids in order of first appearance, processor entries first.
+    const pxm: Record<number, number> = {};
+    let nextNid = 0;
+    for (const p of [...numa.cpuNode, ...mem.map((m) => m.pxm)]) if (pxm[p] === undefined) pxm[p] = nextNid++;
+    pxmToNode = pxm;
+    srat = mem.map((m) => ({ ...m, nid: pxm[m.pxm] }));
+    possibleNodes = [...new Set(Object.values(pxm))].sort((a, b) => a - b);
+    for (const n of possibleNodes) cpusByNode[n] = [];
+    numa.cpuNode.forEach((p, cpu) => cpusByNode[pxm[p]].push(cpu));
+  } else {
+    cpusByNode[0] = Array.from({ length: ncpu }, (_, i) => i);
+  }
+
+  const memblock = memblockByNode(memblockFromE820(table), srat);
+  return {
+    e820: toE820Entries(firmware),
+    iomem: bootIomem({ spec, map, table, bars: seabiosBars(spec, map), nvdimms: placed.nvdimms }),
+    memblock,
+    possibleNodes,
+    cpusByNode,
+    sratHotplug: (srat ?? []).filter((e) => e.hotplug).map((e) => ({ start: e.start, end: e.end, nid: e.nid })),
+    deviceMemory: map.deviceMemory ? { ...map.deviceMemory } : null,
+    legacyPmem: table.filter((e) => e.type === E820_PRAM).map((e) => ({ start: e.start, end: e.end - 1 })),
+    nvdimms: placed.nvdimms.map((n) => ({ ...n, node: pxmToNode?.[n.node] ?? n.node })),
+    virtioMem: placed.virtioMem.map((v) => ({ ...v, node: pxmToNode?.[v.node] ?? v.node })),
+    bootMemEnd: endOfRam(table),
+    hypervisor: true,
+    physAddrBits: spec.la57 ? 52 : 46,
+    pxmToNode,
+    srat: srat ?? [],
+    kernelE820: toE820Entries(table),
+  };
+}
