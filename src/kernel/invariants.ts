@@ -93,7 +93,8 @@ export function checkZones(k: Kernel): string[] {
     if (b.state !== "online" || !b.zone) continue;
     const z = k.node(b.zone.nid).zones[b.zone.idx];
     const s = b.startPfn;
-    if (s < z.startPfn || s + b.nrPages > zoneEnd(z)) {
+    // Boot blocks may end in a hole past the zone span; hot-added blocks are whole.
+    if (!b.boot && (s < z.startPfn || s + b.nrPages > zoneEnd(z))) {
       out.push(`memory${b.id} (${ZONE_NAMES[z.idx]}) outside its zone span ${z.startPfn}+${z.spanned}`);
     }
     if (!b.boot) perZone.set(`${z.nid}/${z.idx}`, (perZone.get(`${z.nid}/${z.idx}`) ?? 0) + b.nrPages);
