@@ -80,8 +80,8 @@ export function runBench(ram: number, add: number, log: (s: string) => void): { 
       const r = sys.plugDimm({ id: `d${i}`, size: GiB, addr: base + i * GiB });
       if ("error" in r.device_add) throw new Error(`plug d${i}: ${r.device_add.error.desc}`);
     }
-    for (const [id, b] of sys.kernel.blocks) if (!b.boot) added.push(id);
-    added.sort((a, b) => a - b);
+    const ps = sys.kernel.geometry.pageSize;
+    for (const b of sys.kernel.blocksIn(base / ps, (dimms * GiB) / ps)) added.push(b.id);
     return dimms;
   });
   time("online-all", () => {

@@ -249,7 +249,9 @@ function createBootBlocks(k: Kernel, layout: BootLayout): void {
     if (mine.length === 0) continue;
     const spanStart = Math.min(...mine.map((r) => r.start));
     const spanEnd = Math.max(...mine.map((r) => r.end));
-    for (const b of k.blocksIn(spanStart, spanEnd - spanStart)) {
+    // Boot blocks were created in address order: walk them directly.
+    for (const b of k.blocks.values()) {
+      if (b.startPfn + b.nrPages <= spanStart || b.startPfn >= spanEnd) continue;
       const bs = Math.max(b.startPfn, spanStart);
       const be = Math.min(b.startPfn + b.nrPages, spanEnd);
       if (!blockHasPfnOfNode(k, ranges, bs, be, nid, firstOnline)) continue;
