@@ -6,13 +6,60 @@
  * adjust_present_page_count).
  */
 import type { Kernel } from "./kernel.js";
-import { EBUSY, EINVAL, OK, fail, type KernelResult } from "./errno.js";
+import { EBUSY, EINVAL, OK, fail, type Errno, type KernelResult } from "./errno.js";
 import { memoryBlockDevpath, type MemoryBlock } from "./memory-block.js";
 import { shrinkZoneSpan } from "./pfn.js";
 import { countSystemRamPages } from "./resource.js";
 import { hex0x10 } from "./units.js";
 import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
 import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
+
+/** Events of the memory notifier chain (MEM_*). */
+export type MemoryAction = "GOING_ONLINE" | "CANCEL_ONLINE" | "ONLINE" | "GOING_OFFLINE" | "CANCEL_OFFLINE" | "OFFLINE";
+/** struct memory_notify, plus the zone the range is (being) onlined to. */
+export interface MemoryNotify {
+  startPfn: number;
+  nrPages: number;
+  zone: Zone;
+}
+/** A registered memory notifier; an errno vetoes a GOING_* event. */
+export type MemoryNotifier = (action: MemoryAction, arg: MemoryNotify) => Errno | void;
+/** online_page_callback: of [pfn, pfn + nr), how many pages reach the buddy (the others stay PageOffline). */
+export type OnlinePageCallback = (pfn: number, nr: number) => number;
+
+const hooks = new WeakMap<Kernel, { notifiers: MemoryNotifier[]; onlinePage: OnlinePageCallback | null }>();
+
+function hooksOf(k: Kernel): { notifiers: MemoryNotifier[]; onlinePage: OnlinePageCallback | null } {
+  let h = hooks.get(k);
+  if (!h) {
+    h = { notifiers: [], onlinePage: null };
+    hooks.set(k, h);
+  }
+  return h;
+}
+
+/** register_memory_notifier() / unregister_memory_notifier(). */
+export function registerMemoryNotifier(k: Kernel, fn: MemoryNotifier): void {
+  hooksOf(k).notifiers.push(fn);
+}
+export function unregisterMemoryNotifier(k: Kernel, fn: MemoryNotifier): void {
+  const h = hooksOf(k);
+  h.notifiers = h.notifiers.filter((f) => f !== fn);
+}
+
+/** set_online_page_callback() (null: restore generic_online_page). */
+export function setOnlinePageCallback(k: Kernel, cb: OnlinePageCallback | null): void {
+  hooksOf(k).onlinePage = cb;
+}
+
+/** memory_notify(): the first veto stops the chain. */
+function memoryNotify(k: Kernel, action: MemoryAction, arg: MemoryNotify): Errno | null {
+  for (const fn of [...hooksOf(k).notifiers]) {
+    const e = fn(action, arg);
+    if (e) return e;
+  }
+  return null;
+}
 
 /** device_online(): 1 when already online, else the bus's online result; uevent `online` on success. */
 export function deviceOnline(k: Kernel, b: MemoryBlock): number | KernelResult {
@@ -93,16 +140,27 @@ function onlinePages(k: Kernel, b: MemoryBlock, pfn: number, nr: number, zone: Z
   const pageblock = k.geometry.pageblockSize / k.geometry.pageSize;
   if (!nr || pfn % pageblock !== 0 || (pfn + nr) % k.sparse.pps !== 0) return fail(EINVAL);
   growZoneSpan(zone, pfn, nr);
+  const arg: MemoryNotify = { startPfn: pfn, nrPages: nr, zone };
+  const veto = memoryNotify(k, "GOING_ONLINE", arg);
+  if (veto) {
+    const ps = k.geometry.pageSize;
+    k.printk(7, `online_pages [mem ${hex0x10(pfn * ps)}-${hex0x10((pfn + nr) * ps - 1)}] failed`);
+    memoryNotify(k, "CANCEL_ONLINE", arg);
+    shrinkZoneSpan(k, zone, pfn, pfn + nr);
+    return fail(veto);
+  }
   const needRebuild = zone.present === 0;
-  // online_pages_range(): free to the buddy, mark sections online.
+  // online_pages_range(): free to the buddy via the online-page callback, mark sections online.
+  const cb = hooksOf(k).onlinePage;
   k.sparse.setOnline(pfn, nr, true);
-  zone.managed += nr;
+  zone.managed += cb ? cb(pfn, nr) : nr;
   adjustPresent(k, zone, b, pfn, nr);
   if (needRebuild) {
     if (zone.idx !== ZONE_MOVABLE && zone.idx > k.policyZone) k.policyZone = zone.idx;
     logZonelistRebuild(k);
   }
   maybePinKernelAllocation(k, zone, pfn, nr, needRebuild);
+  memoryNotify(k, "ONLINE", arg);
   return OK;
 }
 
@@ -111,18 +169,25 @@ function onlinePages(k: Kernel, b: MemoryBlock, pfn: number, nr: number, zone: Z
  * kernel zone of a node with CPUs populated for the first time, the kernel's
  * own allocations land in it at once (slab pages: observed at pfn 0x100006
  * and 0x110400 on the reference guest, 09-observed-6.1.md §D, §N and the
- * dimm-online-kernel / sysfs-bad-input traces), so that block can no longer
+ * dimm-online-kernel / sysfs-bad-input traces, and in pageblocks 2 and 6 of
+ * the first Normal block in virtio-mem traces), so that block can no longer
  * be offlined. Onlined pages go to the tail of the free lists, so a block
  * added to an already populated zone is not used at once.
  */
-function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr: number, zoneWasEmpty: boolean): void {
+export function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr: number, zoneWasEmpty: boolean): void {
   if (!k.allocation.pinFirstKernelBlock || !zoneWasEmpty) return;
   if (zone.idx === ZONE_MOVABLE || zone.idx > ZONE_NORMAL) return;
   if ((k.cpusByNode[zone.nid] ?? []).length === 0) return;
   // Only the highest kernel zone of the node receives GFP_KERNEL allocations first.
   const higherPopulated = k.node(zone.nid).zones.some((z) => z.idx > zone.idx && z.idx <= ZONE_NORMAL && z.present > 0);
   if (higherPopulated) return;
-  k.unmovable.push({ start: pfn + 6, end: pfn + 7, why: "slab page allocated by the kernel after onlining" });
+  // Unmovable allocations claim whole pageblocks; which ones shows at virtio-mem's sub-block
+  // granularity: the 3rd and 7th pageblock of the range (pc guests, 2 and 4 MiB sub-blocks).
+  const pageblock = k.geometry.pageblockSize / k.geometry.pageSize;
+  for (const i of [2, 6]) {
+    const p = pfn + i * pageblock;
+    if (p < pfn + nr) k.unmovable.push({ start: p, end: p + 1, why: "slab page allocated by the kernel after onlining" });
+  }
 }
 
 /** memory_block_offline(). */
@@ -159,12 +224,19 @@ function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone
     k.printk(4, "page dumped because: unmovable page");
     return failed("failure to isolate range", fail(EBUSY));
   }
+  const arg: MemoryNotify = { startPfn: start, nrPages: nr, zone };
+  const veto = memoryNotify(k, "GOING_OFFLINE", arg);
+  if (veto) {
+    memoryNotify(k, "CANCEL_OFFLINE", arg);
+    return failed("notifier failure", fail(veto));
+  }
   // Migration of movable pages always succeeds in the model; then the pages leave the buddy.
   k.sparse.setOnline(start, nr, false);
   k.printk(7, `Offlined Pages ${nr}`);
   zone.managed -= nr;
   adjustPresent(k, zone, b, start, -nr);
   if (zone.present === 0) logZonelistRebuild(k);
+  memoryNotify(k, "OFFLINE", arg);
   shrinkZoneSpan(k, zone, start, end);
   return OK;
 }

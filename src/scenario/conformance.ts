@@ -109,8 +109,11 @@ export function outcomeOf(op: string, result: Record<string, unknown>): unknown 
     case "ndctl":
     case "daxctl":
       return { rc: r.rc, stderr: r.stderr, json: r.stdout_json ?? r.stdout };
-    case "virtio-mem-resize":
-      return { size: r.size, size_reached: r.size_reached };
+    case "virtio-mem-resize": {
+      const q = r["qom-set"] as { error?: { desc: string } } | undefined;
+      const qomSet = q === undefined ? undefined : q.error ? { error: q.error.desc } : "ok";
+      return { "qom-set": qomSet, size: r.size, "requested-size": r["requested-size"], size_reached: r.size_reached };
+    }
     default:
       return null;
   }

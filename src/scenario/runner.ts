@@ -82,8 +82,15 @@ function sysfsWriteResult(k: Kernel, path: string, value: string, newline: boole
   return { path, value, ok: false, errno: r.errno, error };
 }
 
-/** Apply one step; returns the step's result object. */
+/** Apply one step, then let queued kernel work finish (as the oracle settles); returns the step's result object. */
 export function applyStep(sys: System, step: RawStep): unknown {
+  sys.kernel.dumpedValidZones = null;
+  const result = applyStepNow(sys, step);
+  sys.settle();
+  return result;
+}
+
+function applyStepNow(sys: System, step: RawStep): unknown {
   const k = sys.kernel;
   switch (step.op) {
     case "plug-dimm":
