@@ -16,6 +16,11 @@ export interface BlockSnapshot {
   removable: string;
   valid_zones: string;
   nodes: string[];
+  /**
+   * memhp machine files only (never in traces): the `firmware_node` link
+   * target as a sysfs path (`/devices/LNXSYSTM:00/…/PNP0C80:00`).
+   */
+  firmware_node?: string;
 }
 
 export interface Snapshot {
@@ -31,6 +36,14 @@ export interface Snapshot {
   memory_hotplug_params: Record<string, string>;
   ndctl?: unknown;
   daxctl?: unknown;
+  /**
+   * memhp machine files only (never in traces): the dump this snapshot was
+   * imported from. Import then keeps the attribute texts the dump's kernel
+   * computed differently (removable, phys_device, valid_zones) and root files
+   * of the memory directory that this kernel does not have (`extra_files`).
+   */
+  imported_from?: string;
+  extra_files?: Record<string, string>;
 }
 
 function read(k: Kernel, path: string): string {
@@ -107,11 +120,11 @@ export function takeSnapshot(k: Kernel): Snapshot {
       end: `0x${e.end.toString(16)}`,
       type: e.type,
     })),
-    memory_hotplug_params: {
-      auto_movable_numa_aware: read(k, `${P}/auto_movable_numa_aware`),
-      auto_movable_ratio: read(k, `${P}/auto_movable_ratio`),
-      memmap_on_memory: read(k, `${P}/memmap_on_memory`),
-      online_policy: read(k, `${P}/online_policy`),
-    },
+    memory_hotplug_params: Object.fromEntries(
+      ["auto_movable_numa_aware", "auto_movable_ratio", "memmap_on_memory", "online_policy"]
+        .map((name) => [name, sysfsRead(k, `${P}/${name}`)] as const)
+        .filter(([, r]) => r.ok)
+        .map(([name, r]) => [name, (r as { value: string }).value.replace(/\n$/, "")]),
+    ),
   };
 }

@@ -9,6 +9,7 @@ import { registerConformance } from "./cmd-conformance.js";
 import { registerRun } from "./cmd-run.js";
 import { registerExamples } from "./cmd-examples.js";
 import { registerExtraCommands } from "./commands.js";
+import { registerCompare } from "./cmd-compare.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -33,11 +34,14 @@ Examples:
   registerConformance(program);
   registerExamples(program);
   registerExtraCommands(program);
+  registerCompare(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // Commands report "findings" through process.exitCode; start each run clean (main may be called repeatedly in-process).
+  process.exitCode = undefined;
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -8,6 +8,7 @@ import type { BootLayout, IomemSpec } from "../machine/types.js";
 import { probeMemoryBlockSize, validBlockSize, X86_64 } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
+import { getProfile, type KernelProfile } from "./profile.js";
 import { addBootMemoryBlock, linkBlockToNode, type MemoryBlock } from "./memory-block.js";
 import { insertNested, makeResource, type Resource } from "./resource.js";
 import { GiB, MiB } from "./units.js";
@@ -39,7 +40,7 @@ export function kstrtobool(s: string): boolean | null {
 }
 
 /** Parse the hotplug-related kernel command line words. */
-export function paramsFromCmdline(cmdline: string[]): { params: HotplugParams; memLimit: number | null; kaslr: boolean } {
+export function paramsFromCmdline(cmdline: string[], rules: KernelProfile = getProfile("6.1")): { params: HotplugParams; memLimit: number | null; kaslr: boolean } {
   const p: HotplugParams = { ...DEFAULT_PARAMS };
   let memLimit: number | null = null;
   let kaslr = false; // the harness always boots with nokaslr
@@ -49,7 +50,9 @@ export function paramsFromCmdline(cmdline: string[]): { params: HotplugParams; m
     const val = eq < 0 ? "" : w.slice(eq + 1);
     switch (key) {
       case "memhp_default_state": {
-        const t = ONLINE_TYPES.find((o) => o === val || o + "\n" === val);
+        // Before v5.7/5.8 only online/offline were known.
+        const known = rules.autoOnlineZoneTypes ? ONLINE_TYPES : ONLINE_TYPES.slice(0, 2);
+        const t = known.find((o) => o === val || o + "\n" === val);
         if (t) p.autoOnlineBlocks = t;
         break;
       }
@@ -57,17 +60,19 @@ export function paramsFromCmdline(cmdline: string[]): { params: HotplugParams; m
         p.movableNode = true;
         break;
       case "memory_hotplug.memmap_on_memory": {
+        if (!rules.memmapOnMemory) break;
         const b = kstrtobool(val);
         if (b !== null) p.memmapOnMemory = b;
         break;
       }
       case "memory_hotplug.online_policy":
-        if (val === "contig-zones" || val === "auto-movable") p.onlinePolicy = val;
+        if (rules.onlinePolicies && (val === "contig-zones" || val === "auto-movable")) p.onlinePolicy = val as HotplugParams["onlinePolicy"];
         break;
       case "memory_hotplug.auto_movable_ratio":
-        if (/^\d+$/.test(val)) p.autoMovableRatio = Number(val);
+        if (rules.onlinePolicies && /^\d+$/.test(val)) p.autoMovableRatio = Number(val);
         break;
       case "memory_hotplug.auto_movable_numa_aware": {
+        if (!rules.onlinePolicies) break;
         const b = kstrtobool(val);
         if (b !== null) p.autoMovableNumaAware = b;
         break;
@@ -118,7 +123,7 @@ export interface BootOptions {
 /** Boot a Kernel from a machine's boot layout. */
 export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   const g = X86_64;
-  const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline);
+  const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline, getProfile(opts.profile));
   const blockSize = opts.blockSize ?? probeMemoryBlockSize(layout.bootMemEnd, layout.hypervisor);
   if (!validBlockSize(g, blockSize)) throw new RangeError(`Memory block size not suitable: 0x${blockSize.toString(16)}`);
   const archEnd = 2 ** (layout.physAddrBits ?? g.maxPhysmemBits) - 1;

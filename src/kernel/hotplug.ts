@@ -24,6 +24,8 @@ export interface MhpFlags {
 
 /** mhp_range_allowed(): within [0, PHYSMEM_END], non-empty, no wrap. */
 export function mhpRangeAllowed(k: Kernel, start: number, size: number): boolean {
+  // Before v5.12 there was no such check (the architecture code failed later).
+  if (!k.rules.rangeAllowedCheck) return true;
   const end = k.physmemEnd;
   if (size > 0 && start + size - 1 <= end && start >= 0) return true;
   k.printk(4, `Hotplug memory [${hex0x(start)}-${hex0x(start + size)}] exceeds maximum addressable range [${hex0x(0)}-${hex0x(end)}]`);
@@ -64,7 +66,7 @@ export function checkHotplugMemoryRange(k: Kernel, start: number, size: number):
 
 /** mhp_supports_memmap_on_memory(size) in 6.1: exactly one block, memmap PMD- and pageblock-friendly. */
 export function mhpSupportsMemmapOnMemory(k: Kernel, size: number): boolean {
-  if (!k.params.memmapOnMemory || (k.blockDesign === "fixed" && size !== k.blockSize)) return false;
+  if (!k.rules.memmapOnMemory || !k.params.memmapOnMemory || (k.blockDesign === "fixed" && size !== k.blockSize)) return false;
   const g = k.geometry;
   const memmap = (size / g.pageSize) * g.structPageSize;
   return memmap % (2 * 1024 * 1024) === 0 && (size - memmap) % g.pageblockSize === 0;

@@ -10,6 +10,7 @@ import { makeNode, nodeHasMemory, nodeHasNormalMemory, ZONE_DMA32, type Node, ty
 import type { MemoryBlock, MemoryGroup } from "./memory-block.js";
 import type { FirmwareMemmapEntry } from "./firmware-memmap.js";
 import type { AcpiMemoryDevice } from "./drivers/acpi-memhotplug.js";
+import { getProfile, type KernelProfile } from "./profile.js";
 
 /** MMOP_*: the online type of a request, and auto_online_blocks. */
 export type OnlineType = "offline" | "online" | "online_kernel" | "online_movable";
@@ -34,6 +35,8 @@ export interface Uevent {
   subsystem: string;
   /** Other variables, in the kernel's order. */
   vars?: [string, string][];
+  /** Variables whose value varies from run to run (a block or dax device's MINOR): the oracle keeps them under `noisy`. */
+  noisy?: [string, string][];
 }
 
 /** How the model decides where the kernel puts unmovable allocations (see online.ts). */
@@ -46,6 +49,8 @@ export class Kernel {
   readonly geometry: Geometry;
   readonly blockSize: number;
   readonly profile: string;
+  /** The behaviours of this kernel version (profile.ts). */
+  readonly rules: KernelProfile;
   readonly iomem: Resource = makeRoot();
   readonly sparse: SparseMem;
   readonly nodes = new Map<number, Node>();
@@ -83,6 +88,12 @@ export class Kernel {
   };
   /** Boot zone spans per node (pfns, end exclusive): the zone of a boot page, holes included. */
   bootZoneSpans: { nid: number; idx: ZoneIdx; start: number; end: number }[] = [];
+  /**
+   * An imported dump's valid_zones texts that this kernel computes differently
+   * (a dump from an older or other kernel), by block id: shown until the first
+   * sysfs write or scenario step changes anything, then recomputed.
+   */
+  dumpedValidZones: Map<number, string> | null = null;
   /** ZONE_DEVICE pgmaps (pfn ranges, end exclusive), kept sorted by start (memremap.ts). */
   pgmaps: { start: number; end: number; owner: string }[] = [];
 
@@ -90,7 +101,8 @@ export class Kernel {
     this.geometry = opts.geometry ?? X86_64;
     this.blockSize = opts.blockSize;
     this.params = opts.params;
-    this.profile = opts.profile ?? "6.1";
+    this.rules = getProfile(opts.profile);
+    this.profile = this.rules.name;
     this.sparse = new SparseMem(this.geometry);
     this.physmemEnd = opts.physmemEnd ?? 2 ** this.geometry.maxPhysmemBits - 1;
   }
@@ -194,8 +206,10 @@ export class Kernel {
     this.log.push({ level, text });
   }
 
-  uevent(action: string, devpath: string, subsystem: string, vars?: [string, string][]): void {
-    this.uevents.push(vars ? { action, devpath, subsystem, vars } : { action, devpath, subsystem });
+  uevent(action: string, devpath: string, subsystem: string, vars?: [string, string][], noisy?: [string, string][]): void {
+    const u: Uevent = vars ? { action, devpath, subsystem, vars } : { action, devpath, subsystem };
+    if (noisy) u.noisy = noisy;
+    this.uevents.push(u);
   }
 
   /** Total managed pages (MemTotal) over all nodes, in pages. */

@@ -218,9 +218,11 @@ function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone
   };
   const pageblock = k.geometry.pageblockSize / ps;
   if (!nr || start % pageblock !== 0 || end % k.sparse.pps !== 0) return fail(EINVAL);
-  if (countSystemRamPages(k.iomem, start * ps, end * ps, ps) !== nr) return failed("memory holes", fail(EINVAL));
+  const holes = countSystemRamPages(k.iomem, start * ps, end * ps, ps) !== nr;
+  // Since v6.0 a block with holes is refused outright; before, the holes' PG_reserved pages failed isolation.
+  if (holes && k.rules.offlineRefusesHoles) return failed("memory holes", fail(EINVAL));
   // Isolation: PG_reserved and unmovable kernel pages make a pageblock fail.
-  if (k.isUnmovable(start, end)) {
+  if (holes || k.isUnmovable(start, end)) {
     k.printk(4, "page dumped because: unmovable page");
     return failed("failure to isolate range", fail(EBUSY));
   }

@@ -13,6 +13,7 @@ import { deviceOffline, deviceOnline } from "./online.js";
 import { validZones } from "./zone-policy.js";
 import { hexPad } from "./units.js";
 import { memoryBlockDevpath } from "./memory-block.js";
+import { countSystemRamPages } from "./resource.js";
 
 export type SysfsResult = { ok: true; value: string } | { ok: false; errno: Errno };
 export type WriteResult = { ok: true } | { ok: false; errno: Errno };
@@ -65,9 +66,9 @@ function blockAttr(k: Kernel, id: number, name: string): Attr | null | "dir" {
     case "phys_device":
       return { show: () => `${b.imported?.phys_device ?? "0"}\n` };
     case "removable":
-      return { show: () => `${b.imported?.removable ?? "1"}\n` };
+      return { show: (kk) => `${b.imported?.removable ?? (kk.rules.removableAlwaysOne ? "1" : legacyRemovable(kk, b))}\n` };
     case "valid_zones":
-      return { show: (kk) => `${validZones(kk, b)}\n` };
+      return { show: (kk) => `${kk.dumpedValidZones?.get(id) ?? validZones(kk, b)}\n` };
     case "uevent":
       return { show: () => "", store: (kk, buf) => ueventStore(kk, memoryBlockDevpath(id), "memory", buf, `memory memory${id}`) };
     case "power":
@@ -159,7 +160,8 @@ function rootAttr(k: Kernel, path: string): Attr | null {
         show: () => `${k.params.autoOnlineBlocks}\n`,
         store: (kk, buf) => {
           const t = onlineTypeFromStr(buf);
-          if (!t) return { ok: false, errno: EINVAL };
+          // Before v5.7/5.8 only "online" and "offline" were accepted.
+          if (!t || (!kk.rules.autoOnlineZoneTypes && t !== "online" && t !== "offline")) return { ok: false, errno: EINVAL };
           kk.params.autoOnlineBlocks = t;
           return { ok: true };
         },
@@ -224,14 +226,43 @@ function rootAttr(k: Kernel, path: string): Attr | null {
   return null;
 }
 
+/**
+ * `removable` before v5.8: is_mem_section_removable(), roughly "every
+ * pageblock could be isolated": no unmovable or reserved page, one zone.
+ */
+function legacyRemovable(k: Kernel, b: { startPfn: number; nrPages: number; state: string; zone: unknown; boot: boolean }): string {
+  if (k.isUnmovable(b.startPfn, b.startPfn + b.nrPages)) return "0";
+  if (b.state === "online" && !b.zone) return "0";
+  if (b.boot && countSystemRamPages(k.iomem, b.startPfn * k.geometry.pageSize, (b.startPfn + b.nrPages) * k.geometry.pageSize, k.geometry.pageSize) !== b.nrPages) return "0";
+  return "1";
+}
+
 function resolve(k: Kernel, path: string): Attr | "dir" | null {
   const m = new RegExp(`^${MEM}/memory(\\d+)/([^/]+)$`).exec(path);
   if (m && String(Number(m[1])) === m[1]) return blockAttr(k, Number(m[1]), m[2]);
-  return rootAttr(k, path);
+  // The memory_hotplug module parameters appeared with memmap_on_memory (v5.13) and the online policies (v5.15).
+  if (path.startsWith(`${PARAMS}/`) && !k.rules.onlinePolicies) return null;
+  const a = rootAttr(k, path);
+  if (a) return a;
+  for (const p of providers) {
+    const r = p(k, path);
+    if (r) return r;
+  }
+  return null;
+}
+
+/** sysfs of a driver subsystem (nvdimm, dax): asked for the paths the core does not know. */
+export type SysfsProvider = (k: Kernel, path: string) => Attr | "dir" | null;
+export type SysfsAttr = Attr;
+const providers: SysfsProvider[] = [];
+
+export function registerSysfsProvider(p: SysfsProvider): void {
+  if (!providers.includes(p)) providers.push(p);
 }
 
 /** Does the parent directory of `path` exist (decides ENOENT vs EACCES for a missing file)? */
 export function sysfsDirExists(k: Kernel, dir: string): boolean {
+  if ((dir === PARAMS || dir === "/sys/module/memory_hotplug") && !k.rules.onlinePolicies) return false;
   if ([MEM, NODE, PARAMS, FWMM, "/sys/devices/system", "/sys/module/memory_hotplug", "/sys/firmware", "/sys"].includes(dir)) return true;
   const m = new RegExp(`^${MEM}/memory(\\d+)$`).exec(dir);
   if (m) return String(Number(m[1])) === m[1] && k.blocks.has(Number(m[1]));
@@ -239,6 +270,7 @@ export function sysfsDirExists(k: Kernel, dir: string): boolean {
   if (n) return k.nodeOnline.has(Number(n[1]));
   const f = new RegExp(`^${FWMM}/(\\d+)$`).exec(dir);
   if (f) return k.firmwareMemmap.some((e) => e.index === Number(f[1]));
+  for (const p of providers) if (p(k, dir) === "dir") return true;
   return false;
 }
 
@@ -247,11 +279,19 @@ export function sysfsRead(k: Kernel, path: string): SysfsResult {
   const a = resolve(k, path);
   if (!a || a === "dir") return { ok: false, errno: a === "dir" ? "EINVAL" : ENOENT };
   if (!a.show) return { ok: false, errno: EACCES };
-  return { ok: true, value: a.show(k) };
+  try {
+    return { ok: true, value: a.show(k) };
+  } catch (e) {
+    // A show() that fails (a provider's attribute returning -ENXIO and the like).
+    const errno = (e as { errno?: Errno }).errno;
+    if (errno) return { ok: false, errno };
+    throw e;
+  }
 }
 
 /** One write(2) of `buf` to a sysfs file, opened the way `dd of=PATH` opens it. */
 export function sysfsWrite(k: Kernel, path: string, buf: string): WriteResult {
+  k.dumpedValidZones = null;
   const a = resolve(k, path);
   if (a === "dir") return { ok: false, errno: "EISDIR" as Errno };
   if (!a) {

@@ -55,6 +55,18 @@ export interface RunOptions {
   upTo?: number;
   /** Called after each step (progress). */
   onStep?: (i: number, total: number) => void;
+  /** Kernel profile ("6.1", "5.2"); default: the machine's, else 6.1. */
+  profile?: string;
+  /** What-if memory block design (derive boot only). */
+  design?: BlockDesign;
+}
+
+/** A memory block design to try: fixed size blocks, variable blocks, single-owner checking. */
+export interface BlockDesign {
+  /** Fixed block size in bytes (default: what the kernel would pick). */
+  blockSize?: number;
+  variable?: boolean;
+  singleOwner?: boolean;
 }
 
 
@@ -66,7 +78,13 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
     if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");
     k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline });
   } else {
-    k = bootKernel(layout, { cmdline: machine.cmdline, blockSize: machine.block_size, profile: machine.profile });
+    k = bootKernel(layout, {
+      cmdline: machine.cmdline,
+      blockSize: opts.design?.blockSize ?? machine.block_size,
+      profile: opts.profile ?? machine.profile,
+      blockDesign: opts.design?.variable ? "variable" : "fixed",
+      singleOwner: opts.design?.singleOwner,
+    });
   }
   const sys = new System(machine, layout, k);
   initDrivers(sys, opts.boot === "import");

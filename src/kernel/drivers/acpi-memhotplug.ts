@@ -42,14 +42,15 @@ export function acpiMemoryDeviceAdd(k: Kernel, dev: AcpiMemoryDevice): void {
     k.printk(3, `acpi ${name}: acpi_memory_enable_device() error`);
     return;
   }
-  const g = registerStaticGroup(k, dev.node, dev.size / k.geometry.pageSize);
-  if (typeof g !== "number") {
+  // Memory groups exist since v5.15; before, the ACPI driver added memory on the device's node.
+  const g = k.rules.memoryGroups ? registerStaticGroup(k, dev.node, dev.size / k.geometry.pageSize) : null;
+  if (g !== null && typeof g !== "number") {
     k.printk(3, `acpi ${name}: acpi_memory_enable_device() error`);
     return;
   }
   dev.group = g;
-  const flags = { nidIsMgid: true, memmapOnMemory: mhpSupportsMemmapOnMemory(k, dev.size) };
-  const r = addMemory(k, g, dev.start, dev.size, "System RAM", flags);
+  const flags = { nidIsMgid: g !== null, memmapOnMemory: mhpSupportsMemmapOnMemory(k, dev.size) };
+  const r = addMemory(k, g ?? dev.node, dev.start, dev.size, "System RAM", flags);
   if (r.ok || r.errno === EEXIST) {
     for (const b of k.blocksIn(dev.start / k.geometry.pageSize, dev.size / k.geometry.pageSize)) {
       const id = b.id;
@@ -61,7 +62,7 @@ export function acpiMemoryDeviceAdd(k: Kernel, dev: AcpiMemoryDevice): void {
   if (!dev.enabled) {
     k.printk(3, `acpi ${name}: add_memory failed`);
     k.printk(3, `acpi ${name}: acpi_memory_enable_device() error`);
-    unregisterGroup(k, g);
+    if (g !== null) unregisterGroup(k, g);
     dev.group = null;
     return;
   }

@@ -1,0 +1,90 @@
+/** `memhp compare SCENARIO [--profiles 6.1,5.2] [--designs fixed:128M,fixed:2G,variable,single-owner] [--json]` */
+import type { Command } from "commander";
+import { InputError } from "../errors.js";
+import { compareScenario, parseDesign, type CompareRun } from "../analysis/compare.js";
+import { PROFILES } from "../kernel/profile.js";
+import { formatSize } from "../kernel/units.js";
+import { resolveScenario } from "../scenario/resolve.js";
+import { progress } from "./io.js";
+
+function list(s: string): string[] {
+  return s.split(",").map((x) => x.trim()).filter(Boolean);
+}
+
+function bytes(n: number): string {
+  return n === 0 ? "0" : `${formatSize(Math.abs(n))}${n < 0 ? " (negative)" : ""}`;
+}
+
+export function renderCompare(runs: CompareRun[]): string {
+  const rows: [string, (r: CompareRun) => string][] = [
+    ["capacity", (r) => bytes(r.capacity_bytes)],
+    ["memory block devices", (r) => r.block_devices.toLocaleString("en-US")],
+    ["sysfs files (memory)", (r) => r.sysfs_files.toLocaleString("en-US")],
+    ["uevents", (r) => r.uevents.toLocaleString("en-US")],
+    ["usable as System RAM", (r) => bytes(r.usable_ram_bytes)],
+    ["usable as device memory", (r) => bytes(r.usable_device_bytes)],
+    ["lost to alignment", (r) => bytes(r.lost_bytes.alignment)],
+    ["lost to holes", (r) => bytes(r.lost_bytes.holes)],
+    ["lost to metadata", (r) => bytes(r.lost_bytes.metadata)],
+    ["failed steps", (r) => String(r.failed_steps.length)],
+    ["blocks with 2+ owners", (r) => String(r.shared_blocks.length)],
+  ];
+  const heads = runs.map((r) => `${r.profile} ${r.design}`);
+  const w0 = Math.max(...rows.map(([n]) => n.length));
+  const ws = runs.map((r, i) => Math.max(heads[i].length, ...rows.map(([, f]) => f(r).length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w0) : c.padStart(ws[i - 1]))).join("  ");
+  const out = [line(["", ...heads]), ...rows.map(([n, f]) => line([n, ...runs.map(f)]))];
+  for (const r of runs) {
+    if (r.failed_steps.length) {
+      out.push("", `${r.profile} ${r.design}: failed steps`);
+      for (const f of r.failed_steps) out.push(`  step ${f.step}: ${f.errno}: ${f.reason}`);
+    }
+    if (r.shared_blocks.length) {
+      out.push("", `${r.profile} ${r.design}: blocks with more than one owner`);
+      for (const b of r.shared_blocks.slice(0, 20)) out.push(`  block ${b.block}: ${b.owners.join(", ")}`);
+      if (r.shared_blocks.length > 20) out.push(`  … ${r.shared_blocks.length - 20} more`);
+    }
+    if (r.unaccounted_bytes !== 0) out.push("", `${r.profile} ${r.design}: ${r.unaccounted_bytes} bytes unaccounted (a bug in memhp's accounting)`);
+  }
+  return out.join("\n") + "\n";
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command("compare")
+    .description("run a scenario under several kernel profiles and memory-block designs, side by side")
+    .argument("<scenario>", "scenario file, trace file, or example:NAME")
+    .option("--profiles <list>", `kernel profiles (${Object.keys(PROFILES).join(", ")})`, "6.1,5.2")
+    .option("--designs <list>", "memory block designs: fixed:SIZE, variable, single-owner", "fixed:128M,fixed:2G,variable,single-owner")
+    .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      `
+Designs: fixed:SIZE (every block SIZE bytes, a power of two >= 128M), variable
+(one block per hot-added unit and per boot RAM range, named by its first
+section), single-owner (the kernel's block size; device memory that would share
+a block with other memory is refused). The 5.2 profile is the last kernel
+before sub-section hotplug.
+
+Examples:
+  memhp compare example:pmem-shared-section
+  memhp compare example:64t --designs fixed:128M,fixed:2G,variable --json`,
+    )
+    .action((arg: string, opts: { profiles: string; designs: string; json?: boolean }) => {
+      const profiles = list(opts.profiles);
+      for (const p of profiles) if (!(p in PROFILES)) throw new InputError(`unknown profile "${p}" (known: ${Object.keys(PROFILES).join(", ")})`, { field: "--profiles" });
+      const designs = list(opts.designs);
+      for (const d of designs) {
+        try {
+          parseDesign(d);
+        } catch (e) {
+          throw new InputError((e as Error).message, { field: "--designs" });
+        }
+      }
+      const r = resolveScenario(arg);
+      const tick = progress(true);
+      const result = compareScenario(r.scenario, profiles, designs, (i, n) => tick(i, n, "runs"));
+      if (opts.json) process.stdout.write(JSON.stringify(result, null, 1) + "\n");
+      else process.stdout.write(`memhp compare: ${r.scenario.name}${r.scenario.description ? ` — ${r.scenario.description}` : ""}\n\n${renderCompare(result.runs)}`);
+    });
+}
