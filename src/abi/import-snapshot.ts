@@ -8,6 +8,7 @@ import { bootKernel, setMemTotalBase } from "../kernel/boot.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
 import { addBootMemoryBlock } from "../kernel/memory-block.js";
 import { sysfsWrite } from "../kernel/sysfs.js";
+import { validZones } from "../kernel/zone-policy.js";
 import { GiB } from "../kernel/units.js";
 import { ZONE_NAMES, ZONE_NORMAL, type ZoneIdx } from "../kernel/zone.js";
 import { InputError } from "../errors.js";
@@ -125,6 +126,12 @@ export function importSnapshot(s: Snapshot, opts: { cmdline?: string[] } = {}): 
     const blk = k.blocks.get(id) ?? addBootMemoryBlock(k, id);
     blk.nodeLinks = (b.nodes ?? []).map((n) => Number(n.replace(/^node/, "")));
     blk.nid = blk.nodeLinks.length ? blk.nodeLinks[blk.nodeLinks.length - 1] : -1;
+    // Machine files: attributes an older or other kernel showed differently, and the ACPI binding.
+    if (s.imported_from !== undefined) {
+      if (b.removable !== undefined && b.removable !== "1") blk.imported = { ...blk.imported, removable: b.removable };
+      if (b.phys_device !== undefined && b.phys_device !== "0") blk.imported = { ...blk.imported, phys_device: b.phys_device };
+      if (b.firmware_node) blk.firmwareNode = b.firmware_node;
+    }
     blk.state = b.state === "online" ? "online" : "offline";
     blk.devOffline = b.online === "0";
     if (blk.state === "online") {
@@ -135,6 +142,14 @@ export function importSnapshot(s: Snapshot, opts: { cmdline?: string[] } = {}): 
       k.sparse.setOnline(blk.startPfn, blk.nrPages, false);
     }
   }
+  // valid_zones that a dump's kernel computed differently from this one: shown as dumped until something changes.
+  const dumped = new Map<number, string>();
+  for (const [name, b] of s.imported_from !== undefined ? Object.entries(s.memory.blocks) : []) {
+    const id = Number(name.replace(/^memory/, ""));
+    const blk = k.blocks.get(id);
+    if (blk && b.valid_zones !== undefined && b.valid_zones !== validZones(k, blk)) dumped.set(id, b.valid_zones);
+  }
+  k.dumpedValidZones = dumped.size ? dumped : null;
   const perNode: Record<number, number> = {};
   for (const [name, n] of Object.entries(s.node?.nodes ?? {})) {
     const v = kb(n.MemTotal);

@@ -28,7 +28,7 @@ Examples:
       if (opts.boot === "import" && !r.trace) throw new InputError("--boot import needs a trace file (it holds the boot snapshot)", { file: arg });
       const tick = progress(true);
       const trace = runScenario(r.scenario, {
-        boot: opts.boot,
+        boot: r.bootMode ?? opts.boot,
         bootSnapshot: r.trace?.bootSnapshot,
         upTo: r.upTo,
         onStep: (i, n) => tick(i, n, "steps"),

@@ -1,4 +1,15 @@
-/** Commands beyond run/conformance/examples (lsmem, chmem, import, export-sysfs, explain, lint, compare). */
+/** Commands beyond run/conformance/examples: lsmem, chmem, import, export-sysfs, explain, lint. */
 import type { Command } from "commander";
+import { registerExplain } from "./cmd-explain.js";
+import { registerExportSysfs } from "./cmd-export.js";
+import { registerImport } from "./cmd-import.js";
+import { registerLint } from "./cmd-lint.js";
+import { registerUtilLinux } from "./cmd-util-linux.js";
 
-export function registerExtraCommands(_program: Command): void {}
+export function registerExtraCommands(program: Command): void {
+  registerUtilLinux(program);
+  registerImport(program);
+  registerExportSysfs(program);
+  registerExplain(program);
+  registerLint(program);
+}

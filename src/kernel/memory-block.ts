@@ -32,6 +32,12 @@ export interface MemoryBlock {
   firmwareNode: string | null;
   /** Created by memory_dev_init at boot. */
   readonly boot: boolean;
+  /**
+   * Attribute texts of an imported machine that this kernel computes
+   * differently (older kernels computed `removable`; s390 shows a storage
+   * increment in `phys_device`): kept so that an import shows what was dumped.
+   */
+  imported?: { removable?: string; phys_device?: string };
 }
 
 export interface MemoryGroup {

@@ -12,8 +12,8 @@ export interface ConformanceResult {
 }
 
 export function checkTrace(text: string, file: string, boot: "derive" | "import"): ConformanceResult {
-  const { scenario, trace } = toRunnable(text, file);
-  if (!trace) throw new InputError("not a trace (no format linux-memhp-oracle-trace/1 with a boot snapshot)", { file });
+  const { scenario, trace, bootMode } = toRunnable(text, file);
+  if (!trace || bootMode) throw new InputError("not a trace (no format linux-memhp-oracle-trace/1 with a boot snapshot)", { file });
   const model = runScenario(scenario, { boot, bootSnapshot: trace.bootSnapshot });
   return { name: scenario.name, file, boot, mismatches: compareTraces(trace.raw as RealTrace, model) };
 }

@@ -1,15 +1,211 @@
-/** nvdimm / dax / kmem steps (create-namespace, destroy-namespace, reconfigure-dax, ndctl, daxctl). Placeholder. */
+/**
+ * nvdimm / dax / kmem steps (create-namespace, destroy-namespace,
+ * reconfigure-dax, ndctl, daxctl), the module loads after boot (libnvdimm
+ * nd_btt nd_pmem nd_e820 nfit device_dax dax_pmem kmem, as the oracle's
+ * /init does) with the boot-time probe of regions and namespaces, and the
+ * `ndctl list -DRNi` / `daxctl list -RDi` parts of a snapshot.
+ */
+import type { Kernel } from "../kernel/kernel.js";
+import { walk, removeResource, type Resource } from "../kernel/resource.js";
+import { ZONE_DEVICE } from "../kernel/zone.js";
+import { daxDriverRegister, daxState } from "../kernel/drivers/dax.js";
+import { e820PmemProbe, ndDriverLoad, ndFlush, nfitProbe } from "../kernel/drivers/nvdimm.js";
+import { ndState } from "../kernel/drivers/nvdimm-core.js";
+import { registerNdSysfs } from "../kernel/drivers/nvdimm-sysfs.js";
 import type { System } from "../machine/system.js";
+import type { BootLayout } from "../machine/types.js";
+import { daxctl, daxctlListJson } from "../tools/daxctl.js";
+import { ndctl, ndctlListJson } from "../tools/ndctl.js";
+import { normalizeUuids, type ToolResult } from "../tools/tool-util.js";
 import type { RawStep } from "./runner.js";
 
-export function initNvdimm(_sys: System, _imported: boolean): void {}
-
-/** Returns the step result, or undefined when the op is not one of ours. */
-export function applyNvdimmStep(_sys: System, _step: RawStep): unknown | undefined {
-  return undefined;
+/** phys_to_target_node(): the SRAT node of an address (numa_meminfo or the reserved ranges), else the dummy node below max_pfn. */
+export function physToTargetNode(layout: BootLayout, addr: number): number {
+  const srat = layout.srat ?? [];
+  if (srat.length) {
+    const e = srat.find((x) => x.start <= addr && addr < x.end);
+    return e ? e.nid : -1;
+  }
+  if (layout.sratHotplug.length) {
+    const h = layout.sratHotplug.find((x) => x.start <= addr && addr < x.end);
+    if (h) return h.nid;
+    const m = layout.memblock.find((x) => x.start <= addr && addr < x.end);
+    return m ? m.nid : addr < layout.bootMemEnd ? 0 : -1;
+  }
+  // No SRAT: dummy_numa_init() fakes node 0 over [0, max_pfn).
+  return addr < layout.bootMemEnd ? 0 : -1;
 }
 
-/** `ndctl list -DRNi` / `daxctl list -RDi` JSON when those buses have devices. */
-export function nvdimmSnapshot(_sys: System): Record<string, unknown> | undefined {
-  return undefined;
+/**
+ * memory_add_physaddr_to_nid(): the node of the SRAT memory range holding the
+ * address if it is boot memory (numa_meminfo keeps only ranges memblock
+ * knows), else the node of numa_meminfo's first block.
+ */
+function memoryAddPhysaddrToNid(layout: BootLayout, addr: number): number {
+  const m = layout.memblock.find((x) => x.start <= addr && addr < x.end);
+  if (m) return m.nid;
+  return layout.memblock[0]?.nid ?? 0;
+}
+
+/** pxm_to_node() of an NFIT SPA proximity domain (QEMU already numbered nvdimm nodes by SRAT order). */
+function nfitTargetNode(layout: BootLayout, node: number, k: Kernel): number {
+  const hasSrat = (layout.srat ?? []).length > 0 || layout.sratHotplug.length > 0;
+  if (!hasSrat) return -1;
+  return k.possibleNodes.includes(node) ? node : -1;
+}
+
+const PMEM_CLAIM = /^(namespace|pfn|btt|dax)\d+\.\d+$/;
+
+/**
+ * Import: the snapshot's iomem already holds the boot-time claims of the
+ * pmem drivers (namespaceX.Y under the Persistent Memory ranges), and its
+ * zoneinfo the Device zone they made. Take them out so the module loads
+ * below make them again, exactly as in a derived boot.
+ */
+function forgetImportedClaims(k: Kernel): void {
+  const claims: Resource[] = [];
+  walk(k.iomem, (r) => {
+    if (r !== k.iomem && (r.desc === "PERSISTENT_MEMORY" || r.desc === "PERSISTENT_MEMORY_LEGACY" || r.name.startsWith("Persistent Memory"))) {
+      for (const c of r.children) if (PMEM_CLAIM.test(c.name)) claims.push(c);
+      return false;
+    }
+    return true;
+  });
+  for (const c of claims) removeResource(c);
+  for (const n of k.nodes.values()) {
+    const z = n.zones[ZONE_DEVICE];
+    z.startPfn = 0;
+    z.spanned = 0;
+  }
+}
+
+function moduleEvent(k: Kernel, path: string, subsystem: string): void {
+  k.uevent("add", path, subsystem);
+}
+
+/** Module loads after boot: probe what the machine has. */
+export function initNvdimm(sys: System, imported: boolean): void {
+  const k = sys.kernel;
+  if (imported) forgetImportedClaims(k);
+  registerNdSysfs();
+  const st = ndState(k);
+  // libnvdimm
+  for (const [p, s] of [
+    ["/bus/nd", "bus"],
+    ["/class/nd", "class"],
+    ["/bus/nd/drivers/nd_bus", "drivers"],
+    ["/bus/nd/drivers/nvdimm", "drivers"],
+    ["/bus/nd/drivers/nd_region", "drivers"],
+    ["/module/libnvdimm", "module"],
+    ["/module/nd_btt", "module"],
+  ] as const)
+    moduleEvent(k, p, s);
+  for (const d of ["nd_bus", "nvdimm", "nd_region"]) ndDriverLoad(k, d);
+  ndDriverLoad(k, "nd_pmem");
+  moduleEvent(k, "/bus/nd/drivers/nd_pmem", "drivers");
+  moduleEvent(k, "/module/nd_pmem", "module");
+  // nd_e820
+  e820PmemProbe(k, (addr) => physToTargetNode(sys.layout, addr));
+  ndFlush(k);
+  moduleEvent(k, "/bus/platform/drivers/e820_pmem", "drivers");
+  moduleEvent(k, "/module/nd_e820", "module");
+  // nfit
+  nfitProbe(
+    k,
+    sys.layout.nvdimms.map((n) => ({ slot: n.slot, start: n.start, size: n.size, labelSize: n.labelSize, pxm: n.node })),
+    (node) => nfitTargetNode(sys.layout, node, k),
+    (addr) => memoryAddPhysaddrToNid(sys.layout, addr),
+  );
+  ndFlush(k);
+  moduleEvent(k, "/bus/acpi/drivers/nfit", "drivers");
+  moduleEvent(k, "/module/nfit", "module");
+  // device_dax, dax_pmem, kmem
+  daxDriverRegister(k, "device_dax");
+  moduleEvent(k, "/bus/dax/drivers/device_dax", "drivers");
+  moduleEvent(k, "/module/device_dax", "module");
+  ndDriverLoad(k, "dax_pmem");
+  ndFlush(k);
+  moduleEvent(k, "/bus/nd/drivers/dax_pmem", "drivers");
+  moduleEvent(k, "/module/dax_pmem", "module");
+  daxDriverRegister(k, "kmem");
+  moduleEvent(k, "/bus/dax/drivers/kmem", "drivers");
+  moduleEvent(k, "/module/kmem", "module");
+  st.loaded = true;
+  sys.settleHooks.push(() => ndFlush(k));
+}
+
+function str(v: unknown): string | undefined {
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+/** The oracle's record of a tool run: random uuids of the JSON hidden, the originals under `noisy`. */
+function record(r: ToolResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { argv: r.argv, rc: r.rc };
+  const noisy: Record<string, string> = {};
+  if (r.stdout_json !== undefined) out.stdout_json = normalizeUuids(r.stdout_json, noisy);
+  if (r.stdout !== undefined) out.stdout = r.stdout;
+  out.stderr = r.stderr;
+  if (Object.keys(noisy).length) out.noisy = { stdout: noisy };
+  return out;
+}
+
+/** Returns the step result, or undefined when the op is not one of ours. */
+export function applyNvdimmStep(sys: System, step: RawStep): unknown | undefined {
+  const k = sys.kernel;
+  let r: ToolResult;
+  switch (step.op) {
+    case "create-namespace": {
+      const a = ["create-namespace"];
+      if (step.namespace) a.push("-e", String(step.namespace));
+      if (step.force) a.push("-f");
+      if (step.region) a.push("-r", String(step.region));
+      a.push("-m", String(step.mode));
+      if (str(step.align)) a.push("-a", str(step.align)!);
+      if (str(step.size)) a.push("-s", str(step.size)!);
+      if (str(step.map)) a.push("-M", str(step.map)!);
+      if (Array.isArray(step.extra_args)) a.push(...(step.extra_args as unknown[]).map(String));
+      r = ndctl(k, a);
+      break;
+    }
+    case "destroy-namespace":
+      r = ndctl(k, ["destroy-namespace", "-f", String(step.namespace)]);
+      break;
+    case "reconfigure-dax": {
+      const a = ["reconfigure-device", "-m", String(step.mode)];
+      if (step.movable === true) a.push("--movable");
+      if (step.movable === false) a.push("--no-movable");
+      if (step.online === false) a.push("--no-online");
+      if (step.force) a.push("-f");
+      a.push(String(step.dev));
+      r = daxctl(k, a);
+      break;
+    }
+    case "ndctl":
+      r = ndctl(k, ((step.args as unknown[]) ?? []).map(String));
+      break;
+    case "daxctl":
+      r = daxctl(k, ((step.args as unknown[]) ?? []).map(String));
+      break;
+    default:
+      return undefined;
+  }
+  ndFlush(k);
+  return record(r);
+}
+
+/** `ndctl list -DRNi` / `daxctl list -RDi` JSON when the nd or dax bus has devices. */
+export function nvdimmSnapshot(sys: System): Record<string, unknown> | undefined {
+  const k = sys.kernel;
+  ndFlush(k);
+  const st = ndState(k);
+  const ndDevices = st.buses.some((b) => b.registered);
+  const daxDevices = daxState(k).devices.some((d) => d.registered);
+  if (!ndDevices && !daxDevices) return undefined;
+  const nd = ndctlListJson(k, { dimms: true, regions: true, namespaces: true, idle: true });
+  const dax = daxctlListJson(k, { regions: true, devices: true, idle: true });
+  const noisy: Record<string, string> = {};
+  return {
+    ndctl: nd === undefined ? null : normalizeUuids(nd, noisy),
+    daxctl: dax === undefined ? null : normalizeUuids(dax, noisy),
+  };
 }

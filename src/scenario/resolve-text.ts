@@ -1,6 +1,7 @@
 /** A scenario or trace text turned into something the runner takes (browser-safe). */
 import type { Snapshot } from "../abi/snapshot.js";
 import { parseScenario } from "./load.js";
+import { isMachineFileText, parseMachineFile } from "./machine-file.js";
 import type { RawStep, RunnableScenario } from "./runner.js";
 
 export interface TraceSource {
@@ -8,7 +9,12 @@ export interface TraceSource {
   raw: unknown;
 }
 
-export function toRunnable(text: string, file: string): { scenario: RunnableScenario; trace?: TraceSource } {
+export function toRunnable(text: string, file: string): { scenario: RunnableScenario; trace?: TraceSource; bootMode?: "import" } {
+  if (isMachineFileText(text)) {
+    // A machine file (memhp import): it can only boot from its snapshot.
+    const m = parseMachineFile(text, file);
+    return { scenario: m.scenario, trace: { bootSnapshot: m.bootSnapshot, raw: m.raw }, bootMode: "import" };
+  }
   const s = parseScenario(text, file);
   const runnable: RunnableScenario = {
     name: s.name,

@@ -14,6 +14,8 @@ export interface ResolvedScenario {
   scenario: RunnableScenario;
   /** When the source was a real-kernel trace: its boot snapshot (for --boot import) and the trace itself. */
   trace?: { bootSnapshot: Snapshot; raw: unknown };
+  /** A machine file (memhp import) boots from its snapshot whatever --boot says. */
+  bootMode?: "import";
   /** `FILE@N`: run up to step N. */
   upTo?: number;
   source: string;

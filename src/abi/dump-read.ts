@@ -1,0 +1,163 @@
+/**
+ * Reading a machine dump from disk: a sysroot directory, a tarball of one, or
+ * the running machine (`/`), into a MachineDump (src/abi/dump.ts). Only the
+ * files memory hotplug needs are read. Node only.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../errors.js";
+import type { DumpBlock, DumpFile, MachineDump } from "./dump.js";
+import { isSysrootArchive, openSysroot } from "./sysroot.js";
+
+const MEM = "sys/devices/system/memory";
+const NODE = "sys/devices/system/node";
+const FWMM = "sys/firmware/memmap";
+const PARAMS = "sys/module/memory_hotplug/parameters";
+/** Files of sys/devices/system/memory that the model has (others are kept verbatim). */
+const KNOWN_MEMORY_FILES = ["block_size_bytes", "auto_online_blocks", "uevent", "probe", "soft_offline_page", "hard_offline_page"];
+const BLOCK_FILES = ["phys_index", "state", "online", "phys_device", "removable", "valid_zones"];
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function listDir(p: string, label: string): string[] {
+  try {
+    return fs.readdirSync(p);
+  } catch (e) {
+    throw new InputError(`cannot list: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: label });
+  }
+}
+
+export interface ReadDumpOptions {
+  /** /proc/iomem from elsewhere (e.g. captured as root). */
+  iomemFile?: string;
+  /** Reading the running machine: an unprivileged /proc/iomem (all zeros) is dropped with a note. */
+  live?: boolean;
+  /** Notes for the user (things skipped). */
+  notes?: string[];
+}
+
+/** Read a dump rooted at `root` (a directory holding sys/…); `label` names it in messages. */
+export function readDumpDir(root: string, label: (rel: string) => string, opts: ReadDumpOptions = {}): MachineDump {
+  const file = (rel: string): DumpFile | undefined => {
+    const p = path.join(root, rel);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return undefined;
+    }
+    if (st.isDirectory()) throw new InputError("is a directory, expected a file", { file: label(rel) });
+    try {
+      return { text: fs.readFileSync(p, "utf8"), file: label(rel) };
+    } catch (e) {
+      // Write-only or unreadable attributes are treated as absent.
+      if ((e as NodeJS.ErrnoException).code === "EACCES" || (e as NodeJS.ErrnoException).code === "EIO") return undefined;
+      throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: label(rel) });
+    }
+  };
+  if (!isDir(path.join(root, MEM))) throw new InputError(`not a sysroot: ${MEM} is missing`, { file: label("") || root });
+  const d: MachineDump = { source: label("") || root, blocks: [] };
+  d.blockSizeBytes = file(`${MEM}/block_size_bytes`);
+  d.autoOnlineBlocks = file(`${MEM}/auto_online_blocks`);
+  for (const name of listDir(path.join(root, MEM), label(MEM))) {
+    if (!/^memory\d+$/.test(name)) {
+      if (!KNOWN_MEMORY_FILES.includes(name) && !isDir(path.join(root, MEM, name))) {
+        const f = file(`${MEM}/${name}`);
+        if (f) (d.extraMemoryFiles ??= {})[name] = f;
+      }
+      continue;
+    }
+    const rel = `${MEM}/${name}`;
+    const dir = path.join(root, rel);
+    if (!isDir(dir)) throw new InputError(`${name} is not a directory`, { file: label(rel) });
+    const b: DumpBlock = { name, dir: label(rel), attrs: {}, nodes: [] };
+    for (const f of BLOCK_FILES) {
+      const v = file(`${rel}/${f}`);
+      if (v) b.attrs[f] = v;
+    }
+    for (const e of listDir(dir, label(rel))) {
+      const m = /^node(\d+)$/.exec(e);
+      if (m) b.nodes.push(Number(m[1]));
+    }
+    try {
+      const t = fs.readlinkSync(path.join(dir, "firmware_node"));
+      b.firmwareNode = path.posix.normalize(path.posix.join("/devices/system/memory", name, t));
+    } catch {
+      // no ACPI binding
+    }
+    d.blocks.push(b);
+  }
+  if (isDir(path.join(root, NODE))) {
+    d.nodeMasks = {};
+    for (const m of ["possible", "online", "has_normal_memory", "has_memory", "has_cpu", "has_generic_initiator"]) {
+      const f = file(`${NODE}/${m}`);
+      if (f) d.nodeMasks[m] = f;
+    }
+    d.nodes = [];
+    for (const name of listDir(path.join(root, NODE), label(NODE))) {
+      const m = /^node(\d+)$/.exec(name);
+      if (!m) continue;
+      const entries = listDir(path.join(root, NODE, name), label(`${NODE}/${name}`));
+      d.nodes.push({
+        nid: Number(m[1]),
+        memory: entries.filter((e) => /^memory\d+$/.test(e)).map((e) => Number(e.slice(6))),
+        meminfo: file(`${NODE}/${name}/meminfo`),
+        hasCpus: entries.some((e) => /^cpu\d+$/.test(e)) || /\d/.test(file(`${NODE}/${name}/cpulist`)?.text ?? ""),
+      });
+    }
+  }
+  if (isDir(path.join(root, FWMM))) {
+    d.memmap = listDir(path.join(root, FWMM), label(FWMM))
+      .filter((n) => /^\d+$/.test(n))
+      .map((n) => ({
+        dir: label(`${FWMM}/${n}`),
+        start: file(`${FWMM}/${n}/start`),
+        end: file(`${FWMM}/${n}/end`),
+        type: file(`${FWMM}/${n}/type`),
+      }));
+  }
+  if (isDir(path.join(root, PARAMS))) {
+    d.params = {};
+    for (const n of ["auto_movable_numa_aware", "auto_movable_ratio", "memmap_on_memory", "online_policy"]) {
+      const f = file(`${PARAMS}/${n}`);
+      if (f) d.params[n] = f;
+    }
+  }
+  if (opts.iomemFile) {
+    try {
+      d.iomem = { text: fs.readFileSync(opts.iomemFile, "utf8"), file: opts.iomemFile };
+    } catch (e) {
+      throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: opts.iomemFile });
+    }
+  } else d.iomem = file("proc/iomem");
+  if (opts.live && d.iomem && /^\s*0+-0+ :/m.test(d.iomem.text) && !/^\s*0*[1-9a-f][0-9a-f]*-/m.test(d.iomem.text)) {
+    opts.notes?.push("/proc/iomem shows only zeros (not read as root): ignored; run as root or pass --iomem FILE");
+    d.iomem = undefined;
+  }
+  d.zoneinfo = file("proc/zoneinfo");
+  d.meminfo = file("proc/meminfo");
+  return d;
+}
+
+/** Read a dump from a directory or a tarball (.tar, .tar.gz, .tar.bz2, .tar.xz), or the running machine (`live`). */
+export function readDump(src: string | { live: true }, opts: ReadDumpOptions = {}): MachineDump {
+  if (typeof src !== "string") return readDumpDir("/", (rel) => `/${rel}`, { ...opts, live: true });
+  if (!fs.existsSync(src)) throw new InputError("no such file or directory", { file: src });
+  if (!isDir(src) && !isSysrootArchive(src)) throw new InputError("not a directory or a .tar/.tar.gz/.tar.bz2/.tar.xz archive of one", { file: src });
+  const s = openSysroot(src);
+  try {
+    if (s.root === src) return readDumpDir(src, (rel) => (rel ? path.join(src, rel) : src), opts);
+    // The archive's own top directory (util-linux dumps are NAME/sys/…), for messages.
+    const base = path.basename(s.root);
+    const top = base.startsWith("memhp-sysroot-") ? "" : base;
+    return readDumpDir(s.root, (rel) => `${src}:${[top, rel].filter(Boolean).join("/")}`, opts);
+  } finally {
+    s.cleanup();
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * `memhp explain`: why a memory block can or cannot go offline, online (to
+ * which zone) or be removed, and why an address range can or cannot be
+ * hot-added or mapped as device memory. Each answer PREDICTS from the state
+ * alone what the kernel would do — the same checks, in the kernel's order,
+ * without changing anything — and names the rule (kernel function and spec
+ * section) and the evidence (zone spans, iomem System RAM, unmovable ranges,
+ * memory group, node, alignment). explain.test.ts holds the predictions
+ * against what the model does when you try. Pure (browser-safe).
+ */
+import type { Kernel, OnlineType } from "../kernel/kernel.js";
+import type { MemoryBlock } from "../kernel/memory-block.js";
+import { countSystemRamPages, type Resource } from "../kernel/resource.js";
+import { blockGroup, defaultKernelZoneForPfn, zoneForPfnRange } from "../kernel/zone-policy.js";
+import { ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL, zoneEnd, zoneIntersects, type Zone } from "../kernel/zone.js";
+import { ev, hexRange, resourcesIn, systemRamIn, verdict, type Evidence, type RuleRef, type Verdict } from "./evidence.js";
+import type { RangeExplanation } from "./explain-range.js";
+
+export * from "./evidence.js";
+export * from "./explain-range.js";
+
+export interface BlockExplanation {
+  kind: "block";
+  block: number;
+  name: string;
+  range: string;
+  start: number;
+  end: number;
+  state: string;
+  online: boolean;
+  node: number;
+  nodes: number[];
+  zone: string | null;
+  boot: boolean;
+  group: { id: number; kind: "static" | "dynamic"; pages: number; present_kernel_pages: number; present_movable_pages: number; blocks: number[] } | null;
+  firmware_node: string | null;
+  vmemmap_pages: number;
+  resources: Evidence[];
+  verdicts: Verdict[];
+}
+
+export type Explanation = BlockExplanation | RangeExplanation;
+
+function zoneDesc(k: Kernel, z: Zone): string {
+  const ps = k.geometry.pageSize;
+  if (z.spanned === 0) return `${ZONE_NAMES[z.idx]} of node ${z.nid} is empty (spans nothing)`;
+  return `${ZONE_NAMES[z.idx]} of node ${z.nid} spans pfn ${z.startPfn.toString(16)}-${(zoneEnd(z) - 1).toString(16)} (${hexRange(z.startPfn * ps, zoneEnd(z) * ps - 1)}), present ${z.present} pages`;
+}
+
+function zoneEv(k: Kernel, z: Zone): Evidence {
+  const ps = k.geometry.pageSize;
+  return z.spanned === 0 ? ev(zoneDesc(k, z)) : ev(zoneDesc(k, z), z.startPfn * ps, zoneEnd(z) * ps - 1);
+}
+
+/** The device that manages the memory of a block, from iomem: ACPI DIMM, dax kmem, virtio-mem, or boot E820 RAM. */
+function ramOwner(k: Kernel, b: MemoryBlock): { kind: "boot" | "acpi" | "kmem" | "virtio-mem" | "other"; resource: Resource | null; container: Resource | null } {
+  const ps = k.geometry.pageSize;
+  const ram = systemRamIn(k, b.startPfn * ps, (b.startPfn + b.nrPages) * ps)[0] ?? null;
+  const container = ram?.parent && ram.parent !== k.iomem ? ram.parent : null;
+  if (ram?.name === "System RAM (virtio_mem)") return { kind: "virtio-mem", resource: ram, container };
+  if (ram?.name === "System RAM (kmem)") return { kind: "kmem", resource: ram, container };
+  if (b.firmwareNode || [...k.acpiMemDevices.values()].some((d) => d.physicalNodes.includes(b.id))) return { kind: "acpi", resource: ram, container };
+  if (b.boot) return { kind: "boot", resource: ram, container };
+  return { kind: "other", resource: ram, container };
+}
+
+// ------------------------------------------------------------- offline --
+
+/** Predicts `echo offline > memoryN/state`: state_store → device_offline → memory_block_offline → offline_pages. */
+export function predictOffline(k: Kernel, b: MemoryBlock): Verdict {
+  const ps = k.geometry.pageSize;
+  const how = `echo offline > /sys/devices/system/memory/memory${b.id}/state`;
+  const bs = b.startPfn * ps;
+  const be = (b.startPfn + b.nrPages) * ps - 1;
+  if (b.devOffline) {
+    return verdict({
+      action: "offline", how, ok: false, errno: "EINVAL",
+      reason: "the block is already offline: device_offline() returns 1, which state_store() turns into -EINVAL (writing 0 to `online` would succeed and change nothing)",
+      rule: { kernel: "drivers/base/memory.c state_store(), drivers/base/core.c device_offline()", spec: "04 §2 (step 5), 04 §12" },
+      evidence: [ev(`memory${b.id}/state reads ${b.state}`)],
+    });
+  }
+  if (!b.zone) {
+    const evidence = [ev(`memory${b.id} has no zone (valid_zones reads "none")`, bs, be)];
+    const n = k.nodes.get(b.nid);
+    if (n) for (const z of n.zones) if (z.present > 0 && zoneIntersects(z, b.startPfn, b.nrPages)) evidence.push(zoneEv(k, z));
+    if (b.nodeLinks.length > 1) evidence.push(ev(`linked to nodes ${b.nodeLinks.join(", ")}`));
+    return verdict({
+      action: "offline", how, ok: false, errno: "EINVAL",
+      reason: b.nodeLinks.length > 1
+        ? "the block spans several nodes, so it has no single zone; memory_block_offline() refuses a block without a zone"
+        : "the block spans several zones (a boot block across a zone boundary), so it has no zone; memory_block_offline() refuses it",
+      rule: { kernel: "drivers/base/memory.c memory_block_offline(); node_dev_init()/early_node_zone_for_memory_block()", spec: "04 §7 (step 1), 03 §1" },
+      evidence,
+    });
+  }
+  const zone = k.node(b.zone.nid).zones[b.zone.idx];
+  const vm = b.nrVmemmapPages;
+  const start = b.startPfn + vm;
+  const nr = b.nrPages - vm;
+  const end = start + nr;
+  const pageblock = k.geometry.pageblockSize / ps;
+  if (!nr || start % pageblock !== 0 || end % k.sparse.pps !== 0) {
+    return verdict({
+      action: "offline", how, ok: false, errno: "EINVAL",
+      reason: "the range to offline is empty or not pageblock/section aligned (offline_pages() sanity check, WARN)",
+      rule: { kernel: "mm/memory_hotplug.c offline_pages()", spec: "04 §7 (step 3.1)" },
+      evidence: [ev(`pages ${start.toString(16)}-${(end - 1).toString(16)} (${vm} self-hosted memmap pages first)`)],
+    });
+  }
+  const counted = countSystemRamPages(k.iomem, start * ps, end * ps, ps);
+  if (counted !== nr) {
+    const ram = systemRamIn(k, start * ps, end * ps);
+    const evidence = [ev(`System RAM (busy) covers ${counted} of the ${nr} pages of the block`, start * ps, end * ps - 1)];
+    for (const r of ram) evidence.push(ev(`iomem "${r.name}"`, r.start, r.end));
+    // The holes themselves.
+    let cursor = start * ps;
+    for (const r of [...ram].sort((a, c) => a.start - c.start)) {
+      if (r.start > cursor) evidence.push(ev("hole: not System RAM", cursor, Math.min(r.start, end * ps) - 1));
+      cursor = Math.max(cursor, r.end + 1);
+    }
+    if (cursor < end * ps) evidence.push(ev("hole: not System RAM", cursor, end * ps - 1));
+    for (const r of resourcesIn(k, start * ps, end * ps)) if (!ram.some((x) => x.start === r.start && x.end === r.end)) evidence.push(r);
+    return verdict({
+      action: "offline", how, ok: false, errno: "EINVAL",
+      reason: `the block has memory holes: only ${counted} of its ${nr} pages are busy System RAM in /proc/iomem, and offline_pages() needs all of them ("failed due to memory holes")`,
+      rule: { kernel: "mm/memory_hotplug.c offline_pages() (walk_system_ram_range count)", spec: "04 §7 (step 3.2)" },
+      evidence,
+    });
+  }
+  const unmovable = k.unmovable.filter((u) => u.start < end && start < u.end);
+  if (unmovable.length) {
+    const pfns = (u: { start: number; end: number }) => (u.end - u.start === 1 ? `page at pfn ${u.start.toString(16)}` : `${u.end - u.start} pages at pfn ${u.start.toString(16)}-${(u.end - 1).toString(16)}`);
+    const evidence = unmovable.map((u) => ev(`unmovable: ${pfns(u)}: ${u.why}`, u.start * ps, u.end * ps - 1));
+    evidence.push(ev(`zone ${ZONE_NAMES[zone.idx]}: ${zone.idx === ZONE_MOVABLE ? "Movable (only PG_reserved pages block isolation)" : "a kernel zone (in-use unmovable kernel pages block isolation)"}`));
+    return verdict({
+      action: "offline", how, ok: false, errno: "EBUSY",
+      reason: `a pageblock of the block holds a page the isolation code cannot move (${unmovable[0].why}); start_isolate_page_range() fails, the page is dumped ("unmovable page") and offline_pages() returns -EBUSY ("failure to isolate range")`,
+      rule: { kernel: "mm/memory_hotplug.c offline_pages(), mm/page_isolation.c start_isolate_page_range()/has_unmovable_pages()", spec: "04 §7 (step 3.5)" },
+      evidence,
+    });
+  }
+  const owner = ramOwner(k, b);
+  const notes: string[] = [];
+  let certain = true;
+  if (owner.kind === "virtio-mem") {
+    certain = false;
+    notes.push(`virtio-mem's memory notifier (${owner.container?.name ?? "virtio"}) sees the offline: it vetoes (EPERM) a range that is not exactly one of its memory blocks`);
+  }
+  const lastOfZone = zone.present - nr <= 0;
+  if (lastOfZone) notes.push(`this is the last present memory of ${ZONE_NAMES[zone.idx]} on node ${zone.nid}: the zonelists are rebuilt (log lines)`);
+  notes.push("movable pages are migrated first (the model assumes migration succeeds; a real kernel may loop until a signal: EINTR)");
+  return verdict({
+    action: "offline", how, ok: true, certain,
+    result: `offline; ${ZONE_NAMES[zone.idx]} of node ${zone.nid} loses ${nr} present pages`,
+    reason: `the block is online in one zone (${ZONE_NAMES[zone.idx]}), all ${nr} pages are System RAM, and no page of it is known to be unmovable`,
+    rule: { kernel: "mm/memory_hotplug.c offline_pages()", spec: "04 §7" },
+    evidence: [ev(`System RAM covers all ${nr} pages`, start * ps, end * ps - 1), zoneEv(k, zone)],
+    notes,
+  });
+}
+
+// -------------------------------------------------------------- online --
+
+/** Why zone_for_pfn_range() picks the zone it picks, as evidence. */
+function zoneChoice(k: Kernel, b: MemoryBlock, type: OnlineType): { zone: Zone; why: string; evidence: Evidence[]; rule: RuleRef } {
+  const group = blockGroup(k, b);
+  const zone = zoneForPfnRange(k, type, b.nid, group, b.startPfn, b.nrPages);
+  const n = k.node(b.nid);
+  const kz = defaultKernelZoneForPfn(k, b.nid, b.startPfn, b.nrPages);
+  const mz = n.zones[ZONE_MOVABLE];
+  const evidence: Evidence[] = [];
+  for (const z of n.zones.slice(0, ZONE_MOVABLE + 1)) if (z.spanned > 0) evidence.push(zoneEv(k, z));
+  if (type === "online_movable") {
+    return { zone, why: "online_movable always means ZONE_MOVABLE of the block's node (no overlap check in 6.1)", evidence, rule: { kernel: "mm/memory_hotplug.c zone_for_pfn_range()", spec: "04 §4.1" } };
+  }
+  const kzWhy = kz.idx < ZONE_NORMAL
+    ? `${ZONE_NAMES[kz.idx]} is the first zone below Normal whose span intersects the block`
+    : "no zone below Normal (DMA, DMA32) intersects the block, so the kernel zone is Normal";
+  if (type === "online_kernel") {
+    return { zone, why: `online_kernel: ${kzWhy}`, evidence, rule: { kernel: "mm/memory_hotplug.c default_kernel_zone_for_pfn()", spec: "04 §4.1" } };
+  }
+  if (k.params.onlinePolicy === "auto-movable") {
+    const g = group ? `${group.kind} memory group ${group.id} (${group.presentKernelPages} kernel / ${group.presentMovablePages} movable pages present of ${group.pages})` : "no memory group";
+    evidence.push(ev(`online_policy auto-movable, auto_movable_ratio ${k.params.autoMovableRatio}%, numa_aware ${k.params.autoMovableNumaAware ? "Y" : "N"}; ${g}`));
+    return {
+      zone,
+      why: zone.idx === ZONE_MOVABLE
+        ? "the auto-movable policy: Movable memory stays within auto_movable_ratio of the kernel memory"
+        : `the auto-movable policy falls back to the kernel zone (${kzWhy})`,
+      evidence,
+      rule: { kernel: "mm/memory_hotplug.c auto_movable_zone_for_pfn(), auto_movable_can_online_movable()", spec: "04 §4.3" },
+    };
+  }
+  const inK = zoneIntersects(kz, b.startPfn, b.nrPages);
+  const inM = zoneIntersects(mz, b.startPfn, b.nrPages);
+  let why: string;
+  if (inK !== inM) why = `exactly one candidate intersects the block: ${inK ? ZONE_NAMES[kz.idx] : "Movable"}`;
+  else if (k.params.movableNode) why = `${inK ? "both" : "neither"} ${ZONE_NAMES[kz.idx]} and Movable intersect the block, and movable_node is set: Movable`;
+  else why = `${inK ? "both" : "neither"} ${ZONE_NAMES[kz.idx]} and Movable intersect the block, and movable_node is not set: the kernel zone (${ZONE_NAMES[kz.idx]})`;
+  return { zone, why: `plain online (contig-zones policy): ${why}`, evidence, rule: { kernel: "mm/memory_hotplug.c default_zone_for_pfn()", spec: "04 §4.2" } };
+}
+
+/** Predicts `echo TYPE > memoryN/state` for TYPE = online / online_kernel / online_movable. */
+export function predictOnline(k: Kernel, b: MemoryBlock, type: "online" | "online_kernel" | "online_movable"): Verdict {
+  const how = `echo ${type} > /sys/devices/system/memory/memory${b.id}/state`;
+  if (!b.devOffline) {
+    return verdict({
+      action: type, how, ok: false, errno: "EINVAL",
+      reason: `the block is already online${b.zone ? ` (in ${ZONE_NAMES[b.zone.idx]})` : ""}: device_online() returns 1, which state_store() turns into -EINVAL; 6.1 cannot move an online block to another zone — offline it first`,
+      rule: { kernel: "drivers/base/memory.c state_store(), drivers/base/core.c device_online()", spec: "04 §2 (step 5), 04 §12" },
+      evidence: [ev(`memory${b.id}/state reads ${b.state}`)],
+    });
+  }
+  const ps = k.geometry.pageSize;
+  const c = zoneChoice(k, b, type);
+  const vm = b.nrVmemmapPages;
+  const start = b.startPfn + vm;
+  const nr = b.nrPages - vm;
+  const pageblock = k.geometry.pageblockSize / ps;
+  if (!nr || start % pageblock !== 0 || (start + nr) % k.sparse.pps !== 0) {
+    return verdict({
+      action: type, how, ok: false, errno: "EINVAL",
+      reason: "the range to online is empty or misaligned (online_pages() sanity check, WARN)",
+      rule: { kernel: "mm/memory_hotplug.c online_pages()", spec: "04 §6 (step 4.1)" },
+      evidence: c.evidence,
+    });
+  }
+  const notes: string[] = [];
+  let certain = true;
+  const owner = ramOwner(k, b);
+  if (owner.kind === "virtio-mem") {
+    certain = false;
+    notes.push("virtio-mem's memory notifier decides: it vetoes (EPERM, \"memory block onlining denied\") a block whose sub-blocks are not in an onlinable state");
+  }
+  const zone = c.zone;
+  if (zone.present === 0) notes.push(`${ZONE_NAMES[zone.idx]} of node ${zone.nid} has no present pages yet: the zonelists are rebuilt (log lines)`);
+  const pins =
+    k.allocation.pinFirstKernelBlock &&
+    zone.present === 0 &&
+    zone.idx <= ZONE_NORMAL &&
+    (k.cpusByNode[zone.nid] ?? []).length > 0 &&
+    !k.node(zone.nid).zones.some((z) => z.idx > zone.idx && z.idx <= ZONE_NORMAL && z.present > 0);
+  if (pins) notes.push(`it will be the first memory of the highest kernel zone of a node with CPUs: the kernel allocates slab pages in it at once, after which it cannot be offlined (EBUSY)`);
+  if (vm) notes.push(`the first ${vm} pages hold the block's own memmap (memmap_on_memory) and join the zone without reaching the buddy allocator`);
+  return verdict({
+    action: type, how, ok: true, certain,
+    result: `online in ${ZONE_NAMES[zone.idx]} of node ${zone.nid}`,
+    reason: c.why,
+    rule: c.rule,
+    evidence: [...c.evidence, ev(`memory${b.id}`, b.startPfn * ps, (b.startPfn + b.nrPages) * ps - 1)],
+    notes,
+  });
+}
+
+// -------------------------------------------------------------- remove --
+
+/** Predicts removal of the block's memory by whoever owns it (ACPI eject of the DIMM, the kmem/virtio-mem driver). */
+export function predictRemove(k: Kernel, b: MemoryBlock): Verdict {
+  const ps = k.geometry.pageSize;
+  const owner = ramOwner(k, b);
+  if (owner.kind === "boot" || owner.kind === "other") {
+    return verdict({
+      action: "remove", how: "(no removal path)", ok: false,
+      reason: owner.kind === "boot"
+        ? "boot memory (E820 System RAM) has no ACPI memory device (PNP0C80) to eject and no driver that added it: nothing can call remove_memory() for it"
+        : "no device owns this memory (no ACPI memory device bound, no driver-managed resource): nothing can remove it",
+      rule: { kernel: "drivers/acpi/acpi_memhotplug.c (only bound PNP0C80 devices eject), mm/memory_hotplug.c remove_memory()", spec: "05 §1, 05 §5" },
+      evidence: [ev(`memory${b.id}: ${b.boot ? "created at boot by memory_dev_init()" : "hot-added"}, firmware_node ${b.firmwareNode ? "present" : "absent"}`)],
+    });
+  }
+  if (owner.kind === "acpi") {
+    const dev = [...k.acpiMemDevices.values()].find((d) => d.physicalNodes.includes(b.id));
+    const ids = dev ? dev.physicalNodes.filter((id) => k.blocks.has(id)) : [b.id];
+    const how = dev ? `QEMU device_del ${dev.qemuId} (ACPI eject of PNP0C80:${dev.slot.toString(16).padStart(2, "0")})` : "ACPI eject of the memory device";
+    const failing: { id: number; v: Verdict }[] = [];
+    for (const id of ids) {
+      const blk = k.blocks.get(id)!;
+      if (blk.devOffline) continue;
+      const v = predictOffline(k, blk);
+      if (!v.ok) failing.push({ id, v });
+    }
+    const evidence = ids.map((id) => ev(`memory${id}: ${k.blocks.get(id)!.state}`, k.blocks.get(id)!.startPfn * ps, (k.blocks.get(id)!.startPfn + k.blocks.get(id)!.nrPages) * ps - 1));
+    if (failing.length) {
+      for (const f of failing) evidence.push(ev(`memory${f.id} cannot go offline (${f.v.errno}): ${f.v.reason}`));
+      return verdict({
+        action: "remove", how, ok: false, errno: "EBUSY",
+        reason: `the eject must offline every block of the device first; ${failing.map((f) => `memory${f.id}`).join(", ")} cannot go offline, so after two passes the kernel logs "memory memory${failing[0].id}: Offline failed.", onlines again what it offlined and refuses (_OST DEVICE_BUSY)`,
+        rule: { kernel: "drivers/acpi/scan.c acpi_scan_try_to_offline()/acpi_scan_hot_remove()", spec: "05 §5.2 (step 3)" },
+        evidence,
+      });
+    }
+    const online = ids.filter((id) => !k.blocks.get(id)!.devOffline);
+    return verdict({
+      action: "remove", how, ok: true,
+      result: `${online.length ? `offlines ${online.map((id) => `memory${id}`).join(", ")}, then ` : ""}removes ${ids.length} block(s)${dev ? ` (${hexRange(dev.start, dev.start + dev.size - 1)})` : ""}`,
+      reason: "every block of the device is offline or can go offline, so the eject offlines them and __remove_memory() removes the range",
+      rule: { kernel: "drivers/acpi/scan.c acpi_scan_hot_remove(), drivers/acpi/acpi_memhotplug.c acpi_memory_remove_memory(), mm/memory_hotplug.c try_remove_memory()", spec: "05 §5.2, 05 §2" },
+      evidence,
+    });
+  }
+  // Driver-managed memory: the driver calls remove_memory() (kmem) or offline_and_remove_memory() (virtio-mem).
+  const how = owner.kind === "kmem" ? `daxctl offline-memory ${owner.container?.name ?? ""} / unbind kmem` : "virtio-mem resize (requested-size)";
+  if (owner.kind === "kmem" && b.state !== "offline") {
+    return verdict({
+      action: "remove", how, ok: false, errno: "EBUSY",
+      reason: `kmem removes with remove_memory(), which refuses while any block is online ("removing memory fails, because memory [...] is onlined")`,
+      rule: { kernel: "drivers/dax/kmem.c dev_dax_kmem_remove(), mm/memory_hotplug.c try_remove_memory()", spec: "05 §2 (step 2), 06 §6" },
+      evidence: [ev(`memory${b.id} is ${b.state}`, b.startPfn * ps, (b.startPfn + b.nrPages) * ps - 1)],
+    });
+  }
+  if (owner.kind === "virtio-mem" && b.state !== "offline") {
+    const v = predictOffline(k, b);
+    return verdict({
+      action: "remove", how, ok: v.ok, errno: v.ok ? undefined : v.errno, certain: false,
+      reason: `virtio-mem uses offline_and_remove_memory(): it offlines the block itself (${v.ok ? "possible" : `fails: ${v.reason}`}) and rolls back on failure`,
+      rule: { kernel: "drivers/virtio/virtio_mem.c, mm/memory_hotplug.c offline_and_remove_memory()", spec: "05 §4" },
+      evidence: v.evidence,
+    });
+  }
+  return verdict({
+    action: "remove", how, ok: true,
+    result: "removed by its driver",
+    reason: "the block is offline, so try_remove_memory() can remove it",
+    rule: { kernel: "mm/memory_hotplug.c try_remove_memory()", spec: "05 §2" },
+    evidence: [ev(`memory${b.id} is offline`, b.startPfn * ps, (b.startPfn + b.nrPages) * ps - 1)],
+  });
+}
+
+/** Everything explain knows about one memory block. */
+export function explainBlock(k: Kernel, id: number): BlockExplanation | null {
+  const b = k.blocks.get(id);
+  if (!b) return null;
+  const ps = k.geometry.pageSize;
+  const start = b.startPfn * ps;
+  const end = (b.startPfn + b.nrPages) * ps - 1;
+  const g = blockGroup(k, b);
+  return {
+    kind: "block",
+    block: id,
+    name: `memory${id}`,
+    range: hexRange(start, end),
+    start,
+    end,
+    state: b.state,
+    online: !b.devOffline,
+    node: b.nid,
+    nodes: [...b.nodeLinks],
+    zone: b.zone ? ZONE_NAMES[b.zone.idx] : null,
+    boot: b.boot,
+    group: g ? { id: g.id, kind: g.kind, pages: g.pages, present_kernel_pages: g.presentKernelPages, present_movable_pages: g.presentMovablePages, blocks: [...g.blocks].sort((x, y) => x - y) } : null,
+    firmware_node: b.firmwareNode,
+    vmemmap_pages: b.nrVmemmapPages,
+    resources: resourcesIn(k, start, end + 1),
+    verdicts: [predictOffline(k, b), predictOnline(k, b, "online"), predictOnline(k, b, "online_kernel"), predictOnline(k, b, "online_movable"), predictRemove(k, b)],
+  };
+}

@@ -1,0 +1,106 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { kernfsNameHash, readdirOrder } from "./nvdimm-core.js";
+import { fletcher64 } from "./nvdimm.js";
+import { bootSystem, applyStep } from "../../scenario/runner.js";
+import { ndState } from "./nvdimm-core.js";
+import { dimmUniqueId, regionSetCookie } from "./nvdimm.js";
+import { daxState, kmemRange } from "./dax.js";
+
+const MiB = 1 << 20;
+
+test("kernfs readdir order (the order daxctl onlines memory blocks in, observed: memory35 memory33 memory34)", () => {
+  assert.deepEqual(readdirOrder(["memory33", "memory34", "memory35"]), ["memory35", "memory33", "memory34"]);
+  assert.ok(kernfsNameHash("region0") < kernfsNameHash("region1"));
+  assert.ok(kernfsNameHash("namespace0.0") < kernfsNameHash("namespace0.1"));
+});
+
+test("nd_fletcher64 of a one-DIMM interleave set (QEMU serial 0x123456): the iset_id ndctl shows for v1.1 labels", () => {
+  assert.equal(fletcher64([0, 0, 0x123456, 0]), 10248187106440278n);
+});
+
+function nvdimmSystem(size: string, labelSize = "128K") {
+  const parse = (s: string) => (s.endsWith("K") ? Number(s.slice(0, -1)) * 1024 : Number(s.slice(0, -1)) * MiB);
+  return bootSystem(
+    { type: "pc", memory: 1024 * MiB, maxmem: 8192 * MiB, slots: 4, cmdline: [], nvdimms: [{ id: "nv1", size: parse(size), addr: 0x100000000, label_size: parse(labelSize) }] },
+    { boot: "derive" },
+  );
+}
+
+test("NFIT DIMM and region from QEMU's NFIT: id, handle, region size after the label area, 16 MiB align", () => {
+  const sys = nvdimmSystem("524416K");
+  const st = ndState(sys.kernel);
+  assert.equal(dimmUniqueId(st.dimms[0]), "8680-56341200");
+  assert.equal(st.dimms[0].handle, 1);
+  assert.equal(st.regions[0].size, 512 * MiB);
+  assert.equal(st.regions[0].align, 16 * MiB);
+  // Label-less: set_cookie falls back to the v1.2 cookie (ndctl does not show it for label-less regions).
+  assert.notEqual(regionSetCookie(st.regions[0]), 10248187106440278n);
+  applyStep(sys, { op: "ndctl", args: ["disable-region", "region0"] });
+  applyStep(sys, { op: "ndctl", args: ["init-labels", "nmem0"] });
+  assert.equal(regionSetCookie(st.regions[0]), 10248187106440278n, "v1.1 labels: cookie1");
+});
+
+test("fsdax info block: data offset 0xa00000 for 512 MiB, 0x1200000 for 1 GiB (mode pmem, 2 MiB align)", () => {
+  for (const [size, dataoff] of [["524416K", 0xa00000], ["1048704K", 0x1200000]] as const) {
+    const sys = nvdimmSystem(size);
+    applyStep(sys, { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "fsdax", align: "2M" });
+    const st = ndState(sys.kernel);
+    const sb = [...st.media.values()].find((b) => b.sig === "PFN")!;
+    assert.ok(sb && sb.sig === "PFN");
+    if (sb.sig !== "PFN") throw new Error("no PFN info block");
+    assert.equal(sb.dataoff, dataoff);
+    assert.equal(sb.endTrunc, 0);
+  }
+});
+
+test("kmem trims a dax range inward to memory blocks", () => {
+  const sys = nvdimmSystem("524416K");
+  const k = sys.kernel;
+  assert.deepEqual(kmemRange(k, { start: 0x100a00000, end: 0x11fffffff }), { start: 0x108000000, end: 0x11fffffff });
+  assert.equal(kmemRange(k, { start: 0x3c200000, end: 0x3fffffff }), null);
+  void daxState;
+});
+
+test("spec 09 §J through sysfs: devdax by hand, kmem, unbind while online pins the memory, re-binds fail with EBUSY", () => {
+  const sys = bootSystem({ type: "pc", memory: 4096 * MiB, maxmem: 8192 * MiB, slots: 2, cmdline: ["memmap=1G!0x40000000"] }, { boot: "derive" });
+  const k = sys.kernel;
+  const w = (path: string, value: string) => applyStep(sys, { op: "write", path, value }) as { ok: boolean; errno?: string };
+  assert.ok(w("/sys/bus/nd/drivers/nd_pmem/unbind", "namespace0.0").ok);
+  for (const [a, v] of [["uuid", "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f0"], ["mode", "pmem"], ["align", "2097152"], ["namespace", "namespace0.0"]]) {
+    assert.ok(w(`/sys/bus/nd/devices/dax0.0/${a}`, v).ok, a);
+  }
+  assert.ok(w("/sys/bus/nd/drivers/dax_pmem/bind", "dax0.0").ok);
+  const iomem = () => sys.kernel.iomem.children.find((r) => r.start === 0x40000000)!.children.map((c) => `${c.start.toString(16)}-${c.end.toString(16)} ${c.name}`);
+  assert.deepEqual(iomem(), ["40000000-411fffff namespace0.0", "41200000-7fffffff dax0.0"]);
+  assert.deepEqual(applyStep(sys, { op: "read", path: "/sys/bus/dax/devices/dax0.0/size" }), { path: "/sys/bus/dax/devices/dax0.0/size", ok: true, value: "1054867456\n" });
+  assert.ok(w("/sys/bus/dax/drivers/device_dax/unbind", "dax0.0").ok);
+  const mark = k.log.length;
+  assert.ok(w("/sys/bus/dax/drivers/kmem/new_id", "dax0.0").ok);
+  assert.equal(k.log.length, mark, "kmem binds silently");
+  assert.deepEqual([...k.blocks.keys()].filter((id) => id >= 8 && id < 16).sort((a, b) => a - b), [9, 10, 11, 12, 13, 14, 15]);
+  assert.ok(w("/sys/devices/system/memory/memory9/state", "online_movable").ok);
+  const m2 = k.log.length;
+  assert.ok(w("/sys/bus/dax/drivers/kmem/unbind", "dax0.0").ok);
+  assert.deepEqual(k.log.slice(m2).map((l) => l.text), [
+    "removing memory fails, because memory [0x0000000048000000-0x000000004fffffff] is onlined",
+    "kmem dax0.0: mapping0: 0x48000000-0x7fffffff cannot be hotremoved until the next reboot",
+  ]);
+  assert.ok(w("/sys/devices/system/memory/memory9/state", "offline").ok);
+  const m3 = k.log.length;
+  assert.equal(w("/sys/bus/dax/drivers/kmem/bind", "dax0.0").errno, "EBUSY");
+  assert.equal(w("/sys/bus/dax/drivers/device_dax/bind", "dax0.0").errno, "EBUSY");
+  assert.deepEqual(k.log.slice(m3).map((l) => l.text), [
+    "kmem dax0.0: mapping0: 0x48000000-0x7fffffff could not reserve region",
+    "kmem: probe of dax0.0 failed with error -16",
+    "device_dax dax0.0: mapping0: 0x41200000-0x7fffffff could not reserve range",
+    "device_dax: probe of dax0.0 failed with error -16",
+  ]);
+});
+
+test("sector mode: a BTT over a 256 MiB legacy namespace", () => {
+  const sys = bootSystem({ type: "pc", memory: 2048 * MiB, cmdline: ["memmap=256M!0x30000000"] }, { boot: "derive" });
+  const r = applyStep(sys, { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "sector" }) as { rc: number; stdout_json: Record<string, unknown> };
+  assert.equal(r.rc, 0);
+  assert.deepEqual(r.stdout_json, { dev: "namespace0.0", mode: "sector", size: 267091968, uuid: "<uuid>", sector_size: 4096, blockdev: "pmem0s" });
+});

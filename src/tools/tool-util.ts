@@ -1,0 +1,193 @@
+/**
+ * What ndctl and daxctl share: their result shape (as the oracle records a
+ * tool run), a git-style option parser (util/parse-options.c: short and
+ * long options, `--opt=value`, bundled short flags, `--no-` negation), the
+ * stderr conventions of util/usage.c and util/log.c, and errno texts.
+ */
+
+export interface ToolResult {
+  argv: string[];
+  rc: number;
+  stdout_json?: unknown;
+  stdout?: string[];
+  stderr: string[];
+}
+
+/** Accumulates stderr text and splits it into lines the way the oracle records them. */
+export class Stderr {
+  private text = "";
+  write(s: string): void {
+    this.text += s;
+  }
+  /** util/usage.c error(): " " + " Error: " + message, then a newline. */
+  error(msg: string): void {
+    this.text += `  Error: ${msg}\n`;
+  }
+  warning(msg: string): void {
+    this.text += `  Warning: ${msg}\n`;
+  }
+  /** util/log.c at LOG_ERR: "<owner>: <function>: <message>". */
+  log(owner: string, fn: string, msg: string): void {
+    this.text += `${owner}: ${fn}: ${msg}`;
+  }
+  lines(): string[] {
+    if (this.text === "") return [];
+    const l = this.text.split("\n");
+    if (l[l.length - 1] === "") l.pop();
+    return l;
+  }
+}
+
+/** Positive errno numbers and strerror() texts (glibc). */
+export const ERRNO: Record<string, number> = {
+  EPERM: 1, ENOENT: 2, EIO: 5, ENXIO: 6, E2BIG: 7, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EBUSY: 16, EEXIST: 17,
+  ENODEV: 19, EINVAL: 22, ENOSPC: 28, ERANGE: 34, ENOTTY: 25, EOPNOTSUPP: 95,
+};
+
+const STRERROR: Record<number, string> = {
+  1: "Operation not permitted",
+  2: "No such file or directory",
+  5: "Input/output error",
+  6: "No such device or address",
+  7: "Argument list too long",
+  11: "Resource temporarily unavailable",
+  12: "Cannot allocate memory",
+  13: "Permission denied",
+  16: "Device or resource busy",
+  17: "File exists",
+  19: "No such device",
+  22: "Invalid argument",
+  25: "Inappropriate ioctl for device",
+  28: "No space left on device",
+  34: "Numerical result out of range",
+  95: "Operation not supported",
+};
+
+export function strerror(n: number): string {
+  return STRERROR[Math.abs(n)] ?? `Unknown error ${Math.abs(n)}`;
+}
+
+/** errno name (kernel model) to a negative number. */
+export function neg(errno: string): number {
+  return -(ERRNO[errno] ?? 22);
+}
+
+/** A process exit status as the shell sees it (main() returns a negative errno; exit() keeps the low 8 bits). */
+export function exitStatus(rc: number): number {
+  return ((rc % 256) + 256) % 256;
+}
+
+export interface OptSpec {
+  short?: string;
+  long: string;
+  type: "string" | "bool" | "incr";
+  key: string;
+}
+
+export type ParsedOpts = { opts: Record<string, string | boolean | number | undefined>; args: string[] } | { error: string };
+
+/** parse_options(): options may come anywhere before `--`; the rest are arguments. */
+export function parseOptions(argv: string[], specs: OptSpec[]): ParsedOpts {
+  const opts: Record<string, string | boolean | number | undefined> = {};
+  const args: string[] = [];
+  const set = (s: OptSpec, v: string | boolean | undefined): void => {
+    if (s.type === "incr") opts[s.key] = ((opts[s.key] as number | undefined) ?? 0) + 1;
+    else opts[s.key] = v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const inline = eq < 0 ? undefined : a.slice(eq + 1);
+      let spec = specs.find((s) => s.long === name);
+      let negated = false;
+      if (!spec && name.startsWith("no-")) {
+        spec = specs.find((s) => s.long === name.slice(3) && s.type !== "string");
+        negated = !!spec;
+      }
+      if (!spec) {
+        // An option declared as "no-foo" accepts "--foo" as its negation.
+        spec = specs.find((s) => s.long === `no-${name}` && s.type === "bool");
+        if (spec) {
+          opts[spec.key] = false;
+          continue;
+        }
+        return { error: `unknown option \`${name}'` };
+      }
+      if (spec.type === "string") {
+        if (inline !== undefined) set(spec, inline);
+        else if (i + 1 < argv.length) set(spec, argv[++i]);
+        else return { error: `option \`${name}' requires a value` };
+      } else {
+        if (inline !== undefined) return { error: `option \`${name}' takes no value` };
+        set(spec, !negated);
+      }
+      continue;
+    }
+    if (a.startsWith("-") && a.length > 1) {
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j];
+        const spec = specs.find((s) => s.short === c);
+        if (!spec) return { error: `unknown switch \`${c}'` };
+        if (spec.type === "string") {
+          const rest = a.slice(j + 1);
+          if (rest) set(spec, rest);
+          else if (i + 1 < argv.length) set(spec, argv[++i]);
+          else return { error: `switch \`${c}' requires a value` };
+          break;
+        }
+        set(spec, true);
+      }
+      continue;
+    }
+    args.push(a);
+  }
+  return { opts, args };
+}
+
+/** util/size.c __parse_size64(): number with an optional K/M/G/T suffix (binary), returning the unit too. */
+export function parseSize64(s: string | undefined): { value: number; units: number } | null {
+  if (s === undefined) return null;
+  const m = /^(0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([kKmMgGtT]?)$/.exec(s.trim());
+  if (!m) return null;
+  const lit = m[1];
+  let v = /^0x/i.test(lit) ? parseInt(lit, 16) : lit.length > 1 && lit[0] === "0" ? parseInt(lit, 8) : Number(lit);
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase()] ?? 1;
+  v *= unit;
+  return { value: v, units: unit };
+}
+
+export function isPow2(x: number): boolean {
+  if (!Number.isSafeInteger(x) || x <= 0) return false;
+  while (x % 2 === 0) x /= 2;
+  return x === 1;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The oracle's normalize_json(): random uuids (keys ending in "uuid" or
+ * uuid-shaped values, except the all-zero one) become "<uuid>"; the
+ * originals are collected in `noisy` by JSON path.
+ */
+export function normalizeUuids(v: unknown, noisy: Record<string, string>, path = ""): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => normalizeUuids(x, noisy, `${path}[${i}]`));
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, x] of Object.entries(v)) {
+      if (typeof x === "string" && (key.endsWith("uuid") || UUID_RE.test(x)) && x !== "00000000-0000-0000-0000-000000000000") {
+        noisy[`${path}/${key}`] = x;
+        out[key] = "<uuid>";
+      } else {
+        out[key] = normalizeUuids(x, noisy, `${path}/${key}`);
+      }
+    }
+    return out;
+  }
+  return v;
+}

@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseOptions, parseSize64, Stderr, normalizeUuids } from "./tool-util.js";
+import { bootSystem } from "../scenario/runner.js";
+import { ndctl } from "./ndctl.js";
+import { daxctl } from "./daxctl.js";
+
+const MiB = 1 << 20;
+
+test("parse-options: bundled short flags, values, --no- negation and options named no-…", () => {
+  const specs = [
+    { short: "f", long: "force", type: "bool" as const, key: "force" },
+    { short: "m", long: "mode", type: "string" as const, key: "mode" },
+    { long: "no-movable", type: "bool" as const, key: "noMovable" },
+  ];
+  const r = parseOptions(["-fm", "devdax", "--movable", "dax0.0"], specs);
+  assert.ok(!("error" in r));
+  assert.deepEqual(r, { opts: { force: true, mode: "devdax", noMovable: false }, args: ["dax0.0"] });
+  const r2 = parseOptions(["--mode=system-ram", "--no-movable", "--no-force"], specs);
+  assert.deepEqual(r2, { opts: { mode: "system-ram", noMovable: true, force: false }, args: [] });
+  assert.deepEqual(parseOptions(["--bogus"], specs), { error: "unknown option `bogus'" });
+});
+
+test("sizes with binary suffixes", () => {
+  assert.deepEqual(parseSize64("2M"), { value: 2 * MiB, units: MiB });
+  assert.deepEqual(parseSize64("0x1000"), { value: 4096, units: 1 });
+  assert.equal(parseSize64("2X"), null);
+});
+
+test("util/usage.c error(): two leading spaces and an empty line after a message ending in a newline", () => {
+  const e = new Stderr();
+  e.error("create namespace: region0: bad\n");
+  e.write("failed\n");
+  assert.deepEqual(e.lines(), ["  Error: create namespace: region0: bad", "", "failed"]);
+});
+
+test("uuid normalisation as the oracle does it", () => {
+  const noisy: Record<string, string> = {};
+  const v = normalizeUuids({ uuid: "6b94b855-6de4-4200-a2d1-764b83ea94cd", n: [{ uuid: "00000000-0000-0000-0000-000000000000" }] }, noisy);
+  assert.deepEqual(v, { uuid: "<uuid>", n: [{ uuid: "00000000-0000-0000-0000-000000000000" }] });
+  assert.deepEqual(noisy, { "/uuid": "6b94b855-6de4-4200-a2d1-764b83ea94cd" });
+});
+
+test("ndctl/daxctl on a machine without pmem", () => {
+  const sys = bootSystem({ type: "pc", memory: 1024 * MiB, cmdline: [] }, { boot: "derive" });
+  const c = ndctl(sys.kernel, ["create-namespace", "-m", "fsdax"]);
+  assert.equal(c.rc, 237);
+  assert.deepEqual(c.stderr, ["failed to create namespace: No such device or address"]);
+  const d = daxctl(sys.kernel, ["reconfigure-device", "-m", "system-ram", "dax0.0"]);
+  assert.equal(d.rc, 250);
+  assert.deepEqual(d.stderr, ["error reconfiguring devices: No such device or address", "reconfigured 0 devices"]);
+  assert.equal(ndctl(sys.kernel, ["list"]).stdout_json, undefined);
+});
+
+test("label-less legacy region: sub-dividing refused, alignment errors name the region", () => {
+  const sys = bootSystem({ type: "pc", memory: 2048 * MiB, cmdline: ["memmap=256M!0x30000000"] }, { boot: "derive" });
+  const r = ndctl(sys.kernel, ["create-namespace", "-e", "namespace0.0", "-f", "-m", "fsdax", "-s", "128M"]);
+  assert.equal(r.rc, 234);
+  assert.deepEqual(r.stderr, ["  Error: Legacy / label-less namespaces do not support sub-dividing a region", "", "  Error: Retry without -s/--size=", "", "failed to reconfigure namespace: Invalid argument"]);
+  const a = ndctl(sys.kernel, ["create-namespace", "-e", "namespace0.0", "-f", "-m", "devdax", "-a", "3M"]);
+  assert.equal(a.rc, 129);
+});
