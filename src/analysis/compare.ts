@@ -70,10 +70,16 @@ function sysfsFiles(k: Kernel): number {
   return n;
 }
 
-function failureOf(i: number, step: RawStep, result: unknown, dmesg: string[]): FailedStep[] {
+function failureOf(i: number, step: RawStep, result: unknown, log: { text: string; level: number }[]): FailedStep[] {
   const r = (result ?? {}) as Record<string, unknown>;
   const out: FailedStep[] = [];
-  const kernelReason = dmesg.filter((l) => /failed|fails|error|unaligned|exceeds|Offline failed|misaligned|attempted|Conflicting/i.test(l)).join(" / ");
+  const dmesg = log.map((l) => l.text);
+  // The kernel's own words: warnings and errors, and the pr_debug reasons of failed offlines.
+  const kernelReason = log
+    .filter((l) => l.level <= 4 || /failed due to|unaligned|exceeds|collision|unable to/i.test(l.text))
+    .filter((l) => !/unable to guarantee persistence/.test(l.text))
+    .map((l) => l.text)
+    .join(" / ");
   switch (step.op) {
     case "write":
     case "read": {
@@ -104,7 +110,7 @@ function failureOf(i: number, step: RawStep, result: unknown, dmesg: string[]): 
     default:
       if (typeof r.rc === "number" && r.rc !== 0) {
         const stderr = Array.isArray(r.stderr) ? (r.stderr as string[]).join(" / ") : String(r.stderr ?? "");
-        out.push({ step: i, errno: `rc=${r.rc}`, reason: stderr || kernelReason });
+        out.push({ step: i, errno: `rc=${r.rc}`, reason: [kernelReason, stderr].filter(Boolean).join(" — ") });
       } else if (typeof r.error === "string") {
         out.push({ step: i, errno: "ENOTSUP", reason: r.error });
       }
@@ -207,7 +213,7 @@ export function compareRun(scn: RunnableScenario, profile: string, d: DesignSpec
     const mark = { log: k.log.length, uev: k.uevents.length };
     const result = applyStep(sys, step);
     uevents += k.uevents.length - mark.uev;
-    failed.push(...failureOf(i, step, result, k.log.slice(mark.log).map((l) => l.text)));
+    failed.push(...failureOf(i, step, result, k.log.slice(mark.log)));
     if (k.blocks.size > peakBlocks) {
       peakBlocks = k.blocks.size;
       peakFiles = sysfsFiles(k);

@@ -47,7 +47,7 @@ function populatedSubsections(k: Kernel, startPfn: number, endPfn: number): { st
   const sp = k.sparse;
   const first = sp.sectionNr(startPfn);
   const last = sp.sectionNr(endPfn - 1);
-  const secs = last - first + 1 > sp.sections.size ? [...sp.sections.keys()].filter((n) => n >= first && n <= last).sort((a, b) => a - b) : Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  const secs = last - first + 1 > sp.count ? sp.sectionNumbers().filter((n) => n >= first && n <= last) : Array.from({ length: last - first + 1 }, (_, i) => first + i);
   for (const nr of secs) {
     if (!sp.get(nr)) continue;
     const lo = Math.max(startPfn, nr * sp.pps);

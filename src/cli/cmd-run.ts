@@ -6,6 +6,8 @@ import { runScenario } from "../scenario/runner.js";
 import { BOOT_OPTION } from "./options.js";
 import { progress, writeFileAtomic } from "./io.js";
 import { renderReport } from "./report.js";
+import { PROFILES } from "../kernel/profile.js";
+import { parseDesign } from "../analysis/compare.js";
 
 export function registerRun(program: Command): void {
   program
@@ -15,22 +17,41 @@ export function registerRun(program: Command): void {
     .addOption(BOOT_OPTION())
     .option("--trace <file>", "write the model's trace (oracle trace format) to this file")
     .option("--json", "print the trace as JSON instead of the report")
+    .option("--profile <name>", `kernel profile: ${Object.keys(PROFILES).join(", ")} (default: the machine's, else 6.1)`)
+    .option("--design <design>", "memory block design: fixed:SIZE, variable, single-owner (derive boot only)")
     .addHelpText(
       "after",
       `
 Examples:
   memhp run example:dimm
   memhp run my-scenario.yaml --trace model-trace.json
-  memhp run ../shared/conformance/traces/dimm-online-kernel.json@5 --boot import --json`,
+  memhp run ../shared/conformance/traces/dimm-online-kernel.json@5 --boot import --json
+  memhp run example:pmem-shared-section --profile 5.2`,
     )
-    .action((arg: string, opts: { boot: "derive" | "import"; trace?: string; json?: boolean }) => {
+    .action((arg: string, opts: { boot: "derive" | "import"; trace?: string; json?: boolean; profile?: string; design?: string }) => {
+      if (opts.profile !== undefined && !(opts.profile in PROFILES)) {
+        throw new InputError(`unknown profile "${opts.profile}" (known: ${Object.keys(PROFILES).join(", ")})`, { field: "--profile" });
+      }
+      let design;
+      if (opts.design !== undefined) {
+        try {
+          design = parseDesign(opts.design).design;
+        } catch (e) {
+          throw new InputError((e as Error).message, { field: "--design" });
+        }
+      }
       const r = resolveScenario(arg);
+      if ((design || opts.profile) && (r.bootMode ?? opts.boot) === "import") {
+        throw new InputError("--profile and --design need a derived boot (the imported state is a 6.1 kernel's)", { file: arg });
+      }
       if (opts.boot === "import" && !r.trace) throw new InputError("--boot import needs a trace file (it holds the boot snapshot)", { file: arg });
       const tick = progress(true);
       const trace = runScenario(r.scenario, {
         boot: r.bootMode ?? opts.boot,
         bootSnapshot: r.trace?.bootSnapshot,
         upTo: r.upTo,
+        profile: opts.profile,
+        design,
         onStep: (i, n) => tick(i, n, "steps"),
       });
       if (opts.trace) writeFileAtomic(opts.trace, JSON.stringify(trace, null, 1) + "\n");

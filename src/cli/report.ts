@@ -46,8 +46,14 @@ function outcome(step: TraceStep): string {
         .map((e) => e.data.info!.status_name);
       return `ok, _OST ${osts.join(" → ")}${r.device_deleted === false ? " (device stays)" : ""}`;
     }
-    default:
+    default: {
+      if (r && typeof r === "object" && typeof r.rc === "number") {
+        const err = Array.isArray(r.stderr) ? (r.stderr as string[]).filter(Boolean) : [];
+        return `rc=${r.rc}${err.length ? `: ${err.join(" / ")}` : ""}`;
+      }
+      if (r && typeof r === "object" && "size" in r) return `size ${r.size}${r.size_reached === false ? " (requested size not reached)" : ""}`;
       return r && typeof r === "object" && "error" in r ? String(r.error) : "done";
+    }
   }
 }
 

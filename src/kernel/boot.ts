@@ -143,7 +143,7 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   const ps = g.pageSize;
   // Node spans and zones from memblock.
   const byNode = new Map<number, { start: number; end: number }[]>();
-  for (const r of layout.memblock) {
+  for (const r of [...layout.memblock].sort((a, b) => a.start - b.start)) {
     const list = byNode.get(r.nid) ?? [];
     list.push({ start: r.start / ps, end: r.end / ps });
     byNode.set(r.nid, list);
@@ -235,17 +235,13 @@ function createBootBlocks(k: Kernel, layout: BootLayout): void {
   } else {
     const spb = k.blockSize / k.geometry.sectionSize;
     const ids: number[] = [];
-    let sorted = true;
-    for (const s of k.sparse.sections.values()) {
-      if (!s.present) continue;
-      const id = Math.floor(s.nr / spb);
-      const last = ids[ids.length - 1];
-      if (last === id) continue;
-      if (last !== undefined && id < last) sorted = false;
-      ids.push(id);
+    for (const [first, last] of k.sparse.presentRuns()) {
+      for (let id = Math.floor(first / spb); id <= Math.floor(last / spb); id++) {
+        // Runs are sorted, so ids come out sorted: only neighbours can repeat.
+        if (ids[ids.length - 1] !== id) ids.push(id);
+      }
     }
-    const unique = sorted ? ids : [...new Set(ids)].sort((a, b) => a - b);
-    for (const id of unique) addBootMemoryBlock(k, id);
+    for (const id of ids) addBootMemoryBlock(k, id);
   }
   const firstOnline = k.onlineNodes()[0] ?? 0;
   const ranges = layout.memblock.map((r) => ({ start: r.start / ps, end: r.end / ps, nid: r.nid }));

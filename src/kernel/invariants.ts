@@ -49,7 +49,7 @@ export function checkSections(k: Kernel, added: { start: number; end: number }[]
       }
     }
   }
-  for (const nr of k.sparse.sections.keys()) if (!wantSections.has(nr)) out.push(`section ${nr} present but nothing was added there`);
+  for (const nr of k.sparse.sectionNumbers()) if (!wantSections.has(nr)) out.push(`section ${nr} present but nothing was added there`);
   return out;
 }
 

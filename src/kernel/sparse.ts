@@ -22,9 +22,25 @@ export interface Section {
   map: number[] | null;
 }
 
+/** A run of fully populated early sections that have no object yet (boot memory at scale). */
+interface LazyRun {
+  first: number;
+  /** Inclusive. */
+  last: number;
+  nid: number;
+}
+
 export class SparseMem {
   readonly g: Geometry;
-  readonly sections = new Map<number, Section>();
+  /** Sections with an object; see `lazy` for boot sections that do not need one yet. */
+  private readonly materialized = new Map<number, Section>();
+  /**
+   * Fully populated early sections are kept as runs and turned into objects on
+   * first access, so booting 64 TiB costs runs, not 524,288 objects. Sorted, disjoint.
+   */
+  private readonly lazy: LazyRun[] = [];
+  /** Lazily backed sections that were removed since. */
+  private readonly removedLazy = new Set<number>();
   readonly pps: number;
   readonly ppss: number;
   readonly words: number;
@@ -42,11 +58,73 @@ export class SparseMem {
   }
 
   get(nr: number): Section | undefined {
-    return this.sections.get(nr);
+    return this.materialized.get(nr) ?? this.materialize(nr);
+  }
+
+  private lazyRunOf(nr: number): LazyRun | undefined {
+    let lo = 0;
+    let hi = this.lazy.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.lazy[mid];
+      if (nr < r.first) hi = mid - 1;
+      else if (nr > r.last) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+
+  private materialize(nr: number): Section | undefined {
+    if (this.lazy.length === 0 || this.removedLazy.has(nr)) return undefined;
+    const run = this.lazyRunOf(nr);
+    if (!run) return undefined;
+    const s: Section = { nr, present: true, hasMemMap: true, online: true, early: true, taintZoneDevice: false, nid: run.nid, map: null };
+    this.materialized.set(nr, s);
+    return s;
+  }
+
+  /** Numbers of all sections that exist (present or holding sub-sections), ascending. */
+  sectionNumbers(): number[] {
+    const out = new Set<number>(this.materialized.keys());
+    for (const r of this.lazy) for (let nr = r.first; nr <= r.last; nr++) if (!this.removedLazy.has(nr)) out.add(nr);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** Number of existing sections, without materializing them. */
+  get count(): number {
+    let n = this.materialized.size;
+    for (const r of this.lazy) for (let nr = r.first; nr <= r.last; nr++) if (!this.materialized.has(nr) && !this.removedLazy.has(nr)) n++;
+    return n;
+  }
+
+  /** Runs of present section numbers in ascending order, as [first, last] pairs (boot uses it to create blocks). */
+  presentRuns(): [number, number][] {
+    const nrs = new Set<number>();
+    for (const [nr, s] of this.materialized) if (s.present) nrs.add(nr);
+    const runs: [number, number][] = [];
+    const extra = [...nrs].filter((nr) => !this.lazyRunOf(nr)).sort((a, b) => a - b);
+    for (const nr of extra) runs.push([nr, nr]);
+    for (const r of this.lazy) {
+      let start = -1;
+      for (let nr = r.first; nr <= r.last + 1; nr++) {
+        const alive = nr <= r.last && !this.removedLazy.has(nr) && (this.materialized.get(nr)?.present ?? true);
+        if (alive && start < 0) start = nr;
+        if (!alive && start >= 0) {
+          runs.push([start, nr - 1]);
+          start = -1;
+        }
+      }
+    }
+    return runs.sort((a, b) => a[0] - b[0]);
+  }
+
+  private forget(nr: number): void {
+    this.materialized.delete(nr);
+    if (this.lazyRunOf(nr)) this.removedLazy.add(nr);
   }
 
   private ensure(nr: number, nid: number): Section {
-    let s = this.sections.get(nr);
+    let s = this.get(nr);
     if (!s) {
       s = {
         nr,
@@ -58,7 +136,8 @@ export class SparseMem {
         nid,
         map: this.zeroWords(),
       };
-      this.sections.set(nr, s);
+      this.materialized.set(nr, s);
+      this.removedLazy.delete(nr);
     }
     return s;
   }
@@ -67,6 +146,15 @@ export class SparseMem {
   private bits(pfn: number, nr: number): [number, number] {
     const base = this.sectionNr(pfn) * this.pps;
     return [Math.floor((pfn - base) / this.ppss), Math.floor((pfn + nr - 1 - base) / this.ppss)];
+  }
+
+  private anyMaterialized(a: number, b: number): boolean {
+    if (this.materialized.size < b - a + 1) {
+      for (const nr of this.materialized.keys()) if (nr >= a && nr <= b) return true;
+      return false;
+    }
+    for (let nr = a; nr <= b; nr++) if (this.materialized.has(nr)) return true;
+    return false;
   }
 
   /** Mask of bits [a, b] within word w (bit indexes are section-local sub-section numbers, not addresses). */
@@ -111,7 +199,7 @@ export class SparseMem {
   }
 
   testSubsection(pfn: number): boolean {
-    const s = this.sections.get(this.sectionNr(pfn));
+    const s = this.get(this.sectionNr(pfn));
     if (!s) return false;
     const [a] = this.bits(pfn, 1);
     return this.testAny(s, a, a);
@@ -119,7 +207,21 @@ export class SparseMem {
 
   /** Boot: memory_present() + sparse_init() + subsection_map_init() for one memblock range (pfns). */
   bootAddRange(startPfn: number, endPfn: number, nid: number): void {
-    for (let nr = this.sectionNr(startPfn); nr * this.pps < endPfn; nr++) {
+    const first = this.sectionNr(startPfn);
+    const lastNr = this.sectionNr(endPfn - 1);
+    // Whole sections in the middle of the range become a lazy run.
+    const fullFirst = startPfn % this.pps === 0 ? first : first + 1;
+    const fullLast = endPfn % this.pps === 0 ? lastNr : lastNr - 1;
+    for (let nr = first; nr * this.pps < endPfn; nr++) {
+      if (nr === fullFirst && fullLast >= fullFirst && !this.anyMaterialized(fullFirst, fullLast)) {
+        const prev = this.lazy[this.lazy.length - 1];
+        if (prev && prev.last === fullFirst - 1 && prev.nid === nid) prev.last = fullLast;
+        else if (!prev || prev.last < fullFirst) this.lazy.push({ first: fullFirst, last: fullLast, nid });
+        else this.lazy.splice(this.lazy.findIndex((r) => r.first > fullFirst), 0, { first: fullFirst, last: fullLast, nid });
+        this.highestPresent = Math.max(this.highestPresent, fullLast);
+        nr = fullLast;
+        continue;
+      }
       const s = this.ensure(nr, nid);
       s.present = true;
       s.hasMemMap = true;
@@ -147,7 +249,7 @@ export class SparseMem {
       const s = this.ensure(this.sectionNr(cur), nid);
       const [a, b] = this.bits(cur, chunk);
       if (this.testAny(s, a, b)) {
-        if (this.empty(s) && !s.present) this.sections.delete(s.nr);
+        if (this.empty(s) && !s.present) this.forget(s.nr);
         return { ok: false, errno: EEXIST, added: cur - pfn };
       }
       this.setBits(s, a, b, true);
@@ -167,14 +269,14 @@ export class SparseMem {
     while (cur < end) {
       const secEnd = (this.sectionNr(cur) + 1) * this.pps;
       const chunk = Math.min(end, secEnd) - cur;
-      const s = this.sections.get(this.sectionNr(cur));
+      const s = this.get(this.sectionNr(cur));
       if (s && s.hasMemMap) {
         const [a, b] = this.bits(cur, chunk);
         if (this.testAll(s, a, b)) {
           this.setBits(s, a, b, false);
           if (this.empty(s)) {
             // The whole section word is zeroed: PRESENT, ONLINE, EARLY, taint are gone.
-            this.sections.delete(s.nr);
+            this.forget(s.nr);
           }
         }
       }
@@ -185,20 +287,20 @@ export class SparseMem {
   /** online_mem_sections() / offline_mem_sections() over whole sections of a range. */
   setOnline(pfn: number, nr: number, online: boolean): void {
     for (let n = this.sectionNr(pfn); n * this.pps < pfn + nr; n++) {
-      const s = this.sections.get(n);
+      const s = this.get(n);
       if (s) s.online = online;
     }
   }
 
   /** pfn_valid(): memmap exists and (early section or sub-section populated). */
   pfnValid(pfn: number): boolean {
-    const s = this.sections.get(this.sectionNr(pfn));
+    const s = this.get(this.sectionNr(pfn));
     if (!s || !s.hasMemMap) return false;
     return s.early || this.testSubsection(pfn);
   }
 
   pfnInPresentSection(pfn: number): boolean {
-    return this.sections.get(this.sectionNr(pfn))?.present ?? false;
+    return this.get(this.sectionNr(pfn))?.present ?? false;
   }
 
   isAligned(pfn: number, nr: number): boolean {

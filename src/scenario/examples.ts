@@ -64,11 +64,52 @@ export const EXAMPLES: ExampleScenario[] = [
     ],
   },
   {
+    name: "pmem-shared-section",
+    description:
+      "The seed's case: -m 2G with memmap=64M!0x3c000000, so 64 MiB of legacy PMEM shares the 128 MiB section/memory block memory7 (0x38000000-0x3fffffff) with boot System RAM. 6.1 maps it in 2 MiB sub-sections (fsdax, then devdax; kmem finds nothing block-aligned); 5.2 could only map whole sections and loses it. Same layout and steps as the real-kernel trace legacy-pmem-subsection.",
+    machine: { type: "pc", memory: "2G", cmdline: ["memmap=64M!0x3c000000"] },
+    steps: [
+      blockState(7, "offline"),
+      { op: "create-namespace", region: "region0", mode: "fsdax", align: "2M" },
+      { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "fsdax", align: "2M" },
+      blockState(7, "offline"),
+      { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "devdax", align: "2M" },
+      { op: "reconfigure-dax", dev: "dax0.0", mode: "system-ram", movable: true },
+    ],
+  },
+  {
+    name: "pmem-namespaces-one-section",
+    description:
+      "Several small PMEM namespaces in one section: an NVDIMM (512 MiB + 128 KiB label area) with labels initialised, carved into four 32 MiB fsdax namespaces that share the first 128 MiB section. With sub-section hotplug each maps on its own; section-granular kernels could map only one per section.",
+    machine: { type: "pc", memory: "1G", maxmem: "8G", slots: 4, cmdline: [], nvdimms: [{ id: "nv1", size: "524416K", addr: "0x100000000", label_size: "128K" }] },
+    steps: [
+      { op: "ndctl", args: ["disable-region", "region0"] },
+      { op: "ndctl", args: ["init-labels", "nmem0"] },
+      { op: "ndctl", args: ["enable-region", "region0"] },
+      { op: "create-namespace", region: "region0", mode: "fsdax", align: "2M", size: "32M" },
+      { op: "create-namespace", region: "region0", mode: "fsdax", align: "2M", size: "32M" },
+      { op: "create-namespace", region: "region0", mode: "fsdax", align: "2M", size: "32M" },
+      { op: "create-namespace", region: "region0", mode: "fsdax", align: "2M", size: "32M" },
+    ],
+  },
+  {
+    name: "dimms-odd",
+    description:
+      "DIMMs of odd sizes and offsets on a 1 GiB guest (memhp_default_state=online_movable): 384 MiB at 4 GiB + 128 MiB, 1 GiB at 6 GiB + 128 MiB, 64 MiB at 8 GiB, 256 MiB at 10 GiB - 128 MiB. 128 MiB blocks take every DIMM that is section-aligned, in 128 MiB pieces; 2 GiB blocks take none; variable blocks take each aligned DIMM as one block; nothing takes the 64 MiB DIMM.",
+    machine: { type: "pc", memory: "1G", maxmem: "16G", slots: 8, cmdline: ["memhp_default_state=online_movable"] },
+    steps: [
+      { op: "plug-dimm", id: "d1", size: "384M", addr: "0x108000000" },
+      { op: "plug-dimm", id: "d2", size: "1G", addr: "0x188000000" },
+      { op: "plug-dimm", id: "d3", size: "64M", addr: "0x200000000" },
+      { op: "plug-dimm", id: "d4", size: "256M", addr: "0x278000000" },
+    ],
+  },
+  {
     name: "64t",
     description:
-      "A synthetic 64 TiB machine with 128 MiB memory blocks (524,288 blocks; a block-size override — a bare-metal kernel would pick 2 GiB) and room to hot-add 1 TiB.",
+      "A synthetic 64 TiB machine booted with 128 MiB memory blocks (524,288 blocks; a block-size override — a bare-metal kernel would pick 2 GiB): how many block devices, sysfs files and uevents each block design costs.",
     machine: { type: "synthetic", memory: "64T", maxmem: "65T", slots: 1032, block_size: "128M", la57: true, cmdline: [] },
-    steps: [{ op: "plug-dimm", id: "d1", size: "1G", addr: "0x400000000000" }],
+    steps: [],
   },
 ];
 
