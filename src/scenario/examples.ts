@@ -66,7 +66,7 @@ export const EXAMPLES: ExampleScenario[] = [
   {
     name: "pmem-shared-section",
     description:
-      "The seed's case: -m 2G with memmap=64M!0x3c000000, so 64 MiB of legacy PMEM shares the 128 MiB section/memory block memory7 (0x38000000-0x3fffffff) with boot System RAM. 6.1 maps it in 2 MiB sub-sections (fsdax, then devdax; kmem finds nothing block-aligned); 5.2 could only map whole sections and loses it. Same layout and steps as the real-kernel trace legacy-pmem-subsection.",
+      "The seed's case: -m 2G with memmap=64M!0x3c000000, so 64 MiB of legacy PMEM shares the 128 MiB section/memory block memory7 (0x38000000-0x3fffffff) with boot System RAM. 6.1 maps it in 2 MiB sub-sections (fsdax, then devdax); 5.2 could only map whole sections and loses it. Same layout and first five steps as the real-kernel trace legacy-pmem-subsection.",
     machine: { type: "pc", memory: "2G", cmdline: ["memmap=64M!0x3c000000"] },
     steps: [
       blockState(7, "offline"),
@@ -74,7 +74,6 @@ export const EXAMPLES: ExampleScenario[] = [
       { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "fsdax", align: "2M" },
       blockState(7, "offline"),
       { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "devdax", align: "2M" },
-      { op: "reconfigure-dax", dev: "dax0.0", mode: "system-ram", movable: true },
     ],
   },
   {
