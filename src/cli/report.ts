@@ -14,7 +14,7 @@ function kb(s: string): number {
 function describeStep(step: Record<string, unknown>): string {
   switch (step.op) {
     case "plug-dimm":
-      return `plug-dimm ${step.id} ${step.size}${step.addr ? ` at ${step.addr}` : ""}${step.node !== undefined ? ` node ${step.node}` : ""}`;
+      return `plug-dimm ${step.id} ${step.size}${step.addr !== undefined && step.addr !== null ? ` at ${typeof step.addr === "number" ? `0x${step.addr.toString(16)}` : step.addr}` : ""}${step.node !== undefined ? ` node ${step.node}` : ""}`;
     case "unplug-dimm":
       return `unplug-dimm ${step.id}`;
     case "write": {

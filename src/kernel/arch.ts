@@ -3,10 +3,12 @@
  * Models arch/x86/include/asm/sparsemem.h, include/linux/mmzone.h constants,
  * and arch/x86/mm/init_64.c probe_memory_block_size().
  */
-import { GiB, MiB, PAGE_SIZE, TiB, isAligned, isPowerOfTwo } from "./units.js";
+import { GiB, KiB, MiB, PAGE_SIZE, TiB, isAligned, isPowerOfTwo } from "./units.js";
+
+export type ArchName = "x86_64" | "arm64-4k" | "arm64-16k" | "arm64-64k" | "ppc64" | "ppc64-4k" | "s390x";
 
 export interface Geometry {
-  readonly arch: "x86_64";
+  readonly arch: ArchName;
   readonly pageSize: number;
   readonly sectionSize: number;
   readonly subsectionSize: number;
@@ -29,6 +31,87 @@ export const X86_64: Geometry = {
   structPageSize: 64,
   maxPhysmemBits: 46,
 };
+
+/** arm64 with 4 KiB pages: 128 MiB sections, blocks of one section (no override of memory_block_size_bytes). */
+export const ARM64_4K: Geometry = { ...X86_64, arch: "arm64-4k", maxPhysmemBits: 48 };
+/** arm64 with 16 KiB pages: MAX_ORDER 12 (32 MiB chunks), pageblock order 11 (32 MiB). */
+export const ARM64_16K: Geometry = {
+  arch: "arm64-16k",
+  pageSize: 16 * KiB,
+  sectionSize: 128 * MiB,
+  subsectionSize: 2 * MiB,
+  pageblockSize: 32 * MiB,
+  maxOrderPages: 2048,
+  structPageSize: 64,
+  maxPhysmemBits: 48,
+};
+/** arm64 with 64 KiB pages: 512 MiB sections (256 sub-sections), pageblock 512 MiB. */
+export const ARM64_64K: Geometry = {
+  arch: "arm64-64k",
+  pageSize: 64 * KiB,
+  sectionSize: 512 * MiB,
+  subsectionSize: 2 * MiB,
+  pageblockSize: 512 * MiB,
+  maxOrderPages: 8192,
+  structPageSize: 64,
+  maxPhysmemBits: 48,
+};
+/** ppc64 (book3s, 64 KiB pages): 16 MiB sections (8 sub-sections); the block size comes from firmware (LMB size). */
+export const PPC64: Geometry = {
+  arch: "ppc64",
+  pageSize: 64 * KiB,
+  sectionSize: 16 * MiB,
+  subsectionSize: 2 * MiB,
+  pageblockSize: 2 * MiB,
+  maxOrderPages: 256,
+  structPageSize: 64,
+  maxPhysmemBits: 51,
+};
+/** ppc64 with 4 KiB pages. */
+export const PPC64_4K: Geometry = { ...PPC64, arch: "ppc64-4k", pageSize: 4 * KiB, maxOrderPages: 4096 };
+/** s390x: 256 MiB sections (128 sub-sections), 1 MiB pageblocks, block = max(256 MiB, SCLP increment). */
+export const S390X: Geometry = {
+  arch: "s390x",
+  pageSize: 4 * KiB,
+  sectionSize: 256 * MiB,
+  subsectionSize: 2 * MiB,
+  pageblockSize: 1 * MiB,
+  maxOrderPages: 1024,
+  structPageSize: 64,
+  maxPhysmemBits: 46,
+};
+
+export const GEOMETRIES: Record<ArchName, Geometry> = {
+  x86_64: X86_64,
+  "arm64-4k": ARM64_4K,
+  "arm64-16k": ARM64_16K,
+  "arm64-64k": ARM64_64K,
+  ppc64: PPC64,
+  "ppc64-4k": PPC64_4K,
+  s390x: S390X,
+};
+
+/**
+ * The default memory block size of an architecture (01-geometry.md §3–4):
+ * x86_64 probes the end of boot memory; arm64 uses one section; ppc64 takes
+ * the firmware's LMB size (256 MiB on pseries by default); s390x takes
+ * max(256 MiB, the SCLP storage increment).
+ */
+export function defaultBlockSize(g: Geometry, bootMemEnd: number, hypervisor: boolean, firmwareHint?: number): number {
+  switch (g.arch) {
+    case "x86_64":
+      return probeMemoryBlockSize(bootMemEnd, hypervisor);
+    case "arm64-4k":
+    case "arm64-16k":
+    case "arm64-64k":
+      return g.sectionSize;
+    case "ppc64":
+    case "ppc64-4k":
+      return firmwareHint ?? 256 * MiB;
+    case "s390x":
+      return Math.max(256 * MiB, firmwareHint ?? 0);
+  }
+}
 
 export function pagesPerSection(g: Geometry): number {
   return g.sectionSize / g.pageSize;

@@ -5,7 +5,7 @@
  * memory_dev_init() and node_dev_init() that decide what hotplug sees.
  */
 import type { BootLayout, IomemSpec } from "../machine/types.js";
-import { probeMemoryBlockSize, validBlockSize, X86_64 } from "./arch.js";
+import { defaultBlockSize, GEOMETRIES, validBlockSize, X86_64 } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
 import { getProfile, type KernelProfile } from "./profile.js";
@@ -122,9 +122,9 @@ export interface BootOptions {
 
 /** Boot a Kernel from a machine's boot layout. */
 export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
-  const g = X86_64;
+  const g = layout.arch ? GEOMETRIES[layout.arch] : X86_64;
   const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline, getProfile(opts.profile));
-  const blockSize = opts.blockSize ?? probeMemoryBlockSize(layout.bootMemEnd, layout.hypervisor);
+  const blockSize = opts.blockSize ?? defaultBlockSize(g, layout.bootMemEnd, layout.hypervisor);
   if (!validBlockSize(g, blockSize)) throw new RangeError(`Memory block size not suitable: 0x${blockSize.toString(16)}`);
   const archEnd = 2 ** (layout.physAddrBits ?? g.maxPhysmemBits) - 1;
   const physEnd = kaslr ? Math.min(archEnd, (Math.ceil(layout.bootMemEnd / (1024 * GiB)) + 10) * 1024 * GiB - 1) : archEnd;

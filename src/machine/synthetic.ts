@@ -39,6 +39,7 @@ export function syntheticBootLayout(spec: MachineSpec): BootLayout {
     virtioMem: [],
     bootMemEnd: ram,
     hypervisor: false,
-    physAddrBits: spec.la57 ? 52 : 46,
+    physAddrBits: spec.la57 ? 52 : undefined,
+    arch: spec.arch,
   };
 }

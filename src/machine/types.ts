@@ -27,6 +27,8 @@ export interface MachineSpec {
   profile?: string;
   /** 5-level paging (LA57): 52-bit physical addresses instead of 46. */
   la57?: boolean;
+  /** memhp extension, synthetic machines only: the architecture's geometry (default x86_64). */
+  arch?: import("../kernel/arch.js").ArchName;
 }
 
 export interface NumaNodeSpec {
@@ -123,6 +125,8 @@ export interface BootLayout {
   hypervisor: boolean;
   /** MAX_PHYSMEM_BITS: 46 (default) or 52 with LA57. */
   physAddrBits?: number;
+  /** The architecture's geometry (default x86_64). */
+  arch?: import("../kernel/arch.js").ArchName;
   /** memhp extension: ACPI proximity domain (QEMU node id) -> Linux node id, in SRAT order of first appearance. */
   pxmToNode?: Record<number, number>;
   /** memhp extension: every enabled SRAT memory affinity entry, in table order (end exclusive), as `ACPI: SRAT:` prints them. */

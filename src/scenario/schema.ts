@@ -198,6 +198,7 @@ export const MachineSchema = z
     block_size: optSizeField("size", (n) => (isPowerOfTwo(n) && n >= 128 * MiB ? undefined : "block_size must be a power of two of at least 128M (the section size)")),
     profile: opt(Profile),
     la57: opt(z.boolean()),
+    arch: opt(z.enum(["x86_64", "arm64-4k", "arm64-16k", "arm64-64k", "ppc64", "ppc64-4k", "s390x"])),
     ram_noreserve: z.unknown().optional(),
     machine_options: z.unknown().optional(),
     extra_qemu_args: z.unknown().optional(),
@@ -209,6 +210,7 @@ export const MachineSchema = z
     if (m.maxmem !== undefined && m.maxmem < memory) issue(["maxmem"], `maxmem (${formatSize(m.maxmem)}) is less than memory (${formatSize(memory)})`);
     if (m.slots !== undefined && m.slots > 0 && m.maxmem === undefined) issue(["slots"], "slots needs maxmem (the size of the hotplug area)");
     if (m.slots !== undefined && m.slots > 0 && m.maxmem === memory) issue(["maxmem"], "memory slots were given but maxmem equals memory (no room to hot-add)");
+    if (type !== "synthetic" && m.arch !== undefined && m.arch !== "x86_64") issue(["arch"], `arch ${m.arch} needs type: synthetic (QEMU pc and q35 are x86_64)`);
     if (type !== "synthetic" && m.slots !== undefined && m.slots > MAX_SLOTS) issue(["slots"], `at most ${MAX_SLOTS} slots (QEMU's ACPI_MAX_RAM_SLOTS)`);
     const numa = m.numa ?? [];
     const seen = new Map<number, number>();
@@ -255,6 +257,7 @@ export const MachineSchema = z
         block_size: m.block_size,
         profile: m.profile,
         la57: m.la57,
+        arch: m.arch,
       }),
   );
 
