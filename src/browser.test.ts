@@ -32,3 +32,16 @@ test("the library bundles for the browser and runs a scenario without Node", asy
   assert.ok(trace.steps[0].snapshot.iomem.includes("100000000-13fffffff : System RAM"));
   assert.equal(trace.steps[1].snapshot.memory.blocks.memory32.valid_zones, "Movable");
 });
+
+test("the web page's script bundles for the browser", async () => {
+  const out = await build({
+    entryPoints: [join(REPO_ROOT, "src", "web", "app.ts")],
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    write: false,
+    logLevel: "silent",
+  });
+  assert.ok(out.outputFiles[0].text.includes("addressMapSvg") || out.outputFiles[0].text.length > 100000);
+  assert.doesNotMatch(out.outputFiles[0].text, /require\("node:/);
+});
