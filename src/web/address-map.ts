@@ -113,14 +113,18 @@ export function addressMapSvg(s: Snapshot, width = 1000): string {
     rows.push(`<rect x="${p.x.toFixed(2)}" y="${y}" width="${p.w.toFixed(2)}" height="${h}" fill="${COLORS[seg.kind] ?? COLORS.other}" stroke="#fff" stroke-width="0.5"><title>${esc(title)}</title></rect>`);
   };
   for (const seg of top) rect(seg, 20, 30);
-  for (const seg of blocks) rect(seg, 60, 30);
+  for (const seg of blocks) rect(seg, 62, 30);
+  let lastLabelEnd = -Infinity;
   for (const p of pieces) {
-    rows.push(`<text x="${p.x.toFixed(2)}" y="108" font-size="9" font-family="monospace">0x${p.start.toString(16)}</text>`);
+    const text = `0x${p.start.toString(16)}`;
+    if (p.x < lastLabelEnd) continue; // keep labels of tiny neighbours from overlapping
+    rows.push(`<text x="${p.x.toFixed(2)}" y="108" font-size="9" font-family="monospace">${text}</text>`);
+    lastLabelEnd = p.x + text.length * 6 + 4;
   }
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="120" viewBox="0 0 ${width} 120">` +
     `<text x="0" y="14" font-size="11" font-family="sans-serif">/proc/iomem (top level)</text>` +
-    `<text x="0" y="56" font-size="11" font-family="sans-serif" dy="0">memory blocks</text>` +
+    `<text x="0" y="58" font-size="11" font-family="sans-serif">memory blocks</text>` +
     rows.join("") +
     `</svg>`
   );
