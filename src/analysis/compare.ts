@@ -8,12 +8,12 @@
  * `unaccounted_bytes`).
  */
 import type { Kernel } from "../kernel/kernel.js";
-import { countSystemRamPages } from "../kernel/resource.js";
 import { formatSize, parseSize } from "../kernel/units.js";
 import type { System } from "../machine/system.js";
 import { applyStep, bootSystem, type BlockDesign, type RawStep, type RunnableScenario } from "../scenario/runner.js";
 import { virtioMemOf } from "../scenario/ops-virtio-mem.js";
-import { breakdownSum, pmemAccounting } from "./accounting.js";
+import { pmemAccounting } from "./accounting.js";
+import { deviceAccounting } from "./device-accounting.js";
 
 export interface FailedStep {
   step: number;
@@ -132,35 +132,31 @@ export function accountBytes(sys: System): Pick<CompareRun, "capacity_bytes" | "
   usableRam += memblock;
   lost.holes += ramProvided - memblock - legacy;
   let capacity = ramProvided;
-  // DIMMs QEMU holds: what the kernel added is usable (minus a self-hosted memmap), the rest lost to alignment.
-  for (const d of sys.devices.filter((x) => x.kind === "dimm")) {
-    capacity += d.size;
-    let added = 0;
-    let vmemmap = 0;
-    for (const b of k.blocksIn(d.addr / ps, d.size / ps)) {
-      added += countSystemRamPages(k.iomem, b.startPfn * ps, (b.startPfn + b.nrPages) * ps, ps) * ps;
-      vmemmap += b.nrVmemmapPages * ps;
+  const pmem = new Map(pmemAccounting(k).map((r) => [r.region, r.unallocated]));
+  // Each device as device-accounting.ts breaks it down.
+  for (const a of deviceAccounting(sys)) {
+    switch (a.kind) {
+      case "dimm":
+        capacity += a.size;
+        break;
+      case "virtio-mem":
+        // What the hypervisor has plugged is what it provides; the rest of the region is on request.
+        capacity += a.size - a.notPlugged;
+        break;
+      case "nvdimm-region":
+        break; // capacity: the NVDIMM backends below
     }
-    usableRam += added - vmemmap;
-    lost.metadata += vmemmap;
-    lost.alignment += d.size - added;
+    usableRam += a.systemRam;
+    // Region space in no namespace is still device memory to be had; failed namespaces are alignment losses.
+    const unallocated = a.kind === "nvdimm-region" ? (pmem.get(a.device) ?? 0) : 0;
+    usableDevice += a.devicePages + unallocated;
+    lost.metadata += a.metadata;
+    lost.alignment += a.padding + a.trimmed + (a.unusable - unallocated);
   }
-  // NVDIMMs: the label area is metadata; the region is accounted per namespace below.
+  // NVDIMMs: the backend is the capacity; the label area is metadata (the region is accounted above).
   for (const nv of sys.layout.nvdimms) {
     capacity += nv.size + nv.labelSize;
     lost.metadata += nv.labelSize;
-  }
-  for (const r of pmemAccounting(k)) {
-    usableRam += r.systemRam;
-    usableDevice += r.devicePages + r.unallocated;
-    lost.metadata += r.metadata;
-    lost.alignment += r.padding + r.trimmed + (r.unusable - r.unallocated);
-    if (breakdownSum(r) !== r.size) lost.alignment += r.size - breakdownSum(r);
-  }
-  // virtio-mem: what the device has plugged is usable RAM.
-  for (const v of virtioMemOf(sys)) {
-    capacity += v.dev.size;
-    usableRam += v.dev.size;
   }
   const lostTotal = lost.alignment + lost.holes + lost.metadata;
   return {
