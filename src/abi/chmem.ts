@@ -158,24 +158,19 @@ export function strverscmp(s1: string, s2: string): number {
 
 type Parsed = { ok: true; value: bigint } | { ok: false; errno: string };
 
-/** ul_strtou64() */
+/** ul_strtou64(): strtoimax() rejects negatives, strtoumax() converts; trailing junk is EINVAL. */
 function ulStrtou64(s: string, base: number): Parsed {
   if (!s) return { ok: false, errno: "EINVAL" };
-  const t = cStrtoimax(s, base);
-  let v: bigint;
-  let end: number;
-  if (t.value < 0n) return { ok: false, errno: "ERANGE" };
+  if (cStrtoimax(s, base).value < 0n) return { ok: false, errno: "ERANGE" };
   const u = cStrtoumax(s, base);
   if (u.erange) return { ok: false, errno: "ERANGE" };
-  v = u.value;
-  end = u.end;
-  if (end === 0 || end < s.length) return { ok: false, errno: "EINVAL" };
-  return { ok: true, value: v };
+  if (u.end === 0 || u.end < s.length) return { ok: false, errno: "EINVAL" };
+  return { ok: true, value: u.value };
 }
 
 /** ul_parse_size() (strtosize()) in the C locale. */
 export function ulParseSize(str: string): Parsed {
-  const U64_MAX = (1n << 64n) - 1n;
+  const U64_MAX = (2n ** 64n) - 1n;
   const fail = (errno: string): Parsed => ({ ok: false, errno });
   if (!str) return fail("EINVAL");
   let p = 0;

@@ -345,9 +345,9 @@ export function usageHelpOptions(margin: number): string {
 /* C number parsing and formatting                                           */
 /* ------------------------------------------------------------------------ */
 
-const U64_MAX = (1n << 64n) - 1n;
-const I64_MAX = (1n << 63n) - 1n;
-const I64_MIN = -(1n << 63n);
+const U64_MAX = (2n ** 64n) - 1n;
+const I64_MAX = (2n ** 63n) - 1n;
+const I64_MIN = -(2n ** 63n);
 
 /** c_tolower() over a string: ASCII letters only, as util-linux's c_strcasecmp(). */
 export function asciiLower(s: string): string {
@@ -408,7 +408,7 @@ function strtoScan(s: string, base: number): StrtoResult {
 export function cStrtoumax(s: string, base: number): { value: bigint; end: number; erange: boolean } {
   const r = strtoScan(s, base);
   if (r.magnitude > U64_MAX) return { value: U64_MAX, end: r.end, erange: true };
-  const v = r.negative && r.magnitude !== 0n ? (1n << 64n) - r.magnitude : r.magnitude;
+  const v = r.negative && r.magnitude !== 0n ? (2n ** 64n) - r.magnitude : r.magnitude;
   return { value: v, end: r.end, erange: false };
 }
 
@@ -448,14 +448,14 @@ export function stripNewline(s: string): string {
 export function sizeToHumanString(bytesIn: number | bigint): string {
   const bytes = BigInt.asUintN(64, BigInt(bytesIn));
   let exp = 10;
-  for (; exp <= 60; exp += 10) if (bytes < 1n << BigInt(exp)) break;
+  for (; exp <= 60; exp += 10) if (bytes < 2n ** BigInt(exp)) break;
   exp -= 10;
   const letter = "BKMGTPE"[exp ? exp / 10 : 0];
-  let dec = exp ? bytes / (1n << BigInt(exp)) : bytes;
-  let frac = exp ? bytes % (1n << BigInt(exp)) : 0n;
+  let dec = exp ? bytes / (2n ** BigInt(exp)) : bytes;
+  let frac = exp ? bytes % (2n ** BigInt(exp)) : 0n;
   if (frac) {
-    if (frac >= U64_MAX / 1000n) frac = ((frac / 1024n) * 1000n) / (1n << BigInt(exp - 10));
-    else frac = (frac * 1000n) / (1n << BigInt(exp));
+    if (frac >= U64_MAX / 1000n) frac = ((frac / 1024n) * 1000n) / (2n ** BigInt(exp - 10));
+    else frac = (frac * 1000n) / (2n ** BigInt(exp));
     frac = ((frac + 50n) / 100n) * 10n;
     if (frac === 100n) {
       dec++;
@@ -750,7 +750,6 @@ const COLDESCS: ColDesc[] = [
 export const LSMEM_COLUMNS = COLDESCS.map((c) => c.name);
 
 const PATH_SYS_MEMORY = "/sys/devices/system/memory";
-const PATH_SYS_MEMCONFIG = "/sys/firmware/memory";
 
 interface Block {
   index: bigint;

@@ -15,7 +15,7 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { daxState, devDaxSize, kmemRange, type DevDax } from "../kernel/drivers/dax.js";
 import { ndState, type NdNamespace, type NdPfn, type NdRegion } from "../kernel/drivers/nvdimm-core.js";
-import { regionNamespaces, regionPfns } from "../kernel/drivers/nvdimm.js";
+import { regionNamespaces, regionPfns } from "../kernel/drivers/nvdimm-region.js";
 
 export interface Breakdown {
   systemRam: number;

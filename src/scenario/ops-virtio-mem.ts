@@ -4,7 +4,8 @@
  * and the `virtio-mem-resize` op (QMP qom-set requested-size, then wait for
  * the guest: `size`, `requested-size`, `size_reached`).
  */
-import { adoptImportedBlocks, VirtioMemDriver } from "../kernel/drivers/virtio-mem.js";
+import { VirtioMemDriver } from "../kernel/drivers/virtio-mem.js";
+import { adoptImportedBlocks } from "../kernel/drivers/virtio-mem-import.js";
 import { makeResource, requestResource, walk, type Resource } from "../kernel/resource.js";
 import { ERRNO_NUMBER, type Errno } from "../kernel/errno.js";
 import { parseSize } from "../kernel/units.js";

@@ -4,6 +4,7 @@
  * long options, `--opt=value`, bundled short flags, `--no-` negation), the
  * stderr conventions of util/usage.c and util/log.c, and errno texts.
  */
+import type { Kernel } from "../kernel/kernel.js";
 
 export interface ToolResult {
   argv: string[];
@@ -11,6 +12,24 @@ export interface ToolResult {
   stdout_json?: unknown;
   stdout?: string[];
   stderr: string[];
+}
+
+/** A finished run of `tool argv…`: exit status, stderr lines and, when the command printed JSON, that JSON. */
+export function toolResult(tool: "ndctl" | "daxctl", argv: string[], rc: number, err: Stderr, stdoutJson?: unknown): ToolResult {
+  const r: ToolResult = { argv: [tool, ...argv], rc: exitStatus(rc), stderr: err.lines() };
+  if (stdoutJson !== undefined) r.stdout_json = stdoutJson;
+  return r;
+}
+
+export type Command = (k: Kernel, argv: string[]) => ToolResult;
+
+/** The main() of ndctl/daxctl (util/main.c): run the command named by argv[0], or say it is not one (exit 1). */
+export function runCommand(k: Kernel, tool: "ndctl" | "daxctl", argv: string[], commands: Readonly<Record<string, Command>>): ToolResult {
+  const cmd = argv[0];
+  if (cmd !== undefined && Object.hasOwn(commands, cmd)) return commands[cmd](k, argv);
+  const err = new Stderr();
+  err.write(`${tool}: '${cmd ?? ""}' is not ${tool === "ndctl" ? "an" : "a"} ${tool} command. See '${tool} --help'.\n`);
+  return toolResult(tool, argv, 1, err);
 }
 
 /** Accumulates stderr text and splits it into lines the way the oracle records them. */

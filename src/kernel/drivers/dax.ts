@@ -13,7 +13,8 @@ import { memremapPages, memunmapPages, type DevPagemap } from "../memremap.js";
 import { removeResource, requestRegion, type Resource } from "../resource.js";
 import { alignDown, alignUp, hex0x } from "../units.js";
 import { devPath, Ida, reallyProbe, releaseDriver, type Action, type DevBase, type NdPfn, type ProbeResult } from "./nvdimm-core.js";
-import { namespaceCommonProbe, nvdimmSetupPfn } from "./nvdimm.js";
+import { namespaceCommonProbe } from "./nvdimm-claim.js";
+import { nvdimmSetupPfn } from "./nvdimm-pfn.js";
 
 export const DAX_MAJOR = 252;
 

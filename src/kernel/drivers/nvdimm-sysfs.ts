@@ -12,25 +12,13 @@ import type { Errno } from "../errno.js";
 import { registerSysfsProvider, type SysfsAttr, type WriteResult } from "../sysfs.js";
 import { daxDevPath, daxDriverBind, daxDriverIdStore, daxDriverUnbind, daxRegionAvailable, daxState, devDaxSize, type DevDax } from "./dax.js";
 import { devPath, ndState, regionNstype, type NdDevice, type NdNamespace, type NdPfn, type NdRegion } from "./nvdimm-core.js";
-import {
-  allNdDevices,
-  dimmAvailableSlots,
-  dimmUniqueId,
-  namespaceMode,
-  namespaceStore,
-  ndDriverBind,
-  ndDriverUnbind,
-  ndFlush,
-  pfnResource,
-  pfnSize,
-  pfnStore,
-  pfnSupportedAlignments,
-  regionAvailableSize,
-  regionMaxAvailableExtent,
-  regionSetCookie,
-  bttStore,
-  BTT_LBASIZE_SUPPORTED,
-} from "./nvdimm.js";
+import { allNdDevices, ndDriverBind, ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
+import { dimmAvailableSlots } from "./nvdimm-label.js";
+import { dimmUniqueId } from "./nvdimm-dimm.js";
+import { namespaceMode, namespaceStore } from "./nvdimm-namespace.js";
+import { pfnResource, pfnSize, pfnStore, pfnSupportedAlignments } from "./nvdimm-pfn.js";
+import { regionAvailableSize, regionMaxAvailableExtent, regionSetCookie } from "./nvdimm-region.js";
+import { bttStore, BTT_LBASIZE_SUPPORTED } from "./nvdimm-btt.js";
 
 type Found = SysfsAttr | "dir" | null;
 

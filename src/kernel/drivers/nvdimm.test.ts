@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kernfsNameHash, readdirOrder } from "./nvdimm-core.js";
-import { fletcher64 } from "./nvdimm.js";
+import { fletcher64 } from "./nvdimm-label.js";
 import { bootSystem, applyStep } from "../../scenario/runner.js";
 import { ndState } from "./nvdimm-core.js";
-import { dimmUniqueId, regionSetCookie } from "./nvdimm.js";
+import { dimmUniqueId } from "./nvdimm-dimm.js";
+import { regionSetCookie } from "./nvdimm-region.js";
 import { daxState, kmemRange } from "./dax.js";
 
 const MiB = 1 << 20;

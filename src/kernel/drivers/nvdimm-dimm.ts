@@ -1,0 +1,64 @@
+/** nmem devices (DIMMs): creation, unique id, probe/remove. Models drivers/nvdimm/dimm.c and dimm_devs.c. */
+import type { Kernel } from "../kernel.js";
+import { type DpaRes, type NdBus, type NdDimm, ndState, type ProbeResult } from "./nvdimm-core.js";
+import { ndDeviceRegister, OK } from "./nvdimm-bus.js";
+
+export interface NfitDimmDesc {
+  slot: number;
+  labelSize: number;
+}
+
+/** nvdimm_create(): an nmemN device (handle, serial from QEMU's NFIT). */
+export function ndDimmCreate(k: Kernel, bus: NdBus, desc: NfitDimmDesc): NdDimm {
+  const st = ndState(k);
+  const id = st.dimmIda.get();
+  const d: NdDimm = {
+    kind: "dimm",
+    name: `nmem${id}`,
+    id,
+    bus,
+    handle: desc.slot + 1,
+    physId: 0,
+    vendorId: 0x8086,
+    serial: 0x123456 + desc.slot,
+    labelArea: { size: desc.labelSize, index: null, labels: [] },
+    labeling: false,
+    ndd: null,
+    busy: 0,
+    registered: false,
+    killed: false,
+    driver: null,
+    devres: [],
+  };
+  st.dimms.push(d);
+  ndDeviceRegister(k, d);
+  return d;
+}
+
+/** The DIMM's `id` attribute (no manufacturing info from QEMU): %04x-%08x of the big-endian readings. */
+export function dimmUniqueId(d: NdDimm): string {
+  const be16 = ((d.vendorId & 0xff) << 8) | ((d.vendorId >> 8) & 0xff);
+  const s = d.serial >>> 0;
+  const be32 = (((s & 0xff) << 24) | ((s & 0xff00) << 8) | ((s >> 8) & 0xff00) | ((s >>> 24) & 0xff)) >>> 0;
+  return `${be16.toString(16).padStart(4, "0")}-${be32.toString(16).padStart(8, "0")}`;
+}
+
+/** nvdimm_probe(): read the label area; valid index blocks reserve the labels' DPA and set NDD_LABELING. */
+export function dimmProbe(_k: Kernel, d: NdDimm): ProbeResult {
+  const ndd = { dpa: [] as DpaRes[], nsCurrent: d.labelArea.index ? 0 : -1 };
+  d.ndd = ndd;
+  if (d.labelArea.index) {
+    for (const l of d.labelArea.labels) ndd.dpa.push({ id: `pmem-${l.uuid}`, start: l.dpa, size: l.rawsize });
+    d.labeling = true;
+  }
+  return OK;
+}
+
+export function dimmRemove(_k: Kernel, d: NdDimm): void {
+  d.ndd = null;
+}
+
+/** DIMM `state`: "active" while an enabled region holds it. */
+export function dimmActive(d: NdDimm): boolean {
+  return d.busy > 0;
+}

@@ -1,0 +1,78 @@
+/** The bus providers: legacy e820 type-12 PMEM and ACPI NFIT NVDIMMs. Models drivers/nvdimm/e820.c and drivers/acpi/nfit/core.c. */
+import type { Kernel } from "../kernel.js";
+import { insertNested, makeResource, type Resource, walk } from "../resource.js";
+import type { NdBus } from "./nvdimm-core.js";
+import { ndBusRegister, ndFlush } from "./nvdimm-bus.js";
+import { ndDimmCreate } from "./nvdimm-dimm.js";
+import { memremapCompatAlign } from "./nvdimm-pfn.js";
+import { markBootBttRace, ndRegionCreate } from "./nvdimm-region.js";
+
+/** The e820_pmem driver: a bus and one region per legacy PMEM range (address order). */
+export function e820PmemProbe(k: Kernel, targetNodeOf: (addr: number) => number): NdBus | null {
+  const ranges: Resource[] = [];
+  walk(k.iomem, (r) => {
+    if (r !== k.iomem && r.desc === "PERSISTENT_MEMORY_LEGACY" && r.parent?.desc !== "PERSISTENT_MEMORY_LEGACY") ranges.push(r);
+    return true;
+  });
+  if (ranges.length === 0) return null;
+  ranges.sort((a, b) => a.start - b.start);
+  const bus = ndBusRegister(k, "e820", "/devices/platform/e820_pmem");
+  for (const res of ranges) {
+    const nid = targetNodeOf(res.start);
+    const r = ndRegionCreate(k, bus, { start: res.start, size: res.end - res.start + 1, pagemap: true, targetNode: nid, numaNode: onlineNodeOf(k, nid) });
+    const ns = { start: r.start, size: r.size };
+    // The namespace probe's nd_btt_probe() races the region probe's btt seed when it gets that far.
+    const compat = memremapCompatAlign(k);
+    if (ns.start % compat === 0 && (ns.start + ns.size) % compat === 0) markBootBttRace(r);
+  }
+  k.uevent("bind", "/devices/platform/e820_pmem", "platform", [
+    ["DRIVER", "e820_pmem"],
+    ["MODALIAS", "platform:e820_pmem"],
+  ]);
+  return bus;
+}
+
+/** numa_map_to_online_node(). */
+function onlineNodeOf(k: Kernel, nid: number): number {
+  if (nid < 0) return nid;
+  if (k.nodeOnline.has(nid)) return nid;
+  const online = k.onlineNodes();
+  let best = online[0] ?? 0;
+  for (const n of online) if (k.nodeDistance(nid, n) < k.nodeDistance(nid, best)) best = n;
+  return best;
+}
+
+export interface NfitNvdimm {
+  slot: number;
+  start: number;
+  size: number;
+  labelSize: number;
+  /** SPA proximity domain (QEMU `node`). */
+  pxm: number;
+}
+
+/** The nfit driver: bus, DIMMs, "Persistent Memory" resources and one region per SPA range. */
+export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: number) => number, addrToNid: (addr: number) => number): NdBus | null {
+  if (nvdimms.length === 0) return null;
+  const sorted = [...nvdimms].sort((a, b) => a.slot - b.slot);
+  const bus = ndBusRegister(k, "nfit", "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00");
+  const dimms = sorted.map((n) => ndDimmCreate(k, bus, { slot: n.slot, labelSize: n.labelSize }));
+  ndFlush(k);
+  sorted.forEach((n, i) => {
+    // acpi_nfit_insert_resource(): unless the range is already Persistent Memory.
+    let covered = false;
+    walk(k.iomem, (r) => {
+      if (r !== k.iomem && r.desc === "PERSISTENT_MEMORY" && r.start <= n.start && r.end >= n.start + n.size - 1) covered = true;
+      return !covered;
+    });
+    if (!covered) insertNested(k.iomem, makeResource(n.start, n.start + n.size - 1, "Persistent Memory", { busy: false }, "PERSISTENT_MEMORY"));
+    // target_node = pxm_to_node(proximity domain); numa_node = memory_add_physaddr_to_nid(spa).
+    const nid = pxmToNode(n.pxm);
+    ndRegionCreate(k, bus, { start: n.start, size: n.size, pagemap: false, targetNode: nid, numaNode: onlineNodeOf(k, addrToNid(n.start)), dimm: dimms[i] });
+  });
+  k.uevent("bind", "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00", "acpi", [
+    ["DRIVER", "nfit"],
+    ["MODALIAS", "acpi:ACPI0012:"],
+  ]);
+  return bus;
+}

@@ -1,0 +1,232 @@
+/** Regions: creation, probe/remove, interleave-set cookies, available DPA. Models drivers/nvdimm/region.c and region_devs.c. */
+import type { Kernel } from "../kernel.js";
+import { ENXIO } from "../errno.js";
+import { alignDown, alignUp } from "../units.js";
+import { Ida, ND_DEVICE, type NdBtt, type NdBus, type NdDimm, type NdNamespace, type NdPfn, type NdRegion, ndState, type ProbeResult, regionNstype } from "./nvdimm-core.js";
+import { bttCreate } from "./nvdimm-btt.js";
+import { err, ndDeviceRegister, ndDeviceUnregister, OK } from "./nvdimm-bus.js";
+import { fletcher64 } from "./nvdimm-label.js";
+import { createNamespaceIo, scanLabels } from "./nvdimm-namespace.js";
+import { COMPAT_ALIGN_MAX, pfnCreate, SZ_4K } from "./nvdimm-pfn.js";
+
+/** acpi_nfit_init_interleave_set() for a one-DIMM region at DPA 0: cookie1 (v1.1 labels) and cookie2 (v1.2). */
+function interleaveCookies(regionOffset: number, d: NdDimm): { cookie1: bigint; cookie2: bigint } {
+  const lo = regionOffset % 2 ** 32;
+  const hi = Math.floor(regionOffset / 2 ** 32);
+  const cookie1 = fletcher64([lo, hi, d.serial, 0]);
+  const info2 = [lo, hi, d.serial, d.vendorId & 0xffff, 0, 0, 0, 0, 0, 0, 0, 0];
+  return { cookie1, cookie2: fletcher64(info2) };
+}
+
+/** default_align(). */
+function defaultAlign(size: number, mappings: number): number {
+  let align = size < COMPAT_ALIGN_MAX ? SZ_4K : COMPAT_ALIGN_MAX;
+  const m = Math.max(1, mappings);
+  if (align % m !== 0) align *= m;
+  return align;
+}
+
+export interface RegionDesc {
+  start: number;
+  size: number;
+  pagemap: boolean;
+  targetNode: number;
+  numaNode: number;
+  dimm?: NdDimm;
+}
+
+/** nd_region_create() + registration: regionN (memregion id), probed by nd_region. */
+export function ndRegionCreate(k: Kernel, bus: NdBus, desc: RegionDesc): NdRegion {
+  const st = ndState(k);
+  const id = st.regionIda.get();
+  const mappings = desc.dimm ? [{ dimm: desc.dimm, start: 0, size: desc.size, position: 0 }] : [];
+  const r: NdRegion = {
+    kind: "region",
+    name: `region${id}`,
+    id,
+    bus,
+    start: desc.start,
+    size: desc.size,
+    align: defaultAlign(desc.size, mappings.length),
+    pagemap: desc.pagemap,
+    targetNode: desc.targetNode,
+    numaNode: desc.numaNode,
+    ro: false,
+    mappings,
+    cookies: desc.dimm ? interleaveCookies(0, desc.dimm) : null,
+    nsSeed: null,
+    bttSeed: null,
+    pfnSeed: null,
+    daxSeed: null,
+    nsIda: new Ida(),
+    bttIda: new Ida(),
+    pfnIda: new Ida(),
+    daxIda: new Ida(),
+    children: [],
+    registered: false,
+    killed: false,
+    driver: null,
+    devres: [],
+  };
+  st.regions.push(r);
+  ndDeviceRegister(k, r);
+  return r;
+}
+
+/** Boot-time quirk (observed): an e820 region's raw namespace probe runs nd_btt_probe concurrently with the region probe, whose btt seed then gets id 1. */
+const bootBttRace = new WeakSet<NdRegion>();
+export function markBootBttRace(r: NdRegion): void {
+  bootBttRace.add(r);
+}
+
+/** nd_region_probe(). */
+export function regionProbe(k: Kernel, r: NdRegion): ProbeResult {
+  // init_active_labels(): DIMMs with labels must be enabled; hold them busy.
+  for (const m of r.mappings) {
+    const d = m.dimm;
+    if (!d.ndd) {
+      if (d.labeling) {
+        k.printk(3, `nd_region ${r.name}: ${d.name}: is disabled, failing probe`);
+        return err(ENXIO);
+      }
+      continue;
+    }
+    d.busy++;
+    r.devres.push(() => {
+      d.busy--;
+    });
+  }
+  const nstype = regionNstype(r);
+  const devs: NdNamespace[] = nstype === ND_DEVICE.NAMESPACE_IO ? [createNamespaceIo(r)] : scanLabels(k, r);
+  for (let i = 0; i < devs.length; i++) {
+    const ns = devs[i];
+    ns.id = ns.nstype === "pmem" ? r.nsIda.get() : i;
+    ns.name = `namespace${r.id}.${ns.id}`;
+    ndDeviceRegister(k, ns);
+  }
+  if (devs.length) r.nsSeed = devs[0];
+  const race = bootBttRace.has(r);
+  const held = race ? r.bttIda.get() : -1;
+  r.bttSeed = bttCreate(k, r);
+  if (race) {
+    r.bttIda.put(held);
+    bootBttRace.delete(r);
+  }
+  r.pfnSeed = pfnCreate(k, r, "pfn");
+  r.daxSeed = pfnCreate(k, r, "ndax");
+  return OK;
+}
+
+/** nd_region_remove(): unregister the children (seeds and claim devices first, then namespaces, as observed). */
+export function regionRemove(k: Kernel, r: NdRegion): void {
+  const kids = [...r.children];
+  for (const c of kids) if (c.kind !== "namespace") ndDeviceUnregister(k, c);
+  for (const c of kids) if (c.kind === "namespace") ndDeviceUnregister(k, c);
+  r.nsSeed = null;
+  r.bttSeed = null;
+  r.pfnSeed = null;
+  r.daxSeed = null;
+}
+
+/** The region's `mapping` DIMMs all enabled? (to_ndd() of every mapping). */
+export function allNdd(r: NdRegion): boolean {
+  return r.mappings.length > 0 && r.mappings.every((m) => m.dimm.ndd !== null);
+}
+
+export function dpaAlign(r: NdRegion): number {
+  return r.align / Math.max(1, r.mappings.length);
+}
+
+/** nd_pmem_available_dpa() for one mapping. */
+function pmemAvailableDpa(r: NdRegion, mIdx: number): number {
+  const m = r.mappings[mIdx];
+  const ndd = m.dimm.ndd;
+  if (!ndd) return 0;
+  const align = dpaAlign(r);
+  const mapEnd = m.start + m.size - 1;
+  let busy = 0;
+  for (const res of ndd.dpa) {
+    const start = alignDown(res.start, align);
+    const end = alignUp(res.start + res.size, align) - 1;
+    if (start >= m.start && start < mapEnd) {
+      if (end > mapEnd) return 0;
+      busy += end - start + 1;
+    } else if (end >= m.start && end <= mapEnd) {
+      busy += end - start + 1;
+    } else if (m.start > start && m.start < end) {
+      busy += m.size;
+    }
+  }
+  return busy < m.size ? alignDown(m.size - busy, align) : 0;
+}
+
+/** Free DPA extents of a mapping (holes between allocations). */
+export function freeExtents(r: NdRegion, mIdx: number): { start: number; end: number }[] {
+  const m = r.mappings[mIdx];
+  const used = [...(m.dimm.ndd?.dpa ?? [])].sort((a, b) => a.start - b.start);
+  const out: { start: number; end: number }[] = [];
+  let cur = m.start;
+  for (const u of used) {
+    if (u.start > cur) out.push({ start: cur, end: u.start - 1 });
+    cur = Math.max(cur, u.start + u.size);
+  }
+  if (cur <= m.start + m.size - 1) out.push({ start: cur, end: m.start + m.size - 1 });
+  return out;
+}
+
+/** nd_pmem_max_contiguous_dpa(). */
+function pmemMaxContiguousDpa(r: NdRegion, mIdx: number): number {
+  if (!r.mappings[mIdx].dimm.ndd) return 0;
+  const align = dpaAlign(r);
+  let max = 0;
+  for (const f of freeExtents(r, mIdx)) {
+    const start = alignUp(f.start, align);
+    const end = alignDown(f.end + 1, align) - 1;
+    if (end < start) continue;
+    max = Math.max(max, end - start + 1);
+  }
+  return max;
+}
+
+/** The region's `available_size` attribute. */
+export function regionAvailableSize(r: NdRegion): number {
+  let a = 0;
+  for (let i = 0; i < r.mappings.length; i++) {
+    if (!r.mappings[i].dimm.ndd) return 0;
+    a += pmemAvailableDpa(r, i);
+  }
+  return a;
+}
+
+/** The region's `max_available_extent` attribute (nd_region_allocatable_dpa). */
+export function regionMaxAvailableExtent(r: NdRegion): number {
+  let avail = 0;
+  for (let i = 0; i < r.mappings.length; i++) {
+    const v = pmemMaxContiguousDpa(r, i);
+    if (v && (avail === 0 || v < avail)) avail = v;
+  }
+  return avail * r.mappings.length;
+}
+
+/** The region's `set_cookie` attribute (cookie1 for v1.1 labels or label-less, cookie2 for v1.2). */
+export function regionSetCookie(r: NdRegion): bigint | null {
+  if (!r.cookies) return null;
+  const d = r.mappings[0]?.dimm;
+  if (d?.ndd) {
+    const v = d.labelArea.index?.version;
+    return v === "1.1" ? r.cookies.cookie1 : r.cookies.cookie2;
+  }
+  return r.cookies.cookie1;
+}
+
+export function regionNamespaces(r: NdRegion): NdNamespace[] {
+  return r.children.filter((c): c is NdNamespace => c.kind === "namespace");
+}
+
+export function regionPfns(r: NdRegion, kind: "pfn" | "ndax"): NdPfn[] {
+  return r.children.filter((c): c is NdPfn => c.kind === kind);
+}
+
+export function regionBtts(r: NdRegion): NdBtt[] {
+  return r.children.filter((c): c is NdBtt => c.kind === "btt");
+}

@@ -1,0 +1,63 @@
+/** enable-region, disable-region. Models ndctl/region.c. */
+import type { Kernel } from "../kernel/kernel.js";
+import { ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
+import { parseOptions, type ToolResult } from "./tool-util.js";
+import { bindDev, busFilter, busRegions, Ctx, EBUSY, ENXIO, ndBuses, nsDisableSafe, nsList, regionFilter, result, usage } from "./ndctl-lib.js";
+import { regionEnabled } from "./ndctl-list.js";
+
+export function cmdRegion(k: Kernel, argv: string[], action: "enable" | "disable"): ToolResult {
+  const c = new Ctx(k);
+  const po = parseOptions(argv.slice(1), [
+    { short: "b", long: "bus", type: "string", key: "bus" },
+    { short: "t", long: "type", type: "string", key: "type" },
+    { short: "v", long: "verbose", type: "bool", key: "verbose" },
+  ]);
+  const text = `ndctl ${action}-region <region> [<options>]`;
+  if ("error" in po) {
+    c.err.error(`${po.error}\n`);
+    return usage(argv, c, text);
+  }
+  if (po.args.length === 0) c.err.error('specify a specific region id to act on, or "all"\n');
+  for (let i = 1; i < po.args.length; i++) c.err.error(`unknown extra parameter "${po.args[i]}"\n`);
+  if (po.args.length !== 1) return usage(argv, c, text);
+  const type = typeof po.opts.type === "string" ? po.opts.type : undefined;
+  if (type && type !== "pmem" && type !== "blk") {
+    c.err.error(`unknown region type '${type}', should be 'pmem' or 'blk'\n`);
+    return usage(argv, c, text);
+  }
+  let success = 0;
+  for (const bus of ndBuses(k)) {
+    if (!busFilter(bus, typeof po.opts.bus === "string" ? po.opts.bus : undefined)) continue;
+    for (const r of busRegions(k, bus)) {
+      if (type && type !== "pmem") continue;
+      if (!regionFilter(r, po.args[0])) continue;
+      let rc = 0;
+      if (action === "enable") {
+        if (!regionEnabled(k, r)) {
+          bindDev(c, r);
+          if (!regionEnabled(k, r)) {
+            c.lib("ndctl_region_enable", `${r.name}: failed to enable\n`);
+            rc = ENXIO;
+          }
+        }
+      } else {
+        for (const ns of nsList(r)) {
+          rc = nsDisableSafe(c, ns);
+          if (rc) break;
+        }
+        if (!rc && regionEnabled(k, r)) {
+          ndDriverUnbind(k, r);
+          if (regionEnabled(k, r)) {
+            c.lib("ndctl_region_disable", `${r.name}: failed to disable\n`);
+            rc = EBUSY;
+          }
+        }
+      }
+      if (rc === 0) success++;
+    }
+  }
+  const past = action === "enable" ? "enabled" : "disabled";
+  c.err.write(success === 0 ? `${past} 0 regions\n` : `${past} ${success} region${success > 1 ? "s" : ""}\n`);
+  ndFlush(k);
+  return result(argv, 0, c);
+}
