@@ -49,6 +49,7 @@ Examples:
       const trace = runScenario(r.scenario, {
         boot: r.bootMode ?? opts.boot,
         bootSnapshot: r.trace?.bootSnapshot,
+        bootDevices: r.trace?.bootDevices,
         upTo: r.upTo,
         profile: opts.profile,
         design,

@@ -40,7 +40,7 @@ export function loadModelState(arg: string, boot: "derive" | "import" = "derive"
   if (mode === "import" && !r.trace) throw new InputError("--boot import needs a trace or machine file (it holds the boot snapshot)", { file: arg });
   const steps = r.scenario.steps;
   if (r.upTo !== undefined && r.upTo > steps.length) throw new InputError(`@${r.upTo}: the scenario has only ${steps.length} step(s)`, { file: arg });
-  const sys = bootSystem(r.scenario.machine, { boot: mode, bootSnapshot: r.trace?.bootSnapshot });
+  const sys = bootSystem(r.scenario.machine, { boot: mode, bootSnapshot: r.trace?.bootSnapshot, bootDevices: r.trace?.bootDevices });
   const n = r.upTo ?? Math.min(defaultStep ?? steps.length, steps.length);
   for (let i = 0; i < n; i++) {
     applyStep(sys, steps[i]);

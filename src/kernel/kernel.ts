@@ -37,6 +37,13 @@ export interface Uevent {
   vars?: [string, string][];
   /** Variables whose value varies from run to run (a block or dax device's MINOR): the oracle keeps them under `noisy`. */
   noisy?: [string, string][];
+  /**
+   * Sent from asynchronous work (libnvdimm's nd_device_register() adds the
+   * device from the async domain): the model sends it where the work is
+   * scheduled, the earliest the kernel can; the kernel may send it later,
+   * though never after an event of the device itself or of its children.
+   */
+  async?: true;
 }
 
 /** How the model decides where the kernel puts unmovable allocations (see online.ts). */
@@ -206,9 +213,10 @@ export class Kernel {
     this.log.push({ level, text });
   }
 
-  uevent(action: string, devpath: string, subsystem: string, vars?: [string, string][], noisy?: [string, string][]): void {
+  uevent(action: string, devpath: string, subsystem: string, vars?: [string, string][], noisy?: [string, string][], async?: boolean): void {
     const u: Uevent = vars ? { action, devpath, subsystem, vars } : { action, devpath, subsystem };
     if (noisy) u.noisy = noisy;
+    if (async) u.async = true;
     this.uevents.push(u);
   }
 

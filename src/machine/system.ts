@@ -62,6 +62,8 @@ export class System {
   readonly devices: PluggedMemoryDevice[] = [];
   /** Extra snapshot parts (ndctl/daxctl listings) provided by the driver layer. */
   driverSnapshot?: () => Record<string, unknown> | undefined;
+  /** Races the boot ran into whose outcome the model chose (drivers fill it in). */
+  bootRaces?: () => { race: string; region: string; outcomes: number[]; chosen: number }[];
   /** Asynchronous kernel work (driver work items), run to idle after each step: what the oracle's settling waits for. */
   readonly settleHooks: (() => void)[] = [];
 

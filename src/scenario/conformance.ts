@@ -129,6 +129,36 @@ function normUevents(us: Record<string, unknown>[]): unknown[] {
   return us.map((u) => stripNoisy(u));
 }
 
+/**
+ * Does `real` list the model's uevents in an order the kernel can produce?
+ * Events sent from asynchronous work (`asyncIdx`, model positions) may come
+ * later than the model sends them — past other events, each other included —
+ * but never before the events that precede them in the model, and never
+ * after an event of their own device or of a device below it. All other
+ * events keep the model's order. Same events, same count.
+ */
+export function asyncOrderMatches(real: unknown[], model: unknown[], asyncIdx: readonly number[]): boolean {
+  if (real.length !== model.length) return false;
+  const isAsync = new Set(asyncIdx);
+  const mk = model.map((u) => JSON.stringify(u));
+  const path = model.map((u) => String((u as { devpath?: unknown }).devpath ?? ""));
+  const pending: number[] = [];
+  const blocked = (i: number): boolean =>
+    pending.some((p) => p !== i && (path[i] === path[p] || path[i].startsWith(path[p] + "/")));
+  let next = 0;
+  for (const r of real.map((u) => JSON.stringify(u))) {
+    while (next < mk.length && isAsync.has(next)) pending.push(next++);
+    if (next < mk.length && mk[next] === r && !blocked(next)) {
+      next++;
+      continue;
+    }
+    const j = pending.findIndex((p) => mk[p] === r && !blocked(p));
+    if (j < 0) return false;
+    pending.splice(j, 1);
+  }
+  return next === mk.length && pending.length === 0;
+}
+
 /** Compare a model trace with a real trace; an empty list means it reproduces it. */
 export function compareTraces(real: RealTrace, model: Trace): Mismatch[] {
   const out: Mismatch[] = [];
@@ -143,7 +173,9 @@ export function compareTraces(real: RealTrace, model: Trace): Mismatch[] {
     const op = (rs.step as { op: string }).op;
     diffValue(out, i, "result", outcomeOf(op, rs.result), outcomeOf(op, ms.result as Record<string, unknown>));
     diffValue(out, i, "dmesg", normLog(rs.dmesg, rs.dmesg_levels), normLog(ms.dmesg, ms.dmesg_levels));
-    diffValue(out, i, "uevents", normUevents(rs.uevents), normUevents(ms.uevents as unknown as Record<string, unknown>[]));
+    const realUev = normUevents(rs.uevents);
+    const modelUev = normUevents(ms.uevents as unknown as Record<string, unknown>[]);
+    if (!asyncOrderMatches(realUev, modelUev, ms.noisy?.async_uevents ?? [])) diffValue(out, i, "uevents", realUev, modelUev);
     compareSnapshot(out, i, rs.snapshot, ms.snapshot, real.boot.snapshot, model.boot.snapshot);
   }
   return out;

@@ -10,8 +10,8 @@ import { applyNvdimmStep, initNvdimm, nvdimmSnapshot } from "./ops-nvdimm.js";
 import { applyVirtioMemStep, initVirtioMem } from "./ops-virtio-mem.js";
 
 /** Module loads after boot: probe what the machine has. `imported`: the boot state came from a snapshot. */
-export function initDrivers(sys: System, imported: boolean): void {
-  initNvdimm(sys, imported);
+export function initDrivers(sys: System, imported: boolean, bootDevices?: string[], raceChoices?: Record<string, number>): void {
+  initNvdimm(sys, imported, bootDevices, raceChoices);
   initVirtioMem(sys, imported);
   sys.driverSnapshot = () => nvdimmSnapshot(sys);
 }

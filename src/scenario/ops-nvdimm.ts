@@ -11,6 +11,8 @@ import { ZONE_DEVICE } from "../kernel/zone.js";
 import { daxDriverRegister, daxState } from "../kernel/drivers/dax.js";
 import { e820PmemProbe, nfitProbe } from "../kernel/drivers/nvdimm-nfit.js";
 import { ndDriverLoad, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
+import { settleBootBttRace } from "../kernel/drivers/nvdimm-region.js";
+import type { NdBus } from "../kernel/drivers/nvdimm-core.js";
 import { ndState } from "../kernel/drivers/nvdimm-core.js";
 import { registerNdSysfs } from "../kernel/drivers/nvdimm-sysfs.js";
 import type { System } from "../machine/system.js";
@@ -86,8 +88,36 @@ function moduleEvent(k: Kernel, path: string, subsystem: string): void {
   k.uevent("add", path, subsystem);
 }
 
-/** Module loads after boot: probe what the machine has. */
-export function initNvdimm(sys: System, imported: boolean): void {
+/**
+ * Which btt seed a region got at boot is decided by a race between the
+ * region's probe and its namespace's (see markBootBttRace): the model
+ * guesses, unless the caller chose an outcome (`choices`, by race key
+ * "btt-seed:regionN") or an import's device list names the seed.
+ */
+function applyBootBttSeeds(k: Kernel, bus: NdBus | null, bootDevices: string[] | undefined, choices: Record<string, number> | undefined): void {
+  if (!bus) return;
+  for (const r of ndState(k).regions) {
+    if (r.bus !== bus) continue;
+    const re = new RegExp(`/${r.name}/btt${r.id}\\.(\\d+)$`);
+    for (const p of bootDevices ?? []) {
+      const m = re.exec(p);
+      if (m && p.startsWith(bus.parentPath + "/")) settleBootBttRace(r, Number(m[1]));
+    }
+    const chosen = choices?.[raceKey({ race: "btt-seed", region: r.name })];
+    if (chosen !== undefined) settleBootBttRace(r, chosen);
+  }
+}
+
+/** The key a boot race is chosen by in RunOptions.bootRaces: "btt-seed:region0". */
+export function raceKey(r: { race: string; region: string }): string {
+  return `${r.race}:${r.region}`;
+}
+
+/**
+ * Module loads after boot: probe what the machine has. `bootDevices` and
+ * `choices`: how to settle boot races, see applyBootBttSeeds.
+ */
+export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[], choices?: Record<string, number>): void {
   const k = sys.kernel;
   if (imported) forgetImportedClaims(k);
   registerNdSysfs();
@@ -108,17 +138,18 @@ export function initNvdimm(sys: System, imported: boolean): void {
   moduleEvent(k, "/bus/nd/drivers/nd_pmem", "drivers");
   moduleEvent(k, "/module/nd_pmem", "module");
   // nd_e820
-  e820PmemProbe(k, (addr) => physToTargetNode(sys.layout, addr));
+  applyBootBttSeeds(k, e820PmemProbe(k, (addr) => physToTargetNode(sys.layout, addr)), bootDevices, choices);
   ndFlush(k);
   moduleEvent(k, "/bus/platform/drivers/e820_pmem", "drivers");
   moduleEvent(k, "/module/nd_e820", "module");
   // nfit
-  nfitProbe(
+  const nfit = nfitProbe(
     k,
     sys.layout.nvdimms.map((n) => ({ slot: n.slot, start: n.start, size: n.size, labelSize: n.labelSize, pxm: n.node })),
     (node) => nfitTargetNode(sys.layout, node, k),
     (addr) => memoryAddPhysaddrToNid(sys.layout, addr),
   );
+  applyBootBttSeeds(k, nfit, bootDevices, choices);
   ndFlush(k);
   moduleEvent(k, "/bus/acpi/drivers/nfit", "drivers");
   moduleEvent(k, "/module/nfit", "module");
@@ -134,6 +165,7 @@ export function initNvdimm(sys: System, imported: boolean): void {
   moduleEvent(k, "/bus/dax/drivers/kmem", "drivers");
   moduleEvent(k, "/module/kmem", "module");
   st.loaded = true;
+  sys.bootRaces = () => ndState(k).bootRaces;
   sys.settleHooks.push(() => ndFlush(k));
 }
 

@@ -7,6 +7,26 @@ import type { RawStep, RunnableScenario } from "./runner.js";
 export interface TraceSource {
   bootSnapshot: Snapshot;
   raw: unknown;
+  /**
+   * The devices the boot's uevents added (sysfs devpaths, listed and noisy
+   * ones): part of the device tree the boot left, for an import to name
+   * devices whose numbering a boot-time race decides (the nd btt seed).
+   */
+  bootDevices?: string[];
+}
+
+/** Devpaths of the `add` uevents of a trace's boot (including those kept under `noisy`). */
+export function bootDevicesOf(raw: unknown): string[] {
+  const boot = (raw as { boot?: { uevents?: unknown; noisy?: { uevents?: unknown } } } | null)?.boot;
+  const events: unknown[] = [];
+  if (Array.isArray(boot?.uevents)) events.push(...boot.uevents);
+  if (Array.isArray(boot?.noisy?.uevents)) for (const e of boot.noisy.uevents) events.push(Array.isArray(e) ? e[1] : e);
+  const out: string[] = [];
+  for (const e of events) {
+    const u = e as { action?: unknown; devpath?: unknown } | null;
+    if (u && u.action === "add" && typeof u.devpath === "string") out.push(u.devpath);
+  }
+  return out;
 }
 
 export function toRunnable(text: string, file: string): { scenario: RunnableScenario; trace?: TraceSource; bootMode?: "import" } {
@@ -26,7 +46,7 @@ export function toRunnable(text: string, file: string): { scenario: RunnableScen
   let trace: TraceSource | undefined;
   if (/"format"\s*:\s*"linux-memhp-oracle-trace\/1"/.test(text)) {
     const t = JSON.parse(text) as { boot?: { snapshot?: Snapshot } };
-    if (t.boot?.snapshot) trace = { bootSnapshot: t.boot.snapshot, raw: t };
+    if (t.boot?.snapshot) trace = { bootSnapshot: t.boot.snapshot, raw: t, bootDevices: bootDevicesOf(t) };
   }
   return { scenario: runnable, trace };
 }

@@ -8,12 +8,12 @@ import { InputError } from "../errors.js";
 import type { Snapshot } from "../abi/snapshot.js";
 import { EXAMPLES, findExample } from "./examples.js";
 import type { RunnableScenario } from "./runner.js";
-import { toRunnable } from "./resolve-text.js";
+import { toRunnable, type TraceSource } from "./resolve-text.js";
 
 export interface ResolvedScenario {
   scenario: RunnableScenario;
   /** When the source was a real-kernel trace: its boot snapshot (for --boot import) and the trace itself. */
-  trace?: { bootSnapshot: Snapshot; raw: unknown };
+  trace?: TraceSource;
   /** A machine file (memhp import) boots from its snapshot whatever --boot says. */
   bootMode?: "import";
   /** `FILE@N`: run up to step N. */

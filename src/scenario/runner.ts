@@ -36,6 +36,8 @@ export interface TraceStep {
   dmesg_levels: number[];
   uevents: UeventJson[];
   snapshot: Snapshot;
+  /** What may vary from run to run: `async_uevents`, the indices of uevents sent from asynchronous work (see Uevent.async). */
+  noisy?: { async_uevents: number[] };
 }
 
 export interface Trace {
@@ -43,14 +45,26 @@ export interface Trace {
   scenario: unknown;
   kernel: string;
   model: { name: "memhp"; boot: "derive" | "import"; profile: string };
-  boot: { dmesg: string[]; dmesg_levels: number[]; uevents: UeventJson[]; snapshot: Snapshot };
+  boot: { dmesg: string[]; dmesg_levels: number[]; uevents: UeventJson[]; snapshot: Snapshot; noisy?: { races: BootRaceJson[] } };
   steps: TraceStep[];
+}
+
+/** A boot race and the outcome the model took (see RunOptions.bootRaces). */
+export interface BootRaceJson {
+  race: string;
+  region: string;
+  outcomes: number[];
+  chosen: number;
 }
 
 export interface RunOptions {
   boot: "derive" | "import";
   /** Required for import: the boot snapshot of a real kernel (a trace's boot.snapshot). */
   bootSnapshot?: Snapshot;
+  /** Import only: the devices the real boot added (a trace's boot uevents), see TraceSource.bootDevices. */
+  bootDevices?: string[];
+  /** Outcomes to take for boot races (key "btt-seed:regionN" → outcome); the trace's boot.noisy.races lists those the boot ran into. */
+  bootRaces?: Record<string, number>;
   /** Stop after this many steps. */
   upTo?: number;
   /** Called after each step (progress). */
@@ -87,7 +101,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
     });
   }
   const sys = new System(machine, layout, k);
-  initDrivers(sys, opts.boot === "import");
+  initDrivers(sys, opts.boot === "import", opts.boot === "import" ? opts.bootDevices : undefined, opts.bootRaces);
   return sys;
 }
 
@@ -152,14 +166,22 @@ export function runScenario(scn: RunnableScenario, opts: RunOptions): Trace {
       uevents: k.uevents.slice(from.uev).map(ueventJson),
     };
   };
-  const boot = { ...take({ log: 0, uev: 0 }), snapshot: withDrivers(sys, takeSnapshot(k)) };
+  const boot: Trace["boot"] = { ...take({ log: 0, uev: 0 }), snapshot: withDrivers(sys, takeSnapshot(k)) };
+  const races = sys.bootRaces?.() ?? [];
+  if (races.length) boot.noisy = { races: races.map((r) => ({ ...r })) };
   const steps: TraceStep[] = [];
   const n = opts.upTo === undefined ? scn.steps.length : Math.min(opts.upTo, scn.steps.length);
   for (let i = 0; i < n; i++) {
     const step = scn.steps[i];
     const mark = { log: k.log.length, uev: k.uevents.length };
     const result = applyStep(sys, step);
-    steps.push({ step, result, ...take(mark), snapshot: withDrivers(sys, takeSnapshot(k)) });
+    const ts: TraceStep = { step, result, ...take(mark), snapshot: withDrivers(sys, takeSnapshot(k)) };
+    const asyncIdx: number[] = [];
+    k.uevents.slice(mark.uev).forEach((u, j) => {
+      if (u.async) asyncIdx.push(j);
+    });
+    if (asyncIdx.length) ts.noisy = { async_uevents: asyncIdx };
+    steps.push(ts);
     opts.onStep?.(i + 1, n);
   }
   return {

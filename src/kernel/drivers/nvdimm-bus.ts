@@ -40,11 +40,15 @@ export function ndFlush(k: Kernel): void {
   }
 }
 
-/** nd_device_register(): device_add now (uevent `add`), the driver probe from the async queue. */
+/**
+ * nd_device_register(): device_add now (uevent `add`, marked as sent from
+ * async work: the kernel runs it from nd_async_domain), the driver probe
+ * from the async queue.
+ */
 export function ndDeviceRegister(k: Kernel, d: NdDevice): void {
   d.registered = true;
   if (d.kind === "namespace" || d.kind === "btt" || d.kind === "pfn" || d.kind === "ndax") d.region.children.push(d);
-  ndUevent(k, "add", d);
+  ndUevent(k, "add", d, true);
   queue(k).push(d);
 }
 

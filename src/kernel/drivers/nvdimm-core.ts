@@ -39,7 +39,7 @@ const GOLDEN_RATIO_64 = 0x61c8864680b583ebn;
 /** kernfs_name_hash(name, NULL): the key kernfs sorts directory entries by. */
 export function kernfsNameHash(name: string): number {
   let h = 0n;
-  for (const c of Buffer.from(name, "utf8")) {
+  for (const c of new TextEncoder().encode(name)) {
     const cb = BigInt(c);
     h = ((h + (cb << 4n) + (cb >> 4n)) * 11n) & M64;
   }
@@ -273,6 +273,20 @@ export interface NdState {
   ndDrivers: string[];
   /** Modules loaded (nd_e820, nfit, …). */
   loaded: boolean;
+  /** Boot-time races this boot ran into, with the outcome the model took (see nvdimm-region.ts). */
+  bootRaces: BootRace[];
+}
+
+/**
+ * A race the kernel runs at boot whose outcome the model cannot know: which
+ * btt seed id a region gets (its namespace's nd_btt_probe() may hold id 0
+ * while the region probe creates the seed).
+ */
+export interface BootRace {
+  race: "btt-seed";
+  region: string;
+  outcomes: number[];
+  chosen: number;
 }
 
 const states = new WeakMap<Kernel, NdState>();
@@ -293,6 +307,7 @@ export function ndState(k: Kernel): NdState {
       uuidCounter: 0,
       ndDrivers: [],
       loaded: false,
+      bootRaces: [],
     };
     states.set(k, s);
   }
@@ -405,7 +420,7 @@ export type Action = "add" | "remove" | "bind" | "unbind" | "change";
  * DEVTYPE, DRIVER while bound, then the bus's MODALIAS. The reference kernel
  * sends no bus variables with `unbind` (observed in every trace).
  */
-export function ndUevent(k: Kernel, action: Action, d: NdDevice): void {
+export function ndUevent(k: Kernel, action: Action, d: NdDevice, async?: boolean): void {
   const vars: [string, string][] = [];
   if (d.kind === "dimm") {
     vars.push(["MAJOR", String(NVDIMM_MAJOR)], ["MINOR", String(d.id)], ["DEVNAME", d.name]);
@@ -414,7 +429,7 @@ export function ndUevent(k: Kernel, action: Action, d: NdDevice): void {
   if (t) vars.push(["DEVTYPE", t]);
   if (d.driver && action !== "unbind") vars.push(["DRIVER", d.driver]);
   if (action !== "unbind") vars.push(["MODALIAS", `nd:t${ndDeviceType(d)}`]);
-  k.uevent(action, devPath(d), "nd", vars);
+  k.uevent(action, devPath(d), "nd", vars, undefined, async);
 }
 
 export function diskUevent(k: Kernel, action: Action, disk: Disk): void {

@@ -1,5 +1,6 @@
 /** The bus providers: legacy e820 type-12 PMEM and ACPI NFIT NVDIMMs. Models drivers/nvdimm/e820.c and drivers/acpi/nfit/core.c. */
 import type { Kernel } from "../kernel.js";
+import { hexPa } from "../units.js";
 import { insertNested, makeResource, type Resource, walk } from "../resource.js";
 import type { NdBus } from "./nvdimm-core.js";
 import { ndBusRegister, ndFlush } from "./nvdimm-bus.js";
@@ -23,7 +24,8 @@ export function e820PmemProbe(k: Kernel, targetNodeOf: (addr: number) => number)
     const ns = { start: r.start, size: r.size };
     // The namespace probe's nd_btt_probe() races the region probe's btt seed when it gets that far.
     const compat = memremapCompatAlign(k);
-    if (ns.start % compat === 0 && (ns.start + ns.size) % compat === 0) markBootBttRace(r);
+    // Recorded outcomes so far favour id 1 for a section-compatible range, id 0 otherwise.
+    markBootBttRace(r, ns.start % compat === 0 && (ns.start + ns.size) % compat === 0 ? 1 : 0);
   }
   k.uevent("bind", "/devices/platform/e820_pmem", "platform", [
     ["DRIVER", "e820_pmem"],
@@ -66,9 +68,18 @@ export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: num
       return !covered;
     });
     if (!covered) insertNested(k.iomem, makeResource(n.start, n.start + n.size - 1, "Persistent Memory", { busy: false }, "PERSISTENT_MEMORY"));
-    // target_node = pxm_to_node(proximity domain); numa_node = memory_add_physaddr_to_nid(spa).
+    // QEMU's SPA ranges carry a valid proximity domain: target_node = pxm_to_node(pxm),
+    // numa_node = pxm_to_online_node(pxm). Only when the domain maps to no node does
+    // acpi_nfit_register_region() fall back to the address (memory_add_physaddr_to_nid()
+    // for numa_node, phys_to_target_node() for target_node), saying so in the log.
     const nid = pxmToNode(n.pxm);
-    ndRegionCreate(k, bus, { start: n.start, size: n.size, pagemap: false, targetNode: nid, numaNode: onlineNodeOf(k, addrToNid(n.start)), dimm: dimms[i] });
+    let numaNode = onlineNodeOf(k, nid);
+    if (numaNode < 0) {
+      numaNode = addrToNid(n.start);
+      k.printk(6, `nfit ACPI0012:00: changing numa node from -1 to ${numaNode} for nfit region [${hexPa(n.start)}-${hexPa(n.start + n.size - 1)}]`);
+    }
+    const r = ndRegionCreate(k, bus, { start: n.start, size: n.size, pagemap: false, targetNode: nid, numaNode, dimm: dimms[i] });
+    markBootBttRace(r, 0);
   });
   k.uevent("bind", "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00", "acpi", [
     ["DRIVER", "nfit"],

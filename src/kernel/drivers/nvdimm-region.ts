@@ -73,10 +73,26 @@ export function ndRegionCreate(k: Kernel, bus: NdBus, desc: RegionDesc): NdRegio
   return r;
 }
 
-/** Boot-time quirk (observed): an e820 region's raw namespace probe runs nd_btt_probe concurrently with the region probe, whose btt seed then gets id 1. */
-const bootBttRace = new WeakSet<NdRegion>();
-export function markBootBttRace(r: NdRegion): void {
-  bootBttRace.add(r);
+/**
+ * The boot-time btt seed race. At module load the region's namespaces are
+ * registered from async work and nd_pmem probes them at once; that probe's
+ * nd_btt_probe() takes a btt id for a temporary device. When it holds id 0
+ * while the region probe creates its btt seed, the seed is `bttR.1`,
+ * otherwise `bttR.0`. Either happens on the same machine from one boot to
+ * the next (recorded: legacy PMEM and label-less NVDIMM regions, both
+ * ways). The model takes `guess` unless the outcome is known (`settle`: an
+ * imported boot names the seed, or a caller asks for one outcome), and
+ * records the race in ndState().bootRaces.
+ */
+const bootBttRace = new WeakMap<NdRegion, { guess: number; settled?: number }>();
+export function markBootBttRace(r: NdRegion, guess: number): void {
+  bootBttRace.set(r, { guess });
+}
+
+/** Fix the outcome of a region's boot btt seed race (`seedId` 0 or 1). */
+export function settleBootBttRace(r: NdRegion, seedId: number): void {
+  const e = bootBttRace.get(r);
+  if (e && (seedId === 0 || seedId === 1)) e.settled = seedId;
 }
 
 /** nd_region_probe(). */
@@ -105,13 +121,15 @@ export function regionProbe(k: Kernel, r: NdRegion): ProbeResult {
     ndDeviceRegister(k, ns);
   }
   if (devs.length) r.nsSeed = devs[0];
-  const race = bootBttRace.has(r);
-  const held = race ? r.bttIda.get() : -1;
+  const race = bootBttRace.get(r);
+  bootBttRace.delete(r);
+  // Only a namespace with capacity gets as far as nd_btt_probe().
+  const racing = race !== undefined && devs.some((ns) => ns.size > 0);
+  const seedId = racing ? (race.settled ?? race.guess) : 0;
+  if (racing) ndState(k).bootRaces.push({ race: "btt-seed", region: r.name, outcomes: [0, 1], chosen: seedId });
+  const held = seedId === 1 ? r.bttIda.get() : -1;
   r.bttSeed = bttCreate(k, r);
-  if (race) {
-    r.bttIda.put(held);
-    bootBttRace.delete(r);
-  }
+  if (held >= 0) r.bttIda.put(held);
   r.pfnSeed = pfnCreate(k, r, "pfn");
   r.daxSeed = pfnCreate(k, r, "ndax");
   return OK;

@@ -1,0 +1,103 @@
+/**
+ * What the kernel leaves to chance, and how the model and the conformance
+ * check handle it: uevents sent from libnvdimm's async registration may come
+ * later than the model sends them, and a region's boot-time btt seed is
+ * numbered 0 or 1 depending on a race (both outcomes recorded from the real
+ * kernel for the same scenario).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkTrace } from "./check.js";
+import { asyncOrderMatches, compareTraces, type RealTrace } from "./conformance.js";
+import { toRunnable } from "./resolve-text.js";
+import { runScenario } from "./runner.js";
+import { ORACLE_TRACES, REPO_ROOT } from "../testing/paths.js";
+
+const ev = (action: string, devpath: string) => ({ action, devpath, subsystem: "nd" });
+const R = "/devices/ndbus0/region0";
+
+test("async uevents may come later than the model sends them, never earlier", () => {
+  // Model: device-dax bound, then (async) the dax seed and the namespace seed, then bind of the claim device.
+  const model = [ev("add", `${R}/dax0.0/dax0.1`), ev("add", `${R}/dax0.1`), ev("add", `${R}/namespace0.4`), ev("bind", `${R}/dax0.0`)];
+  const asyncIdx = [1, 2];
+  assert.equal(asyncOrderMatches(model, model, asyncIdx), true);
+  // Recorded once from the real kernel (pmem2-sector-sizes step 8): the dax seed came after the bind.
+  assert.equal(asyncOrderMatches([model[0], model[2], model[3], model[1]], model, asyncIdx), true);
+  // The async events between themselves: either order.
+  assert.equal(asyncOrderMatches([model[0], model[2], model[1], model[3]], model, asyncIdx), true);
+  // Not before the events that precede them.
+  assert.equal(asyncOrderMatches([model[1], model[0], model[2], model[3]], model, asyncIdx), false);
+  // Without the async marks the order is strict.
+  assert.equal(asyncOrderMatches([model[0], model[2], model[3], model[1]], model, []), false);
+  // Same events, same count.
+  assert.equal(asyncOrderMatches(model.slice(0, 3), model, asyncIdx), false);
+  assert.equal(asyncOrderMatches([model[0], model[1], model[1], model[3]], model, asyncIdx), false);
+});
+
+test("an async add is never delayed past an event of its own device or a child", () => {
+  const model = [ev("add", `${R}/namespace0.1`), ev("add", `${R}/namespace0.1/block/pmem0.1`), ev("bind", `${R}/namespace0.1`)];
+  assert.equal(asyncOrderMatches([model[1], model[0], model[2]], model, [0]), false);
+  assert.equal(asyncOrderMatches([model[1], model[2], model[0]], model, [0]), false);
+  assert.equal(asyncOrderMatches(model, model, [0]), true);
+});
+
+test("a model trace marks the uevents of libnvdimm's async registration", () => {
+  const text = readFileSync(join(ORACLE_TRACES, "pmem2-sector-sizes.json"), "utf8");
+  const { scenario } = toRunnable(text, "pmem2-sector-sizes.json");
+  const model = runScenario(scenario, { boot: "derive" });
+  const s = model.steps[8];
+  const marked = (s.noisy?.async_uevents ?? []).map((i) => `${s.uevents[i].action} ${s.uevents[i].devpath.replace(/.*ndbus0\//, "")}`);
+  assert.deepEqual(marked, ["add region0/dax0.1", "add region0/namespace0.4"]);
+  // Memory blocks' events are never async.
+  for (const st of model.steps) for (const i of st.noisy?.async_uevents ?? []) assert.equal(st.uevents[i].subsystem, "nd");
+});
+
+test("the boot btt seed race: both recorded outcomes reproduce, each with its own outcome named", () => {
+  const outcome = (file: string, boot: "derive" | "import") => {
+    const r = checkTrace(readFileSync(file, "utf8"), file, boot);
+    assert.deepEqual(r.mismatches, [], `${file} ${boot}`);
+    return r.races;
+  };
+  const first = join(ORACLE_TRACES, "pmem2-q35-nvdimm-dimm.json");
+  const second = join(ORACLE_TRACES, "pmem2-q35-nvdimm-dimm.run2.json");
+  for (const boot of ["derive", "import"] as const) {
+    assert.deepEqual(outcome(first, boot), [{ key: "btt-seed:region0", outcome: 1 }]);
+    assert.deepEqual(outcome(second, boot), [{ key: "btt-seed:region0", outcome: 0 }]);
+  }
+});
+
+test("a chosen race outcome changes the seed's name, and only that outcome reproduces a recording", () => {
+  const file = join(ORACLE_TRACES, "pmem2-q35-nvdimm-dimm.json");
+  const text = readFileSync(file, "utf8");
+  const { scenario, trace } = toRunnable(text, file);
+  const run = (seed: number) => runScenario(scenario, { boot: "derive", bootRaces: { "btt-seed:region0": seed } });
+  // fsdax on the label-less namespace: its seeds go, the boot's btt seed first.
+  const removedSeed = (seed: number) => run(seed).steps[0].uevents.find((u) => u.action === "remove" && /\/btt0\.\d$/.test(u.devpath))?.devpath.slice(-6);
+  assert.equal(removedSeed(1), "btt0.1");
+  assert.equal(removedSeed(0), "btt0.0");
+  assert.equal(run(0).boot.noisy?.races[0].chosen, 0);
+  assert.ok(compareTraces(trace!.raw as RealTrace, run(0)).length > 0);
+  assert.deepEqual(compareTraces(trace!.raw as RealTrace, run(1)), []);
+});
+
+test("an import reads the race's outcome from the devices the real boot added", () => {
+  const file = join(ORACLE_TRACES, "pmem2-legacy-32m-odd2m.json");
+  const text = readFileSync(file, "utf8");
+  const { scenario, trace } = toRunnable(text, file);
+  assert.ok(trace!.bootDevices!.some((p) => p.endsWith("/region0/btt0.0")));
+  const model = runScenario(scenario, { boot: "import", bootSnapshot: trace!.bootSnapshot, bootDevices: trace!.bootDevices });
+  assert.equal(model.boot.noisy?.races[0].chosen, 0);
+  assert.deepEqual(compareTraces(trace!.raw as RealTrace, model), []);
+});
+
+test("quirk recordings: what the model cannot know fails only where the kernel was random", () => {
+  const quirks = join(REPO_ROOT, "test", "oracle", "quirks");
+  // SeaBIOS left bytes at 0xe8800 that probe_roms() took for an option ROM once; a second boot did not.
+  const rom = join(quirks, "pmem2-legacy-32m-odd2m.adapter-rom.json");
+  const d = checkTrace(readFileSync(rom, "utf8"), rom, "derive");
+  assert.ok(d.mismatches.length > 0);
+  assert.ok(d.mismatches.every((m) => /iomem/.test(m.field)), JSON.stringify(d.mismatches.filter((m) => !/iomem/.test(m.field)).slice(0, 2)));
+  assert.deepEqual(checkTrace(readFileSync(rom, "utf8"), rom, "import").mismatches, []);
+});
