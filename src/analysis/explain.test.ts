@@ -1,5 +1,5 @@
 /**
- * explain predicts; the model decides. For every step of the core traces and
+ * explain predicts; the model decides. For every step of every conformance trace and
  * every block, explain's verdict for `echo offline|online|online_kernel|
  * online_movable > state` must be what the model does when you try it on a
  * copy of that state (the scenario re-run up to the step): same success,
@@ -14,19 +14,12 @@ import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { toRunnable } from "../scenario/resolve-text.js";
 import { applyStep, bootSystem, type RunnableScenario } from "../scenario/runner.js";
 import type { System } from "../machine/system.js";
-import { traceFile } from "../testing/paths.js";
+import { jsonFiles, ORACLE_TRACES, traceFile, TRACES } from "../testing/paths.js";
+import { basename } from "node:path";
 import { explainBlock, explainRange, predictHotAdd, predictMapDevice, predictOffline, predictOnline, predictRemove } from "./explain.js";
 
-const CORE_TRACES = [
-  "boot-1g",
-  "boot-4g-q35",
-  "dimm-online-movable",
-  "dimm-online-kernel",
-  "dimm-unaligned",
-  "sysfs-bad-input",
-  "dimm-movable-node",
-  "dimm-memmap-on-memory",
-];
+/** Every conformance trace: DIMMs, sysfs, legacy PMEM, NVDIMMs, kmem, virtio-mem. */
+const CONFORMANCE_TRACES = [...jsonFiles(TRACES), ...jsonFiles(ORACLE_TRACES)];
 
 function load(name: string): RunnableScenario {
   const f = traceFile(name);
@@ -42,9 +35,10 @@ function stateAt(scn: RunnableScenario, n: number): System {
 
 const ACTIONS = ["offline", "online", "online_kernel", "online_movable"] as const;
 
-for (const name of CORE_TRACES) {
-  test(`explain agrees with the model on every block of every step of ${name}`, { skip: !existsSync(traceFile(name)) }, () => {
-    const scn = load(name);
+for (const file of CONFORMANCE_TRACES) {
+  const name = basename(file, ".json");
+  test(`explain agrees with the model on every block of every step of ${name}`, () => {
+    const scn = toRunnable(readFileSync(file, "utf8"), file).scenario;
     let checked = 0;
     for (let n = 0; n <= scn.steps.length; n++) {
       const k = stateAt(scn, n).kernel;

@@ -237,7 +237,7 @@ function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone
   k.printk(7, `Offlined Pages ${nr}`);
   zone.managed -= nr;
   adjustPresent(k, zone, b, start, -nr);
-  if (zone.present === 0) logZonelistRebuild(k);
+  if (zone.present === 0) logZonelistRebuild(k, undefined, zone.nid);
   memoryNotify(k, "OFFLINE", arg);
   shrinkZoneSpan(k, zone, start, end);
   return OK;

@@ -100,23 +100,59 @@ export function nodeHasNormalMemory(n: Node): boolean {
   return n.zones.some((z) => z.idx <= ZONE_NORMAL && z.present > 0);
 }
 
-/** Fallback order of a node: itself, then the others by distance, ties by id. */
-export function fallbackOrder(k: Kernel, nid: number, online: number[]): number[] {
-  const others = online.filter((n) => n !== nid);
-  others.sort((a, b) => k.nodeDistance(nid, a) - k.nodeDistance(nid, b) || a - b);
-  return [nid, ...others];
+/** MAX_NUMNODES of the x86_64 Debian config (CONFIG_NODES_SHIFT=10). */
+const MAX_NUMNODES = 1024;
+/** PENALTY_FOR_NODE_WITH_CPUS in mm/page_alloc.c. */
+const PENALTY_FOR_NODE_WITH_CPUS = 1;
+
+/**
+ * build_zonelists()' node order for `nid`: the node itself, then, one at a
+ * time, find_next_best_node() among the nodes with memory (`withMemory`,
+ * N_MEMORY): the smallest distance, +1 for a node numbered below `nid`, +1
+ * for a node with CPUs (headless nodes are preferred), then the lowest
+ * `load` (shared by all nodes of one rebuild: the first node of each new
+ * distance group gets +1, spreading the load round-robin), then the lowest id.
+ */
+export function fallbackOrder(k: Kernel, nid: number, withMemory: number[], load: Map<number, number> = new Map()): number[] {
+  const order = [nid];
+  const used = new Set([nid]);
+  let prev = nid;
+  for (;;) {
+    let best = -1;
+    let bestVal = Infinity;
+    for (const n of withMemory) {
+      if (used.has(n)) continue;
+      let val = k.nodeDistance(nid, n) + (n < nid ? 1 : 0);
+      if ((k.cpusByNode[n]?.length ?? 0) > 0) val += PENALTY_FOR_NODE_WITH_CPUS;
+      val = val * MAX_NUMNODES + (load.get(n) ?? 0);
+      if (val < bestVal) {
+        bestVal = val;
+        best = n;
+      }
+    }
+    if (best < 0) return order;
+    used.add(best);
+    if (k.nodeDistance(nid, best) !== k.nodeDistance(nid, prev)) load.set(best, (load.get(best) ?? 0) + 1);
+    order.push(best);
+    prev = best;
+  }
 }
 
 /**
  * Models build_all_zonelists() as it logs: "Fallback order" per online node
  * (or only `onlyNid` for a new node's pgdat), the "Built … zonelists" line and
- * "Policy zone".
+ * "Policy zone". `stillWithMemory`: a node offline_pages() has emptied but
+ * not yet taken out of N_MEMORY (it rebuilds before node_states_clear_node()).
  */
-export function logZonelistRebuild(k: Kernel, onlyNid?: number): void {
+export function logZonelistRebuild(k: Kernel, onlyNid?: number, stillWithMemory?: number): void {
   const online = k.onlineNodes();
   const nodes = onlyNid === undefined ? online : [onlyNid];
+  const withMemory = k.nodesWithMemory();
+  if (stillWithMemory !== undefined && !withMemory.includes(stillWithMemory)) withMemory.push(stillWithMemory);
+  withMemory.sort((a, b) => a - b);
+  const load = new Map<number, number>();
   for (const nid of nodes) {
-    const order = fallbackOrder(k, nid, onlyNid === undefined ? online : [...new Set([...online, onlyNid])].sort((a, b) => a - b));
+    const order = fallbackOrder(k, nid, withMemory, load);
     k.printk(6, `Fallback order for Node ${nid}: ${order.map((n) => `${n} `).join("")}`);
   }
   const total = totalZonelistPages(k);

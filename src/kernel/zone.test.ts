@@ -1,0 +1,48 @@
+/**
+ * Zonelist fallback order (build_zonelists / find_next_best_node): headless
+ * nodes first among equals, nodes numbered below the local one last, and the
+ * round-robin load shared by all nodes of one rebuild. Checked against the
+ * real kernel by test/oracle/traces/h-numa3-dimms.json ("Fallback order for
+ * Node 0: 0 2 1" with node 2 CPU-less).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Kernel } from "./kernel.js";
+import { fallbackOrder } from "./zone.js";
+
+function kernelWith(cpus: Record<number, number[]>, distances: Record<string, number> = {}): Kernel {
+  const k = Object.create(Kernel.prototype) as Kernel;
+  k.cpusByNode = cpus;
+  k.distances = distances;
+  return k;
+}
+
+test("a node without CPUs comes before nodes with CPUs at the same distance", () => {
+  const k = kernelWith({ 0: [0], 1: [1], 2: [] });
+  assert.deepEqual(fallbackOrder(k, 0, [0, 1, 2]), [0, 2, 1]);
+  assert.deepEqual(fallbackOrder(k, 1, [0, 1, 2]), [1, 2, 0]);
+  assert.deepEqual(fallbackOrder(k, 2, [0, 1, 2]), [2, 0, 1]);
+});
+
+test("nodes numbered below the local node come after those above it", () => {
+  const k = kernelWith({ 0: [0], 1: [1], 2: [2], 3: [3] });
+  assert.deepEqual(fallbackOrder(k, 2, [0, 1, 2, 3]), [2, 3, 0, 1]);
+});
+
+test("distance decides first; nodes without memory are never fallbacks, the local node always leads", () => {
+  const d = { "0,1": 30, "1,0": 30, "0,2": 15, "2,0": 15 };
+  const k = kernelWith({ 0: [0], 1: [1], 2: [2] }, d);
+  assert.deepEqual(fallbackOrder(k, 0, [0, 1, 2]), [0, 2, 1]);
+  assert.deepEqual(fallbackOrder(k, 0, [1]), [0, 1]);
+  assert.deepEqual(fallbackOrder(k, 3, [0, 1]), [3, 0, 1]);
+});
+
+test("the first node of a new distance group takes load, which later nodes' orders see", () => {
+  // Four nodes with CPUs, all at distance 20: node 0 picks 1 first (load[1] = 1, new distance group).
+  const k = kernelWith({ 0: [0], 1: [1], 2: [2], 3: [3] });
+  const load = new Map<number, number>();
+  assert.deepEqual(fallbackOrder(k, 0, [0, 1, 2, 3], load), [0, 1, 2, 3]);
+  assert.equal(load.get(1), 1);
+  // Node 3: 0, 1 and 2 are all below it (+1 each); 1 carries load, so 0 then 2 then 1.
+  assert.deepEqual(fallbackOrder(k, 3, [0, 1, 2, 3], load), [3, 0, 2, 1]);
+});
