@@ -71,9 +71,41 @@ export function qemuMap(spec: MachineSpec): QemuMap {
   return { below4g, above4g, deviceMemory, hole64, pciWindows };
 }
 
-/** Sizes SeaBIOS allocates top-down in its high zone and keeps: the ACPI table blob (padded to 128 KiB, 64-byte aligned) and, with nvdimm=on, the 4 KiB NVDIMM DSM page. */
-function highZoneAllocations(spec: MachineSpec): { size: number; align: number }[] {
-  const allocs = [{ size: 128 * 1024, align: 64 }];
+/** SeaBIOS keeps an SMBIOS structure table of up to this many bytes in the F segment (BUILD_MAX_SMBIOS_FSEG), a larger one in its high zone. */
+const SMBIOS_FSEG_MAX = 600;
+
+/**
+ * Length of the SMBIOS structure table the guest sees: QEMU 7.2's tables for
+ * a `-nodefaults` pc-i440fx-7.2 / pc-q35-7.2 machine plus the type 0 that
+ * SeaBIOS 1.16.2 (Debian) prepends. Structures with their strings and the
+ * closing NULs (measured in the guest, /sys/firmware/dmi/tables/DMI):
+ * type 0 (SeaBIOS) 67; type 1 81 (pc) / 75 (q35, shorter product and version
+ * strings); type 3 42 / 39; one type 4 68 / 65 (7.2 machines put all CPUs
+ * of `-smp N` in one socket); type 16 25; one type 17 per started 16 GiB of
+ * RAM, 53 bytes ("DIMM n" grows by a byte from n = 10); one type 19 (33) per
+ * RAM entry of QEMU's own E820 table (below and above 4 GiB); type 32 13;
+ * type 127 6.
+ */
+export function smbiosTableLength(spec: MachineSpec, map: QemuMap): number {
+  const q35 = spec.type === "q35";
+  let len = 67 + (q35 ? 75 + 39 + 65 : 81 + 42 + 68) + 25 + 13 + 6;
+  const dimms = Math.ceil((map.below4g + map.above4g) / (16 * GiB));
+  for (let i = 0; i < dimms; i++) len += 53 + String(i).length - 1;
+  len += 33 * ((map.below4g > 0 ? 1 : 0) + (map.above4g > 0 ? 1 : 0));
+  return len;
+}
+
+/**
+ * What SeaBIOS allocates top-down in its high zone and keeps, in order:
+ * the SMBIOS table when it is too large for the F segment (16-byte aligned),
+ * the ACPI table blob (padded to 128 KiB, 64-byte aligned) and, with
+ * nvdimm=on, the 4 KiB NVDIMM DSM page.
+ */
+function highZoneAllocations(spec: MachineSpec, map: QemuMap): { size: number; align: number }[] {
+  const allocs: { size: number; align: number }[] = [];
+  const smbios = smbiosTableLength(spec, map);
+  if (smbios > SMBIOS_FSEG_MAX) allocs.push({ size: smbios, align: 16 });
+  allocs.push({ size: 128 * 1024, align: 64 });
   if (spec.nvdimms && spec.nvdimms.length) allocs.push({ size: 4096, align: 4096 });
   return allocs;
 }
@@ -98,7 +130,7 @@ export function seabiosE820(spec: MachineSpec, map: QemuMap): RawE820[] {
     else if (e > 256 * 1024 && min >= top.start) zoneStart = min;
     if (zoneStart) {
       let lowest = e;
-      for (const a of highZoneAllocations(spec)) lowest = alignDown(lowest - a.size, a.align);
+      for (const a of highZoneAllocations(spec, map)) lowest = alignDown(lowest - a.size, a.align);
       const keep = zoneStart + alignDown(lowest - zoneStart, 4096);
       t = biosE820Add(t, keep, e - keep, E820_RESERVED);
     }

@@ -12,11 +12,12 @@ import { hex0x, hex0x10, hexPad, parseAddress, parseSize } from "../kernel/units
 import { formatE820Line, userE820 } from "./e820.js";
 import { renderIomem } from "./iomem.js";
 import { deriveBootLayout, placeDimm } from "./qemu.js";
-import { qemuMap, seabiosE820 } from "./qemu-map.js";
+import { qemuMap, seabiosE820, smbiosTableLength } from "./qemu-map.js";
+import { TRACES } from "../testing/paths.js";
 import type { BootLayout, MachineSpec, PluggedMemoryDevice } from "./types.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DIRS = ["/work/shared/conformance/traces", join(ROOT, "test", "oracle", "traces")];
+const DIRS = [TRACES, join(ROOT, "test", "oracle", "traces")];
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Trace = any;
@@ -222,3 +223,27 @@ for (const { name, t } of loadTraces()) {
     }
   });
 }
+
+test("SMBIOS table length as the guest reads it from /sys/firmware/dmi/tables/DMI (QEMU 7.2, SeaBIOS 1.16.2)", () => {
+  const spec = (type: "pc" | "q35", memory: string, smp = 1): MachineSpec => ({ type, memory: parseSize(memory), smp, cmdline: [] });
+  // Measured with the oracle (a shell step reading the table): -m, machine type, length in bytes.
+  const measured: [MachineSpec, number][] = [
+    [spec("pc", "1G"), 388],
+    [spec("pc", "1G", 3), 388],
+    [spec("pc", "5G"), 421],
+    [spec("pc", "33G"), 527],
+    [spec("q35", "1G"), 376],
+    [spec("q35", "65G", 2), 621],
+  ];
+  for (const [s, len] of measured) assert.equal(smbiosTableLength(s, qemuMap(s)), len, `${s.type} ${s.memory / 2 ** 30}G`);
+});
+
+test("an SMBIOS table over 600 bytes moves to SeaBIOS's high zone: one more reserved page below the PCI hole", () => {
+  const reservedTop = (s: MachineSpec) => {
+    const t = seabiosE820(s, qemuMap(s)).filter((e) => e.type === 2 && e.end <= 0xfec00000 && e.start >= 2 ** 20 && e.end - e.start < 2 ** 20);
+    return t.map((e) => `${hex0x(e.start)}-${hex0x(e.end - 1)}`);
+  };
+  assert.deepEqual(reservedTop({ type: "pc", memory: parseSize("64G"), cmdline: [] }), ["0xbffe0000-0xbfffffff"]);
+  assert.deepEqual(reservedTop({ type: "pc", memory: parseSize("65G"), cmdline: [] }), ["0xbffdf000-0xbfffffff"]);
+  assert.deepEqual(reservedTop({ type: "q35", memory: parseSize("65G"), cmdline: [] }), ["0x7ffdf000-0x7fffffff"]);
+});
