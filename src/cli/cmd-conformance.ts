@@ -23,7 +23,8 @@ Where the real boot ran into a race whose outcome the kernel leaves to chance
 (libnvdimm numbering a region's btt seed 0 or 1), the line names the outcome
 that reproduced the trace: "(boot race: btt-seed:region0=1)". Uevents sent from
 asynchronous work (libnvdimm device registration) may come later than the model
-sends them, as they do in the kernel; everything else must match in order.
+sends them, and the unregistrations of a region's seeds come in the order their
+async registration finished, as in the kernel; everything else must match in order.
 
 Examples:
   memhp conformance ../shared/conformance/traces/*.json

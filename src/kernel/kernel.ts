@@ -80,6 +80,12 @@ export class Kernel {
   acpiMemoryParent = "/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A06:04";
   log: LogLine[] = [];
   uevents: Uevent[] = [];
+  /**
+   * Groups of uevent runs (index ranges into `uevents`, end exclusive) that
+   * the kernel may send in any order of the runs: work it does in an order
+   * an earlier race decided (see nvdimm-region.ts regionRemove).
+   */
+  permutableUevents: [number, number][][] = [];
   /** max_pfn: end of boot memory, raised by hot-add (never lowered). */
   maxPfn = 0;
   bootMemEnd = 0;

@@ -159,6 +159,45 @@ export function asyncOrderMatches(real: unknown[], model: unknown[], asyncIdx: r
   return next === mk.length && pending.length === 0;
 }
 
+/** Orders of the model's events to try at most: the permutations of its permutable groups. */
+const MAX_ORDERS = 720;
+
+/**
+ * asyncOrderMatches() for some order of the model's events in which each
+ * group of `groups` (runs of events, [start, end) indices) has its runs in
+ * any order; the runs keep their place as a whole.
+ */
+export function ueventOrderMatches(real: unknown[], model: unknown[], asyncIdx: readonly number[], groups: readonly (readonly [number, number][])[]): boolean {
+  if (asyncOrderMatches(real, model, asyncIdx)) return true;
+  if (groups.length === 0) return false;
+  // Each order: a list of model indices.
+  let orders: number[][] = [model.map((_, i) => i)];
+  for (const g of groups) {
+    const next: number[][] = [];
+    for (const order of orders) {
+      for (const perm of permutations(g.map((_, j) => j))) {
+        if (next.length >= MAX_ORDERS) break;
+        const moved = [...order];
+        let at = g[0][0];
+        for (const p of perm) for (let x = g[p][0]; x < g[p][1]; x++) moved[at++] = order[x];
+        next.push(moved);
+      }
+    }
+    orders = next;
+  }
+  const isAsync = new Set(asyncIdx);
+  return orders.some((order) => {
+    const m = order.map((x) => model[x]);
+    const a = order.flatMap((x, j) => (isAsync.has(x) ? [j] : []));
+    return asyncOrderMatches(real, m, a);
+  });
+}
+
+function permutations(xs: number[]): number[][] {
+  if (xs.length <= 1) return [xs];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
 /** Compare a model trace with a real trace; an empty list means it reproduces it. */
 export function compareTraces(real: RealTrace, model: Trace): Mismatch[] {
   const out: Mismatch[] = [];
@@ -175,7 +214,7 @@ export function compareTraces(real: RealTrace, model: Trace): Mismatch[] {
     diffValue(out, i, "dmesg", normLog(rs.dmesg, rs.dmesg_levels), normLog(ms.dmesg, ms.dmesg_levels));
     const realUev = normUevents(rs.uevents);
     const modelUev = normUevents(ms.uevents as unknown as Record<string, unknown>[]);
-    if (!asyncOrderMatches(realUev, modelUev, ms.noisy?.async_uevents ?? [])) diffValue(out, i, "uevents", realUev, modelUev);
+    if (!ueventOrderMatches(realUev, modelUev, ms.noisy?.async_uevents ?? [], ms.noisy?.permutable_uevents ?? [])) diffValue(out, i, "uevents", realUev, modelUev);
     compareSnapshot(out, i, rs.snapshot, ms.snapshot, real.boot.snapshot, model.boot.snapshot);
   }
   return out;

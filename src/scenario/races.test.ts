@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkTrace } from "./check.js";
-import { asyncOrderMatches, compareTraces, type RealTrace } from "./conformance.js";
+import { asyncOrderMatches, compareTraces, type RealTrace, ueventOrderMatches } from "./conformance.js";
 import { toRunnable } from "./resolve-text.js";
 import { runScenario } from "./runner.js";
 import { ORACLE_TRACES, REPO_ROOT } from "../testing/paths.js";
@@ -100,4 +100,32 @@ test("quirk recordings: what the model cannot know fails only where the kernel w
   assert.ok(d.mismatches.length > 0);
   assert.ok(d.mismatches.every((m) => /iomem/.test(m.field)), JSON.stringify(d.mismatches.filter((m) => !/iomem/.test(m.field)).slice(0, 2)));
   assert.deepEqual(checkTrace(readFileSync(rom, "utf8"), rom, "import").mismatches, []);
+});
+
+test("runs of events in a permutable group may come in any order, each run whole", () => {
+  const a = [ev("unbind", `${R}/btt0.0`), ev("remove", `${R}/btt0.0`)];
+  const b = [ev("remove", `${R}/pfn0.0`)];
+  const c = [ev("remove", `${R}/dax0.0`)];
+  const tail = [ev("remove", `${R}/namespace0.0`)];
+  const model = [...a, ...b, ...c, ...tail];
+  const groups: [number, number][][] = [[[0, 2], [2, 3], [3, 4]]];
+  assert.equal(ueventOrderMatches([...a, ...c, ...b, ...tail], model, [], groups), true);
+  assert.equal(ueventOrderMatches([...c, ...b, ...a, ...tail], model, [], groups), true);
+  // A run is never split, and events outside the group keep their place.
+  assert.equal(ueventOrderMatches([a[0], ...b, a[1], ...c, ...tail], model, [], groups), false);
+  assert.equal(ueventOrderMatches([...tail, ...a, ...b, ...c], model, [], groups), false);
+  assert.equal(ueventOrderMatches([...a, ...c, ...b, ...tail], model, [], []), false);
+});
+
+test("disable-region marks the seeds of one registration burst as permutable, and both recorded orders reproduce", () => {
+  const text = readFileSync(join(ORACLE_TRACES, "pmem2-sector-sizes.json"), "utf8");
+  const { scenario } = toRunnable(text, "pmem2-sector-sizes.json");
+  const model = runScenario(scenario, { boot: "derive" });
+  const s = model.steps[0];
+  const groups = (s.noisy?.permutable_uevents ?? []).map((g) => g.map(([from, to]) => s.uevents.slice(from, to).map((u) => `${u.action} ${u.devpath.replace(/.*ndbus0\//, "")}`)));
+  assert.deepEqual(groups, [[["remove region0/btt0.0"], ["remove region0/pfn0.0"], ["remove region0/dax0.0"]]]);
+  for (const f of ["pmem2-sector-sizes.json", "pmem2-sector-sizes.run2.json"]) {
+    const file = join(ORACLE_TRACES, f);
+    assert.deepEqual(checkTrace(readFileSync(file, "utf8"), file, "derive").mismatches, [], f);
+  }
 });

@@ -36,8 +36,13 @@ export interface TraceStep {
   dmesg_levels: number[];
   uevents: UeventJson[];
   snapshot: Snapshot;
-  /** What may vary from run to run: `async_uevents`, the indices of uevents sent from asynchronous work (see Uevent.async). */
-  noisy?: { async_uevents: number[] };
+  /**
+   * What may vary from run to run: `async_uevents`, the indices of uevents
+   * sent from asynchronous work (see Uevent.async); `permutable_uevents`,
+   * groups of uevent runs ([start, end) indices) the kernel may send in any
+   * order of the runs (see Kernel.permutableUevents).
+   */
+  noisy?: { async_uevents?: number[]; permutable_uevents?: [number, number][][] };
 }
 
 export interface Trace {
@@ -180,7 +185,12 @@ export function runScenario(scn: RunnableScenario, opts: RunOptions): Trace {
     k.uevents.slice(mark.uev).forEach((u, j) => {
       if (u.async) asyncIdx.push(j);
     });
-    if (asyncIdx.length) ts.noisy = { async_uevents: asyncIdx };
+    const groups = k.permutableUevents
+      .filter((g) => g.every(([s, e]) => s >= mark.uev && e <= k.uevents.length))
+      .map((g) => g.map(([s, e]) => [s - mark.uev, e - mark.uev] as [number, number]));
+    if (asyncIdx.length || groups.length) ts.noisy = {};
+    if (asyncIdx.length) ts.noisy!.async_uevents = asyncIdx;
+    if (groups.length) ts.noisy!.permutable_uevents = groups;
     steps.push(ts);
     opts.onStep?.(i + 1, n);
   }

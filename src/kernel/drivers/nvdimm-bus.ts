@@ -34,6 +34,7 @@ function queue(k: Kernel): NdDevice[] {
 /** Run queued device probes (async registration work) until idle: nvdimm_bus_wait_probe(). */
 export function ndFlush(k: Kernel): void {
   const q = queue(k);
+  if (q.length) ndState(k).burst++;
   while (q.length) {
     const d = q.shift()!;
     if (d.registered && !d.driver) busProbeDevice(k, d);
@@ -47,6 +48,7 @@ export function ndFlush(k: Kernel): void {
  */
 export function ndDeviceRegister(k: Kernel, d: NdDevice): void {
   d.registered = true;
+  d.burst = ndState(k).burst;
   if (d.kind === "namespace" || d.kind === "btt" || d.kind === "pfn" || d.kind === "ndax") d.region.children.push(d);
   ndUevent(k, "add", d, true);
   queue(k).push(d);

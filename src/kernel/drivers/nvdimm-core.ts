@@ -70,6 +70,12 @@ export interface DevBase {
   killed: boolean;
   driver: string | null;
   devres: Devres[];
+  /**
+   * Which burst of async registrations added the device (see ndFlush): the
+   * devices of one burst finish device_add() in an order the kernel leaves
+   * to chance, and that order is the one nd_region_remove() unregisters in.
+   */
+  burst?: number;
 }
 
 export interface NdBus extends DevBase {
@@ -275,6 +281,8 @@ export interface NdState {
   loaded: boolean;
   /** Boot-time races this boot ran into, with the outcome the model took (see nvdimm-region.ts). */
   bootRaces: BootRace[];
+  /** Count of async registration bursts flushed so far (DevBase.burst). */
+  burst: number;
 }
 
 /**
@@ -308,6 +316,7 @@ export function ndState(k: Kernel): NdState {
       ndDrivers: [],
       loaded: false,
       bootRaces: [],
+      burst: 0,
     };
     states.set(k, s);
   }

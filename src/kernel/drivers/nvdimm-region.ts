@@ -138,7 +138,24 @@ export function regionProbe(k: Kernel, r: NdRegion): ProbeResult {
 /** nd_region_remove(): unregister the children (seeds and claim devices first, then namespaces, as observed). */
 export function regionRemove(k: Kernel, r: NdRegion): void {
   const kids = [...r.children];
-  for (const c of kids) if (c.kind !== "namespace") ndDeviceUnregister(k, c);
+  // Claim devices and seeds of one registration burst went onto the region's
+  // child list in whatever order their async device_add() finished: their
+  // unregistrations may come in any order (recorded both ways).
+  let run: { burst: number | undefined; blocks: [number, number][] } = { burst: undefined, blocks: [] };
+  const closeRun = () => {
+    if (run.blocks.length > 1) k.permutableUevents.push(run.blocks);
+  };
+  for (const c of kids) {
+    if (c.kind === "namespace") continue;
+    if (c.burst !== run.burst || c.burst === undefined) {
+      closeRun();
+      run = { burst: c.burst, blocks: [] };
+    }
+    const from = k.uevents.length;
+    ndDeviceUnregister(k, c);
+    run.blocks.push([from, k.uevents.length]);
+  }
+  closeRun();
   for (const c of kids) if (c.kind === "namespace") ndDeviceUnregister(k, c);
   r.nsSeed = null;
   r.bttSeed = null;
