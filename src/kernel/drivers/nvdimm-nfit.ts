@@ -24,7 +24,8 @@ export function e820PmemProbe(k: Kernel, targetNodeOf: (addr: number) => number)
     const ns = { start: r.start, size: r.size };
     // The namespace probe's nd_btt_probe() races the region probe's btt seed when it gets that far.
     const compat = memremapCompatAlign(k);
-    // Recorded outcomes so far favour id 1 for a section-compatible range, id 0 otherwise.
+    // Both outcomes are recorded for both kinds of range; the reference traces show id 1 for a
+    // section-compatible range and id 0 otherwise, so that is the model's guess.
     markBootBttRace(r, ns.start % compat === 0 && (ns.start + ns.size) % compat === 0 ? 1 : 0);
   }
   k.uevent("bind", "/devices/platform/e820_pmem", "platform", [
