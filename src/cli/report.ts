@@ -139,6 +139,11 @@ export function renderReport(t: Trace, name: string, description?: string): stri
       if (z.spanned) lines.push(`  ${node} ${zone.padEnd(7)} start_pfn ${z.start_pfn ?? "-"} spanned ${z.spanned} present ${z.present}`);
     }
   }
+  for (const r of t.boot.noisy?.races ?? []) {
+    const id = r.region.replace(/^region/, "");
+    const name = (o: number) => (r.race === "btt-seed" ? `btt${id}.${o}` : String(o));
+    lines.push(`  boot race: ${r.region}'s btt seed is ${r.outcomes.map(name).join(" or ")} from one boot to the next; this run: ${name(r.chosen)}`);
+  }
   let prev = b;
   t.steps.forEach((s, i) => {
     lines.push("");

@@ -13,6 +13,7 @@ import { checkTrace } from "./check.js";
 import { asyncOrderMatches, compareTraces, type RealTrace, ueventOrderMatches } from "./conformance.js";
 import { toRunnable } from "./resolve-text.js";
 import { runScenario } from "./runner.js";
+import { renderReport } from "../cli/report.js";
 import { ORACLE_TRACES, REPO_ROOT } from "../testing/paths.js";
 
 const ev = (action: string, devpath: string) => ({ action, devpath, subsystem: "nd" });
@@ -128,4 +129,12 @@ test("disable-region marks the seeds of one registration burst as permutable, an
     const file = join(ORACLE_TRACES, f);
     assert.deepEqual(checkTrace(readFileSync(file, "utf8"), file, "derive").mismatches, [], f);
   }
+});
+
+test("the run report names a boot race and the outcome this run took", () => {
+  const file = join(ORACLE_TRACES, "pmem2-legacy-two-carveouts.json");
+  const { scenario } = toRunnable(readFileSync(file, "utf8"), file);
+  const report = renderReport(runScenario(scenario, { boot: "derive", bootRaces: { "btt-seed:region1": 0 } }), scenario.name);
+  assert.match(report, /boot race: region0's btt seed is btt0\.0 or btt0\.1 from one boot to the next; this run: btt0\.1\n/);
+  assert.match(report, /boot race: region1's btt seed is btt1\.0 or btt1\.1 from one boot to the next; this run: btt1\.0\n/);
 });
