@@ -3,47 +3,40 @@ import { EINVAL, ENOMEM } from "../errno.js";
 import { addMemory, offlineAndRemoveMemory, removeMemory } from "../hotplug.js";
 import { type Err, ERRNUM, hx, RESP_ACK, RESP_BUSY, RESP_ERROR, RESP_NACK, VirtioMemDriver } from "./virtio-mem.js";
 
-export function sendPlugRequest(vm: VirtioMemDriver, addr: number, size: number): Err | null {
+/**
+ * The errno a plug/unplug request's response means (virtio_mem_send_request()
+ * callers): NACK is -EAGAIN for a plug only; BUSY -ETXTBSY, ERROR -EINVAL,
+ * anything else -ENOMEM.
+ */
+function requestErrno(resp: number, plug: boolean): Err {
+  if (resp === RESP_NACK && plug) return "EAGAIN";
+  if (resp === RESP_BUSY) return "ETXTBSY";
+  if (resp === RESP_ERROR) return EINVAL;
+  return ENOMEM;
+}
+
+/** virtio_mem_send_plug_request() / virtio_mem_send_unplug_request(). */
+function sendRangeRequest(vm: VirtioMemDriver, plug: boolean, addr: number, size: number): Err | null {
   const nb = (size / vm.deviceBlockSize) & 0xffff;
+  const verb = plug ? "plugging" : "unplugging";
   if (vm.configChanged) return "EAGAIN";
-  vm.dbg(`plugging memory: ${hx(addr)} - ${hx(addr + size - 1)}`);
-  let rc: Err = ENOMEM;
-  switch (vm.host.plug(addr, nb)) {
-    case RESP_ACK:
-      vm.pluggedSize += size;
-      return null;
-    case RESP_NACK:
-      rc = "EAGAIN";
-      break;
-    case RESP_BUSY:
-      rc = "ETXTBSY";
-      break;
-    case RESP_ERROR:
-      rc = EINVAL;
-      break;
+  vm.dbg(`${verb} memory: ${hx(addr)} - ${hx(addr + size - 1)}`);
+  const resp = plug ? vm.host.plug(addr, nb) : vm.host.unplug(addr, nb);
+  if (resp === RESP_ACK) {
+    vm.pluggedSize += plug ? size : -size;
+    return null;
   }
-  vm.dbg(`plugging memory failed: -${ERRNUM[rc]}`);
+  const rc = requestErrno(resp, plug);
+  vm.dbg(`${verb} memory failed: -${ERRNUM[rc]}`);
   return rc;
 }
 
+export function sendPlugRequest(vm: VirtioMemDriver, addr: number, size: number): Err | null {
+  return sendRangeRequest(vm, true, addr, size);
+}
+
 export function sendUnplugRequest(vm: VirtioMemDriver, addr: number, size: number): Err | null {
-  const nb = (size / vm.deviceBlockSize) & 0xffff;
-  if (vm.configChanged) return "EAGAIN";
-  vm.dbg(`unplugging memory: ${hx(addr)} - ${hx(addr + size - 1)}`);
-  let rc: Err = ENOMEM;
-  switch (vm.host.unplug(addr, nb)) {
-    case RESP_ACK:
-      vm.pluggedSize -= size;
-      return null;
-    case RESP_BUSY:
-      rc = "ETXTBSY";
-      break;
-    case RESP_ERROR:
-      rc = EINVAL;
-      break;
-  }
-  vm.dbg(`unplugging memory failed: -${ERRNUM[rc]}`);
-  return rc;
+  return sendRangeRequest(vm, false, addr, size);
 }
 
 export function sendUnplugAllRequest(vm: VirtioMemDriver): Err | null {
