@@ -237,36 +237,47 @@ export function zeroInfoBlock(c: Ctx, ns: NdNamespace): number {
   return rc;
 }
 
-export function regionFilter(r: NdRegion, ident: string | undefined): boolean {
+/**
+ * strtoul(s, &end, 0) accepted whole, as ndctl's filters take a device id:
+ * the id, or null when the text is not entirely a number (or is ULONG_MAX,
+ * which they use as "no id"). Negative numbers wrap as in C.
+ */
+function strtoulId(s: string): bigint | null {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (!m) return null;
+  const ULONG = 1n << 64n;
+  let v = BigInt(m[2].length > 1 && m[2][0] === "0" && !/^0[xX]/.test(m[2]) ? "0o" + m[2].slice(1) : m[2]);
+  if (v >= ULONG) v = ULONG - 1n; // strtoul saturates
+  if (m[1] === "-" && v !== 0n) v = ULONG - v;
+  return v === ULONG - 1n ? null : v;
+}
+
+/**
+ * ndctl's util_{bus,region,dimm}_filter(): IDENT is space-separated words;
+ * "all" matches everything. A quirk kept as ndctl has it: the id is parsed
+ * from the first word for every word (strtok_r has cut the buffer there), so
+ * a numeric first word compares ids only and a named first word names only.
+ */
+export function identFilter(ident: string | undefined, id: number, names: string[]): boolean {
   if (!ident) return true;
-  for (const name of ident.split(" ").filter(Boolean)) {
-    if (name === "all") return true;
-    const id = /^(0x[0-9a-f]+|\d+)$/i.test(ident) ? Number(ident) : NaN;
-    if (!Number.isNaN(id) && id === r.id) return true;
-    if (Number.isNaN(id) && r.name === name) return true;
+  const words = ident.split(" ").filter(Boolean);
+  const firstId = words.length ? strtoulId(words[0]) : null;
+  for (const word of words) {
+    if (word === "all") return true;
+    if (firstId !== null && firstId === BigInt(id)) return true;
+    if (firstId === null && names.includes(word)) return true;
   }
   return false;
+}
+
+export function regionFilter(r: NdRegion, ident: string | undefined): boolean {
+  return identFilter(ident, r.id, [r.name]);
 }
 
 export function busFilter(b: NdBus, ident: string | undefined): boolean {
-  if (!ident) return true;
-  for (const name of ident.split(" ").filter(Boolean)) {
-    if (name === "all") return true;
-    const id = /^(0x[0-9a-f]+|\d+)$/i.test(ident) ? Number(ident) : NaN;
-    if (!Number.isNaN(id) && id === b.id) return true;
-    const provider = b.provider === "e820" ? "e820" : "ACPI.NFIT";
-    if (Number.isNaN(id) && (provider === name || b.name === name)) return true;
-  }
-  return false;
+  return identFilter(ident, b.id, [b.provider === "e820" ? "e820" : "ACPI.NFIT", b.name]);
 }
 
 export function dimmFilter(d: NdDimm, ident: string | undefined): boolean {
-  if (!ident) return true;
-  for (const name of ident.split(" ").filter(Boolean)) {
-    if (name === "all") return true;
-    const id = /^(0x[0-9a-f]+|\d+)$/i.test(ident) ? Number(ident) : NaN;
-    if (!Number.isNaN(id) && id === d.id) return true;
-    if (Number.isNaN(id) && d.name === name) return true;
-  }
-  return false;
+  return identFilter(ident, d.id, [d.name]);
 }

@@ -4,6 +4,7 @@ import { parseOptions, parseSize64, Stderr, normalizeUuids } from "./tool-util.j
 import { bootSystem } from "../scenario/runner.js";
 import { ndctl } from "./ndctl.js";
 import { daxctl } from "./daxctl.js";
+import { identFilter } from "./ndctl-lib.js";
 
 const MiB = 1 << 20;
 
@@ -59,4 +60,26 @@ test("label-less legacy region: sub-dividing refused, alignment errors name the 
   assert.deepEqual(r.stderr, ["  Error: Legacy / label-less namespaces do not support sub-dividing a region", "", "  Error: Retry without -s/--size=", "", "failed to reconfigure namespace: Invalid argument"]);
   const a = ndctl(sys.kernel, ["create-namespace", "-e", "namespace0.0", "-f", "-m", "devdax", "-a", "3M"]);
   assert.equal(a.rc, 129);
+});
+
+test("ndctl's bus/region/dimm filters: strtoul ids, 'all', and the first word's id for every word (ndctl/filter.c)", () => {
+  const r0 = ["region0"];
+  assert.equal(identFilter(undefined, 0, r0), true);
+  assert.equal(identFilter("all", 3, r0), true);
+  assert.equal(identFilter("0", 0, r0), true);
+  assert.equal(identFilter("0x0", 0, r0), true);
+  assert.equal(identFilter("region0", 0, r0), true);
+  assert.equal(identFilter("region1", 0, r0), false);
+  // strtoul base 0: a leading 0 is octal, a sign is accepted, trailing text is not a number.
+  assert.equal(identFilter("010", 8, ["region8"]), true);
+  assert.equal(identFilter("010", 10, ["region10"]), false);
+  assert.equal(identFilter("+1", 1, ["region1"]), true);
+  assert.equal(identFilter("08", 8, ["region8"]), false);
+  assert.equal(identFilter("1abc", 1, ["region1"]), false);
+  // Several words: the id comes from the first word every time.
+  assert.equal(identFilter("0 region1", 0, r0), true);
+  assert.equal(identFilter("0 region1", 1, ["region1"]), false);
+  assert.equal(identFilter("region1 0", 0, r0), false);
+  assert.equal(identFilter("region1 region0", 0, r0), true);
+  assert.equal(identFilter("5 all", 0, r0), true);
 });
