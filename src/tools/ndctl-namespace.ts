@@ -64,26 +64,18 @@ function setupNamespace(c: Ctx, p: Params, r: NdRegion, ns: NdNamespace, q: Pars
   }
   const uuid = newUuid(k);
   setEnforceMode(c, ns, q.mode);
-  if (doSetupPfn(k, ns, q)) {
-    const pfn = r.pfnSeed && r.pfnSeed.registered ? r.pfnSeed : null;
-    if (!pfn) return ENXIO;
+  // ndctl configures a pfn seed (fsdax) and a dax seed (devdax) the same way.
+  const claim = doSetupPfn(k, ns, q) ? { seed: r.pfnSeed, enable: "ndctl_pfn_enable" } : q.mode === "devdax" ? { seed: r.daxSeed, enable: "ndctl_dax_enable" } : null;
+  if (claim) {
+    const dev = claim.seed && claim.seed.registered ? claim.seed : null;
+    if (!dev) return ENXIO;
     if ((rc = checkDaxAlign(c, p, ns))) return rc;
-    if ((rc = attempt(c, pfn.name, "set_uuid", pfnStore(k, pfn, "uuid", uuid)))) return rc;
-    if ((rc = attempt(c, pfn.name, "set_location", pfnStore(k, pfn, "mode", q.loc === "mem" ? "ram" : q.loc === "dev" ? "pmem" : "none")))) return rc;
-    if ((rc = attempt(c, pfn.name, "set_align", pfnStore(k, pfn, "align", `${q.align}\n`)))) return rc;
-    if ((rc = attempt(c, pfn.name, "set_namespace", pfnStore(k, pfn, "namespace", ns.name)))) return rc;
-    rc = pfnEnable(c, pfn, "ndctl_pfn_enable");
-    if (rc && q.autorecover) pfnStore(k, pfn, "namespace", "\n");
-  } else if (q.mode === "devdax") {
-    const dax = r.daxSeed && r.daxSeed.registered ? r.daxSeed : null;
-    if (!dax) return ENXIO;
-    if ((rc = checkDaxAlign(c, p, ns))) return rc;
-    if ((rc = attempt(c, dax.name, "set_uuid", pfnStore(k, dax, "uuid", uuid)))) return rc;
-    if ((rc = attempt(c, dax.name, "set_location", pfnStore(k, dax, "mode", q.loc === "mem" ? "ram" : q.loc === "dev" ? "pmem" : "none")))) return rc;
-    if ((rc = attempt(c, dax.name, "set_align", pfnStore(k, dax, "align", `${q.align}\n`)))) return rc;
-    if ((rc = attempt(c, dax.name, "set_namespace", pfnStore(k, dax, "namespace", ns.name)))) return rc;
-    rc = pfnEnable(c, dax, "ndctl_dax_enable");
-    if (rc && q.autorecover) pfnStore(k, dax, "namespace", "\n");
+    if ((rc = attempt(c, dev.name, "set_uuid", pfnStore(k, dev, "uuid", uuid)))) return rc;
+    if ((rc = attempt(c, dev.name, "set_location", pfnStore(k, dev, "mode", q.loc === "mem" ? "ram" : q.loc === "dev" ? "pmem" : "none")))) return rc;
+    if ((rc = attempt(c, dev.name, "set_align", pfnStore(k, dev, "align", `${q.align}\n`)))) return rc;
+    if ((rc = attempt(c, dev.name, "set_namespace", pfnStore(k, dev, "namespace", ns.name)))) return rc;
+    rc = pfnEnable(c, dev, claim.enable);
+    if (rc && q.autorecover) pfnStore(k, dev, "namespace", "\n");
   } else if (q.mode === "sector") {
     const btt = r.bttSeed && r.bttSeed.registered ? r.bttSeed : null;
     if (!btt) return ENXIO;
