@@ -4,13 +4,13 @@
  * Models the parts of setup_arch()/free_area_init() (zone spans),
  * memory_dev_init() and node_dev_init() that decide what hotplug sees.
  */
-import type { BootLayout, IomemSpec } from "../machine/types.js";
+import type { BootLayout } from "../machine/types.js";
 import { defaultBlockSize, GEOMETRIES, validBlockSize, X86_64 } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
 import { getProfile, type KernelProfile } from "./profile.js";
 import { addBootMemoryBlock, linkBlockToNode, type MemoryBlock } from "./memory-block.js";
-import { insertNested, makeResource, type Resource } from "./resource.js";
+import { insertSpecs } from "./resource.js";
 import { GiB, MiB } from "./units.js";
 import { populatedZone, zoneIntersects, ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, type ZoneIdx } from "./zone.js";
 
@@ -91,16 +91,6 @@ export function paramsFromCmdline(cmdline: string[], rules: KernelProfile = getP
   return { params: p, memLimit, kaslr };
 }
 
-function toResource(spec: IomemSpec): Resource {
-  return makeResource(spec.start, spec.end, spec.name, { busy: spec.busy, sysram: !!spec.sysram }, spec.desc ?? "NONE");
-}
-
-function insertSpec(root: Resource, spec: IomemSpec): void {
-  const r = toResource(spec);
-  insertNested(root, r);
-  for (const c of spec.children ?? []) insertSpec(r, c);
-}
-
 /** x86_64 zone boundaries in pfns: DMA < 16 MiB, DMA32 < 4 GiB, Normal above. */
 export function zoneOfPfnByAddress(pfn: number, pageSize: number): ZoneIdx {
   const a = pfn * pageSize;
@@ -137,7 +127,7 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   k.bootMemEnd = layout.bootMemEnd;
   k.maxPfn = layout.bootMemEnd / g.pageSize;
 
-  for (const spec of layout.iomem) insertSpec(k.iomem, spec);
+  insertSpecs(k.iomem, layout.iomem);
   for (const e of layout.e820) firmwareMapAddEarly(k, e.start, e.end, e.type);
 
   const ps = g.pageSize;

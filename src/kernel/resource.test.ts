@@ -13,6 +13,11 @@ import {
   renderIomem,
   requestRegion,
   insertNested,
+  insertResource,
+  insertResourceExpandToFit,
+  reserveRegionWithSplit,
+  resourceSpecs,
+  insertSpecs,
 } from "./resource.js";
 
 const G = 1024 ** 3;
@@ -76,4 +81,52 @@ test("System RAM pages are counted once, whole pages only, nested matches not tw
   insertNested(ram, makeResource(0x1000000, 0x1e01d31, "Kernel code", { busy: true, sysram: true }));
   assert.equal(countSystemRamPages(root, 0x38000000, 0x40000000, 4096), (0x3ffe0000 - 0x38000000) / 4096);
   assert.equal(countSystemRamPages(root, 0x8000000, 0x10000000, 4096), 32768);
+});
+
+test("iomem: insert_resource adopts equal and contained ranges; __request_region descends into non-busy ones", () => {
+  const root = makeRoot();
+  insertResource(root, makeResource(0x1000000, 0x1ffffff, "Kernel code", { busy: true }));
+  insertResource(root, makeResource(0x100000, 0x3fffffff, "System RAM", { busy: true }));
+  insertResource(root, makeResource(0xb0000000, 0xbfffffff, "Reserved"));
+  assert.ok(requestRegion(root, 0xb0000000, 0x10000000, "pnp 00:05", {}));
+  insertResource(root, makeResource(0xb0000000, 0xbfffffff, "PCI MMCONFIG 0000 [bus 00-ff]", { busy: true }));
+  assert.equal(requestRegion(root, 0x100000, 0x100000, "busy conflict", {}), null);
+  const partial = makeResource(0x3ff00000, 0x4fffffff, "Reserved");
+  insertResourceExpandToFit(root, partial);
+  assert.deepEqual(renderIomem(root), [
+    "00100000-4fffffff : Reserved",
+    "  00100000-3fffffff : System RAM",
+    "    01000000-01ffffff : Kernel code",
+    "b0000000-bfffffff : PCI MMCONFIG 0000 [bus 00-ff]",
+    "  b0000000-bfffffff : Reserved",
+    "    b0000000-bfffffff : pnp 00:05",
+  ]);
+});
+
+test("iomem: RAM buffer (reserve_region_with_split) fills only top-level gaps", () => {
+  const root = makeRoot();
+  insertResource(root, makeResource(0x100000, 0x3ffdffff, "System RAM", { busy: true }));
+  insertResource(root, makeResource(0x3ffe0000, 0x3fffffff, "Reserved"));
+  insertResource(root, makeResource(0x3f000000, 0x3f0fffff, "child", { busy: true }));
+  reserveRegionWithSplit(root, 0x3ffe0000, 0x43ffffff, "RAM buffer");
+  assert.deepEqual(renderIomem(root), [
+    "00100000-3ffdffff : System RAM",
+    "  3f000000-3f0fffff : child",
+    "3ffe0000-3fffffff : Reserved",
+    "40000000-43ffffff : RAM buffer",
+  ]);
+});
+
+test("boot specs round-trip: resourceSpecs() data renders like the tree and insertSpecs() rebuilds it", () => {
+  const root = makeRoot();
+  insertResource(root, makeResource(0x100000, 0x3fffffff, "System RAM", { busy: true, sysram: true }));
+  insertResource(root, makeResource(0x1000000, 0x1ffffff, "Kernel code", { busy: true, sysram: true }));
+  insertResource(root, makeResource(0x40000000, 0x7fffffff, "Persistent Memory", {}, "PERSISTENT_MEMORY"));
+  const specs = resourceSpecs(root);
+  assert.deepEqual(specs[1], { start: 0x40000000, end: 0x7fffffff, name: "Persistent Memory", busy: false, desc: "PERSISTENT_MEMORY" });
+  assert.deepEqual(renderIomem(specs), renderIomem(root));
+  const again = makeRoot();
+  insertSpecs(again, specs);
+  assert.deepEqual(resourceSpecs(again), specs);
+  assert.equal(again.children[0].children[0].parent, again.children[0]);
 });

@@ -1,9 +1,16 @@
 /**
- * The iomem resource tree. Models kernel/resource.c: __request_region(),
+ * The iomem resource tree, the only one in memhp. Models kernel/resource.c:
+ * the boot-time insertions (__request_resource, __insert_resource,
+ * insert_resource_expand_to_fit, reserve_region_with_split), __request_region,
  * release_mem_region_adjustable(), merge_system_ram_resource(),
- * region_intersects(), and r_show() for /proc/iomem.
+ * region_intersects(), and r_show() for /proc/iomem. The machine code builds
+ * its boot tree with these functions, in the order the kernel calls them.
  */
+import type { IomemSpec } from "../machine/types.js";
+import { firstEndingAtOrAfter, walk } from "./resource-walk.js";
 import { hexPad } from "./units.js";
+
+export { countSystemRamPages, REGION_DISJOINT, REGION_INTERSECTS, REGION_MIXED, regionIntersectsSystemRam, walk } from "./resource-walk.js";
 
 export interface ResourceFlags {
   /** IORESOURCE_BUSY */
@@ -63,18 +70,6 @@ export function makeResource(
   };
 }
 
-/** Index of the first child whose end >= start (children are sorted and disjoint). */
-function firstEndingAtOrAfter(children: Resource[], start: number): number {
-  let lo = 0;
-  let hi = children.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (children[mid].end < start) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * Models __request_resource(): insert `res` as a child of `parent` unless it
  * conflicts; returns the conflicting resource (the parent itself when `res`
@@ -116,7 +111,66 @@ export function requestRegion(
   }
 }
 
-/** Insert a resource at boot, nested under whatever contains it (insert_resource-like for boot layouts). */
+/**
+ * Models __insert_resource(): like requestResource(), but descend into a
+ * resource that strictly contains `res`, and adopt the resources `res` fully
+ * covers (an equal-range one becomes its child). Returns the conflict, or null.
+ */
+export function insertResource(parent: Resource, res: Resource): Resource | null {
+  let first: Resource | null;
+  for (;;) {
+    first = requestResource(parent, res);
+    if (!first || first === parent) return first;
+    if (first.start > res.start || first.end < res.end) break;
+    if (first.start === res.start && first.end === res.end) break;
+    parent = first;
+  }
+  const from = parent.children.indexOf(first);
+  let to = from;
+  for (;;) {
+    const next = parent.children[to];
+    if (next.start < res.start || next.end > res.end) return next;
+    const sib = parent.children[to + 1];
+    if (!sib || sib.start > res.end) break;
+    to++;
+  }
+  const adopted = parent.children.splice(from, to - from + 1, res);
+  res.parent = parent;
+  res.children = adopted;
+  for (const c of adopted) c.parent = res;
+  return null;
+}
+
+/** Models insert_resource_expand_to_fit(): grow `res` over partial conflicts until it fits. */
+export function insertResourceExpandToFit(root: Resource, res: Resource): void {
+  if (res.parent) return;
+  for (;;) {
+    const conflict = insertResource(root, res);
+    if (!conflict || conflict === root) return;
+    res.start = Math.min(res.start, conflict.start);
+    res.end = Math.max(res.end, conflict.end);
+  }
+}
+
+/** Models reserve_region_with_split(): fill the top-level gaps of [start, end] with busy resources named `name`. */
+export function reserveRegionWithSplit(root: Resource, start: number, end: number, name: string): void {
+  const pending: [number, number][] = [[start, end]];
+  while (pending.length) {
+    const [s, e] = pending.shift()!;
+    const conflict = requestResource(root, makeResource(s, e, name, { busy: true }));
+    if (!conflict) continue;
+    if (conflict === root) return;
+    if (conflict.start <= s && conflict.end >= e) continue;
+    if (conflict.start > s) {
+      pending.unshift([s, conflict.start - 1]);
+      if (conflict.end < e) pending.splice(1, 0, [conflict.end + 1, e]);
+    } else {
+      pending.unshift([conflict.end + 1, e]);
+    }
+  }
+}
+
+/** Insert a resource at boot, nested under whatever contains it (used to rebuild a tree from IomemSpec data). */
 export function insertNested(root: Resource, res: Resource): boolean {
   let parent = root;
   for (;;) {
@@ -213,97 +267,6 @@ export function mergeSystemRamResource(res: Resource): void {
   }
 }
 
-export const REGION_DISJOINT = 0;
-export const REGION_INTERSECTS = 1;
-export const REGION_MIXED = 2;
-
-function isSystemRam(r: Resource): boolean {
-  return r.flags.sysram;
-}
-
-/**
- * Models region_intersects(start, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE)
- * with the descendant search of 6.1.158.
- */
-export function regionIntersectsSystemRam(root: Resource, start: number, size: number): number {
-  const end = start + size - 1;
-  let type = 0;
-  let other = 0;
-  for (const r of root.children) {
-    if (r.end < start || r.start > end) continue;
-    if (isSystemRam(r)) {
-      type++;
-      continue;
-    }
-    // Look into descendants for RAM covering the overlap.
-    const os = Math.max(start, r.start);
-    const oe = Math.min(end, r.end);
-    const ram: [number, number][] = [];
-    walk(r, (d) => {
-      if (d === r) return true;
-      if (d.end < os || d.start > oe) return false;
-      if (isSystemRam(d)) {
-        ram.push([Math.max(os, d.start), Math.min(oe, d.end)]);
-        return false;
-      }
-      return true;
-    });
-    if (ram.length === 0) {
-      other++;
-      continue;
-    }
-    type++;
-    ram.sort((a, b) => a[0] - b[0]);
-    let cursor = os;
-    let covered = true;
-    for (const [s, e] of ram) {
-      if (s > cursor) {
-        covered = false;
-        break;
-      }
-      cursor = Math.max(cursor, e + 1);
-    }
-    if (cursor <= oe) covered = false;
-    if (!covered) other++;
-  }
-  if (type === 0) return REGION_DISJOINT;
-  return other === 0 ? REGION_INTERSECTS : REGION_MIXED;
-}
-
-/** Pre-order walk; the visitor returns false to skip a subtree. */
-export function walk(r: Resource, visit: (r: Resource, depth: number) => boolean, depth = 0): void {
-  if (!visit(r, depth)) return;
-  for (const c of r.children) walk(c, visit, depth + 1);
-}
-
-/**
- * Pages of [startPfn, endPfn) covered by busy System RAM resources at any
- * depth, a match consuming its subtree (models walk_system_ram_range() as
- * used by offline_pages' hole check).
- */
-export function countSystemRamPages(root: Resource, start: number, end: number, pageSize: number): number {
-  let pages = 0;
-  const visit = (r: Resource): void => {
-    for (let i = firstEndingAtOrAfter(r.children, start); i < r.children.length; i++) {
-      const c = r.children[i];
-      if (c.start >= end) break;
-      if (c.end < start) continue;
-      if (c.flags.sysram && c.flags.busy) {
-        const s = Math.max(start, c.start);
-        const e = Math.min(end - 1, c.end);
-        // Only whole pages inside the resource count.
-        const first = Math.ceil(s / pageSize);
-        const last = Math.floor((e + 1) / pageSize);
-        if (last > first) pages += last - first;
-        continue;
-      }
-      visit(c);
-    }
-  };
-  visit(root);
-  return pages;
-}
-
 /** Find the resource with exactly this range and name, anywhere in the tree. */
 export function findResource(root: Resource, start: number, end: number, name?: string): Resource | null {
   let found: Resource | null = null;
@@ -318,18 +281,49 @@ export function findResource(root: Resource, start: number, end: number, name?: 
   return found;
 }
 
-/** Models r_show(): `/proc/iomem` lines (as root), two spaces per depth, depth capped at 5. */
-export function renderIomem(root: Resource): string[] {
+/** What r_show() needs of a resource: a live Resource or IomemSpec data. */
+export interface IomemNode {
+  start: number;
+  end: number;
+  name: string;
+  children?: readonly IomemNode[];
+}
+
+/**
+ * Models r_show(): `/proc/iomem` lines (as root), two spaces per depth, depth
+ * capped at 5. Takes the root of a tree, or the top-level list of IomemSpec data.
+ */
+export function renderIomem(root: IomemNode | readonly IomemNode[]): string[] {
   const lines: string[] = [];
-  const visit = (r: Resource, depth: number): void => {
-    for (const c of r.children) {
+  const visit = (children: readonly IomemNode[], depth: number): void => {
+    for (const c of children) {
       const d = Math.min(depth, 5);
       lines.push(`${"  ".repeat(d)}${hexPad(c.start, 8)}-${hexPad(c.end, 8)} : ${c.name || "<BAD>"}`);
-      visit(c, depth + 1);
+      if (c.children) visit(c.children, depth + 1);
     }
   };
-  visit(root, 0);
+  visit(Array.isArray(root) ? root : ((root as IomemNode).children ?? []), 0);
   return lines;
+}
+
+/** Rebuild a tree from IomemSpec data (a derived or imported boot layout) under `root`. */
+export function insertSpecs(root: Resource, specs: readonly IomemSpec[]): void {
+  for (const spec of specs) {
+    const r = makeResource(spec.start, spec.end, spec.name, { busy: spec.busy, sysram: !!spec.sysram }, spec.desc ?? "NONE");
+    insertNested(root, r);
+    insertSpecs(r, spec.children ?? []);
+  }
+}
+
+/** The tree below `root` as plain IomemSpec data (a BootLayout's iomem); insertSpecs() is its inverse. */
+export function resourceSpecs(root: Resource): IomemSpec[] {
+  return root.children.map((c) => {
+    const s: IomemSpec = { start: c.start, end: c.end, name: c.name, busy: c.flags.busy };
+    if (c.flags.sysram) s.sysram = true;
+    if (c.desc !== "NONE") s.desc = c.desc;
+    if (c.children.length) s.children = resourceSpecs(c);
+    return s;
+  });
 }
 
 export function cloneTree(r: Resource, parent: Resource | null = null): Resource {

@@ -1,12 +1,12 @@
 /**
- * The kernel's E820 edits (arch/x86/kernel/e820.c) and the iomem insertion
- * rules (kernel/resource.c) on cases the traces do not cover.
+ * The kernel's E820 edits (arch/x86/kernel/e820.c) and the boot iomem tree
+ * built from them, on cases the traces do not cover.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GiB, MiB } from "../kernel/units.js";
 import { E820_PRAM, E820_RAM, E820_RESERVED, e820Sanitize, endOfRam, formatE820Line, kernelE820, memblockFromE820, memparse, type RawE820 } from "./e820.js";
-import { insertResource, insertResourceExpandToFit, makeRes, makeRoot, renderIomem, requestRegion, reserveRegionWithSplit, toSpecs } from "./iomem.js";
+import { renderIomem } from "../kernel/resource.js";
 import { deriveBootLayout } from "./qemu.js";
 
 const fw: RawE820[] = [
@@ -67,40 +67,6 @@ test("kernel edits: page 0 reserved, 640K-1M RAM removed, memmap=$ and mem=", ()
     [0x1000, 0x9f000],
     [0x100000, 0x20000000],
     [0x21000000, 0x30000000],
-  ]);
-});
-
-test("iomem: insert_resource adopts equal and contained ranges; __request_region descends into non-busy ones", () => {
-  const root = makeRoot();
-  insertResource(root, makeRes(0x1000000, 0x1ffffff, "Kernel code", { busy: true }));
-  insertResource(root, makeRes(0x100000, 0x3fffffff, "System RAM", { busy: true }));
-  insertResource(root, makeRes(0xb0000000, 0xbfffffff, "Reserved"));
-  assert.ok(requestRegion(root, 0xb0000000, 0xbfffffff, "pnp 00:05"));
-  insertResource(root, makeRes(0xb0000000, 0xbfffffff, "PCI MMCONFIG 0000 [bus 00-ff]", { busy: true }));
-  assert.equal(requestRegion(root, 0x100000, 0x1fffff, "busy conflict"), null);
-  const partial = makeRes(0x3ff00000, 0x4fffffff, "Reserved");
-  insertResourceExpandToFit(root, partial);
-  assert.deepEqual(renderIomem(toSpecs(root)), [
-    "00100000-4fffffff : Reserved",
-    "  00100000-3fffffff : System RAM",
-    "    01000000-01ffffff : Kernel code",
-    "b0000000-bfffffff : PCI MMCONFIG 0000 [bus 00-ff]",
-    "  b0000000-bfffffff : Reserved",
-    "    b0000000-bfffffff : pnp 00:05",
-  ]);
-});
-
-test("iomem: RAM buffer fills only top-level gaps", () => {
-  const root = makeRoot();
-  insertResource(root, makeRes(0x100000, 0x3ffdffff, "System RAM", { busy: true }));
-  insertResource(root, makeRes(0x3ffe0000, 0x3fffffff, "Reserved"));
-  insertResource(root, makeRes(0x3f000000, 0x3f0fffff, "child", { busy: true }));
-  reserveRegionWithSplit(root, 0x3ffe0000, 0x43ffffff, "RAM buffer");
-  assert.deepEqual(renderIomem(toSpecs(root)), [
-    "00100000-3ffdffff : System RAM",
-    "  3f000000-3f0fffff : child",
-    "3ffe0000-3fffffff : Reserved",
-    "40000000-43ffffff : RAM buffer",
   ]);
 });
 

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hex0x, hex0x10, hexPad, parseAddress, parseSize } from "../kernel/units.js";
 import { formatE820Line, userE820 } from "./e820.js";
-import { renderIomem } from "./iomem.js";
+import { renderIomem } from "../kernel/resource.js";
 import { deriveBootLayout, placeDimm } from "./qemu.js";
 import { qemuMap, seabiosE820, smbiosTableLength } from "./qemu-map.js";
 import { TRACES } from "../testing/paths.js";

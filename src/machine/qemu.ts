@@ -5,6 +5,17 @@
  * by node, NUMA nodes and SRAT, the device-memory region and the devices
  * QEMU placed in it. Pure functions: no I/O, runs in a browser.
  */
+import {
+  insertResource,
+  insertResourceExpandToFit,
+  makeResource,
+  makeRoot,
+  requestRegion,
+  requestResource,
+  reserveRegionWithSplit,
+  resourceSpecs,
+  type Resource,
+} from "../kernel/resource.js";
 import { alignUp, MiB } from "../kernel/units.js";
 import {
   E820_ACPI,
@@ -22,7 +33,6 @@ import {
   toE820Entries,
   type RawE820,
 } from "./e820.js";
-import { insertResource, insertResourceExpandToFit, makeRes, makeRoot, requestRegion, requestResource, reserveRegionWithSplit, toSpecs, type Res } from "./iomem.js";
 import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
 import { syntheticBootLayout } from "./synthetic.js";
 import type { BootLayout, IomemSpec, MachineSpec, MemblockRange, SratMemoryEntry } from "./types.js";
@@ -95,39 +105,39 @@ interface IomemInputs {
   nvdimms: { start: number; size: number }[];
 }
 
-/** The boot /proc/iomem, built in the order the kernel inserts things. */
+/** The boot /proc/iomem, built with the kernel's resource code in the order the kernel inserts things. */
 export function bootIomem(inp: IomemInputs): IomemSpec[] {
   const root = makeRoot();
   // probe_roms()
-  requestResource(root, makeRes(VIDEO_ROM.start, VIDEO_ROM.end, "Video ROM", { busy: true }));
-  requestResource(root, makeRes(0xf0000, 0xfffff, "System ROM", { busy: true }));
-  for (const k of KERNEL_IMAGE) insertResource(root, makeRes(k.start, k.end, k.name, { busy: true, sysram: true }));
+  requestResource(root, makeResource(VIDEO_ROM.start, VIDEO_ROM.end, "Video ROM", { busy: true }));
+  requestResource(root, makeResource(0xf0000, 0xfffff, "System ROM", { busy: true }));
+  for (const k of KERNEL_IMAGE) insertResource(root, makeResource(k.start, k.end, k.name, { busy: true, sysram: true }));
   // e820__reserve_resources()
-  const late: Res[] = [];
+  const late: Resource[] = [];
   for (const e of inp.table) {
-    const r = makeRes(e.start, e.end - 1, e820TypeName(e.type), { sysram: e.type === E820_RAM || e.type === E820_RESERVED_KERN, desc: iresDesc(e.type) });
+    const r = makeResource(e.start, e.end - 1, e820TypeName(e.type), { sysram: e.type === E820_RAM || e.type === E820_RESERVED_KERN }, iresDesc(e.type));
     if (markBusy(e)) {
-      r.busy = true;
+      r.flags.busy = true;
       insertResource(root, r);
     } else late.push(r);
   }
   // Platform devices.
-  insertResource(root, makeRes(0xfec00000, 0xfec003ff, "IOAPIC 0", { busy: true }));
-  insertResource(root, makeRes(0xfed00000, 0xfed003ff, "PNP0103:00", { busy: true }));
-  insertResource(root, makeRes(0xfed00000, 0xfed003ff, "HPET 0", { busy: true }));
-  insertResource(root, makeRes(0xfee00000, 0xfee00fff, "Local APIC", { busy: true }));
+  insertResource(root, makeResource(0xfec00000, 0xfec003ff, "IOAPIC 0", { busy: true }));
+  insertResource(root, makeResource(0xfed00000, 0xfed003ff, "PNP0103:00", { busy: true }));
+  insertResource(root, makeResource(0xfed00000, 0xfed003ff, "HPET 0", { busy: true }));
+  insertResource(root, makeResource(0xfee00000, 0xfee00fff, "Local APIC", { busy: true }));
   // ACPI host bridge windows, then the BARs firmware assigned.
-  const windows: Res[] = [];
+  const windows: Resource[] = [];
   for (const w of inp.map.pciWindows) {
     const c = clipWindow(w, inp.table);
     if (c.end < c.start) continue;
-    const r = makeRes(c.start, c.end, "PCI Bus 0000:00");
+    const r = makeResource(c.start, c.end, "PCI Bus 0000:00");
     if (!insertResource(root, r)) windows.push(r);
   }
-  const barRes = new Map<PciBar, Res>();
+  const barRes = new Map<PciBar, Resource>();
   for (const b of inp.bars) {
     const win = windows.find((w) => w.start <= b.start && w.end >= b.end);
-    const r = makeRes(b.start, b.end, b.device);
+    const r = makeResource(b.start, b.end, b.device);
     if (win && !requestResource(win, r)) barRes.set(b, r);
   }
   // e820__reserve_resources_late()
@@ -139,13 +149,13 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
     if (start < end) reserveRegionWithSplit(root, start, end, "RAM buffer");
   }
   if (inp.spec.type === "q35") {
-    requestRegion(root, 0xb0000000, 0xbfffffff, "pnp 00:05");
-    insertResource(root, makeRes(0xb0000000, 0xbfffffff, "PCI MMCONFIG 0000 [bus 00-ff]", { busy: true }));
+    requestRegion(root, 0xb0000000, 0x10000000, "pnp 00:05", {});
+    insertResource(root, makeResource(0xb0000000, 0xbfffffff, "PCI MMCONFIG 0000 [bus 00-ff]", { busy: true }));
   }
   // NFIT SPA ranges (acpi_nfit), then drivers' own regions inside BARs.
-  for (const nv of inp.nvdimms) insertResource(root, makeRes(nv.start, nv.start + nv.size - 1, "Persistent Memory", { desc: "PERSISTENT_MEMORY" }));
-  for (const [b] of barRes) if (b.driverRegion) requestRegion(root, b.start, b.end, b.driverRegion);
-  return toSpecs(root);
+  for (const nv of inp.nvdimms) insertResource(root, makeResource(nv.start, nv.start + nv.size - 1, "Persistent Memory", {}, "PERSISTENT_MEMORY"));
+  for (const [b] of barRes) if (b.driverRegion) requestRegion(root, b.start, b.end - b.start + 1, b.driverRegion, {});
+  return resourceSpecs(root);
 }
 
 /** memblock by node: RAM pieces split at SRAT boundaries; a piece outside every entry takes the node whose span holds it. */
