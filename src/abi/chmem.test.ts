@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { chmem, chmemSysrootArg, strverscmp, ulParseSize, type SysfsTarget } from "./chmem.js";
+import { chmem, chmemSysrootArg, type SysfsTarget } from "./chmem.js";
+import { strverscmp } from "./util-linux/cnum.js";
+import { ulParseSize } from "./util-linux/size.js";
 import { lsmem } from "./lsmem.js";
 import { directorySysfsTarget, openSysroot, readSysrootDir } from "./sysroot.js";
 

@@ -14,24 +14,24 @@
  *  - the buffer holding `state` is reused for `valid_zones`, so a block
  *    without valid_zones is matched against its state text.
  */
-import {
-  NO_ARG,
-  REQUIRED_ARG,
-  Proc,
-  asciiLower,
-  cIsDigit,
-  cScanInt,
-  cStrtoimax,
-  cStrtoumax,
-  errExclusiveOptions,
-  getoptLong,
-  sizeToHumanString,
-  UTIL_LINUX_PACKAGE_STRING,
-  usageHelpOptions,
-  type LongOption,
-  type ToolResult,
-} from "./lsmem.js";
+import { asciiLower, cIsDigit, cScanInt, cStrtoumax, strverscmp, ulStrtou64 } from "./util-linux/cnum.js";
+import { NO_ARG, REQUIRED_ARG, errExclusiveOptions, getoptLong, type LongOption } from "./util-linux/getopt.js";
+import { Proc, UTIL_LINUX_PACKAGE_STRING, usageHelpOptions, type ToolResult } from "./util-linux/program.js";
+import { sizeToHumanString, ulParseSize } from "./util-linux/size.js";
 import { isAligned } from "../kernel/units.js";
+import {
+  PATH_SYS_MEMORY,
+  PATH_SYS_MEMCONFIG,
+  U64,
+  ZONE_NAMES,
+  configRange,
+  configSize,
+  exists,
+  onoffRange,
+  onoffSize,
+  readBuffer,
+  type Desc,
+} from "./chmem-ops.js";
 
 /**
  * The sysfs chmem works on. Paths are absolute (`/sys/devices/system/memory/memory32/state`).
@@ -48,13 +48,8 @@ export interface SysfsTarget {
   exists?(path: string): boolean;
 }
 
-const PATH_SYS_MEMORY = "/sys/devices/system/memory";
-const PATH_SYS_MEMCONFIG = "/sys/firmware/memory";
 
-const ZONE_NAMES = ["DMA", "DMA32", "Normal", "Highmem", "Movable", "Device"];
-const ZONE_MOVABLE = 4;
 
-const U64 = (x: bigint) => BigInt.asUintN(64, x);
 const MiB = 1024n * 1024n;
 
 const ch = (s: string) => s.charCodeAt(0);
@@ -112,199 +107,10 @@ export function chmemSysrootArg(args: readonly string[]): string | undefined {
   return root;
 }
 
-/** glibc strverscmp(), which versionsort() uses to order scandir() results. */
-export function strverscmp(s1: string, s2: string): number {
-  const S_N = 0,
-    S_I = 3,
-    S_F = 6,
-    S_Z = 9,
-    CMP = 2,
-    LEN = 3;
-  const next = [S_N, S_I, S_Z, S_N, S_I, S_I, S_N, S_F, S_F, S_N, S_F, S_Z];
-  const result = [
-    CMP, CMP, CMP, CMP, LEN, CMP, CMP, CMP, CMP,
-    CMP, -1, -1, +1, LEN, LEN, +1, LEN, LEN,
-    CMP, CMP, CMP, CMP, CMP, CMP, CMP, CMP, CMP,
-    CMP, +1, +1, -1, CMP, CMP, -1, CMP, CMP,
-  ];
-  const at = (s: string, i: number) => (i < s.length ? s.charCodeAt(i) : 0);
-  const cls = (c: number) => (c === 48 ? 1 : 0) + (c >= 48 && c <= 57 ? 1 : 0);
-  const isdig = (c: number) => c >= 48 && c <= 57;
-  if (s1 === s2) return 0;
-  let i1 = 0,
-    i2 = 0;
-  let c1 = at(s1, i1++);
-  let c2 = at(s2, i2++);
-  let state = S_N + cls(c1);
-  let diff: number;
-  while ((diff = c1 - c2) === 0) {
-    if (c1 === 0) return diff;
-    state = next[state];
-    c1 = at(s1, i1++);
-    c2 = at(s2, i2++);
-    state += cls(c1);
-  }
-  state = result[state * 3 + cls(c2)];
-  switch (state) {
-    case CMP:
-      return diff;
-    case LEN:
-      while (isdig(at(s1, i1++))) if (!isdig(at(s2, i2++))) return 1;
-      return isdig(at(s2, i2)) ? -1 : diff;
-    default:
-      return state;
-  }
-}
-
-type Parsed = { ok: true; value: bigint } | { ok: false; errno: string };
-
-/** ul_strtou64(): strtoimax() rejects negatives, strtoumax() converts; trailing junk is EINVAL. */
-function ulStrtou64(s: string, base: number): Parsed {
-  if (!s) return { ok: false, errno: "EINVAL" };
-  if (cStrtoimax(s, base).value < 0n) return { ok: false, errno: "ERANGE" };
-  const u = cStrtoumax(s, base);
-  if (u.erange) return { ok: false, errno: "ERANGE" };
-  if (u.end === 0 || u.end < s.length) return { ok: false, errno: "EINVAL" };
-  return { ok: true, value: u.value };
-}
-
-/** ul_parse_size() (strtosize()) in the C locale. */
-export function ulParseSize(str: string): Parsed {
-  const U64_MAX = (2n ** 64n) - 1n;
-  const fail = (errno: string): Parsed => ({ ok: false, errno });
-  if (!str) return fail("EINVAL");
-  let p = 0;
-  while (str[p] === " " || (str[p] >= "\t" && str[p] <= "\r")) p++;
-  if (str[p] === "-") return fail("EINVAL");
-  const r = cStrtoumax(str, 0);
-  if (r.end === 0 || (r.erange && (r.value === U64_MAX || r.value === 0n))) return fail(r.erange ? "ERANGE" : "EINVAL");
-  let x = r.value;
-  if (r.end >= str.length) return { ok: true, value: x };
-  p = r.end;
-  let base = 1024n;
-  let frac = 0n;
-  let fracZeros = 0;
-  const at = (i: number) => (i < str.length ? str[i] : "");
-  for (;;) {
-    if (at(p + 1) === "i" && (at(p + 2) === "B" || at(p + 2) === "b") && at(p + 3) === "") base = 1024n;
-    else if ((at(p + 1) === "B" || at(p + 1) === "b") && at(p + 2) === "") base = 1000n;
-    else if (at(p + 1) !== "") {
-      if (frac === 0n && at(p) === ".") {
-        let f = p + 1;
-        while (at(f) === "0") {
-          fracZeros++;
-          f++;
-        }
-        let end: number;
-        if (cIsDigit(at(f))) {
-          const fr = cStrtoumax(str.slice(f), 0);
-          if (fr.end === 0 || (fr.erange && (fr.value === U64_MAX || fr.value === 0n))) return fail(fr.erange ? "ERANGE" : "EINVAL");
-          frac = fr.value;
-          end = f + fr.end;
-        } else end = f;
-        if (end >= str.length) return fail("EINVAL");
-        p = end;
-        continue;
-      }
-      return fail("EINVAL");
-    }
-    break;
-  }
-  let pwr = "KMGTPEZY".indexOf(at(p)) + 1;
-  if (pwr === 0 || at(p) === "") pwr = "kmgtpezy".indexOf(at(p)) + 1;
-  if (pwr === 0 || at(p) === "") return fail("EINVAL");
-  for (let i = 0; i < pwr; i++) {
-    if (U64_MAX / base < x) return fail("ERANGE");
-    x *= base;
-  }
-  if (frac && pwr) {
-    let fracDiv = 10n,
-      fracPoz = 1n,
-      fracBase = 1n;
-    for (let i = 0; i < pwr; i++) if (U64_MAX / base >= fracBase) fracBase *= base;
-    while (fracDiv < frac) {
-      if (fracDiv <= U64_MAX / 10n) fracDiv *= 10n;
-      else frac /= 10n;
-    }
-    for (let i = 0; i < fracZeros; i++) {
-      if (fracDiv <= U64_MAX / 10n) fracDiv *= 10n;
-      else frac /= 10n;
-    }
-    do {
-      const seg = frac % 10n;
-      const segDiv = fracDiv / fracPoz;
-      frac /= 10n;
-      fracPoz *= 10n;
-      if (seg && segDiv / seg) x = U64(x + fracBase / (segDiv / seg));
-    } while (frac);
-  }
-  return { ok: true, value: x };
-}
-
 /** Alignment of a 64-bit value: units.ts isAligned() while it is exact, BigInt beyond 2^53. */
 function aligned(x: bigint, a: bigint): boolean {
   if (x <= BigInt(Number.MAX_SAFE_INTEGER) && a <= BigInt(Number.MAX_SAFE_INTEGER)) return isAligned(Number(x), Number(a));
   return x % a === 0n;
-}
-
-interface Desc {
-  t: SysfsTarget;
-  p: Proc;
-  dirs: string[];
-  memconfigDirs: string[];
-  memmapOnMemory: number;
-  blockSize: bigint;
-  start: bigint;
-  end: bigint;
-  size: bigint;
-  useBlocks: boolean;
-  isSize: boolean;
-  verbose: boolean;
-  haveZones: boolean;
-  haveMemconfig: boolean;
-}
-
-/** ul_path_read_buffer(): the text with one trailing newline dropped, or null. */
-function readBuffer(t: SysfsTarget, path: string, bufsz: number): string | null {
-  const raw = t.read(path);
-  if (raw === null) return null;
-  let s = raw.slice(0, bufsz - 1);
-  if (s.endsWith("\n")) s = s.slice(0, -1);
-  const nul = s.indexOf("\0");
-  return nul >= 0 ? s.slice(0, nul) : s;
-}
-
-function exists(t: SysfsTarget, path: string): boolean {
-  if (t.exists) return t.exists(path);
-  return t.read(path) !== null || t.list(path) !== null;
-}
-
-function readS32(t: SysfsTarget, path: string): number | null {
-  const raw = t.read(path);
-  return raw === null ? null : cScanInt(raw);
-}
-
-const BUFSIZ = 8192;
-
-/** strncmp(a, b, n) == 0 */
-function strnEq(a: string, b: string, n: number): boolean {
-  return a.slice(0, n) === b.slice(0, n);
-}
-
-function idxToStr(d: Desc, idx: bigint): string {
-  const start = U64(idx * d.blockSize);
-  const end = U64(start + d.blockSize - 1n);
-  return `Memory Block ${idx} (0x${start.toString(16).padStart(16, "0")}-0x${end.toString(16).padStart(16, "0")})`;
-}
-
-function parseIndex(d: Desc, name: string): bigint {
-  const r = ulStrtou64(name.slice(6), 10);
-  if (!r.ok) {
-    const msg = `Failed to parse index: '${name.slice(6)}'`;
-    if (r.errno === "ERANGE") d.p.err(1, msg, r.errno);
-    d.p.errx(1, msg);
-  }
-  return r.value;
 }
 
 /** str2unum_or_err() */
@@ -484,210 +290,4 @@ function parseRange(d: Desc, start: string, end: string): void {
   }
   d.start /= d.blockSize;
   d.end /= d.blockSize;
-}
-
-function memmapEnabled(d: Desc): boolean {
-  return d.memmapOnMemory === 0 || d.memmapOnMemory === 1;
-}
-
-function writeFailed(r: { ok: true } | { ok: false; errno: string }): string | null {
-  return r.ok ? null : r.errno;
-}
-
-/** chmem_config(): 0 on success, -1 otherwise. */
-function config(d: Desc, name: string, configure: boolean): number {
-  const { t, p } = d;
-  const index = parseIndex(d, name);
-  const str = idxToStr(d, index);
-  const configured = readS32(t, `${PATH_SYS_MEMCONFIG}/${name}/config`);
-  if (configured === null) return -1;
-  const memmap = readS32(t, `${PATH_SYS_MEMCONFIG}/${name}/memmap_on_memory`);
-  if (memmap === null) return -1;
-  if (configured) {
-    if (configure) {
-      let rc = 0;
-      if (memmapEnabled(d) && memmap !== d.memmapOnMemory) {
-        if (!d.isSize || d.verbose) p.print(`${str} must be deconfigured before using -m option\n`);
-        rc = -1;
-      } else if (d.isSize) rc = -1;
-      else if (d.verbose) p.print(`${str} already configured\n`);
-      return rc;
-    }
-    const state = readBuffer(t, `${PATH_SYS_MEMORY}/${name}/state`, BUFSIZ);
-    if (state !== null && state.length > 0 && strnEq("online", state, 6)) {
-      if (!d.isSize || d.verbose) p.print(`${str} must be offline before deconfiguration\n`);
-      return -1;
-    }
-  } else if (memmapEnabled(d)) {
-    const e = writeFailed(t.write(`${PATH_SYS_MEMCONFIG}/${name}/memmap_on_memory`, `${d.memmapOnMemory}`));
-    if (e) {
-      p.warn(`${str} memmap-on-memory failed`, e);
-      return -1;
-    }
-  } else if (!configure) {
-    if (d.isSize) return -1;
-    if (d.verbose) p.print(`${str} already deconfigured\n`);
-    return 0;
-  }
-  const e = writeFailed(t.write(`${PATH_SYS_MEMCONFIG}/${name}/config`, configure ? "1" : "0"));
-  if (e) {
-    if (!d.isSize) p.warn(configure ? `${str} configure failed` : `${str} deconfigure failed`, e);
-    else if (d.verbose) p.print(configure ? `${str} configure failed\n` : `${str} deconfigure failed\n`);
-    return -1;
-  }
-  if (d.verbose) p.print(configure ? `${str} configured\n` : `${str} deconfigured\n`);
-  return 0;
-}
-
-function configured(d: Desc, name: string): boolean {
-  const v = readS32(d.t, `${PATH_SYS_MEMCONFIG}/${name}/config`);
-  return v !== null && v !== 0;
-}
-
-function onoffSize(d: Desc, enable: boolean, zoneId: number): number {
-  const { t, p } = d;
-  let size = d.size;
-  let onoff = enable ? "online" : "offline";
-  if (enable && zoneId >= 0) onoff = zoneId === ZONE_MOVABLE ? "online_movable" : "online_kernel";
-  const dirs = d.haveMemconfig ? d.memconfigDirs : d.dirs;
-  let line = "";
-  const readInto = (path: string): number => {
-    const r = readBuffer(t, path, BUFSIZ);
-    if (r === null) return -1;
-    line = r;
-    return r.length;
-  };
-  for (let i = enable ? 0 : dirs.length - 1; i >= 0 && i < dirs.length && size; i += enable ? 1 : -1) {
-    const name = dirs[i];
-    const index = parseIndex(d, name);
-    if (enable && d.haveMemconfig && !configured(d, name)) {
-      if (config(d, name, enable)) continue;
-    } else if (readInto(`${PATH_SYS_MEMORY}/${name}/state`) > 0) {
-      if (strnEq(onoff, line, 6)) continue;
-    } else if (!enable) {
-      continue;
-    }
-    if (d.haveZones) {
-      readInto(`${PATH_SYS_MEMORY}/${name}/valid_zones`);
-      if (zoneId >= 0) {
-        const zn = ZONE_NAMES[zoneId];
-        if (enable && !asciiLower(line).includes(asciiLower(zn))) continue;
-        if (!enable && !asciiLower(line).startsWith(asciiLower(zn))) continue;
-      } else if (enable) {
-        onoff = asciiLower(line).includes("movable") ? "online_movable" : "online";
-      }
-    }
-    const str = idxToStr(d, index);
-    const e = writeFailed(t.write(`${PATH_SYS_MEMORY}/${name}/state`, onoff));
-    let rc = e ? -1 : 0;
-    if (e && d.verbose) p.print(enable ? `${str} enable failed\n` : `${str} disable failed\n`);
-    else if (!e && d.verbose) p.print(enable ? `${str} enabled\n` : `${str} disabled\n`);
-    if (!rc && !enable && d.haveMemconfig) {
-      rc = config(d, name, enable);
-      if (rc) continue;
-    }
-    if (rc === 0) size--;
-  }
-  if (size) {
-    const bytes = U64((d.size - size) * d.blockSize);
-    p.warnx(`Could only ${enable ? "enable" : "disable"} ${sizeToHumanString(bytes)} of memory`);
-  }
-  return size === 0n ? 0 : size === d.size ? -1 : 1;
-}
-
-function onoffRange(d: Desc, enable: boolean, zoneId: number): number {
-  const { t, p } = d;
-  const total = d.end - d.start + 1n;
-  let todo = total;
-  let onoff = enable ? "online" : "offline";
-  if (enable && zoneId >= 0) onoff = zoneId === ZONE_MOVABLE ? "online_movable" : "online_kernel";
-  const dirs = d.haveMemconfig ? d.memconfigDirs : d.dirs;
-  let line = "";
-  const readInto = (path: string): number => {
-    const r = readBuffer(t, path, BUFSIZ);
-    if (r === null) return -1;
-    line = r;
-    return r.length;
-  };
-  for (const name of dirs) {
-    const index = parseIndex(d, name);
-    if (index < d.start) continue;
-    if (index > d.end) break;
-    if (enable && d.haveMemconfig && !configured(d, name)) {
-      if (config(d, name, enable)) continue;
-    }
-    const str = idxToStr(d, index);
-    if (readInto(`${PATH_SYS_MEMORY}/${name}/state`) > 0) {
-      if (strnEq(onoff, line, 6)) {
-        if (d.verbose) p.print(enable ? `${str} already enabled\n` : `${str} already disabled\n`);
-        todo--;
-        continue;
-      }
-    } else if (!enable) {
-      if (d.verbose) p.print(`${str} already disabled\n`);
-      todo--;
-      continue;
-    }
-    if (d.haveZones) {
-      readInto(`${PATH_SYS_MEMORY}/${name}/valid_zones`);
-      if (zoneId >= 0) {
-        const zn = ZONE_NAMES[zoneId];
-        if (enable && !asciiLower(line).includes(asciiLower(zn))) {
-          p.warnx(`${str} enable failed: Zone mismatch`);
-          continue;
-        }
-        if (!enable && !asciiLower(line).startsWith(asciiLower(zn))) {
-          p.warnx(`${str} disable failed: Zone mismatch`);
-          continue;
-        }
-      } else if (enable) {
-        onoff = asciiLower(line).includes("movable") ? "online_movable" : "online";
-      }
-    }
-    const e = writeFailed(t.write(`${PATH_SYS_MEMORY}/${name}/state`, onoff));
-    let rc = e ? -1 : 0;
-    if (e) p.warn(enable ? `${str} enable failed` : `${str} disable failed`, e);
-    else if (d.verbose) p.print(enable ? `${str} enabled\n` : `${str} disabled\n`);
-    if (!rc && !enable && d.haveMemconfig) {
-      rc = config(d, name, enable);
-      if (rc) continue;
-    }
-    if (rc === 0) todo--;
-  }
-  return todo === 0n ? 0 : todo === total ? -1 : 1;
-}
-
-function configSize(d: Desc, configure: boolean): number {
-  const { p } = d;
-  if (!d.haveMemconfig) {
-    p.print(configure ? "Cannot configure. Use -e instead.\n" : "Cannot deconfigure. Use -d instead.\n");
-    return -1;
-  }
-  let size = d.size;
-  const dirs = d.memconfigDirs;
-  for (let i = configure ? 0 : dirs.length - 1; i >= 0 && i < dirs.length && size; i += configure ? 1 : -1) {
-    if (config(d, dirs[i], configure) === 0) size--;
-  }
-  if (size) {
-    const bytes = U64((d.size - size) * d.blockSize);
-    p.print(`Could only ${configure ? "configure" : "deconfigure"} ${sizeToHumanString(bytes)} of memory\n`);
-  }
-  return size === 0n ? 0 : size === d.size ? -1 : 1;
-}
-
-function configRange(d: Desc, configure: boolean): number {
-  const { p } = d;
-  if (!d.haveMemconfig) {
-    p.print(configure ? "Cannot configure. Use -e instead.\n" : "Cannot deconfigure. Use -d instead.\n");
-    return -1;
-  }
-  const total = d.end - d.start + 1n;
-  let todo = total;
-  for (const name of d.memconfigDirs) {
-    const index = parseIndex(d, name);
-    if (index < d.start) continue;
-    if (index > d.end) break;
-    if (config(d, name, configure) === 0) todo--;
-  }
-  return todo === 0n ? 0 : todo === total ? -1 : 1;
 }

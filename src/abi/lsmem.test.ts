@@ -3,13 +3,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import {
-  getoptLong,
-  lsmem,
-  lsmemSysrootArg,
-  sizeToHumanString,
-  type MemorySysfsView,
-} from "./lsmem.js";
+import { lsmem, lsmemSysrootArg, type MemorySysfsView } from "./lsmem.js";
+import { getoptLong } from "./util-linux/getopt.js";
+import { sizeToHumanString } from "./util-linux/size.js";
 import { openSysroot, readSysroot, readSysrootDir } from "./sysroot.js";
 
 const here = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));

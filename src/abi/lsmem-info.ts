@@ -1,0 +1,252 @@
+/**
+ * lsmem's reading of memory blocks (read_info(), is_mergeable()), its
+ * columns and cells, and print_summary(). Pure: no node:* imports.
+ */
+import { asciiLower, cScanInt, hex64, stripNewline } from "./util-linux/cnum.js";
+import type { Proc } from "./util-linux/program.js";
+import { sizeToHumanString } from "./util-linux/size.js";
+import type { FirmwareMemoryBlockView, MemorySysfsView } from "./lsmem.js";
+
+const enum State {
+  Online = 0,
+  Offline = 1,
+  GoingOffline = 2,
+  Unknown = 3,
+}
+
+const ZONE_NAMES = ["DMA", "DMA32", "Normal", "Highmem", "Movable", "Device", "None", "Unknown"];
+const ZONE_UNKNOWN = 7;
+const MAX_NR_ZONES = 8;
+
+export const COL_RANGE = 0,
+  COL_SIZE = 1,
+  COL_STATE = 2,
+  COL_REMOVABLE = 3,
+  COL_BLOCK = 4,
+  COL_NODE = 5,
+  COL_ZONES = 6,
+  COL_CONFIG = 7,
+  COL_MEMMAP = 8;
+
+export interface ColDesc {
+  name: string;
+  whint: number;
+  right: boolean;
+  help: string;
+}
+
+export const COLDESCS: ColDesc[] = [
+  { name: "RANGE", whint: 0, right: false, help: "start and end address of the memory range" },
+  { name: "SIZE", whint: 5, right: true, help: "size of the memory range" },
+  { name: "STATE", whint: 0, right: true, help: "online status of the memory range" },
+  { name: "REMOVABLE", whint: 0, right: true, help: "memory is removable" },
+  { name: "BLOCK", whint: 0, right: true, help: "memory block number or blocks range" },
+  { name: "NODE", whint: 0, right: true, help: "numa node of memory" },
+  { name: "ZONES", whint: 0, right: true, help: "valid zones for the memory range" },
+  { name: "CONFIGURED", whint: 0, right: true, help: "configuration status of the memory range" },
+  { name: "MEMMAP-ON-MEMORY", whint: 0, right: true, help: "memmap-on-memory status of the memory range" },
+];
+
+/** Column names lsmem knows, in its order. */
+export const LSMEM_COLUMNS = COLDESCS.map((c) => c.name);
+
+const PATH_SYS_MEMORY = "/sys/devices/system/memory";
+
+export interface Block {
+  index: bigint;
+  count: bigint;
+  state: State;
+  node: number;
+  zones: number[];
+  removable: boolean;
+  config: boolean;
+  memmap: boolean;
+}
+
+export interface SplitPolicy {
+  state: boolean;
+  node: boolean;
+  removable: boolean;
+  zones: boolean;
+  memmap: boolean;
+  config: boolean;
+}
+
+export function noSplit(): SplitPolicy {
+  return { state: false, node: false, removable: false, zones: false, memmap: false, config: false };
+}
+
+export function splitPolicy(ids: number[]): SplitPolicy {
+  return {
+    state: ids.includes(COL_STATE),
+    node: ids.includes(COL_NODE),
+    removable: ids.includes(COL_REMOVABLE),
+    zones: ids.includes(COL_ZONES),
+    memmap: ids.includes(COL_MEMMAP),
+    config: ids.includes(COL_CONFIG),
+  };
+}
+
+export interface Info {
+  blockSize: bigint;
+  blocks: Block[];
+  haveNodes: boolean;
+  haveZones: boolean;
+  online: bigint;
+  offline: bigint;
+}
+
+/** read_basic_info() + read_info() */
+export function readInfo(
+  p: Proc,
+  view: MemorySysfsView,
+  haveMemconfig: boolean,
+  prefix: string,
+  pol: { listAll: boolean; split: SplitPolicy },
+): Info {
+  const sysBlocks = [...view.blocks].sort((a, b) => a.index - b.index);
+  if (sysBlocks.length === 0) {
+    // scandir() found nothing; errno is left from the failed access to /sys/firmware/memory/memory0
+    p.err(1, `Failed to read ${prefix}${PATH_SYS_MEMORY}`, haveMemconfig ? "SUCCESS" : "ENOENT");
+  }
+  const haveNodes = sysBlocks.some((b) => b.nodes.length > 0);
+  const haveZones = sysBlocks.some((b) => b.validZones !== undefined);
+  const byIndex = new Map(sysBlocks.map((b) => [b.index, b]));
+  const blockSize = BigInt.asUintN(64, BigInt(view.blockSizeBytes));
+
+  type Source = { index: number; fw?: FirmwareMemoryBlockView };
+  let sources: Source[];
+  if (haveMemconfig) {
+    const fw = [...(view.firmwareBlocks ?? [])].sort((a, b) => a.index - b.index);
+    sources = fw.map((f) => ({ index: f.index, fw: f }));
+  } else sources = sysBlocks.map((b) => ({ index: b.index }));
+
+  const info: Info = { blockSize, blocks: [], haveNodes, haveZones, online: 0n, offline: 0n };
+  for (const src of sources) {
+    const blk: Block = {
+      index: BigInt(src.index),
+      count: 1n,
+      state: State.Unknown,
+      node: 0,
+      zones: [],
+      removable: false,
+      config: false,
+      memmap: false,
+    };
+    const sb = byIndex.get(src.index);
+    let skipSys = false;
+    if (src.fw) {
+      const c = src.fw.config !== undefined ? cScanInt(src.fw.config) : null;
+      if (c !== null) blk.config = c === 1;
+      const m = src.fw.memmapOnMemory !== undefined ? cScanInt(src.fw.memmapOnMemory) : null;
+      if (m !== null) blk.memmap = m === 1;
+      blk.state = State.Offline;
+      if (!blk.config) skipSys = true;
+    }
+    if (!skipSys) {
+      const r = sb?.removable !== undefined ? cScanInt(sb.removable) : null;
+      if (r !== null) blk.removable = r === 1;
+      const st = sb ? stripNewline(sb.state) : "";
+      if (st === "offline") blk.state = State.Offline;
+      else if (st === "online") blk.state = State.Online;
+      else if (st === "going-offline") blk.state = State.GoingOffline;
+      if (haveNodes) {
+        if (!sb) p.err(1, `Failed to open memory${src.index}`, "ENOENT");
+        blk.node = sb.nodes.length ? sb.nodes[0] : -1;
+      }
+      if (haveZones && sb?.validZones !== undefined) {
+        const s = stripNewline(sb.validZones);
+        for (const tok of s.split(" ")) {
+          if (!tok) continue;
+          if (blk.zones.length >= MAX_NR_ZONES) break;
+          const id = ZONE_NAMES.findIndex((z) => asciiLower(z) === asciiLower(tok));
+          blk.zones.push(id < 0 ? ZONE_UNKNOWN : id);
+        }
+      }
+    }
+    if (blk.state === State.Online) info.online += blockSize;
+    else info.offline += blockSize;
+    if (mergeable(info, blk, pol)) {
+      info.blocks[info.blocks.length - 1].count++;
+      continue;
+    }
+    info.blocks.push(blk);
+  }
+  info.online = BigInt.asUintN(64, info.online);
+  info.offline = BigInt.asUintN(64, info.offline);
+  return info;
+}
+
+/** is_mergeable() */
+function mergeable(info: Info, blk: Block, pol: { listAll: boolean; split: SplitPolicy }): boolean {
+  if (!info.blocks.length) return false;
+  const curr = info.blocks[info.blocks.length - 1];
+  if (pol.listAll) return false;
+  if (curr.index + curr.count !== blk.index) return false;
+  const s = pol.split;
+  if (s.state && curr.state !== blk.state) return false;
+  if (s.removable && curr.removable !== blk.removable) return false;
+  if (s.node && info.haveNodes && curr.node !== blk.node) return false;
+  if (s.zones && info.haveZones) {
+    if (curr.zones.length !== blk.zones.length) return false;
+    for (let i = 0; i < curr.zones.length; i++) {
+      if (curr.zones[i] === ZONE_UNKNOWN || curr.zones[i] !== blk.zones[i]) return false;
+    }
+  }
+  if (s.config && curr.config !== blk.config) return false;
+  if (s.memmap && curr.memmap !== blk.memmap) return false;
+  return true;
+}
+
+export function cellText(id: number, blk: Block, info: Info, bytes: boolean, haveMemconfig: boolean): string | null {
+  const bs = info.blockSize;
+  switch (id) {
+    case COL_RANGE: {
+      const start = BigInt.asUintN(64, blk.index * bs);
+      const size = BigInt.asUintN(64, blk.count * bs);
+      return `0x${hex64(start, 16)}-0x${hex64(start + size - 1n, 16)}`;
+    }
+    case COL_SIZE: {
+      const size = BigInt.asUintN(64, blk.count * bs);
+      return bytes ? size.toString() : sizeToHumanString(size);
+    }
+    case COL_STATE:
+      return ["online", "offline", "on->off", "?"][blk.state];
+    case COL_REMOVABLE:
+      return blk.state === State.Online ? (blk.removable ? "yes" : "no") : null;
+    case COL_BLOCK:
+      return blk.count === 1n ? `${blk.index}` : `${blk.index}-${blk.index + blk.count - 1n}`;
+    case COL_NODE:
+      return info.haveNodes ? `${blk.node}` : null;
+    case COL_ZONES:
+      // BUFSIZ-limited in C; never reached with at most 8 zone names
+      return info.haveZones ? blk.zones.map((z) => ZONE_NAMES[z]).join("/") : null;
+    case COL_CONFIG:
+      return haveMemconfig ? (blk.config ? "yes" : "no") : null;
+    case COL_MEMMAP:
+      return haveMemconfig ? (blk.memmap ? "yes" : "no") : null;
+  }
+  return null;
+}
+
+/** print_summary() */
+export function summary(view: MemorySysfsView, info: Info, bytes: boolean): string {
+  let o = "";
+  const line = (label: string, value: string) => {
+    o += `${label.padEnd(32)} ${value.padStart(bytes ? 15 : 5)}\n`;
+  };
+  const v = (x: bigint) => (bytes ? x.toString() : sizeToHumanString(x));
+  line("Memory block size:", v(info.blockSize));
+  line("Total online memory:", v(info.online));
+  line("Total offline memory:", v(info.offline));
+  if (view.memmapOnMemoryParam !== undefined) {
+    // ul_path_read_buffer() into char[8]: at most 7 bytes, one trailing newline dropped
+    const buf = stripNewline(view.memmapOnMemoryParam.slice(0, 7)).split("\0")[0];
+    let res: string | null = null;
+    if (buf.startsWith("Y")) res = "yes";
+    else if (buf.startsWith("N")) res = "no";
+    else if (buf.startsWith("force")) res = "force";
+    if (view.memmapOnMemoryParam.length > 0 && res !== null) line("Memmap on memory parameter:", res);
+  }
+  return o;
+}

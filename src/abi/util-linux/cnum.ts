@@ -1,0 +1,167 @@
+/**
+ * The C library's number parsing as util-linux uses it: strtoumax(),
+ * strtoimax(), fscanf("%d"), util-linux's ul_strtou64(), glibc's
+ * strverscmp(), and the ASCII character classes of the C locale.
+ * Pure: no node:* imports.
+ */
+
+export const U64_MAX = (2n ** 64n) - 1n;
+const I64_MAX = (2n ** 63n) - 1n;
+const I64_MIN = -(2n ** 63n);
+
+/** c_tolower() over a string: ASCII letters only, as util-linux's c_strcasecmp(). */
+export function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+export function cIsSpace(ch: string | undefined): boolean {
+  return ch === " " || ch === "\t" || ch === "\n" || ch === "\v" || ch === "\f" || ch === "\r";
+}
+
+export function cIsDigit(ch: string | undefined): boolean {
+  return ch !== undefined && ch >= "0" && ch <= "9";
+}
+
+function digitValue(ch: string | undefined): number {
+  if (ch === undefined) return 99;
+  const c = asciiLower(ch);
+  if (c >= "0" && c <= "9") return c.charCodeAt(0) - 48;
+  if (c >= "a" && c <= "z") return c.charCodeAt(0) - 87;
+  return 99;
+}
+
+interface StrtoResult {
+  /** the magnitude read (unclamped) and its sign */
+  negative: boolean;
+  magnitude: bigint;
+  /** index just after the number; 0 when nothing was converted */
+  end: number;
+}
+
+/** The scanning common to strtol-family functions. */
+function strtoScan(s: string, base: number): StrtoResult {
+  let i = 0;
+  while (cIsSpace(s[i])) i++;
+  let negative = false;
+  if (s[i] === "+" || s[i] === "-") {
+    negative = s[i] === "-";
+    i++;
+  }
+  if ((base === 0 || base === 16) && s[i] === "0" && (s[i + 1] === "x" || s[i + 1] === "X") && digitValue(s[i + 2]) < 16) {
+    i += 2;
+    base = 16;
+  } else if (base === 0) {
+    base = s[i] === "0" ? 8 : 10;
+  }
+  const start = i;
+  let mag = 0n;
+  const b = BigInt(base);
+  while (digitValue(s[i]) < base) {
+    mag = mag * b + BigInt(digitValue(s[i]));
+    i++;
+  }
+  if (i === start) return { negative: false, magnitude: 0n, end: 0 };
+  return { negative, magnitude: mag, end: i };
+}
+
+/** strtoumax(): value, end index and whether errno was set to ERANGE. */
+export function cStrtoumax(s: string, base: number): { value: bigint; end: number; erange: boolean } {
+  const r = strtoScan(s, base);
+  if (r.magnitude > U64_MAX) return { value: U64_MAX, end: r.end, erange: true };
+  const v = r.negative && r.magnitude !== 0n ? (2n ** 64n) - r.magnitude : r.magnitude;
+  return { value: v, end: r.end, erange: false };
+}
+
+/** strtoimax() */
+export function cStrtoimax(s: string, base: number): { value: bigint; end: number; erange: boolean } {
+  const r = strtoScan(s, base);
+  const v = r.negative ? -r.magnitude : r.magnitude;
+  if (v > I64_MAX) return { value: I64_MAX, end: r.end, erange: true };
+  if (v < I64_MIN) return { value: I64_MIN, end: r.end, erange: true };
+  return { value: v, end: r.end, erange: false };
+}
+
+/** fscanf("%d"): the int read, or null when nothing matched. */
+export function cScanInt(s: string): number | null {
+  let i = 0;
+  while (cIsSpace(s[i])) i++;
+  let neg = false;
+  if (s[i] === "+" || s[i] === "-") {
+    neg = s[i] === "-";
+    i++;
+  }
+  if (!cIsDigit(s[i])) return null;
+  let v = 0n;
+  while (cIsDigit(s[i])) v = v * 10n + BigInt(s.charCodeAt(i++) - 48);
+  if (neg) v = -v;
+  // glibc converts with strtol and stores the low 32 bits
+  v = BigInt.asIntN(32, BigInt.asIntN(64, v > I64_MAX ? I64_MAX : v < I64_MIN ? I64_MIN : v));
+  return Number(v);
+}
+
+/** ul_path_read_buffer(): drop one trailing newline. */
+export function stripNewline(s: string): string {
+  return s.endsWith("\n") ? s.slice(0, -1) : s;
+}
+
+
+/** printf("%0Nllx") of a 64-bit value. */
+export function hex64(v: bigint, width: number): string {
+  return BigInt.asUintN(64, v).toString(16).padStart(width, "0");
+}
+
+/** glibc strverscmp(), which versionsort() uses to order scandir() results. */
+export function strverscmp(s1: string, s2: string): number {
+  const S_N = 0,
+    S_I = 3,
+    S_F = 6,
+    S_Z = 9,
+    CMP = 2,
+    LEN = 3;
+  const next = [S_N, S_I, S_Z, S_N, S_I, S_I, S_N, S_F, S_F, S_N, S_F, S_Z];
+  const result = [
+    CMP, CMP, CMP, CMP, LEN, CMP, CMP, CMP, CMP,
+    CMP, -1, -1, +1, LEN, LEN, +1, LEN, LEN,
+    CMP, CMP, CMP, CMP, CMP, CMP, CMP, CMP, CMP,
+    CMP, +1, +1, -1, CMP, CMP, -1, CMP, CMP,
+  ];
+  const at = (s: string, i: number) => (i < s.length ? s.charCodeAt(i) : 0);
+  const cls = (c: number) => (c === 48 ? 1 : 0) + (c >= 48 && c <= 57 ? 1 : 0);
+  const isdig = (c: number) => c >= 48 && c <= 57;
+  if (s1 === s2) return 0;
+  let i1 = 0,
+    i2 = 0;
+  let c1 = at(s1, i1++);
+  let c2 = at(s2, i2++);
+  let state = S_N + cls(c1);
+  let diff: number;
+  while ((diff = c1 - c2) === 0) {
+    if (c1 === 0) return diff;
+    state = next[state];
+    c1 = at(s1, i1++);
+    c2 = at(s2, i2++);
+    state += cls(c1);
+  }
+  state = result[state * 3 + cls(c2)];
+  switch (state) {
+    case CMP:
+      return diff;
+    case LEN:
+      while (isdig(at(s1, i1++))) if (!isdig(at(s2, i2++))) return 1;
+      return isdig(at(s2, i2)) ? -1 : diff;
+    default:
+      return state;
+  }
+}
+
+export type Parsed = { ok: true; value: bigint } | { ok: false; errno: string };
+
+/** ul_strtou64(): strtoimax() rejects negatives, strtoumax() converts; trailing junk is EINVAL. */
+export function ulStrtou64(s: string, base: number): Parsed {
+  if (!s) return { ok: false, errno: "EINVAL" };
+  if (cStrtoimax(s, base).value < 0n) return { ok: false, errno: "ERANGE" };
+  const u = cStrtoumax(s, base);
+  if (u.erange) return { ok: false, errno: "ERANGE" };
+  if (u.end === 0 || u.end < s.length) return { ok: false, errno: "EINVAL" };
+  return { ok: true, value: u.value };
+}
