@@ -6,15 +6,16 @@
  * is inferred, and said so: no /proc/iomem → System RAM = the present memory
  * blocks; no /proc/zoneinfo → zone spans from the blocks' valid_zones and
  * x86_64 zone limits; no node directory → masks from the blocks' node links.
- * Pure (browser-safe); src/abi/dump-read.ts reads dumps from disk.
+ * Pure (browser-safe). src/abi/dump-read.ts reads dumps from disk;
+ * dump-attrs.ts reads the attribute texts, dump-infer.ts infers what is missing.
  */
 import { InputError } from "../errors.js";
-import { GiB, MiB, isPowerOfTwo } from "../kernel/units.js";
-import { ZONE_NAMES } from "../kernel/zone.js";
-import type { IomemSpec } from "../machine/types.js";
+import { MiB, isPowerOfTwo } from "../kernel/units.js";
+import { bad, hexNumber, nodeListOf, nodeListOk, oneLine, parseBlock } from "./dump-attrs.js";
+import { PS, checkIomemOverlap, inferZoneinfo, pagesIn, systemRam } from "./dump-infer.js";
 import { parseIomem } from "./iomem-parse.js";
 import { memTotal, parseZoneinfo } from "./proc-parse.js";
-import type { BlockSnapshot, Snapshot } from "./snapshot.js";
+import type { Snapshot } from "./snapshot.js";
 
 /** One file of a dump: its text and where it came from (for messages). */
 export interface DumpFile {
@@ -59,194 +60,7 @@ export interface DumpImport {
   inferred: string[];
 }
 
-const PS = 4096;
 const SECTION = 128 * MiB;
-const ZONE_LIMITS = [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
-const ZONES = ZONE_NAMES as readonly string[];
-
-function bad(f: DumpFile, message: string, line?: number): InputError {
-  return new InputError(message, line === undefined ? { file: f.file } : { file: f.file, line });
-}
-
-/** The single line of a sysfs attribute (one trailing newline); empty or multi-line files are errors. */
-function oneLine(f: DumpFile, what: string): string {
-  if (f.text === "") throw bad(f, `empty ${what} (truncated dump?)`);
-  const t = f.text.endsWith("\n") ? f.text.slice(0, -1) : f.text;
-  if (t.includes("\n")) throw bad(f, `${what}: expected one line, got ${t.split("\n").length}`);
-  return t;
-}
-
-function hexNumber(f: DumpFile, what: string, prefix: boolean): number {
-  const t = oneLine(f, what).trim();
-  const m = (prefix ? /^0x([0-9a-f]+)$/i : /^(?:0x)?([0-9a-f]+)$/i).exec(t);
-  if (!m) throw bad(f, `${what}: not a ${prefix ? "0x-prefixed " : ""}hexadecimal number: ${JSON.stringify(t)}`);
-  const v = parseInt(m[1], 16);
-  if (!Number.isSafeInteger(v)) throw bad(f, `${what}: ${t} is out of range`);
-  return v;
-}
-
-function nodeListOk(f: DumpFile, what: string): string {
-  const t = f.text.endsWith("\n") ? f.text.slice(0, -1) : f.text;
-  if (t !== "" && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(t)) throw bad(f, `${what}: not a node list (like 0-1,3): ${JSON.stringify(t)}`);
-  return t;
-}
-
-function nodeListOf(ids: Iterable<number>): string {
-  const s = [...new Set(ids)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
-}
-
-/** The outermost busy System RAM ranges of an iomem tree (end exclusive), in order. */
-function systemRam(specs: IomemSpec[]): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  const visit = (list: IomemSpec[]) => {
-    for (const r of list) {
-      if (r.sysram && r.busy) out.push({ start: r.start, end: r.end + 1 });
-      else visit(r.children ?? []);
-    }
-  };
-  visit(specs);
-  return out.sort((a, b) => a.start - b.start);
-}
-
-/** Siblings of an iomem tree must not overlap (the kernel's tree never does). */
-function checkIomemOverlap(f: DumpFile, specs: IomemSpec[]): void {
-  const lines = f.text.split("\n");
-  const lineOf = (r: IomemSpec) => {
-    const i = lines.findIndex((l) => l.trim() === `${r.start.toString(16).padStart(8, "0")}-${r.end.toString(16).padStart(8, "0")} : ${r.name}`);
-    return i < 0 ? undefined : i + 1;
-  };
-  const visit = (list: IomemSpec[]) => {
-    const sorted = [...list].sort((a, b) => a.start - b.start);
-    for (let i = 1; i < sorted.length; i++) {
-      const a = sorted[i - 1];
-      const b = sorted[i];
-      if (b.start <= a.end) throw bad(f, `"${b.name}" ${b.start.toString(16)}-${b.end.toString(16)} overlaps "${a.name}" ${a.start.toString(16)}-${a.end.toString(16)}`, lineOf(b));
-    }
-    for (const r of list) visit(r.children ?? []);
-  };
-  visit(specs);
-}
-
-function pagesIn(ram: { start: number; end: number }[], s: number, e: number): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  for (const r of ram) {
-    const a = Math.ceil(Math.max(s, r.start) / PS);
-    const b = Math.floor(Math.min(e, r.end) / PS);
-    if (b > a) out.push({ start: a, end: b });
-  }
-  return out;
-}
-
-interface ParsedBlock {
-  id: number;
-  snap: BlockSnapshot;
-  src: DumpBlock;
-}
-
-function parseBlock(b: DumpBlock, blockSize: number): ParsedBlock {
-  const m = /^memory(\d+)$/.exec(b.name);
-  if (!m) throw new InputError(`not a memory block directory name`, { file: b.dir });
-  const id = Number(m[1]);
-  const attr = (name: string) => b.attrs[name];
-  const stateF = attr("state");
-  if (!stateF) throw new InputError("missing state (truncated dump?)", { file: `${b.dir}/state` });
-  const state = oneLine(stateF, "state");
-  if (!["online", "offline", "going-offline"].includes(state)) throw bad(stateF, `state: expected online, offline or going-offline, got ${JSON.stringify(state)}`);
-  let online = state === "offline" ? "0" : "1";
-  if (attr("online")) {
-    online = oneLine(attr("online"), "online");
-    if (online !== "0" && online !== "1") throw bad(attr("online"), `online: expected 0 or 1, got ${JSON.stringify(online)}`);
-  }
-  const sectionsPerBlock = blockSize / SECTION;
-  let physIndex = id.toString(16).padStart(8, "0");
-  if (attr("phys_index")) {
-    const v = hexNumber(attr("phys_index"), "phys_index", false);
-    if (v !== id) throw bad(attr("phys_index"), `phys_index ${v.toString(16)} does not match ${b.name} (block ${id}; ${sectionsPerBlock} sections per block)`);
-    physIndex = oneLine(attr("phys_index"), "phys_index");
-  }
-  let physDevice = "0";
-  if (attr("phys_device")) {
-    physDevice = oneLine(attr("phys_device"), "phys_device");
-    if (!/^\d+$/.test(physDevice)) throw bad(attr("phys_device"), `phys_device: not a decimal number: ${JSON.stringify(physDevice)}`);
-  }
-  let removable = "1";
-  if (attr("removable")) {
-    removable = oneLine(attr("removable"), "removable");
-    if (removable !== "0" && removable !== "1") throw bad(attr("removable"), `removable: expected 0 or 1, got ${JSON.stringify(removable)}`);
-  }
-  let validZones = "";
-  if (attr("valid_zones")) {
-    validZones = oneLine(attr("valid_zones"), "valid_zones");
-    for (const w of validZones.split(" ")) {
-      if (w !== "none" && !ZONES.includes(w)) throw bad(attr("valid_zones"), `valid_zones: unknown zone ${JSON.stringify(w)}`);
-    }
-  }
-  const snap: BlockSnapshot = {
-    phys_index: physIndex,
-    state,
-    online,
-    phys_device: physDevice,
-    removable,
-    valid_zones: validZones,
-    nodes: [...b.nodes].sort((x, y) => x - y).map((n) => `node${n}`),
-  };
-  if (b.firmwareNode) snap.firmware_node = b.firmwareNode;
-  return { id, snap, src: b };
-}
-
-/** The zone of each online block's pages: its valid_zones word, or by address when it has none. */
-function inferZoneinfo(blocks: ParsedBlock[], ram: { start: number; end: number }[], blockSize: number): Snapshot["zoneinfo"] {
-  const acc = new Map<string, { lo: number; hi: number; present: number }>();
-  const add = (nid: number, zone: string, start: number, end: number) => {
-    const key = `${nid}/${zone}`;
-    const a = acc.get(key) ?? { lo: Infinity, hi: -Infinity, present: 0 };
-    a.lo = Math.min(a.lo, start);
-    a.hi = Math.max(a.hi, end);
-    a.present += end - start;
-    acc.set(key, a);
-  };
-  const nodes = new Set<number>();
-  for (const b of blocks) {
-    const nid = b.src.nodes.length ? Math.min(...b.src.nodes) : 0;
-    nodes.add(nid);
-    if (b.snap.state === "offline") continue;
-    const words = b.snap.valid_zones.split(" ");
-    const s = b.id * blockSize;
-    for (const r of pagesIn(ram, s, s + blockSize)) {
-      if (words.length === 1 && ZONES.includes(words[0])) {
-        add(nid, words[0], r.start, r.end);
-        continue;
-      }
-      // A block in several zones (memory0: DMA and DMA32): split by the x86_64 zone limits.
-      let lo = 0;
-      for (let zi = 0; zi < 3; zi++) {
-        const hi = ZONE_LIMITS[zi] / PS;
-        const a = Math.max(lo, r.start);
-        const e = Math.min(hi, r.end);
-        if (e > a) add(nid, ZONES[zi], a, e);
-        lo = hi;
-      }
-    }
-  }
-  const out: Snapshot["zoneinfo"] = {};
-  for (const nid of [...nodes].sort((a, b) => a - b)) {
-    const zs: Snapshot["zoneinfo"][string] = {};
-    for (const zone of ZONES) {
-      const a = acc.get(`${nid}/${zone}`);
-      zs[zone] = a ? { start_pfn: a.lo, spanned: a.hi - a.lo, present: a.present } : { start_pfn: null, spanned: 0, present: 0 };
-    }
-    out[`node${nid}`] = zs;
-  }
-  return out;
-}
 
 const DEFAULT_PARAMS: Record<string, string> = {
   auto_movable_numa_aware: "Y",
