@@ -5,6 +5,7 @@ import { InputError } from "../errors.js";
 import { dumpToSnapshot } from "../abi/dump.js";
 import { readDump } from "../abi/dump-read.js";
 import { parseSize, SizeParseError } from "../kernel/units.js";
+import { bootableMachineFile } from "../scenario/import-boot.js";
 import { makeMachineFile } from "../scenario/machine-file.js";
 import { writeFileAtomic } from "./io.js";
 
@@ -60,9 +61,10 @@ Examples:
       const { snapshot, inferred } = dumpToSnapshot(dump);
       const label = opts.live ? "the running machine" : source!;
       const name = opts.name ?? (opts.live ? "live" : path.basename(source!).replace(/\.(tar(\.(gz|bz2|xz))?|tgz|tbz2?|txz)$/i, "")) ?? "machine";
-      const mf = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots });
+      const made = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots });
       const blockSize = parseInt(snapshot.memory.block_size_bytes, 16);
-      if (maxmem !== undefined && maxmem < parseSize(String(mf.machine.memory))) throw new InputError(`maxmem is below the machine's memory (${mf.machine.memory})`, { field: "--maxmem" });
+      if (maxmem !== undefined && maxmem < parseSize(String(made.machine.memory))) throw new InputError(`maxmem is below the machine's memory (${made.machine.memory})`, { field: "--maxmem" });
+      const mf = bootableMachineFile(made, label);
       const text = JSON.stringify(mf, null, 1) + "\n";
       if (opts.output === "-") process.stdout.write(text);
       else writeFileAtomic(opts.output, text);

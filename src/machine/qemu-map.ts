@@ -9,6 +9,7 @@
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
 import { biosE820Add, biosE820Remove, E820_RAM, E820_RESERVED, type RawE820 } from "./e820.js";
 import { FILE_BACKEND_ALIGN, memoryDeviceFreeAddr, RAM_BACKEND_ALIGN, ramSlotsOf, type MdRegion } from "./memory-device.js";
+import { MachineRefused, qemuRefuses } from "./refusal.js";
 import type { MachineSpec } from "./types.js";
 
 const FOUR_G = 4 * GiB;
@@ -47,8 +48,8 @@ export function qemuMap(spec: MachineSpec): QemuMap {
   const maxmem = spec.maxmem ?? 0;
   let deviceMemory: QemuMap["deviceMemory"] = null;
   if (maxmem > ram) {
-    if (ramSlotsOf(spec) > 256) throw new Error(`unsupported amount of memory slots: ${ramSlotsOf(spec)}`);
-    if (maxmem % 4096 !== 0) throw new Error("maximum memory size must by aligned to multiple of 4096 bytes");
+    if (ramSlotsOf(spec) > 256) throw qemuRefuses(`unsupported amount of memory slots: ${ramSlotsOf(spec)}`, ["slots"]);
+    if (maxmem % 4096 !== 0) throw qemuRefuses("maximum memory size must by aligned to multiple of 4096 bytes", ["maxmem"]);
     deviceMemory = { base: alignUp(aboveEnd, GiB), size: maxmem - ram + ramSlotsOf(spec) * GiB };
   }
   const hole64Size = spec.type === "q35" ? 32 * GiB : 2 * GiB;
@@ -56,7 +57,7 @@ export function qemuMap(spec: MachineSpec): QemuMap {
   const maxUsed = hole64Start + hole64Size - 1;
   // Crossing the AMD HyperTransport hole moves RAM above 1 TiB, which 40 phys-bits cannot address.
   if (maxUsed >= AMD_HT_START || maxUsed > 2 ** PHYS_BITS - 1) {
-    throw new Error(`Address space limit 0x${(2 ** PHYS_BITS - 1).toString(16)} < 0x${maxUsed.toString(16)} phys-bits too low (${PHYS_BITS})`);
+    throw qemuRefuses(`Address space limit 0x${(2 ** PHYS_BITS - 1).toString(16)} < 0x${maxUsed.toString(16)} phys-bits too low (${PHYS_BITS})`, [spec.maxmem !== undefined && spec.maxmem > ram ? "maxmem" : "memory"]);
   }
   const hole64 = { start: hole64Start, end: alignUp(hole64Start + hole64Size, GiB) };
   const pciWindows = [{ start: 0xa0000, end: 0xbffff }];
@@ -150,7 +151,7 @@ export function parseCpuList(s: string): number[] {
   const out: number[] = [];
   for (const part of s.split(",").map((p) => p.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new Error(`bad CPU list "${s}"`);
+    if (!m) throw qemuRefuses(`bad CPU list "${s}"`);
     const a = Number(m[1]);
     const b = m[2] !== undefined ? Number(m[2]) : a;
     for (let c = a; c <= b; c++) out.push(c);
@@ -174,12 +175,12 @@ export function qemuNuma(spec: MachineSpec): QemuNuma | null {
     const cpuNode = new Array<number>(ncpu).fill(-1);
     spec.numa.forEach((nd, i) => {
       const id = nd.nodeid ?? i;
-      if (id < 0 || id >= n) throw new Error(`numa: Node ID missing: ${id >= n ? n - 1 : id}`);
+      if (id < 0 || id >= n) throw qemuRefuses(`numa: Node ID missing: ${id >= n ? n - 1 : id}`, ["numa", i]);
       nodeMem[id] = nd.mem ?? 0;
       for (const c of nd.cpus !== undefined ? parseCpuList(nd.cpus) : []) if (c < ncpu) cpuNode[c] = id;
     });
     const total = nodeMem.reduce((a, b) => a + b, 0);
-    if (total !== spec.memory) throw new Error(`total memory for NUMA nodes (0x${total.toString(16)}) should equal RAM size (0x${spec.memory.toString(16)})`);
+    if (total !== spec.memory) throw qemuRefuses(`total memory for NUMA nodes (0x${total.toString(16)}) should equal RAM size (0x${spec.memory.toString(16)})`, ["numa"]);
     // Unassigned CPUs go to socket_id % nodes; QEMU 7.2 puts all vCPUs of -smp N in one socket.
     return { nodeMem, cpuNode: cpuNode.map((x) => (x < 0 ? 0 : x)) };
   }
@@ -255,30 +256,35 @@ export function placeColdplugged(spec: MachineSpec, map: QemuMap): { nvdimms: Pl
   const st = { region: map.deviceMemory, budget: Math.max(0, (spec.maxmem ?? 0) - spec.memory), devices };
   const usedSlots = new Set<number>();
   const nvdimms: PlacedNvdimm[] = [];
-  for (const nv of spec.nvdimms ?? []) {
+  for (const [i, nv] of (spec.nvdimms ?? []).entries()) {
     const labelSize = nv.label_size ?? 0;
-    if (labelSize && labelSize < 128 * 1024) throw new Error(`Property 'nvdimm.label-size' (0x${labelSize.toString(16)}) is required at least 0x20000`);
+    if (labelSize && labelSize < 128 * 1024) throw qemuRefuses(`Property 'nvdimm.label-size' (0x${labelSize.toString(16)}) is required at least 0x20000`, ["nvdimms", i, "label_size"]);
     // The label area is taken off the end of the backend; the rest is rounded down to the backend's alignment.
     const size = alignDown(nv.size - labelSize, FILE_BACKEND_ALIGN);
-    if (nv.size <= labelSize || size === 0) throw new Error(`the size of memdev mem-${nv.id} (0x${nv.size.toString(16)}) is too small to contain nvdimm label`);
+    if (nv.size <= labelSize || size === 0) throw qemuRefuses(`the size of memdev mem-${nv.id} (0x${nv.size.toString(16)}) is too small to contain nvdimm label`, ["nvdimms", i, "size"]);
     let slot = nv.slot;
     if (slot === undefined) for (slot = 0; usedSlots.has(slot); slot++);
-    if (slot >= ramSlotsOf(spec)) throw new Error(slot === 0 && ramSlotsOf(spec) === 0 ? "no slots where allocated, please specify the 'slots' option" : "no free slots available");
+    if (slot >= ramSlotsOf(spec)) throw qemuRefuses(slot === 0 && ramSlotsOf(spec) === 0 ? "no slots where allocated, please specify the 'slots' option" : "no free slots available", ["nvdimms", i]);
     usedSlots.add(slot);
     const r = memoryDeviceFreeAddr(st, size, FILE_BACKEND_ALIGN, nv.addr);
-    if (!r.ok) throw new Error(r.desc);
+    if (!r.ok) throw qemuRefuses(r.desc, ["nvdimms", i, faultOf(r.desc, nv.addr)]);
     devices.push({ id: nv.id, addr: r.addr, size });
     nvdimms.push({ id: nv.id, start: r.addr, size, labelSize, node: nv.node ?? 0, slot });
   }
   const virtioMem: PlacedVirtioMem[] = [];
-  for (const vm of spec.virtio_mem ?? []) {
+  for (const [i, vm] of (spec.virtio_mem ?? []).entries()) {
     const align = Math.max(vm.block_size, RAM_BACKEND_ALIGN);
     const r = memoryDeviceFreeAddr(st, vm.size, align, vm.addr);
-    if (!r.ok) throw new Error(r.desc);
+    if (!r.ok) throw qemuRefuses(r.desc, ["virtio_mem", i, faultOf(r.desc, vm.addr)]);
     devices.push({ id: vm.id, addr: r.addr, size: vm.size });
     virtioMem.push({ id: vm.id, start: r.addr, size: vm.size, blockSize: vm.block_size, requestedSize: vm.requested_size, node: vm.node ?? 0 });
   }
   return { nvdimms, virtioMem };
+}
+
+/** The field a memory-device refusal is about: the address when one was asked for and refused, else the size. */
+function faultOf(desc: string, addr: number | undefined): string {
+  return addr !== undefined && /address|usable range|conflicts/.test(desc) ? "addr" : "size";
 }
 
 // ------------------------------------------------------------------- PCI --
@@ -327,7 +333,7 @@ export function seabiosBars(spec: MachineSpec, map: QemuMap): PciBar[] {
   const topBase = alignDown(IO_APIC - top.sum, top.align);
   const bottomBase = alignDown(topBase - bottom.sum, bottom.align);
   const pcimemStart = spec.type === "q35" ? MCFG_BASE + MCFG_SIZE : map.below4g <= 0x80000000 ? 0x80000000 : map.below4g <= 0xc0000000 ? 0xc0000000 : map.below4g;
-  if (bottomBase < pcimemStart) throw new Error("PCI BARs do not fit below 4 GiB (64-bit BAR placement is not modelled)");
+  if (bottomBase < pcimemStart) throw new MachineRefused("PCI BARs do not fit below 4 GiB (64-bit BAR placement is not modelled)", ["virtio_mem"]);
   const out: PciBar[] = [];
   for (const [r, base] of [
     [bottom, bottomBase],

@@ -12,6 +12,8 @@
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
 import { InputError } from "../errors.js";
+import { MachineRefused } from "../machine/refusal.js";
+import { checkMachineStarts } from "../machine/validate.js";
 import {
   allowedKeys,
   describeValue,
@@ -469,6 +471,11 @@ export function parseLocated(text: string, file: string): LocatedDocument {
   }
 }
 
+/** A located InputError for a problem at `path` of a parsed document (file, line, column, field). */
+export function locatedError(doc: LocatedDocument, file: string, path: readonly PathKey[], message: string): InputError {
+  return new InputError(message, { file, ...locationOf(doc, offsetOf(doc, path)), field: formatPath(path) || undefined });
+}
+
 /** Where a path points: the offset of its value, or of the nearest enclosing node that exists. */
 function offsetOf(doc: LocatedDocument, path: readonly PathKey[]): number {
   let cur: unknown = doc.value;
@@ -665,6 +672,12 @@ export function scenarioFromDocument(doc: LocatedDocument, file: string): Scenar
     throw fail(best.message, [...prefix, ...(best.path as PathKey[])], best.offset);
   }
   const data = r.data;
+  try {
+    checkMachineStarts(data.machine);
+  } catch (e) {
+    if (e instanceof MachineRefused) throw fail(e.message, [...prefix, "machine", ...e.path]);
+    throw e;
+  }
   const rawObj = root as Record<string, unknown>;
   const name = data.name ?? baseName(file);
   const raw = data.name === undefined ? { ...rawObj, name } : rawObj;

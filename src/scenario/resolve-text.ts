@@ -1,6 +1,7 @@
 /** A scenario or trace text turned into something the runner takes (browser-safe). */
 import type { Snapshot } from "../abi/snapshot.js";
-import { parseScenario } from "./load.js";
+import { locatedError, parseLocated, parseScenario } from "./load.js";
+import { firstProblem, TraceBodySchema } from "./trace-schema.js";
 import { isMachineFileText, parseMachineFile } from "./machine-file.js";
 import type { RawStep, RunnableScenario } from "./runner.js";
 
@@ -46,6 +47,11 @@ export function toRunnable(text: string, file: string): { scenario: RunnableScen
   let trace: TraceSource | undefined;
   if (/"format"\s*:\s*"linux-memhp-oracle-trace\/1"/.test(text)) {
     const t = JSON.parse(text) as { boot?: { snapshot?: Snapshot } };
+    if (t.boot !== undefined || (t as { steps?: unknown }).steps !== undefined) {
+      // A recorded trace: what conformance and import read of it must have the oracle's types.
+      const bad = firstProblem(TraceBodySchema, t);
+      if (bad) throw locatedError(parseLocated(text, file), file, bad.path, bad.message);
+    }
     if (t.boot?.snapshot) trace = { bootSnapshot: t.boot.snapshot, raw: t, bootDevices: bootDevicesOf(t) };
   }
   return { scenario: runnable, trace };
