@@ -4,6 +4,7 @@ import { registerExplain } from "./cmd-explain.js";
 import { registerExportSysfs } from "./cmd-export.js";
 import { registerImport } from "./cmd-import.js";
 import { registerLint } from "./cmd-lint.js";
+import { registerSchema } from "./cmd-schema.js";
 import { registerUtilLinux } from "./cmd-util-linux.js";
 
 export function registerExtraCommands(program: Command): void {
@@ -12,4 +13,5 @@ export function registerExtraCommands(program: Command): void {
   registerExportSysfs(program);
   registerExplain(program);
   registerLint(program);
+  registerSchema(program);
 }

@@ -93,8 +93,12 @@ const SIZE_MULT: Record<string, bigint> = { "": 1n, K: 1n << 10n, M: 1n << 20n, 
  * rejects it rather than reading octal); single `_` between digits allowed.
  * Returns a BigInt (exact), or null when `s` is not such an integer.
  */
+/** An integer literal as Python's int(x, 0) reads it (what the oracle's scenario sizes and addresses are), as regex source. */
+export const INT_LITERAL_SOURCE = "(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|[1-9](?:_?[0-9])*|0(?:_?0)*)";
+const INT_LITERAL = new RegExp(`^${INT_LITERAL_SOURCE}$`);
+
 function pyIntLiteral(s: string): bigint | null {
-  if (!/^(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|[1-9](?:_?[0-9])*|0(?:_?0)*)$/.test(s)) return null;
+  if (!INT_LITERAL.test(s)) return null;
   return BigInt(s.replace(/_/g, ""));
 }
 

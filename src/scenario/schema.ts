@@ -8,7 +8,7 @@
  * the schemas only say what is wrong and under which path.
  */
 import { z } from "zod";
-import { KiB, MiB, formatSize, parseAddress, parseSize, SizeParseError, isPowerOfTwo } from "../kernel/units.js";
+import { KiB, MiB, formatSize, INT_LITERAL_SOURCE, parseAddress, parseSize, SizeParseError, isPowerOfTwo } from "../kernel/units.js";
 import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../machine/types.js";
 
 /** x86_64 physical addresses stop at 2^52: no size or address may exceed it. */
@@ -82,24 +82,49 @@ export function sizeOrMessage(v: unknown, kind: "size" | "address"): number | st
 
 type SizeCheck = (n: number) => string | undefined;
 
+/** What a size or an address field accepts as written, as JSON Schema (for `memhp schema` and editors). */
+const AS_WRITTEN = {
+  size: {
+    description: 'A size in bytes: "512M", "524416K", "0x8000000" (binary K/M/G/T/P/E suffixes), or an integer.',
+    anyOf: [
+      { type: "integer", minimum: 0, maximum: MAX_SIZE },
+      { type: "string", pattern: `^\\s*\\+?\\s*${INT_LITERAL_SOURCE}\\s*[kKmMgGtTpPeE]?(?:[iI]?[bB])?\\s*$` },
+    ],
+  },
+  address: {
+    description: 'A physical address: an integer in any base as Python\'s int(x, 0) reads it ("0x100000000", "0o…", "0b…", decimal), or an integer.',
+    anyOf: [
+      { type: "integer", minimum: 0, maximum: MAX_SIZE },
+      { type: "string", pattern: `^\\s*\\+?${INT_LITERAL_SOURCE}\\s*$` },
+    ],
+  },
+};
+
 function sizeField(kind: "size" | "address", check?: SizeCheck) {
-  return z.unknown().transform((v, ctx): number => {
-    if (v === undefined) return fail(ctx, MISSING, v);
-    const r = sizeOrMessage(v, kind);
-    if (typeof r === "string") return fail(ctx, r, v);
-    const bad = check?.(r);
-    return bad ? fail(ctx, bad, v) : r;
-  });
+  return z
+    .unknown()
+    .transform((v, ctx): number => {
+      if (v === undefined) return fail(ctx, MISSING, v);
+      const r = sizeOrMessage(v, kind);
+      if (typeof r === "string") return fail(ctx, r, v);
+      const bad = check?.(r);
+      return bad ? fail(ctx, bad, v) : r;
+    })
+    .meta(AS_WRITTEN[kind]);
 }
 
 function optSizeField(kind: "size" | "address", check?: SizeCheck) {
-  return z.unknown().transform((v, ctx): number | undefined => {
-    if (v === undefined || v === null) return undefined;
-    const r = sizeOrMessage(v, kind);
-    if (typeof r === "string") return fail(ctx, r, v);
-    const bad = check?.(r);
-    return bad ? fail(ctx, bad, v) : r;
-  }).optional();
+  return z
+    .unknown()
+    .transform((v, ctx): number | undefined => {
+      if (v === undefined || v === null) return undefined;
+      const r = sizeOrMessage(v, kind);
+      if (typeof r === "string") return fail(ctx, r, v);
+      const bad = check?.(r);
+      return bad ? fail(ctx, bad, v) : r;
+    })
+    .meta({ ...AS_WRITTEN[kind], anyOf: [...AS_WRITTEN[kind].anyOf, { type: "null" }] })
+    .optional();
 }
 
 const positive: SizeCheck = (n) => (n > 0 ? undefined : "must be greater than 0");
@@ -127,7 +152,9 @@ const CpuList = z.unknown().transform((v, ctx): string | undefined => {
   if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return String(v);
   if (typeof v === "string" && /^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) return v;
   return fail(ctx, `not a CPU list (e.g. "0", "0-1", "0,2"): ${describeValue(v)}`, v);
-}).optional();
+})
+  .meta({ description: 'CPUs as QEMU\'s -numa cpus= takes them: "0", "0-1", "0,2", or one CPU number.', anyOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: "^\\d+(-\\d+)?(,\\d+(-\\d+)?)*$" }, { type: "null" }] })
+  .optional();
 
 /** One kernel command-line word. */
 const CmdlineWord = z.string().superRefine((s, ctx) => {
