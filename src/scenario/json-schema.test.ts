@@ -19,8 +19,9 @@ import { InputError } from "../errors.js";
 import { REPO_ROOT, SHARED } from "../testing/paths.js";
 import { EXAMPLES } from "./examples.js";
 import { jsonSchema, MACHINE_FILE_FORMAT, SCHEMA_KINDS, type SchemaKind } from "./json-schema.js";
-import { parseLocated, parseScenario } from "./load.js";
-import { makeMachineFile, MACHINE_FORMAT, parseMachineFile } from "./machine-file.js";
+import { parseLocated } from "./load.js";
+import { makeMachineFile, MACHINE_FORMAT } from "./machine-file.js";
+import { toRunnable } from "./resolve-text.js";
 import { TRACE_FORMAT } from "./schema.js";
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -41,11 +42,10 @@ function kindOf(value: unknown): SchemaKind {
   return format === TRACE_FORMAT ? "trace" : format === MACHINE_FILE_FORMAT ? "machine" : "scenario";
 }
 
-/** The loader's verdict: null when it accepts the text, else its message. */
-function loaderProblem(text: string, file: string, kind: SchemaKind): string | null {
+/** The loader's verdict (what `memhp run` and `conformance` take): null when it accepts the text, else its message. */
+function loaderProblem(text: string, file: string): string | null {
   try {
-    if (kind === "machine") parseMachineFile(text, file);
-    else parseScenario(text, file);
+    toRunnable(text, file);
     return null;
   } catch (e) {
     if (e instanceof InputError) return e.format();
@@ -82,7 +82,7 @@ for (const dir of CORE_DIRS) {
       const text = readFileSync(f, "utf8");
       const value = parseLocated(text, f).value;
       const kind = kindOf(value);
-      assert.equal(loaderProblem(text, f, kind), null, `${f}: the loader refuses it`);
+      assert.equal(loaderProblem(text, f), null, `${f}: the loader refuses it`);
       assert.equal(ajvProblems(kind, value), "", `${f} (${kind})`);
     }
   });
@@ -94,7 +94,7 @@ for (const dir of NEWER_DIRS) {
       const text = readFileSync(f, "utf8");
       const value = parseLocated(text, f).value;
       const kind = kindOf(value);
-      const refused = loaderProblem(text, f, kind);
+      const refused = loaderProblem(text, f);
       // A file whose fields memhp's schema does not have yet is a todo of its own; the others must pass.
       if (refused) await t.test(relative(dir, f), { todo: `not in memhp's schema yet: ${refused}` });
       else await t.test(relative(dir, f), () => assert.equal(ajvProblems(kind, value), "", `${f} (${kind})`));
@@ -110,7 +110,7 @@ test("a machine file made by memhp import is valid under the machine schema", ()
   const trace = JSON.parse(readFileSync(join(SHARED, "conformance", "traces", "boot-1g.json"), "utf8"));
   const mf = makeMachineFile(trace.boot.snapshot, { name: "boot-1g", source: "boot-1g.json", inferred: [], maxmem: 8 * 2 ** 30, slots: 4 });
   const text = JSON.stringify(mf);
-  assert.equal(loaderProblem(text, "m.json", "machine"), null);
+  assert.equal(loaderProblem(text, "m.json"), null);
   assert.equal(ajvProblems("machine", mf), "");
   assert.notEqual(ajvProblems("machine", { ...mf, snapshot: undefined }), "", "a machine file needs its snapshot");
 });
@@ -129,7 +129,7 @@ test("the JSON Schema is never stricter than the loader: every bad scenario it r
     const kind = kindOf(value);
     if (ajvProblems(kind, value) === "") continue;
     refused++;
-    assert.notEqual(loaderProblem(text, f, kind), null, `${f}: refused by the JSON Schema, accepted by the loader`);
+    assert.notEqual(loaderProblem(text, f), null, `${f}: refused by the JSON Schema, accepted by the loader`);
   }
   // Structural mistakes (unknown keys and ops, wrong types, bad sizes) are the JSON Schema's to catch.
   assert.ok(refused >= 15, `only ${refused} bad scenarios refused by the JSON Schema`);
@@ -152,4 +152,14 @@ test("the scenario schema catches what an editor should flag as you type", () =>
   // Sizes and addresses as the oracle writes them.
   for (const size of ["128M", "524416K", "0x8000000", 134217728, "1_024M", "2GiB", " 4G "]) assert.equal(ajvProblems("scenario", { ...base, steps: [{ op: "plug-dimm", id: "d", size }] }), "", String(size));
   for (const addr of ["0x100000000", "0o40000000000", "4294967296", 4294967296, null]) assert.equal(ajvProblems("scenario", { ...base, steps: [{ op: "plug-dimm", id: "d", size: "1G", addr }] }), "", String(addr));
+});
+
+test("the trace schema checks the recorded parts as conformance reads them", () => {
+  const text = readFileSync(join(SHARED, "conformance", "traces", "boot-1g.json"), "utf8");
+  const good = JSON.parse(text);
+  assert.equal(ajvProblems("trace", good), "");
+  const bad = structuredClone(good);
+  bad.boot.snapshot.iomem = [1, 2];
+  assert.notEqual(ajvProblems("trace", bad), "");
+  assert.notEqual(loaderProblem(JSON.stringify(bad), "bad.json"), null);
 });

@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { MachineSchema, ScenarioFileSchema, StepSchema, TRACE_FORMAT } from "./schema.js";
+import { SnapshotSchema, TraceBodySchema } from "./trace-schema.js";
 
 export const SCHEMA_KINDS = ["scenario", "machine", "trace"] as const;
 export type SchemaKind = (typeof SCHEMA_KINDS)[number];
@@ -34,25 +35,18 @@ const ABOUT: Record<SchemaKind, { title: string; description: string }> = {
   },
 };
 
-/** The recorded state after boot or after a step (the format of ../shared/conformance/README.md); its fields are the oracle's. */
-const Snapshot = z.looseObject({ iomem: z.array(z.string()) });
-
 const MachineFileSchema = z.strictObject({
   format: z.literal(MACHINE_FILE_FORMAT),
   name: z.string().min(1).optional(),
   description: z.string().optional(),
   machine: MachineSchema,
-  snapshot: Snapshot,
+  snapshot: SnapshotSchema,
   import: z.looseObject({ source: z.string(), inferred: z.array(z.string()) }).optional(),
   steps: z.array(StepSchema).optional(),
 });
 
-const TraceFileSchema = z.looseObject({
-  format: z.literal(TRACE_FORMAT),
-  scenario: ScenarioFileSchema,
-  boot: z.looseObject({ snapshot: Snapshot }).optional(),
-  steps: z.array(z.looseObject({ step: z.looseObject({ op: z.string() }) })).optional(),
-});
+/** The recorded parts as trace-schema.ts reads them (what conformance and import rely on), and the scenario as the loader reads it. */
+const TraceFileSchema = TraceBodySchema.partial({ boot: true, steps: true }).extend({ format: z.literal(TRACE_FORMAT), scenario: ScenarioFileSchema });
 
 const SCHEMAS: Record<SchemaKind, z.ZodType> = { scenario: ScenarioFileSchema, machine: MachineFileSchema, trace: TraceFileSchema };
 
