@@ -19,6 +19,8 @@ export function inferFlags(name: string, start: number, hasChildren: boolean): P
   if (name === "Soft Reserved") return { busy: false, desc: "SOFT_RESERVED" };
   if (name === "Reserved") return { busy: start < 1 * MiB, desc: "RESERVED" };
   if (name.startsWith("PCI Bus") || name.startsWith("PCI MMCONFIG")) return { busy: false };
+  // CXL windows (cxl_acpi) and regions (region.c allocate the HPA without IORESOURCE_BUSY).
+  if (/^CXL Window \d+$/.test(name) || /^region\d+$/.test(name)) return { busy: false };
   return { busy: !hasChildren };
 }
 

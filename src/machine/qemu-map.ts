@@ -11,6 +11,8 @@ import { biosE820Add, biosE820Remove, E820_RAM, E820_RESERVED, type RawE820 } fr
 import { FILE_BACKEND_ALIGN, memoryDeviceFreeAddr, RAM_BACKEND_ALIGN, ramSlotsOf, type MdRegion } from "./memory-device.js";
 import { MachineRefused, qemuRefuses } from "./refusal.js";
 import type { MachineSpec } from "./types.js";
+import { cxlPciEntries, cxlRangeEnd } from "./cxl-platform.js";
+import { placeRootRegions, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
 
 const FOUR_G = 4 * GiB;
 const AMD_HT_START = 0xfd00000000;
@@ -30,6 +32,8 @@ export interface QemuMap {
   hole64: { start: number; end: number };
   /** ACPI _CRS memory windows of PCI bus 0 (inclusive ends), low to high. */
   pciWindows: { start: number; end: number }[];
+  /** cxl=on: where the CXL host-bridge registers start (the CFMWS windows follow). */
+  cxlBase?: number;
 }
 
 /** RAM split, device memory, PCI holes (pc_init1 / pc_q35_init, pc_memory_init, pc_pci_hole64_start). */
@@ -53,7 +57,8 @@ export function qemuMap(spec: MachineSpec): QemuMap {
     deviceMemory = { base: alignUp(aboveEnd, GiB), size: maxmem - ram + ramSlotsOf(spec) * GiB };
   }
   const hole64Size = spec.type === "q35" ? 32 * GiB : 2 * GiB;
-  const hole64Start = alignUp(deviceMemory ? deviceMemory.base + deviceMemory.size : aboveEnd, GiB);
+  const ramEnd = deviceMemory ? deviceMemory.base + deviceMemory.size : aboveEnd;
+  const hole64Start = alignUp(spec.cxl ? cxlRangeEnd(spec.cxl, ramEnd) : ramEnd, GiB);
   const maxUsed = hole64Start + hole64Size - 1;
   // Crossing the AMD HyperTransport hole moves RAM above 1 TiB, which 40 phys-bits cannot address.
   if (maxUsed >= AMD_HT_START || maxUsed > 2 ** PHYS_BITS - 1) {
@@ -69,7 +74,7 @@ export function qemuMap(spec: MachineSpec): QemuMap {
     pciWindows.push({ start: below4g, end: IO_APIC - 1 });
   }
   pciWindows.push({ start: hole64.start, end: hole64.end - 1 });
-  return { below4g, above4g, deviceMemory, hole64, pciWindows };
+  return spec.cxl ? { below4g, above4g, deviceMemory, hole64, pciWindows, cxlBase: ramEnd } : { below4g, above4g, deviceMemory, hole64, pciWindows };
 }
 
 /** SeaBIOS keeps an SMBIOS structure table of up to this many bytes in the F segment (BUILD_MAX_SMBIOS_FSEG), a larger one in its high zone. */
@@ -298,52 +303,28 @@ export interface PciBar {
   driverRegion?: string;
 }
 
-interface BarReq {
-  device: string;
-  size: number;
-  pref: boolean;
-  driverRegion?: string;
-}
-
 /**
- * SeaBIOS pci_bios_map_devices() for bus 0: MEM and PREFMEM regions packed
- * down from 0xfec00000 (the one with the larger alignment on top), entries
- * ordered by alignment then size, larger first.
+ * SeaBIOS pci_bios_map_devices() for bus 0 (seabios-pci.ts): the device
+ * BARs of bus 0, and the CXL expanders' root port BARs and bridge windows.
  */
-export function seabiosBars(spec: MachineSpec, map: QemuMap): PciBar[] {
-  const reqs: BarReq[] = [];
+export function seabiosPlacement(spec: MachineSpec, map: QemuMap): PlacedEntry[] {
+  const entries: PciEntry[] = [];
   const firstSlot = spec.type === "q35" ? 1 : 2;
   (spec.virtio_mem ?? []).forEach((vm, i) => {
     const slot = (firstSlot + i).toString(16).padStart(2, "0");
-    reqs.push({ device: `0000:00:${slot}.0`, size: 16 * 1024, pref: true, driverRegion: "virtio-pci-modern" });
+    entries.push({ name: `0000:00:${slot}.0`, size: 16 * 1024, align: 16 * 1024, pref: true, driverRegion: "virtio-pci-modern" });
   });
-  if (spec.type === "q35") reqs.push({ device: "0000:00:1f.2", size: 4096, pref: false }); // ICH9 AHCI ABAR
-  const region = (pref: boolean) => {
-    const list: BarReq[] = [];
-    for (const r of reqs.filter((q) => q.pref === pref)) {
-      const size = Math.max(r.size, 4096);
-      const at = list.findIndex((l) => Math.max(l.size, 4096) < size);
-      list.splice(at < 0 ? list.length : at, 0, { ...r, size });
-    }
-    return { list, sum: list.reduce((a, r) => a + r.size, 0), align: list.length ? list[0].size : 1 };
-  };
-  const mem = region(false);
-  const pref = region(true);
-  const [top, bottom] = mem.align < pref.align ? [mem, pref] : [pref, mem];
-  const topBase = alignDown(IO_APIC - top.sum, top.align);
-  const bottomBase = alignDown(topBase - bottom.sum, bottom.align);
+  if (spec.type === "q35") entries.push({ name: "0000:00:1f.2", size: 4096, align: 4096, pref: false }); // ICH9 AHCI ABAR
+  if (spec.cxl) entries.push(...cxlPciEntries(spec.cxl));
   const pcimemStart = spec.type === "q35" ? MCFG_BASE + MCFG_SIZE : map.below4g <= 0x80000000 ? 0x80000000 : map.below4g <= 0xc0000000 ? 0xc0000000 : map.below4g;
-  if (bottomBase < pcimemStart) throw new MachineRefused("PCI BARs do not fit below 4 GiB (64-bit BAR placement is not modelled)", ["virtio_mem"]);
-  const out: PciBar[] = [];
-  for (const [r, base] of [
-    [bottom, bottomBase],
-    [top, topBase],
-  ] as const) {
-    let a = base;
-    for (const q of r.list) {
-      out.push({ device: q.device, start: a, end: a + q.size - 1, driverRegion: q.driverRegion });
-      a += q.size;
-    }
-  }
-  return out.sort((x, y) => x.start - y.start);
+  const placed = placeRootRegions(entries, pcimemStart);
+  if (!placed) throw new MachineRefused("PCI BARs do not fit below 4 GiB (64-bit BAR placement is not modelled)", [spec.virtio_mem?.length ? "virtio_mem" : "cxl"]);
+  return placed;
+}
+
+/** The BARs of bus 0's own devices, placed. */
+export function seabiosBars(spec: MachineSpec, map: QemuMap): PciBar[] {
+  return seabiosPlacement(spec, map)
+    .filter((p) => p.entry.name.startsWith("0000:00:"))
+    .map((p) => ({ device: p.entry.name, start: p.start, end: p.end, driverRegion: p.entry.driverRegion }));
 }

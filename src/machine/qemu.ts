@@ -33,7 +33,8 @@ import {
   toE820Entries,
   type RawE820,
 } from "./e820.js";
-import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
+import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, seabiosPlacement, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
+import { addCxlPciResources, bus0Windows, placeCxl, type CxlPlatform } from "./cxl-platform.js";
 import { syntheticBootLayout } from "./synthetic.js";
 import type { BootLayout, IomemSpec, MachineSpec, MemblockRange, SratMemoryEntry } from "./types.js";
 
@@ -102,6 +103,7 @@ interface IomemInputs {
   map: QemuMap;
   table: RawE820[];
   bars: PciBar[];
+  cxl?: CxlPlatform;
   nvdimms: { start: number; size: number }[];
 }
 
@@ -128,8 +130,8 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
   insertResource(root, makeResource(0xfee00000, 0xfee00fff, "Local APIC", { busy: true }));
   // ACPI host bridge windows, then the BARs firmware assigned.
   const windows: Resource[] = [];
-  for (const w of inp.map.pciWindows) {
-    const c = clipWindow(w, inp.table);
+  for (const w of inp.cxl ? bus0Windows(inp.map.pciWindows, inp.cxl) : inp.map.pciWindows) {
+    const c = "noClip" in w ? w : clipWindow(w, inp.table);
     if (c.end < c.start) continue;
     const r = makeResource(c.start, c.end, "PCI Bus 0000:00");
     if (!insertResource(root, r)) windows.push(r);
@@ -140,6 +142,7 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
     const r = makeResource(b.start, b.end, b.device);
     if (win && !requestResource(win, r)) barRes.set(b, r);
   }
+  if (inp.cxl) addCxlPciResources(root, inp.cxl);
   // e820__reserve_resources_late()
   for (const r of late) insertResourceExpandToFit(root, r);
   for (const e of inp.table) {
@@ -213,9 +216,10 @@ export function deriveBootLayout(spec: MachineSpec): BootLayout {
   }
 
   const memblock = memblockByNode(memblockFromE820(table), srat);
+  const cxl = spec.cxl && map.cxlBase !== undefined ? placeCxl(spec.cxl, map.cxlBase, seabiosPlacement(spec, map)) : undefined;
   return {
     e820: toE820Entries(firmware),
-    iomem: bootIomem({ spec, map, table, bars: seabiosBars(spec, map), nvdimms: placed.nvdimms }),
+    iomem: bootIomem({ spec, map, table, bars: seabiosBars(spec, map), nvdimms: placed.nvdimms, cxl }),
     memblock,
     possibleNodes,
     cpusByNode,
@@ -225,10 +229,11 @@ export function deriveBootLayout(spec: MachineSpec): BootLayout {
     nvdimms: placed.nvdimms.map((n) => ({ ...n, node: pxmToNode?.[n.node] ?? n.node })),
     virtioMem: placed.virtioMem.map((v) => ({ ...v, node: pxmToNode?.[v.node] ?? v.node })),
     bootMemEnd: endOfRam(table),
-    hypervisor: true,
+    hypervisor: !/(^|,)hypervisor=off(,|$)/.test(spec.cpu ?? ""),
     physAddrBits: spec.la57 ? 52 : 46,
     pxmToNode,
     srat: srat ?? [],
     kernelE820: toE820Entries(table),
+    ...(cxl ? { cxl } : {}),
   };
 }

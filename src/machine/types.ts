@@ -29,6 +29,8 @@ export interface MachineSpec {
   la57?: boolean;
   /** memhp extension, synthetic machines only: the architecture's geometry (default x86_64). */
   arch?: import("../kernel/arch.js").ArchName;
+  /** CXL (q35 `cxl=on`): host bridges, root ports, type-3 devices, fixed memory windows (cxl-platform.ts). */
+  cxl?: import("./cxl-platform.js").CxlSpec;
 }
 
 export interface NumaNodeSpec {
@@ -133,6 +135,8 @@ export interface BootLayout {
   srat?: SratMemoryEntry[];
   /** memhp extension: the kernel's e820_table after memmap=/mem= and trim_bios_range (end inclusive). */
   kernelE820?: E820Entry[];
+  /** CXL as QEMU placed it (host bridge registers, CFMWS windows, PCI functions), or absent. */
+  cxl?: import("./cxl-platform.js").CxlPlatform;
 }
 
 /** One SRAT memory affinity entry (end exclusive). */

@@ -81,6 +81,9 @@ function compareSnapshot(out: Mismatch[], step: number | "boot", real: Snapshot,
   diffValue(out, step, "MemTotal(delta)", kb(r.meminfo.MemTotal) - kb(realBoot.meminfo.MemTotal), kb(model.meminfo.MemTotal) - kb(modelBoot.meminfo.MemTotal));
   if (r.ndctl !== undefined || model.ndctl !== undefined) diffValue(out, step, "ndctl", r.ndctl, model.ndctl);
   if (r.daxctl !== undefined || model.daxctl !== undefined) diffValue(out, step, "daxctl", r.daxctl, model.daxctl);
+  const rc = (r as { cxl?: unknown }).cxl;
+  const mc = (model as { cxl?: unknown }).cxl;
+  if (rc !== undefined || mc !== undefined) diffValue(out, step, "cxl", rc, mc);
 }
 
 /** The parts of a step result that must match. */
@@ -108,6 +111,7 @@ export function outcomeOf(op: string, result: Record<string, unknown>): unknown 
     case "reconfigure-dax":
     case "ndctl":
     case "daxctl":
+    case "cxl":
       return { rc: r.rc, stderr: r.stderr, json: r.stdout_json ?? r.stdout };
     case "virtio-mem-resize": {
       const q = r["qom-set"] as { error?: { desc: string } } | undefined;

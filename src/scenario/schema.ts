@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { KiB, MiB, formatSize, INT_LITERAL_SOURCE, parseAddress, parseSize, SizeParseError, isPowerOfTwo } from "../kernel/units.js";
 import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../machine/types.js";
+import { CxlSchema } from "./schema-cxl.js";
 
 /** x86_64 physical addresses stop at 2^52: no size or address may exceed it. */
 export const MAX_SIZE = 2 ** 52;
@@ -226,6 +227,7 @@ export const MachineSchema = z
     profile: opt(Profile),
     la57: opt(z.boolean()),
     arch: opt(z.enum(["x86_64", "arm64-4k", "arm64-16k", "arm64-64k", "ppc64", "ppc64-4k", "s390x"])),
+    cxl: opt(CxlSchema),
     ram_noreserve: z.unknown().optional(),
     machine_options: z.unknown().optional(),
     extra_qemu_args: z.unknown().optional(),
@@ -251,6 +253,7 @@ export const MachineSchema = z
       const total = numa.reduce((s, n) => s + (n.mem ?? 0), 0);
       if (total !== memory) issue(["numa"], `the NUMA nodes' mem adds up to ${formatSize(total)}, not memory (${formatSize(memory)}): QEMU refuses to start`);
     }
+    if (m.cxl && type !== "q35") issue(["cxl"], `CXL needs type: q35 (QEMU's cxl=on), not ${type}`);
     const hotplug = m.maxmem !== undefined && m.maxmem > memory;
     if (m.nvdimms?.length && !hotplug) issue(["nvdimms"], "NVDIMMs need maxmem greater than memory (QEMU's device memory region)");
     if (m.virtio_mem?.length && !hotplug) issue(["virtio_mem"], "virtio-mem devices need maxmem greater than memory (QEMU's device memory region)");
@@ -285,6 +288,7 @@ export const MachineSchema = z
         profile: m.profile,
         la57: m.la57,
         arch: m.arch,
+        cxl: m.cxl,
       }),
   );
 
@@ -359,6 +363,11 @@ export interface VirtioMemResizeStep {
   requested_size: number;
   timeout?: number;
 }
+export interface CxlStep {
+  op: "cxl";
+  args: string[];
+  timeout?: number;
+}
 export interface SettleStep {
   op: "settle";
   seconds?: number;
@@ -376,7 +385,8 @@ export type StepBody =
   | NdctlStep
   | DaxctlStep
   | VirtioMemResizeStep
-  | SettleStep;
+  | SettleStep
+  | CxlStep;
 
 /** A parsed step: typed fields (sizes in bytes), and the step as written. */
 export type Step = StepBody & { raw: RawStep };
@@ -437,6 +447,7 @@ const ReconfigureDax = z.strictObject({
 
 const Ndctl = z.strictObject({ op: z.literal("ndctl"), args: Args.min(1) });
 const Daxctl = z.strictObject({ op: z.literal("daxctl"), args: Args.min(1) });
+const Cxl = z.strictObject({ op: z.literal("cxl"), args: Args.min(1), timeout: opt(Seconds) });
 
 const VirtioMemResize = z.strictObject({
   op: z.literal("virtio-mem-resize"),
@@ -464,6 +475,7 @@ export const STEP_SCHEMAS = {
   daxctl: Daxctl,
   "virtio-mem-resize": VirtioMemResize,
   settle: Settle,
+  cxl: Cxl,
 } as const;
 
 export const OPS = Object.keys(STEP_SCHEMAS) as Op[];
@@ -476,7 +488,7 @@ export const ORACLE_ONLY_OPS: Record<string, string> = {
 
 /** One step, discriminated on `op`; the output has sizes in bytes and no absent optional fields (`raw` is added by the loader). */
 export const StepSchema = z
-  .discriminatedUnion("op", [PlugDimm, UnplugDimm, Write, Read, CreateNamespace, DestroyNamespace, ReconfigureDax, Ndctl, Daxctl, VirtioMemResize, Settle])
+  .discriminatedUnion("op", [PlugDimm, UnplugDimm, Write, Read, CreateNamespace, DestroyNamespace, ReconfigureDax, Ndctl, Daxctl, VirtioMemResize, Settle, Cxl])
   .superRefine((s, ctx) => {
     if (s.op === "write") {
       if (s.path !== undefined && s.paths !== undefined) ctx.addIssue({ code: "custom", path: ["paths"], message: 'give either "path" or "paths", not both' });

@@ -95,7 +95,7 @@ export function regionEnabled(k: Kernel, r: NdRegion): boolean {
 }
 
 function dimmJson(d: NdDimm): Record<string, unknown> {
-  const j: Record<string, unknown> = { dev: d.name, id: dimmUniqueId(d), handle: d.handle, phys_id: d.physId };
+  const j: Record<string, unknown> = d.cxl ? { dev: d.name } : { dev: d.name, id: dimmUniqueId(d), handle: d.handle, phys_id: d.physId };
   if (!d.driver) j.state = "disabled";
   return j;
 }
@@ -119,7 +119,7 @@ function regionJson(k: Kernel, r: NdRegion, list: ListFlags): Record<string, unk
     if (maps.length) j.mappings = maps.map((m) => ({ dimm: m.dimm.name, offset: m.start, length: m.size, position: m.position }));
   }
   if (!regionEnabled(k, r)) j.state = "disabled";
-  j.persistence_domain = "unknown";
+  j.persistence_domain = r.persistenceDomain ?? "unknown";
   return j;
 }
 

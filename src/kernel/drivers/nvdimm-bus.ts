@@ -170,7 +170,7 @@ export function ndBind(k: Kernel, d: NdDevice): Errno | null {
 }
 
 /** nvdimm_bus_register() + the nd_bus driver: ndbusN, its ndctlN char device. */
-export function ndBusRegister(k: Kernel, provider: "e820" | "nfit", parentPath: string): NdBus {
+export function ndBusRegister(k: Kernel, provider: "e820" | "nfit" | "cxl", parentPath: string): NdBus {
   const st = ndState(k);
   const b: NdBus = { kind: "bus", name: "", id: st.busIda.get(), provider, parentPath, registered: true, killed: false, driver: null, devres: [] };
   b.name = `ndbus${b.id}`;

@@ -81,7 +81,7 @@ export interface DevBase {
 export interface NdBus extends DevBase {
   kind: "bus";
   id: number;
-  provider: "e820" | "nfit";
+  provider: "e820" | "nfit" | "cxl";
   /** sysfs path of the bus's parent device. */
   parentPath: string;
 }
@@ -129,6 +129,8 @@ export interface NdDimm extends DevBase {
   ndd: { dpa: DpaRes[]; nsCurrent: number } | null;
   /** nvdimm->busy: regions holding this DIMM's labels. */
   busy: number;
+  /** A CXL memdev's nvdimm (cxl_nvdimm): no NFIT handle, id or serial attributes. */
+  cxl?: boolean;
 }
 
 export interface NdMapping {
@@ -144,6 +146,10 @@ export type ClaimClass = "none" | "btt" | "btt2" | "pfn" | "dax";
 
 export interface NdRegion extends DevBase {
   kind: "region";
+  /** persistence_domain as ndctl reports it (CXL: "memory_controller"); absent: "unknown". */
+  persistenceDomain?: string;
+  /** A CXL region's nd region: its id is the CXL region's memregion id (not freed with it). */
+  cxl?: boolean;
   id: number;
   bus: NdBus;
   start: number;

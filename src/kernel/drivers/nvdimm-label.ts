@@ -23,6 +23,8 @@ export function labelId(ns: NdNamespace): string {
 export function labelUpdate(r: NdRegion, ns: NdNamespace): void {
   for (const m of r.mappings) {
     const area = m.dimm.labelArea;
+    // init_labels(): a labelling DIMM without a valid index gets fresh index blocks with its first label.
+    if (!area.index && m.dimm.labeling && m.dimm.cxl) area.index = { version: "1.2" };
     if (!area.index) continue;
     area.labels = area.labels.filter((l) => l.uuid !== ns.uuid);
     const res = m.dimm.ndd?.dpa.find((d) => d.id === labelId(ns));

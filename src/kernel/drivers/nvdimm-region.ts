@@ -33,13 +33,15 @@ export interface RegionDesc {
   targetNode: number;
   numaNode: number;
   dimm?: NdDimm;
+  /** CXL (cxl_pmem_region): the CXL region's id, its interleave-set cookie, DPA of the mapping, persistence domain. */
+  cxl?: { id: number; cookie: bigint; dpa: number; persistenceDomain: string };
 }
 
 /** nd_region_create() + registration: regionN (memregion id), probed by nd_region. */
 export function ndRegionCreate(k: Kernel, bus: NdBus, desc: RegionDesc): NdRegion {
   const st = ndState(k);
-  const id = st.regionIda.get();
-  const mappings = desc.dimm ? [{ dimm: desc.dimm, start: 0, size: desc.size, position: 0 }] : [];
+  const id = desc.cxl ? desc.cxl.id : st.regionIda.get();
+  const mappings = desc.dimm ? [{ dimm: desc.dimm, start: desc.cxl?.dpa ?? 0, size: desc.size, position: 0 }] : [];
   const r: NdRegion = {
     kind: "region",
     name: `region${id}`,
@@ -53,7 +55,8 @@ export function ndRegionCreate(k: Kernel, bus: NdBus, desc: RegionDesc): NdRegio
     numaNode: desc.numaNode,
     ro: false,
     mappings,
-    cookies: desc.dimm ? interleaveCookies(0, desc.dimm) : null,
+    cookies: desc.cxl ? { cookie1: desc.cxl.cookie, cookie2: desc.cxl.cookie } : desc.dimm ? interleaveCookies(0, desc.dimm) : null,
+    ...(desc.cxl ? { cxl: true, persistenceDomain: desc.cxl.persistenceDomain } : {}),
     nsSeed: null,
     bttSeed: null,
     pfnSeed: null,
@@ -145,8 +148,10 @@ export function regionRemove(k: Kernel, r: NdRegion): void {
   const closeRun = () => {
     if (run.blocks.length > 1) k.permutableUevents.push(run.blocks);
   };
+  // A CXL region's namespaces are in the runs too (recorded: namespace0.0 first, ../shared/conformance/cxl).
+  const deferNs = !r.cxl;
   for (const c of kids) {
-    if (c.kind === "namespace") continue;
+    if (c.kind === "namespace" && deferNs) continue;
     if (c.burst !== run.burst || c.burst === undefined) {
       closeRun();
       run = { burst: c.burst, blocks: [] };
@@ -156,7 +161,7 @@ export function regionRemove(k: Kernel, r: NdRegion): void {
     run.blocks.push([from, k.uevents.length]);
   }
   closeRun();
-  for (const c of kids) if (c.kind === "namespace") ndDeviceUnregister(k, c);
+  if (deferNs) for (const c of kids) if (c.kind === "namespace") ndDeviceUnregister(k, c);
   r.nsSeed = null;
   r.bttSeed = null;
   r.pfnSeed = null;

@@ -1,0 +1,287 @@
+/**
+ * The CXL bus (drivers/cxl/core/{port,memdev,pmem,hdm}.c, acpi.c, pci.c,
+ * mem.c, pmem.c): the root port (root0 under ACPI0017:00) with one root
+ * decoder per CFMWS window, a switch port per host bridge (portN) with its
+ * HDM decoders and its root ports as dports, an endpoint port per memory
+ * device (endpointN) with the device's HDM decoders, memdevs (memN), and
+ * the nvdimm bridge whose nd bus carries the persistent devices (pmemN ->
+ * nmemN). State, device paths and uevents; regions are in cxl-region.ts.
+ */
+import type { Kernel } from "../kernel.js";
+import { findResource, insertNested, makeResource, requestRegion, type Resource } from "../resource.js";
+import type { CxlPlatform, PlacedType3, PlacedWindow } from "../../machine/cxl-platform.js";
+import { Ida, ndState, type NdBus, type NdDimm, type NdRegion } from "./nvdimm-core.js";
+import { ndBusRegister, ndDeviceRegister, ndFlush } from "./nvdimm-bus.js";
+import { cxlRules, type CxlRules } from "./cxl-rules.js";
+
+export type DecoderKind = "root" | "switch" | "endpoint";
+export type CxlMode = "none" | "ram" | "pmem";
+
+export interface CxlDport {
+  /** Device name as the port lists it ("ACPI0016:00" / "pci0000:0c" for a host bridge, the root port's BDF). */
+  name: string;
+  alias?: string;
+  id: number;
+}
+
+export interface CxlDecoder {
+  name: string;
+  port: CxlPort;
+  id: number;
+  kind: DecoderKind;
+  start: number;
+  size: number;
+  iw: number;
+  ig: number;
+  targets: CxlDport[];
+  /** Endpoint decoders: partition mode and DPA allocation (-1: none). */
+  mode: CxlMode;
+  dpaStart: number;
+  dpaSize: number;
+  region: import("./cxl-region.js").CxlRegion | null;
+  committed: boolean;
+  /** Root decoders: the window, and the memregion id the next region gets. */
+  window?: PlacedWindow;
+  nextRegionId?: number;
+}
+
+export interface CxlPort {
+  name: string;
+  id: number;
+  kind: "root" | "switch" | "endpoint";
+  parent: CxlPort | null;
+  depth: number;
+  /** The uport: "ACPI0017:00", the host bridge, or the memdev. */
+  host: string;
+  dports: CxlDport[];
+  decoders: CxlDecoder[];
+  /** Host bridge index (switch ports) or memdev (endpoints). */
+  hb?: number;
+  memdev?: CxlMemdev;
+  /** Component registers (CHBCR or BAR0). */
+  regs: number;
+}
+
+export interface CxlMemdev {
+  name: string;
+  id: number;
+  dev: PlacedType3;
+  endpoint: CxlPort | null;
+  /** The cxl_nvdimm device (pmemN) and its nmem on the bridge's bus. */
+  nvdimm: { name: string; nmem: NdDimm | null } | null;
+  /** DPA ranges taken by endpoint decoders. */
+}
+
+export interface CxlState {
+  platform: CxlPlatform;
+  rules: CxlRules;
+  root: CxlPort | null;
+  ports: CxlPort[];
+  portIda: Ida;
+  memdevs: CxlMemdev[];
+  regions: import("./cxl-region.js").CxlRegion[];
+  bridge: { name: string; bus: NdBus | null } | null;
+  /** cxl_pmem_region-made nd regions, by cxl region name. */
+  ndRegions: Map<string, NdRegion>;
+  windowRes: Map<number, Resource>;
+  /** phys_to_target_node() / memory_add_physaddr_to_nid() of an address (the platform's NUMA view). */
+  targetNode: (addr: number) => number;
+  numaNode: (addr: number) => number;
+  /** The CPU has the hypervisor bit (region commit refuses it from 6.2 on). */
+  hypervisor: boolean;
+}
+
+const states = new WeakMap<Kernel, CxlState>();
+
+export function cxlState(k: Kernel): CxlState | undefined {
+  return states.get(k);
+}
+
+export const ACPI0017 = "/devices/platform/ACPI0017:00";
+export const CXL_MEM_MAJOR = 247;
+
+export function portPath(p: CxlPort): string {
+  return p.parent ? `${portPath(p.parent)}/${p.name}` : `${ACPI0017}/${p.name}`;
+}
+export function decoderPath(d: CxlDecoder): string {
+  return `${portPath(d.port)}/${d.name}`;
+}
+export function memdevPath(st: CxlState, m: CxlMemdev): string {
+  const rp = st.platform.rootPorts[m.dev.rp];
+  const hb = st.platform.hostBridges[rp.hb];
+  return `/devices/pci0000:${hex2(hb.busNr)}/${rp.bdf}/${m.dev.bdf}/${m.name}`;
+}
+export const hex2 = (n: number) => n.toString(16).padStart(2, "0");
+
+/** CXL_DEVICE_* (MODALIAS cxl:tN) and DEVTYPEs. */
+export const CXL_DEVICE = { decoder: 0, nvdimm_bridge: 1, nvdimm: 2, port: 3, root: 4, memdev: 5, region: 6, pmem_region: 7, dax_region: 8 } as const;
+
+export function cxlUevent(k: Kernel, action: string, path: string, devtype: string, type: number, driver?: string, extra: [string, string][] = []): void {
+  const vars: [string, string][] = [...extra, ["DEVTYPE", devtype]];
+  if (driver && action !== "unbind") vars.push(["DRIVER", driver]);
+  if (action !== "unbind") vars.push(["MODALIAS", `cxl:t${type}`]);
+  k.uevent(action, path, "cxl", vars);
+}
+
+function portEvent(k: Kernel, action: string, p: CxlPort): void {
+  cxlUevent(k, action, portPath(p), "cxl_port", p.kind === "root" ? CXL_DEVICE.root : CXL_DEVICE.port, action === "bind" ? "cxl_port" : undefined);
+}
+
+export function decoderEvent(k: Kernel, action: string, d: CxlDecoder): void {
+  cxlUevent(k, action, decoderPath(d), `cxl_decoder_${d.kind}`, CXL_DEVICE.decoder);
+}
+
+function newDecoder(port: CxlPort, kind: DecoderKind, targets: CxlDport[]): CxlDecoder {
+  const id = port.decoders.length;
+  const d: CxlDecoder = { name: `decoder${port.id}.${id}`, port, id, kind, start: 0, size: 0, iw: 1, ig: 256, targets, mode: "none", dpaStart: -1, dpaSize: 0, region: null, committed: false };
+  port.decoders.push(d);
+  return d;
+}
+
+/** Claim a component register block (or its HDM capability, by rule) for a port or device. */
+function claimRegs(k: Kernel, base: number, size: number, name: string): void {
+  if (findResource(k.iomem, base, base + size - 1, name)) return; // imported boot: already claimed
+  requestRegion(k.iomem, base, size, name, {});
+}
+
+/**
+ * Module loads (cxl_acpi cxl_port cxl_pci cxl_mem cxl_pmem [dax_cxl]): the
+ * root port and its decoders, the host bridge ports, the memdevs with their
+ * endpoints, the nvdimm bridge and its nd bus with a DIMM per persistent
+ * device. The iomem claims (windows, register blocks) are made here; an
+ * imported boot already has them and they are kept.
+ */
+export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean }): CxlState {
+  const rules = cxlRules(k.profile);
+  const st: CxlState = { platform, rules, root: null, ports: [], portIda: new Ida(), memdevs: [], regions: [], bridge: null, ndRegions: new Map(), windowRes: new Map(), ...env };
+  states.set(k, st);
+  const nd = ndState(k);
+  // cxl_acpi: CXL Window N resources, root0 with its dports and root decoders.
+  for (const w of platform.windows) {
+    const name = `CXL Window ${w.index}`;
+    let r = findResource(k.iomem, w.base, w.base + w.size - 1, name);
+    if (!r) {
+      r = makeResource(w.base, w.base + w.size - 1, name);
+      insertNested(k.iomem, r);
+    }
+    st.windowRes.set(w.index, r);
+  }
+  const hbDport = (i: number): CxlDport => {
+    const hb = platform.hostBridges[i];
+    const acpi = `ACPI0016:${hex2(i)}`;
+    const pci = `pci0000:${hex2(hb.busNr)}`;
+    return rules.rootDportIsPciHost ? { name: pci, alias: acpi, id: hb.uid } : { name: acpi, alias: pci, id: hb.uid };
+  };
+  const root: CxlPort = { name: "root0", id: st.portIda.get(), kind: "root", parent: null, depth: 0, host: "ACPI0017:00", dports: platform.hostBridges.map((_, i) => hbDport(i)), decoders: [], regs: 0 };
+  st.root = root;
+  st.ports.push(root);
+  portEvent(k, "add", root);
+  for (const w of platform.windows) {
+    const d = newDecoder(root, "root", w.targets.map((t) => root.dports[t]));
+    d.start = w.base;
+    d.size = w.size;
+    d.iw = w.targets.length;
+    d.ig = w.granularity;
+    d.window = w;
+    d.nextRegionId = nd.regionIda.get();
+    decoderEvent(k, "add", d);
+  }
+  platform.hostBridges.forEach((hb, i) => {
+    const rps = platform.rootPorts.filter((r) => r.hb === i);
+    const enumerated = rules.dportsOnlyWithDevices ? rps.filter((r) => platform.devices.some((d) => platform.rootPorts[d.rp] === r)) : rps;
+    const dports = enumerated.map((r) => ({ name: r.bdf, id: r.port }));
+    const port: CxlPort = { name: "", id: st.portIda.get(), kind: "switch", parent: root, depth: 1, host: hbDport(i).name, dports, decoders: [], hb: i, regs: hb.chbcr };
+    port.name = `port${port.id}`;
+    st.ports.push(port);
+    portEvent(k, "add", port);
+    const def = dports.find((d) => d.id === 0) ?? dports[0];
+    for (let n = 0; n < rules.hdmDecoders; n++) decoderEvent(k, "add", newDecoder(port, "switch", def ? [def] : []));
+    portEvent(k, "bind", port);
+    for (const c of rules.componentClaims(hb.chbcr)) claimRegs(k, c.start, c.size, c.name === "port" ? port.name : c.name);
+  });
+  st.bridge = { name: "nvdimm-bridge0", bus: null };
+  cxlUevent(k, "add", `${portPath(root)}/nvdimm-bridge0`, "cxl_nvdimm_bridge", CXL_DEVICE.nvdimm_bridge);
+  k.uevent("bind", ACPI0017, "platform", [
+    ["DRIVER", "cxl_acpi"],
+    ["MODALIAS", "acpi:ACPI0017:"],
+  ]);
+  // cxl_pci + cxl_mem: memdevs, endpoints.
+  platform.devices.forEach((dev, i) => {
+    const m: CxlMemdev = { name: `mem${i}`, id: i, dev, endpoint: null, nvdimm: null };
+    st.memdevs.push(m);
+    const mb = dev.bars.find((b) => b.bar === 2)!;
+    for (const [off, len] of [
+      [0x80, 8],
+      [0x88, 0x20 + 0x800],
+      [0x8a8, 8],
+    ])
+      claimRegs(k, mb.start + off, len, dev.bdf);
+    cxlUevent(k, "add", memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, undefined, [
+      ["MAJOR", String(CXL_MEM_MAJOR)],
+      ["MINOR", String(i)],
+      ["DEVNAME", `cxl/${m.name}`],
+    ]);
+    if (!dev.volatile) {
+      m.nvdimm = { name: `pmem${i}`, nmem: null };
+      cxlUevent(k, "add", `${memdevPath(st, m)}/${m.nvdimm.name}`, "cxl_nvdimm", CXL_DEVICE.nvdimm);
+    }
+  });
+  for (const m of st.memdevs) {
+    const rp = platform.rootPorts[m.dev.rp];
+    const parent = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
+    const ep: CxlPort = { name: "", id: st.portIda.get(), kind: "endpoint", parent, depth: 2, host: m.name, dports: [], decoders: [], memdev: m, regs: m.dev.bars[0].start };
+    ep.name = `endpoint${ep.id}`;
+    m.endpoint = ep;
+    st.ports.push(ep);
+    portEvent(k, "add", ep);
+    for (let n = 0; n < rules.hdmDecoders; n++) decoderEvent(k, "add", newDecoder(ep, "endpoint", []));
+    portEvent(k, "bind", ep);
+    for (const c of rules.endpointClaims(ep.regs, m.dev.bdf)) claimRegs(k, c.start, c.size, c.name === "port" ? ep.name : c.name);
+    for (const c of rules.dportClaims(rp.bar0.start)) claimRegs(k, c.start, c.size, c.name === "port" ? parent.name : c.name === "memdev" ? m.name : c.name);
+    cxlUevent(k, "bind", memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, "cxl_mem", [
+      ["MAJOR", String(CXL_MEM_MAJOR)],
+      ["MINOR", String(m.id)],
+      ["DEVNAME", `cxl/${m.name}`],
+    ]);
+  }
+  // cxl_pmem: the bridge's nd bus, a DIMM per persistent memdev.
+  if (st.memdevs.some((m) => m.nvdimm) || rules.bridgeWithoutPmem) {
+    const bus = ndBusRegister(k, "cxl", `${portPath(root)}/nvdimm-bridge0`);
+    st.bridge.bus = bus;
+    for (const m of st.memdevs) {
+      if (!m.nvdimm) continue;
+      const nmem = cxlNmemCreate(k, bus, m);
+      m.nvdimm.nmem = nmem;
+    }
+    ndFlush(k);
+  }
+  return st;
+}
+
+/** cxl_nvdimm_probe() -> nvdimm_create(): an nmem with the label area, labelling on (NDD_LABELING). */
+function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
+  const nd = ndState(k);
+  const id = nd.dimmIda.get();
+  const d: NdDimm = {
+    kind: "dimm",
+    name: `nmem${id}`,
+    id,
+    bus,
+    handle: 0,
+    physId: 0,
+    vendorId: 0,
+    serial: m.dev.serial,
+    labelArea: { size: m.dev.lsaSize, index: null, labels: [] },
+    labeling: true,
+    ndd: null,
+    busy: 0,
+    registered: false,
+    killed: false,
+    driver: null,
+    devres: [],
+    cxl: true,
+  };
+  nd.dimms.push(d);
+  ndDeviceRegister(k, d);
+  return d;
+}

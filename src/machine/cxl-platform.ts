@@ -1,0 +1,282 @@
+/**
+ * The CXL platform of QEMU's q35 `cxl=on` (hw/i386/pc.c, hw/pci-bridge/
+ * pci_expander_bridge.c, hw/cxl/cxl-host.c, hw/acpi/cxl.c): `pxb-cxl` host
+ * bridges (ACPI0016, _UID = bus_nr), `cxl-rp` root ports, `cxl-type3`
+ * memory devices, and the CEDT: one CHBS per host bridge (its 64 KiB
+ * component register block) and one CFMWS per fixed memory window.
+ *
+ * Placement: the host-bridge register area (1 MiB) starts where RAM (or
+ * the device-memory region) ends; the windows follow it, 256 MiB aligned,
+ * back to back in scenario order; the 64-bit PCI hole starts at the next
+ * GiB after the last window. The root ports' and devices' BARs and bridge
+ * windows are SeaBIOS's (seabios-pci.ts: the expander's buses share bus
+ * 0's regions), and each expander's ACPI _CRS is what its devices occupy.
+ */
+import { alignUp, GiB, KiB, MiB } from "../kernel/units.js";
+import { insertResource, makeResource, requestResource, type Resource } from "../kernel/resource.js";
+import { bridgeWindow, flattenPlaced, mergeRanges, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
+
+export interface CxlHostBridgeSpec {
+  id: string;
+  bus_nr: number;
+}
+export interface CxlRootPortSpec {
+  id: string;
+  /** The host bridge's id. */
+  bus: string;
+  port: number;
+  chassis?: number;
+  slot?: number;
+}
+export interface CxlType3Spec {
+  id: string;
+  /** The root port's id. */
+  bus: string;
+  size: number;
+  lsa_size?: number;
+  volatile?: boolean;
+  sn?: number;
+}
+export interface CxlWindowSpec {
+  /** Host bridge ids, in interleave order. */
+  targets: string[];
+  size: number;
+  interleave_granularity?: number;
+}
+export interface CxlSpec {
+  host_bridges: CxlHostBridgeSpec[];
+  root_ports: CxlRootPortSpec[];
+  type3: CxlType3Spec[];
+  windows: CxlWindowSpec[];
+}
+
+/** QEMU's CFMWS granularity and the CXL host register area. */
+export const CFMWS_ALIGN = 256 * MiB;
+export const CXL_HOST_REG_SIZE = MiB;
+export const CXL_COMPONENT_BLOCK = 64 * KiB;
+/** Default interleave granularity of a window (QEMU: 256 bytes). */
+export const CFMWS_DEFAULT_GRANULARITY = 256;
+
+export interface Range {
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+export interface PlacedHostBridge {
+  id: string;
+  index: number;
+  busNr: number;
+  /** ACPI _UID (QEMU: the bus number). */
+  uid: number;
+  /** Host bridge component registers (CHBS base). */
+  chbcr: number;
+  /** Last bus number behind it. */
+  busEnd: number;
+  /** ACPI _CRS memory windows. */
+  crs: Range[];
+}
+
+export interface PlacedRootPort {
+  id: string;
+  hb: number;
+  port: number;
+  slot?: number;
+  bdf: string;
+  secondary: number;
+  bar0: Range;
+  mem: Range;
+  pref: Range;
+}
+
+export interface PlacedType3 {
+  id: string;
+  rp: number;
+  bdf: string;
+  volatile: boolean;
+  size: number;
+  lsaSize: number;
+  serial: number;
+  bars: (Range & { bar: number })[];
+}
+
+export interface PlacedWindow {
+  index: number;
+  base: number;
+  size: number;
+  /** Host bridge indices, in interleave order. */
+  targets: number[];
+  granularity: number;
+}
+
+export interface CxlPlatform {
+  hostRegBase: number;
+  hostBridges: PlacedHostBridge[];
+  rootPorts: PlacedRootPort[];
+  devices: PlacedType3[];
+  windows: PlacedWindow[];
+}
+
+const hex2 = (n: number) => n.toString(16).padStart(2, "0");
+const bdf = (bus: number, slot: number) => `0000:${hex2(bus)}:${hex2(slot)}.0`;
+
+/** Host bridges in bus order, root ports with their PCI slot on the expander's bus and their secondary bus. */
+function topology(spec: CxlSpec): { hbs: CxlHostBridgeSpec[]; rps: { rp: CxlRootPortSpec; hb: number; slot: number; secondary: number }[] } {
+  const hbs = [...spec.host_bridges].sort((a, b) => a.bus_nr - b.bus_nr);
+  const rps: { rp: CxlRootPortSpec; hb: number; slot: number; secondary: number }[] = [];
+  hbs.forEach((h, i) => {
+    let next = h.bus_nr + 1;
+    spec.root_ports.filter((r) => r.bus === h.id).forEach((rp, slot) => rps.push({ rp, hb: i, slot, secondary: next++ }));
+  });
+  return { hbs, rps };
+}
+
+/** cxl-type3 BARs: 0 component registers (64 KiB), 2 device registers (4 KiB), 4 MSI-X (4 KiB). */
+const TYPE3_BARS = [
+  { bar: 0, size: 64 * KiB },
+  { bar: 2, size: 4 * KiB },
+  { bar: 4, size: 4 * KiB },
+];
+
+/** The entries the expanders add to bus 0's regions (root port BARs, then bridge windows from the highest bus down). */
+export function cxlPciEntries(spec: CxlSpec): PciEntry[] {
+  const { hbs, rps } = topology(spec);
+  const bars: PciEntry[] = rps.map(({ rp, slot }) => ({ name: bdf(hbs.find((h) => h.id === rp.bus)!.bus_nr, slot), size: CXL_COMPONENT_BLOCK, align: CXL_COMPONENT_BLOCK, pref: false, bar: 0 }));
+  const windows: PciEntry[] = [];
+  for (const r of [...rps].sort((a, b) => b.secondary - a.secondary)) {
+    const dev = spec.type3.find((d) => d.bus === r.rp.id);
+    const kids: PciEntry[] = dev ? TYPE3_BARS.map((b) => ({ name: bdf(r.secondary, 0), size: b.size, align: b.size, pref: false, bar: b.bar })) : [];
+    const bus = `0000:${hex2(r.secondary)}`;
+    windows.push(bridgeWindow(bus, false, kids, true)!, bridgeWindow(bus, true, [], true)!);
+  }
+  return [...bars, ...windows];
+}
+
+/** pc_get_cxl_range_end(): where the 64-bit PCI hole may start. */
+export function cxlRangeEnd(spec: CxlSpec, cxlBase: number): number {
+  if (spec.windows.length === 0) return cxlBase + CXL_HOST_REG_SIZE;
+  return alignUp(cxlBase + CXL_HOST_REG_SIZE, CFMWS_ALIGN) + spec.windows.reduce((a, w) => a + w.size, 0);
+}
+
+/** Everything QEMU and SeaBIOS placed, from bus 0's placed entries. */
+export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[]): CxlPlatform {
+  const { hbs, rps } = topology(spec);
+  const flat = flattenPlaced(placed);
+  const find = (name: string, pred: (p: PlacedEntry) => boolean) => {
+    const p = flat.find((x) => x.entry.name === name && pred(x));
+    if (!p) throw new Error(`CXL: ${name} was not placed`);
+    return { start: p.start, end: p.end };
+  };
+  const rootPorts: PlacedRootPort[] = rps.map(({ rp, hb, slot, secondary }) => {
+    const bus = `0000:${hex2(secondary)}`;
+    return {
+      id: rp.id,
+      hb,
+      port: rp.port,
+      slot: rp.slot,
+      bdf: bdf(hbs[hb].bus_nr, slot),
+      secondary,
+      bar0: find(bdf(hbs[hb].bus_nr, slot), (p) => p.entry.bar === 0),
+      mem: find(bus, (p) => !p.entry.pref && p.entry.children !== undefined),
+      pref: find(bus, (p) => p.entry.pref && p.entry.children !== undefined),
+    };
+  });
+  const devices: PlacedType3[] = [];
+  spec.type3.forEach((d) => {
+    const rpIdx = rootPorts.findIndex((r) => r.id === d.bus);
+    const r = rootPorts[rpIdx];
+    const name = bdf(r.secondary, 0);
+    devices.push({
+      id: d.id,
+      rp: rpIdx,
+      bdf: name,
+      volatile: d.volatile === true,
+      size: d.size,
+      lsaSize: d.lsa_size ?? 0,
+      serial: d.sn ?? 0,
+      bars: TYPE3_BARS.map((b) => ({ bar: b.bar, ...find(name, (p) => p.entry.bar === b.bar) })),
+    });
+  });
+  const hostBridges: PlacedHostBridge[] = hbs.map((h, i) => {
+    const mine = rootPorts.filter((r) => r.hb === i);
+    return {
+      id: h.id,
+      index: i,
+      busNr: h.bus_nr,
+      uid: h.bus_nr,
+      chbcr: cxlBase + i * CXL_COMPONENT_BLOCK,
+      busEnd: mine.length ? Math.max(...mine.map((r) => r.secondary)) : h.bus_nr,
+      crs: mergeRanges(mine.flatMap((r) => [r.bar0, r.mem, r.pref])),
+    };
+  });
+  let base = alignUp(cxlBase + CXL_HOST_REG_SIZE, CFMWS_ALIGN);
+  const windows: PlacedWindow[] = spec.windows.map((w, index) => {
+    const pw: PlacedWindow = {
+      index,
+      base,
+      size: w.size,
+      targets: w.targets.map((t) => hbs.findIndex((h) => h.id === t)),
+      granularity: w.interleave_granularity ?? CFMWS_DEFAULT_GRANULARITY,
+    };
+    base += w.size;
+    return pw;
+  });
+  return { hostRegBase: cxlBase, hostBridges, rootPorts, devices, windows };
+}
+
+/** The ranges of bus 0's 32-bit windows the expanders take away (QEMU: pcie.0's _CRS is what they leave). */
+export function expanderRanges(p: CxlPlatform): Range[] {
+  return mergeRanges(p.hostBridges.flatMap((h) => h.crs));
+}
+
+/** A window's size in GiB text for messages. */
+export function windowLabel(w: PlacedWindow): string {
+  return `CXL Window ${w.index} (${w.size / GiB} GiB at 0x${w.base.toString(16)})`;
+}
+
+/**
+ * Bus 0's 32-bit _CRS windows with expanders: what they leave of the q35
+ * hole below the IOAPIC, plus the range from the IOAPIC to 4 GiB (observed:
+ * ../shared/conformance/cxl traces, "fec00000-ffffffff : PCI Bus 0000:00").
+ */
+export function bus0Windows(windows: Range[], p: CxlPlatform): (Range & { noClip?: boolean })[] {
+  const used = expanderRanges(p);
+  const out: (Range & { noClip?: boolean })[] = [];
+  for (const w of windows) {
+    const touched = used.some((u) => u.start <= w.end && u.end >= w.start);
+    if (!touched) {
+      out.push(w);
+      continue;
+    }
+    let free = w.start;
+    for (const u of used) {
+      if (u.end < w.start || u.start > w.end) continue;
+      if (free < u.start) out.push({ start: free, end: u.start - 1 });
+      free = u.end + 1;
+    }
+    if (free <= w.end) out.push({ start: free, end: w.end });
+    if (w.end === 0xfebfffff) out.push({ start: 0xfec00000, end: 0xffffffff, noClip: true });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** The PCI resources of the expanders as the kernel's PCI scan enters them: root bus windows, root port BARs and bridge windows, device BARs. */
+export function addCxlPciResources(root: Resource, p: CxlPlatform): void {
+  for (const h of p.hostBridges) {
+    const bus = `PCI Bus 0000:${hex2(h.busNr)}`;
+    const wins = h.crs.map((c) => makeResource(c.start, c.end, bus)).filter((r) => !insertResource(root, r));
+    const inWin = (r: Range) => wins.find((w) => w.start <= r.start && w.end >= r.end);
+    for (const rp of p.rootPorts.filter((r) => r.hb === h.index)) {
+      const w = inWin(rp.bar0);
+      if (w) requestResource(w, makeResource(rp.bar0.start, rp.bar0.end, rp.bdf));
+      const sec = `PCI Bus 0000:${hex2(rp.secondary)}`;
+      for (const r of [rp.mem, rp.pref]) {
+        const pw = inWin(r);
+        const res = makeResource(r.start, r.end, sec);
+        if (pw && !requestResource(pw, res) && r === rp.mem) {
+          for (const d of p.devices.filter((x) => p.rootPorts[x.rp] === rp)) for (const b of d.bars) requestResource(res, makeResource(b.start, b.end, d.bdf));
+        }
+      }
+    }
+  }
+}

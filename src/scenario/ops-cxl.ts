@@ -1,0 +1,68 @@
+/**
+ * CXL steps and state: the module loads the oracle performs after the boot
+ * modules (cxl_acpi cxl_port cxl_pci cxl_mem cxl_pmem dax_cxl), the `cxl`
+ * op (cxl-cli), and the `cxl` part of a snapshot: `cxl list -vvi`, the
+ * devices of /sys/bus/cxl and the decoder and region attributes.
+ */
+import { cxlInit, cxlState } from "../kernel/drivers/cxl-core.js";
+import { cxlDevices, registerCxlSysfs } from "../kernel/drivers/cxl-sysfs.js";
+import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
+import { sysfsRead } from "../kernel/sysfs.js";
+import type { System } from "../machine/system.js";
+import { cxl } from "../tools/cxl.js";
+import { cxlListJson } from "../tools/cxl-list.js";
+import { physToTargetNode } from "./ops-nvdimm.js";
+import type { RawStep } from "./runner.js";
+
+/** Decoder and region attributes the oracle's snapshot reads, by device kind. */
+const ROOT_ATTRS = ["cap_pmem", "cap_ram", "cap_type2", "cap_type3", "interleave_ways", "locked", "size", "start", "target_list"];
+const SWITCH_ATTRS = ["interleave_ways", "locked", "size", "start", "target_list"];
+const EP_ATTRS = ["dpa_resource", "dpa_size", "interleave_ways", "locked", "mode", "size", "start"];
+const REGION_ATTRS = ["commit", "interleave_granularity", "interleave_ways", "mode", "resource", "size", "uuid"];
+
+export function initCxl(sys: System): void {
+  const p = sys.layout.cxl;
+  if (!p) return;
+  registerCxlSysfs();
+  const k = sys.kernel;
+  cxlInit(k, p, {
+    targetNode: (addr) => physToTargetNode(sys.layout, addr),
+    numaNode: (addr) => {
+      const m = sys.layout.memblock.find((x) => x.start <= addr && addr < x.end);
+      return m ? m.nid : (sys.layout.memblock[0]?.nid ?? 0);
+    },
+    hypervisor: sys.layout.hypervisor,
+  });
+}
+
+export function applyCxlStep(sys: System, step: RawStep): unknown | undefined {
+  if (step.op !== "cxl") return undefined;
+  const k = sys.kernel;
+  const r = cxl(k, ((step.args as unknown[]) ?? []).map(String));
+  ndFlush(k);
+  const out: Record<string, unknown> = { argv: r.argv, rc: r.rc };
+  if (r.stdout_json !== undefined) out.stdout_json = r.stdout_json;
+  out.stderr = r.stderr;
+  return out;
+}
+
+/** The snapshot's `cxl` part (uuids hidden as the oracle hides them). */
+export function cxlSnapshot(sys: System): Record<string, unknown> | undefined {
+  const k = sys.kernel;
+  const st = cxlState(k);
+  if (!st) return undefined;
+  const devs = cxlDevices(st);
+  const sysfs: Record<string, string> = {};
+  for (const d of devs) {
+    const dec = st.ports.flatMap((p) => p.decoders).find((x) => x.name === d.name);
+    const attrs = dec ? (dec.kind === "root" ? ROOT_ATTRS : dec.kind === "switch" ? SWITCH_ATTRS : EP_ATTRS) : st.regions.some((r) => r.name === d.name) ? REGION_ATTRS : [];
+    const region = st.regions.find((r) => r.name === d.name);
+    const names = region ? [...attrs, ...region.targets.map((_, i) => `target${i}`)] : attrs;
+    for (const a of names) {
+      const v = sysfsRead(k, `/sys/bus/cxl/devices/${d.name}/${a}`);
+      if (v.ok) sysfs[`${d.name}/${a}`] = a === "uuid" ? "<uuid>" : v.value.replace(/\n$/, "");
+    }
+  }
+  const sorted = Object.fromEntries(Object.entries(sysfs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { cxl: { list: cxlListJson(k, st, 2), devices: devs.map((d) => d.name).sort(), sysfs: sorted } };
+}

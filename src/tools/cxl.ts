@@ -1,0 +1,167 @@
+/**
+ * cxl-cli 76 (ndctl's `cxl` tool) against the model: `list`,
+ * `create-region`, `enable-region`, `disable-region`, `destroy-region`,
+ * going through the kernel's sysfs ABI as the tool does (cxl/region.c,
+ * cxl/lib/libcxl.c), with its stderr lines and exit codes.
+ */
+import type { Kernel } from "../kernel/kernel.js";
+import { STRERROR, type Errno } from "../kernel/errno.js";
+import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
+import { cxlState, type CxlDecoder, type CxlState } from "../kernel/drivers/cxl-core.js";
+import { newUuid } from "../kernel/drivers/nvdimm-core.js";
+import { cxlListJson, maxAvailableExtent, regionJson } from "./cxl-list.js";
+import { Stderr, type ToolResult } from "./tool-util.js";
+
+const BUS = "/sys/bus/cxl/devices";
+
+function result(argv: string[], rc: number, err: Stderr, json?: unknown): ToolResult {
+  const r: ToolResult = { argv: ["cxl", ...argv], rc, stderr: err.lines() };
+  if (json !== undefined) r.stdout_json = json;
+  return r;
+}
+
+function write(k: Kernel, path: string, v: string): Errno | null {
+  const r = sysfsWrite(k, path, v);
+  return r.ok ? null : r.errno;
+}
+
+interface CreateOpts {
+  type: string;
+  decoder?: string;
+  ways?: number;
+  granularity?: number;
+  size?: number;
+  targets: string[];
+}
+
+function parseCreate(argv: string[]): CreateOpts | string {
+  const o: CreateOpts = { type: "pmem", targets: [] };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => argv[++i];
+    if (a === "-m" || a === "--memdevs") continue;
+    else if (a === "-t" || a === "--type") o.type = val();
+    else if (a === "-d" || a === "--decoder") o.decoder = val();
+    else if (a === "-w" || a === "--ways") o.ways = Number(val());
+    else if (a === "-g" || a === "--granularity") o.granularity = Number(val());
+    else if (a === "-s" || a === "--size") o.size = Number(val());
+    else if (a.startsWith("-")) return `unknown option \`${a.replace(/^-+/, "")}'`;
+    else o.targets.push(a);
+  }
+  return o;
+}
+
+function createRegion(k: Kernel, st: CxlState, argv: string[]): ToolResult {
+  const err = new Stderr();
+  const o = parseCreate(argv);
+  const fail = (msg: string) => {
+    err.write(`cxl region: ${msg}\n`);
+    err.write("cxl region: cmd_create_region: created 0 regions\n");
+    return result(argv, 1, err);
+  };
+  if (typeof o === "string") return fail(`parse_create_options: ${o}`);
+  if (o.type !== "pmem") return fail(`parse_create_options: region type '${o.type}' not supported yet`);
+  const root = st.root?.decoders.find((d) => d.name === o.decoder);
+  if (!root) return fail(`create_region: ${o.decoder ?? "(none)"}: no such root decoder`);
+  const ways = o.ways ?? o.targets.length;
+  if (o.targets.length !== ways) return fail(`parse_create_options: must specify ${ways} memdev(s)`);
+  const eps: CxlDecoder[] = [];
+  for (const t of o.targets) {
+    const m = st.memdevs.find((x) => x.name === t);
+    if (!m) return fail(`validate_config_memdevs: ${t}: not a memdev`);
+    const d = m.endpoint?.decoders.find((x) => !x.region && x.dpaSize === 0);
+    if (!d) return fail(`create_region: ${t}: no available endpoint decoder`);
+    eps.push(d);
+  }
+  const per = Math.min(...eps.map((d) => (d.port.memdev!.dev.volatile ? 0 : d.port.memdev!.dev.size)));
+  const size = o.size ?? Math.min(per * ways, maxAvailableExtent(st, root));
+  if (!size) return fail("create_region: unable to determine region size");
+  const name = sysfsRead(k, `${BUS}/${root.name}/create_pmem_region`);
+  if (!name.ok) return fail(`create_region: ${root.name}: failed to create region: ${STRERROR[name.errno] ?? name.errno}`);
+  const region = name.value.trim();
+  let e = write(k, `${BUS}/${root.name}/create_pmem_region`, region);
+  if (e) return fail(`create_region: ${root.name}: failed to create region: ${STRERROR[e] ?? e}`);
+  const R = `${BUS}/${region}`;
+  const steps: [string, string, string][] = [
+    [`${R}/uuid`, newUuid(k), "failed to set uuid"],
+    [`${R}/interleave_granularity`, String(o.granularity ?? root.ig), "failed to set interleave granularity"],
+    [`${R}/interleave_ways`, String(ways), "failed to set interleave ways"],
+    [`${R}/size`, `0x${size.toString(16)}`, "failed to set size"],
+  ];
+  for (const [p, v, msg] of steps) if ((e = write(k, p, v))) return fail(`create_region: ${region}: ${msg}: ${STRERROR[e] ?? e}`);
+  for (let i = 0; i < eps.length; i++) {
+    const d = eps[i];
+    if ((e = write(k, `${BUS}/${d.name}/mode`, o.type))) return fail(`create_region: ${region}: ${d.name}: set_mode failed: ${STRERROR[e] ?? e}`);
+    if ((e = write(k, `${BUS}/${d.name}/dpa_size`, `0x${(size / ways).toString(16)}`))) return fail(`create_region: ${region}: ${d.name}: set_dpa_size failed: ${STRERROR[e] ?? e}`);
+    if ((e = write(k, `${R}/target${i}`, d.name))) return fail(`create_region: ${region}: failed to set target${i} to ${d.name}: ${STRERROR[e] ?? e}`);
+  }
+  if ((e = write(k, `${R}/commit`, "1"))) return fail(`create_region: ${region}: failed to commit decode: ${STRERROR[e] ?? e}`);
+  if ((e = write(k, "/sys/bus/cxl/drivers/cxl_region/bind", region))) return fail(`create_region: ${region}: failed to enable: ${STRERROR[e] ?? e}`);
+  err.write("cxl region: cmd_create_region: created 1 region\n");
+  const r = st.regions.find((x) => x.name === region)!;
+  return result(argv, 0, err, regionJson(r, { mappings: true }));
+}
+
+/** enable-region / disable-region / destroy-region over the named regions (or "all"). */
+function regionAction(k: Kernel, st: CxlState, argv: string[], action: "enable" | "disable" | "destroy"): ToolResult {
+  const err = new Stderr();
+  const force = argv.includes("-f") || argv.includes("--force");
+  const names = argv.slice(1).filter((a) => !a.startsWith("-"));
+  let n = 0;
+  let rc = 0;
+  const fn = `cmd_${action}_region`;
+  for (const name of names) {
+    const targets = name === "all" ? [...st.regions] : st.regions.filter((r) => r.name === name);
+    for (const r of targets) {
+      let e: Errno | null = null;
+      if (action === "enable") e = r.driver ? null : write(k, "/sys/bus/cxl/drivers/cxl_region/bind", r.name);
+      else if (action === "disable") e = r.driver ? write(k, "/sys/bus/cxl/drivers/cxl_region/unbind", r.name) : null;
+      else {
+        if (r.driver && !force) {
+          err.write(`cxl region: destroy_region: ${r.name}: active, disable it first (or use --force)\n`);
+          rc = 1;
+          continue;
+        }
+        if (r.driver) e = write(k, "/sys/bus/cxl/drivers/cxl_region/unbind", r.name);
+        if (!e && r.state === "commit") e = write(k, `${BUS}/${r.name}/commit`, "0");
+        for (let i = 0; !e && i < r.targets.length; i++) {
+          const d = r.targets[i];
+          if (!d) continue;
+          e = write(k, `${BUS}/${r.name}/target${i}`, "") ?? write(k, `${BUS}/${d.name}/dpa_size`, "0");
+        }
+        if (!e) e = write(k, `${BUS}/${r.root.name}/delete_region`, r.name);
+      }
+      if (e) {
+        err.write(`cxl region: ${action}_region: ${r.name}: failed: ${STRERROR[e] ?? e}\n`);
+        rc = 1;
+      } else n++;
+    }
+  }
+  const past = { enable: "enabled", disable: "disabled", destroy: "destroyed" }[action];
+  err.write(`cxl region: ${fn}: ${past} ${n} region${n === 1 ? "" : "s"}\n`);
+  return result(argv, rc, err);
+}
+
+/** Run `cxl <argv…>` against the kernel model. */
+export function cxl(k: Kernel, argv: string[]): ToolResult {
+  const st = cxlState(k);
+  const err = new Stderr();
+  if (!st) {
+    err.write("cxl: no CXL bus (the machine has no machine.cxl)\n");
+    return result(argv, 1, err);
+  }
+  switch (argv[0]) {
+    case "list": {
+      const v = argv.slice(1).reduce((a, x) => a + (/^-[a-zA-Z]*$/.test(x) ? (x.match(/v/g) ?? []).length : 0), 0);
+      return result(argv, 0, err, cxlListJson(k, st, v));
+    }
+    case "create-region":
+      return createRegion(k, st, argv);
+    case "enable-region":
+    case "disable-region":
+    case "destroy-region":
+      return regionAction(k, st, argv, argv[0].split("-")[0] as "enable" | "disable" | "destroy");
+  }
+  err.write(`cxl: '${argv[0] ?? ""}' is not a cxl command. See 'cxl --help'.\n`);
+  return result(argv, 1, err);
+}
