@@ -6,6 +6,7 @@ import { registerImport } from "./cmd-import.js";
 import { registerLint } from "./cmd-lint.js";
 import { registerSchema } from "./cmd-schema.js";
 import { registerUtilLinux } from "./cmd-util-linux.js";
+import { registerServe } from "./cmd-serve.js";
 
 export function registerExtraCommands(program: Command): void {
   registerUtilLinux(program);
@@ -14,4 +15,5 @@ export function registerExtraCommands(program: Command): void {
   registerExplain(program);
   registerLint(program);
   registerSchema(program);
+  registerServe(program);
 }

@@ -67,6 +67,21 @@ function init(): void {
   $<HTMLInputElement>("step").addEventListener("input", (e) => show(Number((e.target as HTMLInputElement).value)));
   load();
   run();
+  // Under `memhp serve`, the input the command was given.
+  if (location.protocol.startsWith("http")) {
+    fetch("input.json")
+      .then((r) => (r.ok ? r.json() : null))
+      .then((inp: { text: string; step?: number } | null) => {
+        if (!inp) return;
+        $<HTMLTextAreaElement>("scenario").value = inp.text;
+        run();
+        if (inp.step !== undefined) {
+          $<HTMLInputElement>("step").value = String(inp.step);
+          show(inp.step);
+        }
+      })
+      .catch(() => undefined);
+  }
 }
 
 init();
