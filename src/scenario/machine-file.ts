@@ -18,7 +18,8 @@ import { InputError } from "../errors.js";
 import type { Snapshot } from "../abi/snapshot.js";
 import { isPowerOfTwo } from "../kernel/units.js";
 import { ZONE_NAMES } from "../kernel/zone.js";
-import { parseLocated, scenarioFromDocument, type LocatedDocument, type PathKey } from "./load.js";
+import { formatPath, locationOf, offsetOf, type LocatedDocument, type PathKey } from "./located.js";
+import { parseLocated, runnableScenario, scenarioFromDocument } from "./load.js";
 import type { RawStep, RunnableScenario } from "./runner.js";
 
 export const MACHINE_FORMAT = "memhp-machine/1";
@@ -65,22 +66,7 @@ export function makeMachineFile(
 
 /** Where a value of the document is (line and column), for messages. */
 function locate(doc: LocatedDocument, path: readonly PathKey[]): { line?: number; column?: number } {
-  if (doc.rootOffset < 0) return {};
-  let cur: unknown = doc.value;
-  let off = doc.rootOffset;
-  for (const k of path) {
-    if (cur === null || typeof cur !== "object") break;
-    const L = doc.locs.get(cur);
-    const next = Array.isArray(cur) ? (typeof k === "number" ? L?.items?.[k] : undefined) : L?.values?.get(String(k));
-    if (next === undefined) break;
-    off = next;
-    cur = (cur as Record<PathKey, unknown>)[k];
-  }
-  return doc.lines.pos(off);
-}
-
-function fieldOf(path: readonly PathKey[]): string {
-  return path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("");
+  return locationOf(doc, offsetOf(doc, path));
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -88,7 +74,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 /** Check the parts of a snapshot that booting from it relies on; a located InputError otherwise. */
 export function validateSnapshot(doc: LocatedDocument, file: string, base: PathKey[]): void {
   const fail = (path: PathKey[], message: string): never => {
-    throw new InputError(message, { file, ...locate(doc, [...base, ...path]), field: fieldOf([...base, ...path]) });
+    throw new InputError(message, { file, ...locate(doc, [...base, ...path]), field: formatPath([...base, ...path]) });
   };
   let s: unknown = doc.value;
   for (const k of base) s = (s as Record<PathKey, unknown>)?.[k];
@@ -173,13 +159,6 @@ export function parseMachineFile(text: string, file: string): { scenario: Runnab
   if (root.description !== undefined) sub.description = root.description;
   const locs = doc.locs.get(root);
   if (locs) doc.locs.set(sub, locs);
-  const s = scenarioFromDocument({ ...doc, value: sub }, file);
-  const scenario: RunnableScenario = {
-    name: s.name,
-    description: s.description,
-    machine: s.machine,
-    steps: s.steps.map((st) => st.raw as RawStep),
-    raw: s.raw,
-  };
+  const scenario = runnableScenario(scenarioFromDocument({ ...doc, value: sub }, file));
   return { scenario, bootSnapshot: root.snapshot as Snapshot, raw: root };
 }

@@ -1,9 +1,9 @@
 /** A scenario or trace text turned into something the runner takes (browser-safe). */
 import type { Snapshot } from "../abi/snapshot.js";
-import { locatedError, parseLocated, parseScenario } from "./load.js";
+import { locatedError, parseLocated, parseScenario, runnableScenario } from "./load.js";
 import { firstProblem, TraceBodySchema } from "./trace-schema.js";
 import { isMachineFileText, parseMachineFile } from "./machine-file.js";
-import type { RawStep, RunnableScenario } from "./runner.js";
+import type { RunnableScenario } from "./runner.js";
 
 export interface TraceSource {
   bootSnapshot: Snapshot;
@@ -36,14 +36,7 @@ export function toRunnable(text: string, file: string): { scenario: RunnableScen
     const m = parseMachineFile(text, file);
     return { scenario: m.scenario, trace: { bootSnapshot: m.bootSnapshot, raw: m.raw }, bootMode: "import" };
   }
-  const s = parseScenario(text, file);
-  const runnable: RunnableScenario = {
-    name: s.name,
-    description: s.description,
-    machine: s.machine,
-    steps: s.steps.map((st) => st.raw as RawStep),
-    raw: s.raw,
-  };
+  const runnable = runnableScenario(parseScenario(text, file));
   let trace: TraceSource | undefined;
   if (/"format"\s*:\s*"linux-memhp-oracle-trace\/1"/.test(text)) {
     const t = JSON.parse(text) as { boot?: { snapshot?: Snapshot } };
