@@ -93,7 +93,7 @@ export function dumpToSnapshot(d: MachineDump): DumpImport {
   let iomemLines: string[];
   let ram: { start: number; end: number }[];
   if (d.iomem) {
-    iomemLines = d.iomem.text.split("\n").filter((l) => l.trim() !== "");
+    iomemLines = d.iomem.text.split(/\r?\n/).filter((l) => l.trim() !== "");
     if (iomemLines.length === 0) throw bad(d.iomem, "empty /proc/iomem");
     const specs = parseIomem(iomemLines, d.iomem.file);
     checkIomemOverlap(d.iomem, specs);

@@ -7,6 +7,7 @@ import type { IomemSpec } from "../machine/types.js";
 import { MiB } from "../kernel/units.js";
 
 const LINE = /^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$/;
+const ZERO = /^ *0+-0+ : /;
 
 /** Flags of a resource from its name, the way the kernel set them. */
 export function inferFlags(name: string, start: number, hasChildren: boolean): Pick<IomemSpec, "busy" | "sysram" | "desc"> {
@@ -28,8 +29,13 @@ export function parseIomem(lines: string[], file = "/proc/iomem"): IomemSpec[] {
   const roots: IomemSpec[] = [];
   const stack: { depth: number; spec: IomemSpec }[] = [];
   const parsed: { depth: number; spec: IomemSpec }[] = [];
-  lines.forEach((raw, i) => {
+  // Unprivileged readers see every address as zero; one zero-sized line among real ones is a resource
+  // older kernels register empty (`00000000-00000000 : Crash kernel` without a crashkernel= reservation).
+  const allZero = lines.every((l) => l.trim() === "" || ZERO.test(l));
+  lines.forEach((line, i) => {
+    const raw = line.replace(/\r$/, "");
     if (raw.trim() === "") return;
+    if (ZERO.test(raw) && !allZero) return;
     const m = LINE.exec(raw);
     if (!m) throw new InputError(`not an iomem line: ${JSON.stringify(raw)}`, { file, line: i + 1 });
     if (m[1].length % 2 !== 0) throw new InputError("odd indentation", { file, line: i + 1 });
@@ -38,9 +44,7 @@ export function parseIomem(lines: string[], file = "/proc/iomem"): IomemSpec[] {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) {
       throw new InputError(`bad range ${m[2]}-${m[3]}`, { file, line: i + 1 });
     }
-    if (start === 0 && end === 0 && i > 0) {
-      throw new InputError("addresses are all zero: read /proc/iomem as root", { file, line: i + 1 });
-    }
+    if (allZero && i > 0) throw new InputError("addresses are all zero: read /proc/iomem as root", { file, line: i + 1 });
     const depth = m[1].length / 2;
     const spec: IomemSpec = { start, end, name: m[4], busy: true, children: [] };
     while (stack.length && stack[stack.length - 1].depth >= depth) stack.pop();

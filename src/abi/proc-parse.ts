@@ -23,7 +23,7 @@ export function parseZoneinfo(f: DumpFile): Snapshot["zoneinfo"] {
     if (cur.z.spanned === undefined || cur.z.present === undefined) throw bad(f, `zone ${cur.zone} of ${cur.key} has no spanned/present lines (truncated?)`, cur.line);
     out[cur.key][cur.zone] = { start_pfn: cur.z.start_pfn, spanned: cur.z.spanned, present: cur.z.present };
   };
-  f.text.split("\n").forEach((raw, i) => {
+  f.text.split(/\r?\n/).forEach((raw, i) => {
     const h = /^Node (\d+), zone\s+(\S+)\s*$/.exec(raw);
     if (h) {
       finish();
@@ -50,7 +50,7 @@ export function parseZoneinfo(f: DumpFile): Snapshot["zoneinfo"] {
 
 /** `MemTotal:  N kB` of /proc/meminfo or `Node N MemTotal: N kB` of a node's meminfo. */
 export function memTotal(f: DumpFile): string {
-  const lines = f.text.split("\n");
+  const lines = f.text.split(/\r?\n/);
   const i = lines.findIndex((l) => /^(Node \d+ )?MemTotal:/.test(l));
   if (i < 0) throw bad(f, "no MemTotal line");
   const m = /MemTotal:\s+(\d+) kB\s*$/.exec(lines[i]);

@@ -85,6 +85,17 @@ export function predictOffline(k: Kernel, b: MemoryBlock): Verdict {
     const n = k.nodes.get(b.nid);
     if (n) for (const z of n.zones) if (z.present > 0 && zoneIntersects(z, b.startPfn, b.nrPages)) evidence.push(zoneEv(k, z));
     if (b.nodeLinks.length > 1) evidence.push(ev(`linked to nodes ${b.nodeLinks.join(", ")}`));
+    // A dump's "none" for a block this kernel would place in one zone: what an older kernel meant by it
+    const zonesHere = n ? n.zones.filter((z) => z.present > 0 && zoneIntersects(z, b.startPfn, b.nrPages)).length : 0;
+    // (6.1 gives every boot block within one zone and node that zone: a zoneless one came from a dump.)
+    if (zonesHere === 1 && b.nodeLinks.length <= 1) {
+      return verdict({
+        action: "offline", how, ok: false, errno: "EINVAL",
+        reason: "the dump shows valid_zones \"none\" for this online block although its pages lie in one zone: the dump's kernel found no single zone for it — kernels before 5.18 (commit 395f6081bad4 stored one zone per block) print \"none\" when test_pages_in_a_zone() fails, for a block across zones or with memory holes — and such a block does not go offline there; the model keeps it without a zone",
+        rule: { kernel: "drivers/base/memory.c valid_zones_show() (older kernels: test_pages_in_a_zone()); memory_block_offline()", spec: "04 §7 (step 1)" },
+        evidence: [...evidence, ev(`memory${b.id}/valid_zones reads "none" in the dump`)],
+      });
+    }
     return verdict({
       action: "offline", how, ok: false, errno: "EINVAL",
       reason: b.nodeLinks.length > 1
@@ -146,6 +157,11 @@ export function predictOffline(k: Kernel, b: MemoryBlock): Verdict {
   if (owner.kind === "virtio-mem") {
     certain = false;
     notes.push(`virtio-mem's memory notifier (${owner.container?.name ?? "virtio"}) sees the offline: it vetoes (EPERM) a range that is not exactly one of its memory blocks`);
+  }
+  if (b.imported?.removable === "0") {
+    // The dump's kernel ran is_mem_section_removable() over the block and found pages it could not move.
+    certain = false;
+    notes.push(`the dump shows memory${b.id}/removable 0: its kernel found pages in the block it judged unmovable when the dump was taken, so offlining is likely to fail with EBUSY there (which pages the dump does not say)`);
   }
   const lastOfZone = zone.present - nr <= 0;
   if (lastOfZone) notes.push(`this is the last present memory of ${ZONE_NAMES[zone.idx]} on node ${zone.nid}: the zonelists are rebuilt (log lines)`);

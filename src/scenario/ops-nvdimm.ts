@@ -67,10 +67,14 @@ const PMEM_CLAIM = /^(namespace|pfn|btt|dax)\d+\.\d+$/;
  * zoneinfo the Device zone they made. Take them out so the module loads
  * below make them again, exactly as in a derived boot.
  */
-function forgetImportedClaims(k: Kernel): void {
+function forgetImportedClaims(k: Kernel, nfit: { start: number; size: number }[]): void {
   const claims: Resource[] = [];
   walk(k.iomem, (r) => {
     if (r !== k.iomem && (r.desc === "PERSISTENT_MEMORY" || r.desc === "PERSISTENT_MEMORY_LEGACY" || r.name.startsWith("Persistent Memory"))) {
+      // An NFIT range of a dump (no NVDIMM of this machine behind it, nothing re-probes it) keeps its namespaces, dax and kmem RAM.
+      const legacy = r.desc === "PERSISTENT_MEMORY_LEGACY" || r.name === "Persistent Memory (legacy)";
+      const reprobed = legacy || nfit.some((n) => n.start <= r.start && r.start < n.start + n.size);
+      if (!reprobed) return false;
       for (const c of r.children) if (PMEM_CLAIM.test(c.name)) claims.push(c);
       return false;
     }
@@ -119,7 +123,7 @@ export function raceKey(r: { race: string; region: string }): string {
  */
 export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[], choices?: Record<string, number>): void {
   const k = sys.kernel;
-  if (imported) forgetImportedClaims(k);
+  if (imported) forgetImportedClaims(k, sys.layout.nvdimms);
   registerNdSysfs();
   const st = ndState(k);
   // libnvdimm
