@@ -4,6 +4,7 @@
  * directory's attributes into a block of the snapshot. Bad texts are
  * InputErrors naming the file. Pure (browser-safe).
  */
+import { quoteValue } from "./quote.js";
 import { InputError } from "../errors.js";
 import { ZONE_NAMES } from "../kernel/zone.js";
 import type { DumpBlock, DumpFile } from "./dump.js";
@@ -27,7 +28,7 @@ export function oneLine(f: DumpFile, what: string): string {
 export function hexNumber(f: DumpFile, what: string, prefix: boolean): number {
   const t = oneLine(f, what).trim();
   const m = (prefix ? /^0x([0-9a-f]+)$/i : /^(?:0x)?([0-9a-f]+)$/i).exec(t);
-  if (!m) throw bad(f, `${what}: not a ${prefix ? "0x-prefixed " : ""}hexadecimal number: ${JSON.stringify(t)}`);
+  if (!m) throw bad(f, `${what}: not a ${prefix ? "0x-prefixed " : ""}hexadecimal number: ${quoteValue(t)}`);
   const v = parseInt(m[1], 16);
   if (!Number.isSafeInteger(v)) throw bad(f, `${what}: ${t} is out of range`);
   return v;
@@ -35,7 +36,7 @@ export function hexNumber(f: DumpFile, what: string, prefix: boolean): number {
 
 export function nodeListOk(f: DumpFile, what: string): string {
   const t = f.text.endsWith("\n") ? f.text.slice(0, -1) : f.text;
-  if (t !== "" && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(t)) throw bad(f, `${what}: not a node list (like 0-1,3): ${JSON.stringify(t)}`);
+  if (t !== "" && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(t)) throw bad(f, `${what}: not a node list (like 0-1,3): ${quoteValue(t)}`);
   return t;
 }
 
@@ -65,11 +66,11 @@ export function parseBlock(b: DumpBlock, blockSize: number): ParsedBlock {
   const stateF = attr("state");
   if (!stateF) throw new InputError("missing state (truncated dump?)", { file: `${b.dir}/state` });
   const state = oneLine(stateF, "state");
-  if (!["online", "offline", "going-offline"].includes(state)) throw bad(stateF, `state: expected online, offline or going-offline, got ${JSON.stringify(state)}`);
+  if (!["online", "offline", "going-offline"].includes(state)) throw bad(stateF, `state: expected online, offline or going-offline, got ${quoteValue(state)}`);
   let online = state === "offline" ? "0" : "1";
   if (attr("online")) {
     online = oneLine(attr("online"), "online");
-    if (online !== "0" && online !== "1") throw bad(attr("online"), `online: expected 0 or 1, got ${JSON.stringify(online)}`);
+    if (online !== "0" && online !== "1") throw bad(attr("online"), `online: expected 0 or 1, got ${quoteValue(online)}`);
   }
   const sectionsPerBlock = blockSize / SECTION;
   let physIndex = id.toString(16).padStart(8, "0");
@@ -81,18 +82,18 @@ export function parseBlock(b: DumpBlock, blockSize: number): ParsedBlock {
   let physDevice = "0";
   if (attr("phys_device")) {
     physDevice = oneLine(attr("phys_device"), "phys_device");
-    if (!/^\d+$/.test(physDevice)) throw bad(attr("phys_device"), `phys_device: not a decimal number: ${JSON.stringify(physDevice)}`);
+    if (!/^\d+$/.test(physDevice)) throw bad(attr("phys_device"), `phys_device: not a decimal number: ${quoteValue(physDevice)}`);
   }
   let removable = "1";
   if (attr("removable")) {
     removable = oneLine(attr("removable"), "removable");
-    if (removable !== "0" && removable !== "1") throw bad(attr("removable"), `removable: expected 0 or 1, got ${JSON.stringify(removable)}`);
+    if (removable !== "0" && removable !== "1") throw bad(attr("removable"), `removable: expected 0 or 1, got ${quoteValue(removable)}`);
   }
   let validZones = "";
   if (attr("valid_zones")) {
     validZones = oneLine(attr("valid_zones"), "valid_zones");
     for (const w of validZones.split(" ")) {
-      if (w !== "none" && !ZONES.includes(w)) throw bad(attr("valid_zones"), `valid_zones: unknown zone ${JSON.stringify(w)}`);
+      if (w !== "none" && !ZONES.includes(w)) throw bad(attr("valid_zones"), `valid_zones: unknown zone ${quoteValue(w)}`);
     }
   }
   const snap: BlockSnapshot = {

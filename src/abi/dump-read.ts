@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
 import type { DumpBlock, DumpFile, MachineDump } from "./dump.js";
+import { DumpFileReader, PROC_FILE_MAX, SYSFS_ATTR_MAX } from "./sysfs-file.js";
 import { isSysrootArchive, openSysroot } from "./sysroot.js";
 
 const MEM = "sys/devices/system/memory";
@@ -16,22 +17,6 @@ const PARAMS = "sys/module/memory_hotplug/parameters";
 /** Files of sys/devices/system/memory that the model has (others are kept verbatim). */
 const KNOWN_MEMORY_FILES = ["block_size_bytes", "auto_online_blocks", "uevent", "probe", "soft_offline_page", "hard_offline_page"];
 const BLOCK_FILES = ["phys_index", "state", "online", "phys_device", "removable", "valid_zones"];
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function listDir(p: string, label: string): string[] {
-  try {
-    return fs.readdirSync(p);
-  } catch (e) {
-    throw new InputError(`cannot list: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: label });
-  }
-}
 
 export interface ReadDumpOptions {
   /** /proc/iomem from elsewhere (e.g. captured as root). */
@@ -44,76 +29,76 @@ export interface ReadDumpOptions {
 
 /** Read a dump rooted at `root` (a directory holding sys/…); `label` names it in messages. */
 export function readDumpDir(root: string, label: (rel: string) => string, opts: ReadDumpOptions = {}): MachineDump {
-  const file = (rel: string): DumpFile | undefined => {
-    const p = path.join(root, rel);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return undefined;
-    }
-    if (st.isDirectory()) throw new InputError("is a directory, expected a file", { file: label(rel) });
-    try {
-      return { text: fs.readFileSync(p, "utf8"), file: label(rel) };
-    } catch (e) {
-      // Write-only or unreadable attributes are treated as absent.
-      if ((e as NodeJS.ErrnoException).code === "EACCES" || (e as NodeJS.ErrnoException).code === "EIO") return undefined;
-      throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: label(rel) });
-    }
+  const r = new DumpFileReader(root, label);
+  // Resolved before the reads change the working directory.
+  const iomemFile = opts.iomemFile === undefined ? undefined : path.resolve(opts.iomemFile);
+  return r.withDirectory(() => readDumpFiles(r, label, root, opts, iomemFile));
+}
+
+function readDumpFiles(r: DumpFileReader, label: (rel: string) => string, root: string, opts: ReadDumpOptions, iomemFile: string | undefined): MachineDump {
+  const file = (rel: string, cap = SYSFS_ATTR_MAX): DumpFile | undefined => {
+    const text = r.read(rel, { cap });
+    return text === undefined ? undefined : { text, file: label(rel) };
   };
-  if (!isDir(path.join(root, MEM))) throw new InputError(`not a sysroot: ${MEM} is missing`, { file: label("") || root });
+  const procFile = (rel: string) => file(rel, PROC_FILE_MAX);
+  const listDir = (rel: string): string[] => {
+    const l = r.list(rel);
+    if (l === undefined) throw new InputError("cannot list: ENOENT", { file: label(rel) });
+    return l;
+  };
+  const isDir = (rel: string) => r.isDir(rel);
+  if (!isDir(MEM)) throw new InputError(`not a sysroot: ${MEM} is missing`, { file: label("") || root });
   const d: MachineDump = { source: label("") || root, blocks: [] };
   d.blockSizeBytes = file(`${MEM}/block_size_bytes`);
   d.autoOnlineBlocks = file(`${MEM}/auto_online_blocks`);
-  for (const name of listDir(path.join(root, MEM), label(MEM))) {
+  for (const name of listDir(MEM)) {
     if (!/^memory\d+$/.test(name)) {
-      if (!KNOWN_MEMORY_FILES.includes(name) && !isDir(path.join(root, MEM, name))) {
+      if (!KNOWN_MEMORY_FILES.includes(name) && !isDir(`${MEM}/${name}`)) {
         const f = file(`${MEM}/${name}`);
         if (f) (d.extraMemoryFiles ??= {})[name] = f;
       }
       continue;
     }
     const rel = `${MEM}/${name}`;
-    const dir = path.join(root, rel);
-    if (!isDir(dir)) throw new InputError(`${name} is not a directory`, { file: label(rel) });
+    if (!isDir(rel)) throw new InputError(`${name} is not a directory`, { file: label(rel) });
     const b: DumpBlock = { name, dir: label(rel), attrs: {}, nodes: [] };
     for (const f of BLOCK_FILES) {
       const v = file(`${rel}/${f}`);
       if (v) b.attrs[f] = v;
     }
-    for (const e of listDir(dir, label(rel))) {
+    for (const e of listDir(rel)) {
       const m = /^node(\d+)$/.exec(e);
       if (m) b.nodes.push(Number(m[1]));
     }
     try {
-      const t = fs.readlinkSync(path.join(dir, "firmware_node"));
+      const t = fs.readlinkSync(r.resolve(`${rel}/firmware_node`));
       b.firmwareNode = path.posix.normalize(path.posix.join("/devices/system/memory", name, t));
     } catch {
       // no ACPI binding
     }
     d.blocks.push(b);
   }
-  if (isDir(path.join(root, NODE))) {
+  if (isDir(NODE)) {
     d.nodeMasks = {};
     for (const m of ["possible", "online", "has_normal_memory", "has_memory", "has_cpu", "has_generic_initiator"]) {
       const f = file(`${NODE}/${m}`);
       if (f) d.nodeMasks[m] = f;
     }
     d.nodes = [];
-    for (const name of listDir(path.join(root, NODE), label(NODE))) {
+    for (const name of listDir(NODE)) {
       const m = /^node(\d+)$/.exec(name);
       if (!m) continue;
-      const entries = listDir(path.join(root, NODE, name), label(`${NODE}/${name}`));
+      const entries = listDir(`${NODE}/${name}`);
       d.nodes.push({
         nid: Number(m[1]),
         memory: entries.filter((e) => /^memory\d+$/.test(e)).map((e) => Number(e.slice(6))),
-        meminfo: file(`${NODE}/${name}/meminfo`),
+        meminfo: procFile(`${NODE}/${name}/meminfo`),
         hasCpus: entries.some((e) => /^cpu\d+$/.test(e)) || /\d/.test(file(`${NODE}/${name}/cpulist`)?.text ?? ""),
       });
     }
   }
-  if (isDir(path.join(root, FWMM))) {
-    d.memmap = listDir(path.join(root, FWMM), label(FWMM))
+  if (isDir(FWMM)) {
+    d.memmap = listDir(FWMM)
       .filter((n) => /^\d+$/.test(n))
       .map((n) => ({
         dir: label(`${FWMM}/${n}`),
@@ -122,26 +107,25 @@ export function readDumpDir(root: string, label: (rel: string) => string, opts: 
         type: file(`${FWMM}/${n}/type`),
       }));
   }
-  if (isDir(path.join(root, PARAMS))) {
+  if (isDir(PARAMS)) {
     d.params = {};
     for (const n of ["auto_movable_numa_aware", "auto_movable_ratio", "memmap_on_memory", "online_policy"]) {
       const f = file(`${PARAMS}/${n}`);
       if (f) d.params[n] = f;
     }
   }
-  if (opts.iomemFile) {
-    try {
-      d.iomem = { text: fs.readFileSync(opts.iomemFile, "utf8"), file: opts.iomemFile };
-    } catch (e) {
-      throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: opts.iomemFile });
-    }
-  } else d.iomem = file("proc/iomem");
+  if (iomemFile !== undefined) {
+    const one = new DumpFileReader(path.dirname(iomemFile), () => opts.iomemFile!);
+    const text = one.read(path.basename(iomemFile), { cap: PROC_FILE_MAX });
+    if (text === undefined) throw new InputError("cannot read: no such file or not readable", { file: opts.iomemFile });
+    d.iomem = { text, file: opts.iomemFile! };
+  } else d.iomem = procFile("proc/iomem");
   if (opts.live && d.iomem && /^\s*0+-0+ :/m.test(d.iomem.text) && !/^\s*0*[1-9a-f][0-9a-f]*-/m.test(d.iomem.text)) {
     opts.notes?.push("/proc/iomem shows only zeros (not read as root): ignored; run as root or pass --iomem FILE");
     d.iomem = undefined;
   }
-  d.zoneinfo = file("proc/zoneinfo");
-  d.meminfo = file("proc/meminfo");
+  d.zoneinfo = procFile("proc/zoneinfo");
+  d.meminfo = procFile("proc/meminfo");
   return d;
 }
 
@@ -149,7 +133,7 @@ export function readDumpDir(root: string, label: (rel: string) => string, opts: 
 export function readDump(src: string | { live: true }, opts: ReadDumpOptions = {}): MachineDump {
   if (typeof src !== "string") return readDumpDir("/", (rel) => `/${rel}`, { ...opts, live: true });
   if (!fs.existsSync(src)) throw new InputError("no such file or directory", { file: src });
-  if (!isDir(src) && !isSysrootArchive(src)) throw new InputError("not a directory or a .tar/.tar.gz/.tar.bz2/.tar.xz archive of one", { file: src });
+  if (!isDirectory(src) && !isSysrootArchive(src)) throw new InputError("not a directory or a .tar/.tar.gz/.tar.bz2/.tar.xz archive of one", { file: src });
   const s = openSysroot(src);
   try {
     if (s.root === src) return readDumpDir(src, (rel) => (rel ? path.join(src, rel) : src), opts);
@@ -159,5 +143,13 @@ export function readDump(src: string | { live: true }, opts: ReadDumpOptions = {
     return readDumpDir(s.root, (rel) => `${src}:${[top, rel].filter(Boolean).join("/")}`, opts);
   } finally {
     s.cleanup();
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -9,6 +9,7 @@
  * Pure (browser-safe). src/abi/dump-read.ts reads dumps from disk;
  * dump-attrs.ts reads the attribute texts, dump-infer.ts infers what is missing.
  */
+import { quoteValue } from "./quote.js";
 import { InputError } from "../errors.js";
 import { MiB, isPowerOfTwo } from "../kernel/units.js";
 import { bad, hexNumber, nodeListOf, nodeListOk, oneLine, parseBlock } from "./dump-attrs.js";
@@ -82,7 +83,7 @@ export function dumpToSnapshot(d: MachineDump): DumpImport {
   let autoOnline = "offline";
   if (d.autoOnlineBlocks) {
     autoOnline = oneLine(d.autoOnlineBlocks, "auto_online_blocks");
-    if (!["offline", "online", "online_kernel", "online_movable"].includes(autoOnline)) throw bad(d.autoOnlineBlocks, `auto_online_blocks: unknown value ${JSON.stringify(autoOnline)}`);
+    if (!["offline", "online", "online_kernel", "online_movable"].includes(autoOnline)) throw bad(d.autoOnlineBlocks, `auto_online_blocks: unknown value ${quoteValue(autoOnline)}`);
   } else inferred.push("auto_online_blocks: absent, taken as offline");
   if (d.blocks.length === 0) throw new InputError("no memoryN block directories", { file: `${d.source}/sys/devices/system/memory` });
   const blocks = d.blocks.map((b) => parseBlock(b, blockSize)).sort((a, b) => a.id - b.id);
@@ -217,7 +218,7 @@ export function dumpToSnapshot(d: MachineDump): DumpImport {
     }
     const v = oneLine(f, name);
     const ok = name === "auto_movable_ratio" ? /^\d+$/.test(v) : name === "online_policy" ? ["contig-zones", "auto-movable"].includes(v) : v === "Y" || v === "N";
-    if (!ok) throw bad(f, `${name}: unexpected value ${JSON.stringify(v)}`);
+    if (!ok) throw bad(f, `${name}: unexpected value ${quoteValue(v)}`);
     params[name] = v;
   }
   if (missingParams.length) inferred.push(`module parameters ${missingParams.join(", ")}: absent, kernel defaults`);

@@ -2,6 +2,7 @@
  * Parse /proc/iomem text (as root) into resource specs, inferring the flags
  * the text does not show from the names (busy, System RAM, desc).
  */
+import { quoteValue } from "./quote.js";
 import { InputError } from "../errors.js";
 import type { IomemSpec } from "../machine/types.js";
 import { MiB } from "../kernel/units.js";
@@ -37,7 +38,7 @@ export function parseIomem(lines: string[], file = "/proc/iomem"): IomemSpec[] {
     if (raw.trim() === "") return;
     if (ZERO.test(raw) && !allZero) return;
     const m = LINE.exec(raw);
-    if (!m) throw new InputError(`not an iomem line: ${JSON.stringify(raw)}`, { file, line: i + 1 });
+    if (!m) throw new InputError(`not an iomem line: ${quoteValue(raw)}`, { file, line: i + 1 });
     if (m[1].length % 2 !== 0) throw new InputError("odd indentation", { file, line: i + 1 });
     const start = parseInt(m[2], 16);
     const end = parseInt(m[3], 16);

@@ -96,6 +96,11 @@ export interface Info {
   offline: bigint;
 }
 
+/** lsmem's memory configuration mode (s390): /sys/firmware/memory/memory0 exists. */
+export function hasMemconfig(view: MemorySysfsView): boolean {
+  return (view.firmwareBlocks ?? []).some((b) => b.index === 0);
+}
+
 /** read_basic_info() + read_info() */
 export function readInfo(
   p: Proc,
@@ -104,25 +109,25 @@ export function readInfo(
   prefix: string,
   pol: { listAll: boolean; split: SplitPolicy },
 ): Info {
-  const sysBlocks = [...view.blocks].sort((a, b) => a.index - b.index);
+  const sysBlocks = sortedByIndex(view.blocks);
   if (sysBlocks.length === 0) {
     // scandir() found nothing; errno is left from the failed access to /sys/firmware/memory/memory0
     p.err(1, `Failed to read ${prefix}${PATH_SYS_MEMORY}`, haveMemconfig ? "SUCCESS" : "ENOENT");
   }
   const haveNodes = sysBlocks.some((b) => b.nodes.length > 0);
   const haveZones = sysBlocks.some((b) => b.validZones !== undefined);
-  const byIndex = new Map(sysBlocks.map((b) => [b.index, b]));
   const blockSize = BigInt.asUintN(64, BigInt(view.blockSizeBytes));
 
-  type Source = { index: number; fw?: FirmwareMemoryBlockView };
-  let sources: Source[];
-  if (haveMemconfig) {
-    const fw = [...(view.firmwareBlocks ?? [])].sort((a, b) => a.index - b.index);
-    sources = fw.map((f) => ({ index: f.index, fw: f }));
-  } else sources = sysBlocks.map((b) => ({ index: b.index }));
+  // In memory configuration mode the firmware blocks lead and the sysfs blocks are looked up.
+  const fwBlocks = haveMemconfig ? sortedByIndex(view.firmwareBlocks ?? []) : null;
+  const byIndex = fwBlocks ? new Map(sysBlocks.map((b) => [b.index, b])) : null;
+  const count = fwBlocks ? fwBlocks.length : sysBlocks.length;
+  let onlineBlocks = 0n;
+  let offlineBlocks = 0n;
 
   const info: Info = { blockSize, blocks: [], haveNodes, haveZones, online: 0n, offline: 0n };
-  for (const src of sources) {
+  for (let i = 0; i < count; i++) {
+    const src: { index: number; fw?: FirmwareMemoryBlockView } = fwBlocks ? { index: fwBlocks[i].index, fw: fwBlocks[i] } : sysBlocks[i];
     const blk: Block = {
       index: BigInt(src.index),
       count: 1n,
@@ -133,7 +138,7 @@ export function readInfo(
       config: false,
       memmap: false,
     };
-    const sb = byIndex.get(src.index);
+    const sb = byIndex ? byIndex.get(src.index) : sysBlocks[i];
     let skipSys = false;
     if (src.fw) {
       const c = src.fw.config !== undefined ? cScanInt(src.fw.config) : null;
@@ -164,17 +169,23 @@ export function readInfo(
         }
       }
     }
-    if (blk.state === State.Online) info.online += blockSize;
-    else info.offline += blockSize;
+    if (blk.state === State.Online) onlineBlocks++;
+    else offlineBlocks++;
     if (mergeable(info, blk, pol)) {
       info.blocks[info.blocks.length - 1].count++;
       continue;
     }
     info.blocks.push(blk);
   }
-  info.online = BigInt.asUintN(64, info.online);
-  info.offline = BigInt.asUintN(64, info.offline);
+  info.online = BigInt.asUintN(64, onlineBlocks * blockSize);
+  info.offline = BigInt.asUintN(64, offlineBlocks * blockSize);
   return info;
+}
+
+/** The list itself when already in index order (as readers give it), else a sorted copy. */
+function sortedByIndex<T extends { index: number }>(list: readonly T[]): readonly T[] {
+  for (let i = 1; i < list.length; i++) if (list[i - 1].index > list[i].index) return [...list].sort((a, b) => a.index - b.index);
+  return list;
 }
 
 /** is_mergeable() */

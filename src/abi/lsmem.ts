@@ -32,7 +32,9 @@ import {
   COL_REMOVABLE,
   COL_SIZE,
   COL_STATE,
+  COL_ZONES,
   cellText,
+  hasMemconfig,
   noSplit,
   readInfo,
   splitPolicy,
@@ -85,6 +87,21 @@ export interface MemorySysfsView {
   /** contents of /sys/module/memory_hotplug/parameters/memmap_on_memory, if present. */
   memmapOnMemoryParam?: string;
 }
+
+/**
+ * The block attributes lsmem will look at, for a view read on demand: the
+ * state always; removable, node links and valid_zones when its columns or
+ * --split use them. (physDevice: never; for other users of the view.)
+ */
+export interface LsmemNeeds {
+  removable: boolean;
+  nodes: boolean;
+  zones: boolean;
+  physDevice: boolean;
+}
+
+/** A view, or a function reading one with the attributes lsmem needs. */
+export type LsmemView = MemorySysfsView | ((needs: LsmemNeeds) => MemorySysfsView);
 
 export interface LsmemOptions {
   /** Environment: LSMEM_COLUMNS (default columns) and LIBSMARTCOLS_JSON (compact|lines). */
@@ -193,11 +210,11 @@ export function lsmemSysrootArg(args: readonly string[]): string | undefined {
  * /sys/devices/system/memory. `--sysroot` is accepted and otherwise ignored:
  * the caller has already read the view from it (see lsmemSysrootArg()).
  * `view` may be a function: it is then called only once lsmem gets to
- * reading sysfs (not for --help, --version or bad options), and whatever it
- * throws propagates.
+ * reading sysfs (not for --help, --version or bad options), told which
+ * attributes lsmem needs, and whatever it throws propagates.
  */
 export function lsmem(
-  view: MemorySysfsView | (() => MemorySysfsView),
+  view: LsmemView,
   args: readonly string[],
   options: LsmemOptions = {},
 ): ToolResult {
@@ -207,7 +224,7 @@ export function lsmem(
 
 function lsmemMain(
   p: Proc,
-  viewArg: MemorySysfsView | (() => MemorySysfsView),
+  viewArg: LsmemView,
   args: readonly string[],
   env: Record<string, string | undefined>,
 ): number {
@@ -300,13 +317,19 @@ function lsmemMain(
 
   if (!wantTable && !wantSummary) p.errx(1, "options --{raw,json,pairs} and --summary=only are mutually exclusive");
 
-  // lsmem opens the sysroot here; a lazy view is resolved at the same point
-  const view = typeof viewArg === "function" ? viewArg() : viewArg;
-  const haveMemconfig = (view.firmwareBlocks ?? []).some((b) => b.index === 0);
+  // lsmem opens the sysroot here; a lazy view is read with what the output needs
+  const resolve = (needs: LsmemNeeds): MemorySysfsView => {
+    if (typeof viewArg !== "function") return viewArg;
+    const v = viewArg(needs);
+    // memory configuration mode (s390) looks for every block's node links (a missing block is an error)
+    if (!needs.nodes && hasMemconfig(v)) return viewArg({ ...needs, nodes: true });
+    return v;
+  };
   const prefix = sysroot ?? "";
 
   if (!wantTable && wantSummary) {
-    const info = readInfo(p, view, haveMemconfig, prefix, { listAll: false, split: noSplit() });
+    const view = resolve({ removable: false, nodes: false, zones: false, physDevice: false });
+    const info = readInfo(p, view, hasMemconfig(view), prefix, { listAll: false, split: noSplit() });
     p.print(summary(view, info, bytes));
     return 0;
   }
@@ -319,6 +342,24 @@ function lsmemMain(
     columns = r;
   }
 
+  let split: SplitPolicy;
+  if (splitarg !== undefined) {
+    let ids: number[] = [];
+    if (asciiLower(splitarg) !== "none") {
+      const r = parseColumnList(p, splitarg, [], COLDESCS.length);
+      if (!r) return 1;
+      ids = r;
+    }
+    split = splitPolicy(ids);
+  } else split = splitPolicy(columns);
+
+  const view = resolve({
+    removable: split.removable || columns.includes(COL_REMOVABLE),
+    nodes: split.node || columns.includes(COL_NODE),
+    zones: split.zones || columns.includes(COL_ZONES),
+    physDevice: false,
+  });
+  const haveMemconfig = hasMemconfig(view);
   const skip = (id: number) => (id === COL_MEMMAP || id === COL_CONFIG) && !haveMemconfig;
   const tableCols: ScolsColumn[] = [];
   for (const id of columns) {
@@ -331,17 +372,6 @@ function lsmemMain(
     }
     tableCols.push({ name: d.name, whint: d.whint, right: d.right, json: jt, annotation: annotate ? d.help : undefined });
   }
-
-  let split: SplitPolicy;
-  if (splitarg !== undefined) {
-    let ids: number[] = [];
-    if (asciiLower(splitarg) !== "none") {
-      const r = parseColumnList(p, splitarg, [], COLDESCS.length);
-      if (!r) return 1;
-      ids = r;
-    }
-    split = splitPolicy(ids);
-  } else split = splitPolicy(columns);
 
   const info = readInfo(p, view, haveMemconfig, prefix, { listAll, split });
 

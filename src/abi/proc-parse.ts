@@ -3,6 +3,7 @@
  * MemTotal line of /proc/meminfo or a node's meminfo. Located InputErrors.
  * Pure (browser-safe).
  */
+import { quoteValue } from "./quote.js";
 import { InputError } from "../errors.js";
 import { ZONE_NAMES } from "../kernel/zone.js";
 import type { DumpFile } from "./dump.js";
@@ -34,10 +35,10 @@ export function parseZoneinfo(f: DumpFile): Snapshot["zoneinfo"] {
       cur = { key, zone: h[2], line: i + 1, z: { start_pfn: null } };
       return;
     }
-    if (/^Node /.test(raw)) throw bad(f, `not a zone header: ${JSON.stringify(raw)}`, i + 1);
+    if (/^Node /.test(raw)) throw bad(f, `not a zone header: ${quoteValue(raw)}`, i + 1);
     const m = /^\s+(spanned|present|start_pfn:)\s+(\S*)\s*$/.exec(raw);
     if (!m || !cur) return;
-    if (!/^\d+$/.test(m[2])) throw bad(f, `${m[1].replace(":", "")}: not a number: ${JSON.stringify(m[2])}`, i + 1);
+    if (!/^\d+$/.test(m[2])) throw bad(f, `${m[1].replace(":", "")}: not a number: ${quoteValue(m[2])}`, i + 1);
     const v = Number(m[2]);
     if (m[1] === "spanned") cur.z.spanned = v;
     else if (m[1] === "present") cur.z.present = v;
@@ -54,6 +55,6 @@ export function memTotal(f: DumpFile): string {
   const i = lines.findIndex((l) => /^(Node \d+ )?MemTotal:/.test(l));
   if (i < 0) throw bad(f, "no MemTotal line");
   const m = /MemTotal:\s+(\d+) kB\s*$/.exec(lines[i]);
-  if (!m) throw bad(f, `MemTotal: not "N kB": ${JSON.stringify(lines[i])}`, i + 1);
+  if (!m) throw bad(f, `MemTotal: not "N kB": ${quoteValue(lines[i])}`, i + 1);
   return `${Number(m[1])} kB`;
 }

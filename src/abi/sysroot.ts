@@ -4,6 +4,8 @@
  * and chmem: read one into a MemorySysfsView, or drive chmem against one as
  * a SysfsTarget. Node only (node:fs, the system `tar`).
  */
+import { quoteValue } from "./quote.js";
+import { DumpFileReader, fileKind } from "./sysfs-file.js";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -86,94 +88,129 @@ export function openSysroot(src: string): OpenedSysroot {
   return { root, cleanup };
 }
 
-function readOptional(p: string): string | undefined {
-  try {
-    return fs.readFileSync(p, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-/** A strictly parsed decimal index (from memoryN / nodeN). */
-function parseIndex(digits: string, file: string, field: string): number {
+/** A strictly parsed decimal index (from memoryN / nodeN); `file` names it in the message. */
+function parseIndex(digits: string, file: string | (() => string), field: string): number {
+  if (digits.length < 16) return Number(digits);
   const v = BigInt(digits);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`index ${digits} is too large`, { file, field });
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new InputError(`index ${digits} is too large`, { file: typeof file === "string" ? file : file(), field });
+  }
   return Number(v);
 }
 
 /**
- * Read a sysroot directory (which holds sys/devices/system/memory) into the
- * view lsmem works on. Malformed dumps are InputErrors naming the file.
+ * Which block attributes a reader of the view uses; the others are left out
+ * of the view (lsmem reads only what its columns and --split need).
+ * `state` is always read.
  */
-export function readSysrootDir(root: string): MemorySysfsView {
+export interface SysrootNeeds {
+  removable: boolean;
+  nodes: boolean;
+  zones: boolean;
+  physDevice: boolean;
+}
+
+export const ALL_ATTRIBUTES: SysrootNeeds = { removable: true, nodes: true, zones: true, physDevice: true };
+
+const MEMORY_NAME = /^memory([0-9]+)$/;
+const NODE_NAME = /^node([0-9]+)$/;
+
+/**
+ * Read a sysroot directory (which holds sys/devices/system/memory) into the
+ * view lsmem works on: the block attributes `needs` asks for (default all).
+ * Malformed dumps are InputErrors naming the file; special files (FIFOs,
+ * devices) and attributes over one page too (see sysfs-file.ts).
+ */
+export function readSysrootDir(root: string, needs: SysrootNeeds = ALL_ATTRIBUTES): MemorySysfsView {
+  const top = new DumpFileReader(root);
+  if (!top.isDir(MEMORY_DIR)) throw new InputError(`not a sysroot: ${MEMORY_DIR} is missing`, { file: root });
   const memDir = path.join(root, MEMORY_DIR);
-  if (!isDir(memDir)) throw new InputError(`not a sysroot: ${MEMORY_DIR} is missing`, { file: root });
+  const mem = new DumpFileReader(memDir);
 
   const bsFile = path.join(memDir, "block_size_bytes");
-  const bsText = readOptional(bsFile);
+  const bsText = mem.read("block_size_bytes");
   if (bsText === undefined) throw new InputError(`missing block_size_bytes`, { file: bsFile, field: "block_size_bytes" });
   const m = /^\s*(?:0x)?([0-9a-fA-F]+)\s*$/.exec(bsText);
-  if (!m) throw new InputError(`not a hexadecimal number: ${JSON.stringify(bsText)}`, { file: bsFile, field: "block_size_bytes" });
+  if (!m) throw new InputError(`not a hexadecimal number: ${quoteValue(bsText)}`, { file: bsFile, field: "block_size_bytes" });
   const bs = BigInt("0x" + m[1]);
   if (bs === 0n || bs > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new InputError(`block size 0x${m[1]} is out of range`, { file: bsFile, field: "block_size_bytes" });
   }
 
-  const blocks: MemoryBlockView[] = [];
-  const seen = new Map<number, string>();
-  for (const name of fs.readdirSync(memDir)) {
-    const mm = /^memory([0-9]+)$/.exec(name);
-    if (!mm) continue;
-    const dir = path.join(memDir, name);
-    if (!isDir(dir)) throw new InputError(`${name} is not a directory`, { file: dir });
-    const index = parseIndex(mm[1], dir, "index");
-    if (seen.has(index)) throw new InputError(`block ${index} appears twice (${seen.get(index)} and ${name})`, { file: dir });
-    seen.set(index, name);
-    const nodes: number[] = [];
-    for (const e of fs.readdirSync(dir)) {
-      const nm = /^node([0-9]+)$/.exec(e);
-      if (nm) nodes.push(parseIndex(nm[1], path.join(dir, e), "node"));
-    }
-    const blk: MemoryBlockView = { index, state: readOptional(path.join(dir, "state")) ?? "", nodes };
-    const removable = readOptional(path.join(dir, "removable"));
-    if (removable !== undefined) blk.removable = removable;
-    const physDevice = readOptional(path.join(dir, "phys_device"));
-    if (physDevice !== undefined) blk.physDevice = physDevice;
-    const validZones = readOptional(path.join(dir, "valid_zones"));
-    if (validZones !== undefined) blk.validZones = validZones;
-    blocks.push(blk);
-  }
+  const blocks = mem.withDirectory(() => readBlocks(mem, needs));
   if (blocks.length === 0) throw new InputError(`no memoryN block directories`, { file: memDir });
-  blocks.sort((a, b) => a.index - b.index);
   const view: MemorySysfsView = { blockSizeBytes: Number(bs), blocks };
 
-  const fwDir = path.join(root, FIRMWARE_DIR);
-  if (isDir(fwDir)) {
+  if (top.isDir(FIRMWARE_DIR)) {
     const fw: FirmwareMemoryBlockView[] = [];
-    for (const name of fs.readdirSync(fwDir)) {
-      const mm = /^memory([0-9]+)$/.exec(name);
+    for (const name of top.list(FIRMWARE_DIR) ?? []) {
+      const mm = MEMORY_NAME.exec(name);
       if (!mm) continue;
-      const dir = path.join(fwDir, name);
-      const f: FirmwareMemoryBlockView = { index: parseIndex(mm[1], dir, "index") };
-      const config = readOptional(path.join(dir, "config"));
+      const rel = `${FIRMWARE_DIR}/${name}`;
+      const f: FirmwareMemoryBlockView = { index: parseIndex(mm[1], path.join(root, rel), "index") };
+      const config = top.read(`${rel}/config`, { directoryIsAbsent: true });
       if (config !== undefined) f.config = config;
-      const mom = readOptional(path.join(dir, "memmap_on_memory"));
+      const mom = top.read(`${rel}/memmap_on_memory`, { directoryIsAbsent: true });
       if (mom !== undefined) f.memmapOnMemory = mom;
       fw.push(f);
     }
     fw.sort((a, b) => a.index - b.index);
     view.firmwareBlocks = fw;
   }
-  const param = readOptional(path.join(root, MEMMAP_PARAM));
+  const param = top.read(MEMMAP_PARAM, { directoryIsAbsent: true });
   if (param !== undefined) view.memmapOnMemoryParam = param;
   return view;
 }
 
+/** The memoryN directories of the memory directory `mem` (the working directory while this runs). */
+function readBlocks(mem: DumpFileReader, needs: SysrootNeeds): MemoryBlockView[] {
+  const blocks: MemoryBlockView[] = [];
+  const seen = new Map<number, string>();
+  const opt = { directoryIsAbsent: true };
+  for (const name of mem.list(".") ?? []) {
+    const mm = MEMORY_NAME.exec(name);
+    if (!mm) continue;
+    const index = parseIndex(mm[1], () => mem.label(name), "index");
+    const prev = seen.get(index);
+    if (prev !== undefined) throw new InputError(`block ${index} appears twice (${prev} and ${name})`, { file: mem.label(name) });
+    seen.set(index, name);
+    let state = mem.read(`${name}/state`, opt);
+    if (state === undefined) {
+      // Every block has a state; without one, make sure this is a block directory at all.
+      if (!mem.isDir(name)) throw new InputError(`${name} is not a directory`, { file: mem.label(name) });
+      state = "";
+    }
+    const nodes: number[] = [];
+    if (needs.nodes) {
+      for (const e of mem.list(name) ?? []) {
+        const nm = NODE_NAME.exec(e);
+        if (nm) nodes.push(parseIndex(nm[1], () => mem.label(`${name}/${e}`), "node"));
+      }
+    }
+    const blk: MemoryBlockView = { index, state, nodes };
+    if (needs.removable) {
+      const removable = mem.read(`${name}/removable`, opt);
+      if (removable !== undefined) blk.removable = removable;
+    }
+    if (needs.physDevice) {
+      const physDevice = mem.read(`${name}/phys_device`, opt);
+      if (physDevice !== undefined) blk.physDevice = physDevice;
+    }
+    if (needs.zones) {
+      const validZones = mem.read(`${name}/valid_zones`, opt);
+      if (validZones !== undefined) blk.validZones = validZones;
+    }
+    blocks.push(blk);
+  }
+  blocks.sort((a, b) => a.index - b.index);
+  return blocks;
+}
+
 /** Read a sysroot directory or archive into a MemorySysfsView. */
-export function readSysroot(src: string): MemorySysfsView {
+export function readSysroot(src: string, needs: SysrootNeeds = ALL_ATTRIBUTES): MemorySysfsView {
   const s = openSysroot(src);
   try {
-    return readSysrootDir(s.root);
+    return readSysrootDir(s.root, needs);
   } finally {
     s.cleanup();
   }
@@ -187,7 +224,7 @@ export function readSysroot(src: string): MemorySysfsView {
  */
 export function lsmemOnSysroot(args: readonly string[], options: LsmemOptions & { defaultSysroot?: string } = {}): ToolResult {
   const root = lsmemSysrootArg(args) ?? options.defaultSysroot ?? "/";
-  return lsmem(() => readSysroot(root), args, options);
+  return lsmem((needs) => readSysroot(root, needs), args, options);
 }
 
 /**
@@ -198,38 +235,42 @@ export function lsmemOnSysroot(args: readonly string[], options: LsmemOptions & 
  * "onlinee\n". Failures report the errno name of the failed system call.
  */
 export function directorySysfsTarget(root: string): SysfsTarget {
-  const resolve = (p: string) => path.join(root, p);
+  const reader = new DumpFileReader(root, (rel) => path.join(root, rel));
+  const rel = (p: string) => p.replace(/^\/+/, "");
   return {
     read(p) {
-      try {
-        return fs.readFileSync(resolve(p), "utf8");
-      } catch {
-        return null;
-      }
+      return reader.read(rel(p), { directoryIsAbsent: true }) ?? null;
     },
     list(dir) {
       try {
-        return fs.readdirSync(resolve(dir));
+        return fs.readdirSync(reader.resolve(rel(dir)));
       } catch {
         return null;
       }
     },
     exists(p) {
       try {
-        fs.accessSync(resolve(p), fs.constants.F_OK);
+        fs.accessSync(reader.resolve(rel(p)), fs.constants.F_OK);
         return true;
       } catch {
         return false;
       }
     },
     write(p, value) {
+      const file = reader.resolve(rel(p));
       let fd: number | undefined;
       try {
-        fd = fs.openSync(resolve(p), fs.constants.O_WRONLY);
+        // Never blocks (a FIFO without a reader is ENXIO) and never writes through a final symlink.
+        fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW | fs.constants.O_NOCTTY);
+        const st = fs.fstatSync(fd);
+        if (!st.isFile()) throw new InputError(`${fileKind(st)}, not a regular file: a sysfs file is expected here`, { file });
         fs.writeSync(fd, value, 0, "utf8");
         return { ok: true };
       } catch (e) {
-        return { ok: false, errno: (e as NodeJS.ErrnoException).code ?? "EIO" };
+        if (e instanceof InputError) throw e;
+        const code = (e as NodeJS.ErrnoException).code ?? "EIO";
+        if (code === "ELOOP" || code === "ENXIO") throw new InputError(`${code === "ELOOP" ? "a symbolic link" : "a FIFO or device"}, not a regular file: chmem does not write through it`, { file });
+        return { ok: false, errno: code };
       } finally {
         if (fd !== undefined) fs.closeSync(fd);
       }
