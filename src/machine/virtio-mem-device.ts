@@ -6,6 +6,8 @@
  * `requested-size` QOM property (validation, usable-region growth, config
  * change notification), and its query-memory-devices entry.
  */
+import type { VirtioMemConfig } from "../kernel/drivers/virtio-mem.js";
+import { alignUp } from "../kernel/units.js";
 
 export const VIRTIO_MEM_RESP_ACK = 0;
 export const VIRTIO_MEM_RESP_NACK = 1;
@@ -22,22 +24,10 @@ const USABLE_EXTENT = 2 * 128 * 1024 * 1024;
 /** QEMU's default block size on an x86_64 host with THP (the THP size). */
 export const DEFAULT_BLOCK_SIZE = 2 * 1024 * 1024;
 
-/** struct virtio_mem_config as the driver reads it. */
-export interface VirtioMemConfig {
-  blockSize: number;
-  nodeId: number;
-  addr: number;
-  regionSize: number;
-  usableRegionSize: number;
-  pluggedSize: number;
-  requestedSize: number;
-}
+export type { VirtioMemConfig };
 
 export type QomReply = { return: Record<string, never> } | { error: { class: string; desc: string } };
 
-function alignUp(x: number, a: number): number {
-  return Math.ceil(x / a) * a;
-}
 
 function hex(x: number): string {
   return x.toString(16);

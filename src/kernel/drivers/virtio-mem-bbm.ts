@@ -7,32 +7,32 @@ import { addMemoryRange, offlineAndRemoveRange, sendPlugRequest, sendUnplugReque
 import { type Err, VirtioMemDriver } from "./virtio-mem.js";
 
 export function bbmPlugAndAddBb(vm: VirtioMemDriver, bb: number): Err | null {
-  if (vm.bbState(bb) !== "UNUSED") return EINVAL;
-  let rc = sendPlugRequest(vm, vm.bbIdToPhys(bb), vm.bbSize);
+  if (vm.bbm.bbState(bb) !== "UNUSED") return EINVAL;
+  let rc = sendPlugRequest(vm, vm.bbm.bbIdToPhys(bb), vm.bbm.bbSize);
   if (rc) return rc;
-  vm.bbStates.set(bb, "ADDED");
-  rc = addMemoryRange(vm, vm.bbIdToPhys(bb), vm.bbSize);
+  vm.bbm.bbStates.set(bb, "ADDED");
+  rc = addMemoryRange(vm, vm.bbm.bbIdToPhys(bb), vm.bbm.bbSize);
   if (rc) {
-    if (!sendUnplugRequest(vm, vm.bbIdToPhys(bb), vm.bbSize)) vm.bbStates.set(bb, "UNUSED");
-    else vm.bbStates.set(bb, "PLUGGED");
+    if (!sendUnplugRequest(vm, vm.bbm.bbIdToPhys(bb), vm.bbm.bbSize)) vm.bbm.bbStates.set(bb, "UNUSED");
+    else vm.bbm.bbStates.set(bb, "PLUGGED");
     return rc;
   }
   return null;
 }
 
 export function bbmPlugRequest(vm: VirtioMemDriver, diff: number): Err | null {
-  let nb = Math.floor(diff / vm.bbSize);
+  let nb = Math.floor(diff / vm.bbm.bbSize);
   if (!nb) return null;
-  for (const bb of vm.eachBb("UNUSED")) {
-    if (!vm.couldAddMemory(vm.bbSize)) return ENOSPC;
+  for (const bb of vm.bbm.eachBb("UNUSED")) {
+    if (!vm.couldAddMemory(vm.bbm.bbSize)) return ENOSPC;
     const rc = bbmPlugAndAddBb(vm, bb);
     if (!rc) nb--;
     if (rc || !nb) return rc;
   }
   while (nb) {
-    if (!vm.couldAddMemory(vm.bbSize)) return ENOSPC;
-    if (vm.nextBbId > vm.lastUsableBbId) return ENOSPC;
-    const bb = vm.nextBbId++;
+    if (!vm.couldAddMemory(vm.bbm.bbSize)) return ENOSPC;
+    if (vm.bbm.nextBbId > vm.bbm.lastUsableBbId) return ENOSPC;
+    const bb = vm.bbm.nextBbId++;
     const rc = bbmPlugAndAddBb(vm, bb);
     if (rc) return rc;
     nb--;
@@ -41,16 +41,16 @@ export function bbmPlugRequest(vm: VirtioMemDriver, diff: number): Err | null {
 }
 
 export function sectionPfns(vm: VirtioMemDriver, bb: number): number[] {
-  const start = vm.bbIdToPhys(bb) / vm.ps;
+  const start = vm.bbm.bbIdToPhys(bb) / vm.ps;
   const pps = vm.k.sparse.pps;
   const out: number[] = [];
-  for (let pfn = start; pfn < start + vm.bbSize / vm.ps; pfn += pps) out.push(pfn);
+  for (let pfn = start; pfn < start + vm.bbm.bbSize / vm.ps; pfn += pps) out.push(pfn);
   return out;
 }
 
 /** virtio_mem_bbm_offline_remove_and_unplug_bb(). */
 export function bbmOfflineRemoveAndUnplugBb(vm: VirtioMemDriver, bb: number): Err | null {
-  if (vm.bbState(bb) !== "ADDED") return EINVAL;
+  if (vm.bbm.bbState(bb) !== "ADDED") return EINVAL;
   const pps = vm.k.sparse.pps;
   const sections = sectionPfns(vm, bb);
   const rollback = (upTo: number): void => {
@@ -58,10 +58,10 @@ export function bbmOfflineRemoveAndUnplugBb(vm: VirtioMemDriver, bb: number): Er
       if (pfn >= upTo) break;
       if (pfnToOnlinePage(vm.k, pfn)) fakeOnline(vm, pfn, pps);
     }
-    vm.bbStates.set(bb, "ADDED");
+    vm.bbm.bbStates.set(bb, "ADDED");
   };
   if (vm.params.bbmSafeUnplug) {
-    vm.bbStates.set(bb, "FAKE_OFFLINE");
+    vm.bbm.bbStates.set(bb, "FAKE_OFFLINE");
     for (const pfn of sections) {
       if (!pfnToOnlinePage(vm.k, pfn)) continue;
       const rc = fakeOffline(vm, pfn, pps);
@@ -71,13 +71,13 @@ export function bbmOfflineRemoveAndUnplugBb(vm: VirtioMemDriver, bb: number): Er
       }
     }
   }
-  let rc = offlineAndRemoveRange(vm, vm.bbIdToPhys(bb), vm.bbSize);
+  let rc = offlineAndRemoveRange(vm, vm.bbm.bbIdToPhys(bb), vm.bbm.bbSize);
   if (rc) {
     if (vm.params.bbmSafeUnplug) rollback(Infinity);
     return rc;
   }
-  rc = sendUnplugRequest(vm, vm.bbIdToPhys(bb), vm.bbSize);
-  vm.bbStates.set(bb, rc ? "PLUGGED" : "UNUSED");
+  rc = sendUnplugRequest(vm, vm.bbm.bbIdToPhys(bb), vm.bbm.bbSize);
+  vm.bbm.bbStates.set(bb, rc ? "PLUGGED" : "UNUSED");
   return rc;
 }
 
@@ -93,10 +93,10 @@ export function bbIsMovable(vm: VirtioMemDriver, bb: number): boolean {
 }
 
 export function bbmUnplugRequest(vm: VirtioMemDriver, diff: number): Err | null {
-  let nb = Math.floor(diff / vm.bbSize);
+  let nb = Math.floor(diff / vm.bbm.bbSize);
   if (!nb) return null;
   for (let i = 0; i < 3; i++) {
-    for (const bb of vm.eachBb("ADDED", true)) {
+    for (const bb of vm.bbm.eachBb("ADDED", true)) {
       if (i === 0 && !bbIsOffline(vm, bb)) continue;
       if (i === 1 && !bbIsMovable(vm, bb)) continue;
       const rc = bbmOfflineRemoveAndUnplugBb(vm, bb);

@@ -12,22 +12,22 @@ import { VirtioMemDriver } from "./virtio-mem.js";
 export function adoptPluggedMemory(vm: VirtioMemDriver, pluggedBytes: number, markPlugged: (addr: number, size: number) => void): void {
   if (pluggedBytes <= 0) return;
   if (vm.inSbm) {
-    let nb = Math.floor(pluggedBytes / vm.sbSize);
-    for (let mb = vm.firstMbId; nb > 0; mb++) {
+    let nb = Math.floor(pluggedBytes / vm.sbm.sbSize);
+    for (let mb = vm.sbm.firstMbId; nb > 0; mb++) {
       if (!vm.k.blockAt(vm.mbIdToPhys(mb) / vm.ps)) break;
-      const count = Math.min(nb, vm.sbsPerMb);
-      vm.nextMbId = mb + 1;
-      vm.setSb(mb, 0, count, true);
-      markPlugged(vm.mbIdToPhys(mb), count * vm.sbSize);
+      const count = Math.min(nb, vm.sbm.sbsPerMb);
+      vm.sbm.nextMbId = mb + 1;
+      vm.sbm.setSb(mb, 0, count, true);
+      markPlugged(vm.mbIdToPhys(mb), count * vm.sbm.sbSize);
       nb -= count;
     }
   } else {
-    let nb = Math.floor(pluggedBytes / vm.bbSize);
-    for (let bb = vm.firstBbId; nb > 0; bb++) {
-      if (!vm.k.blockAt(vm.bbIdToPhys(bb) / vm.ps)) break;
-      vm.nextBbId = bb + 1;
-      vm.bbStates.set(bb, "ADDED");
-      markPlugged(vm.bbIdToPhys(bb), vm.bbSize);
+    let nb = Math.floor(pluggedBytes / vm.bbm.bbSize);
+    for (let bb = vm.bbm.firstBbId; nb > 0; bb++) {
+      if (!vm.k.blockAt(vm.bbm.bbIdToPhys(bb) / vm.ps)) break;
+      vm.bbm.nextBbId = bb + 1;
+      vm.bbm.bbStates.set(bb, "ADDED");
+      markPlugged(vm.bbm.bbIdToPhys(bb), vm.bbm.bbSize);
       nb--;
     }
   }

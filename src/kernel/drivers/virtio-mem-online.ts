@@ -46,21 +46,21 @@ export function memoryNotifier(vm: VirtioMemDriver, action: MemoryAction, arg: M
     id = vm.physToMbId(start);
     if (size !== vm.mbSize || start % vm.mbSize !== 0) return EPERM_VETO;
   } else {
-    id = vm.physToBbId(start);
-    if (id !== vm.physToBbId(start + size - 1)) return EPERM_VETO;
+    id = vm.bbm.physToBbId(start);
+    if (id !== vm.bbm.physToBbId(start + size - 1)) return EPERM_VETO;
   }
   switch (action) {
     case "GOING_OFFLINE":
       if (vm.inSbm) sbmGoingOffline(vm, id, arg.zone, 1);
-      else if (vm.bbState(id) === "FAKE_OFFLINE") adjustManaged(vm, arg.startPfn, arg.nrPages, arg.zone);
+      else if (vm.bbm.bbState(id) === "FAKE_OFFLINE") adjustManaged(vm, arg.startPfn, arg.nrPages, arg.zone);
       return;
     case "CANCEL_OFFLINE":
       if (vm.inSbm) sbmGoingOffline(vm, id, arg.zone, -1);
-      else if (vm.bbState(id) === "FAKE_OFFLINE") adjustManaged(vm, arg.startPfn, -arg.nrPages, arg.zone);
+      else if (vm.bbm.bbState(id) === "FAKE_OFFLINE") adjustManaged(vm, arg.startPfn, -arg.nrPages, arg.zone);
       return;
     case "GOING_ONLINE":
       if (vm.inSbm) {
-        const st = vm.sbmState(id);
+        const st = vm.sbm.sbmState(id);
         if (st !== "OFFLINE" && st !== "OFFLINE_PARTIAL") {
           vm.warn("memory block onlining denied");
           return EPERM_VETO;
@@ -81,19 +81,19 @@ export function memoryNotifier(vm: VirtioMemDriver, action: MemoryAction, arg: M
 
 /** Unplugged sub-blocks of a block going offline: their pages count as managed again (sign -1 undoes). */
 export function sbmGoingOffline(vm: VirtioMemDriver, mb: number, zone: Zone, sign: 1 | -1): void {
-  const nrPerSb = vm.sbSize / vm.ps;
+  const nrPerSb = vm.sbm.sbSize / vm.ps;
   let n = 0;
-  for (let sb = 0; sb < vm.sbsPerMb; sb++) if (!vm.testSbPlugged(mb, sb, 1)) n += nrPerSb;
+  for (let sb = 0; sb < vm.sbm.sbsPerMb; sb++) if (!vm.sbm.testSbPlugged(mb, sb, 1)) n += nrPerSb;
   zone.managed += sign * n;
 }
 
 /** virtio_mem_online_page(): of [pfn, pfn + nr), the pages that go to the buddy. */
 export function onlinePages(vm: VirtioMemDriver, pfn: number, nr: number): number {
   if (!vm.inSbm) {
-    const bb = vm.physToBbId(pfn * vm.ps);
-    return vm.bbState(bb) === "FAKE_OFFLINE" ? 0 : nr;
+    const bb = vm.bbm.physToBbId(pfn * vm.ps);
+    return vm.bbm.bbState(bb) === "FAKE_OFFLINE" ? 0 : nr;
   }
-  const nrPerSb = vm.sbSize / vm.ps;
+  const nrPerSb = vm.sbm.sbSize / vm.ps;
   let online = 0;
   for (let p = pfn; p < pfn + nr; ) {
     const addr = p * vm.ps;
@@ -102,7 +102,7 @@ export function onlinePages(vm: VirtioMemDriver, pfn: number, nr: number): numbe
     const sb = Math.floor((p - sbStart) / nrPerSb);
     const sbEnd = sbStart + (sb + 1) * nrPerSb;
     const n = Math.min(sbEnd, pfn + nr) - p;
-    if (vm.testSbPlugged(mb, sb, 1)) online += n;
+    if (vm.sbm.testSbPlugged(mb, sb, 1)) online += n;
     p += n;
   }
   return online;

@@ -53,25 +53,25 @@ export function initHotplug(vm: VirtioMemDriver, adopt: Resource | null): Err | 
   const sbSize = Math.max(vm.deviceBlockSize, vm.k.geometry.pageblockSize);
   if (sbSize < mb && !vm.params.forceBbm) {
     vm.inSbm = true;
-    vm.sbSize = sbSize;
-    vm.sbsPerMb = mb / sbSize;
-    vm.firstMbId = vm.physToMbId(vm.addr + mb - 1);
-    vm.nextMbId = vm.firstMbId;
+    vm.sbm.sbSize = sbSize;
+    vm.sbm.sbsPerMb = mb / sbSize;
+    vm.sbm.firstMbId = vm.physToMbId(vm.addr + mb - 1);
+    vm.sbm.nextMbId = vm.sbm.firstMbId;
   } else {
-    vm.bbSize = Math.max(vm.deviceBlockSize, mb);
+    vm.bbm.bbSize = Math.max(vm.deviceBlockSize, mb);
     const p = vm.params.bbmBlockSize;
     if (p) {
       if (!isPowerOf2(p)) vm.warn("bbm_block_size is not a power of 2");
-      else if (p < vm.bbSize) vm.warn("bbm_block_size is too small");
-      else vm.bbSize = p;
+      else if (p < vm.bbm.bbSize) vm.warn("bbm_block_size is too small");
+      else vm.bbm.bbSize = p;
     }
-    vm.firstBbId = vm.physToBbId(vm.addr + vm.bbSize - 1);
-    vm.nextBbId = vm.firstBbId;
-    vm.offlineThreshold = Math.max(2 * vm.bbSize, vm.offlineThreshold);
+    vm.bbm.firstBbId = vm.bbm.physToBbId(vm.addr + vm.bbm.bbSize - 1);
+    vm.bbm.nextBbId = vm.bbm.firstBbId;
+    vm.offlineThreshold = Math.max(2 * vm.bbm.bbSize, vm.offlineThreshold);
   }
   vm.info(`memory block size: ${hx(mb)}`);
-  if (vm.inSbm) vm.info(`subblock size: ${hx(vm.sbSize)}`);
-  else vm.info(`big block size: ${hx(vm.bbSize)}`);
+  if (vm.inSbm) vm.info(`subblock size: ${hx(vm.sbm.sbSize)}`);
+  else vm.info(`big block size: ${hx(vm.bbm.bbSize)}`);
   // virtio_mem_create_resource(): IORESOURCE_SYSTEM_RAM | EXCLUSIVE, then not busy.
   if (adopt) {
     vm.parentResource = adopt;
@@ -85,7 +85,7 @@ export function initHotplug(vm: VirtioMemDriver, adopt: Resource | null): Err | 
     res.flags.busy = false;
     vm.parentResource = res;
   }
-  const unitPages = (vm.inSbm ? mb : vm.bbSize) / vm.ps;
+  const unitPages = (vm.inSbm ? mb : vm.bbm.bbSize) / vm.ps;
   const g = registerDynamicGroup(vm.k, vm.nid, unitPages);
   if (typeof g !== "number") {
     if (!adopt && vm.parentResource) {

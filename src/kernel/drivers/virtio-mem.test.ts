@@ -49,8 +49,8 @@ function managed(k: Kernel): number {
 test("probe: sub-block mode with 2 MiB device blocks, parent resource and dynamic group", () => {
   const { k, drv } = setup();
   assert.equal(drv.inSbm, true);
-  assert.equal(drv.sbSize, 2 * MiB);
-  assert.equal(drv.sbsPerMb, 64);
+  assert.equal(drv.sbm.sbSize, 2 * MiB);
+  assert.equal(drv.sbm.sbsPerMb, 64);
   assert.ok(renderIomem(k.iomem).includes("100000000-13fffffff : virtio0"));
   const g = drv.group!;
   assert.equal(g.kind, "dynamic");
@@ -71,7 +71,7 @@ test("probe: sub-block mode with 2 MiB device blocks, parent resource and dynami
 test("probe: big-block mode when the device block is at least a memory block", () => {
   const { k, drv } = setup({ blockSize: 256 * MiB });
   assert.equal(drv.inSbm, false);
-  assert.equal(drv.bbSize, 256 * MiB);
+  assert.equal(drv.bbm.bbSize, 256 * MiB);
   assert.ok(k.log.some((l) => l.text === "virtio_mem virtio0: big block size: 0x10000000"));
 });
 
@@ -100,7 +100,7 @@ test("unplug: partial blocks first, sub-blocks highest first, emptied blocks off
   assert.ok(r.log.includes("<7>virtio_mem virtio0: unplugging memory: 0x108000000 - 0x10fffffff"));
   assert.equal(unplugs[unplugs.length - 1], "<7>virtio_mem virtio0: unplugging memory: 0x104000000 - 0x1041fffff");
   assert.equal(managed(k) - m0, (64 * MiB) / 4096);
-  assert.equal(drv.pluggedSubBlocks(32), 32);
+  assert.equal(drv.sbm.pluggedSubBlocks(32), 32);
   resize(k, dev, drv, 0);
   assert.equal(managed(k), m0);
   assert.deepEqual(renderIomem(k.iomem).filter((l) => l.includes("virtio")), ["100000000-13fffffff : virtio0"]);

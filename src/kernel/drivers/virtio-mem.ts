@@ -14,31 +14,33 @@
  * modelled.
  */
 import type { Kernel } from "../kernel.js";
-import { EBUSY, EINVAL, ENOMEM, ENOSPC, type Errno, ERRNO_NUMBER } from "../errno.js";
-import { addMemory, offlineAndRemoveMemory, removeMemory } from "../hotplug.js";
-import { type MemoryGroup, registerDynamicGroup } from "../memory-block.js";
-import { maybePinKernelAllocation, type MemoryAction, type MemoryNotify, registerMemoryNotifier, setOnlinePageCallback } from "../online.js";
-import { pfnToOnlinePage } from "../pfn.js";
-import { requestRegion, type Resource } from "../resource.js";
-import { type Zone, ZONE_MOVABLE } from "../zone.js";
+import { EBUSY, ENOMEM, ENOSPC, type Errno, ERRNO_NUMBER } from "../errno.js";
+import type { MemoryGroup } from "../memory-block.js";
+import { type MemoryAction, type MemoryNotify, setOnlinePageCallback } from "../online.js";
+import type { Resource } from "../resource.js";
 import { bbmPlugRequest, bbmUnplugRequest } from "./virtio-mem-bbm.js";
+import { BbmBlocks, SbmBlocks } from "./virtio-mem-blocks.js";
+export type { BbState, SbmState } from "./virtio-mem-blocks.js";
 import { adoptPluggedMemory } from "./virtio-mem-import.js";
 import { memoryNotifier, onlinePages } from "./virtio-mem-online.js";
 import { probe } from "./virtio-mem-probe.js";
 import { sendUnplugAllRequest, sendUnplugRequest } from "./virtio-mem-requests.js";
 import { sbmPlugRequest, sbmUnplugAnySbRaw, sbmUnplugRequest } from "./virtio-mem-sbm.js";
 
+/** struct virtio_mem_config (include/uapi/linux/virtio_mem.h) as the driver reads it. */
+export interface VirtioMemConfig {
+  blockSize: number;
+  nodeId: number;
+  addr: number;
+  regionSize: number;
+  usableRegionSize: number;
+  pluggedSize: number;
+  requestedSize: number;
+}
+
 /** The device side as the driver sees it: config space and the request queue. */
 export interface VirtioMemHost {
-  config(): {
-    blockSize: number;
-    nodeId: number;
-    addr: number;
-    regionSize: number;
-    usableRegionSize: number;
-    pluggedSize: number;
-    requestedSize: number;
-  };
+  config(): VirtioMemConfig;
   /** Replies: 0 ACK, 1 NACK, 2 BUSY, 3 ERROR. */
   plug(addr: number, nbBlocks: number): number;
   unplug(addr: number, nbBlocks: number): number;
@@ -63,17 +65,6 @@ export const DEFAULT_VIRTIO_MEM_PARAMS: VirtioMemParams = { unplugOnline: true, 
 /** Errors of the driver's paths (errno names; EAGAIN/ETXTBSY only live inside the driver). */
 export type Err = Errno | "EAGAIN" | "ETXTBSY";
 export const ERRNUM: Record<string, number> = { ...ERRNO_NUMBER, EAGAIN: 11, ETXTBSY: 26 };
-
-export type SbmState =
-  | "UNUSED"
-  | "PLUGGED"
-  | "OFFLINE"
-  | "OFFLINE_PARTIAL"
-  | "KERNEL"
-  | "KERNEL_PARTIAL"
-  | "MOVABLE"
-  | "MOVABLE_PARTIAL";
-type BbState = "UNUSED" | "PLUGGED" | "ADDED" | "FAKE_OFFLINE";
 
 export const DEFAULT_OFFLINE_THRESHOLD = 1024 * 1024 * 1024;
 export const NUMA_NO_NODE = -1;
@@ -109,21 +100,10 @@ export class VirtioMemDriver {
   unplugAllRequired = false;
   broken = false;
 
-  // Sub-block mode.
-  firstMbId = 0;
-  lastUsableMbId = 0;
-  nextMbId = 0;
-  sbSize = 0;
-  sbsPerMb = 0;
-  /** Plugged sub-blocks per memory block id. */
-  readonly sbPlugged = new Map<number, Uint8Array>();
-
-  // Big-block mode.
-  firstBbId = 0;
-  lastUsableBbId = 0;
-  nextBbId = 0;
-  bbSize = 0;
-  readonly bbStates = new Map<number, BbState>();
+  /** Sub-block mode bookkeeping (vm->sbm). */
+  readonly sbm: SbmBlocks;
+  /** Big-block mode bookkeeping (vm->bbm). */
+  readonly bbm: BbmBlocks = new BbmBlocks();
 
   // Workqueue.
   configChanged = false;
@@ -135,6 +115,7 @@ export class VirtioMemDriver {
     this.host = host;
     this.devName = devName;
     this.params = params;
+    this.sbm = new SbmBlocks(k);
   }
 
   // ------------------------------------------------------------ logging --
@@ -164,12 +145,6 @@ export class VirtioMemDriver {
   physToMbId(addr: number): number {
     return Math.floor(addr / this.mbSize);
   }
-  bbIdToPhys(bb: number): number {
-    return bb * this.bbSize;
-  }
-  physToBbId(addr: number): number {
-    return Math.floor(addr / this.bbSize);
-  }
   pluggableEnd(): number {
     // mhp_get_pluggable_range(true): [0, PHYSMEM_END].
     return this.k.physmemEnd;
@@ -181,66 +156,6 @@ export class VirtioMemDriver {
   }
   overlapsRange(start: number, size: number): boolean {
     return start < this.addr + this.regionSize && this.addr < start + size;
-  }
-
-  // ------------------------------------------------ sub-block bookkeeping --
-  sbs(mb: number): Uint8Array {
-    let a = this.sbPlugged.get(mb);
-    if (!a) {
-      a = new Uint8Array(this.sbsPerMb);
-      this.sbPlugged.set(mb, a);
-    }
-    return a;
-  }
-  testSbPlugged(mb: number, sb: number, count: number): boolean {
-    const a = this.sbs(mb);
-    for (let i = sb; i < sb + count; i++) if (!a[i]) return false;
-    return true;
-  }
-  testSbUnplugged(mb: number, sb: number, count: number): boolean {
-    const a = this.sbs(mb);
-    for (let i = sb; i < sb + count; i++) if (a[i]) return false;
-    return true;
-  }
-  setSb(mb: number, sb: number, count: number, plugged: boolean): void {
-    this.sbs(mb).fill(plugged ? 1 : 0, sb, sb + count);
-  }
-  firstUnpluggedSb(mb: number): number {
-    const a = this.sbs(mb);
-    for (let i = 0; i < this.sbsPerMb; i++) if (!a[i]) return i;
-    return this.sbsPerMb;
-  }
-
-  /** The SBM state of a memory block, as the driver's notifier would have tracked it. */
-  sbmState(mb: number): SbmState {
-    const full = this.testSbPlugged(mb, 0, this.sbsPerMb);
-    const empty = this.testSbUnplugged(mb, 0, this.sbsPerMb);
-    const b = this.k.blockAt(this.mbIdToPhys(mb) / this.ps);
-    if (!b) return empty ? "UNUSED" : "PLUGGED";
-    if (b.state === "offline") return full ? "OFFLINE" : "OFFLINE_PARTIAL";
-    const movable = b.zone?.idx === ZONE_MOVABLE;
-    if (movable) return full ? "MOVABLE" : "MOVABLE_PARTIAL";
-    return full ? "KERNEL" : "KERNEL_PARTIAL";
-  }
-
-  /** Iterate memory blocks in `state`, re-checking each one when it is reached. */
-  *eachMb(state: SbmState, reverse = false): Generator<number> {
-    if (reverse) {
-      for (let mb = this.nextMbId - 1; mb >= this.firstMbId; mb--) if (this.sbmState(mb) === state) yield mb;
-    } else {
-      for (let mb = this.firstMbId; mb < this.nextMbId; mb++) if (this.sbmState(mb) === state) yield mb;
-    }
-  }
-
-  bbState(bb: number): BbState {
-    return this.bbStates.get(bb) ?? "UNUSED";
-  }
-  *eachBb(state: BbState, reverse = false): Generator<number> {
-    if (reverse) {
-      for (let bb = this.nextBbId - 1; bb >= this.firstBbId; bb--) if (this.bbState(bb) === state) yield bb;
-    } else {
-      for (let bb = this.firstBbId; bb < this.nextBbId; bb++) if (this.bbState(bb) === state) yield bb;
-    }
   }
 
   /** offline_size: bytes of this device's memory that is added but offline. */
@@ -258,47 +173,18 @@ export class VirtioMemDriver {
     return this.offlineSize() - onlining + size <= this.offlineThreshold;
   }
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
   // -------------------------------------------------------- the worker --
   unplugPendingMb(): Err | null {
     if (!this.inSbm) {
-      for (const bb of this.eachBb("PLUGGED")) {
-        const rc = sendUnplugRequest(this, this.bbIdToPhys(bb), this.bbSize);
+      for (const bb of this.bbm.eachBb("PLUGGED")) {
+        const rc = sendUnplugRequest(this, this.bbm.bbIdToPhys(bb), this.bbm.bbSize);
         if (rc) return rc;
-        this.bbStates.set(bb, "UNUSED");
+        this.bbm.bbStates.set(bb, "UNUSED");
       }
       return null;
     }
-    for (const mb of this.eachMb("PLUGGED")) {
-      const rc = sbmUnplugAnySbRaw(this, mb, { n: this.sbsPerMb });
+    for (const mb of this.sbm.eachMb("PLUGGED")) {
+      const rc = sbmUnplugAnySbRaw(this, mb, { n: this.sbm.sbsPerMb });
       if (rc) return rc;
     }
     return null;
@@ -310,11 +196,11 @@ export class VirtioMemDriver {
     if (c.pluggedSize !== this.pluggedSize) this.pluggedSize = c.pluggedSize;
     const endAddr = Math.min(this.addr + c.usableRegionSize - 1, this.pluggableEnd());
     if (this.inSbm) {
-      this.lastUsableMbId = this.physToMbId(endAddr);
-      if ((endAddr + 1) % this.mbSize !== 0) this.lastUsableMbId--;
+      this.sbm.lastUsableMbId = this.physToMbId(endAddr);
+      if ((endAddr + 1) % this.mbSize !== 0) this.sbm.lastUsableMbId--;
     } else {
-      this.lastUsableBbId = this.physToBbId(endAddr);
-      if ((endAddr + 1) % this.bbSize !== 0) this.lastUsableBbId--;
+      this.bbm.lastUsableBbId = this.bbm.physToBbId(endAddr);
+      if ((endAddr + 1) % this.bbm.bbSize !== 0) this.bbm.lastUsableBbId--;
     }
     this.requestedSize = c.requestedSize;
     this.info(`plugged size: ${hx(this.pluggedSize)}`);
@@ -381,7 +267,6 @@ export class VirtioMemDriver {
     return memoryNotifier(this, action, arg);
   }
 
-
   /** virtio_mem_online_page(): of [pfn, pfn + nr), the pages that go to the buddy. */
   onlinePages(pfn: number, nr: number): number {
     return onlinePages(this, pfn, nr);
@@ -396,9 +281,6 @@ export class VirtioMemDriver {
   probe(adopt?: Resource | null): Err | null {
     return probe(this, adopt);
   }
-
-
-
 
   get group(): MemoryGroup | undefined {
     return this.k.groups.get(this.mgid);
@@ -419,11 +301,6 @@ export class VirtioMemDriver {
     return nr - onlinePages(this, pfn, nr);
   }
 
-  /** Plugged sub-blocks of a memory block (sub-block mode), for tests and tools. */
-  pluggedSubBlocks(mb: number): number {
-    const a = this.sbPlugged.get(mb);
-    return a ? a.reduce((s, x) => s + x, 0) : 0;
-  }
 }
 
 /** NOTIFY_BAD maps to -EPERM. */
