@@ -4,6 +4,7 @@
  * data read from a live machine. Zone spans, when present, are taken as they
  * are; when absent (a plain sysfs dump) they are inferred from iomem.
  */
+import type { KernelProfile } from "../kernel/profile.js";
 import { bootKernel, setMemTotalBase } from "../kernel/boot.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
 import { addBootMemoryBlock } from "../kernel/memory-block.js";
@@ -90,7 +91,7 @@ export function layoutFromSnapshot(s: Snapshot): BootLayout {
 }
 
 /** Boot a kernel from a snapshot and make its state equal to what the snapshot shows. */
-export function importSnapshot(s: Snapshot, opts: { cmdline?: string[] } = {}): Kernel {
+export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile } = {}): Kernel {
   const layout = layoutFromSnapshot(s);
   const blockSize = parseInt(s.memory.block_size_bytes, 16);
   if (!Number.isSafeInteger(blockSize) || blockSize <= 0) throw new InputError(`bad block_size_bytes "${s.memory.block_size_bytes}"`);
@@ -100,7 +101,7 @@ export function importSnapshot(s: Snapshot, opts: { cmdline?: string[] } = {}): 
   if (p.online_policy) cmdline.push(`memory_hotplug.online_policy=${p.online_policy}`);
   if (p.auto_movable_ratio) cmdline.push(`memory_hotplug.auto_movable_ratio=${p.auto_movable_ratio}`);
   if (p.auto_movable_numa_aware) cmdline.push(`memory_hotplug.auto_movable_numa_aware=${p.auto_movable_numa_aware}`);
-  const k = bootKernel(layout, { cmdline, blockSize });
+  const k = bootKernel(layout, { cmdline, blockSize, profile: opts.profile });
   if (s.memory.auto_online_blocks) k.params.autoOnlineBlocks = s.memory.auto_online_blocks.trim() as OnlineType;
   // Zone spans and present pages exactly as the snapshot shows them.
   for (const [name, zones] of Object.entries(s.zoneinfo ?? {})) {

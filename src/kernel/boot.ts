@@ -40,8 +40,10 @@ export function kstrtobool(s: string): boolean | null {
 }
 
 /** Parse the hotplug-related kernel command line words. */
-export function paramsFromCmdline(cmdline: string[], rules: KernelProfile = getProfile("6.1")): { params: HotplugParams; memLimit: number | null; kaslr: boolean } {
-  const p: HotplugParams = { ...DEFAULT_PARAMS };
+export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = getProfile("6.1")): { params: HotplugParams; memLimit: number | null; kaslr: boolean } {
+  const rules = profile.rules;
+  // CONFIG_MHP_DEFAULT_ONLINE_TYPE: the boot value of auto_online_blocks; memmap_on_memory only when built.
+  const p: HotplugParams = { ...DEFAULT_PARAMS, autoOnlineBlocks: profile.config.MHP_DEFAULT_ONLINE_TYPE };
   let memLimit: number | null = null;
   let kaslr = false; // the harness always boots with nokaslr
   for (const w of cmdline) {
@@ -60,7 +62,7 @@ export function paramsFromCmdline(cmdline: string[], rules: KernelProfile = getP
         p.movableNode = true;
         break;
       case "memory_hotplug.memmap_on_memory": {
-        if (!rules.memmapOnMemory) break;
+        if (!rules.memmapOnMemory || !profile.config.MHP_MEMMAP_ON_MEMORY) break;
         const b = kstrtobool(val);
         if (b !== null) p.memmapOnMemory = b;
         break;
@@ -104,7 +106,8 @@ const ZONE_LIMITS = [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
 export interface BootOptions {
   cmdline: string[];
   blockSize?: number;
-  profile?: string;
+  /** Kernel version (default config) or a resolved profile (profile.ts resolveKernel). */
+  profile?: string | KernelProfile;
   /** What-if memory block designs (see Kernel.blockDesign / singleOwner). */
   blockDesign?: "fixed" | "variable";
   singleOwner?: boolean;
@@ -113,12 +116,13 @@ export interface BootOptions {
 /** Boot a Kernel from a machine's boot layout. */
 export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   const g = layout.arch ? GEOMETRIES[layout.arch] : X86_64;
-  const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline, getProfile(opts.profile));
+  const profile = typeof opts.profile === "object" ? opts.profile : getProfile(opts.profile);
+  const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline, profile);
   const blockSize = opts.blockSize ?? defaultBlockSize(g, layout.bootMemEnd, layout.hypervisor);
   if (!validBlockSize(g, blockSize)) throw new RangeError(`Memory block size not suitable: 0x${blockSize.toString(16)}`);
   const archEnd = 2 ** (layout.physAddrBits ?? g.maxPhysmemBits) - 1;
   const physEnd = kaslr ? Math.min(archEnd, (Math.ceil(layout.bootMemEnd / (1024 * GiB)) + 10) * 1024 * GiB - 1) : archEnd;
-  const k = new Kernel({ blockSize, params, geometry: g, profile: opts.profile, physmemEnd: physEnd });
+  const k = new Kernel({ blockSize, params, geometry: g, profile, physmemEnd: physEnd });
   if (memLimit !== null) k.maxMemSize = memLimit;
   k.blockDesign = opts.blockDesign ?? "fixed";
   k.singleOwner = opts.singleOwner ?? false;

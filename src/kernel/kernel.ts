@@ -10,7 +10,7 @@ import { makeNode, nodeHasMemory, nodeHasNormalMemory, ZONE_DMA32, type Node, ty
 import type { MemoryBlock, MemoryGroup } from "./memory-block.js";
 import type { FirmwareMemmapEntry } from "./firmware-memmap.js";
 import type { AcpiMemoryDevice } from "./drivers/acpi-memhotplug.js";
-import { getProfile, type KernelProfile } from "./profile.js";
+import { getProfile, type KernelConfig, type KernelProfile, type Rules } from "./profile.js";
 
 /** MMOP_*: the online type of a request, and auto_online_blocks. */
 export type OnlineType = "offline" | "online" | "online_kernel" | "online_movable";
@@ -55,9 +55,14 @@ export interface AllocationModel {
 export class Kernel {
   readonly geometry: Geometry;
   readonly blockSize: number;
+  /** The kernel version modelled ("6.1"): the profile's name. */
   readonly profile: string;
-  /** The behaviours of this kernel version (profile.ts). */
-  readonly rules: KernelProfile;
+  /** The whole profile: version, build configuration, architecture, rules (profile.ts). */
+  readonly kernelProfile: KernelProfile;
+  /** The behaviours of this kernel version (profile.ts): ask `k.rules.NAME`. */
+  readonly rules: Rules;
+  /** The build configuration (profiles/config.ts). */
+  readonly config: KernelConfig;
   readonly iomem: Resource = makeRoot();
   readonly sparse: SparseMem;
   readonly nodes = new Map<number, Node>();
@@ -110,12 +115,14 @@ export class Kernel {
   /** ZONE_DEVICE pgmaps (pfn ranges, end exclusive), kept sorted by start (memremap.ts). */
   pgmaps: { start: number; end: number; owner: string }[] = [];
 
-  constructor(opts: { blockSize: number; params: HotplugParams; geometry?: Geometry; profile?: string; physmemEnd?: number }) {
+  constructor(opts: { blockSize: number; params: HotplugParams; geometry?: Geometry; profile?: string | KernelProfile; physmemEnd?: number }) {
     this.geometry = opts.geometry ?? X86_64;
     this.blockSize = opts.blockSize;
     this.params = opts.params;
-    this.rules = getProfile(opts.profile);
-    this.profile = this.rules.name;
+    this.kernelProfile = typeof opts.profile === "object" ? opts.profile : getProfile(opts.profile);
+    this.rules = this.kernelProfile.rules;
+    this.config = this.kernelProfile.config;
+    this.profile = this.kernelProfile.name;
     this.sparse = new SparseMem(this.geometry);
     this.physmemEnd = opts.physmemEnd ?? 2 ** this.geometry.maxPhysmemBits - 1;
   }

@@ -1,77 +1,195 @@
 /**
- * Kernel version profiles: which memory hotplug behaviours a kernel version
- * has. 6.1 is the reference (verified against real-kernel traces); 5.2 is the
- * last kernel before sub-section hotplug (v5.3), modelled from
- * ../shared/spec/08-history.md and the 5.x sources as documented there.
- * Each difference is one flag; the code that consults it names the kernel
- * behaviour it models.
+ * Kernel profiles: a kernel is its version's rules × its build configuration
+ * × its architecture.
+ *
+ * - Rules (profiles/rules-*.ts): every behaviour that differs between
+ *   versions, named, with the upstream version it changed in and evidence.
+ *   Kernel code asks `k.rules.NAME`; never `if (version >= …)`.
+ * - Build configuration (profiles/config.ts): Kconfig options, presets per
+ *   distribution (debian-11/12/13/unstable), per-option overrides.
+ * - Architecture: rule changes may be limited to an architecture family.
+ *
+ * Versions (VERSIONS): the profiles memhp offers. "Verified" ones are checked
+ * against real-kernel traces of that version; 5.2 is a what-if (the last
+ * kernel before sub-section hotplug, from ../shared/spec/08-history.md).
+ * Add a version: one entry in VERSIONS (and its preset in config.ts), then
+ * rule changes with `since` at that version where its traces differ.
  */
+import { BOOT_RULES } from "./profiles/rules-boot.js";
+import { DRIVER_RULES } from "./profiles/rules-drivers.js";
+import { HOTPLUG_RULES } from "./profiles/rules-hotplug.js";
+import { changeAt, valueAt, type ArchFamily, type RuleChange, type RuleDef } from "./profiles/rule.js";
+import { CONFIG_OPTIONS, findPreset, optionOfSymbol, PRESETS, type ConfigKey, type KernelConfig } from "./profiles/config.js";
+import { compareVersions, parseRelease } from "./profiles/version.js";
 
-export type ProfileName = "6.1" | "5.2";
+export { compareVersions, parseRelease } from "./profiles/version.js";
+export type { KernelConfig } from "./profiles/config.js";
+export type { ArchFamily } from "./profiles/rule.js";
 
-export interface KernelProfile {
-  readonly name: ProfileName;
-  /**
-   * v5.3 (Dan Williams' series): __add_pages()/memremap_pages() work in 2 MiB
-   * sub-sections and two mappings may share a section. Before: whole
-   * sections only, and a second mapping in a section is refused.
-   */
-  readonly subsectionHotplug: boolean;
-  /** v5.15: memory groups (static for DIMMs and kmem, dynamic for virtio-mem). */
-  readonly memoryGroups: boolean;
-  /** v5.15: memory_hotplug.online_policy (contig-zones / auto-movable) and its parameters. */
-  readonly onlinePolicies: boolean;
-  /** v5.13: memory_hotplug.memmap_on_memory. */
-  readonly memmapOnMemory: boolean;
-  /** v5.7/5.8: auto_online_blocks and memhp_default_state= accept online_kernel/online_movable. */
-  readonly autoOnlineZoneTypes: boolean;
-  /** v5.12: mhp_range_allowed() and its "exceeds maximum addressable range" warning. */
-  readonly rangeAllowedCheck: boolean;
-  /** v5.8: add_memory_driver_managed(): "System RAM (kmem)" resources without firmware memmap entries. */
-  readonly driverManagedRam: boolean;
-  /** v6.0 (5.16–6.0 in 08-history): offline_pages() refuses blocks with memory holes. */
-  readonly offlineRefusesHoles: boolean;
-  /** v5.3: dax kmem can hot-remove its memory again (before: the memory stays until reboot). */
-  readonly kmemHotRemove: boolean;
-  /** v5.8: `removable` always reads 1 (before: a real movability heuristic). */
-  readonly removableAlwaysOne: boolean;
-  /** v5.8: virtio-mem exists. */
-  readonly virtioMem: boolean;
+/** Every rule, by name. Add a rule file's table here. */
+export const RULES = { ...HOTPLUG_RULES, ...DRIVER_RULES, ...BOOT_RULES } as const;
+export type RuleName = keyof typeof RULES;
+/** The resolved value of every rule. */
+export type Rules = { readonly [K in RuleName]: (typeof RULES)[K] extends RuleDef<infer T> ? T : never };
+
+export interface VersionInfo {
+  readonly version: string;
+  /** Checked against real-kernel traces of this version (conformance accepts its traces). */
+  readonly verified: boolean;
+  /** The distribution build whose configuration is the default. */
+  readonly preset: string | null;
+  readonly description: string;
 }
 
-export const PROFILES: Record<ProfileName, KernelProfile> = {
-  "6.1": {
-    name: "6.1",
-    subsectionHotplug: true,
-    memoryGroups: true,
-    onlinePolicies: true,
-    memmapOnMemory: true,
-    autoOnlineZoneTypes: true,
-    rangeAllowedCheck: true,
-    driverManagedRam: true,
-    offlineRefusesHoles: true,
-    kmemHotRemove: true,
-    removableAlwaysOne: true,
-    virtioMem: true,
-  },
-  "5.2": {
-    name: "5.2",
-    subsectionHotplug: false,
-    memoryGroups: false,
-    onlinePolicies: false,
-    memmapOnMemory: false,
-    autoOnlineZoneTypes: false,
-    rangeAllowedCheck: false,
-    driverManagedRam: false,
-    offlineRefusesHoles: false,
-    kmemHotRemove: false,
-    removableAlwaysOne: false,
-    virtioMem: false,
-  },
-};
+export const VERSIONS: readonly VersionInfo[] = [
+  { version: "5.2", verified: false, preset: null, description: "what-if: the last kernel before sub-section hotplug (5.3), from ../shared/spec/08-history.md" },
+  { version: "5.10", verified: true, preset: "debian-11", description: "Debian 11 (bullseye)" },
+  { version: "6.1", verified: true, preset: "debian-12", description: "Debian 12 (bookworm): the reference" },
+  { version: "6.12", verified: true, preset: "debian-13", description: "Debian 13 (trixie)" },
+  { version: "7.2", verified: true, preset: "debian-unstable", description: "Debian unstable (sid, forky)" },
+];
 
+export const DEFAULT_VERSION = "6.1";
+
+/** The configuration of a version without a preset (the 5.2 what-if). */
+const BARE_CONFIG: KernelConfig = { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: false };
+
+export interface KernelProfile {
+  /** The version ("6.12"): the profile's name. */
+  readonly name: string;
+  readonly version: string;
+  readonly verified: boolean;
+  readonly arch: ArchFamily;
+  /** The configuration preset the config starts from (null: none). */
+  readonly preset: string | null;
+  readonly config: KernelConfig;
+  /** Options set in the scenario over the preset. */
+  readonly overrides: Partial<KernelConfig>;
+  readonly rules: Rules;
+}
+
+/** How a scenario (machine.kernel) or a command line names a kernel. */
+export interface KernelSpec {
+  version?: string;
+  preset?: string;
+  /** Kconfig symbols (with or without CONFIG_) to values. */
+  config?: Record<string, unknown>;
+}
+
+/** A kernel spec that names nothing that exists; `path` locates it inside the spec ("version", "config.CONFIG_X"). */
+export class KernelSpecError extends Error {
+  constructor(
+    message: string,
+    readonly path: (string | number)[],
+  ) {
+    super(message);
+  }
+}
+
+export function versionInfo(v: string): VersionInfo | undefined {
+  return VERSIONS.find((x) => x.version === v);
+}
+
+const knownVersions = () => VERSIONS.map((v) => v.version).join(", ");
+
+/** The rules of a version on an architecture. */
+export function resolveRules(version: string, arch: ArchFamily = "x86_64"): Rules {
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(RULES)) out[name] = valueAt(def as RuleDef<unknown>, version, arch);
+  return out as Rules;
+}
+
+/** The change in effect for one rule (for explain: "from 6.12 on, …"); null: the initial value. */
+export function ruleSource(name: RuleName, version: string, arch: ArchFamily = "x86_64"): RuleChange<unknown> | null {
+  return changeAt(RULES[name] as RuleDef<unknown>, version, arch);
+}
+
+/** Resolve a kernel spec: version (default 6.1), preset (default: the version's), config overrides. Throws KernelSpecError. */
+export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchFamily = "x86_64"): KernelProfile {
+  const s: KernelSpec = typeof spec === "string" ? { version: spec } : spec ?? {};
+  const preset = s.preset !== undefined ? findPreset(s.preset) : undefined;
+  if (s.preset !== undefined && !preset) throw new KernelSpecError(`unknown configuration preset "${s.preset}" (known: ${PRESETS.map((p) => p.name).join(", ")})`, ["preset"]);
+  const version = s.version ?? preset?.version ?? DEFAULT_VERSION;
+  const info = versionInfo(version);
+  if (!info) {
+    const r = parseRelease(version);
+    const near = r ? nearestProfile(r.text) : null;
+    const hint = near && near.version !== version ? `; the nearest profile at or below it is ${near.version}` : "";
+    throw new KernelSpecError(`unknown kernel version "${version}" (known: ${knownVersions()}${hint})`, ["version"]);
+  }
+  const base = preset ?? (info.preset ? findPreset(info.preset) : undefined);
+  const config: Record<string, unknown> = { ...(base?.config ?? BARE_CONFIG) };
+  const overrides: Record<string, unknown> = {};
+  for (const [sym, v] of Object.entries(s.config ?? {})) {
+    const o = optionOfSymbol(sym);
+    if (!o) throw new KernelSpecError(`unknown configuration option "${sym}" (known: ${CONFIG_OPTIONS.flatMap((x) => x.symbols).join(", ")})`, ["config", sym]);
+    const r = o.option.parse(o.symbol, v);
+    if ("error" in r) throw new KernelSpecError(`${o.symbol}: ${r.error} (got ${JSON.stringify(v)})`, ["config", sym]);
+    config[o.option.key] = r.value;
+    overrides[o.option.key] = r.value;
+  }
+  for (const o of CONFIG_OPTIONS) {
+    const why = o.impossible(config[o.key] as KernelConfig[ConfigKey], version);
+    if (why) {
+      const sym = Object.keys(s.config ?? {}).find((k) => optionOfSymbol(k)?.option === o);
+      throw new KernelSpecError(`Linux ${version} cannot be built that way: ${why}`, sym ? ["config", sym] : s.preset !== undefined ? ["preset"] : ["version"]);
+    }
+  }
+  return {
+    name: version,
+    version,
+    verified: info.verified,
+    arch,
+    preset: base?.name ?? null,
+    config: config as unknown as KernelConfig,
+    overrides: overrides as Partial<KernelConfig>,
+    rules: resolveRules(version, arch),
+  };
+}
+
+/** The profile of a version with its default configuration (compatibility with the old `--profile NAME`). */
 export function getProfile(name: string | undefined): KernelProfile {
-  const p = PROFILES[(name ?? "6.1") as ProfileName];
-  if (!p) throw new RangeError(`unknown kernel profile "${name}" (known: ${Object.keys(PROFILES).join(", ")})`);
-  return p;
+  try {
+    return resolveKernel(name);
+  } catch (e) {
+    if (e instanceof KernelSpecError) throw new RangeError(e.message);
+    throw e;
+  }
+}
+
+/** Every version with its default configuration, by name. */
+export const PROFILES: Readonly<Record<string, KernelProfile>> = Object.fromEntries(VERSIONS.map((v) => [v.version, resolveKernel(v.version)]));
+
+/** The newest verified profile at or below a release ("6.18" → 6.12); null when it is older than every verified profile. */
+export function nearestProfile(release: string): VersionInfo | null {
+  const r = parseRelease(release);
+  if (!r) return null;
+  let best: VersionInfo | null = null;
+  for (const v of VERSIONS) {
+    if (!v.verified || compareVersions(v.version, r.text) > 0) continue;
+    if (!best || compareVersions(v.version, best.version) > 0) best = v;
+  }
+  return best;
+}
+
+/** How a kernel release is modelled: the profile and a sentence saying why. */
+export function profileForRelease(release: string): { version: string; exact: boolean; why: string } {
+  const r = parseRelease(release);
+  if (!r) return { version: DEFAULT_VERSION, exact: false, why: `"${release}" is not a kernel release; modelled with the ${DEFAULT_VERSION} profile` };
+  const exact = VERSIONS.find((v) => v.verified && v.version === r.text);
+  if (exact) return { version: exact.version, exact: true, why: `Linux ${release} (the ${exact.version} profile)` };
+  const near = nearestProfile(r.text);
+  if (near) return { version: near.version, exact: false, why: `Linux ${release} (modelled with the ${near.version} profile: the newest verified at or below ${r.text})` };
+  const oldest = VERSIONS.filter((v) => v.verified).sort((a, b) => compareVersions(a.version, b.version))[0];
+  return { version: oldest.version, exact: false, why: `Linux ${release} (modelled with the ${oldest.version} profile: older than every verified profile)` };
+}
+
+/** The release a real-kernel trace names (`kernel`, else `kernel_version`, else `kernel_package`); null if none. */
+export function traceRelease(trace: { kernel?: unknown; kernel_version?: unknown; kernel_package?: unknown }): string | null {
+  for (const f of [trace.kernel, trace.kernel_version]) if (typeof f === "string" && parseRelease(f)) return f.replace(/^Linux version /, "").split(" ")[0];
+  if (typeof trace.kernel_package === "string") {
+    const m = /^linux-image-(\S+)/.exec(trace.kernel_package);
+    if (m && parseRelease(m[1])) return m[1];
+  }
+  return null;
 }

@@ -36,17 +36,10 @@ import {
 import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, seabiosPlacement, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
 import { addCxlPciResources, bus0Windows, placeCxl, type CxlPlatform } from "./cxl-platform.js";
 import { syntheticBootLayout } from "./synthetic.js";
+import { resolveRules, type Rules } from "../kernel/profile.js";
 import type { BootLayout, IomemSpec, MachineSpec, MemblockRange, SratMemoryEntry } from "./types.js";
 
 export { placeDimm } from "./memory-device.js";
-
-/** The kernel image's resources in this build (Debian 6.1.0 amd64, nokaslr): constants. */
-export const KERNEL_IMAGE: { name: string; start: number; end: number }[] = [
-  { name: "Kernel code", start: 0x01000000, end: 0x01e01d31 },
-  { name: "Kernel rodata", start: 0x02000000, end: 0x028eafff },
-  { name: "Kernel data", start: 0x02a00000, end: 0x02c4897f },
-  { name: "Kernel bss", start: 0x03310000, end: 0x043fffff },
-];
 
 /** The option ROM QEMU loads for -kernel (linuxboot_dma.bin, 3 x 512 bytes) at 0xc0000, which probe_roms() names Video ROM. */
 const VIDEO_ROM = { start: 0xc0000, end: 0xc05ff };
@@ -100,6 +93,8 @@ function clipWindow(w: { start: number; end: number }, table: RawE820[]): { star
 
 interface IomemInputs {
   spec: MachineSpec;
+  /** The kernel's rules (profile.ts): the image's resources and platform names differ per version. */
+  rules: Rules;
   map: QemuMap;
   table: RawE820[];
   bars: PciBar[];
@@ -113,7 +108,7 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
   // probe_roms()
   requestResource(root, makeResource(VIDEO_ROM.start, VIDEO_ROM.end, "Video ROM", { busy: true }));
   requestResource(root, makeResource(0xf0000, 0xfffff, "System ROM", { busy: true }));
-  for (const k of KERNEL_IMAGE) insertResource(root, makeResource(k.start, k.end, k.name, { busy: true, sysram: true }));
+  for (const k of inp.rules.kernelImage) insertResource(root, makeResource(k.start, k.end, k.name, { busy: true, sysram: true }));
   // e820__reserve_resources()
   const late: Resource[] = [];
   for (const e of inp.table) {
@@ -186,8 +181,8 @@ function memblockByNode(ram: { start: number; end: number }[], srat: SratMemoryE
   return out;
 }
 
-/** Boot layout of a QEMU 7.2 pc/q35 machine (or a synthetic one). */
-export function deriveBootLayout(spec: MachineSpec): BootLayout {
+/** Boot layout of a QEMU 7.2 pc/q35 machine (or a synthetic one) as a kernel with these rules sees it (default: 6.1's). */
+export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules("6.1")): BootLayout {
   if (spec.type === "synthetic") return syntheticBootLayout(spec);
   const map = qemuMap(spec);
   const placed = placeColdplugged(spec, map);
@@ -219,7 +214,7 @@ export function deriveBootLayout(spec: MachineSpec): BootLayout {
   const cxl = spec.cxl && map.cxlBase !== undefined ? placeCxl(spec.cxl, map.cxlBase, seabiosPlacement(spec, map)) : undefined;
   return {
     e820: toE820Entries(firmware),
-    iomem: bootIomem({ spec, map, table, bars: seabiosBars(spec, map), nvdimms: placed.nvdimms, cxl }),
+    iomem: bootIomem({ spec, rules, map, table, bars: seabiosBars(spec, map), nvdimms: placed.nvdimms, cxl }),
     memblock,
     possibleNodes,
     cpusByNode,

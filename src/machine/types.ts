@@ -23,8 +23,8 @@ export interface MachineSpec {
   virtio_mem?: VirtioMemSpec[];
   /** memhp extension (not QEMU): force the memory block size (bytes), e.g. for a 64 TiB synthetic machine. */
   block_size?: number;
-  /** memhp extension: kernel profile ("6.1" default). */
-  profile?: string;
+  /** The kernel: version, configuration preset and options (src/kernel/profile.ts); absent: 6.1 as Debian 12 builds it. Scenario files also accept `profile: VERSION`. */
+  kernel?: import("../kernel/profile.js").KernelSpec;
   /** 5-level paging (LA57): 52-bit physical addresses instead of 46. */
   la57?: boolean;
   /** memhp extension, synthetic machines only: the architecture's geometry (default x86_64). */

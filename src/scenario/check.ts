@@ -1,5 +1,6 @@
 /** Run one real-kernel trace on the model and compare (the library side of `memhp conformance`). */
 import { InputError } from "../errors.js";
+import { DEFAULT_VERSION, nearestProfile, parseRelease, traceRelease, versionInfo, VERSIONS } from "../kernel/profile.js";
 import { compareTraces, type Mismatch, type RealTrace } from "./conformance.js";
 import { toRunnable } from "./resolve-text.js";
 import { runScenario, type BootRaceJson, type RunOptions } from "./runner.js";
@@ -29,8 +30,8 @@ const MAX_RACES = 6;
 export function checkTrace(text: string, file: string, boot: "derive" | "import"): ConformanceResult {
   const { scenario, trace, bootMode } = toRunnable(text, file);
   if (!trace || bootMode) throw new InputError("not a trace (no format linux-memhp-oracle-trace/1 with a boot snapshot)", { file });
-  const base: RunOptions = { boot, bootSnapshot: trace.bootSnapshot, bootDevices: trace.bootDevices };
   const real = trace.raw as RealTrace;
+  const base: RunOptions = { boot, bootSnapshot: trace.bootSnapshot, bootDevices: trace.bootDevices, profile: traceProfile(trace.raw as Record<string, unknown>, file) };
   const model = runScenario(scenario, base);
   const mismatches = compareTraces(real, model);
   const races: BootRaceJson[] = model.boot.noisy?.races ?? [];
@@ -42,6 +43,24 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
     if (compareTraces(real, alt).length === 0) return { name: scenario.name, file, boot, mismatches: [], races: combo };
   }
   return { name: scenario.name, file, boot, mismatches, races: chosen };
+}
+
+/**
+ * The profile a trace is checked with: the version its own `kernel` field
+ * names (with the version's default configuration, the distribution build the
+ * oracle boots). A version without a profile is an error naming the nearest.
+ */
+export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown; kernel_package?: unknown }, file: string): string {
+  const release = traceRelease(real);
+  if (release === null) return DEFAULT_VERSION;
+  const v = parseRelease(release)!.text;
+  const info = versionInfo(v);
+  if (info?.verified) return info.version;
+  const near = nearestProfile(v);
+  throw new InputError(
+    `the trace's kernel is Linux ${release}, which has no verified profile (verified: ${VERSIONS.filter((x) => x.verified).map((x) => x.version).join(", ")}${near ? `; the nearest at or below is ${near.version}` : ""})`,
+    { file, field: "kernel" },
+  );
 }
 
 function combinations(races: BootRaceJson[]): { key: string; outcome: number }[][] {

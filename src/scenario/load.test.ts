@@ -181,7 +181,7 @@ steps:
       { nodeid: 0, cpus: "0", mem: GiB },
       { nodeid: 1, cpus: "1-2", mem: GiB },
     ],
-    profile: "5.2",
+    kernel: { version: "5.2" },
   });
   const [plug, write, settle] = s.steps;
   assert.deepEqual({ ...plug, raw: undefined }, { op: "plug-dimm", id: "d1", size: 128 * MiB, node: 1, raw: undefined });

@@ -12,6 +12,7 @@ import { ueventJson, type UeventJson } from "./ueventjson.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { parseSize } from "../kernel/units.js";
 import { deriveBootLayout } from "../machine/qemu.js";
+import { resolveKernel, type KernelSpec } from "../kernel/profile.js";
 import { System } from "../machine/system.js";
 import { syntheticBootLayout } from "../machine/synthetic.js";
 import type { MachineSpec } from "../machine/types.js";
@@ -74,8 +75,8 @@ export interface RunOptions {
   upTo?: number;
   /** Called after each step (progress). */
   onStep?: (i: number, total: number) => void;
-  /** Kernel profile ("6.1", "5.2"); default: the machine's, else 6.1. */
-  profile?: string;
+  /** Kernel version ("6.12") or spec ({version, preset, config}); default: the machine's, else 6.1 as Debian 12 builds it. */
+  profile?: string | KernelSpec;
   /** What-if memory block design (derive boot only). */
   design?: BlockDesign;
 }
@@ -91,16 +92,17 @@ export interface BlockDesign {
 
 /** Boot the machine of a scenario, deriving or importing the kernel's boot state. */
 export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
-  const layout = machine.type === "synthetic" ? syntheticBootLayout(machine) : deriveBootLayout(machine);
+  const profile = resolveKernel(opts.profile ?? machine.kernel);
+  const layout = machine.type === "synthetic" ? syntheticBootLayout(machine) : deriveBootLayout(machine, profile.rules);
   let k: Kernel;
   if (opts.boot === "import") {
     if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");
-    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline });
+    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile });
   } else {
     k = bootKernel(layout, {
       cmdline: machine.cmdline,
       blockSize: opts.design?.blockSize ?? machine.block_size,
-      profile: opts.profile ?? machine.profile,
+      profile,
       blockDesign: opts.design?.variable ? "variable" : "fixed",
       singleOwner: opts.design?.singleOwner,
     });

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { KiB, MiB, formatSize, INT_LITERAL_SOURCE, parseAddress, parseSize, SizeParseError, isPowerOfTwo } from "../kernel/units.js";
+import { KernelField } from "./kernel-schema.js";
 import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../machine/types.js";
 import { CxlSchema } from "./schema-cxl.js";
 
@@ -163,8 +164,8 @@ const CmdlineWord = z.string().superRefine((s, ctx) => {
   else if (/\s/.test(s)) ctx.addIssue({ code: "custom", message: `one command-line word per list element (no spaces): ${describeValue(s)}` });
 });
 
-/** YAML reads `profile: 6.1` as a number: take it as the string it looks like. */
-const Profile = z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.enum(["6.1", "5.2"]));
+/** `profile: 6.1`, the older spelling of `kernel: "6.1"` (a version with its default configuration). */
+const Profile = KernelField;
 
 // ---------------------------------------------------------------- machine --
 
@@ -224,7 +225,8 @@ export const MachineSchema = z
     nvdimms: opt(z.array(NvdimmSchema)),
     virtio_mem: opt(z.array(VirtioMemSchema)),
     block_size: optSizeField("size", (n) => (isPowerOfTwo(n) && n >= 128 * MiB ? undefined : "block_size must be a power of two of at least 128M (the section size)")),
-    profile: opt(Profile),
+    profile: Profile.optional(),
+    kernel: KernelField.optional(),
     la57: opt(z.boolean()),
     arch: opt(z.enum(["x86_64", "arm64-4k", "arm64-16k", "arm64-64k", "ppc64", "ppc64-4k", "s390x"])),
     cxl: opt(CxlSchema),
@@ -239,6 +241,7 @@ export const MachineSchema = z
     if (m.maxmem !== undefined && m.maxmem < memory) issue(["maxmem"], `maxmem (${formatSize(m.maxmem)}) is less than memory (${formatSize(memory)})`);
     if (m.slots !== undefined && m.slots > 0 && m.maxmem === undefined) issue(["slots"], "slots needs maxmem (the size of the hotplug area)");
     if (m.slots !== undefined && m.slots > 0 && m.maxmem === memory) issue(["maxmem"], "memory slots were given but maxmem equals memory (no room to hot-add)");
+    if (m.profile !== undefined && m.kernel !== undefined) issue(["profile"], "give the kernel once: machine.kernel (profile is its older spelling)");
     if (type !== "synthetic" && m.arch !== undefined && m.arch !== "x86_64") issue(["arch"], `arch ${m.arch} needs type: synthetic (QEMU pc and q35 are x86_64)`);
     if (type !== "synthetic" && m.slots !== undefined && m.slots > MAX_SLOTS) issue(["slots"], `at most ${MAX_SLOTS} slots (QEMU's ACPI_MAX_RAM_SLOTS)`);
     const numa = m.numa ?? [];
@@ -285,7 +288,7 @@ export const MachineSchema = z
         nvdimms: m.nvdimms,
         virtio_mem: m.virtio_mem,
         block_size: m.block_size,
-        profile: m.profile,
+        kernel: m.kernel ?? m.profile,
         la57: m.la57,
         arch: m.arch,
         cxl: m.cxl,

@@ -1,0 +1,31 @@
+/**
+ * What a version's boot shows that the model derives: the Debian build's
+ * kernel image resources, platform resource names in /proc/iomem.
+ */
+import { rule } from "./rule.js";
+
+export interface ImageResource {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const image = (code: number, rodata: [number, number], data: [number, number], bss: [number, number]): ImageResource[] => [
+  { name: "Kernel code", start: 0x01000000, end: code },
+  { name: "Kernel rodata", start: rodata[0], end: rodata[1] },
+  { name: "Kernel data", start: data[0], end: data[1] },
+  { name: "Kernel bss", start: bss[0], end: bss[1] },
+];
+
+export const BOOT_RULES = {
+  kernelImage: rule<readonly ImageResource[]>(
+    "the kernel image's resources in /proc/iomem (Debian amd64 build, nokaslr): constants of the build",
+    image(0x01c023f1, [0x01e00000, 0x0257afff], [0x02600000, 0x0287c3ff], [0x02ec0000, 0x03ffffff]),
+    "bullseye/*.json boot iomem (linux-image-5.10.0-46-amd64)",
+    [
+      { since: "6.1", value: image(0x01e01d31, [0x02000000, 0x028eafff], [0x02a00000, 0x02c4897f], [0x03310000, 0x043fffff]), evidence: "traces/*.json boot iomem (linux-image-6.1.0-56-amd64, -57 the same)" },
+      { since: "6.12", value: image(0x01ffffff, [0x02000000, 0x02b8ffff], [0x02c00000, 0x02e70d7f], [0x0373c000, 0x03bfffff]), evidence: "trixie/*.json boot iomem (linux-image-6.12.118+deb13-amd64)" },
+      { since: "7.2", value: image(0x022ca8df, [0x02400000, 0x03162fff], [0x03200000, 0x0355b8ff], [0x03e50000, 0x041fffff]), evidence: "sid/*.json boot iomem (linux-image-7.2.13+deb14-amd64)" },
+    ],
+  ),
+} as const;
