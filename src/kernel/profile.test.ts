@@ -15,18 +15,22 @@ test("versions compare numerically, releases parse to major.minor", () => {
 });
 
 test("nearest profile: the newest verified version at or below the release", () => {
-  assert.equal(nearestProfile("6.18.44")?.version, "6.12");
-  assert.equal(nearestProfile("6.12.1")?.version, "6.12");
-  assert.equal(nearestProfile("6.11")?.version, "6.1");
-  assert.equal(nearestProfile("6.0")?.version, "5.10");
-  assert.equal(nearestProfile("8.0")?.version, "7.2");
+  // The rule, on a fixed set of versions (which ones are verified changes as traces pass).
+  const vs = ["5.2", "5.10", "6.1", "6.12", "7.2"].map((version) => ({ version, verified: version !== "5.2", whatIf: version === "5.2", preset: null, description: "" }));
+  assert.equal(nearestProfile("6.18.44", vs)?.version, "6.12");
+  assert.equal(nearestProfile("6.12.1", vs)?.version, "6.12");
+  assert.equal(nearestProfile("6.11", vs)?.version, "6.1");
+  assert.equal(nearestProfile("6.0", vs)?.version, "5.10");
+  assert.equal(nearestProfile("8.0", vs)?.version, "7.2");
   // 5.2 is a what-if, never picked for a real release.
-  assert.equal(nearestProfile("5.4")?.version ?? null, null);
-  const r = profileForRelease("6.18.44-cloud");
+  assert.equal(nearestProfile("5.4", vs)?.version ?? null, null);
+  const r = profileForRelease("6.18.44-cloud", vs);
   assert.deepEqual([r.version, r.exact], ["6.12", false]);
   assert.match(r.why, /Linux 6\.18\.44-cloud \(modelled with the 6\.12 profile: the newest verified at or below 6\.18\)/);
-  assert.deepEqual([profileForRelease("6.1.0-56-amd64").version, profileForRelease("6.1.0-56-amd64").exact], ["6.1", true]);
-  assert.equal(profileForRelease("4.19.0").version, "5.10");
+  assert.deepEqual([profileForRelease("6.1.0-56-amd64", vs).version, profileForRelease("6.1.0-56-amd64", vs).exact], ["6.1", true]);
+  assert.equal(profileForRelease("4.19.0", vs).version, "5.10");
+  // With the real table: 6.1 is verified, so 6.1.x is exact.
+  assert.equal(profileForRelease("6.1.0-57-amd64").exact, true);
 });
 
 test("a trace's release comes from kernel, else kernel_version, else kernel_package", () => {

@@ -34,19 +34,21 @@ export type Rules = { readonly [K in RuleName]: (typeof RULES)[K] extends RuleDe
 
 export interface VersionInfo {
   readonly version: string;
-  /** Checked against real-kernel traces of this version (conformance accepts its traces). */
+  /** Reproduces the reference real-kernel traces of this version (../shared/conformance); nearestProfile() picks only these. */
   readonly verified: boolean;
+  /** A what-if (no real kernel of the version to check against): conformance refuses its traces. */
+  readonly whatIf?: boolean;
   /** The distribution build whose configuration is the default. */
   readonly preset: string | null;
   readonly description: string;
 }
 
 export const VERSIONS: readonly VersionInfo[] = [
-  { version: "5.2", verified: false, preset: null, description: "what-if: the last kernel before sub-section hotplug (5.3), from ../shared/spec/08-history.md" },
-  { version: "5.10", verified: true, preset: "debian-11", description: "Debian 11 (bullseye)" },
+  { version: "5.2", verified: false, whatIf: true, preset: null, description: "what-if: the last kernel before sub-section hotplug (5.3), from ../shared/spec/08-history.md" },
+  { version: "5.10", verified: false, preset: "debian-11", description: "Debian 11 (bullseye)" },
   { version: "6.1", verified: true, preset: "debian-12", description: "Debian 12 (bookworm): the reference" },
-  { version: "6.12", verified: true, preset: "debian-13", description: "Debian 13 (trixie)" },
-  { version: "7.2", verified: true, preset: "debian-unstable", description: "Debian unstable (sid, forky)" },
+  { version: "6.12", verified: false, preset: "debian-13", description: "Debian 13 (trixie)" },
+  { version: "7.2", verified: false, preset: "debian-unstable", description: "Debian unstable (sid, forky)" },
 ];
 
 export const DEFAULT_VERSION = "6.1";
@@ -113,7 +115,8 @@ export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchF
   const info = versionInfo(version);
   if (!info) {
     const r = parseRelease(version);
-    const near = r ? nearestProfile(r.text) : null;
+    // Any profile of a real kernel may be named, verified or not.
+    const near = r ? nearestProfile(r.text, VERSIONS.map((x) => ({ ...x, verified: !x.whatIf }))) : null;
     const hint = near && near.version !== version ? `; the nearest profile at or below it is ${near.version}` : "";
     throw new KernelSpecError(`unknown kernel version "${version}" (known: ${knownVersions()}${hint})`, ["version"]);
   }
@@ -161,11 +164,11 @@ export function getProfile(name: string | undefined): KernelProfile {
 export const PROFILES: Readonly<Record<string, KernelProfile>> = Object.fromEntries(VERSIONS.map((v) => [v.version, resolveKernel(v.version)]));
 
 /** The newest verified profile at or below a release ("6.18" → 6.12); null when it is older than every verified profile. */
-export function nearestProfile(release: string): VersionInfo | null {
+export function nearestProfile(release: string, versions: readonly VersionInfo[] = VERSIONS): VersionInfo | null {
   const r = parseRelease(release);
   if (!r) return null;
   let best: VersionInfo | null = null;
-  for (const v of VERSIONS) {
+  for (const v of versions) {
     if (!v.verified || compareVersions(v.version, r.text) > 0) continue;
     if (!best || compareVersions(v.version, best.version) > 0) best = v;
   }
@@ -173,14 +176,14 @@ export function nearestProfile(release: string): VersionInfo | null {
 }
 
 /** How a kernel release is modelled: the profile and a sentence saying why. */
-export function profileForRelease(release: string): { version: string; exact: boolean; why: string } {
+export function profileForRelease(release: string, versions: readonly VersionInfo[] = VERSIONS): { version: string; exact: boolean; why: string } {
   const r = parseRelease(release);
   if (!r) return { version: DEFAULT_VERSION, exact: false, why: `"${release}" is not a kernel release; modelled with the ${DEFAULT_VERSION} profile` };
-  const exact = VERSIONS.find((v) => v.verified && v.version === r.text);
+  const exact = versions.find((v) => v.verified && v.version === r.text);
   if (exact) return { version: exact.version, exact: true, why: `Linux ${release} (the ${exact.version} profile)` };
-  const near = nearestProfile(r.text);
+  const near = nearestProfile(r.text, versions);
   if (near) return { version: near.version, exact: false, why: `Linux ${release} (modelled with the ${near.version} profile: the newest verified at or below ${r.text})` };
-  const oldest = VERSIONS.filter((v) => v.verified).sort((a, b) => compareVersions(a.version, b.version))[0];
+  const oldest = versions.filter((v) => v.verified).sort((a, b) => compareVersions(a.version, b.version))[0];
   return { version: oldest.version, exact: false, why: `Linux ${release} (modelled with the ${oldest.version} profile: older than every verified profile)` };
 }
 

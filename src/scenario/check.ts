@@ -55,10 +55,10 @@ export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown;
   if (release === null) return DEFAULT_VERSION;
   const v = parseRelease(release)!.text;
   const info = versionInfo(v);
-  if (info?.verified) return info.version;
+  if (info && !info.whatIf) return info.version;
   const near = nearestProfile(v);
   throw new InputError(
-    `the trace's kernel is Linux ${release}, which has no verified profile (verified: ${VERSIONS.filter((x) => x.verified).map((x) => x.version).join(", ")}${near ? `; the nearest at or below is ${near.version}` : ""})`,
+    `the trace's kernel is Linux ${release}, which has no profile (profiles of real kernels: ${VERSIONS.filter((x) => !x.whatIf).map((x) => x.version).join(", ")}${near ? `; the nearest at or below is ${near.version}` : ""})`,
     { file, field: "kernel" },
   );
 }
