@@ -7,6 +7,14 @@ export function registerExamples(program: Command): void {
     .command("examples")
     .description("list the built-in example scenarios (use them as example:NAME)")
     .option("--json", "machine-readable list")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  memhp examples
+  memhp run example:dimm
+  memhp lsmem example:dimm@2`,
+    )
     .action((opts: { json?: boolean }) => {
       if (opts.json) {
         process.stdout.write(JSON.stringify(EXAMPLES.map((e) => ({ name: e.name, description: e.description })), null, 1) + "\n");

@@ -9,7 +9,8 @@ import { readDump } from "../abi/dump-read.js";
 import { isPowerOfTwo, parseSize, SizeParseError } from "../kernel/units.js";
 import { bootableMachineFile } from "../scenario/import-boot.js";
 import { makeMachineFile } from "../scenario/machine-file.js";
-import { writeFileAtomic } from "./io.js";
+import { checkOutput, withNewline, writeOutput } from "./io.js";
+import { jsonChunks } from "./json-stream.js";
 
 function size(v: string, field: string): number {
   try {
@@ -127,7 +128,7 @@ the block size is --block-size or inferred as x86_64 probes it (said under "infe
 ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come from
 /proc/iomem ("namespace0.0", "dax0.0", "System RAM (kmem)").`,
     )
-    .action((source: string | undefined, opts: ImportOptions) => {
+    .action(async (source: string | undefined, opts: ImportOptions) => {
       if (opts.live && source !== undefined) throw new InputError("give either a SOURCE or --live, not both", { file: source });
       const iomemOnly = !opts.live && source === undefined && opts.iomem !== undefined;
       if (!opts.live && source === undefined && !iomemOnly) throw new InputError("nothing to import: give a directory or tarball, --live, or --iomem FILE");
@@ -139,6 +140,7 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
         slots = Number(opts.slots);
       }
       const maxmem = opts.maxmem === undefined ? undefined : size(opts.maxmem, "--maxmem");
+      const out = checkOutput(opts.output);
       const notes: string[] = [];
       const extra = { zoneinfo: procFile(opts.zoneinfo), meminfo: procFile(opts.meminfo) };
       let dump: MachineDump;
@@ -160,9 +162,7 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
       const blockSize = parseInt(snapshot.memory.block_size_bytes, 16);
       if (maxmem !== undefined && maxmem < parseSize(String(made.machine.memory))) throw new InputError(`maxmem is below the machine's memory (${made.machine.memory})`, { field: "--maxmem" });
       const mf = bootableMachineFile(made, label);
-      const text = JSON.stringify(mf, null, 1) + "\n";
-      if (opts.output === "-") process.stdout.write(text);
-      else writeFileAtomic(opts.output, text);
+      await writeOutput(out, withNewline(jsonChunks(mf)));
       const summary = {
         output: opts.output,
         name,

@@ -4,7 +4,8 @@ import { InputError } from "../errors.js";
 import { resolveScenario } from "../scenario/resolve.js";
 import { runScenario } from "../scenario/runner.js";
 import { BOOT_OPTION } from "./options.js";
-import { progress, writeFileAtomic } from "./io.js";
+import { checkOutput, progress, withNewline, writeOutput, writeStdout } from "./io.js";
+import { jsonChunks } from "./json-stream.js";
 import { renderReport } from "./report.js";
 import { PROFILES } from "../kernel/profile.js";
 import { parseDesign } from "../analysis/compare.js";
@@ -15,7 +16,7 @@ export function registerRun(program: Command): void {
     .description("run a scenario on the model and print what the kernel does, step by step")
     .argument("<scenario>", "scenario file (YAML/JSON), trace file, or example:NAME; FILE@N stops after step N")
     .addOption(BOOT_OPTION())
-    .option("--trace <file>", "write the model's trace (oracle trace format) to this file")
+    .option("--trace <file>", "write the model's trace (oracle trace format) to this file (- for stdout, instead of the report)")
     .option("--json", "print the trace as JSON instead of the report")
     .option("--profile <name>", `kernel profile: ${Object.keys(PROFILES).join(", ")} (default: the machine's, else 6.1)`)
     .option("--design <design>", "memory block design: fixed:SIZE, variable, single-owner (derive boot only)")
@@ -28,7 +29,7 @@ Examples:
   memhp run ../shared/conformance/traces/dimm-online-kernel.json@5 --boot import --json
   memhp run example:pmem-shared-section --profile 5.2`,
     )
-    .action((arg: string, opts: { boot: "derive" | "import"; trace?: string; json?: boolean; profile?: string; design?: string }) => {
+    .action(async (arg: string, opts: { boot: "derive" | "import"; trace?: string; json?: boolean; profile?: string; design?: string }) => {
       if (opts.profile !== undefined && !(opts.profile in PROFILES)) {
         throw new InputError(`unknown profile "${opts.profile}" (known: ${Object.keys(PROFILES).join(", ")})`, { field: "--profile" });
       }
@@ -40,6 +41,8 @@ Examples:
           throw new InputError((e as Error).message, { field: "--design" });
         }
       }
+      // A bad output target is refused before any work.
+      const out = opts.trace === undefined ? undefined : checkOutput(opts.trace);
       const r = resolveScenario(arg);
       if ((design || opts.profile) && (r.bootMode ?? opts.boot) === "import") {
         throw new InputError("--profile and --design need a derived boot (the imported state is a 6.1 kernel's)", { file: arg });
@@ -55,8 +58,9 @@ Examples:
         design,
         onStep: (i, n) => tick(i, n, "steps"),
       });
-      if (opts.trace) writeFileAtomic(opts.trace, JSON.stringify(trace, null, 1) + "\n");
-      if (opts.json) process.stdout.write(JSON.stringify(trace, null, 1) + "\n");
-      else process.stdout.write(renderReport(trace, r.scenario.name, r.scenario.description));
+      // Streamed: a trace may be larger than any one string can be.
+      if (out && out.kind !== "stdout") await writeOutput(out, withNewline(jsonChunks(trace)));
+      if (opts.json || out?.kind === "stdout") await writeStdout(withNewline(jsonChunks(trace)));
+      else await writeStdout(renderReport(trace, r.scenario.name, r.scenario.description));
     });
 }

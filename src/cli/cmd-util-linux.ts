@@ -11,8 +11,8 @@ import { InputError } from "../errors.js";
 import { chmem } from "../abi/chmem.js";
 import { lsmem } from "../abi/lsmem.js";
 import { chmemOnSysroot, lsmemOnSysroot } from "../abi/sysroot.js";
-import { modelSysfsTarget, sysfsView } from "../abi/sysfs-view.js";
-import { loadModelState } from "./state.js";
+// The model (sysfs-view, state) is loaded only when a MODEL operand is given: lsmem on a dump starts fast.
+const model = async () => ({ ...(await import("../abi/sysfs-view.js")), ...(await import("./state.js")) });
 
 interface ToolSpec {
   /** Short options that take an argument. */
@@ -141,20 +141,21 @@ export function registerUtilLinux(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .argument("[args...]", "lsmem options, and MODEL")
-    .action((args: string[]) => {
+    .action(async (args: string[]) => {
       const s = splitToolArgs(args, LSMEM, false);
       if (s.help) {
         emit(lsmem({ blockSizeBytes: 0, blocks: [] }, ["--help"]));
         process.stdout.write(LSMEM_HELP);
         return;
       }
-      const [model, ...rest] = s.operands;
-      if (model === undefined) {
+      const [modelArg, ...rest] = s.operands;
+      if (modelArg === undefined) {
         emit(lsmemOnSysroot([...s.tool, ...rest]));
         return;
       }
-      if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: model });
-      const st = loadModelState(model, s.boot);
+      if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: modelArg });
+      const { loadModelState, sysfsView } = await model();
+      const st = loadModelState(modelArg, s.boot);
       emit(lsmem(sysfsView(st.kernel), [...s.tool, ...rest]));
     });
 
@@ -165,7 +166,7 @@ export function registerUtilLinux(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .argument("[args...]", "chmem options, MODEL, and SIZE|RANGE|BLOCKRANGE")
-    .action((args: string[]) => {
+    .action(async (args: string[]) => {
       const s = splitToolArgs(args, CHMEM, true);
       if (s.help) {
         emit(chmem({ read: () => null, list: () => null, write: () => ({ ok: true }) }, ["--help"]));
@@ -177,9 +178,10 @@ export function registerUtilLinux(program: Command): void {
         emit(chmemOnSysroot([...s.tool, ...s.operands]));
         return;
       }
-      const [model, ...rest] = s.operands;
-      if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: model });
-      const st = loadModelState(model, s.boot);
+      const [modelArg, ...rest] = s.operands;
+      if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: modelArg });
+      const { loadModelState, modelSysfsTarget } = await model();
+      const st = loadModelState(modelArg, s.boot);
       const k = st.kernel;
       const mark = k.log.length;
       const target = modelSysfsTarget(k);

@@ -1,4 +1,6 @@
-/** Run the memhp CLI in-process and capture what it prints (tests only). */
+/** Run the memhp CLI in-process (runCli) or as a process (spawnCli), and capture what it prints (tests only). */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { main } from "../cli/main.js";
 
 export interface CliResult {
@@ -29,4 +31,20 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     process.exitCode = undefined;
   }
   return { code, stdout, stderr };
+}
+
+/** bin/memhp.js, the executable (the esbuild bundle `npm run build` makes). */
+export const MEMHP_BIN = fileURLToPath(new URL("../../bin/memhp.js", import.meta.url));
+
+/** Run bin/memhp.js as a process (for what only a real process shows: pipes, signals, startup). */
+export function spawnCli(argv: string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): CliResult & { signal: NodeJS.Signals | null } {
+  const r = spawnSync(process.execPath, [MEMHP_BIN, ...argv], { cwd: opts.cwd, input: opts.input, encoding: "utf8", timeout: opts.timeoutMs ?? 60_000, maxBuffer: 1 << 30 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/** A shell pipeline around bin/memhp.js: `memhp ARGS | CONSUMER` (stderr of both captured). */
+export function spawnPipeline(argv: string[], consumer: string): { code: number; stdout: string; stderr: string } {
+  const quoted = [process.execPath, MEMHP_BIN, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+  const r = spawnSync("sh", ["-c", `${quoted} | ${consumer}`], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
