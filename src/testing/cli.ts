@@ -14,8 +14,11 @@ export async function runCli(argv: string[]): Promise<CliResult> {
   let stderr = "";
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+  // memhp writes strings; binary chunks are the test runner's own reports (it shares stdout with the
+  // test file's process and may write while main() awaits a command's module): those pass through.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== "string") return (out as (c: Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    stdout += chunk;
     return true;
   }) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => {
