@@ -30,7 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "explain", summary: "why a block can or cannot go offline / online / movable / be removed, or a range be hot-added", load: async () => (await import("./cmd-explain.js")).registerExplain },
   { name: "lint", summary: "layout problems of a machine: shared sections, wasted space, DIMMs the block size cannot take", load: async () => (await import("./cmd-lint.js")).registerLint },
   { name: "schema", summary: "print the JSON Schema of scenario files, machine files or traces", load: async () => (await import("./cmd-schema.js")).registerSchema },
-  { name: "serve", summary: "serve the web page (the model in the browser) on localhost", load: async () => (await import("./cmd-serve.js")).registerServe },
+  { name: "serve", summary: "the address map in a browser: a local web page (127.0.0.1 only) that runs the model", load: async () => (await import("./cmd-serve.js")).registerServe },
   { name: "compare", summary: "run a scenario under several kernel profiles and memory-block designs, side by side", load: async () => (await import("./cmd-compare.js")).registerCompare },
 ];
 
