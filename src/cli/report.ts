@@ -11,7 +11,7 @@ function kb(s: string): number {
   return Number(/^(\d+)/.exec(s)?.[1] ?? 0);
 }
 
-function describeStep(step: Record<string, unknown>): string {
+export function describeStep(step: Record<string, unknown>): string {
   switch (step.op) {
     case "plug-dimm":
       return `plug-dimm ${step.id} ${step.size}${step.addr !== undefined && step.addr !== null ? ` at ${typeof step.addr === "number" ? `0x${step.addr.toString(16)}` : step.addr}` : ""}${step.node !== undefined ? ` node ${step.node}` : ""}`;
@@ -29,7 +29,7 @@ function describeStep(step: Record<string, unknown>): string {
   }
 }
 
-function outcome(step: TraceStep): string {
+export function outcome(step: Pick<TraceStep, "step" | "result">): string {
   const r = step.result as Record<string, unknown>;
   const w = (x: Record<string, unknown>) => (x.ok ? "ok" : `${x.errno}`);
   switch (step.step.op) {
@@ -106,7 +106,7 @@ export function snapshotChanges(a: Snapshot, b: Snapshot): string[] {
   return out;
 }
 
-function summarizeUevents(us: { action: string; devpath: string }[]): string[] {
+export function summarizeUevents(us: { action: string; devpath: string }[]): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < us.length) {

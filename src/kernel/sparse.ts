@@ -61,6 +61,14 @@ export class SparseMem {
     return this.materialized.get(nr) ?? this.materialize(nr);
   }
 
+  /** A section as get() returns it, without materializing a lazy boot section (views at scale); do not modify. */
+  peek(nr: number): Readonly<Section> | undefined {
+    const s = this.materialized.get(nr);
+    if (s || this.removedLazy.has(nr)) return s;
+    const run = this.lazyRunOf(nr);
+    return run ? { nr, present: true, hasMemMap: true, online: true, early: true, taintZoneDevice: false, nid: run.nid, map: null } : undefined;
+  }
+
   private lazyRunOf(nr: number): LazyRun | undefined {
     let lo = 0;
     let hi = this.lazy.length - 1;
