@@ -40,17 +40,8 @@ export function nodeListOk(f: DumpFile, what: string): string {
   return t;
 }
 
-export function nodeListOf(ids: Iterable<number>): string {
-  const s = [...new Set(ids)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
-}
+/** A node mask as the kernel prints it (`%*pbl`). */
+export { nodeList as nodeListOf } from "../kernel/sysfs.js";
 
 export interface ParsedBlock {
   id: number;

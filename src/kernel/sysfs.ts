@@ -35,9 +35,9 @@ export function onlineTypeFromStr(s: string): OnlineType | null {
   return null;
 }
 
-/** `%*pbl`: a node list like 0-1,3. */
-export function nodeList(ids: number[]): string {
-  const s = [...ids].sort((a, b) => a - b);
+/** `%*pbl`: a node list like 0-1,3 (of a set of ids, in any order). */
+export function nodeList(ids: Iterable<number>): string {
+  const s = [...new Set(ids)].sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < s.length; ) {
     let j = i;

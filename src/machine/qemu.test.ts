@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { hex0x, hex0x10, hexPad, parseAddress, parseSize } from "../kernel/units.js";
 import { formatE820Line, userE820 } from "./e820.js";
 import { renderIomem } from "../kernel/resource.js";
+import { nodeList } from "../kernel/sysfs.js";
 import { deriveBootLayout, placeDimm } from "./qemu.js";
 import { qemuMap, seabiosE820, smbiosTableLength } from "./qemu-map.js";
 import { TRACES } from "../testing/paths.js";
@@ -81,17 +82,6 @@ function withoutDriverLines(lines: string[]): string[] {
 }
 
 /** "0-1,3" as the kernel prints node masks. */
-function nodeList(ids: number[]): string {
-  const s = [...new Set(ids)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < s.length; ) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    parts.push(i === j ? String(s[i]) : `${s[i]}-${s[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
-}
 
 /** Zone start/spanned/present per node from memblock (x86_64 DMA/DMA32/Normal). */
 function zonesOf(layout: BootLayout): Record<string, Record<string, { start_pfn: number | null; spanned: number; present: number }>> {

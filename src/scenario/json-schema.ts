@@ -65,7 +65,7 @@ const DOCS: Record<string, string> = {
   "machine.nvdimms": "NVDIMMs present at boot (QEMU nvdimm devices; needs maxmem and slots).",
   "machine.virtio_mem": "virtio-mem devices present at boot.",
   "machine.block_size": "memhp: force the memory block size (a power of two, at least 128M).",
-  "machine.profile": "memhp: the kernel profile to model.",
+  "machine.profile": "The older spelling of kernel.",
   "machine.la57": "5-level paging (52-bit physical addresses).",
   "machine.arch": "memhp: the architecture of a synthetic machine.",
   "machine.numa[].nodeid": "Node id (default: the position in the list).",
