@@ -14,6 +14,7 @@ import { GiB } from "../kernel/units.js";
 import { ZONE_NAMES, ZONE_NORMAL, type ZoneIdx } from "../kernel/zone.js";
 import { InputError } from "../errors.js";
 import type { BootLayout, E820Type, MemblockRange } from "../machine/types.js";
+import type { ArchName } from "../kernel/arch.js";
 import { parseIomem } from "./iomem-parse.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -36,7 +37,7 @@ function kb(s: string | undefined): number | undefined {
 }
 
 /** The BootLayout a snapshot implies (RAM from iomem, nodes from zone spans). */
-export function layoutFromSnapshot(s: Snapshot): BootLayout {
+export function layoutFromSnapshot(s: Snapshot, arch?: ArchName): BootLayout {
   const iomem = parseIomem(s.iomem);
   const ps = 4096;
   const ram = iomem.filter((r) => r.name === "System RAM");
@@ -87,12 +88,13 @@ export function layoutFromSnapshot(s: Snapshot): BootLayout {
     virtioMem: [],
     bootMemEnd,
     hypervisor: true,
+    arch,
   };
 }
 
 /** Boot a kernel from a snapshot and make its state equal to what the snapshot shows. */
-export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile } = {}): Kernel {
-  const layout = layoutFromSnapshot(s);
+export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile; arch?: ArchName } = {}): Kernel {
+  const layout = layoutFromSnapshot(s, opts.arch);
   const blockSize = parseInt(s.memory.block_size_bytes, 16);
   if (!Number.isSafeInteger(blockSize) || blockSize <= 0) throw new InputError(`bad block_size_bytes "${s.memory.block_size_bytes}"`);
   const p = s.memory_hotplug_params ?? {};

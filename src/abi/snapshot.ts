@@ -6,7 +6,8 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { renderIomem } from "../kernel/resource.js";
 import { sysfsRead } from "../kernel/sysfs.js";
-import { ZONE_NAMES } from "../kernel/zone.js";
+import { ZONE_DEVICE, ZONE_NAMES } from "../kernel/zone.js";
+import { built } from "../kernel/arch-config.js";
 
 export interface BlockSnapshot {
   phys_index: string;
@@ -83,6 +84,7 @@ export function takeSnapshot(k: Kernel): Snapshot {
     const n = k.node(nid);
     const zs: Snapshot["zoneinfo"][string] = {};
     for (const z of n.zones) {
+      if (z.idx === ZONE_DEVICE && !built(k, "ZONE_DEVICE")) continue;
       zs[ZONE_NAMES[z.idx]] = { start_pfn: z.present > 0 ? z.startPfn : null, spanned: z.spanned, present: z.present };
     }
     zoneinfo[`node${nid}`] = zs;

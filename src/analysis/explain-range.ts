@@ -5,6 +5,7 @@
  * state, with the rule and the evidence. Pure (browser-safe).
  */
 import type { Kernel } from "../kernel/kernel.js";
+import { built } from "../kernel/arch-config.js";
 import { REGION_DISJOINT, REGION_MIXED, regionIntersectsSystemRam, type Resource } from "../kernel/resource.js";
 import { ev, hexRange, resourcesIn, size, systemRamIn, verdict, type Evidence, type Verdict } from "./evidence.js";
 
@@ -69,6 +70,15 @@ export function predictHotAdd(k: Kernel, start: number, sz: number): Verdict {
   const how = `__add_memory(nid, ${hexRange(start, start + sz - 1)}) — what the ACPI driver does for a plugged DIMM`;
   const end = start + sz - 1;
   const gran = k.hotplugGranule;
+  if (!built(k, "ACPI_HOTPLUG_MEMORY")) {
+    return verdict({
+      action: "hot-add", how, ok: false,
+      reason: "nothing is added: this kernel is built without CONFIG_ACPI_HOTPLUG_MEMORY (Debian's arm64 kernels are), so no driver binds the DIMM's ACPI device PNP0C80 and __add_memory() is never called; QEMU and ACPI still accept the DIMM (_OST Device Check success) and its memory blocks never appear (writes to them: ENOENT)",
+      rule: { kernel: "drivers/acpi/Makefile (acpi_memhotplug.o only with CONFIG_ACPI_HOTPLUG_MEMORY), drivers/acpi/acpi_memhotplug.c acpi_memory_device_add()", spec: "03 §3; src/kernel/arch-config.ts" },
+      evidence: [ev(`kernel ${k.profile} for ${k.geometry.arch}: CONFIG_ACPI_HOTPLUG_MEMORY is not set`), ...resourcesIn(k, start, end + 1)],
+      notes: ["hot-add memory on this kernel through virtio-mem, or an NVDIMM/devdax with dax kmem where ZONE_DEVICE is built (6.12)"],
+    });
+  }
   if (!(sz > 0 && end <= k.physmemEnd && start >= 0)) {
     return verdict({
       action: "hot-add", how, ok: false, errno: "E2BIG",
@@ -136,6 +146,14 @@ export function predictHotAdd(k: Kernel, start: number, sz: number): Verdict {
 /** Predicts memremap_pages() of one range (device memory: pmem, device-dax, P2P). */
 export function predictMapDevice(k: Kernel, start: number, sz: number): Verdict {
   const how = `memremap_pages() of ${hexRange(start, start + sz - 1)} (ZONE_DEVICE: pmem namespace, device-dax, PCI P2P)`;
+  if (!built(k, "ZONE_DEVICE")) {
+    return verdict({
+      action: "map-device-memory", how, ok: false,
+      reason: "this kernel is built without CONFIG_ZONE_DEVICE (Debian's 6.1 arm64): no memremap_pages(), so no fsdax or devdax namespaces (ndctl: \"Kernel does not support devdax mode\"), no dax_pmem, no kmem on NVDIMMs; only raw namespaces",
+      rule: { kernel: "mm/Kconfig ZONE_DEVICE; drivers/nvdimm/Kconfig NVDIMM_PFN, NVDIMM_DAX (depend on ZONE_DEVICE)", spec: "06 §2; src/kernel/arch-config.ts" },
+      evidence: [ev(`kernel ${k.profile} for ${k.geometry.arch}: CONFIG_ZONE_DEVICE is not set`)],
+    });
+  }
   const ps = k.geometry.pageSize;
   const end = start + sz - 1;
   const startPfn = Math.floor(start / ps);

@@ -155,3 +155,26 @@ export function physmemEnd(g: Geometry, bootMemEnd: number, kaslr: boolean): num
   const tb = Math.ceil(bootMemEnd / TiB);
   return Math.min(archEnd, (tb + 10) * TiB - 1);
 }
+
+/**
+ * Upper ends of ZONE_DMA, ZONE_DMA32 and ZONE_NORMAL (bytes). x86_64: 16 MiB,
+ * 4 GiB. arm64 (6.1, zone_sizes_init()): ZONE_DMA reaches
+ * arm64_dma_phys_limit, 4 GiB on QEMU virt (its IORT/device tree allow 32-bit
+ * DMA and more), so ZONE_DMA32 stays empty and boot RAM below 4 GiB is DMA.
+ */
+export function zoneLimits(g: Geometry): readonly [number, number, number] {
+  if (g.arch.startsWith("arm64")) return [4 * GiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
+  return [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
+}
+
+export function isArm64(g: Geometry): boolean {
+  return g.arch.startsWith("arm64");
+}
+
+/** The architecture family (profiles' arch axis) of a geometry name; absent: x86_64. */
+export function archFamily(name: ArchName | undefined): "x86_64" | "arm64" | "ppc64" | "s390x" {
+  if (!name || name === "x86_64") return "x86_64";
+  if (name.startsWith("arm64")) return "arm64";
+  if (name.startsWith("ppc64")) return "ppc64";
+  return "s390x";
+}

@@ -5,7 +5,7 @@
  * memory_dev_init() and node_dev_init() that decide what hotplug sees.
  */
 import type { BootLayout } from "../machine/types.js";
-import { defaultBlockSize, GEOMETRIES, validBlockSize, X86_64 } from "./arch.js";
+import { defaultBlockSize, GEOMETRIES, isArm64, validBlockSize, X86_64, zoneLimits } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
 import { getProfile, type KernelProfile } from "./profile.js";
@@ -101,8 +101,6 @@ export function zoneOfPfnByAddress(pfn: number, pageSize: number): ZoneIdx {
   return ZONE_NORMAL;
 }
 
-const ZONE_LIMITS = [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
-
 export interface BootOptions {
   cmdline: string[];
   blockSize?: number;
@@ -150,8 +148,9 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
     const nodeStart = Math.min(...ranges.map((r) => r.start));
     const nodeEnd = Math.max(...ranges.map((r) => r.end));
     let lo = 0;
+    const limits = zoneLimits(g);
     for (let zi = 0; zi < 3; zi++) {
-      const hi = ZONE_LIMITS[zi] / ps;
+      const hi = limits[zi] / ps;
       const zs = Math.max(lo, nodeStart);
       const ze = Math.min(hi, nodeEnd);
       const z = n.zones[zi];
@@ -295,6 +294,15 @@ function earlyZoneForBlock(k: Kernel, nid: number, b: MemoryBlock): { nid: numbe
  */
 function markBootReservations(k: Kernel, layout: BootLayout): void {
   const ps = k.geometry.pageSize;
+  if (isArm64(k.geometry)) {
+    // arm64 lists every memblock reservation under System RAM: those pages stay PG_reserved.
+    for (const ram of k.iomem.children) {
+      for (const c of ram.children) {
+        if (c.name === "reserved" || c.name.startsWith("Kernel ")) k.unmovable.push({ start: Math.floor(c.start / ps), end: Math.floor(c.end / ps) + 1, why: `boot reservation [mem ${"0x" + c.start.toString(16)}] (memblock, PG_reserved)` });
+      }
+    }
+    return;
+  }
   const image = k.iomem.children.flatMap((c) => c.children).filter((c) => c.name.startsWith("Kernel "));
   if (image.length) {
     k.unmovable.push({ start: Math.floor(image[0].start / ps), end: Math.floor(image[image.length - 1].end / ps) + 1, why: "kernel image (PG_reserved)" });

@@ -6,7 +6,7 @@
 import { X86_64, type Geometry } from "./arch.js";
 import { makeRoot, type Resource } from "./resource.js";
 import { SparseMem } from "./sparse.js";
-import { makeNode, nodeHasMemory, nodeHasNormalMemory, ZONE_DMA32, type Node, type ZoneIdx } from "./zone.js";
+import { makeNode, nodeHasMemory, nodeHasNormalMemory, ZONE_DMA, ZONE_DMA32, type Node, type ZoneIdx } from "./zone.js";
 import type { MemoryBlock, MemoryGroup } from "./memory-block.js";
 import type { FirmwareMemmapEntry } from "./firmware-memmap.js";
 import type { AcpiMemoryDevice } from "./drivers/acpi-memhotplug.js";
@@ -75,7 +75,7 @@ export class Kernel {
   readonly firmwareMemmap: FirmwareMemmapEntry[] = [];
   firmwareMemmapNext = 0;
   params: HotplugParams;
-  policyZone: number = ZONE_DMA32;
+  policyZone: number = ZONE_DMA;
   /** pfn ranges holding pages the isolation code cannot move (PG_reserved boot allocations, slab). */
   unmovable: { start: number; end: number; why: string }[] = [];
   allocation: AllocationModel = { pinFirstKernelBlock: true };
@@ -114,6 +114,8 @@ export class Kernel {
   dumpedValidZones: Map<number, string> | null = null;
   /** ZONE_DEVICE pgmaps (pfn ranges, end exclusive), kept sorted by start (memremap.ts). */
   pgmaps: { start: number; end: number; owner: string }[] = [];
+  /** Build options set over the architecture's Debian defaults (arch-config.ts). */
+  archConfig?: Partial<import("./arch-config.js").ArchConfig>;
 
   constructor(opts: { blockSize: number; params: HotplugParams; geometry?: Geometry; profile?: string | KernelProfile; physmemEnd?: number }) {
     this.geometry = opts.geometry ?? X86_64;

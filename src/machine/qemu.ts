@@ -37,6 +37,7 @@ import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, seabiosP
 import { addCxlPciResources, bus0Windows, placeCxl, type CxlPlatform } from "./cxl-platform.js";
 import { syntheticBootLayout } from "./synthetic.js";
 import { resolveRules, type Rules } from "../kernel/profile.js";
+import { virtBootLayout } from "./virt.js";
 import type { BootLayout, IomemSpec, MachineSpec, MemblockRange, SratMemoryEntry } from "./types.js";
 
 export { placeDimm } from "./memory-device.js";
@@ -181,9 +182,10 @@ function memblockByNode(ram: { start: number; end: number }[], srat: SratMemoryE
   return out;
 }
 
-/** Boot layout of a QEMU 7.2 pc/q35 machine (or a synthetic one) as a kernel with these rules sees it (default: 6.1's). */
+/** Boot layout of a QEMU 7.2 pc/q35 machine (or a synthetic or arm64 virt one) as a kernel with these rules sees it (default: 6.1's). */
 export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules("6.1")): BootLayout {
   if (spec.type === "synthetic") return syntheticBootLayout(spec);
+  if (spec.type === "virt") return virtBootLayout(spec, rules.arm64Build);
   const map = qemuMap(spec);
   const placed = placeColdplugged(spec, map);
   const firmware = seabiosE820(spec, map);

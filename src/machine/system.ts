@@ -6,6 +6,8 @@
 import { acpiEject, acpiMemoryDeviceAdd, type AcpiMemoryDevice } from "../kernel/drivers/acpi-memhotplug.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { placeDimm } from "./qemu.js";
+import { built } from "../kernel/arch-config.js";
+import { virtHasGed } from "./virt.js";
 import type { BootLayout, MachineSpec, PluggedMemoryDevice } from "./types.js";
 
 export type QmpReply = { return: Record<string, never> } | { error: { class: string; desc: string } };
@@ -81,6 +83,8 @@ export class System {
 
   /** QMP object-add + device_add pc-dimm, then the guest's Device Check handling. */
   plugDimm(req: { id: string; size: number; addr?: number; node?: number; slot?: number }): PlugResult {
+    if (this.spec.type === "virt" && !virtHasGed(this.spec))
+      return { "object-add": OK_REPLY, device_add: { error: { class: "GenericError", desc: "memory hotplug is not enabled: missing acpi-ged device" } }, "object-del": OK_REPLY };
     const placed = placeDimm(this.layout, this.spec, this.devices, req);
     if (!placed.ok) return { "object-add": OK_REPLY, device_add: { error: placed.error }, "object-del": OK_REPLY };
     this.devices.push({ id: req.id, kind: "dimm", addr: placed.addr, size: req.size, slot: placed.slot });
@@ -94,8 +98,12 @@ export class System {
       group: null,
       physicalNodes: [],
     };
-    this.kernel.acpiMemDevices.set(placed.slot, dev);
-    acpiMemoryDeviceAdd(this.kernel, dev);
+    // The ACPI core acknowledges the Device Check (_OST success) whether or not a driver binds PNP0C80;
+    // without CONFIG_ACPI_HOTPLUG_MEMORY (Debian's arm64 kernels) none does and no memory is added.
+    if (built(this.kernel, "ACPI_HOTPLUG_MEMORY")) {
+      this.kernel.acpiMemDevices.set(placed.slot, dev);
+      acpiMemoryDeviceAdd(this.kernel, dev);
+    }
     return { "object-add": OK_REPLY, device_add: OK_REPLY, events: [ost(req.id, placed.slot, "DEVICE_CHECK", "SUCCESS")], ost_seen: true };
   }
 

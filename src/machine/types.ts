@@ -7,7 +7,7 @@
 /** A machine description, as in a scenario's `machine` (sizes already parsed to bytes). */
 export interface MachineSpec {
   /** QEMU machine type, or "synthetic": a bare machine with RAM contiguous from 0 (memhp extension, for scale work). */
-  type: "pc" | "q35" | "synthetic";
+  type: "pc" | "q35" | "synthetic" | "virt";
   /** -m: boot RAM in bytes. */
   memory: number;
   /** -m maxmem=: 0 or absent when there is no hotplug area. */
@@ -16,6 +16,10 @@ export interface MachineSpec {
   slots?: number;
   smp?: number;
   cpu?: string;
+  /** virt only: ACPI with UEFI firmware (default true); false boots with a device tree and no firmware. */
+  acpi?: boolean;
+  /** virt only: the firmware image QEMU loads (-bios); null: none. */
+  firmware?: string | null;
   /** Extra kernel command line words (memhp_default_state=…, movable_node, memmap=…, memory_hotplug.*=…). */
   cmdline: string[];
   numa?: NumaNodeSpec[];
@@ -27,7 +31,7 @@ export interface MachineSpec {
   kernel?: import("../kernel/profile.js").KernelSpec;
   /** 5-level paging (LA57): 52-bit physical addresses instead of 46. */
   la57?: boolean;
-  /** memhp extension, synthetic machines only: the architecture's geometry (default x86_64). */
+  /** The architecture's geometry: synthetic machines any (default x86_64); virt arm64-4k (default) or arm64-16k. */
   arch?: import("../kernel/arch.js").ArchName;
   /** CXL (q35 `cxl=on`): host bridges, root ports, type-3 devices, fixed memory windows (cxl-platform.ts). */
   cxl?: import("./cxl-platform.js").CxlSpec;

@@ -14,7 +14,7 @@ import type { MachineSpec } from "./types.js";
 
 /** Throws MachineRefused when the machine cannot start; returns nothing otherwise. */
 export function checkMachineStarts(spec: MachineSpec): void {
-  const g = spec.type === "synthetic" && spec.arch ? GEOMETRIES[spec.arch] : X86_64;
+  const g = (spec.type === "synthetic" || spec.type === "virt") && spec.arch ? GEOMETRIES[spec.arch] : X86_64;
   if (spec.block_size !== undefined && !validBlockSize(g, spec.block_size)) {
     // memory_dev_init() panics on a block size that is not a power of two of at least one section.
     throw new MachineRefused(
@@ -31,5 +31,5 @@ export function checkMachineStarts(spec: MachineSpec): void {
     }
   }
   // QEMU's pc and q35 (other machine types build their layout elsewhere).
-  if (spec.type === undefined || spec.type === "pc" || spec.type === "q35") deriveBootLayout(spec);
+  if (spec.type === undefined || spec.type === "pc" || spec.type === "q35" || spec.type === "virt") deriveBootLayout(spec);
 }

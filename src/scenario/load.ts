@@ -21,6 +21,7 @@ import { checkMachineStarts } from "../machine/validate.js";
 import {
   describeValue,
   MISSING,
+  ORACLE_ONLY_OPS,
   ScenarioFileSchema,
   TRACE_FORMAT,
   type RawStep,
@@ -107,6 +108,9 @@ export function scenarioFromDocument(doc: LocatedDocument, file: string): Scenar
     if (e instanceof MachineRefused) throw fail(e.message, [...prefix, "machine", ...e.path]);
     throw e;
   }
+  // A trace's shell steps keep their place (the recording answered them); a scenario cannot ask for one.
+  const shellAt = prefix.length === 0 ? (data.steps ?? []).findIndex((s) => s.op === "shell") : -1;
+  if (shellAt >= 0) throw fail(`op "shell" is ${ORACLE_ONLY_OPS.shell}: memhp cannot run it`, ["steps", shellAt, "op"]);
   const rawObj = root as Record<string, unknown>;
   const name = data.name ?? baseName(file);
   const raw = data.name === undefined ? { ...rawObj, name } : rawObj;

@@ -14,6 +14,8 @@ import { parseSize } from "../kernel/units.js";
 import { deriveBootLayout } from "../machine/qemu.js";
 import { resolveKernel, type KernelSpec } from "../kernel/profile.js";
 import { System } from "../machine/system.js";
+import { ALL_BUILT } from "../kernel/arch-config.js";
+import { archFamily } from "../kernel/arch.js";
 import { syntheticBootLayout } from "../machine/synthetic.js";
 import type { MachineSpec } from "../machine/types.js";
 import { applyDriverStep, initDrivers } from "./drivers.js";
@@ -92,12 +94,12 @@ export interface BlockDesign {
 
 /** Boot the machine of a scenario, deriving or importing the kernel's boot state. */
 export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
-  const profile = resolveKernel(opts.profile ?? machine.kernel);
+  const profile = resolveKernel(opts.profile ?? machine.kernel, archFamily(machine.type === "virt" ? machine.arch ?? "arm64-4k" : machine.arch));
   const layout = machine.type === "synthetic" ? syntheticBootLayout(machine) : deriveBootLayout(machine, profile.rules);
   let k: Kernel;
   if (opts.boot === "import") {
     if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");
-    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile });
+    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile, arch: machine.arch });
   } else {
     k = bootKernel(layout, {
       cmdline: machine.cmdline,
@@ -107,6 +109,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
       singleOwner: opts.design?.singleOwner,
     });
   }
+  if (machine.type === "synthetic") k.archConfig = ALL_BUILT;
   const sys = new System(machine, layout, k);
   initDrivers(sys, opts.boot === "import", opts.boot === "import" ? opts.bootDevices : undefined, opts.bootRaces);
   return sys;
@@ -156,6 +159,9 @@ function applyStepNow(sys: System, step: RawStep): unknown {
     }
     case "settle":
       return {};
+    case "shell":
+      // Only in traces: the model has no guest shell; the recorded result is what the trace shows.
+      return { not_modelled: "a guest shell command (the real trace holds its output)" };
     default:
       return applyDriverStep(sys, step);
   }

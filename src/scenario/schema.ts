@@ -12,6 +12,7 @@ import { KiB, MiB, formatSize, INT_LITERAL_SOURCE, parseAddress, parseSize, Size
 import { KernelField } from "./kernel-schema.js";
 import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../machine/types.js";
 import { CxlSchema } from "./schema-cxl.js";
+import { virtMachineIssues, virtStepIssues } from "./virt-checks.js";
 
 /** x86_64 physical addresses stop at 2^52: no size or address may exceed it. */
 export const MAX_SIZE = 2 ** 52;
@@ -214,12 +215,14 @@ export const IGNORED_MACHINE_KEYS = ["ram_noreserve", "machine_options", "extra_
 
 export const MachineSchema = z
   .strictObject({
-    type: opt(z.enum(["pc", "q35", "synthetic"])),
+    type: opt(z.enum(["pc", "q35", "synthetic", "virt"])),
     memory: optSizeField("size", positive),
     maxmem: optSizeField("size"),
     slots: opt(NonNegInt),
     smp: opt(z.number().int().min(1)),
     cpu: z.unknown().optional(),
+    acpi: opt(z.boolean()),
+    firmware: z.union([z.string().min(1), z.null()]).optional(),
     cmdline: opt(z.array(CmdlineWord)),
     numa: opt(z.array(NumaNodeSchema)),
     nvdimms: opt(z.array(NvdimmSchema)),
@@ -242,7 +245,9 @@ export const MachineSchema = z
     if (m.slots !== undefined && m.slots > 0 && m.maxmem === undefined) issue(["slots"], "slots needs maxmem (the size of the hotplug area)");
     if (m.slots !== undefined && m.slots > 0 && m.maxmem === memory) issue(["maxmem"], "memory slots were given but maxmem equals memory (no room to hot-add)");
     if (m.profile !== undefined && m.kernel !== undefined) issue(["profile"], "give the kernel once: machine.kernel (profile is its older spelling)");
-    if (type !== "synthetic" && m.arch !== undefined && m.arch !== "x86_64") issue(["arch"], `arch ${m.arch} needs type: synthetic (QEMU pc and q35 are x86_64)`);
+    if ((type === "pc" || type === "q35") && m.arch !== undefined && m.arch !== "x86_64") issue(["arch"], `arch ${m.arch} needs type: synthetic or virt (QEMU pc and q35 are x86_64)`);
+    if (type === "virt") virtMachineIssues(m, issue);
+    else for (const k of ["acpi", "firmware"] as const) if (m[k] !== undefined) issue([k], `${k} is a virt (arm64) machine option; this machine is ${type}`);
     if (type !== "synthetic" && m.slots !== undefined && m.slots > MAX_SLOTS) issue(["slots"], `at most ${MAX_SLOTS} slots (QEMU's ACPI_MAX_RAM_SLOTS)`);
     const numa = m.numa ?? [];
     const seen = new Map<number, number>();
@@ -283,6 +288,8 @@ export const MachineSchema = z
         slots: m.slots,
         smp: m.smp,
         cpu: typeof m.cpu === "string" ? m.cpu : undefined,
+        acpi: m.acpi,
+        firmware: m.firmware,
         cmdline: m.cmdline ?? [],
         numa: m.numa?.map((n, i): NumaNodeSpec => compact({ nodeid: n.nodeid ?? i, cpus: n.cpus, mem: n.mem })),
         nvdimms: m.nvdimms,
@@ -290,7 +297,7 @@ export const MachineSchema = z
         block_size: m.block_size,
         kernel: m.kernel ?? m.profile,
         la57: m.la57,
-        arch: m.arch,
+        arch: m.arch ?? (m.type === "virt" ? "arm64-4k" : undefined),
         cxl: m.cxl,
       }),
   );
@@ -377,6 +384,13 @@ export interface SettleStep {
   timeout?: number;
 }
 
+/** An oracle shell command: only in a trace (its recorded output stands; the model does not run it). */
+export interface ShellStep {
+  op: "shell";
+  cmd: string;
+  timeout?: number;
+}
+
 export type StepBody =
   | PlugDimmStep
   | UnplugDimmStep
@@ -389,7 +403,8 @@ export type StepBody =
   | DaxctlStep
   | VirtioMemResizeStep
   | SettleStep
-  | CxlStep;
+  | CxlStep
+  | ShellStep;
 
 /** A parsed step: typed fields (sizes in bytes), and the step as written. */
 export type Step = StepBody & { raw: RawStep };
@@ -465,6 +480,12 @@ const Settle = z.strictObject({
   timeout: opt(Seconds),
 });
 
+const Shell = z.strictObject({
+  op: z.literal("shell"),
+  cmd: z.string(),
+  timeout: opt(Seconds),
+});
+
 /** Each op's schema (without the `raw` field). */
 export const STEP_SCHEMAS = {
   "plug-dimm": PlugDimm,
@@ -491,7 +512,7 @@ export const ORACLE_ONLY_OPS: Record<string, string> = {
 
 /** One step, discriminated on `op`; the output has sizes in bytes and no absent optional fields (`raw` is added by the loader). */
 export const StepSchema = z
-  .discriminatedUnion("op", [PlugDimm, UnplugDimm, Write, Read, CreateNamespace, DestroyNamespace, ReconfigureDax, Ndctl, Daxctl, VirtioMemResize, Settle, Cxl])
+  .discriminatedUnion("op", [PlugDimm, UnplugDimm, Write, Read, CreateNamespace, DestroyNamespace, ReconfigureDax, Ndctl, Daxctl, VirtioMemResize, Settle, Cxl, Shell])
   .superRefine((s, ctx) => {
     if (s.op === "write") {
       if (s.path !== undefined && s.paths !== undefined) ctx.addIssue({ code: "custom", path: ["paths"], message: 'give either "path" or "paths", not both' });
@@ -509,14 +530,18 @@ export const StepSchema = z
 export const IGNORED_TOP_KEYS = ["dyndbg", "boot_timeout"] as const;
 
 /** The scenario object as the file holds it (before `name` defaults to the file name and `raw` is attached). */
-export const ScenarioFileSchema = z.strictObject({
-  name: opt(z.string().min(1)),
-  description: opt(z.string()),
-  machine: MachineSchema,
-  steps: opt(z.array(StepSchema)),
-  dyndbg: z.unknown().optional(),
-  boot_timeout: z.unknown().optional(),
-});
+export const ScenarioFileSchema = z
+  .strictObject({
+    name: opt(z.string().min(1)),
+    description: opt(z.string()),
+    machine: MachineSchema,
+    steps: opt(z.array(StepSchema)),
+    dyndbg: z.unknown().optional(),
+    boot_timeout: z.unknown().optional(),
+  })
+  .superRefine((sc, ctx) => {
+    if (sc.machine.type === "virt") virtStepIssues(sc.machine, sc.steps ?? [], (path, message) => ctx.addIssue({ code: "custom", path, message }));
+  });
 
 export interface Scenario {
   /** The file's `name`, or its base name without extension (as the oracle does). */
@@ -543,6 +568,6 @@ export function allowedKeys(where: "top" | "machine" | "numa" | "nvdimms" | "vir
     case "virtio_mem":
       return Object.keys(VirtioMemSchema.in.shape);
     case "step":
-      return typeof op === "string" && op in STEP_SCHEMAS ? shapeOf(STEP_SCHEMAS[op as Op]) : [];
+      return typeof op === "string" && op in STEP_SCHEMAS ? shapeOf(STEP_SCHEMAS[op as keyof typeof STEP_SCHEMAS]) : [];
   }
 }

@@ -1,4 +1,5 @@
 /** pfn and dax devices: alignments, info blocks (nd_pfn_init/validate, dataoff, start_pad/end_trunc), devm_nsio setup. Models drivers/nvdimm/pfn_devs.c and dax_devs.c. */
+import { built } from "../arch-config.js";
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, EOPNOTSUPP, type Errno } from "../errno.js";
 import type { DevPagemap } from "../memremap.js";
@@ -63,6 +64,8 @@ export function pfnAlloc(r: NdRegion, kind: "pfn" | "ndax", ns: NdNamespace | nu
 
 /** nd_pfn_create() / nd_dax_create(): a seed. */
 export function pfnCreate(k: Kernel, r: NdRegion, kind: "pfn" | "ndax"): NdPfn | null {
+  // CONFIG_NVDIMM_PFN and CONFIG_NVDIMM_DAX depend on ZONE_DEVICE: without it nd_pfn_create()/nd_dax_create() give NULL.
+  if (!built(k, "ZONE_DEVICE")) return null;
   const p = pfnAlloc(r, kind, null);
   if (!p) return null;
   ndDeviceRegister(k, p);

@@ -1,0 +1,80 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseScenario } from "../scenario/load.js";
+import type { InputError } from "../errors.js";
+import { GiB, MiB } from "../kernel/units.js";
+import { virtMap } from "./virt.js";
+import { virtBootLayout } from "./virt.js";
+import { findTopDown, systemHashBytes, nrKernelPages } from "./arm64-memblock.js";
+
+test("virt: the device-memory region starts at the next GiB above RAM and holds maxmem - memory + 1 GiB per slot", () => {
+  const m = virtMap({ type: "virt", memory: 1536 * MiB, maxmem: 8 * GiB, slots: 4, cmdline: [] });
+  assert.equal(m.ramTop, 0xa0000000);
+  assert.deepEqual(m.deviceMemory, { base: 0xc0000000, size: 8 * GiB - 1536 * MiB + 4 * GiB });
+  assert.equal(virtMap({ type: "virt", memory: GiB, cmdline: [] }).deviceMemory, null);
+});
+
+test("virt: UEFI boot counts edk2's flash as memory (section 0); a device-tree boot does not", () => {
+  const uefi = virtBootLayout({ type: "virt", memory: GiB, cmdline: [] });
+  assert.equal(uefi.memblock[0].start, 0x04000000);
+  assert.equal(uefi.e820.length, 0, "no firmware memmap");
+  const dt = virtBootLayout({ type: "virt", memory: GiB, acpi: false, cmdline: [] });
+  assert.equal(dt.memblock[0].start, 0x40000000);
+  assert.ok(dt.iomem.some((r) => r.name === "pl011@9000000"));
+  assert.ok(uefi.iomem.some((r) => r.name === "ARMH0011:00"));
+});
+
+test("memblock top-down: the highest aligned fit below the limit, skipping nomap and reserved ranges", () => {
+  const fm = { memory: [{ start: 0, end: 100 * MiB }], nomap: [{ start: 96 * MiB, end: 100 * MiB }], reserved: [{ start: 90 * MiB, end: 95 * MiB, tag: "x" }] };
+  assert.equal(findTopDown(fm, MiB, MiB, Number.MAX_SAFE_INTEGER), 95 * MiB);
+  assert.equal(findTopDown(fm, 2 * MiB, MiB, Number.MAX_SAFE_INTEGER), 88 * MiB);
+  assert.equal(findTopDown(fm, 2 * MiB, 4 * MiB, 50 * MiB), 48 * MiB);
+  assert.equal(findTopDown(fm, 200 * MiB, 4096, Number.MAX_SAFE_INTEGER), null);
+});
+
+test("hash tables are sized from nr_kernel_pages (1 GiB UEFI guest: 2 MiB dentry, 1 MiB inode)", () => {
+  const nk = nrKernelPages([{ spanned: 507904, present: 278528 }], 4096, 64);
+  assert.equal(nk, 274176);
+  assert.equal(systemHashBytes(nk, 4096, 13), 2 * MiB);
+  assert.equal(systemHashBytes(nk, 4096, 14), MiB);
+});
+
+function loadError(text: string): string {
+  try {
+    parseScenario(text, "s.json");
+  } catch (e) {
+    return (e as InputError).format();
+  }
+  return "(no error)";
+}
+
+test("bad virt input is located: a DIMM outside the device-memory region, a page size the version is not built with", () => {
+  const dimm = loadError('{"machine":{"type":"virt","memory":"1G","maxmem":"8G","slots":4},"steps":[{"op":"plug-dimm","id":"d1","size":"1G","addr":"0x40000000"}]}');
+  assert.match(dimm, /steps\[0\]\.addr: .*outside the virt machine's device-memory region \[0x80000000, 0x340000000\)/);
+  assert.match(loadError('{"machine":{"type":"virt","arch":"arm64-16k"}}'), /machine\.arch: no 6\.1 arm64 kernel is built with 16K pages/);
+  assert.match(loadError('{"machine":{"type":"virt","arch":"x86_64"}}'), /machine\.arch: a virt machine runs an arm64 kernel/);
+  assert.match(loadError('{"machine":{"type":"pc","acpi":false}}'), /machine\.acpi: acpi is a virt \(arm64\) machine option/);
+  assert.match(loadError('{"machine":{"type":"virt","acpi":false,"maxmem":"4G","slots":2,"nvdimms":[{"id":"n","size":"1G"}]}}'), /machine\.nvdimms: NVDIMMs on virt need ACPI/);
+  assert.match(loadError('{"machine":{"type":"virt","maxmem":"4G","slots":2,"virtio_mem":[{"id":"v","size":"1G","addr":"0x40000000"}]}}'), /machine\.virtio_mem\[0\]\.addr: .*outside/);
+});
+
+test("a scenario cannot ask for a shell step (only a trace carries one)", () => {
+  assert.match(loadError('{"machine":{"type":"virt"},"steps":[{"op":"shell","cmd":"true"}]}'), /steps\[0\]\.op: op "shell" is an oracle escape hatch/);
+});
+
+test("explain on the arm64 DIMM case: QEMU took the DIMM, the kernel added nothing because of its build config", async () => {
+  const { bootSystem, applyStep } = await import("../scenario/runner.js");
+  const { explainRange } = await import("../analysis/explain.js");
+  const sc = parseScenario('{"machine":{"type":"virt","memory":"1G","maxmem":"8G","slots":4},"steps":[{"op":"plug-dimm","id":"d1","size":"1G","addr":"0x80000000"}]}', "s.json");
+  const sys = bootSystem(sc.machine, { boot: "derive" });
+  const r = applyStep(sys, sc.steps[0].raw) as { device_add: unknown; events: { data: { info: { status_name: string } } }[] };
+  assert.deepEqual(r.device_add, { return: {} });
+  assert.equal(r.events[0].data.info.status_name, "SUCCESS");
+  assert.equal(sys.kernel.blocks.has(16), false);
+  const v = explainRange(sys.kernel, 0x80000000, 128 * MiB).verdicts;
+  const add = v.find((x) => x.action === "hot-add")!;
+  assert.equal(add.ok, false);
+  assert.match(add.reason, /CONFIG_ACPI_HOTPLUG_MEMORY/);
+  assert.match(add.rule.kernel, /acpi_memhotplug/);
+  assert.equal(v.find((x) => x.action === "map-device-memory")!.ok, false, "6.1 arm64 has no ZONE_DEVICE");
+});
