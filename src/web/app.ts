@@ -6,7 +6,7 @@
  */
 import YAML from "yaml";
 import { EXAMPLES } from "../scenario/examples.js";
-import { PROFILES } from "../kernel/profile.js";
+import { DEFAULT_VERSION, PROFILES, VERSIONS } from "../kernel/profile.js";
 import { InputError } from "../errors.js";
 import { parseAddress, parseSize } from "../kernel/units.js";
 import { runScenario } from "../scenario/runner.js";
@@ -33,14 +33,14 @@ const map = new MapCanvas($<HTMLCanvasElement>("map"));
 const map2 = new MapCanvas($<HTMLCanvasElement>("map2"));
 
 function settings(): RunSettings {
-  return { profile: $<HTMLSelectElement>("profile").value, bootRaces: conf?.view.races };
+  return { profile: $<HTMLSelectElement>("profile").value || undefined, bootRaces: conf?.view.races };
 }
 
 function compareSettings(): RunSettings | null {
   const v = $<HTMLSelectElement>("compare").value;
   if (!v) return null;
   if (v.startsWith("profile:")) return { profile: v.slice(8) };
-  return { profile: $<HTMLSelectElement>("profile").value, design: parseDesign(v.slice(7)).design };
+  return { profile: $<HTMLSelectElement>("profile").value || undefined, design: parseDesign(v.slice(7)).design };
 }
 
 function setError(msg: string): void {
@@ -61,7 +61,7 @@ function run(keepStep = false): void {
   }
   setError("");
   const s = session;
-  $("status").textContent = `${s.scenario.name}: ${s.states[0].view.blocks.n.toLocaleString("en")} memory blocks of ${formatBytes(s.states[0].view.blockSize)}, ${s.scenario.steps.length} step(s); model ran in ${Math.round(performance.now() - t0)} ms (Linux ${s.states[0] && (settings().profile ?? "6.1")})`;
+  $("status").textContent = `${s.scenario.name}: ${s.states[0].view.blocks.n.toLocaleString("en")} memory blocks of ${formatBytes(s.states[0].view.blockSize)}, ${s.scenario.steps.length} step(s); model ran in ${Math.round(performance.now() - t0)} ms (Linux ${s.kernelVersion})`;
   buildSteps();
   map.setView(s.states[0].view, keepStep);
   show(keepStep ? Math.min(cur, s.states.length - 1) : 0);
@@ -289,8 +289,12 @@ function exportView(kind: string): void {
 function init(): void {
   const sel = $<HTMLSelectElement>("example");
   for (const e of EXAMPLES) sel.append(new Option(`${e.name} — ${e.description.slice(0, 70)}…`, e.name));
-  for (const p of Object.keys(PROFILES)) $<HTMLSelectElement>("profile").append(new Option(`Linux ${p}`, p));
-  for (const p of Object.keys(PROFILES)) $<HTMLSelectElement>("compare").append(new Option(`kernel ${p}`, `profile:${p}`));
+  $<HTMLSelectElement>("profile").append(new Option(`the scenario's (default ${DEFAULT_VERSION})`, ""));
+  for (const v of VERSIONS) {
+    const label = `Linux ${v.version} — ${v.description.split(":")[0]}${v.verified ? ", verified" : ""}`;
+    $<HTMLSelectElement>("profile").append(new Option(label, v.version));
+    $<HTMLSelectElement>("compare").append(new Option(`kernel ${v.version}`, `profile:${v.version}`));
+  }
   for (const d of ["fixed:2G", "variable", "single-owner"]) $<HTMLSelectElement>("compare").append(new Option(`design ${d}`, `design:${d}`));
   const legend = $("legend");
   for (const sw of SWATCHES.filter((x, i, all) => all.findIndex((y) => y.label === x.label) === i)) {

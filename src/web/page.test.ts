@@ -105,6 +105,7 @@ test("the address map in Chromium: shared section, sub-sections, steps, explain,
     assert.match((await page.textContent("#where")) ?? "", /^step 4: create-namespace .*devdax/);
     assert.match((await page.textContent("#changes")) ?? "", /iomem \+ 3c200000-3fffffff : dax0\.0/);
     assert.match((await page.textContent("#uevents")) ?? "", /add .*dax0\.0/);
+    assert.match((await page.textContent("#inview")) ?? "", /Sub-section map of section 7: 64 of 64 sub-sections present, 32 ZONE_DEVICE\./);
     await page.keyboard.press("p");
     assert.match((await page.textContent("#where")) ?? "", /^step 3: echo "offline" > memory7\/state/);
     assert.match((await page.textContent("#outcome")) ?? "", /result: EINVAL/);

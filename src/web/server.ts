@@ -5,9 +5,10 @@
  * build does; the server only hands it the input.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InputError } from "../errors.js";
 
 /** What the page loads at start (GET /input.json). */
@@ -21,24 +22,38 @@ export interface PageInput {
   step?: number;
 }
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** The page's script: web/memhp-web.js when it is newer than the compiled app, else bundled now with esbuild. */
-export async function pageScript(): Promise<string> {
-  const built = join(ROOT, "web", "memhp-web.js");
-  const app = join(ROOT, "dist", "web", "app.js");
-  const fresh = existsSync(built) && (!existsSync(app) || statSync(built).mtimeMs >= statSync(app).mtimeMs);
-  if (fresh) return readFileSync(built, "utf8");
-  let esbuild: typeof import("esbuild");
-  try {
-    esbuild = await import("esbuild");
-  } catch {
-    if (existsSync(built)) return readFileSync(built, "utf8");
-    throw new InputError("the page's script is not built: run `npm run web` (or install esbuild)");
+/** The package root (the directory holding web/index.html), from wherever this module was bundled to. */
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, "web", "index.html")) && existsSync(join(dir, "package.json"))) return dir;
+    dir = dirname(dir);
   }
-  const entry = existsSync(join(ROOT, "src", "web", "app.ts")) ? join(ROOT, "src", "web", "app.ts") : app;
-  const out = await esbuild.build({ entryPoints: [entry], bundle: true, platform: "browser", format: "iife", write: false, logLevel: "silent", minify: true });
-  return out.outputFiles[0].text;
+  throw new InputError("cannot find the web page (web/index.html) next to memhp");
+}
+
+function newestTs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
+    else if (e.name.endsWith(".ts")) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** The page's script: web/memhp-web.js (`npm run web`) when it is newer than the sources, else bundled now by esbuild. */
+export function pageScript(root = findRoot()): string {
+  const built = join(root, "web", "memhp-web.js");
+  const src = join(root, "src");
+  const fresh = existsSync(built) && (!existsSync(src) || statSync(built).mtimeMs >= newestTs(src));
+  if (fresh) return readFileSync(built, "utf8");
+  const esbuild = join(root, "node_modules", ".bin", "esbuild");
+  if (!existsSync(src) || !existsSync(esbuild)) {
+    if (existsSync(built)) return readFileSync(built, "utf8");
+    throw new InputError("the page's script is not built: run `npm run web`");
+  }
+  return execFileSync(esbuild, [join(src, "web", "app.ts"), "--bundle", "--platform=browser", "--format=iife", "--minify", "--log-level=error"], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
@@ -48,8 +63,9 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 
 /** Serve the page on 127.0.0.1:port (0: any free port); resolves with the server and its URL. */
 export async function startServer(opts: { port: number; input?: PageInput }): Promise<{ server: Server; url: string }> {
-  const html = readFileSync(join(ROOT, "web", "index.html"), "utf8");
-  const script = await pageScript();
+  const root = findRoot();
+  const html = readFileSync(join(root, "web", "index.html"), "utf8");
+  const script = pageScript(root);
   let hostOk = (_h: string | undefined) => true;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     // Refuse other host names (DNS rebinding): only the loopback address and localhost.

@@ -42,6 +42,8 @@ export class Session {
   /** Index 0: boot; i: after step i-1 of the scenario. */
   readonly states: PageStep[] = [];
   private live: { i: number; sys: System } | null = null;
+  /** The kernel profile the model ran (the scenario's, or the one asked for). */
+  readonly kernelVersion: string;
 
   constructor(text: string, file: string, settings: RunSettings = {}) {
     const r = toRunnable(text, file);
@@ -50,6 +52,7 @@ export class Session {
     this.settings = { ...settings, boot: r.bootMode ?? settings.boot ?? "derive" };
     const sys = this.boot();
     const k = sys.kernel;
+    this.kernelVersion = k.profile;
     const small = k.blocks.size <= SNAPSHOT_LIMIT;
     const take = (step: RawStep | null, result: unknown, mark: { log: number; uev: number }): PageStep => {
       const lines = k.log.slice(mark.log);
