@@ -85,8 +85,15 @@ function flattenIomem(root: Resource, out: IomemItem[]): number {
 }
 
 function blocksOf(k: Kernel): Blocks {
-  const ids = k.sortedBlockIds();
-  const n = ids.length;
+  // Blocks are usually kept in ascending order already (boot creates them so): sort only when not.
+  let ms = [...k.blocks.values()];
+  for (let i = 1; i < ms.length; i++) {
+    if (ms[i].id < ms[i - 1].id) {
+      ms = ms.sort((x, y) => x.id - y.id);
+      break;
+    }
+  }
+  const n = ms.length;
   const b: Blocks = {
     n,
     id: new Float64Array(n),
@@ -100,7 +107,7 @@ function blocksOf(k: Kernel): Blocks {
   };
   const ps = k.geometry.pageSize;
   for (let i = 0; i < n; i++) {
-    const m = k.blocks.get(ids[i])!;
+    const m = ms[i];
     b.id[i] = m.id;
     b.start[i] = m.startPfn * ps;
     b.size[i] = m.nrPages * ps;

@@ -151,6 +151,10 @@ test("the address map in Chromium: shared section, sub-sections, steps, explain,
     await page.keyboard.press("Home");
     await page.waitForTimeout(50);
     assert.notEqual(await page.textContent("#inview"), before);
+    // Compare: the same scenario under the 5.2 profile, which cannot map the PMEM that shares memory7's section.
+    await page.selectOption("#compare", "profile:5.2");
+    await page.waitForFunction(() => /usable as device memory/.test(document.getElementById("compare-table")!.textContent ?? ""));
+    assert.match((await page.textContent("#compare-table")) ?? "", /kernel \/ design\s+6\.1 fixed\s+5\.2 fixed/);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
