@@ -70,7 +70,7 @@ export function encodeState(st: PageState): string {
   else if (st.text) p.set("s", b64encode(st.text));
   if (st.profile) p.set("profile", st.profile);
   if (st.step !== undefined) p.set("step", String(st.step));
-  if (st.view) p.set("view", `${st.view.start.toString(16)}-${st.view.end.toString(16)}`);
+  if (st.view) p.set("view", `${Math.floor(st.view.start).toString(16)}-${Math.ceil(st.view.end).toString(16)}`);
   return `#${p.toString()}`;
 }
 

@@ -209,6 +209,16 @@ export class MapCanvas {
       ArrowLeft: () => this.panBy(w / 8),
       ArrowRight: () => this.panBy(-w / 8),
       Home: () => this.reset(),
+      Enter: () => {
+        // Select what is under the centre of the view, in the memory block row (else the first row holding something).
+        const x = GUTTER + w / 2;
+        const order = ["blocks", "iomem", "sections", "nodes"];
+        const rows = [...this.rows].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+        for (const r of rows) {
+          const h = order.includes(r.kind) ? this.hitAt(x, r.y + r.h / 2) : null;
+          if (h) return this.onSelect(h);
+        }
+      },
     };
     const f = keys[e.key];
     if (f && !e.ctrlKey && !e.altKey && !e.metaKey) {

@@ -65,3 +65,23 @@ test("a real-kernel trace in the page: every step PASS; an altered copy fails at
   assert.equal(m.field, "memory.blocks.memory7.valid_zones");
   assert.deepEqual(mismatchRange(m, s.states[3].view), { start: 0x38000000, end: 0x40000000 });
 });
+
+test("SVG export: the same drawing as the canvas, labels inside their boxes, the marks as outlines", async () => {
+  const { mapSvg } = await import("./exporter.js");
+  const { GUTTER } = await import("./map-draw.js");
+  const s = new Session(ex("pmem-shared-section"), "example:pmem-shared-section");
+  const v = s.states[5].view;
+  const ax = makeAxis(v, true);
+  const width = 1000;
+  // Section 7 fills the map.
+  const v0 = ax.toV(0x38000000);
+  const v1 = ax.toV(0x40000000);
+  const vp = { width, x: (x: number) => GUTTER + ((x - v0) / (v1 - v0)) * (width - GUTTER), v: (px: number) => v0 + ((px - GUTTER) / (width - GUTTER)) * (v1 - v0) };
+  const svg = mapSvg(vp, ax, v, { changed: [{ start: 0x3c000000, end: 0x40000000 }], mismatch: [], selected: null }, (t) => t.length * 6);
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="1000"/);
+  assert.match(svg, />memory7 online DMA32 node0<\/text>/);
+  assert.match(svg, />Persistent Memory \(legacy\)<\/text>/);
+  assert.match(svg, /stroke="#000000" stroke-width="1.5" stroke-dasharray="4 3"/);
+  // 64 sub-sections of section 7: 32 memory (green), 32 ZONE_DEVICE (red).
+  assert.equal((svg.match(/fill="#EE6677" stroke="#FFFFFF"/g) ?? []).length >= 32, true);
+});

@@ -151,6 +151,29 @@ test("the address map in Chromium: shared section, sub-sections, steps, explain,
     await page.keyboard.press("Home");
     await page.waitForTimeout(50);
     assert.notEqual(await page.textContent("#inview"), before);
+    // Enter on the focused map selects what is in the middle of the view.
+    await page.keyboard.press("Enter");
+    assert.match((await page.textContent("#selected")) ?? "", /^memory\d+, /);
+
+    // A link reopens the same scenario, step and view.
+    await page.locator("#timeline button").nth(5).click();
+    await page.fill("#goto", "0x3c000000+64M");
+    await page.keyboard.press("Enter");
+    await page.waitForTimeout(100);
+    await page.click("#x-url");
+    const url = page.url();
+    assert.match(url, /#s=.*&step=5&view=[0-9a-f]+-[0-9a-f]+$/);
+    const where = await page.textContent("#where");
+    const inview = await page.textContent("#inview");
+    const again = await browser.newPage({ viewport: { width: 1400, height: 1000 }, reducedMotion: "reduce" });
+    again.on("pageerror", (e) => errors.push(String(e)));
+    await again.goto(url);
+    await again.waitForSelector("#steps li");
+    await again.waitForTimeout(100);
+    assert.equal(await again.textContent("#where"), where);
+    assert.equal(await again.textContent("#inview"), inview);
+    await again.close();
+
     // Compare: the same scenario under the 5.2 profile, which cannot map the PMEM that shares memory7's section.
     await page.selectOption("#compare", "profile:5.2");
     await page.waitForFunction(() => /usable as device memory/.test(document.getElementById("compare-table")!.textContent ?? ""));

@@ -17,6 +17,7 @@ export const SWATCHES: Swatch[] = [
   { key: "pmem", color: "#AA3377", label: "Persistent Memory", row: "iomem" },
   { key: "device", color: "#EE6677", label: "namespace / pfn / dax device", row: "iomem" },
   { key: "kernel", color: "#4477AA", label: "Kernel code/data", row: "iomem" },
+  { key: "cxl", color: "#FFF2CC", label: "CXL window", row: "iomem" },
   { key: "acpi", color: "#CCBB44", label: "ACPI / firmware", row: "iomem" },
   { key: "reserved", color: "#BBBBBB", label: "Reserved", row: "iomem" },
   { key: "pci", color: "#EEEEEE", label: "PCI window", row: "iomem" },
@@ -51,6 +52,7 @@ export function iomemKey(name: string): string {
   if (name.startsWith("Persistent Memory")) return "pmem";
   if (/^(namespace|pfn|dax|btt)\d+\.\d+$/.test(name) || /^(virtio|dax)\d+/.test(name)) return "device";
   if (name.startsWith("Kernel ")) return "kernel";
+  if (name.startsWith("CXL Window")) return "cxl";
   if (name.startsWith("ACPI") || name.includes("BIOS") || name.includes("ROM")) return "acpi";
   if (/^reserved$/i.test(name)) return "reserved";
   if (name.startsWith("PCI")) return "pci";

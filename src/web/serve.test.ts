@@ -91,3 +91,15 @@ test("memhp serve: bad input is reported before anything listens (exit 2)", asyn
   assert.equal(out, "");
   assert.match(err, /no-such-file\.yaml: cannot read: ENOENT/);
 });
+
+test("memhp serve --sysroot: a real machine's dump goes to the page as a machine file the page boots from", async () => {
+  const { resolvePageInput } = await import("./serve-input.js");
+  const { Session } = await import("./session.js");
+  const { SHARED } = await import("../testing/paths.js");
+  const tar = join(SHARED, "conformance", "util-linux", "x86_64-16g.tar.bz2");
+  const inp = resolvePageInput({ sysroot: tar })!;
+  assert.equal(inp.kind, "machine");
+  const s = new Session(inp.text, inp.source);
+  assert.equal(s.settings.boot, "import");
+  assert.ok(s.states[0].view.blocks.n > 100);
+});
