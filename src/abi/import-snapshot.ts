@@ -7,7 +7,7 @@
 import type { KernelProfile } from "../kernel/profile.js";
 import { bootKernel, setMemTotalBase } from "../kernel/boot.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
-import { addBootMemoryBlock } from "../kernel/memory-block.js";
+import { addBootMemoryBlock, type MemoryBlock } from "../kernel/memory-block.js";
 import { sysfsWrite } from "../kernel/sysfs.js";
 import { validZones } from "../kernel/zone-policy.js";
 import { GiB } from "../kernel/units.js";
@@ -92,6 +92,18 @@ export function layoutFromSnapshot(s: Snapshot, arch?: ArchName): BootLayout {
   };
 }
 
+/**
+ * An online block whose valid_zones reads `none` on a kernel that says so for
+ * blocks with holes (validZonesNoneWithHoles) still lies in one zone: the
+ * populated zone of its node whose span holds the whole block, if one does.
+ */
+function zoneSpanning(k: Kernel, b: MemoryBlock): { nid: number; idx: ZoneIdx } | null {
+  if (!k.rules.validZonesNoneWithHoles) return null;
+  const n = k.node(b.nid);
+  const z = n.zones.find((z) => z.present > 0 && z.startPfn <= b.startPfn && b.startPfn + b.nrPages <= z.startPfn + z.spanned);
+  return z ? { nid: b.nid, idx: z.idx } : null;
+}
+
 /** Boot a kernel from a snapshot and make its state equal to what the snapshot shows. */
 export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile; arch?: ArchName } = {}): Kernel {
   const layout = layoutFromSnapshot(s, opts.arch);
@@ -139,7 +151,7 @@ export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?
     blk.devOffline = b.online === "0";
     if (blk.state === "online") {
       const zi = ZONE_NAMES.indexOf(b.valid_zones as (typeof ZONE_NAMES)[number]);
-      blk.zone = zi >= 0 && blk.nodeLinks.length === 1 ? { nid: blk.nid, idx: zi as ZoneIdx } : null;
+      blk.zone = zi >= 0 && blk.nodeLinks.length === 1 ? { nid: blk.nid, idx: zi as ZoneIdx } : b.valid_zones === "none" && blk.nodeLinks.length === 1 ? zoneSpanning(k, blk) : null;
     } else {
       blk.zone = null;
       k.sparse.setOnline(blk.startPfn, blk.nrPages, false);

@@ -20,7 +20,7 @@ export function inferFlags(name: string, start: number, hasChildren: boolean): P
   if (name === "Persistent Memory") return { busy: false, desc: "PERSISTENT_MEMORY" };
   if (name === "Soft Reserved") return { busy: false, desc: "SOFT_RESERVED" };
   if (name === "Reserved") return { busy: start < 1 * MiB, desc: "RESERVED" };
-  if (name.startsWith("PCI Bus") || name.startsWith("PCI MMCONFIG")) return { busy: false };
+  if (name.startsWith("PCI Bus") || name.startsWith("PCI MMCONFIG") || name.startsWith("PCI ECAM")) return { busy: false };
   // CXL windows (cxl_acpi) and regions (region.c allocate the HPA without IORESOURCE_BUSY).
   if (/^CXL Window \d+$/.test(name) || /^region\d+$/.test(name)) return { busy: false };
   return { busy: !hasChildren };

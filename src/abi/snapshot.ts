@@ -92,6 +92,7 @@ export function takeSnapshot(k: Kernel): Snapshot {
       .sortedBlockIds()
       .filter((id) => k.blocks.get(id)!.nodeLinks.includes(nid))
       .map((id) => `memory${id}`);
+    if (k.rules.nodeMemoryFailureEntry) mem.push("memory_failure");
     nodes[`node${nid}`] = { memory: mem, MemTotal: `${memTotalKb(k, nid)} kB` };
   }
   const N = "/sys/devices/system/node";

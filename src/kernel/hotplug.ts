@@ -64,12 +64,22 @@ export function checkHotplugMemoryRange(k: Kernel, start: number, size: number):
   return OK;
 }
 
-/** mhp_supports_memmap_on_memory(size) in 6.1: exactly one block, memmap PMD- and pageblock-friendly. */
+/**
+ * The range each memmap_on_memory altmap covers: the whole addition (one
+ * block only, before the per-block rule), or each memory block of it.
+ */
+function memmapUnit(k: Kernel, size: number): number {
+  return k.rules.memmapOnMemoryPerBlock && k.blockDesign === "fixed" ? k.blockSize : size;
+}
+
+/** mhp_supports_memmap_on_memory(): the parameter is on, the addition is one block (or, newer kernels, whole blocks), memmap PMD- and pageblock-friendly. */
 export function mhpSupportsMemmapOnMemory(k: Kernel, size: number): boolean {
-  if (!k.rules.memmapOnMemory || !k.params.memmapOnMemory || (k.blockDesign === "fixed" && size !== k.blockSize)) return false;
+  if (!k.rules.memmapOnMemory || !k.params.memmapOnMemory) return false;
+  if (k.blockDesign === "fixed" && (k.rules.memmapOnMemoryPerBlock ? size % k.blockSize !== 0 : size !== k.blockSize)) return false;
   const g = k.geometry;
-  const memmap = (size / g.pageSize) * g.structPageSize;
-  return memmap % (2 * 1024 * 1024) === 0 && (size - memmap) % g.pageblockSize === 0;
+  const unit = memmapUnit(k, size);
+  const memmap = (unit / g.pageSize) * g.structPageSize;
+  return memmap % (2 * 1024 * 1024) === 0 && (unit - memmap) % g.pageblockSize === 0;
 }
 
 /** __try_online_node(nid, set_online=false): a new node's pgdat and its zonelist log. */
@@ -102,7 +112,7 @@ export function addMemoryResource(k: Kernel, nidOrGroup: number, res: Resource, 
   let vmemmap = 0;
   if (flags.memmapOnMemory) {
     if (!mhpSupportsMemmapOnMemory(k, size)) return fail(EINVAL);
-    vmemmap = ((size / k.geometry.pageSize) * k.geometry.structPageSize) / k.geometry.pageSize;
+    vmemmap = ((memmapUnit(k, size) / k.geometry.pageSize) * k.geometry.structPageSize) / k.geometry.pageSize;
   }
   const ps = k.geometry.pageSize;
   const startPfn = start / ps;
@@ -163,7 +173,7 @@ export function tryRemoveMemory(k: Kernel, start: number, size: number): KernelR
     }
     if (b.nrVmemmapPages) vmemmapBlocks++;
   }
-  if (k.params.memmapOnMemory && vmemmapBlocks > 0 && blocks.length !== 1) {
+  if (k.params.memmapOnMemory && vmemmapBlocks > 0 && blocks.length !== 1 && !k.rules.memmapOnMemoryPerBlock) {
     k.printk(4, `Refuse to remove ${hex0x(start)} - ${hex0x(start + size)},wrong granularity`);
     return fail(EINVAL);
   }

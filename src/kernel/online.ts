@@ -192,7 +192,17 @@ export function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr:
 
 /** memory_block_offline(). */
 function memoryBlockOffline(k: Kernel, b: MemoryBlock): KernelResult {
-  if (!b.zone) return fail(EINVAL);
+  if (!b.zone) {
+    // Before memory blocks remembered their zone, offline_pages() itself found the holes or the second zone.
+    if (!k.rules.memoryBlockZone) {
+      const ps = k.geometry.pageSize;
+      const start = b.startPfn * ps;
+      const end = (b.startPfn + b.nrPages) * ps;
+      const why = countSystemRamPages(k.iomem, start, end, ps) !== b.nrPages ? "memory holes" : "multizone range";
+      k.printk(7, `memory offlining [mem ${hex0x10(start)}-${hex0x10(end - 1)}] failed due to ${why}`);
+    }
+    return fail(EINVAL);
+  }
   const zone = k.node(b.zone.nid).zones[b.zone.idx];
   const startPfn = b.startPfn;
   const nrPages = b.nrPages;
@@ -234,7 +244,7 @@ function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone
   }
   // Migration of movable pages always succeeds in the model; then the pages leave the buddy.
   k.sparse.setOnline(start, nr, false);
-  k.printk(7, `Offlined Pages ${nr}`);
+  k.printk(k.rules.offlinedPagesLevel, `Offlined Pages ${nr}`);
   zone.managed -= nr;
   adjustPresent(k, zone, b, start, -nr);
   if (zone.present === 0) logZonelistRebuild(k, undefined, zone.nid);

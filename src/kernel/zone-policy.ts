@@ -4,6 +4,7 @@
  * default_zone_for_pfn(), auto_movable_zone_for_pfn(),
  * auto_movable_can_online_movable(), and drivers/base/memory.c valid_zones_show().
  */
+import { countSystemRamPages } from "./resource.js";
 import type { Kernel, OnlineType } from "./kernel.js";
 import type { MemoryBlock, MemoryGroup } from "./memory-block.js";
 import { pfnToOnlinePage } from "./pfn.js";
@@ -120,9 +121,27 @@ export function blockDefaultZone(k: Kernel, b: MemoryBlock, type: OnlineType = "
   return zoneForPfnRange(k, type, b.nid, blockGroup(k, b), b.startPfn, b.nrPages);
 }
 
+/**
+ * Older kernels' test_pages_in_a_zone(): it looks at the first page of each
+ * MAX_ORDER chunk of the block, and a hole's struct page there was
+ * initialised in zone 0 (init_unavailable_mem()), so the block reads `none`.
+ */
+function chunkStartsInHole(k: Kernel, b: MemoryBlock): boolean {
+  const ps = k.geometry.pageSize;
+  const chunk = k.geometry.maxOrderPages;
+  for (let pfn = b.startPfn; pfn < b.startPfn + b.nrPages; pfn += chunk) {
+    if (countSystemRamPages(k.iomem, pfn * ps, (pfn + 1) * ps, ps) !== 1) return true;
+  }
+  return false;
+}
+
 /** valid_zones_show(). */
 export function validZones(k: Kernel, b: MemoryBlock): string {
-  if (b.state === "online") return b.zone ? ZONE_NAMES[b.zone.idx] : "none";
+  if (b.state === "online") {
+    if (!b.zone) return "none";
+    if (k.rules.validZonesNoneWithHoles && chunkStartsInHole(k, b)) return "none";
+    return ZONE_NAMES[b.zone.idx];
+  }
   const nid = b.nid;
   const group = blockGroup(k, b);
   const start = b.startPfn;

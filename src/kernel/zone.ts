@@ -151,7 +151,7 @@ export function logZonelistRebuild(k: Kernel, onlyNid?: number, stillWithMemory?
   if (stillWithMemory !== undefined && !withMemory.includes(stillWithMemory)) withMemory.push(stillWithMemory);
   withMemory.sort((a, b) => a - b);
   const load = new Map<number, number>();
-  for (const nid of nodes) {
+  for (const nid of k.rules.zonelistFallbackLog ? nodes : []) {
     const order = fallbackOrder(k, nid, withMemory, load);
     k.printk(6, `Fallback order for Node ${nid}: ${order.map((n) => `${n} `).join("")}`);
   }

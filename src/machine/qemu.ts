@@ -123,7 +123,7 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
   insertResource(root, makeResource(0xfec00000, 0xfec003ff, "IOAPIC 0", { busy: true }));
   insertResource(root, makeResource(0xfed00000, 0xfed003ff, "PNP0103:00", { busy: true }));
   insertResource(root, makeResource(0xfed00000, 0xfed003ff, "HPET 0", { busy: true }));
-  insertResource(root, makeResource(0xfee00000, 0xfee00fff, "Local APIC", { busy: true }));
+  if (inp.rules.localApicResource) insertResource(root, makeResource(0xfee00000, 0xfee00fff, "Local APIC", { busy: true }));
   // ACPI host bridge windows, then the BARs firmware assigned.
   const windows: Resource[] = [];
   for (const w of inp.cxl ? bus0Windows(inp.map.pciWindows, inp.cxl) : inp.map.pciWindows) {
@@ -148,8 +148,8 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
     if (start < end) reserveRegionWithSplit(root, start, end, "RAM buffer");
   }
   if (inp.spec.type === "q35") {
-    requestRegion(root, 0xb0000000, 0x10000000, "pnp 00:05", {});
-    insertResource(root, makeResource(0xb0000000, 0xbfffffff, "PCI MMCONFIG 0000 [bus 00-ff]", { busy: true }));
+    requestRegion(root, 0xb0000000, 0x10000000, inp.rules.pnpSystemResourceNames === "pnp" ? "pnp 00:05" : "PNP0C01:00", {});
+    insertResource(root, makeResource(0xb0000000, 0xbfffffff, `${inp.rules.ecamResourceName} 0000 [bus 00-ff]`, { busy: true }));
   }
   // NFIT SPA ranges (acpi_nfit), then drivers' own regions inside BARs.
   for (const nv of inp.nvdimms) insertResource(root, makeResource(nv.start, nv.start + nv.size - 1, "Persistent Memory", {}, "PERSISTENT_MEMORY"));

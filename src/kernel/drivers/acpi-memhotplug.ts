@@ -34,8 +34,18 @@ export function acpiFirmwareNodePath(k: Kernel, slot: number): string {
   return `${k.acpiMemoryParent}/${acpiDeviceName(slot)}`;
 }
 
-/** acpi_memory_device_add() on a Device Check: add the memory of a newly present DIMM. */
+/**
+ * A Device Check on a memory device: acpi_memory_device_add(), then (newer
+ * kernels) the scan of the hotplug container ends with an `online` uevent of
+ * the container's device on the container bus, whether the memory came up or not.
+ */
 export function acpiMemoryDeviceAdd(k: Kernel, dev: AcpiMemoryDevice): void {
+  memoryDeviceAdd(k, dev);
+  if (k.rules.acpiContainerOnlineUevent) k.uevent("online", `/devices/system/container/${k.acpiMemoryParent.split("/").pop()}`, "container");
+}
+
+/** acpi_memory_device_add(): add the memory of a newly present DIMM. */
+function memoryDeviceAdd(k: Kernel, dev: AcpiMemoryDevice): void {
   const name = acpiDeviceName(dev.slot);
   if (dev.size === 0) {
     k.printk(3, `acpi ${name}: device is empty`);

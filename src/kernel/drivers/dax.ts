@@ -16,7 +16,6 @@ import { devPath, Ida, reallyProbe, releaseDriver, type Action, type DevBase, ty
 import { namespaceCommonProbe } from "./nvdimm-claim.js";
 import { nvdimmSetupPfn } from "./nvdimm-pfn.js";
 
-export const DAX_MAJOR = 252;
 
 export interface DaxRegion {
   id: number;
@@ -84,7 +83,7 @@ export function daxDevPath(d: DevDax): string {
 /** dev_uevent() of a dax device: MAJOR/MINOR/DEVNAME, DRIVER while bound, MODALIAS dax:t0 (none with unbind). */
 function daxUevent(k: Kernel, action: Action, d: DevDax): void {
   const vars: [string, string][] = [
-    ["MAJOR", String(DAX_MAJOR)],
+    ["MAJOR", String(k.rules.charMajors.dax)],
     ["DEVNAME", d.name],
   ];
   if (d.driver && action !== "unbind") vars.push(["DRIVER", d.driver]);

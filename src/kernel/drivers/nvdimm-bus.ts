@@ -177,7 +177,7 @@ export function ndBusRegister(k: Kernel, provider: "e820" | "nfit" | "cxl", pare
   st.buses.push(b);
   ndUevent(k, "add", b);
   k.uevent("add", `${devPath(b)}/nd/ndctl${b.id}`, "nd", [
-    ["MAJOR", "246"],
+    ["MAJOR", String(k.rules.charMajors.ndBus)],
     ["MINOR", String(b.id)],
     ["DEVNAME", `ndctl${b.id}`],
   ]);

@@ -195,8 +195,6 @@ export function diskPath(disk: Disk): string {
 
 /* ------------------------------------------------------------- uevents -- */
 
-export const ND_BUS_MAJOR = 246;
-export const NVDIMM_MAJOR = 245;
 export const BLOCK_EXT_MAJOR = 259;
 
 /** ND_DEVICE_* numbers (MODALIAS nd:tN). */
@@ -254,7 +252,7 @@ export type Action = "add" | "remove" | "bind" | "unbind" | "change";
 export function ndUevent(k: Kernel, action: Action, d: NdDevice, async?: boolean): void {
   const vars: [string, string][] = [];
   if (d.kind === "dimm") {
-    vars.push(["MAJOR", String(NVDIMM_MAJOR)], ["MINOR", String(d.id)], ["DEVNAME", d.name]);
+    vars.push(["MAJOR", String(k.rules.charMajors.nvdimm)], ["MINOR", String(d.id)], ["DEVNAME", d.name]);
   }
   const t = ndDevtype(d);
   if (t) vars.push(["DEVTYPE", t]);
@@ -268,7 +266,7 @@ export function diskUevent(k: Kernel, action: Action, disk: Disk): void {
     ["MAJOR", String(BLOCK_EXT_MAJOR)],
     ["DEVNAME", disk.name],
     ["DEVTYPE", "disk"],
-    ["DISKSEQ", String(disk.diskseq)],
+    ...(k.rules.diskseqUevent ? [["DISKSEQ", String(disk.diskseq)] as [string, string]] : []),
   ], [["MINOR", String(disk.minor)]]);
 }
 

@@ -1,5 +1,5 @@
 /** Probe: the config, SBM vs BBM, the parent resource, the memory group and the callbacks. Models virtio_mem_probe() and virtio_mem_init_hotplug() in drivers/virtio/virtio_mem.c. */
-import { EBUSY } from "../errno.js";
+import { EBUSY, EINVAL } from "../errno.js";
 import { registerDynamicGroup } from "../memory-block.js";
 import { registerMemoryNotifier } from "../online.js";
 import { requestRegion, type Resource } from "../resource.js";
@@ -49,9 +49,15 @@ export function initHotplug(vm: VirtioMemDriver, adopt: Resource | null): Err | 
   if ((vm.addr + vm.regionSize) % mb !== 0) vm.warn("The alignment of the physical end address can make some memory unusable.");
   if (vm.addr + vm.regionSize - 1 > end) vm.warn("Some device memory is not addressable/pluggable. This can make some memory unusable.");
   vm.offlineThreshold = Math.max(2 * mb, DEFAULT_OFFLINE_THRESHOLD);
-  // alloc_contig_range() works reliably with pageblock granularity.
-  const sbSize = Math.max(vm.deviceBlockSize, vm.k.geometry.pageblockSize);
-  if (sbSize < mb && !vm.params.forceBbm) {
+  // alloc_contig_range() works reliably with pageblock granularity (older kernels: MAX_ORDER pages).
+  const geo = vm.k.geometry;
+  const minSb = vm.k.rules.virtioMemPageblockSubblocks ? geo.pageblockSize : Math.max(geo.pageblockSize, geo.maxOrderPages * geo.pageSize);
+  const sbSize = Math.max(vm.deviceBlockSize, minSb);
+  if (!vm.k.rules.virtioMemBigBlocks && vm.deviceBlockSize > mb) {
+    vm.log(3, "The block size is not supported (too big).");
+    return EINVAL;
+  }
+  if (!vm.k.rules.virtioMemBigBlocks || (sbSize < mb && !vm.params.forceBbm)) {
     vm.inSbm = true;
     vm.sbm.sbSize = sbSize;
     vm.sbm.sbsPerMb = mb / sbSize;

@@ -15,19 +15,31 @@ function requestErrno(resp: number, plug: boolean): Err {
   return ENOMEM;
 }
 
+/**
+ * What a debug line names: the physical range, or (older kernels, sub-block
+ * mode only) the memory block id and, for requests, its sub-blocks.
+ */
+function what(vm: VirtioMemDriver, addr: number, size: number, subblocks: boolean): string {
+  if (vm.k.rules.virtioMemLogsRanges) return `memory: ${hx(addr)} - ${hx(addr + size - 1)}`;
+  const mb = vm.physToMbId(addr);
+  if (!subblocks) return `memory block: ${mb}`;
+  const sb = (addr - vm.mbIdToPhys(mb)) / vm.sbm.sbSize;
+  return `memory block: ${mb} : ${sb} - ${sb + size / vm.sbm.sbSize - 1}`;
+}
+
 /** virtio_mem_send_plug_request() / virtio_mem_send_unplug_request(). */
 function sendRangeRequest(vm: VirtioMemDriver, plug: boolean, addr: number, size: number): Err | null {
   const nb = (size / vm.deviceBlockSize) & 0xffff;
   const verb = plug ? "plugging" : "unplugging";
   if (vm.configChanged) return "EAGAIN";
-  vm.dbg(`${verb} memory: ${hx(addr)} - ${hx(addr + size - 1)}`);
+  vm.dbg(`${verb} ${what(vm, addr, size, true)}`);
   const resp = plug ? vm.host.plug(addr, nb) : vm.host.unplug(addr, nb);
   if (resp === RESP_ACK) {
     vm.pluggedSize += plug ? size : -size;
     return null;
   }
   const rc = requestErrno(resp, plug);
-  vm.dbg(`${verb} memory failed: -${ERRNUM[rc]}`);
+  vm.dbg(`${verb} ${vm.k.rules.virtioMemLogsRanges ? "memory" : "memory block"} failed: -${ERRNUM[rc]}`);
   return rc;
 }
 
@@ -57,7 +69,7 @@ export function sendUnplugAllRequest(vm: VirtioMemDriver): Err | null {
 }
 
 export function addMemoryRange(vm: VirtioMemDriver, addr: number, size: number): Err | null {
-  vm.dbg(`adding memory: ${hx(addr)} - ${hx(addr + size - 1)}`);
+  vm.dbg(`adding ${what(vm, addr, size, false)}`);
   const r = addMemory(vm.k, vm.mgid, addr, size, "System RAM (virtio_mem)", { mergeResource: true, nidIsMgid: true });
   if (!r.ok) {
     vm.warn(`adding memory failed: -${ERRNUM[r.errno]}`);
@@ -67,7 +79,7 @@ export function addMemoryRange(vm: VirtioMemDriver, addr: number, size: number):
 }
 
 export function removeMemoryRange(vm: VirtioMemDriver, addr: number, size: number): Err | null {
-  vm.dbg(`removing memory: ${hx(addr)} - ${hx(addr + size - 1)}`);
+  vm.dbg(`removing ${what(vm, addr, size, false)}`);
   const r = removeMemory(vm.k, addr, size);
   if (r.ok) {
     vm.retry();
@@ -78,7 +90,7 @@ export function removeMemoryRange(vm: VirtioMemDriver, addr: number, size: numbe
 }
 
 export function offlineAndRemoveRange(vm: VirtioMemDriver, addr: number, size: number): Err | null {
-  vm.dbg(`offlining and removing memory: ${hx(addr)} - ${hx(addr + size - 1)}`);
+  vm.dbg(`offlining and removing ${what(vm, addr, size, false)}`);
   const r = offlineAndRemoveMemory(vm.k, addr, size);
   if (r.ok) {
     vm.retry();

@@ -34,4 +34,19 @@ export const BOOT_RULES = {
     "conformance/arm64/traces/6.1 and test/oracle/arm64 (linux-image-6.1.0-57-arm64)",
     [{ since: "6.12", arch: "arm64", value: "6.12", evidence: "conformance/arm64/traces/6.12 (linux-image-6.12.118+deb13-arm64)" }],
   ),
+  localApicResource: rule("/proc/iomem has the Local APIC's \"fee00000-fee00fff : Local APIC\" resource", true, "traces/boot-1g.json boot iomem", [
+    { since: "6.12", value: false, evidence: "trixie/boot-1g.json boot iomem: no Local APIC line" },
+  ]),
+  ecamResourceName: rule<string>("the name of the PCI MMCONFIG/ECAM area in /proc/iomem (q35)", "PCI MMCONFIG", "traces/boot-4g-q35.json boot iomem", [
+    { since: "6.12", value: "PCI ECAM", evidence: "trixie/boot-4g-q35.json boot iomem: \"PCI ECAM 0000 [bus 00-ff]\"" },
+  ]),
+  pnpSystemResourceNames: rule<"pnp" | "acpi">(
+    "the name the motherboard-resources driver (PNP0C01/PNP0C02) gives the regions it reserves: \"pnp 00:05\" (PNP device) or \"PNP0C01:00\" (ACPI device)",
+    "pnp",
+    "traces/boot-4g-q35.json and trixie/boot-4g-q35.json: \"pnp 00:05\"",
+    [{ since: "7.2", value: "acpi", evidence: "sid/boot-4g-q35.json boot iomem: \"PNP0C01:00\"" }],
+  ),
+  nodeMemoryFailureEntry: rule("a node directory holds a memory_failure entry (memory failure statistics) beside its memoryN links", false, "traces/boot-1g.json boot node links", [
+    { since: "6.12", value: true, evidence: "trixie/boot-1g.json and sid/boot-1g.json boot: node0 lists memory_failure" },
+  ]),
 } as const;

@@ -6,12 +6,54 @@ import { rule } from "./rule.js";
 
 const HISTORY = "../shared/spec/08-history.md";
 
+/** Dynamically allocated character device majors (alloc_chrdev_region() counts down from 254 in registration order). */
+export interface CharMajors {
+  readonly ndBus: number;
+  readonly nvdimm: number;
+  readonly dax: number;
+  readonly cxlMem: number;
+}
+
 export const DRIVER_RULES = {
+  charMajors: rule<CharMajors>(
+    "the dynamic character majors of the nd bus (ndctlN), nvdimm (nmemN), dax and cxl memdev devices: they follow the order the build's drivers and the guest's modules register",
+    { ndBus: 250, nvdimm: 249, dax: 253, cxlMem: 247 },
+    "bullseye/nvdimm-fsdax.json and legacy-pmem-kmem.json uevents (cxlMem unrecorded on 5.10)",
+    [
+      { since: "6.1", value: { ndBus: 246, nvdimm: 245, dax: 252, cxlMem: 247 }, evidence: "traces/*.json and cxl/traces/6.1 uevents" },
+      { since: "6.12", value: { ndBus: 245, nvdimm: 244, dax: 252, cxlMem: 250 }, evidence: "trixie/*.json and cxl/traces/6.12 uevents" },
+      { since: "7.2", value: { ndBus: 244, nvdimm: 243, dax: 251, cxlMem: 249 }, evidence: "sid/*.json and cxl/traces/7.2 uevents" },
+    ],
+  ),
   driverManagedRam: rule("add_memory_driver_managed(): \"System RAM (kmem)\" resources without firmware memmap entries", false, HISTORY, [
-    { since: "5.8", value: true, evidence: "v5.8 commit 7b7b27214bba (mm/memory_hotplug: introduce add_memory_driver_managed()); " + HISTORY },
+    { since: "5.8", value: true, evidence: "v5.8: mm/memory_hotplug: introduce add_memory_driver_managed(); " + HISTORY },
   ]),
   kmemHotRemove: rule("dax kmem can hot-remove its memory again (before: the memory stays until reboot)", false, HISTORY, [
-    { since: "5.3", value: true, evidence: "v5.3 commit 9f960da72b25 (device-dax: \"Hotremove\" persistent memory that is used like normal RAM); " + HISTORY },
+    { since: "5.3", value: true, evidence: "v5.3: device-dax: \"Hotremove\" persistent memory that is used like normal RAM; " + HISTORY },
   ]),
-  virtioMem: rule("the virtio-mem driver exists", false, HISTORY, [{ since: "5.8", value: true, evidence: "v5.8 commit 5f1f79bbc9e2 (virtio-mem: Paravirtualized memory hotplug)" }]),
+  diskseqUevent: rule("block device uevents carry DISKSEQ", false, "bullseye/nvdimm-fsdax.json step 1: the pmem0 remove uevent has no DISKSEQ", [
+    { since: "5.15", value: true, evidence: "v5.15: block: add disk sequence number; traces/nvdimm-fsdax.json" },
+  ]),
+  virtioMemBigBlocks: rule("virtio-mem has big-block mode (BBM) for device blocks larger than a memory block", false, "v5.10 drivers/virtio/virtio_mem.c (sub-block mode only)", [
+    { since: "5.11", value: true, evidence: "v5.11: virtio-mem: Big Block Mode (BBM memory hotplug)" },
+  ]),
+  virtioMemLogsRanges: rule(
+    "virtio_mem debug lines name physical ranges (\"plugging memory: 0x… - 0x…\"); before, memory block ids and sub-block numbers (\"plugging memory block: 32 : 0 - 31\")",
+    false,
+    "bullseye/virtio-mem.json",
+    [{ since: "5.11", value: true, evidence: "v5.11 virtio-mem BBM series (range-based requests and messages); traces/virtio-mem.json" }],
+  ),
+  virtioMemPageblockSubblocks: rule(
+    "virtio-mem sub-blocks are at least a pageblock (2 MiB on x86_64); before, at least MAX_ORDER_NR_PAGES (4 MiB)",
+    false,
+    "bullseye/virtio-mem.json step 1: 44 MiB are sub-blocks 0 - 10 (4 MiB each)",
+    [{ since: "6.1", value: true, evidence: "traces/virtio-mem.json step 1: 44 MiB in 2 MiB sub-blocks (the oldest verified kernel showing it)" }],
+  ),
+  acpiContainerOnlineUevent: rule(
+    "after a Device Check on an ACPI memory device, the hotplug container's device sends an `online` uevent (/devices/system/container/PNP0A06:04), even when adding the memory failed",
+    false,
+    "traces/dimm-online-movable.json step 0: memory block uevents only",
+    [{ since: "6.12", value: true, evidence: "trixie/dimm-online-movable.json and trixie/dimm-unaligned.json steps 0, 2, 4, 7 (also after a failed add_memory)" }],
+  ),
+  virtioMem: rule("the virtio-mem driver exists", false, HISTORY, [{ since: "5.8", value: true, evidence: "v5.8: virtio-mem: Paravirtualized memory hotplug" }]),
 } as const;
