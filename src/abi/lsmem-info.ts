@@ -6,6 +6,7 @@ import { asciiLower, cScanInt, hex64, stripNewline } from "./util-linux/cnum.js"
 import type { Proc } from "./util-linux/program.js";
 import { sizeToHumanString } from "./util-linux/size.js";
 import type { FirmwareMemoryBlockView, MemorySysfsView } from "./lsmem.js";
+import type { LsmemRules } from "./lsmem-release.js";
 
 const enum State {
   Online = 0,
@@ -105,17 +106,18 @@ export function hasMemconfig(view: MemorySysfsView): boolean {
 export function readInfo(
   p: Proc,
   view: MemorySysfsView,
-  haveMemconfig: boolean,
+  rules: LsmemRules,
   prefix: string,
   pol: { listAll: boolean; split: SplitPolicy },
 ): Info {
+  const haveMemconfig = rules.memconfig && hasMemconfig(view);
   const sysBlocks = sortedByIndex(view.blocks);
   if (sysBlocks.length === 0) {
     // scandir() found nothing; errno is left from the failed access to /sys/firmware/memory/memory0
     p.err(1, `Failed to read ${prefix}${PATH_SYS_MEMORY}`, haveMemconfig ? "SUCCESS" : "ENOENT");
   }
-  const haveNodes = sysBlocks.some((b) => b.nodes.length > 0);
-  const haveZones = sysBlocks.some((b) => b.validZones !== undefined);
+  const haveNodes = rules.nodesFromFirstBlock ? sysBlocks[0].nodes.length > 0 : sysBlocks.some((b) => b.nodes.length > 0);
+  const haveZones = rules.zonesFromMemory0 ? sysBlocks[0].index === 0 && sysBlocks[0].validZones !== undefined : sysBlocks.some((b) => b.validZones !== undefined);
   const blockSize = BigInt.asUintN(64, BigInt(view.blockSizeBytes));
 
   // In memory configuration mode the firmware blocks lead and the sysfs blocks are looked up.
@@ -241,16 +243,17 @@ export function cellText(id: number, blk: Block, info: Info, bytes: boolean, hav
 }
 
 /** print_summary() */
-export function summary(view: MemorySysfsView, info: Info, bytes: boolean): string {
+export function summary(view: MemorySysfsView, info: Info, bytes: boolean, rules: LsmemRules): string {
   let o = "";
   const line = (label: string, value: string) => {
-    o += `${label.padEnd(32)} ${value.padStart(bytes ? 15 : 5)}\n`;
+    o += `${label.padEnd(rules.summaryLabelWidth)} ${value.padStart(bytes ? 15 : 5)}\n`;
   };
-  const v = (x: bigint) => (bytes ? x.toString() : sizeToHumanString(x));
+  // PRId64 before 2.43-devel: sizes of 2^63 and more print negative
+  const v = (x: bigint) => (bytes ? (rules.unsignedBytes ? x : BigInt.asIntN(64, x)).toString() : sizeToHumanString(x));
   line("Memory block size:", v(info.blockSize));
   line("Total online memory:", v(info.online));
   line("Total offline memory:", v(info.offline));
-  if (view.memmapOnMemoryParam !== undefined) {
+  if (rules.memmapParamLine && view.memmapOnMemoryParam !== undefined) {
     // ul_path_read_buffer() into char[8]: at most 7 bytes, one trailing newline dropped
     const buf = stripNewline(view.memmapOnMemoryParam.slice(0, 7)).split("\0")[0];
     let res: string | null = null;

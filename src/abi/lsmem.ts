@@ -19,8 +19,8 @@
  * plumbing); lsmem-info.ts reads and merges the blocks.
  */
 import { asciiLower } from "./util-linux/cnum.js";
-import { NO_ARG, OPTIONAL_ARG, REQUIRED_ARG, errExclusiveOptions, getoptLong, type LongOption } from "./util-linux/getopt.js";
-import { Proc, UTIL_LINUX_PACKAGE_STRING, usageHelpOptions, type ToolResult } from "./util-linux/program.js";
+import { errExclusiveOptions, getoptLong } from "./util-linux/getopt.js";
+import { Proc, type ToolResult } from "./util-linux/program.js";
 import { scolsPrintTable, type ScolsColumn, type ScolsFormat } from "./util-linux/smartcols.js";
 import {
   COLDESCS,
@@ -41,6 +41,10 @@ import {
   summary,
   type SplitPolicy,
 } from "./lsmem-info.js";
+
+import { lsmemRelease, type LsmemRelease } from "./lsmem-release.js";
+import { LSMEM_OPTSTRING, OPT_ANNOTATE, OPT_OUTPUT_ALL, OPT_SUMMARY, ch, lsmemLongopts, lsmemUsage } from "./lsmem-usage.js";
+import type { ColDesc } from "./lsmem-info.js";
 
 export { LSMEM_COLUMNS } from "./lsmem-info.js";
 export type { ToolResult } from "./util-linux/program.js";
@@ -106,54 +110,8 @@ export type LsmemView = MemorySysfsView | ((needs: LsmemNeeds) => MemorySysfsVie
 export interface LsmemOptions {
   /** Environment: LSMEM_COLUMNS (default columns) and LIBSMARTCOLS_JSON (compact|lines). */
   env?: Record<string, string | undefined>;
-}
-
-const OPT_SUMMARY = 128,
-  OPT_OUTPUT_ALL = 129,
-  OPT_ANNOTATE = 130;
-
-const ch = (s: string) => s.charCodeAt(0);
-
-const LSMEM_LONGOPTS: LongOption[] = [
-  { name: "all", hasArg: NO_ARG, val: ch("a") },
-  { name: "annotate", hasArg: OPTIONAL_ARG, val: OPT_ANNOTATE },
-  { name: "bytes", hasArg: NO_ARG, val: ch("b") },
-  { name: "help", hasArg: NO_ARG, val: ch("h") },
-  { name: "json", hasArg: NO_ARG, val: ch("J") },
-  { name: "noheadings", hasArg: NO_ARG, val: ch("n") },
-  { name: "output", hasArg: REQUIRED_ARG, val: ch("o") },
-  { name: "output-all", hasArg: NO_ARG, val: OPT_OUTPUT_ALL },
-  { name: "pairs", hasArg: NO_ARG, val: ch("P") },
-  { name: "raw", hasArg: NO_ARG, val: ch("r") },
-  { name: "split", hasArg: REQUIRED_ARG, val: ch("S") },
-  { name: "summary", hasArg: OPTIONAL_ARG, val: OPT_SUMMARY },
-  { name: "sysroot", hasArg: REQUIRED_ARG, val: ch("s") },
-  { name: "version", hasArg: NO_ARG, val: ch("V") },
-];
-const LSMEM_OPTSTRING = "abhJno:PrS:s:V";
-
-function lsmemUsage(): string {
-  let o = "\nUsage:\n lsmem [options]\n\n";
-  o += "List the ranges of available memory with their online status.\n";
-  o += "\nOptions:\n";
-  o += " -a, --all                 list each individual memory block\n";
-  o += "     --annotate[=<when>]   annotate columns with a tooltip (always|never|auto)\n";
-  o += " -b, --bytes               print SIZE in bytes, not in human readable format\n";
-  o += " -J, --json                use JSON output format\n";
-  o += " -n, --noheadings          don't print headings\n";
-  o += " -o, --output <list>       output columns\n";
-  o += "     --output-all          output all columns\n";
-  o += ' -P, --pairs               use key="value" output format\n';
-  o += " -r, --raw                 use raw output format\n";
-  o += " -S, --split <list>        split ranges by specified columns\n";
-  o += " -s, --sysroot <dir>       use the specified directory as system root\n";
-  o += "     --summary[=<when>]    print summary information (always|never|only)\n";
-  o += "\n";
-  o += usageHelpOptions(27);
-  o += "\nAvailable output columns:\n";
-  for (const c of COLDESCS) o += ` ${c.name.padStart(10)}  ${c.help}\n`;
-  o += "\nFor more details see lsmem(1).\n";
-  return o;
+  /** The util-linux release to print as ("2.38.1", "2.41", "2.42.2", "master"); default the newest. */
+  utilLinux?: string;
 }
 
 /**
@@ -161,7 +119,7 @@ function lsmemUsage(): string {
  * after a failure (an unknown name has been reported with warnx; empty items
  * and too long lists fail silently, as in util-linux).
  */
-function parseColumnList(p: Proc, list: string, ary: number[], arysz: number): number[] | null {
+function parseColumnList(p: Proc, cols: readonly ColDesc[], list: string, ary: number[], arysz: number): number[] | null {
   if (!list) return null;
   let pos = ary.length;
   let l = list;
@@ -180,7 +138,7 @@ function parseColumnList(p: Proc, list: string, ary: number[], arysz: number): n
     if (end < 0) continue;
     if (end <= begin) return null;
     const name = l.slice(begin, end);
-    const id = COLDESCS.findIndex((c) => asciiLower(c.name) === asciiLower(name));
+    const id = cols.findIndex((c) => asciiLower(c.name) === asciiLower(name));
     if (id < 0) {
       p.warnx(`unknown column: ${l.slice(begin)}`);
       return null;
@@ -198,7 +156,7 @@ function parseColumnList(p: Proc, list: string, ary: number[], arysz: number): n
  */
 export function lsmemSysrootArg(args: readonly string[]): string | undefined {
   let root: string | undefined;
-  for (const it of getoptLong("lsmem", args, LSMEM_OPTSTRING, LSMEM_LONGOPTS).items) {
+  for (const it of getoptLong("lsmem", args, LSMEM_OPTSTRING, lsmemLongopts(lsmemRelease(undefined).rules)).items) {
     if (!it.ok) break;
     if (it.c === ch("s")) root = it.arg;
   }
@@ -219,7 +177,8 @@ export function lsmem(
   options: LsmemOptions = {},
 ): ToolResult {
   const p = new Proc("lsmem");
-  return p.run(() => lsmemMain(p, view, args, options.env ?? {}));
+  const release = lsmemRelease(options.utilLinux);
+  return p.run(() => lsmemMain(p, view, args, release.rules.environment ? options.env ?? {} : {}, release));
 }
 
 function lsmemMain(
@@ -227,7 +186,12 @@ function lsmemMain(
   viewArg: LsmemView,
   args: readonly string[],
   env: Record<string, string | undefined>,
+  release: LsmemRelease,
 ): number {
+  const rules = release.rules;
+  const longopts = lsmemLongopts(rules);
+  // the columns this release has (CONFIGURED and MEMMAP-ON-MEMORY came with its memconfig mode)
+  const cols = rules.memconfig ? COLDESCS : COLDESCS.filter((_, i) => i !== COL_CONFIG && i !== COL_MEMMAP);
   let listAll = false,
     bytes = false,
     json = false,
@@ -242,14 +206,14 @@ function lsmemMain(
   let annotateArg: string | undefined;
   let columns: number[] = [];
 
-  const { items, operands } = getoptLong("lsmem", args, LSMEM_OPTSTRING, LSMEM_LONGOPTS);
+  const { items, operands } = getoptLong("lsmem", args, LSMEM_OPTSTRING, longopts);
   const exclSt = [0, 0];
   for (const it of items) {
     if (!it.ok) {
       p.errOut += it.message;
       p.tryHelp();
     }
-    errExclusiveOptions(p, it.c, LSMEM_LONGOPTS, ["JPr", "Sa"], exclSt);
+    errExclusiveOptions(p, it.c, longopts, ["JPr", "Sa"], exclSt);
     switch (it.c) {
       case ch("a"):
         listAll = true;
@@ -268,7 +232,7 @@ function lsmemMain(
         outarg = it.arg;
         break;
       case OPT_OUTPUT_ALL:
-        columns = COLDESCS.map((_, i) => i);
+        columns = cols.map((_, i) => i);
         break;
       case ch("P"):
         exportFmt = true;
@@ -296,10 +260,10 @@ function lsmemMain(
         annotateArg = it.arg;
         break;
       case ch("h"):
-        p.print(lsmemUsage());
+        p.print(lsmemUsage(rules, cols));
         return 0;
       case ch("V"):
-        p.print(`lsmem from ${UTIL_LINUX_PACKAGE_STRING}\n`);
+        p.print(`lsmem from ${release.packageString}\n`);
         return 0;
     }
   }
@@ -322,22 +286,22 @@ function lsmemMain(
     if (typeof viewArg !== "function") return viewArg;
     const v = viewArg(needs);
     // memory configuration mode (s390) looks for every block's node links (a missing block is an error)
-    if (!needs.nodes && hasMemconfig(v)) return viewArg({ ...needs, nodes: true });
+    if (!needs.nodes && rules.memconfig && hasMemconfig(v)) return viewArg({ ...needs, nodes: true });
     return v;
   };
   const prefix = sysroot ?? "";
 
   if (!wantTable && wantSummary) {
     const view = resolve({ removable: false, nodes: false, zones: false, physDevice: false });
-    const info = readInfo(p, view, hasMemconfig(view), prefix, { listAll: false, split: noSplit() });
-    p.print(summary(view, info, bytes));
+    const info = readInfo(p, view, rules, prefix, { listAll: false, split: noSplit() });
+    p.print(summary(view, info, bytes, rules));
     return 0;
   }
 
   if (columns.length === 0) columns = [COL_RANGE, COL_SIZE, COL_STATE, COL_REMOVABLE, COL_BLOCK];
   if (outarg === undefined) outarg = env.LSMEM_COLUMNS;
   if (outarg !== undefined) {
-    const r = parseColumnList(p, outarg, columns, COLDESCS.length * 2);
+    const r = parseColumnList(p, cols, outarg, columns, cols.length * 2);
     if (!r) return 1;
     columns = r;
   }
@@ -346,7 +310,7 @@ function lsmemMain(
   if (splitarg !== undefined) {
     let ids: number[] = [];
     if (asciiLower(splitarg) !== "none") {
-      const r = parseColumnList(p, splitarg, [], COLDESCS.length);
+      const r = parseColumnList(p, cols, splitarg, [], cols.length);
       if (!r) return 1;
       ids = r;
     }
@@ -359,7 +323,7 @@ function lsmemMain(
     zones: split.zones || columns.includes(COL_ZONES),
     physDevice: false,
   });
-  const haveMemconfig = hasMemconfig(view);
+  const haveMemconfig = rules.memconfig && hasMemconfig(view);
   const skip = (id: number) => (id === COL_MEMMAP || id === COL_CONFIG) && !haveMemconfig;
   const tableCols: ScolsColumn[] = [];
   for (const id of columns) {
@@ -373,7 +337,7 @@ function lsmemMain(
     tableCols.push({ name: d.name, whint: d.whint, right: d.right, json: jt, annotation: annotate ? d.help : undefined });
   }
 
-  const info = readInfo(p, view, haveMemconfig, prefix, { listAll, split });
+  const info = readInfo(p, view, rules, prefix, { listAll, split });
 
   if (wantTable) {
     const lines: (string | null)[][] = [];
@@ -400,10 +364,11 @@ function lsmemMain(
       jsonFormat: lsj === "compact" ? "compact" : lsj === "lines" ? "lines" : "pretty",
       columns: tableCols,
       lines,
+      hintOnlyWhenWider: rules.hintOnlyWhenWider,
     });
     p.print(out);
     if (wantSummary) p.print("\n");
   }
-  if (wantSummary) p.print(summary(view, info, bytes));
+  if (wantSummary) p.print(summary(view, info, bytes, rules));
   return 0;
 }

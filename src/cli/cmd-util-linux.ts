@@ -6,6 +6,7 @@
  * (the writes' results and kernel log). Output and exit codes are the
  * tool's; a bad MODEL or sysroot is memhp's exit 2.
  */
+import * as fs from "node:fs";
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { chmem } from "../abi/chmem.js";
@@ -21,12 +22,15 @@ interface ToolSpec {
   longArg: string[];
   /** All long options (for unambiguous prefixes). */
   longAll: string[];
+  /** memhp's --util-linux VERSION applies (lsmem). */
+  versions?: boolean;
 }
 
 const LSMEM: ToolSpec = {
   shortArg: "oSs",
   longArg: ["output", "split", "sysroot"],
   longAll: ["all", "annotate", "bytes", "help", "json", "noheadings", "output", "output-all", "pairs", "raw", "split", "summary", "sysroot", "version"],
+  versions: true,
 };
 const CHMEM: ToolSpec = {
   shortArg: "msz",
@@ -43,6 +47,8 @@ export interface SplitArgs {
   json: boolean;
   help: boolean;
   sysroot: boolean;
+  /** lsmem: --util-linux VERSION (the release whose output to print). */
+  utilLinux?: string;
 }
 
 /** Separate memhp's own options and the operands from the tool's options, the way getopt_long would see them. */
@@ -63,6 +69,12 @@ export function splitToolArgs(args: readonly string[], spec: ToolSpec, memhpJson
       const v = a === "--boot" ? args[++i] : a.slice("--boot=".length);
       if (v !== "derive" && v !== "import") throw new InputError(`--boot: expected derive or import, got ${JSON.stringify(v ?? "")}`, { field: "--boot" });
       out.boot = v;
+      continue;
+    }
+    if (spec.versions && (a === "--util-linux" || a.startsWith("--util-linux="))) {
+      const v = a === "--util-linux" ? args[++i] : a.slice("--util-linux=".length);
+      if (v === undefined) throw new InputError("--util-linux needs a VERSION (e.g. 2.38.1, 2.41, 2.42.2, master)", { field: "--util-linux" });
+      out.utilLinux = v;
       continue;
     }
     if (memhpJson && a === "--json") {
@@ -94,6 +106,19 @@ export function splitToolArgs(args: readonly string[], spec: ToolSpec, memhpJson
   return out;
 }
 
+/**
+ * The operands with the MODEL first: getopt_long permutes, so util-linux
+ * takes its operands in any order among the options, and so does memhp
+ * with its MODEL — the operand naming an example or an existing file
+ * (FILE@N included) is the model, whichever place it has.
+ */
+export function modelFirst(operands: readonly string[]): string[] {
+  const isModel = (o: string) => o.startsWith("example:") || fs.existsSync(o.replace(/@\d+$/, ""));
+  const i = operands.findIndex(isModel);
+  if (i <= 0) return [...operands];
+  return [operands[i], ...operands.slice(0, i), ...operands.slice(i + 1)];
+}
+
 function emit(r: { stdout: string; stderr: string; exitCode: number }): void {
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
@@ -102,17 +127,21 @@ function emit(r: { stdout: string; stderr: string; exitCode: number }): void {
 
 const LSMEM_HELP = `
 memhp:
- memhp lsmem [lsmem options] [--sysroot DIR|TARBALL | MODEL [--boot derive|import]]
+ memhp lsmem [lsmem options] [--util-linux VERSION] [--sysroot DIR|TARBALL | MODEL [--boot derive|import]]
 
  MODEL is a scenario, trace or machine file (or example:NAME), run by the model;
  FILE@N stops after step N. Without MODEL or --sysroot, the running machine.
- The output is util-linux lsmem's, byte for byte (current util-linux).
+ The output is util-linux lsmem's, byte for byte: the newest (2.43-devel) by
+ default, or that of release VERSION with --util-linux (2.38 to 2.42.x, master):
+ the summary's label width (2.41), the SIZE column's width and the "Memmap on
+ memory parameter" line (2.42), --annotate (2.43-devel) follow the release.
 
 Examples:
  memhp lsmem example:dimm@2
  memhp lsmem --all --output RANGE,SIZE,STATE,BLOCK,NODE,ZONES trace.json@5
  memhp lsmem --sysroot x86_64-16g.tar.bz2 --json
  memhp lsmem -o +ZONES machine.json
+ memhp lsmem --util-linux 2.38.1 --sysroot dump/   # as Debian 12's lsmem prints it
 `;
 
 const CHMEM_HELP = `
@@ -144,19 +173,19 @@ export function registerUtilLinux(program: Command): void {
     .action(async (args: string[]) => {
       const s = splitToolArgs(args, LSMEM, false);
       if (s.help) {
-        emit(lsmem({ blockSizeBytes: 0, blocks: [] }, ["--help"]));
+        emit(lsmem({ blockSizeBytes: 0, blocks: [] }, ["--help"], { utilLinux: s.utilLinux }));
         process.stdout.write(LSMEM_HELP);
         return;
       }
-      const [modelArg, ...rest] = s.operands;
+      const [modelArg, ...rest] = modelFirst(s.operands);
       if (modelArg === undefined) {
-        emit(lsmemOnSysroot([...s.tool, ...rest]));
+        emit(lsmemOnSysroot([...s.tool, ...rest], { utilLinux: s.utilLinux }));
         return;
       }
       if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: modelArg });
       const { loadModelState, sysfsView } = await model();
       const st = loadModelState(modelArg, s.boot);
-      emit(lsmem(sysfsView(st.kernel), [...s.tool, ...rest]));
+      emit(lsmem(sysfsView(st.kernel), [...s.tool, ...rest], { utilLinux: s.utilLinux }));
     });
 
   program
@@ -178,7 +207,7 @@ export function registerUtilLinux(program: Command): void {
         emit(chmemOnSysroot([...s.tool, ...s.operands]));
         return;
       }
-      const [modelArg, ...rest] = s.operands;
+      const [modelArg, ...rest] = modelFirst(s.operands);
       if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: modelArg });
       const { loadModelState, modelSysfsTarget } = await model();
       const st = loadModelState(modelArg, s.boot);

@@ -23,6 +23,11 @@ export interface ScolsTable {
   noheadings: boolean;
   jsonFormat: JsonFormat;
   columns: ScolsColumn[];
+  /**
+   * A width hint applies only when the data is wider than the header (from
+   * util-linux 2.42); false: also when exactly as wide. Default true.
+   */
+  hintOnlyWhenWider?: boolean;
   /** one array per line; index = column; undefined/null = no data */
   lines: (string | null | undefined)[][];
 }
@@ -195,7 +200,7 @@ export function scolsPrintTable(tb: ScolsTable): string {
     let widthMax = 0;
     for (const ln of tb.lines) widthMax = Math.max(widthMax, cell(ln, i).length);
     let width = widthMax;
-    if (width <= widthMin) width = widthMin;
+    if (tb.hintOnlyWhenWider === false ? width < widthMin : width <= widthMin) width = widthMin;
     else if (cl.whint >= 1 && width < Math.floor(cl.whint) && widthMin < Math.floor(cl.whint)) width = Math.floor(cl.whint);
     if (widthMax === 0 && noHeader && widthMin === 1 && width <= 1) width = 0;
     return width;
