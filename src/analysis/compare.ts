@@ -145,6 +145,10 @@ export function accountBytes(sys: System): Pick<CompareRun, "capacity_bytes" | "
         break;
       case "nvdimm-region":
         break; // capacity: the NVDIMM backends below
+      case "cxl-memdev":
+        capacity += a.size;
+        usableDevice += a.notPlugged; // capacity no region maps yet: device memory to be had
+        break;
     }
     usableRam += a.systemRam;
     // Region space in no namespace is still device memory to be had; failed namespaces are alignment losses.

@@ -9,10 +9,11 @@ import type { System } from "../machine/system.js";
 import { countSystemRamPages } from "../kernel/resource.js";
 import { virtioMemOf } from "../scenario/ops-virtio-mem.js";
 import { pmemAccounting, type Breakdown } from "./accounting.js";
+import { cxlAccounting, cxlNdRegionNames } from "./cxl-accounting.js";
 
 export interface DeviceAccount extends Breakdown {
   device: string;
-  kind: "dimm" | "virtio-mem" | "nvdimm-region";
+  kind: "dimm" | "virtio-mem" | "nvdimm-region" | "cxl-memdev";
   start: number;
   size: number;
   /** virtio-mem: the part of the device region the hypervisor has not plugged (available on request). */
@@ -52,8 +53,12 @@ export function deviceAccounting(sys: System): DeviceAccount[] {
     a.notPlugged = v.dev.regionSize - v.dev.size;
     out.push(a);
   }
-  for (const r of pmemAccounting(k)) {
+  const nd = pmemAccounting(k);
+  const cxlNd = cxlNdRegionNames(sys);
+  for (const r of nd) {
+    if (cxlNd.has(r.region)) continue;
     out.push({ device: r.region, kind: "nvdimm-region", start: r.start, size: r.size, notes: [], notPlugged: 0, systemRam: r.systemRam, devicePages: r.devicePages, metadata: r.metadata, padding: r.padding, trimmed: r.trimmed, unusable: r.unusable });
   }
+  out.push(...cxlAccounting(sys, nd));
   return out;
 }

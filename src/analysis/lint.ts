@@ -9,6 +9,8 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { walk, type Resource } from "../kernel/resource.js";
 import { hexRange, predictHotAdd, predictOffline } from "./explain.js";
+import { lintCxl } from "./lint-cxl.js";
+import type { CxlPlatform } from "../machine/cxl-platform.js";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -41,6 +43,8 @@ export interface LintContext {
   dimms?: DimmRequest[];
   /** Persistent memory devices of the machine description (NVDIMMs, legacy pmem), end inclusive. */
   pmem?: { name: string; start: number; end: number }[];
+  /** The machine's CXL platform (windows, devices): lint-cxl.ts. */
+  cxl?: CxlPlatform;
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
@@ -285,5 +289,6 @@ export function lint(k: Kernel, ctx: LintContext = {}): Finding[] {
     }
   }
   flush();
+  if (ctx.cxl) out.push(...lintCxl(k, ctx.cxl));
   return out.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.start - b.start);
 }

@@ -59,7 +59,7 @@ Examples:
         ...layout.legacyPmem.map((p) => ({ name: "Persistent Memory (legacy)", start: p.start, end: p.end })),
         ...layout.nvdimms.map((n) => ({ name: `NVDIMM ${n.id}`, start: n.start, end: n.start + n.size - 1 })),
       ];
-      const findings = lint(st.kernel, { deviceMemory: layout.deviceMemory, dimms: scenarioDimms(st), pmem });
+      const findings = lint(st.kernel, { deviceMemory: layout.deviceMemory, dimms: scenarioDimms(st), pmem, cxl: layout.cxl });
       const errors = findings.filter((f) => f.severity === "error").length;
       if (opts.json) {
         process.stdout.write(JSON.stringify({ source: st.source, name: st.name, step: st.step, inferred: st.inferred, findings, errors, warnings: findings.filter((f) => f.severity === "warning").length }, null, 1) + "\n");

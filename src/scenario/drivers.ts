@@ -14,7 +14,7 @@ import { applyCxlStep, cxlSnapshot, initCxl } from "./ops-cxl.js";
 export function initDrivers(sys: System, imported: boolean, bootDevices?: string[], raceChoices?: Record<string, number>): void {
   initNvdimm(sys, imported, bootDevices, raceChoices);
   initVirtioMem(sys, imported);
-  initCxl(sys);
+  initCxl(sys, imported ? bootDevices : undefined, raceChoices);
   sys.driverSnapshot = () => {
     const nd = nvdimmSnapshot(sys);
     const c = cxlSnapshot(sys);

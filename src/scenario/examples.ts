@@ -110,6 +110,51 @@ export const EXAMPLES: ExampleScenario[] = [
     machine: { type: "synthetic", memory: "64T", maxmem: "65T", slots: 1032, block_size: "128M", la57: true, cmdline: [] },
     steps: [],
   },
+  {
+    name: "cxl-2g-blocks",
+    description:
+      "A 65 GiB bare-metal-like q35 host (no hypervisor CPUID bit: x86 picks 2 GiB memory blocks) with a 4 GiB volatile CXL expander: the CXL window starts 768 MiB short of a 2 GiB boundary (after RAM and the host bridge registers, 256 MiB aligned), so dax kmem can online only one whole 2 GiB block of the region: half the expander is lost. `memhp lint example:cxl-2g-blocks` says how much and how to fix it.",
+    machine: {
+      type: "q35",
+      memory: "65G",
+      cpu: "qemu64,hypervisor=off",
+      cxl: {
+        host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
+        root_ports: [
+          { id: "rp0", bus: "cxl.1", port: 0, chassis: 0, slot: 2 },
+          { id: "rp1", bus: "cxl.1", port: 1, chassis: 0, slot: 3 },
+        ],
+        type3: [{ id: "cxl-vmem0", bus: "rp0", size: "4G", volatile: true, sn: "0x1" }],
+        windows: [{ targets: ["cxl.1"], size: "8G" }],
+      },
+    },
+    steps: [{ op: "cxl", args: ["list", "-vvi"] }],
+  },
+  {
+    name: "cxl-pmem-2g-blocks",
+    description:
+      "The same 65 GiB host with a 4 GiB persistent CXL expander on Linux 6.1: cxl create-region, a devdax namespace, dax kmem. kmem adds only the 2 GiB block fully inside the device (memory34); the first 768 MiB (up to the block boundary, the namespace's info block included) and the last 1.25 GiB are lost.",
+    machine: {
+      type: "q35",
+      memory: "65G",
+      cpu: "qemu64,hypervisor=off",
+      cmdline: ["memhp_default_state=offline"],
+      cxl: {
+        host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
+        root_ports: [
+          { id: "rp0", bus: "cxl.1", port: 0, chassis: 0, slot: 2 },
+          { id: "rp1", bus: "cxl.1", port: 1, chassis: 0, slot: 3 },
+        ],
+        type3: [{ id: "cxl-pmem0", bus: "rp0", size: "4G", lsa_size: "256K", sn: "0x1" }],
+        windows: [{ targets: ["cxl.1"], size: "8G" }],
+      },
+    },
+    steps: [
+      { op: "cxl", args: ["create-region", "-m", "-t", "pmem", "-d", "decoder0.0", "-w", "1", "mem0"] },
+      { op: "create-namespace", region: "region0", mode: "devdax" },
+      { op: "reconfigure-dax", dev: "dax0.0", mode: "system-ram" },
+    ],
+  },
 ];
 
 export function findExample(name: string): ExampleScenario | undefined {

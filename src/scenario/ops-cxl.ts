@@ -10,7 +10,7 @@ import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import { sysfsRead } from "../kernel/sysfs.js";
 import type { System } from "../machine/system.js";
 import { cxl } from "../tools/cxl.js";
-import { cxlListJson } from "../tools/cxl-list.js";
+import { cxlListJson, cxlListStderr, jsoncPretty } from "../tools/cxl-list.js";
 import { physToTargetNode } from "./ops-nvdimm.js";
 import type { RawStep } from "./runner.js";
 
@@ -20,7 +20,7 @@ const SWITCH_ATTRS = ["interleave_ways", "locked", "size", "start", "target_list
 const EP_ATTRS = ["dpa_resource", "dpa_size", "interleave_ways", "locked", "mode", "size", "start"];
 const REGION_ATTRS = ["commit", "interleave_granularity", "interleave_ways", "mode", "resource", "size", "uuid"];
 
-export function initCxl(sys: System): void {
+export function initCxl(sys: System, bootDevices?: string[], choices?: Record<string, number>): void {
   const p = sys.layout.cxl;
   if (!p) return;
   registerCxlSysfs();
@@ -32,7 +32,20 @@ export function initCxl(sys: System): void {
       return m ? m.nid : (sys.layout.memblock[0]?.nid ?? 0);
     },
     hypervisor: sys.layout.hypervisor,
+    memdevIds: memdevIdsOf(bootDevices),
+    raceChoice: choices?.["cxl-memdev-ids:cxl_pci"],
   });
+}
+
+/** An imported boot's memdev names by PCI device (".../0000:0e:00.0/mem0"). */
+function memdevIdsOf(devices: string[] | undefined): Map<string, number> | undefined {
+  if (!devices) return undefined;
+  const ids = new Map<string, number>();
+  for (const p of devices) {
+    const m = /\/([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.\d)\/mem(\d+)$/.exec(p);
+    if (m) ids.set(m[1], Number(m[2]));
+  }
+  return ids.size ? ids : undefined;
 }
 
 export function applyCxlStep(sys: System, step: RawStep): unknown | undefined {
@@ -60,9 +73,13 @@ export function cxlSnapshot(sys: System): Record<string, unknown> | undefined {
     const names = region ? [...attrs, ...region.targets.map((_, i) => `target${i}`)] : attrs;
     for (const a of names) {
       const v = sysfsRead(k, `/sys/bus/cxl/devices/${d.name}/${a}`);
-      if (v.ok) sysfs[`${d.name}/${a}`] = a === "uuid" ? "<uuid>" : v.value.replace(/\n$/, "");
+      if (v.ok) sysfs[`${d.name}/${a}`] = a === "uuid" && !/^[0-]+$/.test(v.value.trim()) ? "<uuid>" : v.value.replace(/\n$/, "");
     }
   }
   const sorted = Object.fromEntries(Object.entries(sysfs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { cxl: { list: cxlListJson(k, st, 2), devices: devs.map((d) => d.name).sort(), sysfs: sorted } };
+  // The oracle reads `cxl list -vvi 2>&1`: when libcxl complains, the output is no longer JSON.
+  const json = cxlListJson(k, st, 2);
+  const stderr = cxlListStderr(st);
+  const list = stderr.length ? { unparsed: [...stderr, ...jsoncPretty(json).split("\n")] } : json;
+  return { cxl: { list, devices: devs.map((d) => d.name).sort(), sysfs: sorted } };
 }

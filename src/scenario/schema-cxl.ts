@@ -49,7 +49,7 @@ const Type3 = z.strictObject({
   id: Id,
   bus: Id,
   size: size(true),
-  lsa_size: size(false),
+  lsa_size: size(false).optional(),
   volatile: nullish(z.boolean()),
   sn: nullish(Serial),
 });

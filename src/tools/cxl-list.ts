@@ -22,18 +22,15 @@ export function maxAvailableExtent(st: CxlState, d: CxlDecoder): number {
 }
 
 export function regionJson(r: CxlRegion, opts: { mappings: boolean }): Record<string, unknown> {
-  const j: Record<string, unknown> = { region: r.name };
-  if (r.res) {
-    j.resource = r.res.start;
-    j.size = r.size;
-  }
+  const j: Record<string, unknown> = { region: r.name, resource: r.res ? r.res.start : 0, size: r.res ? r.size : 0 };
   j.interleave_ways = r.iw;
   j.interleave_granularity = r.ig;
   j.decode_state = r.state === "commit" ? "commit" : "reset";
   if (!r.driver) j.state = "disabled";
   if (opts.mappings) {
-    const maps = r.targets.map((t, i) => (t ? { position: i, memdev: t.port.memdev!.name, decoder: t.name } : null)).filter((x) => x);
-    if (maps.length) j.mappings = maps;
+    // cxl-cli lists a region's mappings last position first.
+    const maps = r.targets.map((t, i) => (t ? { position: i, memdev: t.port.memdev!.name, decoder: t.name } : null)).filter((x) => x).reverse();
+    if (r.iw > 0) j.mappings = maps;
   }
   return j;
 }
@@ -45,6 +42,7 @@ function decoderJson(st: CxlState, d: CxlDecoder, verbose: number): Record<strin
     j.size = d.size;
   }
   j.interleave_ways = d.iw;
+  if (d.iw > 1) j.interleave_granularity = d.ig;
   if (d.kind === "root") {
     j.max_available_extent = maxAvailableExtent(st, d);
     j.pmem_capable = true;
@@ -61,7 +59,8 @@ function decoderJson(st: CxlState, d: CxlDecoder, verbose: number): Record<strin
     if (d.mode !== "none") j.mode = d.mode;
   } else if (verbose > 0) {
     j.nr_targets = d.targets.length;
-    j.targets = d.targets.map((t, i) => (t.alias ? { target: t.name, alias: t.alias, position: i, id: t.id } : { target: t.name, position: i, id: t.id }));
+    // Listed last position first, like a region's mappings.
+    j.targets = d.targets.map((t, i) => (t.alias ? { target: t.name, alias: t.alias, position: i, id: t.id } : { target: t.name, position: i, id: t.id })).reverse();
   }
   if (d.kind === "root") {
     const regs = st.regions.filter((r) => r.root === d);
@@ -100,4 +99,28 @@ export function cxlListJson(_k: Kernel, st: CxlState, verbose = 2): unknown {
   if (ports.length) bus[`ports:${root.name}`] = ports.map((p) => portJson(st, p, verbose));
   bus[`decoders:${root.name}`] = root.decoders.map((d) => decoderJson(st, d, verbose));
   return [bus];
+}
+
+/** libcxl's complaints while it loads the regions (stderr): each interleave position without a target. */
+export function cxlListStderr(st: CxlState): string[] {
+  const out: string[] = [];
+  for (const r of st.regions) r.targets.forEach((t, i) => {
+    if (!t) out.push(`libcxl: cxl_mappings_init: ${r.name} target${i}:  lookup failure`);
+  });
+  return out;
+}
+
+/** json-c's JSON_C_TO_STRING_PRETTY output (two-space indent, no space after the colon), as lines. */
+export function jsoncPretty(v: unknown, indent = 0): string {
+  const pad = (n: number) => " ".repeat(n);
+  if (Array.isArray(v)) {
+    if (v.length === 0) return `[\n${pad(indent)}]`;
+    return `[\n${v.map((x) => pad(indent + 2) + jsoncPretty(x, indent + 2)).join(",\n")}\n${pad(indent)}]`;
+  }
+  if (v && typeof v === "object") {
+    const e = Object.entries(v);
+    if (e.length === 0) return "{\n" + pad(indent) + "}";
+    return `{\n${e.map(([k, x]) => `${pad(indent + 2)}${JSON.stringify(k)}:${jsoncPretty(x, indent + 2)}`).join(",\n")}\n${pad(indent)}}`;
+  }
+  return JSON.stringify(v);
 }

@@ -9,7 +9,7 @@ import { STRERROR, type Errno } from "../kernel/errno.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { cxlState, type CxlDecoder, type CxlState } from "../kernel/drivers/cxl-core.js";
 import { newUuid } from "../kernel/drivers/nvdimm-core.js";
-import { cxlListJson, maxAvailableExtent, regionJson } from "./cxl-list.js";
+import { cxlListJson, cxlListStderr, maxAvailableExtent, regionJson } from "./cxl-list.js";
 import { Stderr, type ToolResult } from "./tool-util.js";
 
 const BUS = "/sys/bus/cxl/devices";
@@ -82,21 +82,28 @@ function createRegion(k: Kernel, st: CxlState, argv: string[]): ToolResult {
   let e = write(k, `${BUS}/${root.name}/create_pmem_region`, region);
   if (e) return fail(`create_region: ${root.name}: failed to create region: ${STRERROR[e] ?? e}`);
   const R = `${BUS}/${region}`;
+  // After the region exists, a failure deletes it again; the command still exits 0 ("created 0 regions").
+  const undo = (msg: string) => {
+    err.write(`cxl region: create_region: ${region}: ${msg}\n`);
+    write(k, `${BUS}/${root.name}/delete_region`, region);
+    err.write("cxl region: cmd_create_region: created 0 regions\n");
+    return result(argv, 0, err);
+  };
   const steps: [string, string, string][] = [
     [`${R}/uuid`, newUuid(k), "failed to set uuid"],
     [`${R}/interleave_granularity`, String(o.granularity ?? root.ig), "failed to set interleave granularity"],
     [`${R}/interleave_ways`, String(ways), "failed to set interleave ways"],
     [`${R}/size`, `0x${size.toString(16)}`, "failed to set size"],
   ];
-  for (const [p, v, msg] of steps) if ((e = write(k, p, v))) return fail(`create_region: ${region}: ${msg}: ${STRERROR[e] ?? e}`);
+  for (const [p, v, msg] of steps) if ((e = write(k, p, v))) return undo(`${msg}: ${STRERROR[e] ?? e}`);
   for (let i = 0; i < eps.length; i++) {
     const d = eps[i];
-    if ((e = write(k, `${BUS}/${d.name}/mode`, o.type))) return fail(`create_region: ${region}: ${d.name}: set_mode failed: ${STRERROR[e] ?? e}`);
-    if ((e = write(k, `${BUS}/${d.name}/dpa_size`, `0x${(size / ways).toString(16)}`))) return fail(`create_region: ${region}: ${d.name}: set_dpa_size failed: ${STRERROR[e] ?? e}`);
-    if ((e = write(k, `${R}/target${i}`, d.name))) return fail(`create_region: ${region}: failed to set target${i} to ${d.name}: ${STRERROR[e] ?? e}`);
+    if ((e = write(k, `${BUS}/${d.name}/mode`, o.type))) return undo(`${d.name}: set_mode failed: ${STRERROR[e] ?? e}`);
+    if ((e = write(k, `${BUS}/${d.name}/dpa_size`, `0x${(size / ways).toString(16)}`))) return undo(`${d.name}: set_dpa_size failed: ${STRERROR[e] ?? e}`);
+    if ((e = write(k, `${R}/target${i}`, d.name))) return undo(`failed to set target${i} to ${o.targets[i]}`);
   }
-  if ((e = write(k, `${R}/commit`, "1"))) return fail(`create_region: ${region}: failed to commit decode: ${STRERROR[e] ?? e}`);
-  if ((e = write(k, "/sys/bus/cxl/drivers/cxl_region/bind", region))) return fail(`create_region: ${region}: failed to enable: ${STRERROR[e] ?? e}`);
+  if ((e = write(k, `${R}/commit`, "1"))) return undo(`failed to commit decode: ${STRERROR[e] ?? e}`);
+  if ((e = write(k, "/sys/bus/cxl/drivers/cxl_region/bind", region))) return undo(`failed to enable: ${STRERROR[e] ?? e}`);
   err.write("cxl region: cmd_create_region: created 1 region\n");
   const r = st.regions.find((x) => x.name === region)!;
   return result(argv, 0, err, regionJson(r, { mappings: true }));
@@ -153,6 +160,7 @@ export function cxl(k: Kernel, argv: string[]): ToolResult {
   switch (argv[0]) {
     case "list": {
       const v = argv.slice(1).reduce((a, x) => a + (/^-[a-zA-Z]*$/.test(x) ? (x.match(/v/g) ?? []).length : 0), 0);
+      for (const l of cxlListStderr(st)) err.write(l + "\n");
       return result(argv, 0, err, cxlListJson(k, st, v));
     }
     case "create-region":

@@ -151,9 +151,10 @@ function claimRegs(k: Kernel, base: number, size: number, name: string): void {
  * device. The iomem claims (windows, register blocks) are made here; an
  * imported boot already has them and they are kept.
  */
-export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean }): CxlState {
+export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number }): CxlState | null {
   const rules = cxlRules(k.profile);
-  const st: CxlState = { platform, rules, root: null, ports: [], portIda: new Ida(), memdevs: [], regions: [], bridge: null, ndRegions: new Map(), windowRes: new Map(), ...env };
+  if (!rules) return null; // modprobe cxl_acpi fails: no such module
+  const st: CxlState = { platform, rules, root: null, ports: [], portIda: new Ida(), memdevs: [], regions: [], bridge: null, ndRegions: new Map(), windowRes: new Map(), targetNode: env.targetNode, numaNode: env.numaNode, hypervisor: env.hypervisor };
   states.set(k, st);
   const nd = ndState(k);
   // cxl_acpi: CXL Window N resources, root0 with its dports and root decoders.
@@ -206,7 +207,23 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     ["MODALIAS", "acpi:ACPI0017:"],
   ]);
   // cxl_pci + cxl_mem: memdevs, endpoints.
-  platform.devices.forEach((dev, i) => {
+  // cxl_pci probes asynchronously: which device takes which memdev id is a race (recorded both ways with
+  // two devices: test/oracle/cxl/cxl-pmem-two-devices mem0 = 0000:0e:00.0, cxl-pmem-interleave mem0 =
+  // 0000:0d:00.0). Outcome i is the i-th permutation of PCI order; an imported boot names the ids.
+  const n = platform.devices.length;
+  const perms = n >= 2 && n <= 3 ? permutations([...Array(n).keys()]) : [[...Array(n).keys()]];
+  let chosen = env.raceChoice ?? 0;
+  if (env.memdevIds) {
+    const fromBoot = platform.devices.map((d, i) => env.memdevIds!.get(d.bdf) ?? i);
+    const at = perms.findIndex((p) => p.every((x, i) => x === fromBoot[i]));
+    if (at >= 0) chosen = at;
+  }
+  if (!perms[chosen]) chosen = 0;
+  if (perms.length > 1) nd.bootRaces.push({ race: "cxl-memdev-ids", region: "cxl_pci", outcomes: perms.map((_, i) => i), chosen });
+  const ids = new Map<string, number>();
+  platform.devices.forEach((dev, i) => ids.set(dev.bdf, perms[chosen][i]));
+  platform.devices.forEach((dev) => {
+    const i = ids.get(dev.bdf)!;
     const m: CxlMemdev = { name: `mem${i}`, id: i, dev, endpoint: null, nvdimm: null };
     st.memdevs.push(m);
     const mb = dev.bars.find((b) => b.bar === 2)!;
@@ -226,6 +243,7 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
       cxlUevent(k, "add", `${memdevPath(st, m)}/${m.nvdimm.name}`, "cxl_nvdimm", CXL_DEVICE.nvdimm);
     }
   });
+  st.memdevs.sort((a, b) => a.id - b.id);
   for (const m of st.memdevs) {
     const rp = platform.rootPorts[m.dev.rp];
     const parent = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
@@ -248,7 +266,9 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   if (st.memdevs.some((m) => m.nvdimm) || rules.bridgeWithoutPmem) {
     const bus = ndBusRegister(k, "cxl", `${portPath(root)}/nvdimm-bridge0`);
     st.bridge.bus = bus;
-    for (const m of st.memdevs) {
+    // cxl_nvdimm takes the pmemN devices in reverse memdev order (recorded both ways round:
+    // test/oracle/cxl/cxl-pmem-two-devices and cxl-pmem-interleave: nmem0 is mem1's).
+    for (const m of [...st.memdevs].reverse()) {
       if (!m.nvdimm) continue;
       const nmem = cxlNmemCreate(k, bus, m);
       m.nvdimm.nmem = nmem;
@@ -284,4 +304,9 @@ function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
   nd.dimms.push(d);
   ndDeviceRegister(k, d);
   return d;
+}
+
+function permutations(xs: number[]): number[][] {
+  if (xs.length <= 1) return [xs];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
 }

@@ -78,7 +78,9 @@ const V7_2: CxlRules = {
   dportClaims: (b) => [{ start: b + RAS.off, size: RAS.size, name: "port" }],
 };
 
-export function cxlRules(profile: string): CxlRules {
+/** The rules of a kernel profile, or null for kernels before CXL regions (v6.0). */
+export function cxlRules(profile: string): CxlRules | null {
+  if (profile === "5.2" || profile === "5.10") return null;
   if (profile === "7.2") return V7_2;
   if (profile === "6.12") return V6_12;
   return V6_1;

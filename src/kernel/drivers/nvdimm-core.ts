@@ -113,7 +113,8 @@ export interface NdState {
  * while the region probe creates the seed).
  */
 export interface BootRace {
-  race: "btt-seed";
+  /** "btt-seed" (nvdimm-region.ts) or "cxl-memdev-ids" (cxl-core.ts: the order cxl_pci's async probes take ids). */
+  race: "btt-seed" | "cxl-memdev-ids";
   region: string;
   outcomes: number[];
   chosen: number;

@@ -34,14 +34,14 @@ export interface RegionDesc {
   numaNode: number;
   dimm?: NdDimm;
   /** CXL (cxl_pmem_region): the CXL region's id, its interleave-set cookie, DPA of the mapping, persistence domain. */
-  cxl?: { id: number; cookie: bigint; dpa: number; persistenceDomain: string };
+  cxl?: { id: number; cookie: bigint; persistenceDomain: string; mappings: { dimm: NdDimm; dpa: number; size: number; position: number }[] };
 }
 
 /** nd_region_create() + registration: regionN (memregion id), probed by nd_region. */
 export function ndRegionCreate(k: Kernel, bus: NdBus, desc: RegionDesc): NdRegion {
   const st = ndState(k);
   const id = desc.cxl ? desc.cxl.id : st.regionIda.get();
-  const mappings = desc.dimm ? [{ dimm: desc.dimm, start: desc.cxl?.dpa ?? 0, size: desc.size, position: 0 }] : [];
+  const mappings = desc.cxl ? desc.cxl.mappings.map((m) => ({ dimm: m.dimm, start: m.dpa, size: m.size, position: m.position })) : desc.dimm ? [{ dimm: desc.dimm, start: 0, size: desc.size, position: 0 }] : [];
   const r: NdRegion = {
     kind: "region",
     name: `region${id}`,
