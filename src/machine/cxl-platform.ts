@@ -107,6 +107,8 @@ export interface PlacedWindow {
   /** Host bridge indices, in interleave order. */
   targets: number[];
   granularity: number;
+  /** The NUMA node acpi_parse_cfmws() made for a window no SRAT entry covers (only when there is an SRAT). */
+  node?: number;
 }
 
 export interface CxlPlatform {
@@ -279,4 +281,24 @@ export function addCxlPciResources(root: Resource, p: CxlPlatform): void {
       }
     }
   }
+}
+
+/**
+ * acpi_numa_init() after the SRAT: each CFMWS window no SRAT memory entry
+ * covers gets a node of its own, from a fake proximity domain one past the
+ * highest in use (arch/x86/mm/srat.c, drivers/acpi/numa/srat.c
+ * acpi_parse_cfmws()). Without an SRAT x86 falls back to one dummy node and
+ * nothing is made. Sets each window's node; returns the possible nodes.
+ */
+export function cxlWindowNodes(p: CxlPlatform, srat: { start: number; end: number; pxm: number }[], pxmToNode: Record<number, number>, possible: number[]): number[] {
+  let fakePxm = Math.max(-1, ...Object.keys(pxmToNode).map(Number)) + 1;
+  const nodes = [...possible];
+  for (const w of p.windows) {
+    if (srat.some((e) => e.start <= w.base && e.end >= w.base + w.size)) continue;
+    const nid = Math.max(-1, ...nodes) + 1;
+    pxmToNode[fakePxm++] = nid;
+    nodes.push(nid);
+    w.node = nid;
+  }
+  return nodes;
 }

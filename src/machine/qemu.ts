@@ -34,7 +34,7 @@ import {
   type RawE820,
 } from "./e820.js";
 import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, seabiosPlacement, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
-import { addCxlPciResources, bus0Windows, placeCxl, type CxlPlatform } from "./cxl-platform.js";
+import { addCxlPciResources, bus0Windows, cxlWindowNodes, placeCxl, type CxlPlatform } from "./cxl-platform.js";
 import { syntheticBootLayout } from "./synthetic.js";
 import { resolveRules, type Rules } from "../kernel/profile.js";
 import { virtBootLayout } from "./virt.js";
@@ -214,6 +214,7 @@ export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules(
 
   const memblock = memblockByNode(memblockFromE820(table), srat);
   const cxl = spec.cxl && map.cxlBase !== undefined ? placeCxl(spec.cxl, map.cxlBase, seabiosPlacement(spec, map)) : undefined;
+  if (cxl && srat && pxmToNode) possibleNodes = cxlWindowNodes(cxl, srat, pxmToNode, possibleNodes);
   return {
     e820: toE820Entries(firmware),
     iomem: bootIomem({ spec, rules, map, table, bars: seabiosBars(spec, map), nvdimms: placed.nvdimms, cxl }),

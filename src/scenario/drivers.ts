@@ -9,9 +9,11 @@ import type { RawStep } from "./runner.js";
 import { applyNvdimmStep, initNvdimm, nvdimmSnapshot } from "./ops-nvdimm.js";
 import { applyVirtioMemStep, initVirtioMem } from "./ops-virtio-mem.js";
 import { applyCxlStep, cxlSnapshot, initCxl } from "./ops-cxl.js";
+import { memoryTiersInit } from "../kernel/memory-tier.js";
 
 /** Module loads after boot: probe what the machine has. `imported`: the boot state came from a snapshot. */
 export function initDrivers(sys: System, imported: boolean, bootDevices?: string[], raceChoices?: Record<string, number>): void {
+  memoryTiersInit(sys.kernel);
   initNvdimm(sys, imported, bootDevices, raceChoices);
   initVirtioMem(sys, imported);
   initCxl(sys, imported ? bootDevices : undefined, raceChoices);

@@ -26,6 +26,8 @@ import type { RawStep } from "./runner.js";
 
 /** phys_to_target_node(): the SRAT node of an address (numa_meminfo or the reserved ranges), else the dummy node below max_pfn. */
 export function physToTargetNode(layout: BootLayout, addr: number): number {
+  const w = layout.cxl?.windows.find((x) => x.node !== undefined && x.base <= addr && addr < x.base + x.size);
+  if (w) return w.node!;
   const srat = layout.srat ?? [];
   if (srat.length) {
     const e = srat.find((x) => x.start <= addr && addr < x.end);

@@ -12,6 +12,7 @@ import { registerStaticGroup, unregisterGroup } from "../memory-block.js";
 import { memremapPages, memunmapPages, type DevPagemap } from "../memremap.js";
 import { removeResource, requestRegion, type Resource } from "../resource.js";
 import { alignDown, alignUp, hex0x } from "../units.js";
+import { clearNodeMemoryType, initNodeMemoryType } from "../memory-tier.js";
 import { devPath, Ida, reallyProbe, releaseDriver, type Action, type DevBase, type NdPfn, type ProbeResult } from "./nvdimm-core.js";
 import { namespaceCommonProbe } from "./nvdimm-claim.js";
 import { nvdimmSetupPfn } from "./nvdimm-pfn.js";
@@ -312,6 +313,7 @@ function kmemProbe(k: Kernel, d: DevDax): ProbeResult {
     k.printk(4, `${dev}: rejecting DAX region without any memory after alignment`);
     return { ok: false, errno: EINVAL };
   }
+  initNodeMemoryType(k, nid, "dax");
   // Memory groups exist since v5.15; before, kmem adds memory on the node itself.
   const groups = k.rules.memoryGroups;
   const g = groups ? registerStaticGroup(k, nid, Math.ceil(total / k.geometry.pageSize)) : -1;
@@ -380,6 +382,7 @@ function kmemRemove(k: Kernel, d: DevDax): void {
   if (success >= d.ranges.length) {
     if (k.rules.memoryGroups) unregisterGroup(k, data.mgid);
     d.kmem = null;
+    clearNodeMemoryType(k, d.targetNode, "dax");
   }
 }
 
