@@ -237,28 +237,31 @@ export function windowLabel(w: PlacedWindow): string {
 }
 
 /**
- * Bus 0's 32-bit _CRS windows with expanders: what they leave of the q35
- * hole below the IOAPIC, plus the range from the IOAPIC to 4 GiB (observed:
- * ../shared/conformance/cxl traces, "fec00000-ffffffff : PCI Bus 0000:00").
+ * Bus 0's 32-bit _CRS windows with expanders, as QEMU's build_dsdt() makes
+ * them: crs_replace_with_free_ranges() over the hole [end of low RAM,
+ * IOAPIC) with the used ranges sorted — MMCONFIG, each expander's ranges and
+ * the CXL host bridge register area. That area lies above the hole, yet the
+ * loop still emits the gap before it: a window from the IOAPIC to the
+ * register area, emitted as a 32-bit DWordMemory: valid only when the area
+ * starts at 4 GiB ("fec00000-ffffffff : PCI Bus 0000:00" on a 1 GiB guest);
+ * above that its truncated limit makes it invalid and the kernel ignores it
+ * (recorded: test/oracle/cxl/cxl-pmem-65g-2g-blocks has none).
  */
 export function bus0Windows(windows: Range[], p: CxlPlatform): (Range & { noClip?: boolean })[] {
-  const used = expanderRanges(p);
-  const out: (Range & { noClip?: boolean })[] = [];
-  for (const w of windows) {
-    const touched = used.some((u) => u.start <= w.end && u.end >= w.start);
-    if (!touched) {
-      out.push(w);
-      continue;
-    }
-    let free = w.start;
-    for (const u of used) {
-      if (u.end < w.start || u.start > w.end) continue;
-      if (free < u.start) out.push({ start: free, end: u.start - 1 });
-      free = u.end + 1;
-    }
-    if (free <= w.end) out.push({ start: free, end: w.end });
-    if (w.end === 0xfebfffff) out.push({ start: 0xfec00000, end: 0xffffffff, noClip: true });
+  const hole = windows.filter((w) => w.start >= 0x100000 && w.end <= 0xfebfffff).sort((a, b) => a.start - b.start);
+  if (hole.length === 0) return windows;
+  const used: Range[] = [];
+  for (let i = 0; i + 1 < hole.length; i++) used.push({ start: hole[i].end + 1, end: hole[i + 1].start - 1 });
+  used.push(...expanderRanges(p), { start: p.hostRegBase, end: p.hostRegBase + CXL_HOST_REG_SIZE - 1 });
+  used.sort((a, b) => a.start - b.start);
+  const end = hole[hole.length - 1].end;
+  const out: (Range & { noClip?: boolean })[] = windows.filter((w) => !hole.includes(w));
+  let free = hole[0].start;
+  for (const u of used) {
+    if (free < u.start && !(free > end && u.start - 1 > 0xffffffff)) out.push(free > end ? { start: free, end: u.start - 1, noClip: true } : { start: free, end: u.start - 1 });
+    free = u.end + 1;
   }
+  if (free < end) out.push({ start: free, end });
   return out.sort((a, b) => a.start - b.start);
 }
 

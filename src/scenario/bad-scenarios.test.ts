@@ -76,6 +76,10 @@ const EXPECTED: Record<string, Expect> = {
   "nvdimm-without-maxmem.json": { line: 7, column: 16, field: "machine.nvdimms", message: /need maxmem greater than memory/ },
   "slots-too-many.json": { line: 3, column: 71, field: "machine.slots", message: /at most 256 slots/ },
   "cmdline-spaces.yaml": { line: 6, column: 7, field: "machine.cmdline[1]", message: /one command-line word per list element/ },
+  // CXL topologies (issue 9).
+  "cxl-no-such-port.yaml": { line: 9, column: 26, field: "machine.cxl.type3[0].bus", message: /^no root port "rp1" \(cxl\.root_ports has "rp0"\)$/ },
+  "cxl-window-too-small.json": { line: 5, column: 63, field: "machine.cxl.type3[0].size", message: /larger than every window of host bridge "cxl\.1" \(cxl\.windows\[0\]: 1G/ },
+  "cxl-on-pc.yaml": { line: 6, column: 5, field: "machine.cxl", message: /CXL needs type: q35/ },
   "trace-unknown-format.json": { line: 2, column: 13, field: "format", message: /unknown format "linux-memhp-oracle-trace\/9"/ },
 };
 

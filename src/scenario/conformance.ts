@@ -148,7 +148,7 @@ export function asyncOrderMatches(real: unknown[], model: unknown[], asyncIdx: r
   const path = model.map((u) => String((u as { devpath?: unknown }).devpath ?? ""));
   const pending: number[] = [];
   const blocked = (i: number): boolean =>
-    pending.some((p) => p !== i && (path[i] === path[p] || path[i].startsWith(path[p] + "/")));
+    pending.some((p) => p < i && (path[i] === path[p] || path[i].startsWith(path[p] + "/")));
   let next = 0;
   for (const r of real.map((u) => JSON.stringify(u))) {
     while (next < mk.length && isAsync.has(next)) pending.push(next++);

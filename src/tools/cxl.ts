@@ -11,6 +11,7 @@ import { cxlState, type CxlDecoder, type CxlState } from "../kernel/drivers/cxl-
 import { newUuid } from "../kernel/drivers/nvdimm-core.js";
 import { cxlListJson, cxlListStderr, maxAvailableExtent, regionJson } from "./cxl-list.js";
 import { Stderr, type ToolResult } from "./tool-util.js";
+import { parseSize } from "../kernel/units.js";
 
 const BUS = "/sys/bus/cxl/devices";
 
@@ -44,7 +45,14 @@ function parseCreate(argv: string[]): CreateOpts | string {
     else if (a === "-d" || a === "--decoder") o.decoder = val();
     else if (a === "-w" || a === "--ways") o.ways = Number(val());
     else if (a === "-g" || a === "--granularity") o.granularity = Number(val());
-    else if (a === "-s" || a === "--size") o.size = Number(val());
+    else if (a === "-s" || a === "--size") {
+      const v = val();
+      try {
+        o.size = parseSize(v ?? "");
+      } catch {
+        return `invalid size '${v}'`;
+      }
+    }
     else if (a.startsWith("-")) return `unknown option \`${a.replace(/^-+/, "")}'`;
     else o.targets.push(a);
   }
@@ -65,15 +73,13 @@ function createRegion(k: Kernel, st: CxlState, argv: string[]): ToolResult {
   if (!root) return fail(`create_region: ${o.decoder ?? "(none)"}: no such root decoder`);
   const ways = o.ways ?? o.targets.length;
   if (o.targets.length !== ways) return fail(`parse_create_options: must specify ${ways} memdev(s)`);
-  const eps: CxlDecoder[] = [];
+  const mems = [];
   for (const t of o.targets) {
     const m = st.memdevs.find((x) => x.name === t);
     if (!m) return fail(`validate_config_memdevs: ${t}: not a memdev`);
-    const d = m.endpoint?.decoders.find((x) => !x.region && x.dpaSize === 0);
-    if (!d) return fail(`create_region: ${t}: no available endpoint decoder`);
-    eps.push(d);
+    mems.push(m);
   }
-  const per = Math.min(...eps.map((d) => (d.port.memdev!.dev.volatile ? 0 : d.port.memdev!.dev.size)));
+  const per = Math.min(...mems.map((m) => (m.dev.volatile ? 0 : m.dev.size)));
   const size = o.size ?? Math.min(per * ways, maxAvailableExtent(st, root));
   if (!size) return fail("create_region: unable to determine region size");
   const name = sysfsRead(k, `${BUS}/${root.name}/create_pmem_region`);
@@ -83,8 +89,8 @@ function createRegion(k: Kernel, st: CxlState, argv: string[]): ToolResult {
   if (e) return fail(`create_region: ${root.name}: failed to create region: ${STRERROR[e] ?? e}`);
   const R = `${BUS}/${region}`;
   // After the region exists, a failure deletes it again; the command still exits 0 ("created 0 regions").
-  const undo = (msg: string) => {
-    err.write(`cxl region: create_region: ${region}: ${msg}\n`);
+  const undo = (msg: string, where = `create_region: ${region}`) => {
+    err.write(`cxl region: ${where}: ${msg}\n`);
     write(k, `${BUS}/${root.name}/delete_region`, region);
     err.write("cxl region: cmd_create_region: created 0 regions\n");
     return result(argv, 0, err);
@@ -96,8 +102,10 @@ function createRegion(k: Kernel, st: CxlState, argv: string[]): ToolResult {
     [`${R}/size`, `0x${size.toString(16)}`, "failed to set size"],
   ];
   for (const [p, v, msg] of steps) if ((e = write(k, p, v))) return undo(`${msg}: ${STRERROR[e] ?? e}`);
-  for (let i = 0; i < eps.length; i++) {
-    const d = eps[i];
+  for (let i = 0; i < mems.length; i++) {
+    // cxl_memdev_find_decoder(): the first endpoint decoder without a region or DPA.
+    const d = mems[i].endpoint?.decoders.find((x) => !x.region && x.dpaSize === 0);
+    if (!d) return undo(`could not get a free decoder for ${mems[i].name}`, "cxl_memdev_find_decoder");
     if ((e = write(k, `${BUS}/${d.name}/mode`, o.type))) return undo(`${d.name}: set_mode failed: ${STRERROR[e] ?? e}`);
     if ((e = write(k, `${BUS}/${d.name}/dpa_size`, `0x${(size / ways).toString(16)}`))) return undo(`${d.name}: set_dpa_size failed: ${STRERROR[e] ?? e}`);
     if ((e = write(k, `${R}/target${i}`, d.name))) return undo(`failed to set target${i} to ${o.targets[i]}`);
@@ -116,6 +124,7 @@ function regionAction(k: Kernel, st: CxlState, argv: string[], action: "enable" 
   const names = argv.slice(1).filter((a) => !a.startsWith("-"));
   let n = 0;
   let rc = 0;
+  let last: Errno | null = null;
   const fn = `cmd_${action}_region`;
   for (const name of names) {
     const targets = name === "all" ? [...st.regions] : st.regions.filter((r) => r.name === name);
@@ -125,8 +134,9 @@ function regionAction(k: Kernel, st: CxlState, argv: string[], action: "enable" 
       else if (action === "disable") e = r.driver ? write(k, "/sys/bus/cxl/drivers/cxl_region/unbind", r.name) : null;
       else {
         if (r.driver && !force) {
-          err.write(`cxl region: destroy_region: ${r.name}: active, disable it first (or use --force)\n`);
-          rc = 1;
+          err.write(`cxl region: destroy_region: ${r.name} active. Disable it or use --force\n`);
+          err.write(`cxl region: decoder_region_action: ${r.name}: failed: ${STRERROR.EBUSY}\n`);
+          last = "EBUSY";
           continue;
         }
         if (r.driver) e = write(k, "/sys/bus/cxl/drivers/cxl_region/unbind", r.name);
@@ -139,10 +149,14 @@ function regionAction(k: Kernel, st: CxlState, argv: string[], action: "enable" 
         if (!e) e = write(k, `${BUS}/${r.root.name}/delete_region`, r.name);
       }
       if (e) {
-        err.write(`cxl region: ${action}_region: ${r.name}: failed: ${STRERROR[e] ?? e}\n`);
-        rc = 1;
+        err.write(`cxl region: decoder_region_action: ${r.name}: failed: ${STRERROR[e] ?? e}\n`);
+        last = e;
       } else n++;
     }
+  }
+  if (last) {
+    err.write(`cxl region: region_action: one or more failures, last failure: ${STRERROR[last] ?? last}\n`);
+    rc = 1;
   }
   const past = { enable: "enabled", disable: "disabled", destroy: "destroyed" }[action];
   err.write(`cxl region: ${fn}: ${past} ${n} region${n === 1 ? "" : "s"}\n`);

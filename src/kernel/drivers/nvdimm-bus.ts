@@ -37,9 +37,14 @@ export function ndFlush(k: Kernel): void {
   if (q.length) ndState(k).burst++;
   while (q.length) {
     const d = q.shift()!;
+    asyncProbe.add(d);
     if (d.registered && !d.driver) busProbeDevice(k, d);
+    asyncProbe.delete(d);
   }
 }
+
+/** Devices being probed from the async queue: their `bind` is sent from async work too. */
+const asyncProbe = new Set<NdDevice>();
 
 /**
  * nd_device_register(): device_add now (uevent `add`, marked as sent from
@@ -94,7 +99,7 @@ function matchingDriver(k: Kernel, d: NdDevice): string | null {
 }
 
 function emitter(k: Kernel, d: NdDevice): (a: Action) => void {
-  return (a) => ndUevent(k, a, d);
+  return (a) => ndUevent(k, a, d, a === "bind" && asyncProbe.has(d) && d.kind === "region");
 }
 
 /** nvdimm_bus_probe(): the driver's probe, then nd_region_advance_seeds() on success or -EOPNOTSUPP. */
