@@ -33,7 +33,7 @@ function tierPath(t: number): string {
 
 /** memory_tier_init(): the boot nodes with memory are DRAM; the hotplug callback keeps the tiers. */
 export function memoryTiersInit(k: Kernel): void {
-  if (states.has(k) || k.profile === "5.2") return; // memory tiers came in v6.1
+  if (states.has(k) || !k.rules.memoryTiers) return;
   const st: TierState = { types: new Map(), tiers: new Map() };
   states.set(k, st);
   for (const nid of k.nodesWithMemory()) {

@@ -18,6 +18,7 @@
 import { BOOT_RULES } from "./profiles/rules-boot.js";
 import { DRIVER_RULES } from "./profiles/rules-drivers.js";
 import { HOTPLUG_RULES } from "./profiles/rules-hotplug.js";
+import { CXL_RULES } from "./profiles/rules-cxl.js";
 import { changeAt, valueAt, type ArchFamily, type RuleChange, type RuleDef } from "./profiles/rule.js";
 import { CONFIG_OPTIONS, findPreset, optionOfSymbol, PRESETS, type ConfigKey, type KernelConfig } from "./profiles/config.js";
 import { compareVersions, parseRelease } from "./profiles/version.js";
@@ -27,7 +28,7 @@ export type { KernelConfig } from "./profiles/config.js";
 export type { ArchFamily } from "./profiles/rule.js";
 
 /** Every rule, by name. Add a rule file's table here. */
-export const RULES = { ...HOTPLUG_RULES, ...DRIVER_RULES, ...BOOT_RULES } as const;
+export const RULES = { ...HOTPLUG_RULES, ...DRIVER_RULES, ...BOOT_RULES, ...CXL_RULES } as const;
 export type RuleName = keyof typeof RULES;
 /** The resolved value of every rule. */
 export type Rules = { readonly [K in RuleName]: (typeof RULES)[K] extends RuleDef<infer T> ? T : never };

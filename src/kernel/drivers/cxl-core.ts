@@ -152,7 +152,7 @@ function claimRegs(k: Kernel, base: number, size: number, name: string): void {
  * imported boot already has them and they are kept.
  */
 export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number }): CxlState | null {
-  const rules = cxlRules(k.profile);
+  const rules = cxlRules(k);
   if (!rules) return null; // modprobe cxl_acpi fails: no such module
   const st: CxlState = { platform, rules, root: null, ports: [], portIda: new Ida(), memdevs: [], regions: [], bridge: null, ndRegions: new Map(), windowRes: new Map(), targetNode: env.targetNode, numaNode: env.numaNode, hypervisor: env.hypervisor };
   states.set(k, st);

@@ -1,11 +1,11 @@
 /**
- * What differs in the CXL bus between the kernels (and the QEMU each needs)
- * as named rules with their evidence: ../shared/conformance/cxl/traces/
- * {6.1,6.12,7.2}. 6.1 runs under QEMU 7.2, 6.12 and 7.2 need QEMU 10.0
- * (cxl_pci wants event interrupts), whose HDM decoders come four to a
- * component block where QEMU 7.2 has one.
+ * The CXL bus's view of the version rules (profiles/rules-cxl.ts, with
+ * their evidence): which register blocks a kernel claims in /proc/iomem,
+ * how many HDM decoders the guest sees, how ports list their dports.
  */
 import { KiB } from "../units.js";
+import type { Kernel } from "../kernel.js";
+import type { CxlRegClaims } from "../profiles/rules-cxl.js";
 
 export interface RegClaim {
   start: number;
@@ -38,50 +38,44 @@ export interface CxlRules {
 const HDM = { off: 0x1128, size: 0x90 };
 const RAS = { off: 0x1080, size: 0x58 };
 
-/** Linux 6.1 (Debian 6.1.0-57) on QEMU 7.2: whole 64 KiB component blocks claimed by the port. */
-const V6_1: CxlRules = {
-  hdmDecoders: 1,
-  rootDportIsPciHost: false,
-  dportsOnlyWithDevices: false,
-  bridgeWithoutPmem: false,
-  componentClaims: (b) => [{ start: b, size: 64 * KiB, name: "port" }],
-  endpointClaims: (b) => [{ start: b, size: 64 * KiB, name: "port" }],
-  dportClaims: () => [],
-  commitNeedsCacheInvalidate: false,
-  daxCxl: false,
+const CLAIMS: Record<CxlRegClaims, Pick<CxlRules, "componentClaims" | "endpointClaims" | "dportClaims">> = {
+  // Whole 64 KiB component blocks claimed by the port.
+  "component-block": {
+    componentClaims: (b) => [{ start: b, size: 64 * KiB, name: "port" }],
+    endpointClaims: (b) => [{ start: b, size: 64 * KiB, name: "port" }],
+    dportClaims: () => [],
+  },
+  // Per capability: HDM by the port, RAS by the PCI device (endpoint) and the memdev (its root port).
+  "capabilities-ras-by-device": {
+    componentClaims: (b) => [{ start: b + HDM.off, size: HDM.size, name: "port" }],
+    endpointClaims: (b, bdf) => [
+      { start: b + RAS.off, size: RAS.size, name: bdf },
+      { start: b + HDM.off, size: HDM.size, name: "port" },
+    ],
+    dportClaims: (b) => [{ start: b + RAS.off, size: RAS.size, name: "memdev" }],
+  },
+  // Per capability, RAS claimed by the ports.
+  "capabilities-ras-by-port": {
+    componentClaims: (b) => [{ start: b + HDM.off, size: HDM.size, name: "port" }],
+    endpointClaims: (b) => [
+      { start: b + RAS.off, size: RAS.size, name: "port" },
+      { start: b + HDM.off, size: HDM.size, name: "port" },
+    ],
+    dportClaims: (b) => [{ start: b + RAS.off, size: RAS.size, name: "port" }],
+  },
 };
 
-/** Linux 6.12 on QEMU 10.0: per-capability claims (HDM by the port, RAS by the PCI device / memdev). */
-const V6_12: CxlRules = {
-  ...V6_1,
-  hdmDecoders: 4,
-  rootDportIsPciHost: true,
-  componentClaims: (b) => [{ start: b + HDM.off, size: HDM.size, name: "port" }],
-  endpointClaims: (b, bdf) => [
-    { start: b + RAS.off, size: RAS.size, name: bdf },
-    { start: b + HDM.off, size: HDM.size, name: "port" },
-  ],
-  dportClaims: (b) => [{ start: b + RAS.off, size: RAS.size, name: "memdev" }],
-  commitNeedsCacheInvalidate: true,
-  daxCxl: true,
-};
-
-/** Linux 7.2 on QEMU 10.0: RAS claimed by the ports, dports enumerated when a device appears below. */
-const V7_2: CxlRules = {
-  ...V6_12,
-  dportsOnlyWithDevices: true,
-  bridgeWithoutPmem: true,
-  endpointClaims: (b) => [
-    { start: b + RAS.off, size: RAS.size, name: "port" },
-    { start: b + HDM.off, size: HDM.size, name: "port" },
-  ],
-  dportClaims: (b) => [{ start: b + RAS.off, size: RAS.size, name: "port" }],
-};
-
-/** The rules of a kernel profile, or null for kernels before CXL regions (v6.0). */
-export function cxlRules(profile: string): CxlRules | null {
-  if (profile === "5.2" || profile === "5.10") return null;
-  if (profile === "7.2") return V7_2;
-  if (profile === "6.12") return V6_12;
-  return V6_1;
+/** The CXL rules of a kernel (profiles/rules-cxl.ts), or null for kernels before CXL regions (v6.0). */
+export function cxlRules(k: Kernel): CxlRules | null {
+  const r = k.rules;
+  if (!r.cxlRegions) return null;
+  return {
+    hdmDecoders: r.cxlHdmDecoders,
+    rootDportIsPciHost: r.cxlRootDportIsPciHost,
+    dportsOnlyWithDevices: r.cxlDportsOnlyWithDevices,
+    bridgeWithoutPmem: r.cxlBridgeWithoutPmem,
+    commitNeedsCacheInvalidate: r.cxlCommitInvalidatesCaches,
+    daxCxl: r.cxlRamRegions,
+    ...CLAIMS[r.cxlRegClaims],
+  };
 }

@@ -1,0 +1,45 @@
+/**
+ * Rules of the CXL bus (drivers/cxl) and of memory tiering that differ
+ * between versions, with the QEMU each version needs: 6.1 runs under QEMU
+ * 7.2, while 6.12 and later need QEMU 10.0 (cxl_pci wants event interrupts
+ * that QEMU 7.2's cxl-type3 lacks), so the guest-visible HDM decoder count
+ * changes with them. Evidence: ../shared/conformance/cxl/traces/{6.1,6.12,7.2}
+ * and test/oracle/cxl.
+ */
+import { rule } from "./rule.js";
+
+const CXL = "../shared/conformance/cxl/traces";
+
+/** How the kernel claims CXL register blocks in /proc/iomem. */
+export type CxlRegClaims = "component-block" | "capabilities-ras-by-device" | "capabilities-ras-by-port";
+
+export const CXL_RULES = {
+  cxlRegions: rule("CXL regions (drivers/cxl/core/region.c, cxl_acpi root decoders): before, no cxl bus a model user can map memory with", false, "v6.0 commit 779dd20cfb56 (cxl/region: Add region creation support)", [
+    { since: "6.0", value: true, evidence: "v6.0: cxl/region; " + CXL + "/6.1" },
+  ]),
+  cxlHdmDecoders: rule("HDM decoders per host bridge and per device (QEMU 7.2: 1; QEMU 10.0, needed from 6.12 on: 4)", 1, CXL + "/6.1 (decoder1.0, decoder2.0 only)", [
+    { since: "6.12", value: 4, evidence: CXL + "/6.12 (decoder1.0-1.3, decoder2.0-2.3)" },
+  ]),
+  cxlRootDportIsPciHost: rule("root0's dports are the PCI host bridges (pci0000:0c, alias ACPI0016:00); before, the ACPI devices", false, CXL + "/6.1 cxl list", [
+    { since: "6.12", value: true, evidence: CXL + "/6.12 cxl list dports" },
+  ]),
+  cxlDportsOnlyWithDevices: rule("a host bridge port lists only root ports with a device below (dports enumerated on demand)", false, CXL + "/6.12 (nr_dports 2)", [
+    { since: "7.2", value: true, evidence: CXL + "/7.2 (nr_dports 1 of 2 root ports)" },
+  ]),
+  cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, CXL + "/6.12", [
+    { since: "7.2", value: true, evidence: CXL + "/7.2/cxl-ram-region (nvdimm-bridge0 with a volatile device)" },
+  ]),
+  cxlRegClaims: rule<CxlRegClaims>("register claims in /proc/iomem: whole 64 KiB component blocks by the port, or per capability (HDM by the port, RAS by the PCI device / memdev, or by the port)", "component-block", CXL + "/6.1 iomem (port1, endpoint2 64 KiB)", [
+    { since: "6.12", value: "capabilities-ras-by-device", evidence: CXL + "/6.12 iomem (fe401080-fe4010d7 : 0000:0d:00.0, fe601080-fe6010d7 : mem0)" },
+    { since: "7.2", value: "capabilities-ras-by-port", evidence: CXL + "/7.2 iomem (endpoint2, port1)" },
+  ]),
+  cxlCommitInvalidatesCaches: rule("committing a region calls cpu_cache_invalidate_memregion(), which x86 refuses under a hypervisor (ENXIO)", false, "v6.2 commit d18bc74aced6 (cxl/region: Manage CPU caches relative to DPA invalidation events)", [
+    { since: "6.2", value: true, evidence: "v6.2; ../shared/conformance/cxl/scenarios/cxl-pmem-region.json description" },
+  ]),
+  cxlRamRegions: rule("ram regions (create_ram_region, region mode) and dax_cxl handing them to kmem", false, "v6.3 commit 09d09e04d2fc (cxl/dax: Create dax devices for CXL RAM regions)", [
+    { since: "6.3", value: true, evidence: "v6.3; " + CXL + "/6.12/cxl-ram-region" },
+  ]),
+  memoryTiers: rule("memory tiers (mm/memory-tiers.c): memory_tierN devices, dax kmem nodes in their own tier", false, "v6.1 commit 992bf77591cb (mm/demotion: add support for explicit memory tiers)", [
+    { since: "6.1", value: true, evidence: "test/oracle/cxl/cxl-pmem-numa (memory_tier22)" },
+  ]),
+} as const;
