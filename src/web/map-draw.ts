@@ -117,8 +117,13 @@ function drawBlocks(s: Surface, vp: Viewport, ax: Axis, v: MapView, row: Row): v
     // Denser than pixels: one sample per column, runs of equal kind drawn as one rectangle.
     let runStart = GUTTER;
     let runKind = "";
+    let first = -1;
+    let last = -1;
     const flush = (x: number) => {
-      if (runKind) s.rect(runStart, row.y, x - runStart, row.h, color(runKind));
+      if (!runKind) return;
+      s.rect(runStart, row.y, x - runStart, row.h, color(runKind));
+      const ids = b.id[first] === b.id[last] ? `memory${b.id[first]}` : `memory${b.id[first]}–${b.id[last]}`;
+      label(s, runStart, x, row, `${ids} ${runKind}`, color(runKind));
     };
     for (let x = GUTTER; x < vp.width; x++) {
       const i = blockIndexAt(b, ax.toA(vp.v(x + 0.5)));
@@ -127,7 +132,9 @@ function drawBlocks(s: Surface, vp: Viewport, ax: Axis, v: MapView, row: Row): v
         flush(x);
         runStart = x;
         runKind = kind;
+        first = i;
       }
+      if (i >= 0) last = i;
     }
     flush(vp.width);
     return;
@@ -145,15 +152,24 @@ function drawBlocks(s: Surface, vp: Viewport, ax: Axis, v: MapView, row: Row): v
 
 function drawSections(s: Surface, vp: Viewport, ax: Axis, v: MapView, row: Row, sub: Row): void {
   const ss = v.sectionSize;
-  const items = v.sections.map((r) => {
-    const key = !r.online ? "sec-offline" : r.early ? "sec-early" : "sec-hot";
-    const n = r.last - r.first + 1;
-    const what = `${r.early ? "early" : "hot-added"}${r.online ? "" : ", offline"}`;
-    return { start: r.first * ss, end: (r.last + 1) * ss, fill: color(key), label: n === 1 ? `section ${r.first} ${what}` : `sections ${r.first}–${r.last} ${what}` };
-  });
-  // Runs may hold many sections: draw section boundaries when they are far enough apart.
-  intervals(s, vp, ax, row, items);
   const pxPerSection = vp.x(ax.toV(ss * 2)) - vp.x(ax.toV(ss));
+  // Runs of like sections are one box; when a section is wide enough, each visible one is its own box.
+  const lo = Math.floor(ax.toA(vp.v(GUTTER)) / ss);
+  const hi = Math.ceil(ax.toA(vp.v(vp.width)) / ss);
+  const items: { start: number; end: number; fill: string; label: string }[] = [];
+  for (const r of v.sections) {
+    const key = !r.online ? "sec-offline" : r.early ? "sec-early" : "sec-hot";
+    const what = `${r.early ? "early" : "hot-added"}${r.online ? "" : ", offline"}`;
+    const a = Math.max(r.first, lo);
+    const b = Math.min(r.last, hi);
+    if (pxPerSection >= 24 && b >= a) {
+      for (let nr = a; nr <= b; nr++) items.push({ start: nr * ss, end: (nr + 1) * ss, fill: color(key), label: `section ${nr} ${what}` });
+      continue;
+    }
+    const n = r.last - r.first + 1;
+    items.push({ start: r.first * ss, end: (r.last + 1) * ss, fill: color(key), label: n === 1 ? `section ${r.first} ${what}` : `sections ${r.first}–${r.last} ${what}` });
+  }
+  intervals(s, vp, ax, row, items);
   const subPx = (pxPerSection * v.subsectionSize) / ss;
   if (subPx < 2) {
     s.text(GUTTER + 4, sub.y + sub.h / 2 + 4, `zoom in to see 2 MiB sub-sections (${v.partial.length} section(s) with a partial map or ZONE_DEVICE memory)`, "#555555");
