@@ -234,8 +234,7 @@ export function lsmemOnSysroot(args: readonly string[], options: LsmemOptions & 
  * written at offset 0, so writing "online" over "offline\n" leaves
  * "onlinee\n". Failures report the errno name of the failed system call.
  */
-export function directorySysfsTarget(root: string): SysfsTarget {
-  const reader = new DumpFileReader(root, (rel) => path.join(root, rel));
+export function directorySysfsTarget(root: string, reader = new DumpFileReader(root, (rel) => path.join(root, rel))): SysfsTarget {
   const rel = (p: string) => p.replace(/^\/+/, "");
   return {
     read(p) {
@@ -284,5 +283,7 @@ export function directorySysfsTarget(root: string): SysfsTarget {
  */
 export function chmemOnSysroot(args: readonly string[], options: { defaultSysroot?: string } = {}): ToolResult {
   const root = chmemSysrootArg(args) ?? options.defaultSysroot ?? "/";
-  return chmem(directorySysfsTarget(root), args);
+  // Relative paths while chmem runs: shorter path walks for its many reads.
+  const reader = new DumpFileReader(root, (rel) => path.join(root, rel));
+  return reader.withDirectory(() => chmem(directorySysfsTarget(root, reader), args));
 }
