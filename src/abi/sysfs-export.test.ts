@@ -70,7 +70,7 @@ test("a state exports every attribute of spec 07 §2 for every block, with modes
   checkEntries(entries);
 });
 
-test("writing refuses paths and symlinks that leave the directory", () => {
+test("writing refuses paths and symlinks that leave the directory", async () => {
   const bad: SysrootEntry[][] = [
     [{ kind: "file", path: "../escape", mode: 0o444, content: "" }],
     [{ kind: "file", path: "/etc/passwd", mode: 0o444, content: "" }],
@@ -81,49 +81,49 @@ test("writing refuses paths and symlinks that leave the directory", () => {
   for (const entries of bad) assert.throws(() => checkEntries(entries), InputError, JSON.stringify(entries));
   const root = tmp();
   const out = path.join(root, "out");
-  assert.throws(() => writeSysroot(out, bad[3]), InputError);
+  await assert.rejects(() => writeSysroot(out, bad[3]), InputError);
   assert.equal(fs.existsSync(out), false);
   assert.deepEqual(fs.readdirSync(root), []);
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-test("writing is all or nothing, refuses a non-empty or symlinked DIR without --force", () => {
+test("writing is all or nothing, refuses a non-empty or symlinked DIR without --force", async () => {
   const k = importSnapshot(bootSnapshot("boot-1g"));
   const entries = exportSysroot(k);
   const root = tmp();
   const out = path.join(root, "sysroot");
-  writeSysroot(out, entries);
+  await writeSysroot(out, entries);
   const first = treeOf(out);
   assert.ok(first.size > 100);
   // Not empty: refused, untouched.
-  assert.throws(() => writeSysroot(out, entries), /not empty/);
+  await assert.rejects(() => writeSysroot(out, entries), /not empty/);
   assert.deepEqual(treeOf(out), first);
   // A failure half-way (a duplicate file) leaves the old tree and no temporary directory.
   const broken = [...entries, entries.find((e) => e.kind === "file")!];
-  assert.throws(() => writeSysroot(out, broken, { force: true }), InputError);
+  await assert.rejects(() => writeSysroot(out, broken, { force: true }), InputError);
   assert.deepEqual(treeOf(out), first);
   assert.deepEqual(fs.readdirSync(root), ["sysroot"]);
   // --force replaces.
   fs.writeFileSync(path.join(out, "stale"), "x");
-  writeSysroot(out, entries, { force: true });
+  await writeSysroot(out, entries, { force: true });
   assert.deepEqual(treeOf(out), first);
   // A symlink as DIR is refused (it could point anywhere).
   fs.symlinkSync(out, path.join(root, "link"));
-  assert.throws(() => writeSysroot(path.join(root, "link"), entries, { force: true }), /symbolic link/);
+  await assert.rejects(() => writeSysroot(path.join(root, "link"), entries, { force: true }), /symbolic link/);
   // An empty existing directory is fine.
   fs.mkdirSync(path.join(root, "empty"));
-  writeSysroot(path.join(root, "empty"), entries);
+  await writeSysroot(path.join(root, "empty"), entries);
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-test("import of the util-linux x86_64 dump, then export, reproduces every attribute of the dump", { skip: !fs.existsSync(DUMP) }, () => {
+test("import of the util-linux x86_64 dump, then export, reproduces every attribute of the dump", { skip: !fs.existsSync(DUMP) }, async () => {
   const root = tmp();
   execFileSync("tar", ["-xjf", DUMP, "-C", root]);
   const dumpRoot = path.join(root, "x86_64-16g");
   const { snapshot } = dumpToSnapshot(readDump(DUMP));
   const k = importSnapshot(snapshot);
   const out = path.join(root, "export");
-  writeSysroot(out, exportSysroot(k, { extraMemoryFiles: snapshot.extra_files }));
+  await writeSysroot(out, exportSysroot(k, { extraMemoryFiles: snapshot.extra_files }));
   const dump = treeOf(dumpRoot);
   const mine = treeOf(out);
   let compared = 0;
@@ -139,14 +139,14 @@ test("import of the util-linux x86_64 dump, then export, reproduces every attrib
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-test("export of trace states, imported again and exported again, gives the same tree", () => {
+test("export of trace states, imported again and exported again, gives the same tree", async () => {
   for (const name of ["dimm-online-kernel", "boot-4g-q35", "dimm-movable-node"]) {
     const k = importSnapshot(bootSnapshot(name));
     const root = tmp();
-    writeSysroot(path.join(root, "a"), exportSysroot(k));
+    await writeSysroot(path.join(root, "a"), exportSysroot(k));
     const { snapshot } = dumpToSnapshot(readDump(path.join(root, "a")));
     const k2 = importSnapshot(snapshot);
-    writeSysroot(path.join(root, "b"), exportSysroot(k2));
+    await writeSysroot(path.join(root, "b"), exportSysroot(k2));
     const a = treeOf(path.join(root, "a"));
     const b = treeOf(path.join(root, "b"));
     for (const [p, v] of a) assert.equal(b.get(p), v, `${name}: ${p}`);

@@ -16,6 +16,7 @@ import { pmemAccounting } from "./accounting.js";
 import { deviceAccounting } from "./device-accounting.js";
 
 export interface FailedStep {
+  /** Step number, from 1. */
   step: number;
   errno: string;
   reason: string;
@@ -213,7 +214,7 @@ export function compareRun(scn: RunnableScenario, profile: string, d: DesignSpec
     const mark = { log: k.log.length, uev: k.uevents.length };
     const result = applyStep(sys, step);
     uevents += k.uevents.length - mark.uev;
-    failed.push(...failureOf(i, step, result, k.log.slice(mark.log)));
+    failed.push(...failureOf(i + 1, step, result, k.log.slice(mark.log))); // steps count from 1
     if (k.blocks.size > peakBlocks) {
       peakBlocks = k.blocks.size;
       peakFiles = sysfsFiles(k);

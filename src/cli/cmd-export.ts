@@ -32,7 +32,7 @@ Examples:
   memhp export-sysfs ../shared/conformance/traces/dimm-online-kernel.json@9 out --force
   memhp import --live -o me.json && memhp export-sysfs me.json me-sysroot`,
     )
-    .action((source: string, dir: string | undefined, opts: { sysroot?: string; force?: boolean; boot: "derive" | "import"; json?: boolean }) => {
+    .action(async (source: string, dir: string | undefined, opts: { sysroot?: string; force?: boolean; boot: "derive" | "import"; json?: boolean }) => {
       let arg: string | undefined = source;
       let out = dir;
       if (opts.sysroot !== undefined) {
@@ -44,7 +44,7 @@ Examples:
       const tick = progress(true);
       const st = loadState({ arg, sysroot: opts.sysroot, boot: opts.boot }, (i, n) => tick(i, n, "steps"));
       const entries = exportSysroot(st.kernel, { extraMemoryFiles: st.extraMemoryFiles });
-      writeSysroot(out, entries, { force: opts.force });
+      await writeSysroot(out, entries, { force: opts.force });
       const count = (kind: string) => entries.filter((e) => e.kind === kind).length;
       const summary = { dir: out, source: st.source, step: st.step, blocks: st.kernel.blocks.size, files: count("file"), symlinks: count("symlink"), directories: count("dir") };
       if (opts.json) process.stdout.write(JSON.stringify(summary, null, 1) + "\n");

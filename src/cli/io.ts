@@ -111,6 +111,19 @@ export function cannotWrite(e: unknown, file: string): InputError {
   return new InputError(`cannot write: ${REASONS[code] ? `${REASONS[code]} (${code})` : code}`, { file });
 }
 
+/** The directory an output goes into must exist: refused otherwise, as cp and tar do (nothing is created). */
+export function checkParentDir(file: string, given: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") throw new InputError(`cannot write: directory ${dir} does not exist`, { file: given });
+    throw cannotWrite(e, given);
+  }
+  if (!st.isDirectory()) throw new InputError(`cannot write: ${dir} is not a directory`, { file: given });
+}
+
 /**
  * Check an output path before any work is done, so that a bad target costs
  * nothing and leaves nothing. Throws InputError (exit 2).
@@ -134,15 +147,7 @@ export function checkOutput(given: string): OutputTarget {
     st = fs.statSync(file);
   }
   if (st?.isDirectory()) throw new InputError("is a directory; give a file name", { file: given });
-  const dir = path.dirname(file);
-  let dst: fs.Stats;
-  try {
-    dst = fs.statSync(dir);
-  } catch (e) {
-    if (errCode(e) === "ENOENT") throw new InputError(`cannot write: directory ${dir} does not exist`, { file: given });
-    throw cannotWrite(e, given);
-  }
-  if (!dst.isDirectory()) throw new InputError(`cannot write: ${dir} is not a directory`, { file: given });
+  checkParentDir(file, given);
   if (st && !st.isFile()) return { given, kind: "device", file };
   return { given, kind: "file", file, mode: st ? st.mode & 0o7777 : undefined };
 }

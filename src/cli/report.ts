@@ -147,7 +147,7 @@ export function renderReport(t: Trace, name: string, description?: string): stri
   let prev = b;
   t.steps.forEach((s, i) => {
     lines.push("");
-    lines.push(`step ${i}: ${describeStep(s.step)}`);
+    lines.push(`step ${i + 1}: ${describeStep(s.step)}`); // steps count from 1, as FILE@N does
     lines.push(`  result: ${outcome(s)}`);
     for (let j = 0; j < s.dmesg.length; j++) lines.push(`  kernel <${s.dmesg_levels[j]}>: ${s.dmesg[j]}`);
     for (const u of summarizeUevents(s.uevents)) lines.push(`  uevent: ${u}`);

@@ -1,7 +1,7 @@
 /**
  * Writing a sysroot (entries from src/abi/sysfs-export.ts) to a directory:
  * all or nothing. Everything goes to a temporary directory beside DIR, which
- * then replaces DIR with rename(2); a failure leaves DIR as it was. Nothing is
+ * then replaces DIR with rename(2); a failure or a signal leaves DIR as it was. Nothing is
  * ever written outside DIR: entry paths must be relative and stay inside, and
  * symlinks must point inside.
  */
@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
 import type { SysrootEntry } from "../abi/sysfs-export.js";
+import { cannotWrite, checkParentDir, onInterrupt } from "./io.js";
 
 /** Does `rel` (relative to a root) stay inside the root, lexically? */
 function staysInside(rel: string): boolean {
@@ -41,25 +42,43 @@ function lstatOrNull(p: string): fs.Stats | null {
   }
 }
 
+/** Entries written between two turns of the event loop (where SIGINT/SIGTERM are handled). */
+const BATCH = 4096;
+
 /**
  * Write `entries` as the directory `dir`. `dir` must not exist, or be an empty
- * directory, or (with `force`) any directory — never a symlink or a file.
+ * directory, or (with `force`) any directory — never a symlink or a file. Its
+ * parent must exist (like cp and tar). On any failure, and on SIGINT/SIGTERM/SIGHUP
+ * while writing, the temporary directory is removed and `dir` is as it was.
  */
-export function writeSysroot(dir: string, entries: readonly SysrootEntry[], opts: { force?: boolean } = {}): void {
+export async function writeSysroot(dir: string, entries: readonly SysrootEntry[], opts: { force?: boolean } = {}): Promise<void> {
   checkEntries(entries);
   const target = path.resolve(dir);
   const st = lstatOrNull(target);
   if (st) {
     if (st.isSymbolicLink()) throw new InputError("is a symbolic link; give the directory itself", { file: dir });
     if (!st.isDirectory()) throw new InputError("exists and is not a directory", { file: dir });
-    if (!opts.force && fs.readdirSync(target).length > 0) throw new InputError("exists and is not empty (use --force to replace it)", { file: dir });
+    let children: string[];
+    try {
+      children = fs.readdirSync(target);
+    } catch (e) {
+      throw cannotWrite(e, dir);
+    }
+    if (!opts.force && children.length > 0) throw new InputError("exists and is not empty (use --force to replace it)", { file: dir });
   }
-  const parent = path.dirname(target);
-  if (!lstatOrNull(parent)?.isDirectory()) throw new InputError("parent directory does not exist", { file: dir });
-  const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.memhp-tmp-`));
+  checkParentDir(target, dir);
+  let tmp: string | null = null;
+  const removeTmp = () => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = null;
+  };
+  const done = onInterrupt(removeTmp);
   try {
-    for (const e of entries) {
-      const p = path.join(tmp, e.path);
+    tmp = fs.mkdtempSync(path.join(path.dirname(target), `.${path.basename(target)}.memhp-tmp-`));
+    const root = tmp;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const p = path.join(root, e.path);
       switch (e.kind) {
         case "dir":
           fs.mkdirSync(p, { recursive: true });
@@ -71,27 +90,37 @@ export function writeSysroot(dir: string, entries: readonly SysrootEntry[], opts
           fs.symlinkSync(e.target, p);
           break;
       }
+      if (i % BATCH === BATCH - 1) await new Promise((r) => setImmediate(r));
     }
     // Modes last: a read-only directory would refuse its own children.
-    for (const e of entries) if (e.kind === "file") fs.chmodSync(path.join(tmp, e.path), e.mode);
-    for (const e of [...entries].reverse()) if (e.kind === "dir") fs.chmodSync(path.join(tmp, e.path), e.mode);
-    fs.chmodSync(tmp, 0o755);
+    for (const e of entries) if (e.kind === "file") fs.chmodSync(path.join(root, e.path), e.mode);
+    for (const e of [...entries].reverse()) if (e.kind === "dir") fs.chmodSync(path.join(root, e.path), e.mode);
+    fs.chmodSync(root, 0o755);
     if (st) {
-      const old = `${tmp}.old`;
+      // Swap: the old tree moves aside only for the instant between two renames (no signal
+      // is handled in between), and comes back if the second one fails.
+      const old = `${root}.old`;
       fs.renameSync(target, old);
       try {
-        fs.renameSync(tmp, target);
+        fs.renameSync(root, target);
       } catch (e) {
         fs.renameSync(old, target);
         throw e;
       }
-      fs.rmSync(old, { recursive: true, force: true });
+      tmp = old; // from here on, the temporary thing to remove is the old tree
+      removeTmp();
     } else {
-      fs.renameSync(tmp, target);
+      fs.renameSync(root, target);
+      tmp = null;
     }
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (e instanceof InputError) throw e;
-    throw new InputError(`cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: dir });
+    try {
+      removeTmp();
+    } catch {
+      // the first error is the one to report
+    }
+    throw cannotWrite(e, dir);
+  } finally {
+    done();
   }
 }

@@ -9,7 +9,7 @@ import type { Snapshot } from "../abi/snapshot.js";
 import type { Trace } from "./runner.js";
 
 export interface Mismatch {
-  /** "boot" or the step index. */
+  /** "boot" or the step number (from 1: the state after it is FILE@N). */
   step: number | "boot";
   field: string;
   expected: unknown;
@@ -210,9 +210,10 @@ export function compareTraces(real: RealTrace, model: Trace): Mismatch[] {
     out.push({ step: "boot", field: "steps", expected: real.steps.length, got: model.steps.length });
   }
   const n = Math.min(real.steps.length, model.steps.length);
-  for (let i = 0; i < n; i++) {
-    const rs = real.steps[i];
-    const ms = model.steps[i];
+  for (let j = 0; j < n; j++) {
+    const rs = real.steps[j];
+    const ms = model.steps[j];
+    const i = j + 1; // mismatches name steps from 1, as FILE@N and every memhp command does
     const op = (rs.step as { op: string }).op;
     diffValue(out, i, "result", outcomeOf(op, rs.result), outcomeOf(op, ms.result as Record<string, unknown>));
     diffValue(out, i, "dmesg", normLog(rs.dmesg, rs.dmesg_levels), normLog(ms.dmesg, ms.dmesg_levels));
