@@ -59,6 +59,8 @@ export async function buildCli() {
     chunkNames: "chunks/[name]-[hash]",
     logLevel: "warning",
     legalComments: "none",
+    // Loaded from node_modules when used (serve bundles the page with esbuild on demand).
+    external: ["esbuild", "playwright-core"],
     // commander and yaml are CommonJS: give the bundle a require() for their node:* imports.
     banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
   });

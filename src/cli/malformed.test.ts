@@ -155,7 +155,7 @@ const ARG_CASES: [string, string[], RegExp, RegExp][] = [
   ["lsmem: bad --boot", ["lsmem", "--boot", "maybe", "example:dimm"], /--boot: /, /expected derive or import/],
   ["chmem: --sysroot and MODEL", ["chmem", "-e", "--sysroot", "/tmp", "example:dimm", "1G"], /example:dimm: /, /either --sysroot/],
   ["export-sysfs: no DIR", ["export-sysfs", "example:dimm"], /DIR: /, /missing the output directory/],
-  ["export-sysfs: missing parent", ["export-sysfs", "example:dimm", "/nonexistent/dir/out"], /\/nonexistent\/dir\/out: /, /parent directory does not exist/],
+  ["export-sysfs: missing parent", ["export-sysfs", "example:dimm", "/nonexistent/dir/out"], /\/nonexistent\/dir\/out: /, /cannot write: directory \/nonexistent\/dir does not exist/],
   ["import: source and --live", ["import", "/tmp", "--live", "-o", "x.json"], /\/tmp: /, /either/],
   ["import: bad --slots", ["import", "/tmp", "-o", "x.json", "--slots", "many"], /--slots: /, /expected a number/],
   ["import: bad --maxmem", ["import", "/tmp", "-o", "x.json", "--maxmem", "12Q"], /--maxmem: /, /not a size/],

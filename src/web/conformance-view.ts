@@ -29,7 +29,7 @@ export function checkInPage(text: string, file: string, boot: "derive" | "import
   const n = Array.isArray(raw.steps) ? raw.steps.length : 0;
   const steps: StepVerdict[] = Array.from({ length: n + 1 }, () => ({ pass: true, mismatches: [] }));
   for (const m of r.mismatches) {
-    const i = m.step === "boot" ? 0 : m.step + 1;
+    const i = m.step === "boot" ? 0 : m.step; // steps count from 1; index 0 is the boot
     const s = steps[Math.min(i, n)];
     s.pass = false;
     s.mismatches.push(m);
