@@ -95,7 +95,7 @@ export function regionEnabled(k: Kernel, r: NdRegion): boolean {
 }
 
 function dimmJson(d: NdDimm): Record<string, unknown> {
-  const j: Record<string, unknown> = d.cxl ? { dev: d.name } : { dev: d.name, id: dimmUniqueId(d), handle: d.handle, phys_id: d.physId };
+  const j: Record<string, unknown> = d.cxl ? (d.cxlIdSecurity ? { dev: d.name, id: String(d.serial), security: "disabled" } : { dev: d.name }) : { dev: d.name, id: dimmUniqueId(d), handle: d.handle, phys_id: d.physId };
   if (!d.driver) j.state = "disabled";
   return j;
 }

@@ -300,6 +300,7 @@ function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
     driver: null,
     devres: [],
     cxl: true,
+    ...(k.rules.cxlNvdimmIdSecurity ? { cxlIdSecurity: true } : {}),
   };
   nd.dimms.push(d);
   ndDeviceRegister(k, d);

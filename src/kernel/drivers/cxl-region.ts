@@ -10,7 +10,7 @@
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, type Errno } from "../errno.js";
 import { insertNested, insertResource, makeResource, removeResource, type Resource } from "../resource.js";
-import { alignUp, MiB } from "../units.js";
+import { alignUp, hex0x, MiB } from "../units.js";
 import { ndState, ndUevent, type NdRegion } from "./nvdimm-core.js";
 import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { ndRegionCreate } from "./nvdimm-region.js";
@@ -213,6 +213,14 @@ export function setTarget(k: Kernel, st: CxlState, r: CxlRegion, pos: number, bu
         k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${i}] = ${rp.bdf} for ${m.name}:${t.name} @ ${i}`);
       }
     }
+    const posField = k.rules.cxlInterleavePosDebug;
+    if (posField) {
+      r.targets.forEach((t, i) => {
+        const m = t!.port.memdev!;
+        k.printk(7, `cxl_mem ${m.name}: decoder:${t!.name} parent:${m.dev.bdf} port:${t!.port.name} range:${hex0x(r.res!.start)}-${hex0x(r.res!.end)} pos:${i}`);
+        k.printk(7, `cxl ${t!.name}: Test cxl_calc_interleave_pos(): success test_pos:${i} ${posField}->pos:${i}`);
+      });
+    }
     r.state = "active";
   }
   return null;
@@ -282,7 +290,7 @@ export function regionBind(k: Kernel, st: CxlState, r: CxlRegion): Errno | null 
   }
   r.driver = "cxl_region";
   if (r.mode === "pmem") {
-    k.printk(7, `cxl_region ${r.name}: ${r.name}: register pmem_region${r.id}`);
+    if (k.rules.cxlRegisterPmemDebug) k.printk(7, `cxl_region ${r.name}: ${r.name}: register pmem_region${r.id}`);
     const pm = { name: `pmem_region${r.id}`, driver: null as string | null, nd: null as NdRegion | null, res: null as Resource | null };
     r.pmem = pm;
     const path = `${regionPath(r)}/${pm.name}`;

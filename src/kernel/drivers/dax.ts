@@ -313,6 +313,8 @@ function kmemProbe(k: Kernel, d: DevDax): ProbeResult {
     k.printk(4, `${dev}: rejecting DAX region without any memory after alignment`);
     return { ok: false, errno: EINVAL };
   }
+  const whole = d.ranges.reduce((a, r) => a + (r.end - r.start + 1), 0);
+  if (k.rules.kmemTruncationWarning && whole > total) k.printk(4, `${dev}: DAX region truncated by ${Math.floor((whole - total) / 2 ** 20)} MiB due to alignment`);
   initNodeMemoryType(k, nid, "dax");
   // Memory groups exist since v5.15; before, kmem adds memory on the node itself.
   const groups = k.rules.memoryGroups;

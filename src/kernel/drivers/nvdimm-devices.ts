@@ -81,6 +81,8 @@ export interface NdDimm extends DevBase {
   busy: number;
   /** A CXL memdev's nvdimm (cxl_nvdimm): no NFIT handle, id or serial attributes. */
   cxl?: boolean;
+  /** A CXL nmem with `id` and `security` attributes (rule cxlNvdimmIdSecurity). */
+  cxlIdSecurity?: boolean;
 }
 
 export interface NdMapping {

@@ -39,6 +39,19 @@ export const CXL_RULES = {
   cxlRamRegions: rule("ram regions (create_ram_region, region mode) and dax_cxl handing them to kmem", false, "v6.3 commit 09d09e04d2fc (cxl/dax: Create dax devices for CXL RAM regions)", [
     { since: "6.3", value: true, evidence: "v6.3; " + CXL + "/6.12/cxl-ram-region" },
   ]),
+  cxlNvdimmIdSecurity: rule("a CXL nmem shows `id` (the memdev serial) and `security` (ndctl list: id, security)", false, CXL + "/6.1 ndctl dimms", [
+    { since: "6.12", value: true, evidence: CXL + "/6.12 ndctl dimms ({dev, id: \"1\", security: \"disabled\"})" },
+  ]),
+  cxlInterleavePosDebug: rule<false | "cxled" | "target">("region.c prints each target's cxl_calc_interleave_pos() check (dev_dbg) once all targets are attached, naming the position field", false, CXL + "/6.1 dmesg", [
+    { since: "6.12", value: "cxled", evidence: CXL + "/6.12/cxl-pmem-region step 1 dmesg (... cxled->pos:0)" },
+    { since: "7.2", value: "target", evidence: CXL + "/7.2/cxl-pmem-region step 1 dmesg (... target->pos:0)" },
+  ]),
+  cxlRegisterPmemDebug: rule("region.c's dev_dbg \"regionN: register pmem_regionN\"", true, CXL + "/6.1, 6.12 dmesg", [
+    { since: "7.2", value: false, evidence: CXL + "/7.2/cxl-pmem-region step 1 dmesg" },
+  ]),
+  kmemTruncationWarning: rule("dax kmem warns \"DAX region truncated by N MiB due to alignment\" when memory blocks trim the device", false, CXL + "/6.12/cxl-pmem-region step 3", [
+    { since: "7.2", value: true, evidence: CXL + "/7.2/cxl-pmem-region step 3 dmesg" },
+  ]),
   memoryTiers: rule("memory tiers (mm/memory-tiers.c): memory_tierN devices, dax kmem nodes in their own tier", false, "v6.1 commit 992bf77591cb (mm/demotion: add support for explicit memory tiers)", [
     { since: "6.1", value: true, evidence: "test/oracle/cxl/cxl-pmem-numa (memory_tier22)" },
   ]),
