@@ -16,6 +16,7 @@ import { formatPath, isObject, LineIndex, locationOf, offsetOf, SyntaxProblem, t
 import { parseJson } from "./located-json.js";
 import { parseYaml } from "./located-yaml.js";
 import type { RunnableScenario } from "./runner.js";
+import { compact } from "./schema-values.js";
 import { MachineRefused } from "../machine/refusal.js";
 import { checkMachineStarts } from "../machine/validate.js";
 import {
@@ -70,12 +71,6 @@ export function parseLocated(text: string, file: string): LocatedDocument {
 function baseName(file: string): string {
   const b = file.split(/[\\/]/).pop() ?? file;
   return b.replace(/\.(json|ya?ml)$/i, "") || "scenario";
-}
-
-function compact<T extends object>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
 }
 
 /** Validate a parsed document as a scenario (or a trace, whose `scenario` is used). */

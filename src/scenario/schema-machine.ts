@@ -1,0 +1,148 @@
+/**
+ * `machine` in a scenario: the QEMU machine (type, -m, maxmem, slots, CPUs,
+ * NUMA nodes, NVDIMMs, virtio-mem devices, CXL), its kernel command line and
+ * the kernel to model, as zod schemas with the checks QEMU makes on them.
+ * Browser-safe: no I/O.
+ */
+import { z } from "zod";
+import { KiB, MiB, formatSize, isPowerOfTwo } from "../kernel/units.js";
+import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../machine/types.js";
+import { KernelField } from "./kernel-schema.js";
+import { CxlSchema } from "./schema-cxl.js";
+import { virtMachineIssues } from "./virt-checks.js";
+import { MAX_SLOTS, MAX_NUMA_NODES, opt, compact, sizeField, optSizeField, positive, NonNegInt, Id, CpuList, CmdlineWord } from "./schema-values.js";
+
+/** `profile: 6.1`, the older spelling of `kernel: "6.1"` (a version with its default configuration). */
+const Profile = KernelField;
+
+export const NumaNodeSchema = z.strictObject({
+  nodeid: opt(NonNegInt.max(MAX_NUMA_NODES - 1)),
+  cpus: CpuList,
+  mem: optSizeField("size"),
+});
+
+export const NvdimmSchema = z
+  .strictObject({
+    id: Id,
+    size: sizeField("size", positive),
+    addr: optSizeField("address"),
+    label_size: optSizeField("size", (n) => (n >= 128 * KiB ? undefined : "label_size must be at least 128K (QEMU's minimum)")),
+    node: opt(NonNegInt),
+    slot: opt(NonNegInt),
+  })
+  .superRefine((d, ctx) => {
+    if (d.label_size !== undefined && d.label_size >= d.size)
+      ctx.addIssue({ code: "custom", path: ["label_size"], message: "label_size leaves no room for PMEM: it must be less than size (QEMU carves it off the end of the backend)" });
+  })
+  .transform((d): NvdimmSpec => compact(d));
+
+export const VirtioMemSchema = z
+  .strictObject({
+    id: Id,
+    size: sizeField("size", positive),
+    block_size: optSizeField("size", (n) => (isPowerOfTwo(n) && n >= MiB ? undefined : "block_size must be a power of two of at least 1M")),
+    requested_size: optSizeField("size"),
+    node: opt(NonNegInt),
+    addr: optSizeField("address"),
+  })
+  .superRefine((d, ctx) => {
+    const bs = d.block_size ?? 2 * MiB;
+    if (d.size % bs !== 0) ctx.addIssue({ code: "custom", path: ["size"], message: `size is not a multiple of block_size (${formatSize(bs)})` });
+    const req = d.requested_size ?? 0;
+    if (req > d.size) ctx.addIssue({ code: "custom", path: ["requested_size"], message: "requested_size is larger than size" });
+    else if (req % bs !== 0) ctx.addIssue({ code: "custom", path: ["requested_size"], message: `requested_size is not a multiple of block_size (${formatSize(bs)})` });
+    if (d.addr !== undefined && d.addr % bs !== 0) ctx.addIssue({ code: "custom", path: ["addr"], message: `addr is not a multiple of block_size (${formatSize(bs)})` });
+  })
+  .transform((d): VirtioMemSpec => compact({ ...d, block_size: d.block_size ?? 2 * MiB, requested_size: d.requested_size ?? 0 }));
+
+/** Keys the oracle accepts in `machine` that only concern the host or QEMU's command line: accepted, not used. */
+export const IGNORED_MACHINE_KEYS = ["ram_noreserve", "machine_options", "extra_qemu_args"] as const;
+
+export const MachineSchema = z
+  .strictObject({
+    type: opt(z.enum(["pc", "q35", "synthetic", "virt"])),
+    memory: optSizeField("size", positive),
+    maxmem: optSizeField("size"),
+    slots: opt(NonNegInt),
+    smp: opt(z.number().int().min(1)),
+    cpu: z.unknown().optional(),
+    acpi: opt(z.boolean()),
+    firmware: z.union([z.string().min(1), z.null()]).optional(),
+    cmdline: opt(z.array(CmdlineWord)),
+    numa: opt(z.array(NumaNodeSchema)),
+    nvdimms: opt(z.array(NvdimmSchema)),
+    virtio_mem: opt(z.array(VirtioMemSchema)),
+    block_size: optSizeField("size", (n) => (isPowerOfTwo(n) && n >= 128 * MiB ? undefined : "block_size must be a power of two of at least 128M (the section size)")),
+    profile: Profile.optional(),
+    kernel: KernelField.optional(),
+    la57: opt(z.boolean()),
+    arch: opt(z.enum(["x86_64", "arm64-4k", "arm64-16k", "arm64-64k", "ppc64", "ppc64-4k", "s390x"])),
+    cxl: opt(CxlSchema),
+    ram_noreserve: z.unknown().optional(),
+    machine_options: z.unknown().optional(),
+    extra_qemu_args: z.unknown().optional(),
+  })
+  .superRefine((m, ctx) => {
+    const type = m.type ?? "pc";
+    const memory = m.memory ?? 1024 * MiB;
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (m.maxmem !== undefined && m.maxmem < memory) issue(["maxmem"], `maxmem (${formatSize(m.maxmem)}) is less than memory (${formatSize(memory)})`);
+    if (m.slots !== undefined && m.slots > 0 && m.maxmem === undefined) issue(["slots"], "slots needs maxmem (the size of the hotplug area)");
+    if (m.slots !== undefined && m.slots > 0 && m.maxmem === memory) issue(["maxmem"], "memory slots were given but maxmem equals memory (no room to hot-add)");
+    if (m.profile !== undefined && m.kernel !== undefined) issue(["profile"], "give the kernel once: machine.kernel (profile is its older spelling)");
+    if ((type === "pc" || type === "q35") && m.arch !== undefined && m.arch !== "x86_64") issue(["arch"], `arch ${m.arch} needs type: synthetic or virt (QEMU pc and q35 are x86_64)`);
+    if (type === "virt") virtMachineIssues(m, issue);
+    else for (const k of ["acpi", "firmware"] as const) if (m[k] !== undefined) issue([k], `${k} is a virt (arm64) machine option; this machine is ${type}`);
+    if (type !== "synthetic" && m.slots !== undefined && m.slots > MAX_SLOTS) issue(["slots"], `at most ${MAX_SLOTS} slots (QEMU's ACPI_MAX_RAM_SLOTS)`);
+    const numa = m.numa ?? [];
+    const seen = new Map<number, number>();
+    numa.forEach((n, i) => {
+      const id = n.nodeid ?? i;
+      const first = seen.get(id);
+      if (first !== undefined) issue(n.nodeid === undefined ? ["numa", i] : ["numa", i, "nodeid"], `duplicate NUMA node id ${id} (also machine.numa[${first}])`);
+      else seen.set(id, i);
+    });
+    if (type !== "synthetic" && numa.length) {
+      const total = numa.reduce((s, n) => s + (n.mem ?? 0), 0);
+      if (total !== memory) issue(["numa"], `the NUMA nodes' mem adds up to ${formatSize(total)}, not memory (${formatSize(memory)}): QEMU refuses to start`);
+    }
+    if (m.cxl && type !== "q35") issue(["cxl"], `CXL needs type: q35 (QEMU's cxl=on), not ${type}`);
+    const hotplug = m.maxmem !== undefined && m.maxmem > memory;
+    if (m.nvdimms?.length && !hotplug) issue(["nvdimms"], "NVDIMMs need maxmem greater than memory (QEMU's device memory region)");
+    if (m.virtio_mem?.length && !hotplug) issue(["virtio_mem"], "virtio-mem devices need maxmem greater than memory (QEMU's device memory region)");
+    if (m.nvdimms?.length && hotplug && m.nvdimms.length > (m.slots ?? 1)) issue(["nvdimms"], `${m.nvdimms.length} NVDIMMs but only ${m.slots ?? 1} memory slot(s)`);
+    const ids = new Map<string, string>();
+    for (const [list, key] of [
+      [m.nvdimms ?? [], "nvdimms"],
+      [m.virtio_mem ?? [], "virtio_mem"],
+    ] as const) {
+      list.forEach((d, i) => {
+        const where = `machine.${key}[${i}]`;
+        const first = ids.get(d.id);
+        if (first !== undefined) issue([key, i, "id"], `duplicate device id "${d.id}" (also ${first})`);
+        else ids.set(d.id, where);
+      });
+    }
+  })
+  .transform(
+    (m): MachineSpec =>
+      compact({
+        type: m.type ?? "pc",
+        memory: m.memory ?? 1024 * MiB,
+        maxmem: m.maxmem,
+        slots: m.slots,
+        smp: m.smp,
+        cpu: typeof m.cpu === "string" ? m.cpu : undefined,
+        acpi: m.acpi,
+        firmware: m.firmware,
+        cmdline: m.cmdline ?? [],
+        numa: m.numa?.map((n, i): NumaNodeSpec => compact({ nodeid: n.nodeid ?? i, cpus: n.cpus, mem: n.mem })),
+        nvdimms: m.nvdimms,
+        virtio_mem: m.virtio_mem,
+        block_size: m.block_size,
+        kernel: m.kernel ?? m.profile,
+        la57: m.la57,
+        arch: m.arch ?? (m.type === "virt" ? "arm64-4k" : undefined),
+        cxl: m.cxl,
+      }),
+  );
