@@ -49,7 +49,7 @@ export interface ParsedBlock {
   src: DumpBlock;
 }
 
-export function parseBlock(b: DumpBlock, blockSize: number): ParsedBlock {
+export function parseBlock(b: DumpBlock, blockSize: number, sectionSize = SECTION): ParsedBlock {
   const m = /^memory(\d+)$/.exec(b.name);
   if (!m) throw new InputError(`not a memory block directory name`, { file: b.dir });
   const id = Number(m[1]);
@@ -63,7 +63,7 @@ export function parseBlock(b: DumpBlock, blockSize: number): ParsedBlock {
     online = oneLine(attr("online"), "online");
     if (online !== "0" && online !== "1") throw bad(attr("online"), `online: expected 0 or 1, got ${quoteValue(online)}`);
   }
-  const sectionsPerBlock = blockSize / SECTION;
+  const sectionsPerBlock = blockSize / sectionSize;
   let physIndex = id.toString(16).padStart(8, "0");
   if (attr("phys_index")) {
     const v = hexNumber(attr("phys_index"), "phys_index", false);

@@ -3,7 +3,7 @@
  * RAM of its /proc/iomem tree, and zone spans inferred from the blocks when
  * the dump has no /proc/zoneinfo. Pure (browser-safe).
  */
-import { GiB, MiB } from "../kernel/units.js";
+import { X86_64, zoneLimits, type Geometry } from "../kernel/arch.js";
 import { ZONE_NAMES } from "../kernel/zone.js";
 import type { IomemSpec } from "../machine/types.js";
 import { bad, type ParsedBlock } from "./dump-attrs.js";
@@ -11,7 +11,6 @@ import type { DumpFile } from "./dump.js";
 import type { Snapshot } from "./snapshot.js";
 
 export const PS = 4096;
-const ZONE_LIMITS = [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
 const ZONES = ZONE_NAMES as readonly string[];
 
 /** The outermost busy System RAM ranges of an iomem tree (end exclusive), in order. */
@@ -46,18 +45,19 @@ export function checkIomemOverlap(f: DumpFile, specs: IomemSpec[]): void {
   visit(specs);
 }
 
-export function pagesIn(ram: { start: number; end: number }[], s: number, e: number): { start: number; end: number }[] {
+export function pagesIn(ram: { start: number; end: number }[], s: number, e: number, ps = PS): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
   for (const r of ram) {
-    const a = Math.ceil(Math.max(s, r.start) / PS);
-    const b = Math.floor(Math.min(e, r.end) / PS);
+    const a = Math.ceil(Math.max(s, r.start) / ps);
+    const b = Math.floor(Math.min(e, r.end) / ps);
     if (b > a) out.push({ start: a, end: b });
   }
   return out;
 }
 
 /** The zone of each online block's pages: its valid_zones word, or by address when it has none. */
-export function inferZoneinfo(blocks: ParsedBlock[], ram: { start: number; end: number }[], blockSize: number): Snapshot["zoneinfo"] {
+export function inferZoneinfo(blocks: ParsedBlock[], ram: { start: number; end: number }[], blockSize: number, g: Geometry = X86_64): Snapshot["zoneinfo"] {
+  const limits = zoneLimits(g);
   const acc = new Map<string, { lo: number; hi: number; present: number }>();
   const add = (nid: number, zone: string, start: number, end: number) => {
     const key = `${nid}/${zone}`;
@@ -74,15 +74,15 @@ export function inferZoneinfo(blocks: ParsedBlock[], ram: { start: number; end: 
     if (b.snap.state === "offline") continue;
     const words = b.snap.valid_zones.split(" ");
     const s = b.id * blockSize;
-    for (const r of pagesIn(ram, s, s + blockSize)) {
+    for (const r of pagesIn(ram, s, s + blockSize, g.pageSize)) {
       if (words.length === 1 && ZONES.includes(words[0])) {
         add(nid, words[0], r.start, r.end);
         continue;
       }
-      // A block in several zones (memory0: DMA and DMA32): split by the x86_64 zone limits.
+      // A block in several zones (memory0: DMA and DMA32): split by the architecture's zone limits.
       let lo = 0;
       for (let zi = 0; zi < 3; zi++) {
-        const hi = ZONE_LIMITS[zi] / PS;
+        const hi = limits[zi] / g.pageSize;
         const a = Math.max(lo, r.start);
         const e = Math.min(hi, r.end);
         if (e > a) add(nid, ZONES[zi], a, e);

@@ -5,6 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import type { ArchName } from "../kernel/arch.js";
 import { InputError } from "../errors.js";
 import type { DumpBlock, DumpFile, MachineDump } from "./dump.js";
 import { DumpFileReader, PROC_FILE_MAX, SYSFS_ATTR_MAX } from "./sysfs-file.js";
@@ -152,4 +154,21 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The running machine's architecture: Node's process.arch, and on arm64 the
+ * page size (getconf PAGESIZE: 4K, 16K or 64K kernels); undefined when it is
+ * neither x86_64 nor arm64 (the dump's own hints decide then).
+ */
+export function liveArch(): ArchName | undefined {
+  if (process.arch === "x64") return "x86_64";
+  if (process.arch !== "arm64") return undefined;
+  let ps = 4096;
+  try {
+    ps = Number(execFileSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).trim()) || 4096;
+  } catch {
+    // no getconf: 4K, the common arm64 kernel
+  }
+  return ps === 65536 ? "arm64-64k" : ps === 16384 ? "arm64-16k" : "arm64-4k";
 }

@@ -11,9 +11,11 @@
  */
 import { quoteValue } from "./quote.js";
 import { InputError } from "../errors.js";
-import { MiB, isPowerOfTwo } from "../kernel/units.js";
+import { formatSize, isPowerOfTwo } from "../kernel/units.js";
 import { bad, hexNumber, nodeListOf, nodeListOk, oneLine, parseBlock } from "./dump-attrs.js";
-import { PS, checkIomemOverlap, inferZoneinfo, pagesIn, systemRam } from "./dump-infer.js";
+import { checkIomemOverlap, inferZoneinfo, pagesIn, systemRam } from "./dump-infer.js";
+import { guessArch } from "./dump-arch.js";
+import { GEOMETRIES, zoneLimits, type ArchName } from "../kernel/arch.js";
 import { parseIomem } from "./iomem-parse.js";
 import { memTotal, parseZoneinfo } from "./proc-parse.js";
 import type { Snapshot } from "./snapshot.js";
@@ -59,9 +61,9 @@ export interface DumpImport {
   snapshot: Snapshot;
   /** What was not in the dump and how it was inferred. */
   inferred: string[];
+  /** The architecture the dump was read as (given, or told by the dump, or x86_64 by default). */
+  arch: ArchName;
 }
-
-const SECTION = 128 * MiB;
 
 const DEFAULT_PARAMS: Record<string, string> = {
   auto_movable_numa_aware: "Y",
@@ -73,12 +75,21 @@ const DEFAULT_PARAMS: Record<string, string> = {
 export { parseZoneinfo };
 
 /** Turn a dump into a trace-format snapshot, inferring what it lacks. Bad files are located InputErrors. */
-export function dumpToSnapshot(d: MachineDump): DumpImport {
+export function dumpToSnapshot(d: MachineDump, opts: { arch?: ArchName } = {}): DumpImport {
   const inferred: string[] = [];
+  // The architecture decides the page and section size and the zone limits of what is inferred.
+  const iomemSpecs = d.iomem && d.iomem.text.trim() !== "" ? parseIomem(d.iomem.text.split("\n").filter((l) => l.trim() !== ""), d.iomem.file) : null;
+  const dumpedZones = d.zoneinfo ? parseZoneinfo(d.zoneinfo) : undefined;
+  const guess = opts.arch ? null : guessArch(iomemSpecs, dumpedZones);
+  const arch: ArchName = opts.arch ?? guess!.arch;
+  if (guess) inferred.push(`architecture: ${arch} (${guess.why})`);
+  const g = GEOMETRIES[arch];
+  const SECTION = g.sectionSize;
+  const PS = g.pageSize;
   if (!d.blockSizeBytes) throw new InputError("missing block_size_bytes (not a sys/devices/system/memory dump?)", { file: `${d.source}/sys/devices/system/memory/block_size_bytes` });
   const blockSize = hexNumber(d.blockSizeBytes, "block_size_bytes", false);
   if (!isPowerOfTwo(blockSize) || blockSize < SECTION) {
-    throw bad(d.blockSizeBytes, `block size 0x${blockSize.toString(16)} is not a power of two of at least 0x${SECTION.toString(16)} (the x86_64 section size)`);
+    throw bad(d.blockSizeBytes, `block size 0x${blockSize.toString(16)} is not a power of two of at least 0x${SECTION.toString(16)} (the ${arch} section size)`);
   }
   let autoOnline = "offline";
   if (d.autoOnlineBlocks) {
@@ -86,7 +97,7 @@ export function dumpToSnapshot(d: MachineDump): DumpImport {
     if (!["offline", "online", "online_kernel", "online_movable"].includes(autoOnline)) throw bad(d.autoOnlineBlocks, `auto_online_blocks: unknown value ${quoteValue(autoOnline)}`);
   } else inferred.push("auto_online_blocks: absent, taken as offline");
   if (d.blocks.length === 0) throw new InputError("no memoryN block directories", { file: `${d.source}/sys/devices/system/memory` });
-  const blocks = d.blocks.map((b) => parseBlock(b, blockSize)).sort((a, b) => a.id - b.id);
+  const blocks = d.blocks.map((b) => parseBlock(b, blockSize, SECTION)).sort((a, b) => a.id - b.id);
   for (let i = 1; i < blocks.length; i++) {
     if (blocks[i].id === blocks[i - 1].id) throw new InputError(`block ${blocks[i].id} appears twice (${blocks[i - 1].src.name} and ${blocks[i].src.name})`, { file: blocks[i].src.dir });
   }
@@ -99,9 +110,11 @@ export function dumpToSnapshot(d: MachineDump): DumpImport {
     const specs = parseIomem(iomemLines, d.iomem.file);
     checkIomemOverlap(d.iomem, specs);
     ram = systemRam(specs);
+    // arm64 lists memblock memory the kernel does not map (nomap: EFI runtime, edk2's flash) as top-level "reserved": present memory too.
+    if (arch.startsWith("arm64")) ram = [...ram, ...specs.filter((r) => r.name === "reserved").map((r) => ({ start: r.start, end: r.end + 1 }))].sort((a, b) => a.start - b.start);
     for (const b of blocks) {
       const s = b.id * blockSize;
-      if (pagesIn(ram, s, s + blockSize).length === 0) {
+      if (pagesIn(ram, s, s + blockSize, PS).length === 0) {
         throw bad(d.iomem, `memory${b.id} (${s.toString(16)}-${(s + blockSize - 1).toString(16)}) holds no System RAM here: is this iomem from another machine?`);
       }
     }
@@ -117,10 +130,11 @@ export function dumpToSnapshot(d: MachineDump): DumpImport {
     inferred.push("/proc/iomem: absent, System RAM = the present memory blocks (no holes, no reserved ranges)");
   }
   let zoneinfo: Snapshot["zoneinfo"];
-  if (d.zoneinfo) zoneinfo = parseZoneinfo(d.zoneinfo);
+  if (dumpedZones) zoneinfo = dumpedZones;
   else {
-    zoneinfo = inferZoneinfo(blocks, ram, blockSize);
-    inferred.push("/proc/zoneinfo: absent, zone spans inferred from the blocks' valid_zones and the x86_64 zone limits (16 MiB, 4 GiB)");
+    zoneinfo = inferZoneinfo(blocks, ram, blockSize, g);
+    const [dma, dma32] = zoneLimits(g).map((x) => formatSize(x));
+    inferred.push(`/proc/zoneinfo: absent, zone spans inferred from the blocks' valid_zones and the ${arch} zone limits (${dma}, ${dma32})`);
   }
   // Nodes: links and masks as dumped, or from the blocks' links.
   const linkNodes = new Set<number>();
@@ -238,5 +252,5 @@ export function dumpToSnapshot(d: MachineDump): DumpImport {
   };
   const extra = Object.entries(d.extraMemoryFiles ?? {});
   if (extra.length) snapshot.extra_files = Object.fromEntries(extra.map(([n, f]) => [n, f.text]));
-  return { snapshot, inferred };
+  return { snapshot, inferred, arch };
 }

@@ -14,7 +14,7 @@ import { GiB } from "../kernel/units.js";
 import { ZONE_NAMES, ZONE_NORMAL, type ZoneIdx } from "../kernel/zone.js";
 import { InputError } from "../errors.js";
 import type { BootLayout, E820Type, MemblockRange } from "../machine/types.js";
-import type { ArchName } from "../kernel/arch.js";
+import { GEOMETRIES, type ArchName } from "../kernel/arch.js";
 import { parseIomem } from "./iomem-parse.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -39,7 +39,7 @@ function kb(s: string | undefined): number | undefined {
 /** The BootLayout a snapshot implies (RAM from iomem, nodes from zone spans). */
 export function layoutFromSnapshot(s: Snapshot, arch?: ArchName): BootLayout {
   const iomem = parseIomem(s.iomem);
-  const ps = 4096;
+  const ps = arch ? GEOMETRIES[arch].pageSize : 4096;
   const ram = iomem.filter((r) => r.name === "System RAM");
   const nodeSpans: { nid: number; start: number; end: number }[] = [];
   for (const [name, zones] of Object.entries(s.zoneinfo ?? {})) {

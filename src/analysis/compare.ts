@@ -13,6 +13,7 @@ import type { System } from "../machine/system.js";
 import { applyStep, bootSystem, type BlockDesign, type RawStep, type RunnableScenario } from "../scenario/runner.js";
 import { virtioMemOf } from "../scenario/ops-virtio-mem.js";
 import { pmemAccounting } from "./accounting.js";
+import { archFamilyOf, portScenario, type ArchFamilyName } from "./compare-arch.js";
 import { deviceAccounting } from "./device-accounting.js";
 
 export interface FailedStep {
@@ -23,6 +24,8 @@ export interface FailedStep {
 }
 
 export interface CompareRun {
+  /** The architecture family the scenario ran on (compare --archs). */
+  arch: string;
   profile: string;
   design: string;
   capacity_bytes: number;
@@ -222,6 +225,7 @@ export function compareRun(scn: RunnableScenario, profile: string, d: DesignSpec
   });
   const bytes = accountBytes(sys);
   return {
+    arch: archFamilyOf(scn.machine),
     profile: k.profile,
     design: d.name,
     capacity_bytes: bytes.capacity_bytes,
@@ -242,14 +246,18 @@ export function compareScenario(
   profiles: string[],
   designs: string[],
   onRun?: (done: number, total: number) => void,
+  archs?: ArchFamilyName[],
 ): { runs: CompareRun[] } {
   const ds = designs.map(parseDesign);
   const runs: CompareRun[] = [];
-  const total = profiles.length * ds.length;
-  for (const p of profiles) {
-    for (const d of ds) {
-      runs.push(compareRun(scn, p, d));
-      onRun?.(runs.length, total);
+  const scns = archs && archs.length ? archs.map((a) => portScenario(scn, a)) : [scn];
+  const total = scns.length * profiles.length * ds.length;
+  for (const s of scns) {
+    for (const p of profiles) {
+      for (const d of ds) {
+        runs.push(compareRun(s, p, d));
+        onRun?.(runs.length, total);
+      }
     }
   }
   return { runs };

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { compareScenario, parseDesign, type CompareRun } from "../analysis/compare.js";
+import { whyNotPortable } from "../analysis/compare-arch.js";
 import { PROFILES } from "../kernel/profile.js";
 import { formatSize } from "../kernel/units.js";
 import { resolveScenario } from "../scenario/resolve.js";
@@ -29,7 +30,8 @@ export function renderCompare(runs: CompareRun[]): string {
     ["failed steps", (r) => String(r.failed_steps.length)],
     ["blocks with 2+ owners", (r) => String(r.shared_blocks.length)],
   ];
-  const heads = runs.map((r) => `${r.profile} ${r.design}`);
+  const manyArchs = new Set(runs.map((r) => r.arch)).size > 1;
+  const heads = runs.map((r) => `${manyArchs ? `${r.arch} ` : ""}${r.profile} ${r.design}`);
   const w0 = Math.max(...rows.map(([n]) => n.length));
   const ws = runs.map((r, i) => Math.max(heads[i].length, ...rows.map(([, f]) => f(r).length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w0) : c.padStart(ws[i - 1]))).join("  ");
@@ -56,6 +58,7 @@ export function registerCompare(program: Command): void {
     .argument("<scenario>", "scenario file, trace file, or example:NAME")
     .option("--profiles <list>", `kernel profiles (${Object.keys(PROFILES).join(", ")})`, "6.1,5.2")
     .option("--designs <list>", "memory block designs: fixed:SIZE, variable, single-owner", "fixed:128M,fixed:2G,variable,single-owner")
+    .option("--archs <list>", "run the scenario on these architectures' QEMU machines too (x86_64: pc, arm64: virt), device-memory addresses and block numbers kept relative to the hotplug area")
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
@@ -68,9 +71,15 @@ before sub-section hotplug.
 
 Examples:
   memhp compare example:pmem-shared-section
-  memhp compare example:64t --designs fixed:128M,fixed:2G,variable --json`,
+  memhp compare example:64t --designs fixed:128M,fixed:2G,variable --json
+  memhp compare example:dimm-online-movable --archs x86_64,arm64 --profiles 6.1 --designs fixed`,
     )
-    .action((arg: string, opts: { profiles: string; designs: string; json?: boolean }) => {
+    .action((arg: string, opts: { profiles: string; designs: string; archs?: string; json?: boolean }) => {
+      const archs = opts.archs === undefined ? undefined : list(opts.archs).map((a) => {
+        const f = a === "x86_64" || a === "amd64" ? "x86_64" : a === "arm64" || a === "aarch64" ? "arm64" : null;
+        if (!f) throw new InputError(`unknown architecture "${a}" (known: x86_64, arm64)`, { field: "--archs" });
+        return f as "x86_64" | "arm64";
+      });
       const profiles = list(opts.profiles);
       for (const p of profiles) if (!(p in PROFILES)) throw new InputError(`unknown profile "${p}" (known: ${Object.keys(PROFILES).join(", ")})`, { field: "--profiles" });
       const designs = list(opts.designs);
@@ -83,7 +92,13 @@ Examples:
       }
       const r = resolveScenario(arg);
       const tick = progress(true);
-      const result = compareScenario(r.scenario, profiles, designs, (i, n) => tick(i, n, "runs"));
+      if (archs) {
+        for (const a of archs) {
+          const why = whyNotPortable(r.scenario, a);
+          if (why) throw new InputError(`cannot run ${r.scenario.name} on ${a}: ${why}`, { field: "--archs" });
+        }
+      }
+      const result = compareScenario(r.scenario, profiles, designs, (i, n) => tick(i, n, "runs"), archs);
       if (opts.json) process.stdout.write(JSON.stringify(result, null, 1) + "\n");
       else process.stdout.write(`memhp compare: ${r.scenario.name}${r.scenario.description ? ` — ${r.scenario.description}` : ""}\n\n${renderCompare(result.runs)}`);
     });

@@ -5,7 +5,8 @@ import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { dumpToSnapshot, type DumpFile, type MachineDump } from "../abi/dump.js";
 import { dumpFromIomem } from "../abi/iomem-dump.js";
-import { readDump } from "../abi/dump-read.js";
+import { liveArch, readDump } from "../abi/dump-read.js";
+import { parseArchOption } from "./arch-option.js";
 import { isPowerOfTwo, parseSize, SizeParseError } from "../kernel/units.js";
 import { bootableMachineFile } from "../scenario/import-boot.js";
 import { makeMachineFile } from "../scenario/machine-file.js";
@@ -31,6 +32,7 @@ interface ImportOptions {
   name?: string;
   maxmem?: string;
   slots?: string;
+  arch?: string;
   json?: boolean;
 }
 
@@ -103,6 +105,7 @@ export function registerImport(program: Command): void {
     .option("--name <name>", "machine name (default: the source's name)")
     .option("--maxmem <size>", "QEMU-side hotplug area for what-if DIMMs: maxmem (e.g. 64G)")
     .option("--slots <n>", "QEMU-side DIMM slots for what-if DIMMs")
+    .option("--arch <arch>", "the architecture when the input cannot tell: x86_64, arm64 (4K pages), arm64-16k, arm64-64k")
     .option("--json", "print what was read and inferred as JSON")
     .addHelpText(
       "after",
@@ -122,6 +125,11 @@ Examples:
   memhp import ./dump --iomem iomem-as-root.txt -o m.json --maxmem 64G --slots 8
   memhp import --iomem iomem.txt --block-size 2G -o server.json    (what a bug report has)
   memhp import --iomem iomem.txt --zoneinfo zoneinfo.txt --meminfo meminfo.txt -o m.json
+  memhp import ./arm64-dump --arch arm64-16k -o a.json   (a dump whose iomem/zoneinfo cannot tell)
+
+The architecture (page and section size, zone limits; arm64 machines become QEMU
+virt ones) is read from the dump where it tells (iomem platform devices, zone
+spans), from the running machine with --live, else x86_64, unless --arch says.
 
 With --iomem alone the memory blocks are those its System RAM implies, all online;
 the block size is --block-size or inferred as x86_64 probes it (said under "inferred").
@@ -155,10 +163,11 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
         if (extra.zoneinfo) dump.zoneinfo = extra.zoneinfo;
         if (extra.meminfo) dump.meminfo = extra.meminfo;
       }
-      const { snapshot, inferred } = dumpToSnapshot(dump);
+      const arch = opts.arch !== undefined ? parseArchOption(opts.arch) : opts.live ? liveArch() : undefined;
+      const { snapshot, inferred, arch: readAs } = dumpToSnapshot(dump, { arch });
       const label = opts.live ? "the running machine" : iomemOnly ? opts.iomem! : source!;
       const name = opts.name ?? (opts.live ? "live" : path.basename(label).replace(/\.(tar(\.(gz|bz2|xz))?|tgz|tbz2?|txz|txt)$/i, "")) ?? "machine";
-      const made = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots });
+      const made = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots, arch: readAs });
       const blockSize = parseInt(snapshot.memory.block_size_bytes, 16);
       if (maxmem !== undefined && maxmem < parseSize(String(made.machine.memory))) throw new InputError(`maxmem is below the machine's memory (${made.machine.memory})`, { field: "--maxmem" });
       const mf = bootableMachineFile(made, label);

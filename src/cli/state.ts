@@ -62,9 +62,10 @@ export function loadModelState(arg: string, boot: "derive" | "import" = "derive"
 
 /** Import a dump (directory or tarball) and boot the model from it. */
 export function loadSysrootState(src: string): LoadedState {
-  const { snapshot, inferred } = dumpToSnapshot(readDump(src));
-  const mf = makeMachineFile(snapshot, { name: path.basename(src), source: src, inferred });
-  const machine: MachineSpec = { type: "pc", memory: parseSize(String(mf.machine.memory)), cmdline: [] };
+  const { snapshot, inferred, arch } = dumpToSnapshot(readDump(src));
+  const mf = makeMachineFile(snapshot, { name: path.basename(src), source: src, inferred, arch });
+  const arm64 = arch.startsWith("arm64");
+  const machine: MachineSpec = { type: arm64 ? "virt" : "pc", memory: parseSize(String(mf.machine.memory)), cmdline: [], ...(arm64 ? { arch } : {}) };
   const sys = bootSystem(machine, { boot: "import", bootSnapshot: snapshot });
   return { sys, kernel: sys.kernel, name: mf.name, step: 0, steps: 0, allSteps: [], machine, inferred, extraMemoryFiles: snapshot.extra_files, source: src };
 }

@@ -14,6 +14,7 @@
  * DIMMs: maxmem, slots) and extra kernel command line words (movable_node);
  * the kernel's boot state comes from `snapshot`. Browser-safe.
  */
+import type { ArchName } from "../kernel/arch.js";
 import { InputError } from "../errors.js";
 import type { Snapshot } from "../abi/snapshot.js";
 import { isPowerOfTwo } from "../kernel/units.js";
@@ -40,16 +41,21 @@ export function isMachineFileText(text: string): boolean {
 }
 
 const MiB = 1024 * 1024;
+/** QEMU virt's RAM base (machine/virt.ts). */
+const VIRT_RAM_BASE = 0x40000000;
 
 /** A machine file for a snapshot: a QEMU pc whose `memory` is the RAM of the present blocks. */
 export function makeMachineFile(
   snapshot: Snapshot,
-  opts: { name: string; source: string; inferred: string[]; maxmem?: number; slots?: number; cmdline?: string[] },
+  opts: { name: string; source: string; inferred: string[]; maxmem?: number; slots?: number; cmdline?: string[]; arch?: ArchName },
 ): MachineFile {
   const bs = parseInt(snapshot.memory.block_size_bytes, 16);
-  const blocks = Object.keys(snapshot.memory.blocks).length;
-  const memory = Math.ceil((blocks * bs) / MiB);
-  const machine: Record<string, unknown> = { type: "pc", memory: `${memory}M` };
+  const arm64 = opts.arch !== undefined && opts.arch.startsWith("arm64");
+  // arm64 machines are QEMU virt ones: RAM from 0x40000000 (blocks below it hold firmware memory such as edk2's flash).
+  const ids = Object.keys(snapshot.memory.blocks).map((n) => Number(n.replace(/^memory/, "")));
+  const blocks = arm64 ? ids.filter((id) => id * bs >= VIRT_RAM_BASE).length : ids.length;
+  const memory = Math.max(1, Math.ceil((blocks * bs) / MiB));
+  const machine: Record<string, unknown> = arm64 ? { type: "virt", arch: opts.arch, memory: `${memory}M` } : { type: "pc", memory: `${memory}M` };
   if (opts.maxmem !== undefined) machine.maxmem = `${Math.ceil(opts.maxmem / MiB)}M`;
   if (opts.slots !== undefined) machine.slots = opts.slots;
   machine.cmdline = opts.cmdline ?? [];
