@@ -144,7 +144,7 @@ function drawBlocks(s: Surface, vp: Viewport, ax: Axis, v: MapView, row: Row): v
       const kind = blockKind(b, i);
       const w = vp.x(ax.toV(b.start[i] + b.size[i])) - vp.x(ax.toV(b.start[i]));
       const long = w > 260 ? ` ${kind} node${b.nid[i]}${b.group[i] >= 0 ? ` group${b.group[i]}` : ""}` : w > 120 ? ` ${kind}` : "";
-      yield { start: b.start[i], end: b.start[i] + b.size[i], fill: color(kind), label: `memory${b.id[i]}${long}` };
+      yield { start: b.start[i], end: b.start[i] + b.size[i], fill: color(kind), label: w >= 70 ? `memory${b.id[i]}${long}` : String(b.id[i]) };
     }
   };
   intervals(s, vp, ax, row, items());
@@ -163,7 +163,7 @@ function drawSections(s: Surface, vp: Viewport, ax: Axis, v: MapView, row: Row, 
     const a = Math.max(r.first, lo);
     const b = Math.min(r.last, hi);
     if (pxPerSection >= 24 && b >= a) {
-      for (let nr = a; nr <= b; nr++) items.push({ start: nr * ss, end: (nr + 1) * ss, fill: color(key), label: `section ${nr} ${what}` });
+      for (let nr = a; nr <= b; nr++) items.push({ start: nr * ss, end: (nr + 1) * ss, fill: color(key), label: pxPerSection >= 140 ? `section ${nr} ${what}` : `${nr} ${what}` });
       continue;
     }
     const n = r.last - r.first + 1;
