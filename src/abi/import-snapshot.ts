@@ -37,21 +37,19 @@ function kb(s: string | undefined): number | undefined {
 }
 
 /** The BootLayout a snapshot implies (RAM from iomem, nodes from zone spans). */
-export function layoutFromSnapshot(s: Snapshot, arch?: ArchName): BootLayout {
+export function layoutFromSnapshot(s: Snapshot, arch?: ArchName, deviceMemory: BootLayout["deviceMemory"] = null): BootLayout {
   const iomem = parseIomem(s.iomem);
   const ps = arch ? GEOMETRIES[arch].pageSize : 4096;
   const ram = iomem.filter((r) => r.name === "System RAM");
+  // Where each node's memory lies: its zones' spans (not min..max of them: a node's Normal
+  // zone may span hot-added memory far above another node's boot memory).
   const nodeSpans: { nid: number; start: number; end: number }[] = [];
   for (const [name, zones] of Object.entries(s.zoneinfo ?? {})) {
     const nid = Number(name.replace(/^node/, ""));
-    let start = Infinity;
-    let end = -Infinity;
     for (const [zname, z] of Object.entries(zones)) {
       if (zname === "Device" || !z.spanned || z.start_pfn === null) continue;
-      start = Math.min(start, z.start_pfn * ps);
-      end = Math.max(end, (z.start_pfn + z.spanned) * ps);
+      nodeSpans.push({ nid, start: z.start_pfn * ps, end: (z.start_pfn + z.spanned) * ps });
     }
-    if (start < end) nodeSpans.push({ nid, start, end });
   }
   const memblock: MemblockRange[] = [];
   for (const r of ram) {
@@ -62,13 +60,33 @@ export function layoutFromSnapshot(s: Snapshot, arch?: ArchName): BootLayout {
       memblock.push({ start, end, nid: 0 });
       continue;
     }
-    for (const n of nodeSpans) {
-      const a = Math.max(start, n.start);
-      const b = Math.min(end, n.end);
-      if (b > a) memblock.push({ start: a, end: b, nid: n.nid });
+    // Each piece of RAM to one node: the tightest zone span holding it (a zone that also spans
+    // another node's memory, e.g. hot-added above it, is wider than that node's own zone).
+    let pieces = [{ start, end }];
+    for (const n of [...nodeSpans].sort((x, y) => x.end - x.start - (y.end - y.start) || x.start - y.start)) {
+      const rest: { start: number; end: number }[] = [];
+      for (const p of pieces) {
+        const a = Math.max(p.start, n.start);
+        const b = Math.min(p.end, n.end);
+        if (b <= a) {
+          rest.push(p);
+          continue;
+        }
+        memblock.push({ start: a, end: b, nid: n.nid });
+        if (p.start < a) rest.push({ start: p.start, end: a });
+        if (b < p.end) rest.push({ start: b, end: p.end });
+      }
+      pieces = rest;
     }
   }
   memblock.sort((a, b) => a.start - b.start);
+  // Adjacent pieces of one node are one memblock range.
+  for (let i = 1; i < memblock.length; i++) {
+    if (memblock[i].nid === memblock[i - 1].nid && memblock[i].start === memblock[i - 1].end) {
+      memblock[i - 1].end = memblock[i].end;
+      memblock.splice(i--, 1);
+    }
+  }
   const possible = s.node?.masks?.possible ? parseNodeList(s.node.masks.possible) : [0];
   const withCpu = s.node?.masks?.has_cpu ? parseNodeList(s.node.masks.has_cpu) : [0];
   const cpusByNode: Record<number, number[]> = {};
@@ -82,7 +100,8 @@ export function layoutFromSnapshot(s: Snapshot, arch?: ArchName): BootLayout {
     possibleNodes: possible,
     cpusByNode,
     sratHotplug: [],
-    deviceMemory: null,
+    // The machine's hotplug region (QEMU's device memory): the kernel sizes its boot allocations (SWIOTLB) by it.
+    deviceMemory,
     legacyPmem: [],
     nvdimms: [],
     virtioMem: [],
@@ -105,8 +124,8 @@ function zoneSpanning(k: Kernel, b: MemoryBlock): { nid: number; idx: ZoneIdx } 
 }
 
 /** Boot a kernel from a snapshot and make its state equal to what the snapshot shows. */
-export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile; arch?: ArchName } = {}): Kernel {
-  const layout = layoutFromSnapshot(s, opts.arch);
+export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile; arch?: ArchName; deviceMemory?: BootLayout["deviceMemory"] } = {}): Kernel {
+  const layout = layoutFromSnapshot(s, opts.arch, opts.deviceMemory ?? null);
   const blockSize = parseInt(s.memory.block_size_bytes, 16);
   if (!Number.isSafeInteger(blockSize) || blockSize <= 0) throw new InputError(`bad block_size_bytes "${s.memory.block_size_bytes}"`);
   const p = s.memory_hotplug_params ?? {};

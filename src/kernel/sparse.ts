@@ -196,7 +196,8 @@ export class SparseMem {
       s.map = null;
       return;
     }
-    if (s.map === null) s.map = new Array<number>(this.words).fill(0xffffffff);
+    // All set means the section's own sub-sections only (ppc64 has 8 per section, not a word's 32).
+    if (s.map === null) s.map = Array.from({ length: this.words }, (_, w) => this.wordMask(w, 0, last));
     for (let w = a >>> 5; w <= b >>> 5; w++) {
       const m = this.wordMask(w, a, b);
       s.map[w] = on ? (s.map[w] | m) >>> 0 : (s.map[w] & ~m) >>> 0;

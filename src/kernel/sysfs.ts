@@ -14,6 +14,7 @@ import { validZones } from "./zone-policy.js";
 import { hexPad } from "./units.js";
 import { memoryBlockDevpath } from "./memory-block.js";
 import { countSystemRamPages } from "./resource.js";
+import { softOfflinePageStore } from "./memory-failure.js";
 
 export type SysfsResult = { ok: true; value: string } | { ok: false; errno: Errno };
 export type WriteResult = { ok: true } | { ok: false; errno: Errno };
@@ -77,6 +78,21 @@ function blockAttr(k: Kernel, id: number, name: string): Attr | null | "dir" {
   }
   if (/^node\d+$/.test(name) && b.nodeLinks.includes(Number(name.slice(4)))) return "dir";
   if (name === "firmware_node" && b.firmwareNode) return "dir";
+  return null;
+}
+
+/**
+ * The device core's power/ group of a memory block (runtime PM never enabled
+ * for it): `control` reads "auto" and takes "auto" or "on"; `runtime_status`
+ * reads "unsupported" (oracle trace robust-sysfs-edges).
+ */
+function powerAttr(name: string): Attr | null {
+  switch (name) {
+    case "control":
+      return { show: () => "auto\n", store: (_k, buf) => (sysfsStreq(buf, "auto") || sysfsStreq(buf, "on") ? { ok: true } : { ok: false, errno: EINVAL }) };
+    case "runtime_status":
+      return { show: () => "unsupported\n" };
+  }
   return null;
 }
 
@@ -167,6 +183,7 @@ function rootAttr(k: Kernel, path: string): Attr | null {
         },
       };
     case `${MEM}/soft_offline_page`:
+      return { store: (kk, buf) => softOfflinePageStore(kk, buf) };
     case `${MEM}/hard_offline_page`:
       return { store: () => ({ ok: false, errno: EINVAL }) };
     case `${MEM}/uevent`:
@@ -240,6 +257,8 @@ function legacyRemovable(k: Kernel, b: { startPfn: number; nrPages: number; stat
 function resolve(k: Kernel, path: string): Attr | "dir" | null {
   const m = new RegExp(`^${MEM}/memory(\\d+)/([^/]+)$`).exec(path);
   if (m && String(Number(m[1])) === m[1]) return blockAttr(k, Number(m[1]), m[2]);
+  const pw = new RegExp(`^${MEM}/memory(\\d+)/power/([^/]+)$`).exec(path);
+  if (pw && String(Number(pw[1])) === pw[1] && k.blocks.has(Number(pw[1]))) return powerAttr(pw[2]);
   // The memory_hotplug module parameters appeared with memmap_on_memory (v5.13) and the online policies (v5.15).
   if (path.startsWith(`${PARAMS}/`) && !k.rules.onlinePolicies) return null;
   const a = rootAttr(k, path);
@@ -294,11 +313,15 @@ export function sysfsWrite(k: Kernel, path: string, buf: string): WriteResult {
   k.dumpedValidZones = null;
   const a = resolve(k, path);
   if (a === "dir") return { ok: false, errno: "EISDIR" as Errno };
+  // open(O_WRONLY) of a directory (a block's own directory, the memory directory).
+  if (!a && sysfsDirExists(k, path)) return { ok: false, errno: "EISDIR" as Errno };
   if (!a) {
     const dir = path.slice(0, path.lastIndexOf("/"));
     // O_CREAT in an existing sysfs directory is refused; a missing directory is ENOENT.
     return { ok: false, errno: sysfsDirExists(k, dir) ? EACCES : ENOENT };
   }
   if (!a.store) return { ok: false, errno: EACCES };
+  // dd with nothing to write opens the file and never calls write(2): nothing happens, and it succeeds.
+  if (buf === "") return { ok: true };
   return a.store(k, buf);
 }

@@ -1,0 +1,58 @@
+/**
+ * sysfs edges the oracle recorded (test/oracle/traces/robust-sysfs-edges.json)
+ * and the rules around them: an empty write opens and writes nothing,
+ * directories give EISDIR, memoryN/power/ exists, soft_offline_page takes
+ * a physical address of an online page (issue 12, item 9).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GiB, MiB } from "./units.js";
+import { sysfsRead, sysfsWrite } from "./sysfs.js";
+import { bootSystem } from "../scenario/runner.js";
+
+const MEM = "/sys/devices/system/memory";
+
+function machine() {
+  const sys = bootSystem({ type: "pc", memory: GiB, maxmem: 4 * GiB, slots: 2, cmdline: [] }, { boot: "derive" });
+  sys.plugDimm({ id: "d1", size: 256 * MiB, addr: 4 * GiB });
+  return sys.kernel;
+}
+
+test("an empty write opens the file and changes nothing; a file without a store still refuses the open", () => {
+  const k = machine();
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, ""), { ok: true });
+  assert.deepEqual(sysfsRead(k, `${MEM}/memory32/state`), { ok: true, value: "offline\n" });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/removable`, ""), { ok: false, errno: "EACCES" });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/nosuch`, ""), { ok: false, errno: "EACCES" });
+});
+
+test("writes to directories give EISDIR", () => {
+  const k = machine();
+  for (const p of [`${MEM}/memory32`, MEM, `${MEM}/memory32/power`, "/sys/devices/system/node/node0"]) {
+    assert.deepEqual(sysfsWrite(k, p, "offline\n"), { ok: false, errno: "EISDIR" }, p);
+  }
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory99`, "1\n"), { ok: false, errno: "EACCES" });
+});
+
+test("memoryN/power/control and runtime_status", () => {
+  const k = machine();
+  assert.deepEqual(sysfsRead(k, `${MEM}/memory32/power/control`), { ok: true, value: "auto\n" });
+  assert.deepEqual(sysfsRead(k, `${MEM}/memory0/power/runtime_status`), { ok: true, value: "unsupported\n" });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/power/control`, "on\n"), { ok: true });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/power/control`, "off\n"), { ok: false, errno: "EINVAL" });
+  assert.deepEqual(sysfsRead(k, `${MEM}/memory99/power/control`), { ok: false, errno: "ENOENT" });
+});
+
+test("soft_offline_page: a valid online page succeeds; invalid, offline and garbage do not", () => {
+  const k = machine();
+  const w = (v: string) => sysfsWrite(k, `${MEM}/soft_offline_page`, `${v}\n`);
+  assert.deepEqual(w("0x30000000"), { ok: true }, "boot memory");
+  assert.deepEqual(w("0x100200000"), { ok: false, errno: "EIO" }, "present but offline");
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "online_movable\n"), { ok: true });
+  assert.deepEqual(w("0x100200000"), { ok: true }, "online movable");
+  assert.deepEqual(w("0x100200000"), { ok: true }, "again");
+  assert.deepEqual(w("0x800000000"), { ok: false, errno: "ENXIO" }, "no memory there");
+  assert.deepEqual(w("0x100000000000000000"), { ok: false, errno: "EINVAL" }, "beyond 64 bits");
+  assert.deepEqual(w("page"), { ok: false, errno: "EINVAL" });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "offline\n"), { ok: true }, "the block still goes offline");
+});
