@@ -323,5 +323,7 @@ export function sysfsWrite(k: Kernel, path: string, buf: string): WriteResult {
   if (!a.store) return { ok: false, errno: EACCES };
   // dd with nothing to write opens the file and never calls write(2): nothing happens, and it succeeds.
   if (buf === "") return { ok: true };
-  return a.store(k, buf);
+  // The store sees a C string: a written NUL ends it (libndctl/libcxl write strlen + 1 bytes).
+  const nul = buf.indexOf("\0");
+  return a.store(k, nul < 0 ? buf : buf.slice(0, nul));
 }

@@ -144,7 +144,8 @@ function regionAction(k: Kernel, st: CxlState, argv: string[], action: "enable" 
         for (let i = 0; !e && i < r.targets.length; i++) {
           const d = r.targets[i];
           if (!d) continue;
-          e = write(k, `${BUS}/${r.name}/target${i}`, "") ?? write(k, `${BUS}/${d.name}/dpa_size`, "0");
+          e = write(k, `${BUS}/${r.name}/target${i}`, "\0") ?? // libcxl writes strlen + 1 bytes: clearing a target is one NUL
+            write(k, `${BUS}/${d.name}/dpa_size`, "0");
         }
         if (!e) e = write(k, `${BUS}/${r.root.name}/delete_region`, r.name);
       }
