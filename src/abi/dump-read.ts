@@ -20,6 +20,18 @@ const PARAMS = "sys/module/memory_hotplug/parameters";
 const KNOWN_MEMORY_FILES = ["block_size_bytes", "auto_online_blocks", "uevent", "probe", "soft_offline_page", "hard_offline_page"];
 const BLOCK_FILES = ["phys_index", "state", "online", "phys_device", "removable", "valid_zones"];
 
+/** A dump file whose location is spelled out only when a message needs it. */
+class LabelledFile implements DumpFile {
+  constructor(
+    readonly text: string,
+    private readonly rel: string,
+    private readonly label: (rel: string) => string,
+  ) {}
+  get file(): string {
+    return this.label(this.rel);
+  }
+}
+
 export interface ReadDumpOptions {
   /** /proc/iomem from elsewhere (e.g. captured as root). */
   iomemFile?: string;
@@ -40,7 +52,7 @@ export function readDumpDir(root: string, label: (rel: string) => string, opts: 
 function readDumpFiles(r: DumpFileReader, label: (rel: string) => string, root: string, opts: ReadDumpOptions, iomemFile: string | undefined): MachineDump {
   const file = (rel: string, cap = SYSFS_ATTR_MAX): DumpFile | undefined => {
     const text = r.read(rel, { cap });
-    return text === undefined ? undefined : { text, file: label(rel) };
+    return text === undefined ? undefined : new LabelledFile(text, rel, label);
   };
   const procFile = (rel: string) => file(rel, PROC_FILE_MAX);
   const listDir = (rel: string): string[] => {
@@ -62,21 +74,31 @@ function readDumpFiles(r: DumpFileReader, label: (rel: string) => string, root: 
       continue;
     }
     const rel = `${MEM}/${name}`;
-    if (!isDir(rel)) throw new InputError(`${name} is not a directory`, { file: label(rel) });
-    const b: DumpBlock = { name, dir: label(rel), attrs: {}, nodes: [] };
+    // One listing per block: its node links, which attributes exist, and whether it is a directory at all.
+    let entries: string[];
+    try {
+      entries = listDir(rel);
+    } catch (e) {
+      if (!isDir(rel)) throw new InputError(`${name} is not a directory`, { file: label(rel) });
+      throw e;
+    }
+    const b: DumpBlock = { name, get dir() { return label(rel); }, attrs: {}, nodes: [] };
     for (const f of BLOCK_FILES) {
+      if (!entries.includes(f)) continue;
       const v = file(`${rel}/${f}`);
       if (v) b.attrs[f] = v;
     }
-    for (const e of listDir(rel)) {
+    for (const e of entries) {
       const m = /^node(\d+)$/.exec(e);
       if (m) b.nodes.push(Number(m[1]));
     }
-    try {
-      const t = fs.readlinkSync(r.resolve(`${rel}/firmware_node`));
-      b.firmwareNode = path.posix.normalize(path.posix.join("/devices/system/memory", name, t));
-    } catch {
-      // no ACPI binding
+    if (entries.includes("firmware_node")) {
+      try {
+        const t = fs.readlinkSync(r.resolve(`${rel}/firmware_node`));
+        b.firmwareNode = path.posix.normalize(path.posix.join("/devices/system/memory", name, t));
+      } catch {
+        // not a symlink: no ACPI binding
+      }
     }
     d.blocks.push(b);
   }
