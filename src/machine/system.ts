@@ -3,7 +3,7 @@
  * _OST events) and the guest kernel model. QEMU decides whether a device
  * can be plugged; the kernel reacts to the ACPI notification.
  */
-import { acpiEject, acpiMemoryDeviceAdd, type AcpiMemoryDevice } from "../kernel/drivers/acpi-memhotplug.js";
+import { acpiContainerScanned, acpiEject, acpiMemoryDeviceAdd, type AcpiMemoryDevice } from "../kernel/drivers/acpi-memhotplug.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { placeDimm } from "./qemu.js";
 import { built } from "../kernel/arch-config.js";
@@ -73,6 +73,8 @@ export class System {
     this.spec = spec;
     this.layout = layout;
     this.kernel = kernel;
+    // QEMU virt's DSDT: the memory hotplug container is the second PNP0A06 device (x86 pc/q35: PNP0A06:04).
+    if (spec.type === "virt") kernel.acpiMemoryParent = "/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A06:01";
     for (const nv of layout.nvdimms) this.devices.push({ id: nv.id, kind: "nvdimm", addr: nv.start, size: nv.size + nv.labelSize, slot: nv.slot });
   }
 
@@ -103,7 +105,7 @@ export class System {
     if (built(this.kernel, "ACPI_HOTPLUG_MEMORY")) {
       this.kernel.acpiMemDevices.set(placed.slot, dev);
       acpiMemoryDeviceAdd(this.kernel, dev);
-    }
+    } else acpiContainerScanned(this.kernel);
     return { "object-add": OK_REPLY, device_add: OK_REPLY, events: [ost(req.id, placed.slot, "DEVICE_CHECK", "SUCCESS")], ost_seen: true };
   }
 

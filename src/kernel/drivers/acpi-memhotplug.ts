@@ -41,6 +41,11 @@ export function acpiFirmwareNodePath(k: Kernel, slot: number): string {
  */
 export function acpiMemoryDeviceAdd(k: Kernel, dev: AcpiMemoryDevice): void {
   memoryDeviceAdd(k, dev);
+  acpiContainerScanned(k);
+}
+
+/** The end of the ACPI core's scan of the hotplug container after a Device Check: driver or not (no CONFIG_ACPI_HOTPLUG_MEMORY), newer kernels send the container's `online`. */
+export function acpiContainerScanned(k: Kernel): void {
   if (k.rules.acpiContainerOnlineUevent) k.uevent("online", `/devices/system/container/${k.acpiMemoryParent.split("/").pop()}`, "container");
 }
 

@@ -23,6 +23,9 @@ export const DRIVER_RULES = {
       { since: "6.1", value: { ndBus: 246, nvdimm: 245, dax: 252, cxlMem: 247 }, evidence: "traces/*.json and cxl/traces/6.1 uevents" },
       { since: "6.12", value: { ndBus: 245, nvdimm: 244, dax: 252, cxlMem: 250 }, evidence: "trixie/*.json and cxl/traces/6.12 uevents" },
       { since: "7.2", value: { ndBus: 244, nvdimm: 243, dax: 251, cxlMem: 249 }, evidence: "sid/*.json and cxl/traces/7.2 uevents" },
+      // arm64 builds register other char drivers first (virtio_console's ports among them); cxlMem unrecorded there.
+      { since: "6.1", arch: "arm64", value: { ndBus: 238, nvdimm: 237, dax: 251, cxlMem: 247 }, evidence: "conformance/arm64/traces/6.1/arm64-nvdimm-kmem.json boot uevents (ndctl0 238; nmem and dax by the 6.12 pattern)" },
+      { since: "6.12", arch: "arm64", value: { ndBus: 237, nvdimm: 236, dax: 251, cxlMem: 250 }, evidence: "conformance/arm64/traces/6.12/arm64-nvdimm-kmem.json uevents (ndctl0 237, nmem0 236, dax0.0 251)" },
     ],
   ),
   driverManagedRam: rule("add_memory_driver_managed(): \"System RAM (kmem)\" resources without firmware memmap entries", false, HISTORY, [
