@@ -84,7 +84,8 @@ export async function writeSysroot(dir: string, entries: readonly SysrootEntry[]
           fs.mkdirSync(p, { recursive: true });
           break;
         case "file":
-          fs.writeFileSync(p, e.content, { flag: "wx" });
+          // Created with its mode (an open file descriptor writes even to a 0444 file).
+          fs.writeFileSync(p, e.content, { flag: "wx", mode: e.mode });
           break;
         case "symlink":
           fs.symlinkSync(e.target, p);
@@ -93,7 +94,9 @@ export async function writeSysroot(dir: string, entries: readonly SysrootEntry[]
       if (i % BATCH === BATCH - 1) await new Promise((r) => setImmediate(r));
     }
     // Modes last: a read-only directory would refuse its own children.
-    for (const e of entries) if (e.kind === "file") fs.chmodSync(path.join(root, e.path), e.mode);
+    // Files got their modes at creation unless the umask took bits away (one chmod each then).
+    const umask = process.umask();
+    for (const e of entries) if (e.kind === "file" && (e.mode & umask) !== 0) fs.chmodSync(path.join(root, e.path), e.mode);
     for (const e of [...entries].reverse()) if (e.kind === "dir") fs.chmodSync(path.join(root, e.path), e.mode);
     fs.chmodSync(root, 0o755);
     if (st) {
