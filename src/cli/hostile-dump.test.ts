@@ -15,34 +15,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../testing/cli.js";
+import { sysrootCases } from "../testing/sysroot-cases.js";
 
 const BIN = fileURLToPath(new URL("../../bin/memhp.js", import.meta.url));
-const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), "memhp-hostile-"));
 // Readable by the unprivileged user of the permission cases.
-fs.chmodSync(ROOT, 0o755);
-process.on("exit", () => fs.rmSync(ROOT, { recursive: true, force: true }));
+const { root: ROOT, dumpWith } = sysrootCases("memhp-hostile-", { shared: true });
 
 const MEM = "sys/devices/system/memory";
 /** Generous: the machine may be loaded; a hang is what this catches. */
 const LIMIT_MS = 60_000;
 
-let base: string | null = null;
-async function goodDump(): Promise<string> {
-  if (base) return base;
-  base = path.join(ROOT, "good");
-  const r = await runCli(["export-sysfs", "example:dimm@1", base]);
-  assert.equal(r.code, 0, r.stderr);
-  return base;
-}
-
-let n = 0;
-async function dumpWith(edit: (dir: string) => void): Promise<string> {
-  const dir = path.join(ROOT, `case${n++}`);
-  fs.cpSync(await goodDump(), dir, { recursive: true, verbatimSymlinks: true });
-  execFileSync("chmod", ["-R", "u+w,go+rX", dir]);
-  edit(dir);
-  return dir;
-}
 
 interface Run {
   status: number | null;
@@ -75,7 +57,7 @@ function readers(dir: string): [string, string[]][] {
     ["lsmem", ["lsmem", "--sysroot", dir]],
     ["lsmem --summary=only", ["lsmem", "--summary=only", "--sysroot", dir]],
     ["chmem", ["chmem", "--sysroot", dir, "-e", "128M"]],
-    ["import", ["import", dir, "-o", path.join(dir, "..", `out${n}.json`)]],
+    ["import", ["import", dir, "-o", path.join(dir, "..", `out-${path.basename(dir)}.json`)]],
   ];
 }
 

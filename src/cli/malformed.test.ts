@@ -11,30 +11,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runCli } from "../testing/cli.js";
+import { sysrootCases } from "../testing/sysroot-cases.js";
 import { traceFile } from "../testing/paths.js";
 
-const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), "memhp-malformed-"));
-process.on("exit", () => fs.rmSync(ROOT, { recursive: true, force: true }));
-
-let base: string | null = null;
-/** A good sysroot (a DIMM plugged into a 1 GiB guest), exported once. */
-async function goodDump(): Promise<string> {
-  if (base) return base;
-  base = path.join(ROOT, "good");
-  const r = await runCli(["export-sysfs", "example:dimm@1", base]);
-  assert.equal(r.code, 0, r.stderr);
-  return base;
-}
-
+const { root: ROOT, goodDump, dumpWith } = sysrootCases("memhp-malformed-");
 let n = 0;
-/** A copy of the good dump with `edit` applied. */
-async function dumpWith(edit: (dir: string) => void): Promise<string> {
-  const dir = path.join(ROOT, `case${n++}`);
-  fs.cpSync(await goodDump(), dir, { recursive: true, verbatimSymlinks: true });
-  for (const p of [dir]) execFileSync("chmod", ["-R", "u+w", p]);
-  edit(dir);
-  return dir;
-}
+
 
 const MEM = "sys/devices/system/memory";
 const put = (dir: string, rel: string, text: string) => fs.writeFileSync(path.join(dir, rel), text);
