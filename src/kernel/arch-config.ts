@@ -3,7 +3,8 @@
  * memory hotplug depends on (Debian's arm64 configs: no
  * CONFIG_ACPI_HOTPLUG_MEMORY in any version, no CONFIG_ZONE_DEVICE in 6.1,
  * CONFIG_ZONE_DEVICE=y from 6.12, no CONFIG_FIRMWARE_MEMMAP; amd64: all set).
- * Evidence: ../shared/conformance/arm64 (6.1: dax_pmem missing, no Device
+ * A scenario overrides them in machine.kernel.config (CONFIG_ZONE_DEVICE: y, …;
+ * profiles/config.ts). Evidence: ../shared/conformance/arm64 (6.1: dax_pmem missing, no Device
  * zone, PNP0C80 without a driver; 6.12: Device zone, devdax and kmem work).
  */
 import { isArm64, type Geometry } from "./arch.js";
@@ -24,6 +25,6 @@ export function debianArchConfig(g: Geometry, version: string): ArchConfig {
 export const ALL_BUILT: ArchConfig = { ZONE_DEVICE: true, ACPI_HOTPLUG_MEMORY: true, FIRMWARE_MEMMAP: true };
 
 /** Is the kernel built with `opt`? */
-export function built(k: { geometry: Geometry; profile: string; archConfig?: Partial<ArchConfig> }, opt: ArchOption): boolean {
-  return k.archConfig?.[opt] ?? debianArchConfig(k.geometry, k.profile)[opt];
+export function built(k: { geometry: Geometry; profile: string; archConfig?: Partial<ArchConfig>; config?: Partial<ArchConfig> }, opt: ArchOption): boolean {
+  return k.config?.[opt] ?? k.archConfig?.[opt] ?? debianArchConfig(k.geometry, k.profile)[opt];
 }

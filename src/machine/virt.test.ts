@@ -78,3 +78,15 @@ test("explain on the arm64 DIMM case: QEMU took the DIMM, the kernel added nothi
   assert.match(add.rule.kernel, /acpi_memhotplug/);
   assert.equal(v.find((x) => x.action === "map-device-memory")!.ok, false, "6.1 arm64 has no ZONE_DEVICE");
 });
+
+test("a virt kernel built with CONFIG_ACPI_HOTPLUG_MEMORY hot-adds the DIMM (machine.kernel.config)", async () => {
+  const { bootSystem, applyStep } = await import("../scenario/runner.js");
+  const sc = parseScenario(
+    '{"machine":{"type":"virt","memory":"1G","maxmem":"8G","slots":4,"kernel":{"config":{"CONFIG_ACPI_HOTPLUG_MEMORY":"y"}}},"steps":[{"op":"plug-dimm","id":"d1","size":"256M","addr":"0x80000000"},{"op":"write","path":"/sys/devices/system/memory/memory16/state","value":"online_movable"}]}',
+    "s.json",
+  );
+  const sys = bootSystem(sc.machine, { boot: "derive" });
+  applyStep(sys, sc.steps[0].raw);
+  assert.ok(sys.kernel.blocks.has(16) && sys.kernel.blocks.has(17));
+  assert.deepEqual(applyStep(sys, sc.steps[1].raw), { path: "/sys/devices/system/memory/memory16/state", value: "online_movable", ok: true });
+});

@@ -14,6 +14,10 @@ export interface KernelConfig {
   readonly MHP_DEFAULT_ONLINE_TYPE: OnlineType;
   /** CONFIG_MHP_MEMMAP_ON_MEMORY (v5.13): the memory_hotplug.memmap_on_memory parameter exists. */
   readonly MHP_MEMMAP_ON_MEMORY: boolean;
+  /** CONFIG_ZONE_DEVICE, CONFIG_ACPI_HOTPLUG_MEMORY, CONFIG_FIRMWARE_MEMMAP: absent, the architecture's Debian build decides (kernel/arch-config.ts). */
+  readonly ZONE_DEVICE?: boolean;
+  readonly ACPI_HOTPLUG_MEMORY?: boolean;
+  readonly FIRMWARE_MEMMAP?: boolean;
 }
 
 export type ConfigKey = keyof KernelConfig;
@@ -43,7 +47,22 @@ const ONLINE_CHOICES: Record<string, OnlineType> = {
 };
 const ONLINE_TYPES: OnlineType[] = ["offline", "online", "online_kernel", "online_movable"];
 
+/** A y/n option whose default is the architecture's Debian build (arch-config.ts). */
+const archOption = (key: "ZONE_DEVICE" | "ACPI_HOTPLUG_MEMORY" | "FIRMWARE_MEMMAP", doc: string): ConfigOption => ({
+  key,
+  doc,
+  symbols: [`CONFIG_${key}`],
+  parse(_symbol, v) {
+    const b = yesNo(v);
+    return b === null ? { error: "expected y or n" } : { value: b };
+  },
+  impossible: () => null,
+});
+
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
+  archOption("ZONE_DEVICE", "ZONE_DEVICE and memremap_pages(): fsdax/devdax namespaces, dax kmem on NVDIMMs (Debian arm64: from 6.12)"),
+  archOption("ACPI_HOTPLUG_MEMORY", "the ACPI memory device driver (PNP0C80): DIMMs hot-add memory (Debian arm64: never)"),
+  archOption("FIRMWARE_MEMMAP", "/sys/firmware/memmap (Debian arm64: not set)"),
   {
     key: "MHP_DEFAULT_ONLINE_TYPE",
     doc: "the online type of hot-added memory (auto_online_blocks at boot): offline, online, online_kernel, online_movable",
