@@ -100,7 +100,7 @@ function buildSteps(): void {
   s.states.forEach((st, i) => {
     const o = stepOutcome(st);
     const v = conf?.view.steps[i];
-    const b = el("button", i === 0 ? "boot" : String(i - 1));
+    const b = el("button", i === 0 ? "boot" : String(i));
     b.title = `${stepTitle(st, i)} — ${o.text}`;
     b.addEventListener("click", () => show(i));
     if (v && !v.pass) b.classList.add("fail");

@@ -18,6 +18,8 @@ export interface Surface {
 export interface Range {
   start: number;
   end: number;
+  /** For what a step changed: added, removed, or changed in place (state, zone, node, group). */
+  kind?: "added" | "removed" | "changed";
 }
 
 export interface Marks {
@@ -201,7 +203,7 @@ function drawMarks(s: Surface, vp: Viewport, ax: Axis, marks: Marks, rows: Row[]
   };
   // The selection inside, then what changed, then disagreements on top: all stay visible when they coincide.
   if (marks.selected) span(marks.selected, "#E69F00", false, 3, false);
-  for (const r of marks.changed) span(r, color("changed"), true, 0, true);
+  for (const r of marks.changed) span(r, r.kind === "removed" ? color("removed") : color("changed"), r.kind !== "added", 0, true);
   for (const r of marks.mismatch) span(r, color("mismatch"), false, 0, true);
 }
 

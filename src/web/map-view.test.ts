@@ -85,3 +85,13 @@ test("SVG export: the same drawing as the canvas, labels inside their boxes, the
   // 64 sub-sections of section 7: 32 memory (green), 32 ZONE_DEVICE (red).
   assert.equal((svg.match(/fill="#EE6677" stroke="#FFFFFF"/g) ?? []).length >= 32, true);
 });
+
+test("what a step changed, by kind: a plugged DIMM's blocks are added, onlining changes them, unplugging removes them", () => {
+  const s = new Session(ex("dimm"), "example:dimm");
+  const at = (i: number) => changesOf(s.states[i - 1], s.states[i]).ranges;
+  const dimm = (r: { start: number; end: number }) => r.start === 0x100000000 && r.end === 0x140000000;
+  assert.ok(at(1).some((r) => dimm(r) && r.kind === "added"));
+  assert.ok(at(2).some((r) => dimm(r) && r.kind === "changed"));
+  assert.ok(at(4).some((r) => dimm(r) && r.kind === "removed"));
+  assert.ok(!at(4).some((r) => r.kind === "added"));
+});

@@ -109,12 +109,12 @@ test("the address map in Chromium: shared section, sub-sections, steps, explain,
     // Step through with the keyboard (n), from boot to the last step.
     await page.focus("#map");
     for (let i = 0; i < 5; i++) await page.keyboard.press("n");
-    assert.match((await page.textContent("#where")) ?? "", /^step 4: create-namespace .*devdax/);
+    assert.match((await page.textContent("#where")) ?? "", /^step 5: create-namespace .*devdax/);
     assert.match((await page.textContent("#changes")) ?? "", /iomem \+ 3c200000-3fffffff : dax0\.0/);
     assert.match((await page.textContent("#uevents")) ?? "", /add .*dax0\.0/);
     assert.match((await page.textContent("#inview")) ?? "", /Sub-section map of section 7: 64 of 64 sub-sections present, 32 ZONE_DEVICE\./);
     await page.keyboard.press("p");
-    assert.match((await page.textContent("#where")) ?? "", /^step 3: echo "offline" > memory7\/state/);
+    assert.match((await page.textContent("#where")) ?? "", /^step 4: echo "offline" > memory7\/state/);
     assert.match((await page.textContent("#outcome")) ?? "", /result: EINVAL/);
     assert.match((await page.textContent("#log")) ?? "", /memory offlining \[mem 0x38000000-0x3fffffff\] failed due to memory holes/);
 
@@ -130,7 +130,7 @@ test("the address map in Chromium: shared section, sub-sections, steps, explain,
 
     // An action: a new step after the current one, run through the model.
     await page.getByRole("button", { name: "echo online_movable > memory7/state" }).click();
-    assert.match((await page.textContent("#where")) ?? "", /^step 4: echo "online_movable" > memory7\/state/);
+    assert.match((await page.textContent("#where")) ?? "", /^step 5: echo "online_movable" > memory7\/state/);
     assert.match((await page.textContent("#outcome")) ?? "", /result: EINVAL/);
     assert.match(await page.inputValue("#scenario"), /value: online_movable/);
     assert.equal(await page.locator("#steps li").count(), 7);

@@ -35,7 +35,8 @@ export const SWATCHES: Swatch[] = [
   { key: "sub-ram", color: "#228833", label: "sub-section: memory", row: "subsection" },
   { key: "sub-device", color: "#EE6677", label: "sub-section: ZONE_DEVICE", row: "subsection" },
   { key: "sub-empty", color: "#FFFFFF", label: "sub-section: not present", row: "subsection" },
-  { key: "changed", color: "#000000", label: "changed by this step", row: "mark" },
+  { key: "changed", color: "#000000", label: "added (solid) or changed (dashed) by this step", row: "mark" },
+  { key: "removed", color: "#888888", label: "removed by this step (grey, dashed)", row: "mark" },
   { key: "mismatch", color: "#CC3311", label: "model and real kernel disagree", row: "mark" },
 ];
 

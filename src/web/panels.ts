@@ -23,7 +23,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
 }
 
 export function stepTitle(s: PageStep, i: number): string {
-  return s.step ? `step ${i - 1}: ${describeStep(s.step)}` : "boot";
+  return s.step ? `step ${i}: ${describeStep(s.step)}` : "boot"; // steps count from 1, as the CLI and FILE@N do
 }
 
 export function stepOutcome(s: PageStep): { text: string; ok: boolean } {

@@ -112,20 +112,21 @@ export function changesOf(prev: PageStep, cur: PageStep): { words: string[]; ran
     seen.add(b.id[i]);
     const old = before.get(b.id[i]);
     if (old === key(b, i)) continue;
-    ranges.push({ start: b.start[i], end: b.start[i] + b.size[i] });
+    ranges.push({ start: b.start[i], end: b.start[i] + b.size[i], kind: old === undefined ? "added" : "changed" });
     if (!prev.snapshot) fallback.push(`memory${b.id[i]}: ${old === undefined ? "added" : "changed"} → ${BLOCK_STATES[b.state[i]]} (${zoneName(b.zone[i])})`);
   }
   for (let i = 0; i < a.n; i++) {
     if (seen.has(a.id[i])) continue;
-    ranges.push({ start: a.start[i], end: a.start[i] + a.size[i] });
+    ranges.push({ start: a.start[i], end: a.start[i] + a.size[i], kind: "removed" });
     if (!prev.snapshot) fallback.push(`memory${a.id[i]}: removed`);
   }
   const res = (v: MapView) => new Set(v.iomem.map((r) => `${r.start}-${r.end}:${r.depth}:${r.name}`));
   const ra = res(prev.view);
   const rb = res(cur.view);
-  for (const r of cur.view.iomem) if (!ra.has(`${r.start}-${r.end}:${r.depth}:${r.name}`)) ranges.push({ start: r.start, end: r.end });
-  for (const r of prev.view.iomem) if (!rb.has(`${r.start}-${r.end}:${r.depth}:${r.name}`)) ranges.push({ start: r.start, end: r.end });
-  return { words: words.length ? words : fallback.slice(0, 200), ranges: mergeRanges(ranges) };
+  for (const r of cur.view.iomem) if (!ra.has(`${r.start}-${r.end}:${r.depth}:${r.name}`)) ranges.push({ start: r.start, end: r.end, kind: "added" });
+  for (const r of prev.view.iomem) if (!rb.has(`${r.start}-${r.end}:${r.depth}:${r.name}`)) ranges.push({ start: r.start, end: r.end, kind: "removed" });
+  const byKind = (k: Range["kind"]) => mergeRanges(ranges.filter((r) => r.kind === k)).map((r) => ({ ...r, kind: k }));
+  return { words: words.length ? words : fallback.slice(0, 200), ranges: [...byKind("removed"), ...byKind("changed"), ...byKind("added")] };
 }
 
 export function mergeRanges(rs: Range[]): Range[] {
@@ -134,7 +135,7 @@ export function mergeRanges(rs: Range[]): Range[] {
   for (const r of s) {
     const last = out[out.length - 1];
     if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
-    else out.push({ ...r });
+    else out.push({ start: r.start, end: r.end });
   }
   return out;
 }
