@@ -151,14 +151,20 @@ export function seabiosE820(spec: MachineSpec, map: QemuMap): RawE820[] {
 
 // ------------------------------------------------------------------ NUMA --
 
-/** "0-1,3" -> [0, 1, 3]. */
-export function parseCpuList(s: string): number[] {
+/**
+ * "0-1,3" -> [0, 1, 3]. With `maxCpus`, an index of at least it is refused as
+ * QEMU's numa_node_parse() refuses it (before anything is expanded: "0-99999999"
+ * must not become a list).
+ */
+export function parseCpuList(s: string, maxCpus = Infinity, path: (string | number)[] = []): number[] {
   const out: number[] = [];
   for (const part of s.split(",").map((p) => p.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw qemuRefuses(`bad CPU list "${s}"`);
+    if (!m) throw qemuRefuses(`bad CPU list "${s}"`, path);
     const a = Number(m[1]);
     const b = m[2] !== undefined ? Number(m[2]) : a;
+    if (b >= maxCpus && b >= a) throw qemuRefuses(`CPU index (${Math.max(a, maxCpus)}) should be smaller than maxcpus (${maxCpus})`, path);
+    if (b - a > 65535) throw qemuRefuses(`bad CPU list "${s}"`, path);
     for (let c = a; c <= b; c++) out.push(c);
   }
   return out;
@@ -182,7 +188,7 @@ export function qemuNuma(spec: MachineSpec): QemuNuma | null {
       const id = nd.nodeid ?? i;
       if (id < 0 || id >= n) throw qemuRefuses(`numa: Node ID missing: ${id >= n ? n - 1 : id}`, ["numa", i]);
       nodeMem[id] = nd.mem ?? 0;
-      for (const c of nd.cpus !== undefined ? parseCpuList(nd.cpus) : []) if (c < ncpu) cpuNode[c] = id;
+      for (const c of nd.cpus !== undefined ? parseCpuList(nd.cpus, ncpu, ["numa", i, "cpus"]) : []) cpuNode[c] = id;
     });
     const total = nodeMem.reduce((a, b) => a + b, 0);
     if (total !== spec.memory) throw qemuRefuses(`total memory for NUMA nodes (0x${total.toString(16)}) should equal RAM size (0x${spec.memory.toString(16)})`, ["numa"]);

@@ -31,8 +31,8 @@ const BlockSchema = z.looseObject({
 const ZoneSchema = z.looseObject({ start_pfn: Count.nullable(), spanned: Count, present: Count });
 
 export const SnapshotSchema = z.looseObject({
-  iomem: z.array(Str),
-  meminfo: z.looseObject({ MemTotal: Str }).optional(),
+  iomem: z.array(z.string().regex(/^( {2})*[0-9a-f]+-[0-9a-f]+ : .*$/, "expected a /proc/iomem line (START-END : NAME)")),
+  meminfo: z.looseObject({ MemTotal: Str }),
   zoneinfo: z.record(NodeName, z.record(Str, ZoneSchema)).optional(),
   memory: z.looseObject({
     block_size_bytes: Hex,
@@ -55,9 +55,21 @@ const Uevents = z.array(Obj);
 const Dmesg = z.array(Str);
 const Levels = z.array(Int);
 
+/** A QMP reply: `{"return": …}` or `{"error": {"class", "desc"}}`. */
+const Reply = z.looseObject({ error: Obj.optional() }).optional();
+
+/** The parts of a step's result that conformance compares (the rest is let through). */
+const ResultSchema = z.looseObject({
+  writes: z.array(Obj).optional(),
+  events: z.array(z.looseObject({ event: Str, data: Obj })).optional(),
+  device_add: Reply,
+  device_del: Reply,
+  "qom-set": Reply,
+});
+
 const StepSchema = z.looseObject({
   step: z.looseObject({ op: Str }),
-  result: Obj,
+  result: ResultSchema,
   dmesg: Dmesg,
   dmesg_levels: Levels,
   uevents: Uevents,
