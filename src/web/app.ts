@@ -357,8 +357,11 @@ function init(): void {
     }
   };
   map.onSelect = select;
+  let inViewTimer = 0;
   map.onViewChange = () => {
-    updateInView();
+    // The text summary (an aria-live region) follows the view once it settles, not on every frame.
+    clearTimeout(inViewTimer);
+    inViewTimer = window.setTimeout(updateInView, 120);
     if (compareSession) {
       const r = map.visibleRange();
       map2.zoomTo(r.start, r.end, 0, 0);
