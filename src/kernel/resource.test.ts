@@ -18,6 +18,7 @@ import {
   reserveRegionWithSplit,
   resourceSpecs,
   insertSpecs,
+  removeResourceKeepChildren,
 } from "./resource.js";
 
 const G = 1024 ** 3;
@@ -129,4 +130,18 @@ test("boot specs round-trip: resourceSpecs() data renders like the tree and inse
   insertSpecs(again, specs);
   assert.deepEqual(resourceSpecs(again), specs);
   assert.equal(again.children[0].children[0].parent, again.children[0]);
+});
+
+test("remove_resource(): the removed resource's children take its place under its parent, in order", () => {
+  const root = makeRoot();
+  insertResource(root, makeResource(0x1000, 0x1fff, "before"));
+  const box = makeResource(0x10000, 0x1ffff, "Persistent Memory");
+  insertResource(root, box);
+  insertResource(root, makeResource(0x10000, 0x17fff, "a", { busy: true }));
+  insertResource(root, makeResource(0x18000, 0x1ffff, "b", { busy: true }));
+  removeResourceKeepChildren(box);
+  assert.deepEqual(renderIomem(root), ["00001000-00001fff : before", "00010000-00017fff : a", "00018000-0001ffff : b"]);
+  assert.equal(root.children[1].parent, root);
+  assert.equal(box.parent, null);
+  assert.deepEqual(box.children, []);
 });

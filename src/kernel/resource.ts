@@ -193,6 +193,17 @@ export function removeResource(res: Resource): void {
   res.parent = null;
 }
 
+/** Models remove_resource() (__release_resource(old, false)): its children move up to its parent. */
+export function removeResourceKeepChildren(res: Resource): void {
+  const p = res.parent;
+  if (!p) return;
+  const i = p.children.indexOf(res);
+  p.children.splice(i, 1, ...res.children);
+  for (const c of res.children) c.parent = p;
+  res.children = [];
+  res.parent = null;
+}
+
 /**
  * Models release_mem_region_adjustable(): release [start, start+size-1] from
  * the busy System RAM resource that contains it, descending through non-busy

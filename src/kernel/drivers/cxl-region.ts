@@ -9,7 +9,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, type Errno } from "../errno.js";
-import { insertNested, insertResource, makeResource, removeResource, type Resource } from "../resource.js";
+import { insertNested, insertResource, makeResource, removeResource, removeResourceKeepChildren, type Resource } from "../resource.js";
 import { alignUp, hex0x, MiB } from "../units.js";
 import { ndState, ndUevent, type NdRegion } from "./nvdimm-core.js";
 import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
@@ -337,17 +337,6 @@ function pmemRegionProbe(k: Kernel, st: CxlState, r: CxlRegion): void {
   pm.nd = nd;
   st.ndRegions.set(r.name, nd);
   ndFlush(k);
-}
-
-/** remove_resource(): its children move up to its parent. */
-export function removeResourceKeepChildren(res: Resource): void {
-  const p = res.parent;
-  if (!p) return;
-  const i = p.children.indexOf(res);
-  p.children.splice(i, 1, ...res.children);
-  for (const c of res.children) c.parent = p;
-  res.children = [];
-  res.parent = null;
 }
 
 /** Unbinding cxl_region: pmem_regionN goes (its nd region first), then the region's `unbind`. */
