@@ -11,7 +11,8 @@ import type { Kernel } from "../kernel.js";
 import { findResource, insertNested, makeResource, requestRegion, type Resource } from "../resource.js";
 import type { CxlPlatform, PlacedType3, PlacedWindow } from "../../machine/cxl-platform.js";
 import { Ida, ndState, type NdBus, type NdDimm, type NdRegion } from "./nvdimm-core.js";
-import { ndBusRegister, ndDeviceRegister, ndFlush } from "./nvdimm-bus.js";
+import { ndBusRegister, ndFlush } from "./nvdimm-bus.js";
+import { nvdimmCreate } from "./nvdimm-dimm.js";
 import { cxlRules, type CxlRules } from "./cxl-rules.js";
 
 export type DecoderKind = "root" | "switch" | "endpoint";
@@ -280,31 +281,7 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
 
 /** cxl_nvdimm_probe() -> nvdimm_create(): an nmem with the label area, labelling on (NDD_LABELING). */
 function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
-  const nd = ndState(k);
-  const id = nd.dimmIda.get();
-  const d: NdDimm = {
-    kind: "dimm",
-    name: `nmem${id}`,
-    id,
-    bus,
-    handle: 0,
-    physId: 0,
-    vendorId: 0,
-    serial: m.dev.serial,
-    labelArea: { size: m.dev.lsaSize, index: null, labels: [] },
-    labeling: true,
-    ndd: null,
-    busy: 0,
-    registered: false,
-    killed: false,
-    driver: null,
-    devres: [],
-    cxl: true,
-    ...(k.rules.cxlNvdimmIdSecurity ? { cxlIdSecurity: true } : {}),
-  };
-  nd.dimms.push(d);
-  ndDeviceRegister(k, d);
-  return d;
+  return nvdimmCreate(k, bus, { handle: 0, vendorId: 0, serial: m.dev.serial, labelSize: m.dev.lsaSize, labeling: true, cxl: true, cxlIdSecurity: k.rules.cxlNvdimmIdSecurity });
 }
 
 function permutations(xs: number[]): number[][] {

@@ -8,8 +8,22 @@ export interface NfitDimmDesc {
   labelSize: number;
 }
 
-/** nvdimm_create(): an nmemN device (handle, serial from QEMU's NFIT). */
-export function ndDimmCreate(k: Kernel, bus: NdBus, desc: NfitDimmDesc): NdDimm {
+/** What a bus provider tells nvdimm_create() about a DIMM. */
+export interface NvdimmDesc {
+  handle: number;
+  vendorId: number;
+  serial: number;
+  labelSize: number;
+  /** NDD_LABELING: namespaces come from labels. */
+  labeling: boolean;
+  /** A CXL memdev's nmem (cxl_nvdimm). */
+  cxl?: boolean;
+  /** Its `id`/`security` attributes as the kernels that give them to CXL nmems show them. */
+  cxlIdSecurity?: boolean;
+}
+
+/** nvdimm_create(): an nmemN device on `bus`, registered. */
+export function nvdimmCreate(k: Kernel, bus: NdBus, desc: NvdimmDesc): NdDimm {
   const st = ndState(k);
   const id = st.dimmIda.get();
   const d: NdDimm = {
@@ -17,22 +31,29 @@ export function ndDimmCreate(k: Kernel, bus: NdBus, desc: NfitDimmDesc): NdDimm 
     name: `nmem${id}`,
     id,
     bus,
-    handle: desc.slot + 1,
+    handle: desc.handle,
     physId: 0,
-    vendorId: 0x8086,
-    serial: 0x123456 + desc.slot,
+    vendorId: desc.vendorId,
+    serial: desc.serial,
     labelArea: { size: desc.labelSize, index: null, labels: [] },
-    labeling: false,
+    labeling: desc.labeling,
     ndd: null,
     busy: 0,
     registered: false,
     killed: false,
     driver: null,
     devres: [],
+    ...(desc.cxl ? { cxl: true } : {}),
+    ...(desc.cxlIdSecurity ? { cxlIdSecurity: true } : {}),
   };
   st.dimms.push(d);
   ndDeviceRegister(k, d);
   return d;
+}
+
+/** An NFIT DIMM's nmem (handle, serial from QEMU's NFIT). */
+export function ndDimmCreate(k: Kernel, bus: NdBus, desc: NfitDimmDesc): NdDimm {
+  return nvdimmCreate(k, bus, { handle: desc.slot + 1, vendorId: 0x8086, serial: 0x123456 + desc.slot, labelSize: desc.labelSize, labeling: false });
 }
 
 /** The DIMM's `id` attribute (no manufacturing info from QEMU): %04x-%08x of the big-endian readings. */
