@@ -28,6 +28,15 @@ export interface CompareRun {
   arch: string;
   profile: string;
   design: string;
+  /** What the kernel build and command line decide before any step (profile.ts, config.ts). */
+  kernel: {
+    /** CONFIG_MHP_DEFAULT_ONLINE_TYPE of the build. */
+    auto_online_default: string;
+    /** auto_online_blocks after the command line (memhp_default_state=). */
+    auto_online_boot: string;
+    /** memmap_on_memory: "not built", "off", "single-block additions" or "every block". */
+    memmap_on_memory: string;
+  };
   capacity_bytes: number;
   block_devices: number;
   sysfs_files: number;
@@ -208,6 +217,11 @@ export function sharedBlocks(sys: System): { block: number; owners: string[] }[]
 export function compareRun(scn: RunnableScenario, profile: string, d: DesignSpec): CompareRun {
   const sys = bootSystem(scn.machine, { boot: "derive", profile, design: d.design });
   const k = sys.kernel;
+  const kernel = {
+    auto_online_default: k.config.MHP_DEFAULT_ONLINE_TYPE,
+    auto_online_boot: k.params.autoOnlineBlocks,
+    memmap_on_memory: !k.rules.memmapOnMemory || !k.config.MHP_MEMMAP_ON_MEMORY ? "not built" : !k.params.memmapOnMemory ? "off" : k.rules.memmapOnMemoryPerBlock ? "every block" : "single-block additions",
+  };
   let peakBlocks = k.blocks.size;
   let peakFiles = sysfsFiles(k);
   // The kernel sends an `add` uevent for every boot block too (udev sees them at coldplug).
@@ -228,6 +242,7 @@ export function compareRun(scn: RunnableScenario, profile: string, d: DesignSpec
     arch: archFamilyOf(scn.machine),
     profile: k.profile,
     design: d.name,
+    kernel,
     capacity_bytes: bytes.capacity_bytes,
     block_devices: peakBlocks,
     sysfs_files: peakFiles,

@@ -15,6 +15,18 @@ export interface RuleRef {
   kernel: string;
   /** Section of ../shared/spec. */
   spec: string;
+  /** Where versions differ: the profile rule (src/kernel/profiles/) and the version it holds from. */
+  version_rule?: VersionedRule;
+}
+
+export interface VersionedRule {
+  name: string;
+  /** The modelled kernel. */
+  kernel: string;
+  /** The version the rule's current value came in (null: before every recorded change). */
+  since: string | null;
+  /** "from 6.8 on, …" / "before 6.8, …". */
+  text: string;
 }
 
 export interface Evidence {

@@ -8,6 +8,7 @@
  * memory group, node, alignment). explain.test.ts holds the predictions
  * against what the model does when you try. Pure (browser-safe).
  */
+import { versionedRule } from "./rule-version.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
 import type { MemoryBlock } from "../kernel/memory-block.js";
 import { countSystemRamPages, type Resource } from "../kernel/resource.js";
@@ -135,7 +136,7 @@ export function predictOffline(k: Kernel, b: MemoryBlock): Verdict {
     return verdict({
       action: "offline", how, ok: false, errno: "EINVAL",
       reason: `the block has memory holes: only ${counted} of its ${nr} pages are busy System RAM in /proc/iomem, and offline_pages() needs all of them ("failed due to memory holes")`,
-      rule: { kernel: "mm/memory_hotplug.c offline_pages() (walk_system_ram_range count)", spec: "04 §7 (step 3.2)" },
+      rule: { kernel: "mm/memory_hotplug.c offline_pages() (walk_system_ram_range count)", spec: "04 §7 (step 3.2)", version_rule: versionedRule(k, "offlineRefusesHoles") },
       evidence,
     });
   }
@@ -258,7 +259,10 @@ export function predictOnline(k: Kernel, b: MemoryBlock, type: "online" | "onlin
     (k.cpusByNode[zone.nid] ?? []).length > 0 &&
     !k.node(zone.nid).zones.some((z) => z.idx > zone.idx && z.idx <= ZONE_NORMAL && z.present > 0);
   if (pins) notes.push(`it will be the first memory of the highest kernel zone of a node with CPUs: the kernel allocates slab pages in it at once, after which it cannot be offlined (EBUSY)`);
-  if (vm) notes.push(`the first ${vm} pages hold the block's own memmap (memmap_on_memory) and join the zone without reaching the buddy allocator`);
+  if (vm) {
+    const per = versionedRule(k, "memmapOnMemoryPerBlock");
+    notes.push(`the first ${vm} pages hold the block's own memmap (memmap_on_memory) and join the zone without reaching the buddy allocator; ${per.since ? `from ${per.since} on, memmap_on_memory also applies to each block of a multi-block DIMM` : "this kernel applies memmap_on_memory only to single-block additions"} (Linux ${k.profile})`);
+  }
   return verdict({
     action: type, how, ok: true, certain,
     result: `online in ${ZONE_NAMES[zone.idx]} of node ${zone.nid}`,

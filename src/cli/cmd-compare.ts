@@ -7,6 +7,7 @@ import { PROFILES } from "../kernel/profile.js";
 import { formatSize } from "../kernel/units.js";
 import { resolveScenario } from "../scenario/resolve.js";
 import { progress } from "./io.js";
+import { parseKernelFlag } from "./kernel-option.js";
 
 function list(s: string): string[] {
   return s.split(",").map((x) => x.trim()).filter(Boolean);
@@ -18,6 +19,9 @@ function bytes(n: number): string {
 
 export function renderCompare(runs: CompareRun[]): string {
   const rows: [string, (r: CompareRun) => string][] = [
+    ["auto-online (build default)", (r) => r.kernel.auto_online_default],
+    ["auto-online at boot", (r) => r.kernel.auto_online_boot],
+    ["memmap_on_memory", (r) => r.kernel.memmap_on_memory],
     ["capacity", (r) => bytes(r.capacity_bytes)],
     ["memory block devices", (r) => r.block_devices.toLocaleString("en-US")],
     ["sysfs files (memory)", (r) => r.sysfs_files.toLocaleString("en-US")],
@@ -56,8 +60,9 @@ export function registerCompare(program: Command): void {
     .command("compare")
     .description("run a scenario under several kernel profiles and memory-block designs, side by side")
     .argument("<scenario>", "scenario file, trace file, or example:NAME")
-    .option("--profiles <list>", `kernel profiles (${Object.keys(PROFILES).join(", ")})`, "6.1,5.2")
-    .option("--designs <list>", "memory block designs: fixed:SIZE, variable, single-owner", "fixed:128M,fixed:2G,variable,single-owner")
+    .option("--kernels <list>", `kernel versions (${Object.keys(PROFILES).join(", ")}), each with its distribution's build configuration (default: 6.1,5.2)`)
+    .option("--profiles <list>", "older spelling of --kernels")
+    .option("--designs <list>", "memory block designs: fixed:SIZE, variable, single-owner (default: fixed:128M,fixed:2G,variable,single-owner; with --kernels only: each kernel's own, fixed)")
     .option("--archs <list>", "run the scenario on these architectures' QEMU machines too (x86_64: pc, arm64: virt), device-memory addresses and block numbers kept relative to the hotplug area")
     .option("--json", "machine-readable output")
     .addHelpText(
@@ -71,18 +76,21 @@ before sub-section hotplug.
 
 Examples:
   memhp compare example:pmem-shared-section
+  memhp compare example:dimm --kernels 5.10,6.1,6.12,7.2
   memhp compare example:64t --designs fixed:128M,fixed:2G,variable --json
-  memhp compare example:dimm-online-movable --archs x86_64,arm64 --profiles 6.1 --designs fixed`,
+  memhp compare example:dimm-online-movable --archs x86_64,arm64 --kernels 6.1 --designs fixed`,
     )
-    .action((arg: string, opts: { profiles: string; designs: string; archs?: string; json?: boolean }) => {
+    .action((arg: string, opts: { profiles?: string; kernels?: string; designs?: string; archs?: string; json?: boolean }) => {
       const archs = opts.archs === undefined ? undefined : list(opts.archs).map((a) => {
         const f = a === "x86_64" || a === "amd64" ? "x86_64" : a === "arm64" || a === "aarch64" ? "arm64" : null;
         if (!f) throw new InputError(`unknown architecture "${a}" (known: x86_64, arm64)`, { field: "--archs" });
         return f as "x86_64" | "arm64";
       });
-      const profiles = list(opts.profiles);
-      for (const p of profiles) if (!(p in PROFILES)) throw new InputError(`unknown profile "${p}" (known: ${Object.keys(PROFILES).join(", ")})`, { field: "--profiles" });
-      const designs = list(opts.designs);
+      const field = opts.kernels !== undefined ? "--kernels" : "--profiles";
+      const profiles = list(opts.kernels ?? opts.profiles ?? "6.1,5.2");
+      if (!profiles.length) throw new InputError("no kernel versions given", { field });
+      for (const p of profiles) parseKernelFlag(p, field);
+      const designs = list(opts.designs ?? (opts.kernels !== undefined ? "fixed" : "fixed:128M,fixed:2G,variable,single-owner"));
       for (const d of designs) {
         try {
           parseDesign(d);

@@ -1,4 +1,5 @@
 /** `memhp explain BLOCK|ADDRESS [FILE[@N] | --sysroot DIR] [--json]` */
+import { kernelOption, parseKernelFlag } from "./kernel-option.js";
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { explainBlock, explainRange, type ExplainContext, type Explanation, type Verdict } from "../analysis/explain.js";
@@ -81,6 +82,7 @@ function renderVerdict(v: Verdict): string {
   s += `      how:  ${v.how}\n`;
   s += `      why:  ${v.reason}\n`;
   s += `      rule: ${v.rule.kernel} [spec ${v.rule.spec}]\n`;
+  if (v.rule.version_rule) s += `      version: ${v.rule.version_rule.text}\n`;
   for (const e of v.evidence) s += `      - ${e.what}${e.range && !e.what.includes(e.range) ? ` [${e.range}]` : ""}\n`;
   for (const n of v.notes) s += `      note: ${n}\n`;
   return s;
@@ -118,6 +120,7 @@ export function registerExplain(program: Command): void {
     .argument("[file]", "scenario, trace or machine file run up to step N (FILE@N; default: to the end)")
     .option("--sysroot <dir>", "a dump of a real machine (directory or tarball) instead of FILE; / for the running machine")
     .addOption(BOOT_OPTION())
+    .addOption(kernelOption())
     .option("--json", "print the explanations as JSON")
     .addHelpText(
       "after",
@@ -134,15 +137,15 @@ Examples:
   memhp explain 0x100000000-0x13fffffff trace.json --json
   memhp explain memory100 --sysroot x86_64-16g.tar.bz2`,
     )
-    .action((target: string, file: string | undefined, opts: { sysroot?: string; boot: "derive" | "import"; json?: boolean }) => {
+    .action((target: string, file: string | undefined, opts: { sysroot?: string; boot: "derive" | "import"; json?: boolean; kernel?: string }) => {
       const t = parseTarget(target);
-      const st = loadState({ arg: file, sysroot: opts.sysroot, boot: opts.boot });
+      const st = loadState({ arg: file, sysroot: opts.sysroot, boot: opts.boot, kernel: parseKernelFlag(opts.kernel) });
       const ex = explainTarget(st.kernel, t, explainContext(st.sys));
       if (opts.json) {
         process.stdout.write(JSON.stringify({ state: { source: st.source, name: st.name, step: st.step, steps: st.steps, inferred: st.inferred }, target, explanations: ex }, null, 1) + "\n");
         return;
       }
-      process.stdout.write(`${st.name}${st.steps ? `, after step ${st.step} of ${st.steps}` : ""}\n\n`);
+      process.stdout.write(`${st.name}${st.steps ? `, after step ${st.step} of ${st.steps}` : ""} (Linux ${st.kernel.profile})\n\n`);
       process.stdout.write(ex.map(renderExplanation).join("\n"));
       if (st.inferred.length) process.stdout.write(`\nThe state comes from a dump that lacked some files; inferred:\n${st.inferred.map((i) => `  ${i}\n`).join("")}`);
     });

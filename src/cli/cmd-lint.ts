@@ -1,4 +1,5 @@
 /** `memhp lint MACHINE|SCENARIO [--json]` */
+import { kernelOption, parseKernelFlag } from "./kernel-option.js";
 import type { Command } from "commander";
 import { lint, type DimmRequest, type Finding } from "../analysis/lint.js";
 import { parseSize } from "../kernel/units.js";
@@ -38,6 +39,7 @@ export function registerLint(program: Command): void {
     .argument("[file]", "machine, scenario or trace file; FILE@N lints the state after step N (default: the boot state)")
     .option("--sysroot <dir>", "a dump of a real machine (directory or tarball) instead of FILE")
     .addOption(BOOT_OPTION())
+    .addOption(kernelOption())
     .option("--json", "print the findings as JSON")
     .addHelpText(
       "after",
@@ -51,9 +53,9 @@ Examples:
   memhp lint trace.json@12
   memhp lint --sysroot ../shared/conformance/util-linux/x86_64-16g.tar.bz2`,
     )
-    .action((file: string | undefined, opts: { sysroot?: string; boot: "derive" | "import"; json?: boolean }) => {
+    .action((file: string | undefined, opts: { sysroot?: string; boot: "derive" | "import"; json?: boolean; kernel?: string }) => {
       // Without @N a layout is linted at boot; its DIMM steps are checked against the block size.
-      const st = loadState({ arg: file, sysroot: opts.sysroot, boot: opts.boot, defaultStep: 0 });
+      const st = loadState({ arg: file, sysroot: opts.sysroot, boot: opts.boot, defaultStep: 0, kernel: parseKernelFlag(opts.kernel) });
       const layout = st.sys.layout;
       const pmem = [
         ...layout.legacyPmem.map((p) => ({ name: "Persistent Memory (legacy)", start: p.start, end: p.end })),

@@ -9,6 +9,8 @@ import { jsonChunks } from "./json-stream.js";
 import { renderReport } from "./report.js";
 import { PROFILES } from "../kernel/profile.js";
 import { parseDesign } from "../analysis/compare.js";
+import { kernelOption, parseKernelFlag } from "./kernel-option.js";
+import { kernelOfSource } from "../scenario/kernel-of-source.js";
 
 export function registerRun(program: Command): void {
   program
@@ -18,7 +20,8 @@ export function registerRun(program: Command): void {
     .addOption(BOOT_OPTION())
     .option("--trace <file>", "write the model's trace (oracle trace format) to this file (- for stdout, instead of the report)")
     .option("--json", "print the trace as JSON instead of the report")
-    .option("--profile <name>", `kernel profile: ${Object.keys(PROFILES).join(", ")} (default: the machine's, else 6.1)`)
+    .addOption(kernelOption())
+    .option("--profile <name>", `older spelling of --kernel: ${Object.keys(PROFILES).join(", ")}`)
     .option("--design <design>", "memory block design: fixed:SIZE, variable, single-owner (derive boot only)")
     .addHelpText(
       "after",
@@ -27,12 +30,11 @@ Examples:
   memhp run example:dimm
   memhp run my-scenario.yaml --trace model-trace.json
   memhp run ../shared/conformance/traces/dimm-online-kernel.json@5 --boot import --json
-  memhp run example:pmem-shared-section --profile 5.2`,
+  memhp run example:dimm --kernel 6.12
+  memhp run example:pmem-shared-section --kernel 5.2`,
     )
-    .action(async (arg: string, opts: { boot: "derive" | "import"; trace?: string; json?: boolean; profile?: string; design?: string }) => {
-      if (opts.profile !== undefined && !(opts.profile in PROFILES)) {
-        throw new InputError(`unknown profile "${opts.profile}" (known: ${Object.keys(PROFILES).join(", ")})`, { field: "--profile" });
-      }
+    .action(async (arg: string, opts: { boot: "derive" | "import"; trace?: string; json?: boolean; profile?: string; kernel?: string; design?: string }) => {
+      const kernel = parseKernelFlag(opts.kernel) ?? parseKernelFlag(opts.profile, "--profile");
       let design;
       if (opts.design !== undefined) {
         try {
@@ -44,17 +46,19 @@ Examples:
       // A bad output target is refused before any work.
       const out = opts.trace === undefined ? undefined : checkOutput(opts.trace);
       const r = resolveScenario(arg);
-      if ((design || opts.profile) && (r.bootMode ?? opts.boot) === "import") {
-        throw new InputError("--profile and --design need a derived boot (the imported state is a 6.1 kernel's)", { file: arg });
+      if (design && (r.bootMode ?? opts.boot) === "import") {
+        throw new InputError("--design needs a derived boot (the imported state has the kernel's own blocks)", { file: arg });
       }
       if (opts.boot === "import" && !r.trace) throw new InputError("--boot import needs a trace file (it holds the boot snapshot)", { file: arg });
+      const implied = kernelOfSource(r);
       const tick = progress(true);
       const trace = runScenario(r.scenario, {
         boot: r.bootMode ?? opts.boot,
         bootSnapshot: r.trace?.bootSnapshot,
         bootDevices: r.trace?.bootDevices,
         upTo: r.upTo,
-        profile: opts.profile,
+        profile: kernel ?? implied?.version,
+        kernelNote: kernel === undefined ? implied?.why : undefined,
         design,
         onStep: (i, n) => tick(i, n, "steps"),
       });

@@ -44,6 +44,8 @@ export interface SplitArgs {
   /** Operands (non-options), in order. */
   operands: string[];
   boot?: "derive" | "import";
+  /** memhp: --kernel VERSION for a MODEL. */
+  kernel?: string;
   json: boolean;
   help: boolean;
   sysroot: boolean;
@@ -75,6 +77,10 @@ export function splitToolArgs(args: readonly string[], spec: ToolSpec, memhpJson
       const v = a === "--util-linux" ? args[++i] : a.slice("--util-linux=".length);
       if (v === undefined) throw new InputError("--util-linux needs a VERSION (e.g. 2.38.1, 2.41, 2.42.2, master)", { field: "--util-linux" });
       out.utilLinux = v;
+      continue;
+    }
+    if (a === "--kernel" || a.startsWith("--kernel=")) {
+      out.kernel = a === "--kernel" ? args[++i] ?? "" : a.slice("--kernel=".length);
       continue;
     }
     if (memhpJson && a === "--json") {
@@ -184,7 +190,7 @@ export function registerUtilLinux(program: Command): void {
       }
       if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: modelArg });
       const { loadModelState, sysfsView } = await model();
-      const st = loadModelState(modelArg, s.boot);
+      const st = loadModelState(modelArg, s.boot, undefined, undefined, s.kernel === undefined ? undefined : (await import("./kernel-option.js")).parseKernelFlag(s.kernel));
       emit(lsmem(sysfsView(st.kernel), [...s.tool, ...rest], { utilLinux: s.utilLinux }));
     });
 
@@ -210,7 +216,7 @@ export function registerUtilLinux(program: Command): void {
       const [modelArg, ...rest] = modelFirst(s.operands);
       if (s.sysroot) throw new InputError("give either --sysroot or a MODEL file, not both", { file: modelArg });
       const { loadModelState, modelSysfsTarget } = await model();
-      const st = loadModelState(modelArg, s.boot);
+      const st = loadModelState(modelArg, s.boot, undefined, undefined, s.kernel === undefined ? undefined : (await import("./kernel-option.js")).parseKernelFlag(s.kernel));
       const k = st.kernel;
       const mark = k.log.length;
       const target = modelSysfsTarget(k);

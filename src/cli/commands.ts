@@ -31,6 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "lint", summary: "layout problems of a machine: shared sections, wasted space, DIMMs the block size cannot take", load: async () => (await import("./cmd-lint.js")).registerLint },
   { name: "schema", summary: "print the JSON Schema of scenario files, machine files or traces", load: async () => (await import("./cmd-schema.js")).registerSchema },
   { name: "serve", summary: "the address map in a browser: a local web page (127.0.0.1 only) that runs the model", load: async () => (await import("./cmd-serve.js")).registerServe },
+  { name: "kernels", summary: "the kernel profiles (5.2 what-if, 5.10, 6.1, 6.12, 7.2): configurations, verification status, rules", load: async () => (await import("./cmd-kernels.js")).registerKernels },
   { name: "compare", summary: "run a scenario under several kernel profiles and memory-block designs, side by side", load: async () => (await import("./cmd-compare.js")).registerCompare },
 ];
 

@@ -131,6 +131,7 @@ export function renderReport(t: Trace, name: string, description?: string): stri
   const b = t.boot.snapshot;
   const blocks = Object.keys(b.memory.blocks).map((n) => Number(n.slice(6)));
   lines.push(`memhp run: ${name}${description ? ` — ${description}` : ""}`);
+  if (t.model.kernel_note) lines.push(`kernel: ${t.model.kernel_note}`);
   lines.push(
     `boot (${t.model.boot}, Linux ${t.model.profile}): block size ${formatSize(parseInt(b.memory.block_size_bytes, 16))}, ${blocks.length} memory blocks (${ranges(blocks)}), auto_online_blocks=${b.memory.auto_online_blocks}, MemTotal ${b.meminfo.MemTotal}`,
   );
@@ -141,8 +142,9 @@ export function renderReport(t: Trace, name: string, description?: string): stri
   }
   for (const r of t.boot.noisy?.races ?? []) {
     const id = r.region.replace(/^region/, "");
-    const name = (o: number) => (r.race === "btt-seed" ? `btt${id}.${o}` : String(o));
-    lines.push(`  boot race: ${r.region}'s btt seed is ${r.outcomes.map(name).join(" or ")} from one boot to the next; this run: ${name(r.chosen)}`);
+    const kind = r.race === "pfn-seed" ? "pfn" : "btt";
+    const name = (o: number) => `${kind}${id}.${o}`;
+    lines.push(`  boot race: ${r.region}'s ${kind} seed is ${r.outcomes.map(name).join(" or ")} from one boot to the next; this run: ${name(r.chosen)}`);
   }
   let prev = b;
   t.steps.forEach((s, i) => {

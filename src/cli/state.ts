@@ -3,6 +3,7 @@
  * file run by the model up to step N, default: to the end) or `--sysroot
  * DIR|TARBALL` (a dump of a real machine, imported).
  */
+import { kernelOfSource } from "../scenario/kernel-of-source.js";
 import * as path from "node:path";
 import { InputError } from "../errors.js";
 import { dumpToSnapshot } from "../abi/dump.js";
@@ -34,13 +35,15 @@ export interface LoadedState {
 }
 
 /** Run `FILE[@N]` on the model. */
-export function loadModelState(arg: string, boot: "derive" | "import" = "derive", onStep?: (i: number, n: number) => void, defaultStep?: number): LoadedState {
+export function loadModelState(arg: string, boot: "derive" | "import" = "derive", onStep?: (i: number, n: number) => void, defaultStep?: number, kernel?: string): LoadedState {
   const r = resolveScenario(arg);
   const mode = r.bootMode ?? boot;
   if (mode === "import" && !r.trace) throw new InputError("--boot import needs a trace or machine file (it holds the boot snapshot)", { file: arg });
   const steps = r.scenario.steps;
   if (r.upTo !== undefined && r.upTo > steps.length) throw new InputError(`@${r.upTo}: the scenario has only ${steps.length} step(s)`, { file: arg });
-  const sys = bootSystem(r.scenario.machine, { boot: mode, bootSnapshot: r.trace?.bootSnapshot, bootDevices: r.trace?.bootDevices });
+  // --kernel, else the scenario's machine.kernel, else the release a trace or machine file names (nearest verified profile).
+  const profile = kernel ?? kernelOfSource(r)?.version;
+  const sys = bootSystem(r.scenario.machine, { boot: mode, bootSnapshot: r.trace?.bootSnapshot, bootDevices: r.trace?.bootDevices, profile });
   const n = r.upTo ?? Math.min(defaultStep ?? steps.length, steps.length);
   for (let i = 0; i < n; i++) {
     applyStep(sys, steps[i]);
@@ -72,11 +75,11 @@ export function loadSysrootState(src: string): LoadedState {
 
 /** The state of `--sysroot` or `FILE[@N]` (exactly one of them). */
 export function loadState(
-  opts: { arg?: string; sysroot?: string; boot?: "derive" | "import"; /** without @N: stop after this step (default: run to the end) */ defaultStep?: number },
+  opts: { arg?: string; sysroot?: string; boot?: "derive" | "import"; /** without @N: stop after this step (default: run to the end) */ defaultStep?: number; /** --kernel VERSION */ kernel?: string },
   onStep?: (i: number, n: number) => void,
 ): LoadedState {
   if (opts.arg !== undefined && opts.sysroot !== undefined) throw new InputError("give either --sysroot DIR or a FILE[@N], not both", { field: "--sysroot" });
   if (opts.sysroot !== undefined) return loadSysrootState(opts.sysroot);
   if (opts.arg === undefined) throw new InputError("nothing to look at: give a scenario, trace or machine file (FILE[@N]) or --sysroot DIR");
-  return loadModelState(opts.arg, opts.boot, onStep, opts.defaultStep);
+  return loadModelState(opts.arg, opts.boot, onStep, opts.defaultStep, opts.kernel);
 }

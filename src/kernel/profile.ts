@@ -46,10 +46,10 @@ export interface VersionInfo {
 
 export const VERSIONS: readonly VersionInfo[] = [
   { version: "5.2", verified: false, whatIf: true, preset: null, description: "what-if: the last kernel before sub-section hotplug (5.3), from ../shared/spec/08-history.md" },
-  { version: "5.10", verified: false, preset: "debian-11", description: "Debian 11 (bullseye)" },
+  { version: "5.10", verified: true, preset: "debian-11", description: "Debian 11 (bullseye)" },
   { version: "6.1", verified: true, preset: "debian-12", description: "Debian 12 (bookworm): the reference" },
   { version: "6.12", verified: true, preset: "debian-13", description: "Debian 13 (trixie)" },
-  { version: "7.2", verified: false, preset: "debian-unstable", description: "Debian unstable (sid, forky)" },
+  { version: "7.2", verified: true, preset: "debian-unstable", description: "Debian unstable (sid, forky)" },
 ];
 
 export const DEFAULT_VERSION = "6.1";

@@ -114,7 +114,8 @@ const PENALTY_FOR_NODE_WITH_CPUS = 1;
  * distance group gets +1, spreading the load round-robin), then the lowest id.
  */
 export function fallbackOrder(k: Kernel, nid: number, withMemory: number[], load: Map<number, number> = new Map()): number[] {
-  const order = [nid];
+  // Newer kernels leave a memoryless local node out of its own order.
+  const order = k.rules.fallbackSkipsMemorylessLocal && !withMemory.includes(nid) ? [] : [nid];
   const used = new Set([nid]);
   let prev = nid;
   for (;;) {

@@ -16,7 +16,7 @@ import { parseRelease, traceRelease, versionInfo } from "../kernel/profile.js";
 function suites(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== "scenarios")
+    .filter((d) => d.isDirectory() && d.name !== "scenarios" && d.name !== "quirks")
     .map((d) => join(dir, d.name))
     .sort();
 }
@@ -40,3 +40,23 @@ for (const file of files) {
     });
   }
 }
+
+test("memhp kernels' recorded trace counts are the traces in the repository (npm run kernels:verify)", async () => {
+  const { VERIFIED_TRACES } = await import("../kernel/profiles/verified-traces.js");
+  const { countKernelTraces } = await import("./kernel-verification.js");
+  const counted = countKernelTraces(REPO_ROOT);
+  // Traces added since the last recount make the repository hold more, never fewer.
+  for (const [v, t] of Object.entries(VERIFIED_TRACES)) assert.ok(t.traces <= (counted[v] ?? 0), `Linux ${v}: ${t.traces} traces recorded, only ${counted[v] ?? 0} in the repository`);
+  // Every trace of a verified version that this file requires to pass is counted as reproduced.
+  for (const [v, t] of Object.entries(VERIFIED_TRACES)) assert.ok(t.reproduced <= t.traces, v);
+  const required = files.filter((f) => {
+    const r = traceRelease(JSON.parse(readFileSync(f, "utf8")) as Record<string, unknown>);
+    return r && versionInfo(parseRelease(r)!.text)?.verified;
+  });
+  const perVersion: Record<string, number> = {};
+  for (const f of required) {
+    const v = parseRelease(traceRelease(JSON.parse(readFileSync(f, "utf8")) as Record<string, unknown>)!)!.text;
+    perVersion[v] = (perVersion[v] ?? 0) + 1;
+  }
+  for (const [v, n] of Object.entries(perVersion)) assert.ok((VERIFIED_TRACES[v]?.reproduced ?? 0) >= n, `Linux ${v}: ${n} traces must reproduce, ${VERIFIED_TRACES[v]?.reproduced} recorded`);
+});

@@ -9,9 +9,9 @@ import type { Kernel } from "../kernel/kernel.js";
 import { walk, removeResource, type Resource } from "../kernel/resource.js";
 import { ZONE_DEVICE } from "../kernel/zone.js";
 import { daxDriverRegister, daxState } from "../kernel/drivers/dax.js";
-import { e820PmemProbe, nfitProbe } from "../kernel/drivers/nvdimm-nfit.js";
+import { e820PmemProbe, nfitDriver, nfitProbe } from "../kernel/drivers/nvdimm-nfit.js";
 import { ndDriverLoad, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
-import { settleBootBttRace } from "../kernel/drivers/nvdimm-region.js";
+import { settleBootBttRace, settleBootPfnRace } from "../kernel/drivers/nvdimm-region.js";
 import type { NdBus } from "../kernel/drivers/nvdimm-core.js";
 import { ndState } from "../kernel/drivers/nvdimm-core.js";
 import { registerNdSysfs } from "../kernel/drivers/nvdimm-sysfs.js";
@@ -105,12 +105,18 @@ function applyBootBttSeeds(k: Kernel, bus: NdBus | null, bootDevices: string[] |
   for (const r of ndState(k).regions) {
     if (r.bus !== bus) continue;
     const re = new RegExp(`/${r.name}/btt${r.id}\\.(\\d+)$`);
+    const rePfn = new RegExp(`/${r.name}/pfn${r.id}\\.(\\d+)$`);
     for (const p of bootDevices ?? []) {
+      if (!p.startsWith(bus.parentPath + "/")) continue;
       const m = re.exec(p);
-      if (m && p.startsWith(bus.parentPath + "/")) settleBootBttRace(r, Number(m[1]));
+      if (m) settleBootBttRace(r, Number(m[1]));
+      const mp = k.rules.bootPfnSeedRace ? rePfn.exec(p) : null;
+      if (mp) settleBootPfnRace(r, Number(mp[1]));
     }
     const chosen = choices?.[raceKey({ race: "btt-seed", region: r.name })];
     if (chosen !== undefined) settleBootBttRace(r, chosen);
+    const chosenPfn = choices?.[raceKey({ race: "pfn-seed", region: r.name })];
+    if (chosenPfn !== undefined) settleBootPfnRace(r, chosenPfn);
   }
 }
 
@@ -157,7 +163,7 @@ export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[
   );
   applyBootBttSeeds(k, nfit, bootDevices, choices);
   ndFlush(k);
-  moduleEvent(k, "/bus/acpi/drivers/nfit", "drivers");
+  moduleEvent(k, nfitDriver(k).driverPath, "drivers");
   moduleEvent(k, "/module/nfit", "module");
   // device_dax, dax_pmem, kmem
   daxDriverRegister(k, "device_dax");

@@ -52,7 +52,7 @@ export interface Trace {
   format: "linux-memhp-oracle-trace/1";
   scenario: unknown;
   kernel: string;
-  model: { name: "memhp"; boot: "derive" | "import"; profile: string };
+  model: { name: "memhp"; boot: "derive" | "import"; profile: string; kernel_config?: Record<string, unknown>; kernel_note?: string };
   boot: { dmesg: string[]; dmesg_levels: number[]; uevents: UeventJson[]; snapshot: Snapshot; noisy?: { races: BootRaceJson[] } };
   steps: TraceStep[];
 }
@@ -81,6 +81,8 @@ export interface RunOptions {
   profile?: string | KernelSpec;
   /** What-if memory block design (derive boot only). */
   design?: BlockDesign;
+  /** Why this kernel profile was chosen (a trace's or machine file's release), for the report: "Linux 6.18.4 (modelled with the 6.12 profile: …)". */
+  kernelNote?: string;
 }
 
 /** A memory block design to try: fixed size blocks, variable blocks, single-owner checking. */
@@ -206,7 +208,7 @@ export function runScenario(scn: RunnableScenario, opts: RunOptions): Trace {
     format: "linux-memhp-oracle-trace/1",
     scenario: scn.raw ?? { name: scn.name, description: scn.description, machine: scn.machine, steps: scn.steps },
     kernel: `memhp model (Linux ${k.profile})`,
-    model: { name: "memhp", boot: opts.boot, profile: k.profile },
+    model: { name: "memhp", boot: opts.boot, profile: k.profile, kernel_config: { preset: k.kernelProfile.preset, ...k.config }, ...(opts.kernelNote ? { kernel_note: opts.kernelNote } : {}) },
     boot,
     steps,
   };

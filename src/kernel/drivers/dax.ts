@@ -309,7 +309,7 @@ function kmemProbe(k: Kernel, d: DevDax): ProbeResult {
     }
     total += t.end - t.start + 1;
   });
-  if (!total) {
+  if (!total && k.rules.kmemRejectsEmptyRegion) {
     k.printk(4, `${dev}: rejecting DAX region without any memory after alignment`);
     return { ok: false, errno: EINVAL };
   }

@@ -54,11 +54,19 @@ export interface NfitNvdimm {
   pxm: number;
 }
 
+/** Where the NFIT device and its driver live: an ACPI driver on the ACPI device, or (newer kernels) a platform driver on its platform device. */
+export function nfitDriver(k: Kernel): { devpath: string; subsystem: string; name: string; driverPath: string } {
+  return k.rules.nfitPlatformDriver
+    ? { devpath: "/devices/platform/ACPI0012:00", subsystem: "platform", name: "acpi-nfit", driverPath: "/bus/platform/drivers/acpi-nfit" }
+    : { devpath: "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00", subsystem: "acpi", name: "nfit", driverPath: "/bus/acpi/drivers/nfit" };
+}
+
 /** The nfit driver: bus, DIMMs, "Persistent Memory" resources and one region per SPA range. */
 export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: number) => number, addrToNid: (addr: number) => number): NdBus | null {
   if (nvdimms.length === 0) return null;
   const sorted = [...nvdimms].sort((a, b) => a.slot - b.slot);
-  const bus = ndBusRegister(k, "nfit", "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00");
+  const drv = nfitDriver(k);
+  const bus = ndBusRegister(k, "nfit", drv.devpath);
   const dimms = sorted.map((n) => ndDimmCreate(k, bus, { slot: n.slot, labelSize: n.labelSize }));
   ndFlush(k);
   sorted.forEach((n, i) => {
@@ -77,13 +85,13 @@ export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: num
     let numaNode = onlineNodeOf(k, nid);
     if (numaNode < 0) {
       numaNode = addrToNid(n.start);
-      k.printk(6, `nfit ACPI0012:00: changing numa node from -1 to ${numaNode} for nfit region [${hexPa(n.start)}-${hexPa(n.start + n.size - 1)}]`);
+      k.printk(6, `${drv.name} ACPI0012:00: changing numa node from -1 to ${numaNode} for nfit region [${hexPa(n.start)}-${hexPa(n.start + n.size - 1)}]`);
     }
     const r = ndRegionCreate(k, bus, { start: n.start, size: n.size, pagemap: false, targetNode: nid, numaNode, dimm: dimms[i] });
     markBootBttRace(r, 0);
   });
-  k.uevent("bind", "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00", "acpi", [
-    ["DRIVER", "nfit"],
+  k.uevent("bind", drv.devpath, drv.subsystem, [
+    ["DRIVER", drv.name],
     ["MODALIAS", "acpi:ACPI0012:"],
   ]);
   return bus;

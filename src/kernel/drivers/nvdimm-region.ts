@@ -87,9 +87,15 @@ export function ndRegionCreate(k: Kernel, bus: NdBus, desc: RegionDesc): NdRegio
  * imported boot names the seed, or a caller asks for one outcome), and
  * records the race in ndState().bootRaces.
  */
-const bootBttRace = new WeakMap<NdRegion, { guess: number; settled?: number }>();
+const bootBttRace = new WeakMap<NdRegion, { guess: number; settled?: number; pfnSettled?: number }>();
 export function markBootBttRace(r: NdRegion, guess: number): void {
   bootBttRace.set(r, { guess });
+}
+
+/** Newer kernels: the namespace's nd_pfn_probe() may hold pfn id 0 too, making the pfn seed `pfnR.1`. */
+export function settleBootPfnRace(r: NdRegion, seedId: number): void {
+  const e = bootBttRace.get(r);
+  if (e && (seedId === 0 || seedId === 1)) e.pfnSettled = seedId;
 }
 
 /** Fix the outcome of a region's boot btt seed race (`seedId` 0 or 1). */
@@ -133,7 +139,12 @@ export function regionProbe(k: Kernel, r: NdRegion): ProbeResult {
   const held = seedId === 1 ? r.bttIda.get() : -1;
   r.bttSeed = bttCreate(k, r);
   if (held >= 0) r.bttIda.put(held);
+  const pfnRacing = racing && k.rules.bootPfnSeedRace;
+  const pfnSeedId = pfnRacing ? (race.pfnSettled ?? 0) : 0;
+  if (pfnRacing) ndState(k).bootRaces.push({ race: "pfn-seed", region: r.name, outcomes: [0, 1], chosen: pfnSeedId });
+  const heldPfn = pfnSeedId === 1 ? r.pfnIda.get() : -1;
   r.pfnSeed = pfnCreate(k, r, "pfn");
+  if (heldPfn >= 0) r.pfnIda.put(heldPfn);
   r.daxSeed = pfnCreate(k, r, "ndax");
   return OK;
 }

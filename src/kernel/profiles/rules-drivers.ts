@@ -58,5 +58,23 @@ export const DRIVER_RULES = {
     "traces/dimm-online-movable.json step 0: memory block uevents only",
     [{ since: "6.12", value: true, evidence: "trixie/dimm-online-movable.json and trixie/dimm-unaligned.json steps 0, 2, 4, 7 (also after a failed add_memory)" }],
   ),
+  kmemRejectsEmptyRegion: rule(
+    "dax kmem refuses (EINVAL) a device none of whose ranges holds a whole aligned memory block; before, it binds and adds nothing",
+    false,
+    "bullseye/legacy-pmem-subsection.json step 5: daxctl rc 0, kmem bound, no memory",
+    [{ since: "6.1", value: true, evidence: "traces/legacy-pmem-subsection.json step 5: \"rejecting DAX region without any memory after alignment\", daxctl rc 234" }],
+  ),
+  nfitPlatformDriver: rule(
+    "the ACPI NFIT driver is a platform driver (acpi-nfit on /devices/platform/ACPI0012:00); before, the ACPI driver nfit on /devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00",
+    false,
+    "traces/nvdimm-fsdax.json and trixie/nvdimm-fsdax.json: /bus/acpi/drivers/nfit",
+    [{ since: "7.2", value: true, evidence: "sid/nvdimm-fsdax.json: /bus/platform/drivers/acpi-nfit, ndbus0 under /devices/platform/ACPI0012:00" }],
+  ),
+  bootPfnSeedRace: rule(
+    "at boot the namespace's nd_pfn_probe() may hold pfn id 0 while the region creates its pfn seed, so the seed is pfnR.0 or pfnR.1 from one boot to the next (as the btt seed always could)",
+    false,
+    "traces/ and trixie/: the pfn seed is always pfn0.0",
+    [{ since: "7.2", value: true, evidence: "sid/nvdimm-512m-backend.json step 1: disable-region removes pfn0.1" }],
+  ),
   virtioMem: rule("the virtio-mem driver exists", false, HISTORY, [{ since: "5.8", value: true, evidence: "v5.8: virtio-mem: Paravirtualized memory hotplug" }]),
 } as const;

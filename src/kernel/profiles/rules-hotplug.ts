@@ -60,6 +60,12 @@ export const HOTPLUG_RULES = {
   offlinedPagesLevel: rule<number>("the log level of offline_pages()'s \"Offlined Pages N\"", 6, "bullseye/virtio-mem.json step 2: <6>Offlined Pages 32768", [
     { since: "6.1", value: 7, evidence: "traces/virtio-mem.json step 2: <7>Offlined Pages 32768 (pr_debug)" },
   ]),
+  fallbackSkipsMemorylessLocal: rule(
+    "find_next_best_node() leaves a memoryless local node out of its own fallback order (a node getting its first memory logs \"Fallback order for Node 1: 0\")",
+    false,
+    "test/oracle/traces/numa-auto-movable-aware.json step 0: \"Fallback order for Node 1: 1 0\"",
+    [{ since: "6.12", value: true, evidence: "test/oracle/kernels/trixie/numa-auto-movable-aware.json and sid/ step 0: \"Fallback order for Node 1: 0\"" }],
+  ),
   zonelistFallbackLog: rule("build_all_zonelists() logs \"Fallback order for Node N: …\" per node", false, "bullseye/dimm-online-kernel.json step 1: only the Built … zonelists and Policy zone lines", [
     { since: "5.18", value: true, evidence: "v5.18: mm/page_alloc: print node fallback order; traces/dimm-online-kernel.json step 1" },
   ]),

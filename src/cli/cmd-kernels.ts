@@ -1,0 +1,93 @@
+/** `memhp kernels [--json] [--verify]`: the kernel profiles, their build configurations, verification status and rules. */
+import type { Command } from "commander";
+import { RULES, VERSIONS, resolveKernel, resolveRules, type RuleName } from "../kernel/profile.js";
+import { CONFIG_OPTIONS, PRESETS } from "../kernel/profiles/config.js";
+import { VERIFIED_TRACES } from "../kernel/profiles/verified-traces.js";
+import { verifyKernelTraces } from "../scenario/kernel-verification.js";
+import { REPO_ROOT } from "../testing/paths.js";
+
+function show(v: unknown): string {
+  if (typeof v === "boolean" || typeof v === "number" || typeof v === "string") return String(v);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === "object" && x && "name" in x && "end" in x ? `${(x as { name: string }).name}..${(x as { end: number }).end.toString(16)}` : JSON.stringify(x))).join(", ");
+  return JSON.stringify(v);
+}
+
+export function registerKernels(program: Command): void {
+  program
+    .command("kernels")
+    .description("list the kernel profiles (versions), their build configuration presets, how many real-kernel traces each reproduces, and the rules that differ")
+    .option("--json", "machine-readable: profiles, presets, config options, rules with evidence")
+    .option("--verify", "run every real-kernel trace now (test/oracle and ../shared/conformance, both boot modes) and count, instead of the recorded counts")
+    .addHelpText(
+      "after",
+      `
+A profile is a kernel version's rules (named behaviours with evidence: a trace
+or an upstream commit) with a build configuration (a distribution preset,
+options overridable per scenario) on an architecture. Pick one in a scenario
+(machine.kernel: "6.12" or {version, preset, config}) or with --kernel on
+run, compare, explain, lint, lsmem and chmem.
+
+Examples:
+  memhp kernels
+  memhp kernels --json | jq '.profiles[] | {version, traces}'
+  memhp kernels --verify`,
+    )
+    .action((opts: { json?: boolean; verify?: boolean }) => {
+      const counts: Record<string, { traces: number; reproduced: number }> = opts.verify
+        ? Object.fromEntries(Object.entries(verifyKernelTraces(REPO_ROOT)).map(([v, t]) => [v, { traces: t.traces, reproduced: t.reproduced }]))
+        : { ...VERIFIED_TRACES };
+      const profiles = VERSIONS.map((v) => {
+        const p = resolveKernel(v.version);
+        return {
+          version: v.version,
+          status: v.whatIf ? "what-if" : v.verified ? "verified" : "unverified",
+          description: v.description,
+          preset: p.preset,
+          config: p.config,
+          traces: counts[v.version] ?? { traces: 0, reproduced: 0 },
+        };
+      });
+      const names = Object.keys(RULES) as RuleName[];
+      const rules = names.map((name) => {
+        const def = RULES[name];
+        return {
+          name,
+          doc: def.doc,
+          initial: def.initial,
+          evidence: def.evidence,
+          changes: def.changes,
+          values: Object.fromEntries(VERSIONS.map((v) => [v.version, resolveRules(v.version)[name]])),
+        };
+      });
+      if (opts.json) {
+        const presets = PRESETS.map((p) => ({ name: p.name, description: p.description, version: p.version, config: p.config }));
+        const options = CONFIG_OPTIONS.map((o) => ({ key: o.key, symbols: o.symbols, doc: o.doc }));
+        process.stdout.write(JSON.stringify({ profiles, presets, config_options: options, rules, counted: opts.verify ? "now" : "recorded (npm run kernels:verify)" }, null, 1) + "\n");
+        return;
+      }
+      const out: string[] = [];
+      const row = (c: string[]) => out.push(c.map((x, i) => (i < c.length - 1 ? x.padEnd([8, 11, 16, 16, 18][i] ?? 10) : x)).join(" ").trimEnd());
+      row(["version", "status", "preset", "auto_online", "memmap_on_memory", `traces reproduced (${opts.verify ? "counted now" : "recorded"})`]);
+      for (const p of profiles) {
+        row([
+          p.version,
+          p.status,
+          p.preset ?? "-",
+          p.config.MHP_DEFAULT_ONLINE_TYPE,
+          p.config.MHP_MEMMAP_ON_MEMORY ? "built" : "not built",
+          p.traces.traces ? `${p.traces.reproduced} of ${p.traces.traces}` : "-",
+        ]);
+      }
+      out.push("", "Rules that differ between versions (value per version):");
+      for (const r of rules) {
+        const vals = Object.values(r.values).map(show);
+        if (vals.every((v) => v === vals[0])) continue;
+        out.push(`  ${r.name}: ${VERSIONS.map((v) => `${v.version}=${show(r.values[v.version])}`).join("  ")}`);
+        out.push(`      ${r.doc}`);
+        for (const c of r.changes) out.push(`      from ${c.since}${c.arch ? ` (${c.arch})` : ""}: ${show(c.value)} — ${c.evidence}`);
+      }
+      out.push("", `Build configuration options (machine.kernel.config): ${CONFIG_OPTIONS.flatMap((o) => o.symbols).join(", ")}`);
+      out.push(`Presets (machine.kernel.preset): ${PRESETS.map((p) => `${p.name} (${p.version})`).join(", ")}`);
+      process.stdout.write(out.join("\n") + "\n");
+    });
+}
