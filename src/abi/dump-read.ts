@@ -144,6 +144,8 @@ function readDumpFiles(r: DumpFileReader, label: (rel: string) => string, root: 
     if (text === undefined) throw new InputError("cannot read: no such file or not readable", { file: opts.iomemFile });
     d.iomem = { text, file: opts.iomemFile! };
   } else d.iomem = procFile("proc/iomem");
+  // The kernel release (what uname -r prints), to pick the kernel profile.
+  d.osrelease = file("proc/sys/kernel/osrelease");
   if (opts.live && d.iomem && /^\s*0+-0+ :/m.test(d.iomem.text) && !/^\s*0*[1-9a-f][0-9a-f]*-/m.test(d.iomem.text)) {
     opts.notes?.push("/proc/iomem shows only zeros (not read as root): ignored; run as root or pass --iomem FILE");
     d.iomem = undefined;

@@ -55,6 +55,8 @@ export interface MachineDump {
   iomem?: DumpFile;
   zoneinfo?: DumpFile;
   meminfo?: DumpFile;
+  /** /proc/sys/kernel/osrelease: the kernel release. */
+  osrelease?: DumpFile;
 }
 
 export interface DumpImport {

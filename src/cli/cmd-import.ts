@@ -1,4 +1,5 @@
 /** `memhp import [DIR|TARBALL|--live] [--iomem FILE] -o MACHINE.json` */
+import { profileForRelease } from "../kernel/profile.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
@@ -167,7 +168,9 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
       const { snapshot, inferred, arch: readAs } = dumpToSnapshot(dump, { arch });
       const label = opts.live ? "the running machine" : iomemOnly ? opts.iomem! : source!;
       const name = opts.name ?? (opts.live ? "live" : path.basename(label).replace(/\.(tar(\.(gz|bz2|xz))?|tgz|tbz2?|txz|txt)$/i, "")) ?? "machine";
-      const made = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots, arch: readAs });
+      const release = dump.osrelease?.text.trim().split(/\s+/)[0] || undefined;
+      const made = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots, arch: readAs, kernel: release });
+      const kernelWhy = release ? profileForRelease(release).why : "kernel release unknown (no proc/sys/kernel/osrelease): modelled with the 6.1 profile";
       const blockSize = parseInt(snapshot.memory.block_size_bytes, 16);
       if (maxmem !== undefined && maxmem < parseSize(String(made.machine.memory))) throw new InputError(`maxmem is below the machine's memory (${made.machine.memory})`, { field: "--maxmem" });
       const mf = bootableMachineFile(made, label);
@@ -179,11 +182,14 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
         block_size_bytes: blockSize,
         nodes: Object.keys(snapshot.node.nodes),
         inferred: mf.import!.inferred,
+        kernel: release ?? null,
+        kernel_model: kernelWhy,
       };
       if (opts.output === "-") return;
       if (opts.json) process.stdout.write(JSON.stringify(summary, null, 1) + "\n");
       else {
         process.stdout.write(`wrote ${opts.output}: ${summary.blocks} memory blocks of 0x${blockSize.toString(16)} bytes, nodes ${summary.nodes.join(", ") || "none"}\n`);
+        process.stdout.write(`  kernel: ${kernelWhy}\n`);
         for (const i of summary.inferred) process.stdout.write(`  inferred: ${i}\n`);
       }
     });

@@ -129,6 +129,8 @@ export function blockDefaultZone(k: Kernel, b: MemoryBlock, type: OnlineType = "
 function chunkStartsInHole(k: Kernel, b: MemoryBlock): boolean {
   const ps = k.geometry.pageSize;
   const chunk = k.geometry.maxOrderPages;
+  // One walk settles the common case: a block that is all System RAM has no hole anywhere.
+  if (countSystemRamPages(k.iomem, b.startPfn * ps, (b.startPfn + b.nrPages) * ps, ps) === b.nrPages) return false;
   for (let pfn = b.startPfn; pfn < b.startPfn + b.nrPages; pfn += chunk) {
     if (countSystemRamPages(k.iomem, pfn * ps, (pfn + 1) * ps, ps) !== 1) return true;
   }

@@ -32,6 +32,8 @@ export interface MachineFile {
   machine: Record<string, unknown>;
   snapshot: Snapshot;
   import?: { source: string; inferred: string[] };
+  /** The kernel release the machine ran (uname -r); the model picks the newest verified profile at or below it. */
+  kernel?: string;
   steps: RawStep[];
 }
 
@@ -47,7 +49,7 @@ const VIRT_RAM_BASE = 0x40000000;
 /** A machine file for a snapshot: a QEMU pc whose `memory` is the RAM of the present blocks. */
 export function makeMachineFile(
   snapshot: Snapshot,
-  opts: { name: string; source: string; inferred: string[]; maxmem?: number; slots?: number; cmdline?: string[]; arch?: ArchName },
+  opts: { name: string; source: string; inferred: string[]; maxmem?: number; slots?: number; cmdline?: string[]; arch?: ArchName; kernel?: string },
 ): MachineFile {
   const bs = parseInt(snapshot.memory.block_size_bytes, 16);
   const arm64 = opts.arch !== undefined && opts.arch.startsWith("arm64");
@@ -66,6 +68,7 @@ export function makeMachineFile(
     machine,
     snapshot,
     import: { source: opts.source, inferred: opts.inferred },
+    ...(opts.kernel ? { kernel: opts.kernel } : {}),
     steps: [],
   };
 }
@@ -146,7 +149,7 @@ export function validateSnapshot(doc: LocatedDocument, file: string, base: PathK
   if (snap.memory_hotplug_params !== undefined) for (const [k, v] of Object.entries(obj(snap.memory_hotplug_params, ["memory_hotplug_params"]))) str(v, ["memory_hotplug_params", k]);
 }
 
-const TOP_KEYS = ["format", "name", "description", "machine", "snapshot", "import", "steps"];
+const TOP_KEYS = ["format", "name", "description", "machine", "snapshot", "import", "kernel", "steps"];
 
 /** Parse a machine file into a runnable scenario plus the snapshot to boot from. */
 export function parseMachineFile(text: string, file: string): { scenario: RunnableScenario; bootSnapshot: Snapshot; raw: unknown } {
