@@ -9,9 +9,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Kernel } from "./kernel.js";
 import { fallbackOrder } from "./zone.js";
+import { resolveRules } from "./profile.js";
 
-function kernelWith(cpus: Record<number, number[]>, distances: Record<string, number> = {}): Kernel {
+function kernelWith(cpus: Record<number, number[]>, distances: Record<string, number> = {}, version = "6.1"): Kernel {
   const k = Object.create(Kernel.prototype) as Kernel;
+  (k as { rules: unknown }).rules = resolveRules(version);
   k.cpusByNode = cpus;
   k.distances = distances;
   return k;
@@ -45,4 +47,10 @@ test("the first node of a new distance group takes load, which later nodes' orde
   assert.equal(load.get(1), 1);
   // Node 3: 0, 1 and 2 are all below it (+1 each); 1 carries load, so 0 then 2 then 1.
   assert.deepEqual(fallbackOrder(k, 3, [0, 1, 2, 3], load), [3, 0, 2, 1]);
+});
+
+test("6.12 on: a memoryless local node is left out of its own order (6.1 lists it first)", () => {
+  assert.deepEqual(fallbackOrder(kernelWith({ 0: [0], 1: [1] }), 1, [0]), [1, 0]);
+  assert.deepEqual(fallbackOrder(kernelWith({ 0: [0], 1: [1] }, {}, "6.12"), 1, [0]), [0]);
+  assert.deepEqual(fallbackOrder(kernelWith({ 0: [0], 1: [1] }, {}, "6.12"), 1, [0, 1]), [1, 0]);
 });
