@@ -10,7 +10,8 @@ import { DEFAULT_VERSION, PROFILES, VERSIONS } from "../kernel/profile.js";
 import { InputError } from "../errors.js";
 import { parseAddress, parseSize } from "../kernel/units.js";
 import { runScenario } from "../scenario/runner.js";
-import { compareRun, parseDesign, type CompareRun } from "../analysis/compare.js";
+import { parseDesign } from "../analysis/compare.js";
+import { compareTable } from "./compare-table.js";
 import { formatBytes } from "./axis.js";
 import { MapCanvas, type Hit } from "./map-canvas.js";
 import { blockIndexAt, describeBlock } from "./map-view.js";
@@ -55,7 +56,7 @@ function run(keepStep = false): void {
     session = new Session(text, exampleName ? `example:${exampleName}` : "scenario", settings());
     const cs = compareSettings();
     compareSession = cs ? new Session(text, "scenario", cs) : null;
-    $("compare-table").textContent = compareSession ? compareTable(session, compareSession) : "";
+    $("compare-table").textContent = compareSession ? compareTable(session, compareSession, $<HTMLSelectElement>("compare").value) : "";
   } catch (e) {
     setError(e instanceof InputError ? e.format() : `error: ${(e as Error).message}`);
     return;
@@ -69,27 +70,6 @@ function run(keepStep = false): void {
 }
 
 /** The `memhp compare` figures of the two runs, side by side. */
-function compareTable(a: Session, b: Session): string {
-  const run = (s: Session): CompareRun => {
-    const d = s.settings.design;
-    const name = $<HTMLSelectElement>("compare").value.startsWith("design:") && s === b ? $<HTMLSelectElement>("compare").value.slice(7) : "fixed";
-    return compareRun(s.scenario, s.kernelVersion, { name, design: d ?? {} });
-  };
-  const x = run(a);
-  const y = run(b);
-  const rows: [string, (r: CompareRun) => string][] = [
-    ["kernel / design", (r) => `${r.profile} ${r.design}`],
-    ["block devices (peak)", (r) => String(r.block_devices)],
-    ["sysfs files (peak)", (r) => String(r.sysfs_files)],
-    ["uevents", (r) => String(r.uevents)],
-    ["usable as RAM", (r) => formatBytes(r.usable_ram_bytes)],
-    ["usable as device memory", (r) => formatBytes(r.usable_device_bytes)],
-    ["lost: alignment/holes/metadata", (r) => `${formatBytes(r.lost_bytes.alignment)} / ${formatBytes(r.lost_bytes.holes)} / ${formatBytes(r.lost_bytes.metadata)}`],
-    ["failed steps", (r) => r.failed_steps.map((f) => `${f.step}`).join(", ") || "none"],
-    ["blocks with several owners", (r) => r.shared_blocks.map((sb) => `memory${sb.block}`).join(", ") || "none"],
-  ];
-  return rows.map(([label, f]) => `${label.padEnd(32)} ${f(x).padEnd(34)} ${f(y)}`).join("\n");
-}
 
 function buildSteps(): void {
   const s = session!;
