@@ -109,6 +109,11 @@ export function addMemoryResource(k: Kernel, nidOrGroup: number, res: Resource, 
     return fail(EINVAL);
   }
   const newNode = tryInitNode(k, nid);
+  const registerNode = () => {
+    k.nodeOnline.add(nid);
+    k.uevent("add", `/devices/system/node/node${nid}`, "node");
+  };
+  if (newNode && k.rules.nodeRegisteredBeforeBlocks) registerNode();
   let vmemmap = 0;
   if (flags.memmapOnMemory) {
     if (!mhpSupportsMemmapOnMemory(k, size)) return fail(EINVAL);
@@ -129,10 +134,7 @@ export function addMemoryResource(k: Kernel, nidOrGroup: number, res: Resource, 
     k.sparse.removePages(startPfn, nrPages);
     return blocks;
   }
-  if (newNode) {
-    k.nodeOnline.add(nid);
-    k.uevent("add", `/devices/system/node/node${nid}`, "node");
-  }
+  if (newNode && !k.rules.nodeRegisteredBeforeBlocks) registerNode();
   for (const b of k.blocksIn(startPfn, nrPages)) linkBlockToNode(k, b, nid, false);
   if (res.name === "System RAM") firmwareMapAddHotplug(k, start, start + size, "System RAM");
   if (flags.mergeResource) mergeSystemRamResource(res);

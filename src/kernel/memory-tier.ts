@@ -54,14 +54,59 @@ export function memoryTiersInit(k: Kernel): void {
         k.uevent("add", tierPath(t), "memory_tiering");
       }
       s.add(nid);
+      establishDemotionTargets(k, st);
     } else if (action === "OFFLINE" && nodePresent(k, nid) === 0) {
+      let wasInTier = false;
       for (const [t, s] of st.tiers) {
-        if (!s.delete(nid) || s.size) continue;
+        if (!s.delete(nid)) continue;
+        wasInTier = true;
+        if (s.size) continue;
         st.tiers.delete(t);
         k.uevent("remove", tierPath(t), "memory_tiering");
       }
+      if (wasInTier) establishDemotionTargets(k, st);
     }
   });
+}
+
+/** A node mask as the kernel's %*pbl prints it: `0-2,5`. */
+function nodeList(nids: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < nids.length; ) {
+    let j = i;
+    while (j + 1 < nids.length && nids[j + 1] === nids[j] + 1) j++;
+    out.push(j === i ? `${nids[i]}` : `${nids[i]}-${nids[j]}`);
+    i = j + 1;
+  }
+  return out.join(",");
+}
+
+/**
+ * establish_demotion_targets() and, where the version logs them, its report:
+ * each node with memory demotes to the nearest nodes of the next slower tier
+ * (preferred) and may fall back to any slower tier. Only the all-null case
+ * (every node in one tier) is recorded; the preferred/fallback wording is
+ * the kernel's format, unverified against a trace.
+ */
+function establishDemotionTargets(k: Kernel, st: TierState): void {
+  if (!k.rules.demotionTargetsLog) return;
+  const tierOf = new Map<number, number>();
+  for (const [t, s] of st.tiers) for (const nid of s) tierOf.set(nid, t);
+  const tiers = [...st.tiers.keys()].sort((a, b) => a - b);
+  for (const nid of k.nodesWithMemory()) {
+    const t = tierOf.get(nid);
+    if (t === undefined) continue;
+    const slower = tiers.filter((x) => x > t);
+    if (slower.length === 0) {
+      k.printk(6, `Demotion targets for Node ${nid}: null`);
+      continue;
+    }
+    const next = [...(st.tiers.get(slower[0]) ?? [])];
+    const best = Math.min(...next.map((m) => k.nodeDistance(nid, m)));
+    const preferred = next.filter((m) => k.nodeDistance(nid, m) === best).sort((a, b) => a - b);
+    const fallback = slower.flatMap((x) => [...(st.tiers.get(x) ?? [])]).sort((a, b) => a - b);
+    k.printk(6, `Demotion targets for Node ${nid}: preferred: ${nodeList(preferred)}, fallback: ${nodeList(fallback)}`);
+  }
 }
 
 /** init_node_memory_type() (kmem probe): a node without a type takes the dax type. */

@@ -55,4 +55,7 @@ export const CXL_RULES = {
   memoryTiers: rule("memory tiers (mm/memory-tiers.c): memory_tierN devices, dax kmem nodes in their own tier", false, "v6.1 commit 992bf77591cb (mm/demotion: add support for explicit memory tiers)", [
     { since: "6.1", value: true, evidence: "test/oracle/cxl/cxl-pmem-numa (memory_tier22)" },
   ]),
+  demotionTargetsLog: rule("establish_demotion_targets() logs each memory node's demotion targets (\"Demotion targets for Node N: null\") whenever a node gains or loses its memory tier", false, "6.1 traces: no such line at boot or when node 1 gets its first memory (test/oracle/traces/h-movable-node-new-node)", [
+    { since: "6.12", value: true, evidence: "../shared/conformance/kernels/trixie/*.json boot; test/oracle/kernels/trixie/numa-auto-movable-aware step 1 (Node 0 and Node 1: null)" },
+  ]),
 } as const;

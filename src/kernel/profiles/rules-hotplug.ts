@@ -9,6 +9,12 @@ import { rule } from "./rule.js";
 const HISTORY = "../shared/spec/08-history.md";
 
 export const HOTPLUG_RULES = {
+  nodeRegisteredBeforeBlocks: rule(
+    "add_memory_resource() on a node without memory: the node device is registered (its `add` uevent sent) when the node is brought online, before the memory block devices are created (before: after them)",
+    false,
+    "6.1 and 6.12: node1 `add` after the memory blocks (test/oracle/kernels/trixie/numa-auto-movable-aware step 1)",
+    [{ since: "7.2", value: true, evidence: "test/oracle/kernels/sid/numa-auto-movable-aware step 1: node1 `add` before memory32" }],
+  ),
   subsectionHotplug: rule(
     "__add_pages()/memremap_pages() work in 2 MiB sub-sections and two mappings may share a section (before: whole sections only, a second mapping in a section is refused)",
     false,

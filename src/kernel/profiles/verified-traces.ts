@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 19
   },
   "6.1": {
-    "traces": 122,
-    "reproduced": 122
+    "traces": 135,
+    "reproduced": 135
   },
   "6.12": {
-    "traces": 19,
-    "reproduced": 17
+    "traces": 20,
+    "reproduced": 19
   },
   "7.2": {
-    "traces": 19,
-    "reproduced": 17
+    "traces": 20,
+    "reproduced": 19
   }
 };
