@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 135
   },
   "6.12": {
-    "traces": 20,
-    "reproduced": 19
+    "traces": 22,
+    "reproduced": 21
   },
   "7.2": {
-    "traces": 20,
-    "reproduced": 19
+    "traces": 22,
+    "reproduced": 21
   }
 };
