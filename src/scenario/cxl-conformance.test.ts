@@ -13,8 +13,8 @@ import { formatMismatch } from "./conformance.js";
 import { jsonFiles, REPO_ROOT, SHARED } from "../testing/paths.js";
 import { PROFILES } from "../kernel/profile.js";
 
-// The kernel profiles 6.12 and 7.2 exist (issue 8); add them here once their CXL traces reproduce.
-const versions = ["6.1"].filter((v) => PROFILES[v]?.verified);
+// Every version directory of the given traces whose kernel profile is verified.
+const versions = ["6.1", "6.12", "7.2"].filter((v) => PROFILES[v]?.verified);
 const files = [
   ...versions.flatMap((v) => jsonFiles(join(SHARED, "conformance", "cxl", "traces", v))),
   ...jsonFiles(join(REPO_ROOT, "test", "oracle", "cxl")),

@@ -73,7 +73,7 @@ export function cxlSnapshot(sys: System): Record<string, unknown> | undefined {
     const names = region ? [...attrs, ...region.targets.map((_, i) => `target${i}`)] : attrs;
     for (const a of names) {
       const v = sysfsRead(k, `/sys/bus/cxl/devices/${d.name}/${a}`);
-      if (v.ok) sysfs[`${d.name}/${a}`] = a === "uuid" && !/^[0-]+$/.test(v.value.trim()) ? "<uuid>" : v.value.replace(/\n$/, "");
+      if (v.ok) sysfs[`${d.name}/${a}`] = a === "uuid" && !/^[0-]*$/.test(v.value.trim()) ? "<uuid>" : v.value.replace(/\n$/, "");
     }
   }
   const sorted = Object.fromEntries(Object.entries(sysfs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -6,19 +6,21 @@
 import type { Kernel } from "../kernel/kernel.js";
 import type { CxlDecoder, CxlPort, CxlState } from "../kernel/drivers/cxl-core.js";
 import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
-import { SZ_256M } from "../kernel/drivers/cxl-region.js";
-import { alignUp } from "../kernel/units.js";
 
-/** Largest free extent of a root decoder's window (256 MiB granules). */
+/**
+ * Largest free extent of a root decoder (libcxl's max_available_extent): the
+ * gaps between its configured regions (a size and a committed decode state;
+ * regions still being assembled do not count), in start order.
+ */
 export function maxAvailableExtent(st: CxlState, d: CxlDecoder): number {
-  const win = st.windowRes.get(d.window!.index)!;
+  const regions = st.regions.filter((r) => r.root === d && r.res && r.size > 0 && r.state === "commit").sort((a, b) => a.res!.start - b.res!.start);
   let best = 0;
-  let at = win.start;
-  for (const c of win.children) {
-    best = Math.max(best, c.start - at);
-    at = alignUp(c.end + 1, SZ_256M);
+  let at = d.start;
+  for (const r of regions) {
+    best = Math.max(best, r.res!.start - at);
+    at = r.res!.start + r.size;
   }
-  return Math.max(best, win.end + 1 - at);
+  return Math.max(best, d.start + d.size - at);
 }
 
 export function regionJson(r: CxlRegion, opts: { mappings: boolean }): Record<string, unknown> {

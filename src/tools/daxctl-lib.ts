@@ -1,8 +1,8 @@
 /** libdaxctl: dax regions, a device's memory blocks and their state, and the command context. Models daxctl/lib/libdaxctl.c. */
 import type { Kernel } from "../kernel/kernel.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
-import { daxState, type DevDax, devDaxSize } from "../kernel/drivers/dax.js";
-import { devPath, type NdPfn, readdirOrder } from "../kernel/drivers/nvdimm-core.js";
+import { daxParentPath, daxState, type DaxRegionParent, type DevDax, devDaxSize } from "../kernel/drivers/dax.js";
+import { type NdPfn, readdirOrder } from "../kernel/drivers/nvdimm-core.js";
 import { neg, Stderr, strerror, toolResult, type ToolResult } from "./tool-util.js";
 
 export const ENXIO = -6;
@@ -23,15 +23,19 @@ export interface DaxctlRegion {
 
 /** daxctl_new_region() for an nd_dax device (what ndctl uses for its JSON). */
 export function daxRegionForNd(k: Kernel, nd: NdPfn): DaxctlRegion | undefined {
-  const r = daxState(k).regions.find((x) => x.parent === nd);
-  const path = devPath(nd);
-  const devices = daxState(k).devices.filter((d) => d.registered && d.region.parent === nd);
+  return daxRegionOf(k, nd);
+}
+
+/** daxctl_new_region(): the region under an nd_dax device or a CXL dax_region device. */
+function daxRegionOf(k: Kernel, parent: DaxRegionParent): DaxctlRegion {
+  const r = daxState(k).regions.find((x) => x.parent === parent);
+  const devices = daxState(k).devices.filter((d) => d.registered && d.region.parent === parent);
   const ordered = readdirOrder(devices.map((d) => d.name))
     .map((n) => devices.find((d) => d.name === n)!)
     .reverse();
   return {
-    id: nd.region.id,
-    path,
+    id: parent.kind === "cxl_dax_region" ? (r?.id ?? 0) : parent.region.id,
+    path: daxParentPath(parent),
     size: r ? r.end - r.start + 1 : null,
     align: r ? r.align : null,
     available: r ? Math.max(0, r.end - r.start + 1 - r.devices.reduce((a, d) => a + devDaxSize(d), 0)) : 0,
@@ -43,12 +47,12 @@ export function daxRegionForNd(k: Kernel, nd: NdPfn): DaxctlRegion | undefined {
 export function daxctlRegions(k: Kernel): DaxctlRegion[] {
   const devs = daxState(k).devices.filter((d) => d.registered);
   const order = readdirOrder(devs.map((d) => d.name));
-  const seen: NdPfn[] = [];
+  const seen: DaxRegionParent[] = [];
   for (const n of order) {
     const d = devs.find((x) => x.name === n)!;
     if (!seen.includes(d.region.parent)) seen.push(d.region.parent);
   }
-  return seen.reverse().map((nd) => daxRegionForNd(k, nd)!);
+  return seen.reverse().map((p) => daxRegionOf(k, p));
 }
 
 export function enabled(d: DevDax): boolean {

@@ -7,6 +7,7 @@
  * bridge's bus (its id is the CXL region's); a ram region becomes a dax
  * region through dax_cxl (cxl-dax.ts).
  */
+import { cxlDaxRegionAdd, cxlDaxRegionProbe, cxlDaxRegionRemove } from "./cxl-dax.js";
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, type Errno } from "../errno.js";
 import { insertNested, insertResource, makeResource, removeResource, removeResourceKeepChildren, type Resource } from "../resource.js";
@@ -297,8 +298,11 @@ export function regionBind(k: Kernel, st: CxlState, r: CxlRegion): Errno | null 
     cxlUevent(k, "add", path, "cxl_pmem_region", CXL_DEVICE.pmem_region);
     pmemRegionProbe(k, st, r);
     cxlUevent(k, "bind", path, "cxl_pmem_region", CXL_DEVICE.pmem_region, "cxl_pmem_region");
+  } else if (st.rules.daxCxl) {
+    cxlDaxRegionAdd(k, st, r);
   }
   regionEvent(k, "bind", r, "cxl_region");
+  if (r.mode === "ram" && st.rules.daxCxlAsync) cxlDaxRegionProbe(k, st, r);
   return null;
 }
 
@@ -356,6 +360,7 @@ export function regionUnbind(k: Kernel, st: CxlState, r: CxlRegion): Errno | nul
     cxlUevent(k, "remove", path, "cxl_pmem_region", CXL_DEVICE.pmem_region);
     r.pmem = null;
   }
+  cxlDaxRegionRemove(k, r);
   r.driver = null;
   regionEvent(k, "unbind", r);
   return null;

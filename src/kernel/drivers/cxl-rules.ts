@@ -33,6 +33,8 @@ export interface CxlRules {
   commitNeedsCacheInvalidate: boolean;
   /** Ram regions become dax regions through dax_cxl (6.3+). */
   daxCxl: boolean;
+  /** cxl_dax_region probes asynchronously: after the region's bind. */
+  daxCxlAsync: boolean;
 }
 
 const HDM = { off: 0x1128, size: 0x90 };
@@ -76,6 +78,7 @@ export function cxlRules(k: Kernel): CxlRules | null {
     bridgeWithoutPmem: r.cxlBridgeWithoutPmem,
     commitNeedsCacheInvalidate: r.cxlCommitInvalidatesCaches,
     daxCxl: r.cxlRamRegions,
+    daxCxlAsync: r.cxlDaxRegionAsyncProbe,
     ...CLAIMS[r.cxlRegClaims],
   };
 }

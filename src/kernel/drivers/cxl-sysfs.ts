@@ -100,7 +100,8 @@ function regionAttr(k: Kernel, st: CxlState, r: CxlRegion, attr: string): Found 
     case "":
       return "dir";
     case "uuid":
-      if (r.mode !== "pmem") return null;
+      // uuid_show(): a ram region's uuid is read-only and empty (cxl_region_visible() makes it 0444).
+      if (r.mode !== "pmem") return ro(() => "");
       return {
         show: () => `${r.uuid ?? "00000000-0000-0000-0000-000000000000"}\n`,
         store: (_k, buf) => {

@@ -7,21 +7,39 @@
  */
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, type Errno } from "../errno.js";
-import { addMemory, removeMemory } from "../hotplug.js";
-import { registerStaticGroup, unregisterGroup } from "../memory-block.js";
 import { memremapPages, memunmapPages, type DevPagemap } from "../memremap.js";
 import { removeResource, requestRegion, type Resource } from "../resource.js";
-import { alignDown, alignUp, hex0x } from "../units.js";
-import { clearNodeMemoryType, initNodeMemoryType } from "../memory-tier.js";
+import { hex0x } from "../units.js";
 import { devPath, Ida, reallyProbe, releaseDriver, type Action, type DevBase, type NdPfn, type ProbeResult } from "./nvdimm-core.js";
 import { namespaceCommonProbe } from "./nvdimm-claim.js";
+import { kmemProbe, kmemRemove } from "./dax-kmem.js";
 import { nvdimmSetupPfn } from "./nvdimm-pfn.js";
 
+/** A CXL ram region's dax_region device (dax_cxl): `regionN/dax_regionN`. */
+export interface CxlDaxParent {
+  kind: "cxl_dax_region";
+  name: string;
+  /** sysfs path under /sys/devices. */
+  path: string;
+  numaNode: number;
+}
 
+/** The device a dax region hangs under: an nd_dax device (dax_pmem) or a CXL dax_region (dax_cxl). */
+export type DaxRegionParent = NdPfn | CxlDaxParent;
+
+export function daxParentPath(p: DaxRegionParent): string {
+  return p.kind === "cxl_dax_region" ? p.path : devPath(p);
+}
+
+/** dev_to_node() of the parent: where device_dax maps the pages. */
+export function daxParentNode(p: DaxRegionParent): number {
+  return p.kind === "cxl_dax_region" ? p.numaNode : p.region.numaNode;
+}
 export interface DaxRegion {
   id: number;
-  /** The nd_dax device the region hangs under (its `dax_region` directory). */
-  parent: NdPfn;
+  parent: DaxRegionParent;
+  /** IORESOURCE_DAX_KMEM (dax_cxl ram regions, v6.3+): kmem, not device_dax, matches its devices by type. */
+  kmemType: boolean;
   start: number;
   /** Inclusive. */
   end: number;
@@ -30,13 +48,8 @@ export interface DaxRegion {
   devices: DevDax[];
 }
 
-/** What kmem keeps per device (struct dax_kmem_data). */
-export interface KmemData {
-  mgid: number;
-  res: (Resource | null)[];
-  /** Ranges that could not be hot-removed: pinned until reboot. */
-  pinned: boolean;
-}
+export { kmemRange, type KmemData } from "./dax-kmem.js";
+import type { KmemData } from "./dax-kmem.js";
 
 export interface DevDax extends DevBase {
   kind: "daxdev";
@@ -55,7 +68,6 @@ export interface DevDax extends DevBase {
 
 export interface DaxDriver {
   name: "device_dax" | "kmem";
-  matchAlways: boolean;
   ids: string[];
 }
 
@@ -78,11 +90,11 @@ export function daxState(k: Kernel): DaxState {
 }
 
 export function daxDevPath(d: DevDax): string {
-  return `${devPath(d.region.parent)}/${d.name}`;
+  return `${daxParentPath(d.region.parent)}/${d.name}`;
 }
 
 /** dev_uevent() of a dax device: MAJOR/MINOR/DEVNAME, DRIVER while bound, MODALIAS dax:t0 (none with unbind). */
-function daxUevent(k: Kernel, action: Action, d: DevDax): void {
+export function daxUevent(k: Kernel, action: Action, d: DevDax): void {
   const vars: [string, string][] = [
     ["MAJOR", String(k.rules.charMajors.dax)],
     ["DEVNAME", d.name],
@@ -118,7 +130,7 @@ export function daxPmemProbe(k: Kernel, nd: NdPfn): ProbeResult {
   const id = Number(m[2]);
   const range = { start: s.pgmap.ranges[0].start + offset, end: s.pgmap.ranges[0].end };
   const st = daxState(k);
-  const region: DaxRegion = { id: regionId, parent: nd, start: range.start, end: range.end, align: nd.sb!.align, targetNode: nd.region.targetNode, devices: [] };
+  const region: DaxRegion = { id: regionId, parent: nd, start: range.start, end: range.end, align: nd.sb!.align, targetNode: nd.region.targetNode, devices: [], kmemType: false };
   st.regions.push(region);
   nd.dax = { regionId };
   nd.devres.push(() => {
@@ -153,7 +165,7 @@ export function daxPmemProbe(k: Kernel, nd: NdPfn): ProbeResult {
 export function daxPmemRemove(_k: Kernel, _nd: NdPfn): void {}
 
 /** unregister_dev_dax(): kill, device_del (driver release, `remove`), free the ranges. */
-function unregisterDevDax(k: Kernel, d: DevDax): void {
+export function unregisterDevDax(k: Kernel, d: DevDax): void {
   if (d.driver) daxRelease(k, d);
   daxUevent(k, "remove", d);
   d.registered = false;
@@ -165,17 +177,18 @@ function unregisterDevDax(k: Kernel, d: DevDax): void {
 
 /* ----------------------------------------------------------- dax bus -- */
 
-/** Register a dax driver (module load): device_dax has match_always, kmem matches by id. */
+/** Register a dax driver (module load): each matches by id (new_id) or by its region's type (device or kmem). */
 export function daxDriverRegister(k: Kernel, name: "device_dax" | "kmem"): void {
   const st = daxState(k);
   if (st.drivers.some((d) => d.name === name)) return;
-  const drv: DaxDriver = { name, matchAlways: name === "device_dax", ids: [] };
+  const drv: DaxDriver = { name, ids: [] };
   st.drivers.push(drv);
   driverAttach(k, drv);
 }
 
+/** dax_bus_match(): dax_match_id() or dax_match_type(). */
 function matches(drv: DaxDriver, d: DevDax): boolean {
-  return drv.matchAlways || drv.ids.includes(d.name);
+  return drv.ids.includes(d.name) || (drv.name === "kmem") === d.region.kmemType;
 }
 
 function daxProbe(k: Kernel, d: DevDax, drv: DaxDriver): ProbeResult {
@@ -183,7 +196,7 @@ function daxProbe(k: Kernel, d: DevDax, drv: DaxDriver): ProbeResult {
 }
 
 /** bus_probe_device(): drivers in registration order; the first that binds wins. */
-function daxBusProbeDevice(k: Kernel, d: DevDax): void {
+export function daxBusProbeDevice(k: Kernel, d: DevDax): void {
   for (const drv of daxState(k).drivers) {
     if (d.driver) return;
     if (!matches(drv, d)) continue;
@@ -272,7 +285,7 @@ function deviceDaxProbe(k: Kernel, d: DevDax): ProbeResult {
   }
   const pgmap: DevPagemap = { ...d.pgmapTemplate, type: "GENERIC", ranges: d.pgmapTemplate.ranges.map((r) => ({ ...r })), mapped: 0 };
   // devm_memremap_pages(dev, …) maps on dev_to_node(dev): the nvdimm region's numa_node.
-  const m = memremapPages(k, pgmap, d.region.parent.region.numaNode);
+  const m = memremapPages(k, pgmap, daxParentNode(d.region.parent));
   if (!m.ok) return m;
   d.pgmap = pgmap;
   d.devres.push(() => {
@@ -280,112 +293,6 @@ function deviceDaxProbe(k: Kernel, d: DevDax): ProbeResult {
     d.pgmap = null;
   });
   return { ok: true };
-}
-
-/* ---------------------------------------------------------------- kmem -- */
-
-/** dax_kmem_range(): the range trimmed inward to memory blocks, or null if nothing is left. */
-export function kmemRange(k: Kernel, r: { start: number; end: number }): { start: number; end: number } | null {
-  const bs = k.hotplugGranule;
-  const start = alignUp(r.start, bs);
-  const end = alignDown(r.end + 1, bs) - 1;
-  return start >= end ? null : { start, end };
-}
-
-/** dev_dax_kmem_probe(). */
-function kmemProbe(k: Kernel, d: DevDax): ProbeResult {
-  const dev = `kmem ${d.name}`;
-  const nid = d.targetNode;
-  if (nid < 0) {
-    k.printk(4, `${dev}: rejecting DAX region with invalid node: ${nid}`);
-    return { ok: false, errno: EINVAL };
-  }
-  let total = 0;
-  d.ranges.forEach((r, i) => {
-    const t = kmemRange(k, r);
-    if (!t) {
-      k.printk(6, `${dev}: mapping${i}: ${hex0x(r.start)}-${hex0x(r.end)} too small after alignment`);
-      return;
-    }
-    total += t.end - t.start + 1;
-  });
-  if (!total && k.rules.kmemRejectsEmptyRegion) {
-    k.printk(4, `${dev}: rejecting DAX region without any memory after alignment`);
-    return { ok: false, errno: EINVAL };
-  }
-  const whole = d.ranges.reduce((a, r) => a + (r.end - r.start + 1), 0);
-  if (k.rules.kmemTruncationWarning && whole > total) k.printk(4, `${dev}: DAX region truncated by ${Math.floor((whole - total) / 2 ** 20)} MiB due to alignment`);
-  initNodeMemoryType(k, nid, "dax");
-  // Memory groups exist since v5.15; before, kmem adds memory on the node itself.
-  const groups = k.rules.memoryGroups;
-  const g = groups ? registerStaticGroup(k, nid, Math.ceil(total / k.geometry.pageSize)) : -1;
-  if (typeof g !== "number") return { ok: false, errno: g };
-  const data: KmemData = { mgid: g, res: d.ranges.map(() => null), pinned: false };
-  const dropGroup = () => {
-    if (groups) unregisterGroup(k, g);
-  };
-  let mapped = 0;
-  for (let i = 0; i < d.ranges.length; i++) {
-    const t = kmemRange(k, d.ranges[i]);
-    if (!t) continue;
-    const len = t.end - t.start + 1;
-    const res = requestRegion(k.iomem, t.start, len, d.name, {});
-    if (!res) {
-      k.printk(4, `${dev}: mapping${i}: ${hex0x(t.start)}-${hex0x(t.end)} could not reserve region`);
-      if (mapped) continue;
-      dropGroup();
-      return { ok: false, errno: EBUSY };
-    }
-    // IORESOURCE_SYSTEM_RAM exactly: a non-busy container for the System RAM (kmem) child.
-    res.flags = { busy: false, sysram: true, driverManaged: false, mergeable: false };
-    data.res[i] = res;
-    // Driver-managed "System RAM (kmem)" since v5.8; before, plain System RAM (with a firmware memmap entry).
-    const a = k.rules.driverManagedRam
-      ? addMemory(k, groups ? g : nid, t.start, len, "System RAM (kmem)", { nidIsMgid: groups })
-      : addMemory(k, groups ? g : nid, t.start, len, "System RAM", { nidIsMgid: groups });
-    if (!a.ok) {
-      k.printk(4, `${dev}: mapping${i}: ${hex0x(t.start)}-${hex0x(t.end)} memory add failed`);
-      removeResource(res);
-      data.res[i] = null;
-      if (mapped) continue;
-      dropGroup();
-      return { ok: false, errno: a.errno };
-    }
-    mapped++;
-  }
-  d.kmem = data;
-  return { ok: true };
-}
-
-/** dev_dax_kmem_remove(): one shot at removing the memory; what fails stays until reboot. */
-function kmemRemove(k: Kernel, d: DevDax): void {
-  const data = d.kmem;
-  if (!data) return;
-  if (!k.rules.kmemHotRemove) {
-    // Before v5.3 the removal of the device from kmem succeeds but the memory stays until reboot.
-    data.pinned = true;
-    return;
-  }
-  let success = 0;
-  for (let i = 0; i < d.ranges.length; i++) {
-    const t = kmemRange(k, d.ranges[i]);
-    if (!t) continue;
-    const r = removeMemory(k, t.start, t.end - t.start + 1);
-    if (r.ok) {
-      const res = data.res[i];
-      if (res) removeResource(res);
-      data.res[i] = null;
-      success++;
-      continue;
-    }
-    data.pinned = true;
-    k.printk(3, `kmem ${d.name}: mapping${i}: ${hex0x(t.start)}-${hex0x(t.end)} cannot be hotremoved until the next reboot`);
-  }
-  if (success >= d.ranges.length) {
-    if (k.rules.memoryGroups) unregisterGroup(k, data.mgid);
-    d.kmem = null;
-    clearNodeMemoryType(k, d.targetNode, "dax");
-  }
 }
 
 /* ------------------------------------------------------------- queries -- */

@@ -10,7 +10,7 @@
 import type { Kernel } from "../kernel.js";
 import type { Errno } from "../errno.js";
 import { registerSysfsProvider, type SysfsAttr, type WriteResult } from "../sysfs.js";
-import { daxDevPath, daxDriverBind, daxDriverIdStore, daxDriverUnbind, daxRegionAvailable, daxState, devDaxSize, type DevDax } from "./dax.js";
+import { daxDevPath, daxParentNode, daxDriverBind, daxDriverIdStore, daxDriverUnbind, daxRegionAvailable, daxState, devDaxSize, type DevDax } from "./dax.js";
 import { devPath, ndState, regionNstype, type NdDevice, type NdNamespace, type NdPfn, type NdRegion } from "./nvdimm-core.js";
 import { allNdDevices, ndDriverBind, ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { dimmAvailableSlots } from "./nvdimm-label.js";
@@ -279,7 +279,7 @@ function daxDevAttr(k: Kernel, d: DevDax, rest: string): Found {
     case "target_node":
       return d.targetNode >= 0 ? ro(() => `${d.targetNode}\n`) : null;
     case "numa_node":
-      return ro(() => `${d.region.parent.region.numaNode}\n`);
+      return ro(() => `${daxParentNode(d.region.parent)}\n`);
     case "modalias":
       return ro(() => "dax:t0\n");
     case "uevent":

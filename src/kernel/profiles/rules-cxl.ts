@@ -26,8 +26,8 @@ export const CXL_RULES = {
   cxlDportsOnlyWithDevices: rule("a host bridge port lists only root ports with a device below (dports enumerated on demand)", false, CXL + "/6.12 (nr_dports 2)", [
     { since: "7.2", value: true, evidence: CXL + "/7.2 (nr_dports 1 of 2 root ports)" },
   ]),
-  cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, CXL + "/6.12", [
-    { since: "7.2", value: true, evidence: CXL + "/7.2/cxl-ram-region (nvdimm-bridge0 with a volatile device)" },
+  cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: the bridge went online from a workqueue once a cxl_nvdimm appeared", [
+    { since: "6.2", value: true, evidence: "v6.2 (cxl/pmem: Refactor nvdimm device registration, delete the workqueue); " + CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 with a volatile device only)" },
   ]),
   cxlRegClaims: rule<CxlRegClaims>("register claims in /proc/iomem: whole 64 KiB component blocks by the port, or per capability (HDM by the port, RAS by the PCI device / memdev, or by the port)", "component-block", CXL + "/6.1 iomem (port1, endpoint2 64 KiB)", [
     { since: "6.12", value: "capabilities-ras-by-device", evidence: CXL + "/6.12 iomem (fe401080-fe4010d7 : 0000:0d:00.0, fe601080-fe6010d7 : mem0)" },
@@ -39,6 +39,9 @@ export const CXL_RULES = {
   cxlRamRegions: rule("ram regions (create_ram_region, region mode) and dax_cxl handing them to kmem", false, "v6.3 commit 09d09e04d2fc (cxl/dax: Create dax devices for CXL RAM regions)", [
     { since: "6.3", value: true, evidence: "v6.3; " + CXL + "/6.12/cxl-ram-region" },
   ]),
+  cxlDaxRegionAsyncProbe: rule("the cxl_dax_region driver probes asynchronously (PROBE_PREFER_ASYNCHRONOUS): a ram region's `bind` uevent comes before its dax device and memory", false, CXL + "/6.12/cxl-ram-region step 10 (dax0.0 and its memory before region0's bind)", [
+    { since: "7.2", value: true, evidence: "drivers/dax/cxl.c (probe_type PROBE_PREFER_ASYNCHRONOUS, the driver registered from a work item after dax_hmem); " + CXL + "/7.2/cxl-ram-region step 10 (region0's bind right after dax_region0's add)" },
+  ]),
   cxlNvdimmIdSecurity: rule("a CXL nmem shows `id` (the memdev serial) and `security` (ndctl list: id, security)", false, CXL + "/6.1 ndctl dimms", [
     { since: "6.12", value: true, evidence: CXL + "/6.12 ndctl dimms ({dev, id: \"1\", security: \"disabled\"})" },
   ]),
@@ -46,8 +49,8 @@ export const CXL_RULES = {
     { since: "6.12", value: "cxled", evidence: CXL + "/6.12/cxl-pmem-region step 1 dmesg (... cxled->pos:0)" },
     { since: "7.2", value: "target", evidence: CXL + "/7.2/cxl-pmem-region step 1 dmesg (... target->pos:0)" },
   ]),
-  cxlRegisterPmemDebug: rule("region.c's dev_dbg \"regionN: register pmem_regionN\"", true, CXL + "/6.1, 6.12 dmesg", [
-    { since: "7.2", value: false, evidence: CXL + "/7.2/cxl-pmem-region step 1 dmesg" },
+  cxlRegisterPmemDebug: rule("region.c's dev_dbg \"regionN: register pmem_regionN\" (and \"register dax_regionN\" for ram regions)", true, CXL + "/6.1, 6.12 dmesg; 6.12/cxl-ram-region step 10", [
+    { since: "7.2", value: false, evidence: CXL + "/7.2/cxl-pmem-region step 1 dmesg; 7.2/cxl-ram-region step 10 dmesg" },
   ]),
   kmemTruncationWarning: rule("dax kmem warns \"DAX region truncated by N MiB due to alignment\" when memory blocks trim the device", false, CXL + "/6.12/cxl-pmem-region step 3", [
     { since: "7.2", value: true, evidence: CXL + "/7.2/cxl-pmem-region step 3 dmesg" },
