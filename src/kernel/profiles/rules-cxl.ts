@@ -26,8 +26,8 @@ export const CXL_RULES = {
   cxlDportsOnlyWithDevices: rule("a host bridge port lists only root ports with a device below (dports enumerated on demand)", false, CXL + "/6.12 (nr_dports 2)", [
     { since: "7.2", value: true, evidence: CXL + "/7.2 (nr_dports 1 of 2 root ports)" },
   ]),
-  cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: the bridge went online from a workqueue once a cxl_nvdimm appeared", [
-    { since: "6.2", value: true, evidence: "v6.2 (cxl/pmem: Refactor nvdimm device registration, delete the workqueue); " + CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 with a volatile device only)" },
+  cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: unrecorded with volatile devices only (its traces all have a persistent device); kept off there", [
+    { since: "6.12", value: true, evidence: CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 under nvdimm-bridge0 with one volatile device)" },
   ]),
   cxlRegClaims: rule<CxlRegClaims>("register claims in /proc/iomem: whole 64 KiB component blocks by the port, or per capability (HDM by the port, RAS by the PCI device / memdev, or by the port)", "component-block", CXL + "/6.1 iomem (port1, endpoint2 64 KiB)", [
     { since: "6.12", value: "capabilities-ras-by-device", evidence: CXL + "/6.12 iomem (fe401080-fe4010d7 : 0000:0d:00.0, fe601080-fe6010d7 : mem0)" },
