@@ -10,10 +10,10 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
   },
   "6.12": {
     "traces": 22,
-    "reproduced": 21
+    "reproduced": 22
   },
   "7.2": {
     "traces": 22,
-    "reproduced": 21
+    "reproduced": 22
   }
 };
