@@ -9,8 +9,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 135
   },
   "6.12": {
-    "traces": 22,
-    "reproduced": 22
+    "traces": 23,
+    "reproduced": 23
   },
   "7.2": {
     "traces": 22,
