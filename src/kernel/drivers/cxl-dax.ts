@@ -9,7 +9,7 @@
 import type { Kernel } from "../kernel.js";
 import { CXL_DEVICE, cxlUevent, type CxlState } from "./cxl-core.js";
 import { regionPath, type CxlRegion } from "./cxl-region.js";
-import { daxBusProbeDevice, daxUevent, daxState, devDaxSize, kmemRange, unregisterDevDax, type CxlDaxParent, type DaxRegion, type DevDax } from "./dax.js";
+import { daxBusProbeDevice, daxState, devDaxSize, devmCreateDevDax, kmemRange, unregisterDevDax, type CxlDaxParent, type DaxRegion } from "./dax.js";
 
 /** The dax region's alignment (PMD_SIZE on x86-64), as dax_cxl asks alloc_dax_region() for. */
 const DAX_CXL_ALIGN = 2 * 1024 * 1024;
@@ -43,26 +43,7 @@ export function cxlDaxRegionProbe(k: Kernel, st: CxlState, r: CxlRegion): void {
   const region: DaxRegion = { id: r.id, parent, start: r.res.start, end: r.res.end, align: DAX_CXL_ALIGN, targetNode, devices: [], kmemType: true };
   ds.regions.push(region);
   const range = { start: r.res.start, end: r.res.end };
-  const dev: DevDax = {
-    kind: "daxdev",
-    name: `dax${r.id}.0`,
-    region,
-    id: 0,
-    ranges: [{ ...range }],
-    align: region.align,
-    targetNode,
-    pgmapTemplate: { type: "GENERIC", ranges: [{ ...range }], owner: `dax${r.id}.0`, mapped: 0, nid: -1 },
-    pgmap: null,
-    minor: ds.minors.get(),
-    kmem: null,
-    registered: true,
-    killed: false,
-    driver: null,
-    devres: [],
-  };
-  region.devices.push(dev);
-  ds.devices.push(dev);
-  daxUevent(k, "add", dev);
+  const dev = devmCreateDevDax(k, region, 0, range, { type: "GENERIC", ranges: [{ ...range }], owner: `dax${r.id}.0`, mapped: 0, nid: -1 });
   daxBusProbeDevice(k, dev);
   r.dax.driver = "cxl_dax_region";
   r.dax.daxRegionId = r.id;

@@ -137,15 +137,26 @@ export function daxPmemProbe(k: Kernel, nd: NdPfn): ProbeResult {
     st.regions = st.regions.filter((r) => r !== region);
     nd.dax = null;
   });
+  const dev = devmCreateDevDax(k, region, id, range, { ...s.pgmap, ranges: s.pgmap.ranges.map((r) => ({ ...r })), owner: `dax${regionId}.${id}` });
+  nd.devres.push(() => unregisterDevDax(k, dev));
+  daxBusProbeDevice(k, dev);
+  return { ok: true };
+}
+
+export function daxPmemRemove(_k: Kernel, _nd: NdPfn): void {}
+
+/** devm_create_dev_dax(): device `daxR.N` of a dax region over one range, registered (its `add` uevent); the caller probes it. */
+export function devmCreateDevDax(k: Kernel, region: DaxRegion, id: number, range: { start: number; end: number }, pgmapTemplate: DevPagemap): DevDax {
+  const st = daxState(k);
   const dev: DevDax = {
     kind: "daxdev",
-    name: `dax${regionId}.${id}`,
+    name: `dax${region.id}.${id}`,
     region,
     id,
     ranges: [{ ...range }],
     align: region.align,
     targetNode: region.targetNode,
-    pgmapTemplate: { ...s.pgmap, ranges: s.pgmap.ranges.map((r) => ({ ...r })), owner: `dax${regionId}.${id}` },
+    pgmapTemplate,
     pgmap: null,
     minor: st.minors.get(),
     kmem: null,
@@ -157,12 +168,8 @@ export function daxPmemProbe(k: Kernel, nd: NdPfn): ProbeResult {
   region.devices.push(dev);
   st.devices.push(dev);
   daxUevent(k, "add", dev);
-  nd.devres.push(() => unregisterDevDax(k, dev));
-  daxBusProbeDevice(k, dev);
-  return { ok: true };
+  return dev;
 }
-
-export function daxPmemRemove(_k: Kernel, _nd: NdPfn): void {}
 
 /** unregister_dev_dax(): kill, device_del (driver release, `remove`), free the ranges. */
 export function unregisterDevDax(k: Kernel, d: DevDax): void {
