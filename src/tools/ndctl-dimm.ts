@@ -100,10 +100,14 @@ function dimmAction(c: Ctx, d: NdDimm, action: string, version: "1.1" | "1.2", f
       return enable();
     case "init-labels":
     case "zero-labels": {
+      // A DIMM without the label commands: init-labels' first label read fails (before any other
+      // check); zero-labels checks the DIMM is idle first (ndctl/dimm.c, lib/dimm.c).
+      if (!d.labelCmds && action === "init-labels") return ENXIO;
       if (dimmActive(d)) {
         c.err.write(`${d.name}: regions active, abort label write\n`);
         return EBUSY;
       }
+      if (!d.labelCmds) return EINVAL;
       if (action === "init-labels") {
         if (d.labelArea.index && !force) {
           c.err.write(`${d.name}: error: labels already initialized\n`);

@@ -146,7 +146,9 @@ function prepReconfig(c: Ctx, p: Params, r: NdRegion, ns: NdNamespace): number {
 function enableLabels(c: Ctx, r: NdRegion): number {
   const k = c.k;
   if (r.mappings.length === 0) return ENODEV;
-  // Every DIMM of QEMU's NVDIMMs supports the label commands.
+  // Every DIMM must have the label commands (a QEMU NVDIMM without label-size has none):
+  // otherwise the region stays enabled and label-less.
+  if (!r.mappings.every((m) => m.dimm.labelCmds)) return ENODEV;
   if (r.driver) ndDriverUnbind(k, r);
   let busy = 0;
   for (const m of r.mappings) {

@@ -281,7 +281,7 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
 
 /** cxl_nvdimm_probe() -> nvdimm_create(): an nmem with the label area, labelling on (NDD_LABELING). */
 function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
-  return nvdimmCreate(k, bus, { handle: 0, vendorId: 0, serial: m.dev.serial, labelSize: m.dev.lsaSize, labeling: true, cxl: true, cxlIdSecurity: k.rules.cxlNvdimmIdSecurity });
+  return nvdimmCreate(k, bus, { handle: 0, vendorId: 0, serial: m.dev.serial, labelSize: m.dev.lsaSize, labeling: true, labelCmds: true, cxl: true, cxlIdSecurity: k.rules.cxlNvdimmIdSecurity });
 }
 
 function permutations(xs: number[]): number[][] {

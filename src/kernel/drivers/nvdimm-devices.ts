@@ -75,6 +75,8 @@ export interface NdDimm extends DevBase {
   labelArea: LabelArea;
   /** NDD_LABELING (never cleared once set). */
   labeling: boolean;
+  /** The bus provider put the label commands (ND_CMD_{GET_CONFIG_SIZE,GET_CONFIG_DATA,SET_CONFIG_DATA}) in the nmem's cmd_mask. */
+  labelCmds: boolean;
   /** nvdimm_drvdata while the nvdimm driver is bound: its DPA allocations. */
   ndd: { dpa: DpaRes[]; nsCurrent: number } | null;
   /** nvdimm->busy: regions holding this DIMM's labels. */

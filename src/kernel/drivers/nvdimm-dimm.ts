@@ -1,7 +1,8 @@
 /** nmem devices (DIMMs): creation, unique id, probe/remove. Models drivers/nvdimm/dimm.c and dimm_devs.c. */
 import type { Kernel } from "../kernel.js";
 import { type DpaRes, type NdBus, type NdDimm, ndState, type ProbeResult } from "./nvdimm-core.js";
-import { ndDeviceRegister, OK } from "./nvdimm-bus.js";
+import { ENXIO } from "../errno.js";
+import { err, ndDeviceRegister, OK } from "./nvdimm-bus.js";
 
 export interface NfitDimmDesc {
   slot: number;
@@ -16,6 +17,8 @@ export interface NvdimmDesc {
   labelSize: number;
   /** NDD_LABELING: namespaces come from labels. */
   labeling: boolean;
+  /** The label commands are in the nmem's cmd_mask. */
+  labelCmds: boolean;
   /** A CXL memdev's nmem (cxl_nvdimm). */
   cxl?: boolean;
   /** Its `id`/`security` attributes as the kernels that give them to CXL nmems show them. */
@@ -37,6 +40,7 @@ export function nvdimmCreate(k: Kernel, bus: NdBus, desc: NvdimmDesc): NdDimm {
     serial: desc.serial,
     labelArea: { size: desc.labelSize, index: null, labels: [] },
     labeling: desc.labeling,
+    labelCmds: desc.labelCmds,
     ndd: null,
     busy: 0,
     registered: false,
@@ -51,9 +55,14 @@ export function nvdimmCreate(k: Kernel, bus: NdBus, desc: NvdimmDesc): NdDimm {
   return d;
 }
 
-/** An NFIT DIMM's nmem (handle, serial from QEMU's NFIT). */
+/**
+ * An NFIT DIMM's nmem (handle, serial from QEMU's NFIT). QEMU's _DSM lists the
+ * label functions (get size, get data, set data) only for an NVDIMM with a
+ * label-size, and nfit puts only the functions the _DSM lists in the nmem's
+ * cmd_mask: without a label area the DIMM has no label commands.
+ */
 export function ndDimmCreate(k: Kernel, bus: NdBus, desc: NfitDimmDesc): NdDimm {
-  return nvdimmCreate(k, bus, { handle: desc.slot + 1, vendorId: 0x8086, serial: 0x123456 + desc.slot, labelSize: desc.labelSize, labeling: false });
+  return nvdimmCreate(k, bus, { handle: desc.slot + 1, vendorId: 0x8086, serial: 0x123456 + desc.slot, labelSize: desc.labelSize, labeling: false, labelCmds: desc.labelSize > 0 });
 }
 
 /** The DIMM's `id` attribute (no manufacturing info from QEMU): %04x-%08x of the big-endian readings. */
@@ -64,8 +73,13 @@ export function dimmUniqueId(d: NdDimm): string {
   return `${be16.toString(16).padStart(4, "0")}-${be32.toString(16).padStart(8, "0")}`;
 }
 
-/** nvdimm_probe(): read the label area; valid index blocks reserve the labels' DPA and set NDD_LABELING. */
+/**
+ * nvdimm_probe(): read the label area; valid index blocks reserve the labels' DPA and set NDD_LABELING.
+ * Without the label commands (nvdimm_check_config_data()) a DIMM binds with no drvdata, unless it
+ * is labelling, which fails the probe.
+ */
 export function dimmProbe(_k: Kernel, d: NdDimm): ProbeResult {
+  if (!d.labelCmds) return d.labeling ? err(ENXIO) : OK;
   const ndd = { dpa: [] as DpaRes[], nsCurrent: d.labelArea.index ? 0 : -1 };
   d.ndd = ndd;
   if (d.labelArea.index) {

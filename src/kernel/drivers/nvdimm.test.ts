@@ -6,6 +6,7 @@ import { bootSystem, applyStep } from "../../scenario/runner.js";
 import { ndState } from "./nvdimm-core.js";
 import { dimmUniqueId } from "./nvdimm-dimm.js";
 import { regionSetCookie } from "./nvdimm-region.js";
+import { bttClaimClass } from "./nvdimm-btt.js";
 import { daxState, kmemRange } from "./dax.js";
 
 const MiB = 1 << 20;
@@ -104,4 +105,32 @@ test("sector mode: a BTT over a 256 MiB legacy namespace", () => {
   const r = applyStep(sys, { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "sector" }) as { rc: number; stdout_json: Record<string, unknown> };
   assert.equal(r.rc, 0);
   assert.deepEqual(r.stdout_json, { dev: "namespace0.0", mode: "sector", size: 267091968, uuid: "<uuid>", sector_size: 4096, blockdev: "pmem0s" });
+});
+
+// QEMU answers the label _DSM functions (4-6) only for an NVDIMM with a label-size (hw/acpi/nvdimm.c,
+// nvdimm_dsm_device()); without them the nmem's cmd_mask has no config commands (nfit/core.c).
+// Recorded: test/oracle/arm64/traces/a64-nvdimm-raw.trixie.json (step 2 reconfigures namespace0.0 in place).
+test("an NVDIMM without label-size: nvdimm_probe() keeps no drvdata, ndctl does not autolabel, BTT v1.1", () => {
+  const sys = nvdimmSystem("512M", "0K");
+  const k = sys.kernel;
+  const st = ndState(k);
+  const d = st.dimms[0];
+  assert.ok(d.driver, "nvdimm binds (ENOTTY from nvdimm_check_config_data() is not a failure)");
+  assert.equal(d.ndd, null, "but keeps no drvdata");
+  assert.equal((applyStep(sys, { op: "read", path: "/sys/bus/nd/devices/nmem0/available_slots" }) as { errno?: string }).errno, "ENXIO");
+  assert.equal(bttClaimClass(st.regions[0]), "btt", "no drvdata: BTT v1.1, not btt2");
+  const mark = k.uevents.length;
+  const r = applyStep(sys, { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "fsdax" }) as { rc: number };
+  assert.equal(r.rc, 0);
+  const seen = k.uevents.slice(mark).map((u) => `${u.action} ${u.devpath.replace(/.*\/ndbus0\//, "")}`);
+  assert.ok(!seen.some((u) => u.endsWith(" region0") || u.includes("nmem0")), `no region disable, no label writes: ${seen.join(", ")}`);
+  assert.deepEqual(seen.slice(-3), ["add region0/pfn0.0/block/pmem0", "add region0/pfn0.1", "bind region0/pfn0.0"]);
+  assert.equal(st.regions[0].nsSeed?.nstype, "io", "still label-less");
+  // No drvdata: init_active_labels() does not hold the DIMM, so it stays idle under an enabled region.
+  assert.equal((applyStep(sys, { op: "read", path: "/sys/bus/nd/devices/nmem0/state" }) as { value: string }).value, "idle\n");
+  // ndctl init-labels and zero-labels: the label read fails (ENXIO, EINVAL), nothing written.
+  const init = applyStep(sys, { op: "ndctl", args: ["init-labels", "nmem0"] }) as { rc: number; stderr: string[] };
+  assert.deepEqual([init.rc, init.stderr], [1, ["initialized 0 nmem"]]);
+  const zero = applyStep(sys, { op: "ndctl", args: ["zero-labels", "nmem0"] }) as { rc: number; stderr: string[] };
+  assert.deepEqual([zero.rc, zero.stderr], [1, ["zeroed 0 nmem"]]);
 });
