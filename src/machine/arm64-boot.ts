@@ -13,15 +13,24 @@
  * arm64-memblock.ts. Every number below has a recording in
  * test/oracle/arm64/traces or ../shared/conformance/arm64.
  */
-import { alignUp, GiB, MiB } from "../kernel/units.js";
-import { linearMapTablePages, nrKernelPages, replayAllocations, systemHashBytes, type EarlyAlloc, type FreeMap, type Reserved } from "./arm64-memblock.js";
+import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
+import { Memblock, nrKernelPagesByZones, nrKernelPagesFree, systemHashBytes } from "./arm64-memblock.js";
 import { makeResource, requestResource, reserveRegionWithSplit, type Resource } from "../kernel/resource.js";
 import type { MachineSpec, MemblockRange } from "./types.js";
 import { VIRT_FLASH1, type VirtMap } from "./virt.js";
 
 const KiB4 = 0x1000;
-/** arm64_dma_phys_limit on virt: ZONE_DMA covers the first 4 GiB. */
-const DMA_LIMIT = 4 * GiB;
+/** The empty device tree the EFI stub generates (fdt_totalsize), reserved at the start of its page. */
+const EFI_STUB_FDT = 0x241;
+/** edk2's EFI memory attributes table within its page (efi_memattr_init() reserves the table itself). */
+const EFI_MEMATTR = { offset: 0x198, size: 0x400 };
+
+/** A firmware or boot-loader reservation [start, end), named for the reader. */
+export interface Reserved {
+  start: number;
+  end: number;
+  tag: string;
+}
 
 /** A range relative to the top of boot RAM (T): [T - off, T - off + size). */
 interface FromTop {
@@ -37,36 +46,41 @@ export interface Arm64Build {
   dtImage: { code: { start: number; size: number }; data: { start: number; size: number } };
   /** The oracle's initramfs for this kernel (bytes). */
   initrdSize: number;
-  /** edk2 allocations under System RAM: the EFI stub's page, the initrd (size initrdSize), ACPI tables, and others, relative to T. */
+  /** edk2 allocations under System RAM, relative to T: the EFI stub's device-tree page, the initrd (size initrdSize), the EFI configuration table entry (16 bytes) and ACPI reclaim memory, the memory attributes table's page. */
   efi: { stubPage: number; initrd: number; acpi: FromTop[]; memattr: number };
   /** With nvdimm=on, edk2 places an ACPI NVS page (64 KiB, nomap) at T - nvdimmNvs and shifts the stub page and the initrd down. */
   nvdimmNvs: number;
   nvdimmShift: number;
-  /** The kernel's early allocations (arm64-memblock.ts), per boot mode. */
-  allocs: (ctx: AllocContext) => EarlyAlloc[];
+  /** What the kernel allocates from memblock before the buddy allocator (sizes of this build's structures, measured with memblock=debug). */
+  early: EarlyProgram;
 }
 
-export interface AllocContext {
-  uefi: boolean;
-  /** Memory the linear map covers (memblock memory minus nomap). */
-  mapped: { start: number; end: number }[];
-  ramTop: number;
-  sections: number;
-  ncpu: number;
-  pageSize: number;
-  /** The zones' spanned/present pages (for nr_kernel_pages). */
-  zones: { spanned: number; present: number }[];
-  /** Free pages at the time of the hash tables (6.12 sizes them on memblock's free memory). */
-  freePages: (placedSoFar: EarlyAlloc[]) => number;
+/** The early memblock allocations of one build, in the order setup_arch(), start_kernel() and mm_core_init() make them. */
+export interface EarlyProgram {
+  /** paging_init(): page-table pages of map_kernel() (6.1; 6.12 maps the image before paging_init). */
+  mapKernelTables: number;
+  /** paging_init() frees init_pg_dir, the last bytes of the image (6.1). */
+  initPgDir: number;
+  /** create_idmap() after that free (6.1). */
+  idmapTables: number;
+  /** unflatten_device_tree(): one allocation for the whole tree (device-tree boot only). */
+  dtUnflatten: { base: number; perCpu: number };
+  /** numa_alloc_distance() (6.1): 256 bytes, page-aligned; under ACPI once for the failed SRAT attempt (freed), then for the dummy node. */
+  numaDistance: boolean;
+  /** alloc_node_data(): sizeof(pg_data_t). */
+  nodeData: number;
+  /** alloc_bootmem_cpumask_var() right after it (6.12). */
+  cpumask: number;
+  /** setup_per_cpu_areas() → pcpu_embed_first_chunk(): the unit per CPU, pcpu_setup_first_chunk()'s slot lists, pcpu_alloc_first_chunk()'s maps (twice). */
+  pcpu: { unit: number; slots: number; chunks: number[][] };
+  /** nr_kernel_pages for the hash tables: from the zones (6.1 free_area_init_core) or memblock's free pages (6.12 calc_nr_kernel_pages). */
+  hashFrom: "zones" | "free";
+  /** swiotlb: only when RAM goes beyond ZONE_DMA (6.1), or always, sized 1 MiB per GiB when not needed for DMA (6.12, kmalloc bouncing). */
+  swiotlb: "over-dma-limit" | "kmalloc-bounce";
 }
 
-const SECTION_MEMMAP = 2 * MiB;
-const CMA = { size: 64 * MiB, align: 4 * MiB };
-
-function swiotlbBytes(ramTop: number, always2M: boolean): number {
-  if (ramTop > DMA_LIMIT) return 64 * MiB;
-  return always2M ? 2 * MiB : 0;
-}
+/** The oracle's boot arguments ahead of the scenario's (QEMU -append); the EFI stub adds " initrd=initrd". */
+export const ORACLE_CMDLINE = ["console=ttyAMA0", "printk.devkmsg=on", "panic=-1", "nokaslr", "initramfs_async=0"];
 
 /** Debian 12's linux-image-6.1.0-*-arm64 (6.1.192). */
 const DEBIAN_6_1: Arm64Build = {
@@ -74,60 +88,43 @@ const DEBIAN_6_1: Arm64Build = {
   uefiImage: { code: { off: 0x9bf0000, size: 0x1650000 }, data: { off: 0x7f50000, size: 0x360000 } },
   dtImage: { code: { start: 0x40210000, size: 0x1650000 }, data: { start: 0x41eb0000, size: 0x360000 } },
   initrdSize: 0x48c000,
-  efi: { stubPage: 0x4270000, initrd: 0x4070000, acpi: [{ off: 0x3bd1000, size: KiB4 }, { off: 0x3bd0000, size: 0x10000 }], memattr: 0x3760000 },
+  efi: { stubPage: 0x4270000, initrd: 0x4070000, acpi: [{ off: 0x3bd1000 - 0xf98, size: 0x10 }, { off: 0x3bd0000, size: 0x10000 }], memattr: 0x3760000 },
   nvdimmNvs: 0x3bf0000,
   nvdimmShift: 0x10000,
-  allocs: (c) => {
-    const list: EarlyAlloc[] = [
-      // paging_init(): the linear map at page granularity (rodata=full).
-      { what: "linear map page tables", size: linearMapTablePages(c.mapped, c.pageSize), align: c.pageSize, tag: "pt", pageByPage: true },
-      { what: "early NUMA and sparse data (NODE_DATA, usemaps, vmemmap tables)", size: c.uefi ? 0x25000 : 0x2d000, align: c.pageSize, tag: "b" },
-      { what: "early boot data", size: c.uefi ? 0x2000 : 0x3000, align: c.pageSize, tag: "c" },
-      { what: "memmap (sparse_init)", size: c.sections * SECTION_MEMMAP, align: SECTION_MEMMAP, tag: "n" },
-      { what: "CMA (dma_contiguous_reserve)", size: CMA.size, align: CMA.align, limit: DMA_LIMIT, tag: "n" },
-      { what: "percpu setup (freed)", size: 2 * c.pageSize, align: c.pageSize, tag: "t", freedLater: true },
-      { what: "percpu first chunk", size: c.ncpu * 0x1f000, align: c.pageSize, tag: "p" },
-    ];
-    const nk = nrKernelPages(c.zones, c.pageSize, 64);
-    list.push({ what: "dentry hash", size: systemHashBytes(nk, c.pageSize, 13), align: 64, tag: "n" });
-    list.push({ what: "inode hash", size: systemHashBytes(nk, c.pageSize, 14), align: 64, tag: "n" });
-    list.push({ what: "early boot page", size: c.pageSize, align: c.pageSize, tag: "n" });
-    const tlb = swiotlbBytes(c.ramTop, false);
-    if (tlb) {
-      list.push({ what: "swiotlb", size: tlb, align: c.pageSize, limit: DMA_LIMIT, tag: "n" });
-      list.push({ what: "swiotlb slots", size: (tlb / 2048) * 24, align: 64, tag: "s" });
-    }
-    return list;
+  early: {
+    mapKernelTables: 7,
+    initPgDir: 0x5000,
+    idmapTables: 4,
+    dtUnflatten: { base: 0x9d3c - 0x580, perCpu: 0x580 },
+    numaDistance: true,
+    nodeData: 0x2c80,
+    cpumask: 0,
+    pcpu: { unit: 0x1f000, slots: 0x120, chunks: [[0x90, 0x180, 0x188, 0x60], [0x90, 0x400, 0x408, 0x100]] },
+    hashFrom: "zones",
+    swiotlb: "over-dma-limit",
   },
 };
 
-/** Debian 13's linux-image-6.12.*-arm64 (6.12.118). Device-tree numbers: 6.1's shape with this image (unverified). */
+/** Debian 13's linux-image-6.12.*-arm64 (6.12.118). */
 const DEBIAN_6_12: Arm64Build = {
   name: "6.12",
   uefiImage: { code: { off: 0xb000000, size: 0x1d40000 }, data: { off: 0x8fb0000, size: 0x4c0000 } },
   dtImage: { code: { start: 0x40200000, size: 0x1d40000 }, data: { start: 0x40200000 + 0x2050000, size: 0x4c0000 } },
   initrdSize: 0x481000,
-  efi: { stubPage: 0x46f0000, initrd: 0x44f0000, acpi: [{ off: 0x4060000, size: 0x10000 }, { off: 0x4042000, size: KiB4 }], memattr: 0x3772000 },
+  efi: { stubPage: 0x46f0000, initrd: 0x44f0000, acpi: [{ off: 0x4060000, size: 0x10000 }, { off: 0x4042000 - 0xf98, size: 0x10 }], memattr: 0x3772000 },
   nvdimmNvs: 0x4080000,
   nvdimmShift: 0x20000,
-  allocs: (c) => {
-    const list: EarlyAlloc[] = [
-      { what: "linear map page tables", size: linearMapTablePages(c.mapped, c.pageSize), align: c.pageSize, tag: "pt", pageByPage: true },
-      { what: "early NUMA and sparse data", size: 0x15000, align: c.pageSize, tag: "pt" },
-      { what: "early boot data", size: 0x3000, align: c.pageSize, tag: "c" },
-      { what: "percpu setup (freed)", size: 2 * c.pageSize, align: c.pageSize, tag: "t", freedLater: true },
-      { what: "early boot page", size: c.pageSize, align: c.pageSize, tag: "e" },
-      { what: "memmap (sparse_init)", size: c.sections * SECTION_MEMMAP, align: SECTION_MEMMAP, tag: "n" },
-      { what: "CMA (dma_contiguous_reserve)", size: CMA.size, align: CMA.align, limit: DMA_LIMIT, tag: "cma" },
-      { what: "percpu first chunk", size: c.ncpu * 0x22000, align: c.pageSize, tag: "n" },
-    ];
-    const free = c.freePages(list);
-    list.push({ what: "dentry hash", size: systemHashBytes(free, c.pageSize, 13), align: 64, tag: "n" });
-    list.push({ what: "inode hash", size: systemHashBytes(free, c.pageSize, 14), align: 64, tag: "n" });
-    const tlb = swiotlbBytes(c.ramTop, true);
-    list.push({ what: "swiotlb", size: tlb, align: c.pageSize, limit: DMA_LIMIT, tag: "n" });
-    list.push({ what: "swiotlb slots", size: (tlb / 2048) * 24, align: 64, tag: "n" });
-    return list;
+  early: {
+    mapKernelTables: 0,
+    initPgDir: 0,
+    idmapTables: 0,
+    dtUnflatten: { base: 0xa5f4 - 0x5d0, perCpu: 0x5d0 },
+    numaDistance: false,
+    nodeData: 0x3740,
+    cpumask: 0x40,
+    pcpu: { unit: 0x22000, slots: 0x130, chunks: [[0xc8, 0x180, 0x188, 0x60], [0xc8, 0x400, 0x408, 0x100]] },
+    hashFrom: "free",
+    swiotlb: "kmalloc-bounce",
   },
 };
 
@@ -163,10 +160,10 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     if (nvdimm) nomap.push({ start: T0 - build.nvdimmNvs, end: T0 - build.nvdimmNvs + 0x10000 });
     code = at(build.uefiImage.code);
     data = at(build.uefiImage.data);
-    fixed.push({ ...at({ off: build.efi.stubPage + shift, size: KiB4 }), tag: "fw-stub" });
+    fixed.push({ ...at({ off: build.efi.stubPage + shift, size: EFI_STUB_FDT }), tag: "fw-fdt" });
     fixed.push({ ...at({ off: build.efi.initrd + shift, size: build.initrdSize }), tag: "fw-initrd" });
     build.efi.acpi.forEach((a, i) => fixed.push({ ...at(a), tag: `fw-acpi${i}` }));
-    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm), size: KiB4 }), tag: "fw-memattr" });
+    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm) - EFI_MEMATTR.offset, size: EFI_MEMATTR.size }), tag: "fw-memattr" });
   } else {
     code = { start: build.dtImage.code.start, end: build.dtImage.code.start + build.dtImage.code.size };
     data = { start: build.dtImage.data.start, end: build.dtImage.data.start + build.dtImage.data.size };
@@ -178,52 +175,23 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   }
   fixed.push({ start: code.start, end: data.end, tag: "kernel" });
 
+  // The memory memblock starts with: the firmware's ranges, split where nomap ranges cut them.
   const memory: Range[] = [...(map.uefi ? [VIRT_FLASH1] : []), { start: map.ramBase, end: T }];
-  const fm: FreeMap = { memory, nomap, reserved: [] };
-  for (const f of fixed) fm.reserved.push(f);
-  fm.reserved.sort((a, b) => a.start - b.start);
-
-  const pageSize = 4096;
-  const sectionSize = 128 * MiB;
-  const sections = new Set<number>();
-  for (const m of memory) for (let s = Math.floor(m.start / sectionSize); s * sectionSize < m.end; s++) sections.add(s);
-  const zones = zoneSpans(memory, pageSize);
-  const mapped: Range[] = [];
-  for (const m of memory) {
-    let cur = m.start;
-    for (const n of [...nomap].sort((a, b) => a.start - b.start)) {
-      if (n.end <= cur || n.start >= m.end) continue;
-      if (n.start > cur) mapped.push({ start: cur, end: n.start });
-      cur = Math.max(cur, n.end);
-    }
-    if (cur < m.end) mapped.push({ start: cur, end: m.end });
-  }
-  const ctx: AllocContext = {
-    uefi: map.uefi,
-    mapped,
-    ramTop: T,
-    sections: sections.size,
-    ncpu: spec.smp ?? 1,
-    pageSize,
-    zones,
-    freePages: (sofar) => {
-      const total = memory.reduce((a, m) => a + (m.end - m.start), 0) - nomap.reduce((a, n) => a + (n.end - n.start), 0);
-      const held = fixed.reduce((a, f) => a + (f.end - f.start), 0) + sofar.reduce((a, x) => a + (x.freedLater ? 0 : x.size), 0);
-      return Math.floor((total - held) / pageSize);
-    },
-  };
-  replayAllocations(fm, build.allocs(ctx));
-
-  // request_standard_resources(): one resource per memblock.memory region (nomap ones "reserved").
-  const cuts = [...new Set([...memory.flatMap((m) => [m.start, m.end]), ...nomap.flatMap((n) => [n.start, n.end])])].sort((a, b) => a - b);
-  const top: Resource[] = [];
+  const mb = new Memblock();
+  const cuts = [...new Set([...memory.flatMap((m) => [m.start, m.end]), ...nomap.flatMap((n) => [n.start, n.end])])].sort((x, y) => x - y);
   for (let i = 0; i + 1 < cuts.length; i++) {
     const s = cuts[i];
     const e = cuts[i + 1];
     if (!memory.some((m) => m.start <= s && e <= m.end)) continue;
-    const isNomap = nomap.some((n) => n.start <= s && e <= n.end);
-    top.push(isNomap ? makeResource(s, e - 1, "reserved") : makeResource(s, e - 1, "System RAM", { busy: true, sysram: true }));
+    mb.addMemory(s, e, nomap.some((n) => n.start <= s && e <= n.end));
   }
+  for (const f of fixed) mb.reserve(f.start, f.end);
+
+  const cmdline = [...ORACLE_CMDLINE, ...spec.cmdline, ...(map.uefi ? ["initrd=initrd"] : [])].join(" ");
+  earlyAllocations(mb, build.early, { spec, map, code, data, cmdline });
+
+  // request_standard_resources(): one resource per memblock.memory region, nomap ones "reserved".
+  const top: Resource[] = mb.memory.map((m) => (m.nomap ? makeResource(m.base, m.end - 1, "reserved") : makeResource(m.base, m.end - 1, "System RAM", { busy: true, sysram: true })));
   for (const r of top) {
     if (r.name !== "System RAM") continue;
     for (const [rng, name] of [
@@ -232,15 +200,182 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     ] as const) {
       if (rng.start >= r.start && rng.end - 1 <= r.end) requestResource(r, makeResource(rng.start, rng.end - 1, name, { busy: true, sysram: true }));
     }
-    // reserve_memblock_reserved_regions(): each reserved region's part in this RAM resource.
-    for (const x of fm.reserved) {
-      const s = Math.max(x.start, r.start);
-      const e = Math.min(x.end - 1, r.end);
-      if (s <= e) reserveRegionWithSplit(r, s, e, "reserved");
-    }
-    for (const c of r.children) if (c.name === "reserved") c.flags.sysram = true;
   }
-  return { iomem: top, memblock: memory.map((m) => ({ ...m, nid: 0 })), reserved: fm.reserved };
+  // reserve_memblock_reserved_regions() (arch_initcall): every reserved region, widened to whole pages, under each resource it meets.
+  for (const r of top) {
+    for (const x of mb.reserved) {
+      const s = Math.max(alignDown(x.base, PAGE), r.start);
+      const e = Math.min(alignUp(x.end, PAGE) - 1, r.end);
+      if (s > r.end || e < r.start || s > e) continue;
+      reserveRegionWithSplit(r, s, e, "reserved");
+    }
+    if (r.name === "System RAM") for (const c of r.children) if (c.name === "reserved") c.flags.sysram = true;
+  }
+  const reserved: Reserved[] = mb.reserved.map((x) => ({ start: x.base, end: x.end, tag: "reserved" }));
+  return { iomem: top, memblock: memory.map((m) => ({ ...m, nid: 0 })), reserved };
+}
+
+const PAGE = 4096;
+/** arm64_dma_phys_limit on virt: ZONE_DMA covers the first 4 GiB. */
+const ZONE_DMA_BITS_LIMIT = 4 * GiB;
+const SECTION = 128 * MiB;
+/** struct page, and the memmap of one section (vmemmap, PMD-mapped). */
+const STRUCT_PAGE = 64;
+const SECTION_MEMMAP = (SECTION / PAGE) * STRUCT_PAGE;
+/** mem_section: the root array (NR_SECTION_ROOTS pointers), one root page per SECTIONS_PER_ROOT (256) sections, usemap bytes per section. */
+const MEM_SECTION_ROOTS_BYTES = 0x20000;
+const SECTIONS_PER_ROOT = 256;
+const USEMAP_BYTES = 56;
+const SMP_CACHE = 64;
+const CMA = { size: 64 * MiB, align: 4 * MiB };
+const IO_TLB = { slab: 2048, segsize: 128, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
+
+interface EarlyContext {
+  spec: MachineSpec;
+  map: VirtMap;
+  code: Range;
+  data: Range;
+  cmdline: string;
+}
+
+/** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
+function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void {
+  const ncpu = c.spec.smp ?? 1;
+  const must = (what: string, at: number | null): number => {
+    if (at === null) throw new Error(`arm64 boot: memblock cannot satisfy ${what}`);
+    return at;
+  };
+  const dmaLimit = Math.min(ZONE_DMA_BITS_LIMIT, c.map.ramTop);
+
+  // paging_init(): map_kernel() (6.1), the linear map, then init_pg_dir freed and the idmap built.
+  mb.allocPages(p.mapKernelTables + linearMapTables(mb, c.code), PAGE);
+  if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
+  mb.allocPages(p.idmapTables, PAGE);
+  // unflatten_device_tree().
+  if (!c.map.uefi) must("the device tree", mb.alloc({ size: p.dtUnflatten.base + ncpu * p.dtUnflatten.perCpu, align: 8 }));
+  // bootmem_init() → arch_numa_init(): without an SRAT (or with one Linux rejects) ACPI's attempt fails and the dummy node follows.
+  if (p.numaDistance) {
+    if (c.map.uefi) {
+      const d = must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
+      mb.free(d, d + 0x100);
+    }
+    must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
+  }
+  const nodeData = must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE }));
+  if (p.cpumask) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
+  // sparse_init(): the section roots, a root page per 256 sections, the usemaps next to NODE_DATA, the memmap, its vmemmap page tables.
+  const sections = presentSections(mb);
+  must("mem_section", mb.alloc({ size: MEM_SECTION_ROOTS_BYTES, align: SMP_CACHE }));
+  for (const _ of new Set(sections.map((s) => Math.floor(s / SECTIONS_PER_ROOT)))) must("a mem_section root", mb.alloc({ size: PAGE, align: SMP_CACHE }));
+  const goal = alignDown(nodeData, SECTION);
+  must("usemaps", mb.alloc({ size: sections.length * USEMAP_BYTES, align: SMP_CACHE, min: goal, max: goal + SECTION }));
+  const memstart = alignDown(mb.memory[0].base, GiB);
+  must("the memmap", mb.alloc({ size: sections.length * SECTION_MEMMAP, align: 2 * MiB, min: memstart }));
+  must("vmemmap page tables", mb.allocPages(vmemmapTables(sections, memstart), PAGE) ? 0 : null);
+  // free_area_init(): 6.12 counts memblock's free pages here.
+  const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb), PAGE, STRUCT_PAGE);
+  // dma_contiguous_reserve(arm64_dma_phys_limit).
+  must("CMA", mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit }));
+  // request_standard_resources(): a struct resource per memblock.memory region.
+  must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
+  // setup_command_line(): saved_command_line and static_command_line.
+  for (let i = 0; i < 2; i++) must("the command line", mb.alloc({ size: c.cmdline.length + 1, align: SMP_CACHE }));
+  // setup_per_cpu_areas() → pcpu_embed_first_chunk().
+  const ai = must("pcpu alloc info", mb.alloc({ size: PAGE, align: PAGE }));
+  const areas = must("pcpu areas", mb.alloc({ size: PAGE, align: SMP_CACHE }));
+  must("the first percpu chunk", mb.alloc({ size: p.pcpu.unit * ncpu, align: PAGE }));
+  for (const size of [8, 8, 4 * ncpu, 8 * ncpu, p.pcpu.slots]) must("pcpu_setup_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
+  for (const chunk of p.pcpu.chunks) for (const size of chunk) must("pcpu_alloc_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
+  mb.free(ai, ai + PAGE);
+  mb.free(areas, areas + PAGE);
+  // vfs_caches_init_early(): the dentry and inode hash tables.
+  for (const scale of [13, 14]) must("a hash table", mb.alloc({ size: systemHashBytes(nrKernelPages, PAGE, scale), align: SMP_CACHE }));
+  // mem_init() → swiotlb_init().
+  const nareas = 2 ** Math.ceil(Math.log2(ncpu));
+  const over = c.map.ramTop > dmaLimit;
+  let nslabs = 0;
+  if (over) nslabs = IO_TLB.defaultSlabs;
+  else if (p.swiotlb === "kmalloc-bounce") {
+    const size = Math.min(IO_TLB.defaultSlabs * IO_TLB.slab, alignUp(Math.ceil(mb.physMemSize() / 1024), IO_TLB.slab));
+    nslabs = alignUp(size / IO_TLB.slab, IO_TLB.segsize);
+  }
+  if (nslabs) {
+    nslabs = Math.max(nslabs, IO_TLB.segsize * nareas);
+    nslabs = 2 ** Math.ceil(Math.log2(nslabs));
+    must("the swiotlb buffer", mb.alloc({ size: nslabs * IO_TLB.slab, align: PAGE, max: dmaLimit }));
+    must("the swiotlb slots", mb.alloc({ size: alignUp(nslabs * IO_TLB.slotBytes, PAGE), align: PAGE }));
+    must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
+  }
+}
+
+/** Section numbers that memblock memory (nomap included) touches, ascending. */
+function presentSections(mb: Memblock): number[] {
+  const out = new Set<number>();
+  for (const m of mb.memory) for (let s = Math.floor(m.base / SECTION); s * SECTION < m.end; s++) out.add(s);
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Distinct size-aligned chunks that a sorted list of ranges touches. */
+function chunksTouched(ranges: Range[], size: number): number {
+  let n = 0;
+  let last = -1;
+  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
+    if (r.end <= r.start) continue;
+    const first = Math.max(Math.floor(r.start / size), last + 1);
+    const end = Math.floor((r.end - 1) / size);
+    if (end >= first) n += end - first + 1;
+    last = Math.max(last, end);
+  }
+  return n;
+}
+
+/**
+ * map_mem() at page granularity (rodata=full): a PTE page per 2 MiB chunk
+ * the linear map touches, except chunks wholly inside the kernel's linear
+ * alias [_stext, __init_begin) (mapped with blocks); a PMD page per GiB and
+ * a PUD page per 512 GiB.
+ */
+function linearMapTables(mb: Memblock, alias: Range): number {
+  const mapped: Range[] = mb.memory.filter((m) => !m.nomap).map((m) => ({ start: m.base, end: m.end }));
+  const paged: Range[] = [];
+  for (const m of mapped) {
+    if (alias.end <= m.start || alias.start >= m.end) paged.push(m);
+    else {
+      if (m.start < alias.start) paged.push({ start: m.start, end: alias.start });
+      if (alias.end < m.end) paged.push({ start: alias.end, end: m.end });
+    }
+  }
+  const blockStart = alignUp(alias.start, 2 * MiB);
+  const blockEnd = alignDown(alias.end, 2 * MiB);
+  if (alias.start < blockStart) paged.push({ start: alias.start, end: Math.min(blockStart, alias.end) });
+  if (blockEnd > blockStart && blockEnd < alias.end) paged.push({ start: blockEnd, end: alias.end });
+  if (blockEnd <= blockStart && blockStart < alias.end) paged.push({ start: blockStart, end: alias.end });
+  return chunksTouched(paged, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB);
+}
+
+/** vmemmap_populate(): the memmap is PMD-mapped; a PMD page per GiB of vmemmap and a PUD page per 512 GiB of it. */
+function vmemmapTables(sections: number[], memstart: number): number {
+  const ranges = sections.map((s) => {
+    const off = ((s * SECTION - memstart) / PAGE) * STRUCT_PAGE;
+    return { start: off, end: off + SECTION_MEMMAP };
+  });
+  return chunksTouched(ranges, GiB) + chunksTouched(ranges, 512 * GiB);
+}
+
+/** Zone spans of memblock memory (DMA below 4 GiB, Normal above) for 6.1's nr_kernel_pages. */
+function zoneSpans(mb: Memblock): { spanned: number; present: number }[] {
+  const out: { spanned: number; present: number }[] = [];
+  for (const [lo, hi] of [
+    [0, ZONE_DMA_BITS_LIMIT],
+    [ZONE_DMA_BITS_LIMIT, Number.MAX_SAFE_INTEGER],
+  ]) {
+    const parts = mb.memory.map((m) => ({ start: Math.max(m.base, lo), end: Math.min(m.end, hi) })).filter((m) => m.end > m.start);
+    if (!parts.length) continue;
+    const spanned = (Math.max(...parts.map((x) => x.end)) - Math.min(...parts.map((x) => x.start))) / PAGE;
+    const present = parts.reduce((a, x) => a + (x.end - x.start), 0) / PAGE;
+    out.push({ spanned, present });
+  }
+  return out;
 }
 
 /** edk2's memory attributes table page moves with what edk2 allocated before it (measured; see the module comment). */
@@ -251,20 +386,4 @@ function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean): number 
   if ((spec.virtio_mem ?? []).length > 0) d += 3 * KiB4 * spec.virtio_mem!.length;
   if (nvdimm) d -= 2 * KiB4;
   return d;
-}
-
-/** Zone spans of the boot memory (DMA below 4 GiB, Normal above) for nr_kernel_pages. */
-function zoneSpans(memory: Range[], pageSize: number): { spanned: number; present: number }[] {
-  const out: { spanned: number; present: number }[] = [];
-  for (const [lo, hi] of [
-    [0, DMA_LIMIT],
-    [DMA_LIMIT, Number.MAX_SAFE_INTEGER],
-  ]) {
-    const parts = memory.map((m) => ({ start: Math.max(m.start, lo), end: Math.min(m.end, hi) })).filter((m) => m.end > m.start);
-    if (!parts.length) continue;
-    const spanned = (Math.max(...parts.map((p) => p.end)) - Math.min(...parts.map((p) => p.start))) / pageSize;
-    const present = parts.reduce((a, p) => a + (p.end - p.start), 0) / pageSize;
-    out.push({ spanned, present });
-  }
-  return out;
 }

@@ -1,161 +1,166 @@
 /**
- * arm64 boot memory reservations as /proc/iomem shows them: on arm64,
- * request_standard_resources() and reserve_memblock_reserved_regions() put
- * every memblock.reserved region that lies in System RAM under it as a
- * "reserved" child. Those regions are the firmware's and the boot loader's
- * (EFI runtime, ACPI tables, initrd, the kernel image) plus the kernel's own
- * early allocations, made top-down by memblock (mm/memblock.c
- * memblock_find_in_range_node(): the highest free range that fits, below a
- * limit). This module replays those allocations in the kernel's order
- * (paging_init's linear-map page tables, early NUMA/sparse data, sparse_init's
- * memmap, dma_contiguous_reserve's CMA, setup_per_cpu_areas, the dentry and
- * inode hash tables, swiotlb) on the free memory of the machine.
+ * memblock (mm/memblock.c) as an arm64 kernel uses it before the buddy
+ * allocator exists: the memory regions the firmware described (some of them
+ * "nomap"), the reserved regions, and top-down allocation
+ * (memblock_find_in_range_node(): the highest free range that fits,
+ * rounded down to the alignment, between a lower and an upper limit).
+ * Byte-exact: early allocations are often a few bytes, and which pages
+ * they share decides the "reserved" lines of /proc/iomem on arm64.
  *
- * Sizes that the kernel computes (memmap per section, hash tables from
- * nr_kernel_pages, page tables per 2 MiB of linear map) are computed here;
- * the lumps of small allocations and the build's image layout are data of the
- * kernel build (Arm64Build), measured from real boots (test/oracle/arm64).
+ * Work is proportional to the number of regions, never to pages: a run of
+ * page-table pages is placed gap by gap.
  * Pure: no I/O.
  */
-import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
+import { alignDown, alignUp, MiB } from "../kernel/units.js";
 
-/** A reserved range [start, end) with the tag that decides memblock merging (regions of one tag and node merge when adjacent). */
-export interface Reserved {
-  start: number;
+/** A memblock region [base, end). */
+export interface MbRegion {
+  base: number;
   end: number;
-  tag: string;
+  nomap?: boolean;
 }
 
-/** One early allocation: size, alignment, an upper limit (exclusive), and its merge tag. */
-export interface EarlyAlloc {
-  what: string;
+export interface AllocRequest {
   size: number;
   align: number;
-  limit?: number;
-  tag: string;
-  /** Freed again later (memblock_free): leaves a hole. */
-  freedLater?: boolean;
-  /** Made of separate page-sized allocations (early page tables): fills free gaps from the top, page by page. */
-  pageByPage?: boolean;
+  /** Lower limit (inclusive); retried without it when nothing fits, as memblock_alloc_internal() does. */
+  min?: number;
+  /** Upper limit (exclusive). */
+  max?: number;
 }
 
-/** The memory memblock allocates from: [start, end) ranges, minus nomap ranges. */
-export interface FreeMap {
-  memory: { start: number; end: number }[];
-  nomap: { start: number; end: number }[];
-  reserved: Reserved[];
-}
+export class Memblock {
+  memory: MbRegion[] = [];
+  reserved: MbRegion[] = [];
 
-/** memblock_find_in_range_node() top-down: the highest aligned [s, s+size) in memory, outside nomap and reserved, below limit. */
-export function findTopDown(m: FreeMap, size: number, align: number, limit: number): number | null {
-  const taken = [...m.nomap, ...m.reserved].sort((a, b) => b.start - a.start);
-  const mem = [...m.memory].sort((a, b) => b.start - a.start);
-  for (const r of mem) {
-    let hi = Math.min(r.end, limit);
-    // Walk the free gaps of r from the top.
-    const blockers = taken.filter((t) => t.start < r.end && t.end > r.start);
-    const gaps: { start: number; end: number }[] = [];
-    for (const b of blockers) {
-      if (b.end < hi) gaps.push({ start: Math.max(b.end, r.start), end: hi });
-      hi = Math.min(hi, b.start);
-    }
-    if (hi > r.start) gaps.push({ start: r.start, end: hi });
-    for (const g of gaps) {
-      const end = Math.min(g.end, limit);
-      if (end - g.start < size) continue;
-      const s = alignDown(end - size, align);
-      if (s >= g.start) return s;
-    }
+  /** memblock_add() of a firmware-described range (nomap: memblock_mark_nomap()). Adjacent regions with the same flags merge. */
+  addMemory(base: number, end: number, nomap = false): void {
+    this.memory = mergeRegions([...this.memory, { base, end, nomap }], true);
   }
-  return null;
-}
 
-/** memblock_reserve() with merging of adjacent same-tag regions. */
-export function reserve(m: FreeMap, r: Reserved): void {
-  m.reserved.push({ ...r });
-  m.reserved.sort((a, b) => a.start - b.start);
-  const out: Reserved[] = [];
-  for (const x of m.reserved) {
-    const last = out[out.length - 1];
-    if (last && last.tag === x.tag && last.end === x.start) last.end = x.end;
-    else out.push({ ...x });
+  /** memblock_reserve(): touching and overlapping reserved regions merge into one. */
+  reserve(base: number, end: number): void {
+    if (end <= base) return;
+    this.reserved = mergeRegions([...this.reserved, { base, end }], false);
   }
-  m.reserved = out;
-}
 
-/** Allocate a list of early allocations in order; returns where each went (null: no room, as memblock would panic). */
-export function replayAllocations(m: FreeMap, allocs: EarlyAlloc[]): ({ start: number; end: number } | null)[] {
-  const placed: ({ start: number; end: number } | null)[] = [];
-  const freed: Reserved[] = [];
-  for (const a of allocs) {
-    if (a.pageByPage) {
-      placed.push(fillTopDown(m, a));
-      continue;
-    }
-    const s = findTopDown(m, a.size, a.align, a.limit ?? Number.MAX_SAFE_INTEGER);
-    if (s === null) {
-      placed.push(null);
-      continue;
-    }
-    const r = { start: s, end: s + a.size, tag: a.tag };
-    reserve(m, r);
-    placed.push({ start: r.start, end: r.end });
-    if (a.freedLater) freed.push(r);
-  }
-  for (const f of freed) {
-    const out: Reserved[] = [];
-    for (const x of m.reserved) {
-      if (x.end <= f.start || x.start >= f.end) out.push(x);
+  /** memblock_phys_free(): the range leaves the reserved regions (splitting one if needed). */
+  free(base: number, end: number): void {
+    if (end <= base) return;
+    const out: MbRegion[] = [];
+    for (const r of this.reserved) {
+      if (r.end <= base || r.base >= end) out.push(r);
       else {
-        if (x.start < f.start) out.push({ ...x, end: f.start });
-        if (x.end > f.end) out.push({ ...x, start: f.end });
+        if (r.base < base) out.push({ base: r.base, end: base });
+        if (r.end > end) out.push({ base: end, end: r.end });
       }
     }
-    m.reserved = out;
+    this.reserved = out;
   }
-  return placed;
+
+  /** memblock_phys_mem_size(): every memory region, nomap ones included. */
+  physMemSize(): number {
+    return this.memory.reduce((a, r) => a + r.end - r.base, 0);
+  }
+
+  reservedSize(): number {
+    return this.reserved.reduce((a, r) => a + r.end - r.base, 0);
+  }
+
+  /** for_each_free_mem_range(): usable memory (not nomap) minus reserved, in ascending order. */
+  freeRanges(): MbRegion[] {
+    const out: MbRegion[] = [];
+    let j = 0;
+    for (const m of this.memory) {
+      if (m.nomap) continue;
+      let cur = m.base;
+      while (j < this.reserved.length && this.reserved[j].end <= cur) j++;
+      for (let k = j; k < this.reserved.length && this.reserved[k].base < m.end; k++) {
+        const r = this.reserved[k];
+        if (r.base > cur) out.push({ base: cur, end: r.base });
+        cur = Math.max(cur, r.end);
+      }
+      if (cur < m.end) out.push({ base: cur, end: m.end });
+    }
+    return out;
+  }
+
+  /** The address memblock_find_in_range_node() picks top-down, or null. */
+  findTopDown(size: number, align: number, min: number, max: number): number | null {
+    const lo = Math.max(min, 4096);
+    const free = this.freeRanges();
+    for (let i = free.length - 1; i >= 0; i--) {
+      const start = Math.max(free[i].base, lo);
+      const end = Math.min(free[i].end, max);
+      if (end < size || end <= start) continue;
+      const cand = alignDown(end - size, Math.max(align, 1));
+      if (cand >= start) return cand;
+    }
+    return null;
+  }
+
+  /** memblock_alloc_try_nid() and friends: find top-down, reserve; null when memory is exhausted (the kernel panics). */
+  alloc(req: AllocRequest): number | null {
+    const max = req.max ?? Number.MAX_SAFE_INTEGER;
+    let at = this.findTopDown(req.size, req.align, req.min ?? 0, max);
+    if (at === null && req.min) at = this.findTopDown(req.size, req.align, 0, max);
+    if (at !== null) this.reserve(at, at + req.size);
+    return at;
+  }
+
+  /** n page-sized allocations one after another (early_pgtable_alloc()): each takes the highest free page. */
+  allocPages(n: number, pageSize: number): boolean {
+    let left = n;
+    while (left > 0) {
+      const free = this.freeRanges();
+      let placed = false;
+      for (let i = free.length - 1; i >= 0 && !placed; i--) {
+        const top = alignDown(free[i].end, pageSize);
+        const bottom = Math.max(alignUp(free[i].base, pageSize), 4096);
+        if (top - bottom < pageSize) continue;
+        const take = Math.min(left, (top - bottom) / pageSize);
+        this.reserve(top - take * pageSize, top);
+        left -= take;
+        placed = true;
+      }
+      if (!placed) return false;
+    }
+    return true;
+  }
 }
 
-/** Page-sized allocations one after the other: each takes the highest free page, so together they fill gaps from the top. */
-function fillTopDown(m: FreeMap, a: EarlyAlloc): { start: number; end: number } | null {
-  let left = a.size;
-  let low: number | null = null;
-  while (left > 0) {
-    // The highest free gap: one findTopDown for its top page, then take as much of the gap as needed.
-    const s = findTopDown(m, a.align, a.align, a.limit ?? Number.MAX_SAFE_INTEGER);
-    if (s === null) return null;
-    let start = s;
-    const taken = [...m.nomap, ...m.reserved];
-    while (left > a.align && start - a.align >= 0 && m.memory.some((r) => r.start <= start - a.align) && !taken.some((t) => t.start < start && t.end > start - a.align)) {
-      start -= a.align;
-      left -= a.align;
-    }
-    left -= a.align;
-    reserve(m, { start, end: s + a.align, tag: a.tag });
-    low = start;
+function mergeRegions(list: MbRegion[], byFlags: boolean): MbRegion[] {
+  const sorted = [...list].sort((a, b) => a.base - b.base);
+  const out: MbRegion[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.base <= last.end && (!byFlags || !!last.nomap === !!r.nomap)) last.end = Math.max(last.end, r.end);
+    else out.push({ ...r });
   }
-  return low === null ? null : { start: low, end: low + a.size };
+  return out;
 }
 
 /**
  * alloc_large_system_hash() with no size given: one bucket (8 bytes) per
- * 2^scale bytes of nr_kernel_pages (rounded up to 1 MiB first), rounded up
- * to a power of two; returns bytes.
+ * 2^scale bytes of nr_kernel_pages (rounded up to 1 MiB first; one more
+ * scale step per 4x beyond 64 GiB), rounded up to a power of two; bytes.
  */
 export function systemHashBytes(nrKernelPages: number, pageSize: number, scale: number): number {
   const pageShift = Math.log2(pageSize);
   let n = alignUp(nrKernelPages, MiB / pageSize);
+  // ADAPT_SCALE_BASE (64 GiB of pages), ADAPT_SCALE_SHIFT 2.
+  for (let adapt = (64 * 1024 * MiB) / pageSize; adapt < n; adapt *= 4) scale++;
   n = scale > pageShift ? Math.floor(n / 2 ** (scale - pageShift)) : n * 2 ** (pageShift - scale);
   if (n * 8 < pageSize) n = pageSize / 8;
   return 2 ** Math.ceil(Math.log2(n)) * 8;
 }
 
 /**
- * nr_kernel_pages as free_area_init_core() counts it: per zone, present pages
- * minus the zone's memmap (calc_memmap_size(): the present pages' struct
- * pages when the zone has large holes, else the spanned pages').
+ * nr_kernel_pages as 6.1's free_area_init_core() counts it: per zone,
+ * present pages minus the zone's memmap (calc_memmap_size(): the present
+ * pages' struct pages when the zone has large holes, else the spanned pages').
  */
-export function nrKernelPages(zones: { spanned: number; present: number }[], pageSize: number, structPage: number): number {
+export function nrKernelPagesByZones(zones: { spanned: number; present: number }[], pageSize: number, structPage: number): number {
   let n = 0;
   for (const z of zones) {
     if (z.present === 0) continue;
@@ -166,18 +171,13 @@ export function nrKernelPages(zones: { spanned: number; present: number }[], pag
   return n;
 }
 
-/**
- * Page-table pages of the linear map at page granularity (rodata=full: no
- * block mappings): one PTE page per 2 MiB chunk and one PMD page per 1 GiB
- * that mapped memory (memory minus nomap) touches, and two more (the upper
- * levels) — measured on UEFI and device-tree boots of 0.5-4 GiB.
- */
-export function linearMapTablePages(mapped: { start: number; end: number }[], pageSize: number): number {
-  const chunks = new Set<number>();
-  const gbs = new Set<number>();
-  for (const r of mapped) {
-    for (let c = Math.floor(r.start / (2 * MiB)); c * 2 * MiB < r.end; c++) chunks.add(c);
-    for (let g = Math.floor(r.start / GiB); g * GiB < r.end; g++) gbs.add(g);
+/** nr_kernel_pages as 6.12's calc_nr_kernel_pages() counts it: whole free pages of memblock at that point. */
+export function nrKernelPagesFree(mb: Memblock, pageSize: number): number {
+  let n = 0;
+  for (const r of mb.freeRanges()) {
+    const s = alignUp(r.base, pageSize);
+    const e = alignDown(r.end, pageSize);
+    if (e > s) n += (e - s) / pageSize;
   }
-  return (chunks.size + gbs.size + 2) * pageSize;
+  return n;
 }

@@ -5,7 +5,7 @@ import type { InputError } from "../errors.js";
 import { GiB, MiB } from "../kernel/units.js";
 import { virtMap } from "./virt.js";
 import { virtBootLayout } from "./virt.js";
-import { findTopDown, systemHashBytes, nrKernelPages } from "./arm64-memblock.js";
+import { Memblock, systemHashBytes, nrKernelPagesByZones } from "./arm64-memblock.js";
 
 test("virt: the device-memory region starts at the next GiB above RAM and holds maxmem - memory + 1 GiB per slot", () => {
   const m = virtMap({ type: "virt", memory: 1536 * MiB, maxmem: 8 * GiB, slots: 4, cmdline: [] });
@@ -25,15 +25,18 @@ test("virt: UEFI boot counts edk2's flash as memory (section 0); a device-tree b
 });
 
 test("memblock top-down: the highest aligned fit below the limit, skipping nomap and reserved ranges", () => {
-  const fm = { memory: [{ start: 0, end: 100 * MiB }], nomap: [{ start: 96 * MiB, end: 100 * MiB }], reserved: [{ start: 90 * MiB, end: 95 * MiB, tag: "x" }] };
-  assert.equal(findTopDown(fm, MiB, MiB, Number.MAX_SAFE_INTEGER), 95 * MiB);
-  assert.equal(findTopDown(fm, 2 * MiB, MiB, Number.MAX_SAFE_INTEGER), 88 * MiB);
-  assert.equal(findTopDown(fm, 2 * MiB, 4 * MiB, 50 * MiB), 48 * MiB);
-  assert.equal(findTopDown(fm, 200 * MiB, 4096, Number.MAX_SAFE_INTEGER), null);
+  const mb = new Memblock();
+  mb.addMemory(0, 96 * MiB);
+  mb.addMemory(96 * MiB, 100 * MiB, true);
+  mb.reserve(90 * MiB, 95 * MiB);
+  assert.equal(mb.findTopDown(MiB, MiB, 0, Number.MAX_SAFE_INTEGER), 95 * MiB);
+  assert.equal(mb.findTopDown(2 * MiB, MiB, 0, Number.MAX_SAFE_INTEGER), 88 * MiB);
+  assert.equal(mb.findTopDown(2 * MiB, 4 * MiB, 0, 50 * MiB), 48 * MiB);
+  assert.equal(mb.findTopDown(200 * MiB, 4096, 0, Number.MAX_SAFE_INTEGER), null);
 });
 
 test("hash tables are sized from nr_kernel_pages (1 GiB UEFI guest: 2 MiB dentry, 1 MiB inode)", () => {
-  const nk = nrKernelPages([{ spanned: 507904, present: 278528 }], 4096, 64);
+  const nk = nrKernelPagesByZones([{ spanned: 507904, present: 278528 }], 4096, 64);
   assert.equal(nk, 274176);
   assert.equal(systemHashBytes(nk, 4096, 13), 2 * MiB);
   assert.equal(systemHashBytes(nk, 4096, 14), MiB);
