@@ -33,7 +33,9 @@ function filesUnder(dir: string): string[] {
     .sort()
     .flatMap((f) => {
       const p = join(dir, f);
-      return statSync(p).isDirectory() ? filesUnder(p) : /\.(json|ya?ml)$/.test(f) ? [p] : [];
+      // arm64/memblock/ holds evidence extracted from kernel logs (memblock.reserved per boot), not scenarios or traces.
+      if (statSync(p).isDirectory()) return f === "memblock" ? [] : filesUnder(p);
+      return /\.(json|ya?ml)$/.test(f) ? [p] : [];
     });
 }
 
