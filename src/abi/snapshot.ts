@@ -7,7 +7,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import { renderIomem } from "../kernel/resource.js";
 import { sysfsRead } from "../kernel/sysfs.js";
 import { ZONE_DEVICE, ZONE_NAMES } from "../kernel/zone.js";
-import { built } from "../kernel/arch-config.js";
+import { built } from "../kernel/profiles/config.js";
 
 export interface BlockSnapshot {
   phys_index: string;

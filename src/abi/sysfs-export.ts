@@ -7,6 +7,7 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { renderIomem } from "../kernel/resource.js";
 import { sysfsRead } from "../kernel/sysfs.js";
+import { built } from "../kernel/profiles/config.js";
 import { ZONE_NAMES } from "../kernel/zone.js";
 import { memTotalKb } from "./snapshot.js";
 
@@ -178,7 +179,7 @@ export function exportSysroot(k: Kernel, opts: ExportOptions = {}): SysrootEntry
     w.power(dir);
   }
   // /sys/firmware/memmap (spec 07 §5)
-  w.dir(FWMM);
+  if (built(k, "FIRMWARE_MEMMAP")) w.dir(FWMM);
   for (const e of k.firmwareMemmap) {
     const dir = `${FWMM}/${e.index}`;
     w.file(`${dir}/start`, `0x${e.start.toString(16)}\n`, 0o444);

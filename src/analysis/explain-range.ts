@@ -5,7 +5,7 @@
  * state, with the rule and the evidence. Pure (browser-safe).
  */
 import type { Kernel } from "../kernel/kernel.js";
-import { built } from "../kernel/arch-config.js";
+import { built, findPreset } from "../kernel/profiles/config.js";
 import { REGION_DISJOINT, REGION_MIXED, regionIntersectsSystemRam, type Resource } from "../kernel/resource.js";
 import { ev, hexRange, resourcesIn, size, systemRamIn, verdict, type Evidence, type Verdict } from "./evidence.js";
 
@@ -65,6 +65,20 @@ function populatedSubsections(k: Kernel, startPfn: number, endPfn: number): { st
   return out;
 }
 
+/** "Linux 6.1 (preset debian-12-arm64) on arm64-4k". */
+function kernelBuild(k: Kernel): string {
+  const p = k.kernelProfile;
+  return `Linux ${p.version} (${p.preset ? `preset ${p.preset}` : "no preset"}) on ${k.geometry.arch}`;
+}
+
+/** Where a build option's value comes from: the scenario's override, or the preset and its distribution config file. */
+function buildSource(k: Kernel, opt: "ACPI_HOTPLUG_MEMORY" | "ZONE_DEVICE"): string {
+  const p = k.kernelProfile;
+  if (p.overrides[opt] !== undefined) return `machine.kernel.config CONFIG_${opt} (the scenario's override)`;
+  const preset = p.preset ? findPreset(p.preset) : undefined;
+  return preset ? `preset ${preset.name} (src/kernel/profiles/config.ts; its Debian config: test/kernel-configs/${preset.evidence.split(";")[0]})` : "src/kernel/profiles/config.ts";
+}
+
 /** Predicts __add_memory(nid, start, size) of plain System RAM (the ACPI DIMM path), step by step. */
 export function predictHotAdd(k: Kernel, start: number, sz: number): Verdict {
   const how = `__add_memory(nid, ${hexRange(start, start + sz - 1)}) — what the ACPI driver does for a plugged DIMM`;
@@ -74,9 +88,12 @@ export function predictHotAdd(k: Kernel, start: number, sz: number): Verdict {
     return verdict({
       action: "hot-add", how, ok: false,
       reason: "nothing is added: this kernel is built without CONFIG_ACPI_HOTPLUG_MEMORY (Debian's arm64 kernels are), so no driver binds the DIMM's ACPI device PNP0C80 and __add_memory() is never called; QEMU and ACPI still accept the DIMM (_OST Device Check success) and its memory blocks never appear (writes to them: ENOENT)",
-      rule: { kernel: "drivers/acpi/Makefile (acpi_memhotplug.o only with CONFIG_ACPI_HOTPLUG_MEMORY), drivers/acpi/acpi_memhotplug.c acpi_memory_device_add()", spec: "03 §3; src/kernel/arch-config.ts" },
-      evidence: [ev(`kernel ${k.profile} for ${k.geometry.arch}: CONFIG_ACPI_HOTPLUG_MEMORY is not set`), ...resourcesIn(k, start, end + 1)],
-      notes: ["hot-add memory on this kernel through virtio-mem, or an NVDIMM/devdax with dax kmem where ZONE_DEVICE is built (6.12)"],
+      rule: { kernel: "drivers/acpi/Makefile (acpi_memhotplug.o only with CONFIG_ACPI_HOTPLUG_MEMORY), drivers/acpi/acpi_memhotplug.c acpi_memory_device_add()", spec: `03 §3; build configuration ${buildSource(k, "ACPI_HOTPLUG_MEMORY")}` },
+      evidence: [ev(`${kernelBuild(k)}: CONFIG_ACPI_HOTPLUG_MEMORY is not set`), ...resourcesIn(k, start, end + 1)],
+      notes: [
+        "hot-add memory on this kernel through virtio-mem, or an NVDIMM/devdax with dax kmem where ZONE_DEVICE is built (6.12)",
+        "a kernel built with the driver: machine.kernel: {config: {CONFIG_ACPI_HOTPLUG_MEMORY: y}}",
+      ],
     });
   }
   if (!(sz > 0 && end <= k.physmemEnd && start >= 0)) {
@@ -150,8 +167,9 @@ export function predictMapDevice(k: Kernel, start: number, sz: number): Verdict 
     return verdict({
       action: "map-device-memory", how, ok: false,
       reason: "this kernel is built without CONFIG_ZONE_DEVICE (Debian's 6.1 arm64): no memremap_pages(), so no fsdax or devdax namespaces (ndctl: \"Kernel does not support devdax mode\"), no dax_pmem, no kmem on NVDIMMs; only raw namespaces",
-      rule: { kernel: "mm/Kconfig ZONE_DEVICE; drivers/nvdimm/Kconfig NVDIMM_PFN, NVDIMM_DAX (depend on ZONE_DEVICE)", spec: "06 §2; src/kernel/arch-config.ts" },
-      evidence: [ev(`kernel ${k.profile} for ${k.geometry.arch}: CONFIG_ZONE_DEVICE is not set`)],
+      rule: { kernel: "mm/Kconfig ZONE_DEVICE; drivers/nvdimm/Kconfig NVDIMM_PFN, NVDIMM_DAX (depend on ZONE_DEVICE)", spec: `06 §2; build configuration ${buildSource(k, "ZONE_DEVICE")}` },
+      evidence: [ev(`${kernelBuild(k)}: CONFIG_ZONE_DEVICE is not set`)],
+      notes: ["a kernel built with it: machine.kernel: {config: {CONFIG_ZONE_DEVICE: y}}"],
     });
   }
   const ps = k.geometry.pageSize;

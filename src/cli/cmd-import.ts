@@ -1,4 +1,5 @@
 /** `memhp import [DIR|TARBALL|--live] [--iomem FILE] -o MACHINE.json` */
+import { resolveMachineKernel } from "../scenario/machine-kernel.js";
 import { profileForRelease } from "../kernel/profile.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -170,7 +171,7 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
       const name = opts.name ?? (opts.live ? "live" : path.basename(label).replace(/\.(tar(\.(gz|bz2|xz))?|tgz|tbz2?|txz|txt)$/i, "")) ?? "machine";
       const release = dump.osrelease?.text.trim().split(/\s+/)[0] || undefined;
       const made = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots, arch: readAs, kernel: release });
-      const kernelWhy = release ? profileForRelease(release).why : "kernel release unknown (no proc/sys/kernel/osrelease): modelled with the 6.1 profile";
+      const kernelWhy = release ? profileForRelease(release).why : `kernel release unknown (no proc/sys/kernel/osrelease): ${unknownReleaseKernel(made.machine)}`;
       const blockSize = parseInt(snapshot.memory.block_size_bytes, 16);
       if (maxmem !== undefined && maxmem < parseSize(String(made.machine.memory))) throw new InputError(`maxmem is below the machine's memory (${made.machine.memory})`, { field: "--maxmem" });
       const mf = bootableMachineFile(made, label);
@@ -193,4 +194,14 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
         for (const i of summary.inferred) process.stdout.write(`  inferred: ${i}\n`);
       }
     });
+}
+
+/** How a machine whose release is unknown is modelled: its architecture's default build ("the 6.12 profile, preset debian-13-arm64-16k"). */
+function unknownReleaseKernel(machine: { type?: unknown; arch?: unknown }): string {
+  try {
+    const p = resolveMachineKernel(undefined, { type: String(machine.type ?? "pc"), arch: machine.arch as string | undefined });
+    return `modelled with the ${p.version} profile${p.preset ? ` (preset ${p.preset})` : ""}`;
+  } catch {
+    return "no modelled build";
+  }
 }

@@ -23,9 +23,10 @@ export function registerKernels(program: Command): void {
       `
 A profile is a kernel version's rules (named behaviours with evidence: a trace
 or an upstream commit) with a build configuration (a distribution preset,
-options overridable per scenario) on an architecture. Pick one in a scenario
-(machine.kernel: "6.12" or {version, preset, config}) or with --kernel on
-run, compare, explain, lint, lsmem and chmem.
+options overridable per scenario) on an architecture: a virt (arm64) machine
+gets Debian's arm64 build of the version (arm64-16k: the 16K-page build).
+Pick one in a scenario (machine.kernel: "6.12" or {version, preset, config})
+or with --kernel on run, compare, explain, lint, lsmem and chmem.
 
 Examples:
   memhp kernels
@@ -43,6 +44,7 @@ Examples:
           status: v.whatIf ? "what-if" : v.verified ? "verified" : "unverified",
           description: v.description,
           preset: p.preset,
+          arm64_presets: PRESETS.filter((x) => x.arch === "arm64" && x.version === v.version).map((x) => x.name),
           config: p.config,
           traces: counts[v.version] ?? { traces: 0, reproduced: 0 },
         };
@@ -60,19 +62,20 @@ Examples:
         };
       });
       if (opts.json) {
-        const presets = PRESETS.map((p) => ({ name: p.name, description: p.description, version: p.version, config: p.config }));
+        const presets = PRESETS.map((p) => ({ name: p.name, description: p.description, version: p.version, arch: p.arch, config: p.config, evidence: p.evidence }));
         const options = CONFIG_OPTIONS.map((o) => ({ key: o.key, symbols: o.symbols, doc: o.doc }));
         process.stdout.write(JSON.stringify({ profiles, presets, config_options: options, rules, counted: opts.verify ? "now" : "recorded (npm run kernels:verify)" }, null, 1) + "\n");
         return;
       }
       const out: string[] = [];
-      const row = (c: string[]) => out.push(c.map((x, i) => (i < c.length - 1 ? x.padEnd([8, 11, 16, 16, 18][i] ?? 10) : x)).join(" ").trimEnd());
-      row(["version", "status", "preset", "auto_online", "memmap_on_memory", `traces reproduced (${opts.verify ? "counted now" : "recorded"})`]);
+      const row = (c: string[]) => out.push(c.map((x, i) => (i < c.length - 1 ? x.padEnd([8, 11, 16, 28, 16, 18][i] ?? 10) : x)).join(" ").trimEnd());
+      row(["version", "status", "preset", "arm64 presets", "auto_online", "memmap_on_memory", `traces reproduced (${opts.verify ? "counted now" : "recorded"})`]);
       for (const p of profiles) {
         row([
           p.version,
           p.status,
           p.preset ?? "-",
+          p.arm64_presets.join(", ").replace(/-arm64, (\S+)-arm64-16k/, "-arm64, -16k") || "-",
           p.config.MHP_DEFAULT_ONLINE_TYPE,
           p.config.MHP_MEMMAP_ON_MEMORY ? "built" : "not built",
           p.traces.traces ? `${p.traces.reproduced} of ${p.traces.traces}` : "-",
@@ -87,7 +90,15 @@ Examples:
         for (const c of r.changes) out.push(`      from ${c.since}${c.arch ? ` (${c.arch})` : ""}: ${show(c.value)} — ${c.evidence}`);
       }
       out.push("", `Build configuration options (machine.kernel.config): ${CONFIG_OPTIONS.flatMap((o) => o.symbols).join(", ")}`);
-      out.push(`Presets (machine.kernel.preset): ${PRESETS.map((p) => `${p.name} (${p.version})`).join(", ")}`);
+      out.push("", "Presets (machine.kernel.preset; default: the version's build for the machine's architecture and page size):");
+      const yn = (b: boolean) => (b ? "y" : "n");
+      for (const p of PRESETS) {
+        const c = p.config;
+        const arch = `${p.arch}${c.ARM64_PAGES ? ` ${c.ARM64_PAGES}` : ""}`;
+        out.push(
+          `  ${p.name.padEnd(26)} ${p.version.padEnd(5)} ${arch.padEnd(10)} ZONE_DEVICE=${yn(c.ZONE_DEVICE)} ACPI_HOTPLUG_MEMORY=${yn(c.ACPI_HOTPLUG_MEMORY)} FIRMWARE_MEMMAP=${yn(c.FIRMWARE_MEMMAP)} auto_online=${c.MHP_DEFAULT_ONLINE_TYPE}  (test/kernel-configs/${p.evidence.split(";")[0]})`,
+        );
+      }
       process.stdout.write(out.join("\n") + "\n");
     });
 }

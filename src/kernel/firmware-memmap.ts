@@ -1,9 +1,12 @@
 /**
  * /sys/firmware/memmap. Models drivers/firmware/memmap.c:
  * firmware_map_add_early(), firmware_map_add_hotplug(), firmware_map_remove().
- * Entry numbers come from a counter that is never reused.
+ * Entry numbers come from a counter that is never reused. Without
+ * CONFIG_FIRMWARE_MEMMAP (Debian's arm64 builds) the three are stubs and
+ * /sys/firmware/memmap does not exist.
  */
 import type { Kernel } from "./kernel.js";
+import { built } from "./profiles/config.js";
 
 export interface FirmwareMemmapEntry {
   index: number;
@@ -14,11 +17,13 @@ export interface FirmwareMemmapEntry {
 }
 
 export function firmwareMapAddEarly(k: Kernel, start: number, endInclusive: number, type: string): void {
+  if (!built(k, "FIRMWARE_MEMMAP")) return;
   k.firmwareMemmap.push({ index: k.firmwareMemmapNext++, start, end: endInclusive, type });
 }
 
 /** firmware_map_add_hotplug(start, end_exclusive, type): no duplicate of an identical entry. */
 export function firmwareMapAddHotplug(k: Kernel, start: number, endExclusive: number, type: string): void {
+  if (!built(k, "FIRMWARE_MEMMAP")) return;
   const end = endExclusive - 1;
   if (k.firmwareMemmap.some((e) => e.start === start && e.end === end && e.type === type)) return;
   k.firmwareMemmap.push({ index: k.firmwareMemmapNext++, start, end, type });

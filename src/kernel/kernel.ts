@@ -114,8 +114,6 @@ export class Kernel {
   dumpedValidZones: Map<number, string> | null = null;
   /** ZONE_DEVICE pgmaps (pfn ranges, end exclusive), kept sorted by start (memremap.ts). */
   pgmaps: { start: number; end: number; owner: string }[] = [];
-  /** Build options set over the architecture's Debian defaults (arch-config.ts). */
-  archConfig?: Partial<import("./arch-config.js").ArchConfig>;
 
   constructor(opts: { blockSize: number; params: HotplugParams; geometry?: Geometry; profile?: string | KernelProfile; physmemEnd?: number }) {
     this.geometry = opts.geometry ?? X86_64;

@@ -20,7 +20,7 @@ import { DRIVER_RULES } from "./profiles/rules-drivers.js";
 import { HOTPLUG_RULES } from "./profiles/rules-hotplug.js";
 import { CXL_RULES } from "./profiles/rules-cxl.js";
 import { changeAt, valueAt, type ArchFamily, type RuleChange, type RuleDef } from "./profiles/rule.js";
-import { CONFIG_OPTIONS, findPreset, optionOfSymbol, PRESETS, type ConfigKey, type KernelConfig } from "./profiles/config.js";
+import { CONFIG_OPTIONS, defaultPreset, findPreset, optionOfSymbol, PRESETS, type Arm64Pages, type ConfigKey, type KernelConfig, type Preset } from "./profiles/config.js";
 import { compareVersions, parseRelease } from "./profiles/version.js";
 
 export { compareVersions, parseRelease } from "./profiles/version.js";
@@ -55,7 +55,7 @@ export const VERSIONS: readonly VersionInfo[] = [
 export const DEFAULT_VERSION = "6.1";
 
 /** The configuration of a version without a preset (the 5.2 what-if). */
-const BARE_CONFIG: KernelConfig = { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: false };
+const BARE_CONFIG: KernelConfig = { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: false, ZONE_DEVICE: true, ACPI_HOTPLUG_MEMORY: true, FIRMWARE_MEMMAP: true };
 
 export interface KernelProfile {
   /** The version ("6.12"): the profile's name. */
@@ -107,12 +107,34 @@ export function ruleSource(name: RuleName, version: string, arch: ArchFamily = "
   return changeAt(RULES[name] as RuleDef<unknown>, version, arch);
 }
 
-/** Resolve a kernel spec: version (default 6.1), preset (default: the version's), config overrides. Throws KernelSpecError. */
-export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchFamily = "x86_64"): KernelProfile {
+/** The machine a kernel is resolved for: its architecture family, arm64 page size, and whose builds are the defaults. */
+export interface KernelTarget {
+  /** The machine's page size (arm64): picks the build with that page size, and a preset or override of another size is refused. */
+  pages?: Arm64Pages;
+  /** Whose distribution builds are the default presets (default: the machine's arch). A synthetic machine runs an idealised kernel: "x86_64" (every option built). */
+  buildArch?: ArchFamily;
+}
+
+const presetList = (arch: ArchFamily) =>
+  PRESETS.filter((p) => p.arch === arch)
+    .map((p) => `${p.name} (${p.version}${p.config.ARM64_PAGES ? `, ${p.config.ARM64_PAGES}` : ""})`)
+    .join(", ");
+
+/**
+ * Resolve a kernel spec: version (default 6.1, or the oldest version with a
+ * build for the machine), preset (default: the version's distribution build
+ * for the machine's architecture and page size), config overrides. Throws
+ * KernelSpecError.
+ */
+export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchFamily = "x86_64", target: KernelTarget = {}): KernelProfile {
   const s: KernelSpec = typeof spec === "string" ? { version: spec } : spec ?? {};
   const preset = s.preset !== undefined ? findPreset(s.preset) : undefined;
   if (s.preset !== undefined && !preset) throw new KernelSpecError(`unknown configuration preset "${s.preset}" (known: ${PRESETS.map((p) => p.name).join(", ")})`, ["preset"]);
-  const version = s.version ?? preset?.version ?? DEFAULT_VERSION;
+  const buildArch = target.buildArch ?? (arch === "arm64" ? "arm64" : "x86_64");
+  // The page size asked for: an override in the spec, else the machine's.
+  const pagesOverride = Object.keys(s.config ?? {}).map(optionOfSymbol).find((o) => o?.option.key === "ARM64_PAGES");
+  const pages = buildArch === "arm64" ? (pagesOverride ? (pagesOverride.symbol.slice(13, -6) as Arm64Pages) : target.pages ?? "4K") : undefined;
+  const version = s.version ?? preset?.version ?? defaultVersion(buildArch, pages);
   const info = versionInfo(version);
   if (!info) {
     const r = parseRelease(version);
@@ -121,7 +143,24 @@ export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchF
     const hint = near && near.version !== version ? `; the nearest profile at or below it is ${near.version}` : "";
     throw new KernelSpecError(`unknown kernel version "${version}" (known: ${knownVersions()}${hint})`, ["version"]);
   }
-  const base = preset ?? (info.preset ? findPreset(info.preset) : undefined);
+  if (pagesOverride && buildArch !== "arm64" && target.buildArch === undefined)
+    throw new KernelSpecError(`${pagesOverride.symbol} is an arm64 option; this machine runs ${buildArch}`, ["config", Object.keys(s.config ?? {}).find((k) => optionOfSymbol(k)?.option.key === "ARM64_PAGES")!]);
+  let base: Preset | undefined = preset;
+  if (!base && buildArch === "arm64") {
+    // An arm64 build of this version: with the machine's page size, else (the page size overridden) Debian's 4K build.
+    base = defaultPreset(version, "arm64", pages) ?? (pagesOverride ? defaultPreset(version, "arm64", "4K") : undefined);
+    if (!base) {
+      const arm = PRESETS.filter((p) => p.arch === "arm64");
+      if (!arm.some((p) => p.version === version))
+        throw new KernelSpecError(
+          `no arm64 build of Linux ${version} is modelled (arm64 presets: ${presetList("arm64")})${compareVersions(version, "5.12") < 0 ? `; before Linux 5.12 arm64 had 1 GiB sections (SECTION_SIZE_BITS 30), which memhp's arm64 geometry does not model` : ""}`,
+          s.version !== undefined ? ["version"] : [],
+        );
+      const other = arm.filter((p) => p.config.ARM64_PAGES === pages).map((p) => p.version);
+      const why = other.length ? `Debian builds ${pages} pages for ${other.join(", ")}` : `no Debian arm64 kernel has ${pages} pages`;
+      throw new KernelSpecError(`no arm64 build of Linux ${version} with ${pages} pages is modelled (${why}; arm64 presets: ${presetList("arm64")}); pick one, or set config CONFIG_ARM64_${pages}_PAGES: y for a build of your own`, []);
+    }
+  } else if (!base) base = info.preset ? findPreset(info.preset) : undefined;
   const config: Record<string, unknown> = { ...(base?.config ?? BARE_CONFIG) };
   const overrides: Record<string, unknown> = {};
   for (const [sym, v] of Object.entries(s.config ?? {})) {
@@ -139,6 +178,12 @@ export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchF
       throw new KernelSpecError(`Linux ${version} cannot be built that way: ${why}`, sym ? ["config", sym] : s.preset !== undefined ? ["preset"] : ["version"]);
     }
   }
+  if (base && s.preset !== undefined && target.buildArch === undefined && base.arch !== buildArch && (base.arch === "arm64" || buildArch === "arm64"))
+    throw new KernelSpecError(`preset ${base.name} is a build for ${base.arch}, this machine runs ${buildArch} (${buildArch} presets: ${presetList(buildArch)})`, ["preset"]);
+  if (target.pages && buildArch === "arm64" && config.ARM64_PAGES !== target.pages) {
+    const sym = pagesOverride ? ["config", Object.keys(s.config ?? {}).find((k) => optionOfSymbol(k)?.option.key === "ARM64_PAGES")!] : ["preset"];
+    throw new KernelSpecError(`${base?.name ?? "this build"}${pagesOverride ? " with the override" : ""} has ${config.ARM64_PAGES} pages, the machine's arch has ${target.pages}: make them agree (machine.arch arm64-${String(config.ARM64_PAGES).toLowerCase()}, or another preset)`, sym);
+  }
   return {
     name: version,
     version,
@@ -149,6 +194,13 @@ export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchF
     overrides: overrides as Partial<KernelConfig>,
     rules: resolveRules(version, arch),
   };
+}
+
+/** The version a machine gets when its spec names none: 6.1, or the oldest version with an arm64 build of that page size (16K: 6.12). */
+function defaultVersion(buildArch: ArchFamily, pages: Arm64Pages | undefined): string {
+  if (buildArch !== "arm64" || defaultPreset(DEFAULT_VERSION, "arm64", pages)) return DEFAULT_VERSION;
+  const withPages = PRESETS.filter((p) => p.arch === "arm64" && p.config.ARM64_PAGES === pages).sort((a, b) => compareVersions(a.version, b.version));
+  return withPages[0]?.version ?? DEFAULT_VERSION;
 }
 
 /** The profile of a version with its default configuration (compatibility with the old `--profile NAME`). */

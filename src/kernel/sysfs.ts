@@ -6,6 +6,7 @@
  * the memory_hotplug module parameters, and kernfs open rules (a file without
  * a store handler refuses writes at open with EACCES).
  */
+import { built } from "./profiles/config.js";
 import type { Kernel, OnlineType } from "./kernel.js";
 import { EACCES, EINVAL, ENOENT, ERANGE, type Errno } from "./errno.js";
 import { kstrtobool } from "./boot.js";
@@ -282,7 +283,8 @@ export function registerSysfsProvider(p: SysfsProvider): void {
 /** Does the parent directory of `path` exist (decides ENOENT vs EACCES for a missing file)? */
 export function sysfsDirExists(k: Kernel, dir: string): boolean {
   if ((dir === PARAMS || dir === "/sys/module/memory_hotplug") && !k.rules.onlinePolicies) return false;
-  if ([MEM, NODE, PARAMS, FWMM, "/sys/devices/system", "/sys/module/memory_hotplug", "/sys/firmware", "/sys"].includes(dir)) return true;
+  if (dir === FWMM) return built(k, "FIRMWARE_MEMMAP");
+  if ([MEM, NODE, PARAMS, "/sys/devices/system", "/sys/module/memory_hotplug", "/sys/firmware", "/sys"].includes(dir)) return true;
   const m = new RegExp(`^${MEM}/memory(\\d+)$`).exec(dir);
   if (m) return String(Number(m[1])) === m[1] && k.blocks.has(Number(m[1]));
   const n = new RegExp(`^${NODE}/node(\\d+)$`).exec(dir);

@@ -6,7 +6,7 @@
 import { acpiContainerScanned, acpiEject, acpiMemoryDeviceAdd, type AcpiMemoryDevice } from "../kernel/drivers/acpi-memhotplug.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { placeDimm } from "./qemu.js";
-import { built } from "../kernel/arch-config.js";
+import { built } from "../kernel/profiles/config.js";
 import { virtHasGed } from "./virt.js";
 import type { BootLayout, MachineSpec, PluggedMemoryDevice } from "./types.js";
 

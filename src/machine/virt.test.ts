@@ -54,7 +54,8 @@ function loadError(text: string): string {
 test("bad virt input is located: a DIMM outside the device-memory region, a page size the version is not built with", () => {
   const dimm = loadError('{"machine":{"type":"virt","memory":"1G","maxmem":"8G","slots":4},"steps":[{"op":"plug-dimm","id":"d1","size":"1G","addr":"0x40000000"}]}');
   assert.match(dimm, /steps\[0\]\.addr: .*outside the virt machine's device-memory region \[0x80000000, 0x340000000\)/);
-  assert.match(loadError('{"machine":{"type":"virt","arch":"arm64-16k"}}'), /machine\.arch: no 6\.1 arm64 kernel is built with 16K pages/);
+  assert.match(loadError('{"machine":{"type":"virt","arch":"arm64-16k","kernel":"6.1"}}'), /s\.json:1:34: machine\.arch: no arm64 build of Linux 6\.1 with 16K pages is modelled \(Debian builds 16K pages for 6\.12, 7\.2;/);
+  assert.match(loadError('{"machine":{"type":"virt","arch":"arm64-64k","kernel":"6.12"}}'), /machine\.arch: no arm64 build of Linux 6\.12 with 64K pages .*no Debian arm64 kernel has 64K pages.*CONFIG_ARM64_64K_PAGES: y/);
   assert.match(loadError('{"machine":{"type":"virt","arch":"x86_64"}}'), /machine\.arch: a virt machine runs an arm64 kernel/);
   assert.match(loadError('{"machine":{"type":"pc","acpi":false}}'), /machine\.acpi: acpi is a virt \(arm64\) machine option/);
   assert.match(loadError('{"machine":{"type":"virt","acpi":false,"maxmem":"4G","slots":2,"nvdimms":[{"id":"n","size":"1G"}]}}'), /machine\.nvdimms: NVDIMMs on virt need ACPI/);

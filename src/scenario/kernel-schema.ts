@@ -69,7 +69,8 @@ export function parseKernelField(v: unknown, ctx: Ctx): KernelSpec | undefined {
     return undefined;
   }
   try {
-    resolveKernel(spec);
+    // The machine's architecture is checked with the machine (machine-kernel.ts).
+    resolveKernel(spec, "x86_64", { buildArch: "x86_64" });
   } catch (e) {
     if (!(e instanceof KernelSpecError)) throw e;
     ctx.issues.push({ code: "custom", message: e.message, input: v, path: e.path });

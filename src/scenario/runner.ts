@@ -12,10 +12,10 @@ import { ueventJson, type UeventJson } from "./ueventjson.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { parseSize } from "../kernel/units.js";
 import { deriveBootLayout } from "../machine/qemu.js";
-import { resolveKernel, type KernelSpec } from "../kernel/profile.js";
+import { KernelSpecError, type KernelSpec } from "../kernel/profile.js";
+import { InputError } from "../errors.js";
+import { resolveMachineKernel } from "./machine-kernel.js";
 import { System } from "../machine/system.js";
-import { ALL_BUILT } from "../kernel/arch-config.js";
-import { archFamily } from "../kernel/arch.js";
 import { syntheticBootLayout } from "../machine/synthetic.js";
 import type { MachineSpec } from "../machine/types.js";
 import { applyDriverStep, initDrivers } from "./drivers.js";
@@ -96,7 +96,14 @@ export interface BlockDesign {
 
 /** Boot the machine of a scenario, deriving or importing the kernel's boot state. */
 export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
-  const profile = resolveKernel(opts.profile ?? machine.kernel, archFamily(machine.type === "virt" ? machine.arch ?? "arm64-4k" : machine.arch));
+  let profile;
+  try {
+    profile = resolveMachineKernel(opts.profile ?? machine.kernel, machine);
+  } catch (e) {
+    // A version given apart from the machine (--kernel, a trace's or machine file's release) that has no build for it.
+    if (e instanceof KernelSpecError) throw new InputError(`Linux ${typeof opts.profile === "string" ? opts.profile : "this version"} cannot run this ${machine.arch ?? machine.type} machine: ${e.message}`, { field: "kernel" });
+    throw e;
+  }
   const layout = machine.type === "synthetic" ? syntheticBootLayout(machine) : deriveBootLayout(machine, profile.rules);
   let k: Kernel;
   if (opts.boot === "import") {
@@ -111,7 +118,6 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
       singleOwner: opts.design?.singleOwner,
     });
   }
-  if (machine.type === "synthetic") k.archConfig = ALL_BUILT;
   const sys = new System(machine, layout, k);
   initDrivers(sys, opts.boot === "import", opts.boot === "import" ? opts.bootDevices : undefined, opts.bootRaces);
   return sys;

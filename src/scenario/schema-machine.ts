@@ -10,6 +10,7 @@ import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../ma
 import { KernelField } from "./kernel-schema.js";
 import { CxlSchema } from "./schema-cxl.js";
 import { virtMachineIssues } from "./virt-checks.js";
+import { machineKernelIssues } from "./machine-kernel.js";
 import { MAX_SLOTS, MAX_NUMA_NODES, opt, compact, sizeField, optSizeField, positive, NonNegInt, Id, CpuList, CmdlineWord } from "./schema-values.js";
 
 /** `profile: 6.1`, the older spelling of `kernel: "6.1"` (a version with its default configuration). */
@@ -93,6 +94,7 @@ export const MachineSchema = z
     if ((type === "pc" || type === "q35") && m.arch !== undefined && m.arch !== "x86_64") issue(["arch"], `arch ${m.arch} needs type: synthetic or virt (QEMU pc and q35 are x86_64)`);
     if (type === "virt") virtMachineIssues(m, issue);
     else for (const k of ["acpi", "firmware"] as const) if (m[k] !== undefined) issue([k], `${k} is a virt (arm64) machine option; this machine is ${type}`);
+    if (m.arch === undefined || (type === "virt") === m.arch.startsWith("arm64") || type === "synthetic") machineKernelIssues({ type, arch: m.arch, kernel: m.kernel, profile: m.profile }, issue);
     if (type !== "synthetic" && m.slots !== undefined && m.slots > MAX_SLOTS) issue(["slots"], `at most ${MAX_SLOTS} slots (QEMU's ACPI_MAX_RAM_SLOTS)`);
     const numa = m.numa ?? [];
     const seen = new Map<number, number>();

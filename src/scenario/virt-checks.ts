@@ -1,7 +1,7 @@
 /**
  * What QEMU's virt machine or the arm64 kernel builds refuse before anything
- * runs, reported as located scenario errors (exit 2): page sizes no kernel of
- * the profile is built with, NVDIMMs without ACPI, and memory devices placed
+ * runs, reported as located scenario errors (exit 2): an arch that is not
+ * arm64 (page sizes without a build: machine-kernel.ts), NVDIMMs without ACPI, and memory devices placed
  * outside the device-memory region (QEMU: "can't add memory device ...").
  */
 import { formatSize, GiB } from "../kernel/units.js";
@@ -9,12 +9,6 @@ import type { MachineSpec } from "../machine/types.js";
 import { virtMap } from "../machine/virt.js";
 
 type Issue = (path: PropertyKey[], message: string) => void;
-
-/** The page sizes Debian builds arm64 kernels with, per profile (flavour linux-image-arm64 and, from trixie, -arm64-16k). */
-export function arm64PageSizesOf(profile: string | undefined): string[] {
-  const v = (profile ?? "6.1").split(".").map(Number);
-  return (v[0] ?? 0) * 1000 + (v[1] ?? 0) >= 6012 ? ["arm64-4k", "arm64-16k"] : ["arm64-4k"];
-}
 
 interface RawMachine {
   memory?: number;
@@ -29,26 +23,9 @@ interface RawMachine {
   virtio_mem?: { id: string; size: number; addr?: number }[];
 }
 
-/** The kernel version a machine names (machine.kernel or profile: a version or {version, preset}); absent: 6.1. */
-function versionOf(m: RawMachine): string {
-  const k = m.kernel ?? m.profile;
-  if (typeof k === "string") return k;
-  if (k && typeof k === "object") {
-    const o = k as { version?: unknown; preset?: unknown };
-    if (typeof o.version === "string") return o.version;
-    if (typeof o.preset === "string") return o.preset === "debian-13" ? "6.12" : o.preset === "debian-unstable" ? "7.2" : o.preset === "debian-11" ? "5.10" : "6.1";
-  }
-  return "6.1";
-}
-
 export function virtMachineIssues(m: RawMachine, issue: Issue): void {
-  if (m.arch !== undefined) {
-    const version = versionOf(m);
-    const ok = arm64PageSizesOf(version);
-    if (!m.arch.startsWith("arm64")) issue(["arch"], `a virt machine runs an arm64 kernel: arch must be one of ${ok.join(", ")}, not ${m.arch}`);
-    else if (!ok.includes(m.arch))
-      issue(["arch"], `no ${version} arm64 kernel is built with ${m.arch.slice(6).toUpperCase()} pages (Debian builds ${ok.join(", ")}${ok.length === 1 ? "; 16K pages come with 6.12's linux-image-arm64-16k" : ""})`);
-  }
+  // Page sizes without a build of the kernel version: machine-kernel.ts.
+  if (m.arch !== undefined && !m.arch.startsWith("arm64")) issue(["arch"], `a virt machine runs an arm64 kernel: arch must be arm64-4k, arm64-16k or arm64-64k, not ${m.arch}`);
   const uefi = m.acpi !== false || (m.firmware !== undefined && m.firmware !== null);
   if (m.nvdimms?.length && (!uefi || m.acpi === false))
     issue(["nvdimms"], "NVDIMMs on virt need ACPI with firmware (QEMU: \"memory hotplug is not enabled: missing acpi-ged device\"); remove acpi: false");

@@ -1,5 +1,5 @@
 /** pfn and dax devices: alignments, info blocks (nd_pfn_init/validate, dataoff, start_pad/end_trunc), devm_nsio setup. Models drivers/nvdimm/pfn_devs.c and dax_devs.c. */
-import { built } from "../arch-config.js";
+import { built } from "../profiles/config.js";
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, EOPNOTSUPP, type Errno } from "../errno.js";
 import type { DevPagemap } from "../memremap.js";

@@ -1,12 +1,17 @@
 /**
  * The build configuration, an input of its own beside the version: the
  * Kconfig options that change what memory hotplug does, and the presets of
- * the distributions the real-kernel traces come from. A scenario picks a
- * preset and overrides single options (machine.kernel.config).
+ * the distributions the real-kernel traces come from, one per version and
+ * architecture (and arm64 page size). A scenario picks a preset (by default
+ * the one of its version and machine architecture) and overrides single
+ * options (machine.kernel.config). Each preset's options are the lines of
+ * the distribution's own config file, kept in test/kernel-configs/ (checked
+ * by config.test.ts).
  * Add an option: one entry in CONFIG_OPTIONS (and the field in KernelConfig);
- * add a preset: one entry in PRESETS.
+ * add a preset: one entry in PRESETS (and its config excerpt).
  */
 import type { OnlineType } from "../kernel.js";
+import type { ArchFamily } from "./rule.js";
 import { compareVersions } from "./version.js";
 
 export interface KernelConfig {
@@ -14,11 +19,17 @@ export interface KernelConfig {
   readonly MHP_DEFAULT_ONLINE_TYPE: OnlineType;
   /** CONFIG_MHP_MEMMAP_ON_MEMORY (v5.13): the memory_hotplug.memmap_on_memory parameter exists. */
   readonly MHP_MEMMAP_ON_MEMORY: boolean;
-  /** CONFIG_ZONE_DEVICE, CONFIG_ACPI_HOTPLUG_MEMORY, CONFIG_FIRMWARE_MEMMAP: absent, the architecture's Debian build decides (kernel/arch-config.ts). */
-  readonly ZONE_DEVICE?: boolean;
-  readonly ACPI_HOTPLUG_MEMORY?: boolean;
-  readonly FIRMWARE_MEMMAP?: boolean;
+  /** CONFIG_ZONE_DEVICE: memremap_pages() (fsdax/devdax namespaces, dax kmem on NVDIMMs). */
+  readonly ZONE_DEVICE: boolean;
+  /** CONFIG_ACPI_HOTPLUG_MEMORY: the ACPI memory device driver (PNP0C80). */
+  readonly ACPI_HOTPLUG_MEMORY: boolean;
+  /** CONFIG_FIRMWARE_MEMMAP: /sys/firmware/memmap. */
+  readonly FIRMWARE_MEMMAP: boolean;
+  /** arm64 only: CONFIG_ARM64_{4K,16K,64K}_PAGES (the machine's arch must match). */
+  readonly ARM64_PAGES?: Arm64Pages;
 }
+
+export type Arm64Pages = "4K" | "16K" | "64K";
 
 export type ConfigKey = keyof KernelConfig;
 
@@ -47,8 +58,8 @@ const ONLINE_CHOICES: Record<string, OnlineType> = {
 };
 const ONLINE_TYPES: OnlineType[] = ["offline", "online", "online_kernel", "online_movable"];
 
-/** A y/n option whose default is the architecture's Debian build (arch-config.ts). */
-const archOption = (key: "ZONE_DEVICE" | "ACPI_HOTPLUG_MEMORY" | "FIRMWARE_MEMMAP", doc: string): ConfigOption => ({
+/** A y/n option, set by every preset. */
+const yesNoOption = (key: "ZONE_DEVICE" | "ACPI_HOTPLUG_MEMORY" | "FIRMWARE_MEMMAP", doc: string): ConfigOption => ({
   key,
   doc,
   symbols: [`CONFIG_${key}`],
@@ -60,9 +71,21 @@ const archOption = (key: "ZONE_DEVICE" | "ACPI_HOTPLUG_MEMORY" | "FIRMWARE_MEMMA
 });
 
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
-  archOption("ZONE_DEVICE", "ZONE_DEVICE and memremap_pages(): fsdax/devdax namespaces, dax kmem on NVDIMMs (Debian arm64: from 6.12)"),
-  archOption("ACPI_HOTPLUG_MEMORY", "the ACPI memory device driver (PNP0C80): DIMMs hot-add memory (Debian arm64: never)"),
-  archOption("FIRMWARE_MEMMAP", "/sys/firmware/memmap (Debian arm64: not set)"),
+  yesNoOption("ZONE_DEVICE", "ZONE_DEVICE and memremap_pages(): fsdax/devdax namespaces, dax kmem on NVDIMMs (Debian arm64: from 6.12)"),
+  yesNoOption("ACPI_HOTPLUG_MEMORY", "the ACPI memory device driver (PNP0C80): DIMMs hot-add memory (Debian arm64: never)"),
+  yesNoOption("FIRMWARE_MEMMAP", "/sys/firmware/memmap (Debian arm64: not set)"),
+  {
+    key: "ARM64_PAGES",
+    doc: "arm64 page size, a Kconfig choice: CONFIG_ARM64_4K_PAGES, _16K_ or _64K_ (machine.arch arm64-4k, arm64-16k, arm64-64k must match)",
+    symbols: ["CONFIG_ARM64_4K_PAGES", "CONFIG_ARM64_16K_PAGES", "CONFIG_ARM64_64K_PAGES"],
+    parse(symbol, v) {
+      const b = yesNo(v);
+      if (b === null) return { error: "expected y or n" };
+      if (!b) return { error: "a Kconfig choice is selected with y; pick the page size you mean" };
+      return { value: symbol.slice("CONFIG_ARM64_".length, -"_PAGES".length) as Arm64Pages };
+    },
+    impossible: () => null,
+  },
   {
     key: "MHP_DEFAULT_ONLINE_TYPE",
     doc: "the online type of hot-added memory (auto_online_blocks at boot): offline, online, online_kernel, online_movable",
@@ -104,18 +127,112 @@ export interface Preset {
   readonly description: string;
   /** The kernel version the distribution ships. */
   readonly version: string;
+  /** The architecture the build is for. */
+  readonly arch: ArchFamily;
   readonly config: KernelConfig;
+  /** Where the values come from: the distribution's config file (its hotplug lines are in test/kernel-configs/FILE), and traces that show them. */
+  readonly evidence: string;
 }
 
+/** Every hotplug option of the amd64 builds is set. */
+const AMD64 = { ZONE_DEVICE: true, ACPI_HOTPLUG_MEMORY: true, FIRMWARE_MEMMAP: true } as const;
+/** Debian's arm64 builds: no ACPI memory hotplug driver, no firmware memmap (ZONE_DEVICE per version). */
+const ARM64 = { ACPI_HOTPLUG_MEMORY: false, FIRMWARE_MEMMAP: false } as const;
+
 export const PRESETS: readonly Preset[] = [
-  { name: "debian-11", description: "Debian 11 (bullseye), linux-image-5.10.0-46-amd64", version: "5.10", config: { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: false } },
-  { name: "debian-12", description: "Debian 12 (bookworm), linux-image-6.1.0-56-amd64", version: "6.1", config: { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: true } },
-  { name: "debian-13", description: "Debian 13 (trixie), linux-image-6.12.118+deb13-amd64 (CONFIG_MEMORY_HOTPLUG_DEFAULT_ONLINE=y)", version: "6.12", config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true } },
-  { name: "debian-unstable", description: "Debian unstable (sid/forky), linux-image-7.2.13+deb14-amd64 (CONFIG_MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO=y)", version: "7.2", config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true } },
+  {
+    name: "debian-11",
+    description: "Debian 11 (bullseye), linux-image-5.10.0-46-amd64",
+    version: "5.10",
+    arch: "x86_64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: false, ...AMD64 },
+    evidence: "config-5.10.0-46-amd64",
+  },
+  {
+    name: "debian-12",
+    description: "Debian 12 (bookworm), linux-image-6.1.0-56-amd64 and -57",
+    version: "6.1",
+    arch: "x86_64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: true, ...AMD64 },
+    evidence: "config-6.1.0-57-amd64",
+  },
+  {
+    name: "debian-13",
+    description: "Debian 13 (trixie), linux-image-6.12.118+deb13-amd64 (CONFIG_MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO=y)",
+    version: "6.12",
+    arch: "x86_64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true, ...AMD64 },
+    evidence: "config-6.12.118+deb13-amd64",
+  },
+  {
+    name: "debian-unstable",
+    description: "Debian unstable (sid/forky), linux-image-7.2.13+deb14-amd64 (CONFIG_MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO=y)",
+    version: "7.2",
+    arch: "x86_64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true, ...AMD64 },
+    evidence: "config-7.2.13+deb14-amd64",
+  },
+  {
+    name: "debian-12-arm64",
+    description: "Debian 12 (bookworm), linux-image-6.1.0-57-arm64: no ZONE_DEVICE, no ACPI memory hotplug",
+    version: "6.1",
+    arch: "arm64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "offline", MHP_MEMMAP_ON_MEMORY: true, ZONE_DEVICE: false, ...ARM64, ARM64_PAGES: "4K" },
+    evidence:
+      "config-6.1.0-57-arm64; ../shared/conformance/arm64/traces/6.1: dax_pmem absent (boot.modprobe_errors), no Device zone, raw namespace only (arm64-nvdimm-kmem), a DIMM adds nothing (arm64-dimm-online-movable)",
+  },
+  {
+    name: "debian-13-arm64",
+    description: "Debian 13 (trixie), linux-image-6.12.118+deb13-arm64: ZONE_DEVICE, no ACPI memory hotplug",
+    version: "6.12",
+    arch: "arm64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true, ZONE_DEVICE: true, ...ARM64, ARM64_PAGES: "4K" },
+    evidence: "config-6.12.118+deb13-arm64; ../shared/conformance/arm64/traces/6.12: devdax and kmem (arm64-nvdimm-kmem), a DIMM adds nothing (arm64-dimm-online-movable)",
+  },
+  {
+    name: "debian-13-arm64-16k",
+    description: "Debian 13 (trixie), linux-image-6.12.118+deb13-arm64-16k: 16K pages",
+    version: "6.12",
+    arch: "arm64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true, ZONE_DEVICE: true, ...ARM64, ARM64_PAGES: "16K" },
+    evidence: "config-6.12.118+deb13-arm64-16k",
+  },
+  {
+    name: "debian-unstable-arm64",
+    description: "Debian unstable (sid/forky), linux-image-7.2.13+deb14-arm64",
+    version: "7.2",
+    arch: "arm64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true, ZONE_DEVICE: true, ...ARM64, ARM64_PAGES: "4K" },
+    evidence: "config-7.2.13+deb14-arm64",
+  },
+  {
+    name: "debian-unstable-arm64-16k",
+    description: "Debian unstable (sid/forky), linux-image-7.2.13+deb14-arm64-16k: 16K pages",
+    version: "7.2",
+    arch: "arm64",
+    config: { MHP_DEFAULT_ONLINE_TYPE: "online", MHP_MEMMAP_ON_MEMORY: true, ZONE_DEVICE: true, ...ARM64, ARM64_PAGES: "16K" },
+    evidence: "config-7.2.13+deb14-arm64-16k",
+  },
 ];
 
 export function findPreset(name: string): Preset | undefined {
   return PRESETS.find((p) => p.name === name);
+}
+
+/**
+ * The distribution build of a version for an architecture (arm64: with that
+ * page size; default 4K); undefined when no distribution builds it.
+ * Architectures without presets of their own (ppc64, s390x: synthetic
+ * machines only) take the amd64 build.
+ */
+export function defaultPreset(version: string, arch: ArchFamily = "x86_64", pages?: Arm64Pages): Preset | undefined {
+  const family = arch === "arm64" ? "arm64" : "x86_64";
+  return PRESETS.find((p) => p.version === version && p.arch === family && (family !== "arm64" || p.config.ARM64_PAGES === (pages ?? "4K")));
+}
+
+/** Is the kernel built with `opt`? */
+export function built(k: { config: KernelConfig }, opt: "ZONE_DEVICE" | "ACPI_HOTPLUG_MEMORY" | "FIRMWARE_MEMMAP"): boolean {
+  return k.config[opt];
 }
 
 /** The option a Kconfig symbol (with or without CONFIG_) sets. */

@@ -1,0 +1,126 @@
+/**
+ * Debian's arm64 builds as presets (issue 14): chosen from the machine's
+ * arch and the version, overridable in a scenario, shown by explain, and
+ * bad combinations refused with a located error (exit 2).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { runCli } from "../testing/cli.js";
+import { SHARED } from "../testing/paths.js";
+import { parseScenario } from "./load.js";
+import { applyStep, bootSystem } from "./runner.js";
+import { sysfsRead } from "../kernel/sysfs.js";
+import { explainRange } from "../analysis/explain.js";
+
+const DIMM_TRACE = (v: string) => path.join(SHARED, "conformance", "arm64", "traces", v, "arm64-dimm-online-movable.json");
+const dimmScenario = (kernel: string) =>
+  `{"machine":{"type":"virt","memory":"1G","maxmem":"8G","slots":4,"cmdline":["memhp_default_state=offline"],"kernel":${kernel}},"steps":[{"op":"plug-dimm","id":"d1","size":"1G","addr":"0x80000000"}]}`;
+
+function tmpFile(name: string, text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "memhp-a64cfg-"));
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+test("an arm64 DIMM adds nothing on Debian's build; with CONFIG_ACPI_HOTPLUG_MEMORY: y it adds memory16-23 (and no firmware memmap: not built on arm64)", () => {
+  for (const [kernel, added] of [
+    ['"6.1"', false],
+    ['"6.12"', false],
+    ['{"version":"6.1","config":{"CONFIG_ACPI_HOTPLUG_MEMORY":"y"}}', true],
+    ['{"preset":"debian-13-arm64","config":{"ACPI_HOTPLUG_MEMORY":true}}', true],
+  ] as const) {
+    const sc = parseScenario(dimmScenario(kernel), "s.json");
+    const sys = bootSystem(sc.machine, { boot: "derive" });
+    assert.equal(sys.kernel.kernelProfile.preset, kernel.includes("6.12") || kernel.includes("debian-13") ? "debian-13-arm64" : "debian-12-arm64", kernel);
+    applyStep(sys, sc.steps[0].raw);
+    assert.equal(sys.kernel.blocks.has(16) && sys.kernel.blocks.has(23), added, kernel);
+    assert.equal(sys.kernel.firmwareMemmap.length, 0, `${kernel}: no firmware memmap entries`);
+    assert.deepEqual(sysfsRead(sys.kernel, "/sys/firmware/memmap/0/type"), { ok: false, errno: "ENOENT" });
+    const v = explainRange(sys.kernel, 0x80000000, 128 * 1024 * 1024).verdicts;
+    if (!added) assert.equal(v.find((x) => x.action === "hot-add")!.ok, false);
+  }
+});
+
+test("memhp explain on the arm64 DIMM trace names the build option, the preset and its Debian config", async () => {
+  const r = await runCli(["explain", "0x80000000+128M", `${DIMM_TRACE("6.1")}@1`, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const text = r.stdout;
+  assert.match(text, /built without CONFIG_ACPI_HOTPLUG_MEMORY/);
+  assert.match(text, /acpi_memhotplug/);
+  assert.match(text, /preset debian-12-arm64 \(src\/kernel\/profiles\/config\.ts; its Debian config: test\/kernel-configs\/config-6\.1\.0-57-arm64\)/);
+  assert.match(text, /Linux 6\.1 \(preset debian-12-arm64\) on arm64-4k: CONFIG_ACPI_HOTPLUG_MEMORY is not set/);
+  const r12 = await runCli(["explain", "0x80000000+128M", `${DIMM_TRACE("6.12")}@1`]);
+  assert.match(r12.stdout, /Linux 6\.12 \(preset debian-13-arm64\) on arm64-4k: CONFIG_ACPI_HOTPLUG_MEMORY is not set/);
+  // Overridden in the scenario: the DIMM's memory is there, and explain names the override where an option is missing.
+  const f = tmpFile("dimm.json", dimmScenario('{"version":"6.1","config":{"CONFIG_ACPI_HOTPLUG_MEMORY":"y"}}'));
+  const run = await runCli(["run", f, "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  const trace = JSON.parse(run.stdout) as { model: { kernel_config: Record<string, unknown> }; steps: { snapshot: { memory: { blocks: Record<string, unknown> } } }[] };
+  assert.equal(trace.model.kernel_config.preset, "debian-12-arm64");
+  assert.equal(trace.model.kernel_config.ACPI_HOTPLUG_MEMORY, true);
+  assert.ok("memory16" in trace.steps[0].snapshot.memory.blocks && "memory23" in trace.steps[0].snapshot.memory.blocks);
+  const g = tmpFile("nvdimm.json", dimmScenario('{"version":"6.12","config":{"CONFIG_ZONE_DEVICE":"n"}}'));
+  const ex = await runCli(["explain", "0x100000000+128M", `${g}@0`]);
+  assert.equal(ex.code, 0, ex.stderr);
+  assert.match(ex.stdout, /machine\.kernel\.config CONFIG_ZONE_DEVICE \(the scenario's override\)/);
+});
+
+test("bad arm64 input is exit 2 with file:line:col: a DIMM outside the device-memory region, a page size the version has no build for", async () => {
+  const cases: [string, RegExp][] = [
+    [
+      '{"machine":{"type":"virt","memory":"1G","maxmem":"8G","slots":4},\n "steps":[{"op":"plug-dimm","id":"d1","size":"1G","addr":"0x40000000"}]}',
+      /^memhp: \S+s\.json:2:\d+: steps\[0\]\.addr: \[0x40000000, 0x80000000\) \(1G\) lies outside the virt machine's device-memory region \[0x80000000, 0x340000000\)/,
+    ],
+    ['{"machine":{"type":"virt",\n "arch":"arm64-16k","kernel":"6.1"}}', /^memhp: \S+s\.json:2:9: machine\.arch: no arm64 build of Linux 6\.1 with 16K pages is modelled/],
+    ['{"machine":{"type":"virt","arch":"arm64-64k"}}', /machine\.arch: no arm64 build of Linux 6\.1 with 64K pages is modelled \(no Debian arm64 kernel has 64K pages/],
+    ['{"machine":{"type":"virt","kernel":"5.10"}}', /machine\.kernel\.version: no arm64 build of Linux 5\.10 is modelled/],
+    ['{"machine":{"type":"virt","kernel":{"preset":"debian-13"}}}', /machine\.kernel\.preset: preset debian-13 is a build for x86_64, this machine runs arm64/],
+    ['{"machine":{"type":"q35","kernel":{"preset":"debian-12-arm64"}}}', /machine\.kernel\.preset: preset debian-12-arm64 is a build for arm64, this machine runs x86_64/],
+    ['{"machine":{"type":"virt","kernel":{"preset":"debian-13-arm64-16k"}}}', /machine\.kernel\.preset: debian-13-arm64-16k has 16K pages, the machine's arch has 4K/],
+    ['{"machine":{"type":"pc","kernel":{"version":"6.12","config":{"CONFIG_ARM64_16K_PAGES":"y"}}}}', /machine\.kernel\.config\.CONFIG_ARM64_16K_PAGES: CONFIG_ARM64_16K_PAGES is an arm64 option/],
+  ];
+  for (const [text, want] of cases) {
+    const f = tmpFile("s.json", text);
+    for (const cmd of ["lint", "run"]) {
+      const r = await runCli([cmd, f]);
+      assert.equal(r.code, 2, `${cmd} ${text}: ${r.stderr}`);
+      assert.match(r.stderr, want, text);
+      assert.equal(r.stdout, "", `${cmd}: no partial output`);
+    }
+  }
+  // --kernel naming a version without a build for the machine.
+  const f16 = tmpFile("s.json", '{"machine":{"type":"virt","arch":"arm64-16k"}}');
+  const ok = await runCli(["run", f16, "--json"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal((JSON.parse(ok.stdout) as { model: { profile: string; kernel_config: { preset: string } } }).model.kernel_config.preset, "debian-13-arm64-16k");
+  const bad = await runCli(["run", f16, "--kernel", "6.1"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^memhp: kernel: Linux 6\.1 cannot run this arm64-16k machine: no arm64 build of Linux 6\.1 with 16K pages/);
+  // A build of one's own: 64K pages over Debian's 6.12 arm64 configuration.
+  const own = tmpFile("s.json", '{"machine":{"type":"virt","arch":"arm64-64k","kernel":{"version":"6.12","config":{"CONFIG_ARM64_64K_PAGES":"y"}}}}');
+  const r64 = await runCli(["run", own, "--json"]);
+  assert.equal(r64.code, 0, r64.stderr);
+  const cfg = (JSON.parse(r64.stdout) as { model: { kernel_config: Record<string, unknown> } }).model.kernel_config;
+  assert.deepEqual([cfg.preset, cfg.ARM64_PAGES, cfg.ZONE_DEVICE, cfg.ACPI_HOTPLUG_MEMORY], ["debian-13-arm64", "64K", true, false]);
+});
+
+test("memhp kernels lists the arm64 presets with their Debian config (text and --json)", async () => {
+  const j = await runCli(["kernels", "--json"]);
+  assert.equal(j.code, 0, j.stderr);
+  const out = JSON.parse(j.stdout) as {
+    profiles: { version: string; arm64_presets: string[] }[];
+    presets: { name: string; arch: string; version: string; evidence: string; config: Record<string, unknown> }[];
+  };
+  const p = Object.fromEntries(out.presets.map((x) => [x.name, x]));
+  assert.equal(p["debian-12-arm64"].arch, "arm64");
+  assert.equal(p["debian-12-arm64"].config.ZONE_DEVICE, false);
+  assert.equal(p["debian-13-arm64-16k"].config.ARM64_PAGES, "16K");
+  assert.match(p["debian-13-arm64"].evidence, /^config-6\.12\.118\+deb13-arm64;/);
+  assert.deepEqual(out.profiles.find((x) => x.version === "6.12")!.arm64_presets, ["debian-13-arm64", "debian-13-arm64-16k"]);
+  const t = await runCli(["kernels"]);
+  assert.match(t.stdout, /^ {2}debian-12-arm64 +6\.1 +arm64 4K +ZONE_DEVICE=n ACPI_HOTPLUG_MEMORY=n FIRMWARE_MEMMAP=n auto_online=offline +\(test\/kernel-configs\/config-6\.1\.0-57-arm64\)$/m);
+});
