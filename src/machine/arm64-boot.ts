@@ -63,9 +63,15 @@ export interface EarlyProgram {
   initPgDir: number;
   /** create_idmap() after that free (6.1). */
   idmapTables: number;
-  /** unflatten_device_tree(): one allocation for the whole tree (device-tree boot only). */
-  dtUnflatten: { base: number; perCpu: number };
-  /** numa_alloc_distance() (6.1): 256 bytes, page-aligned; under ACPI once for the failed SRAT attempt (freed), then for the dummy node. */
+  /**
+   * unflatten_device_tree(): one allocation for the whole tree (device-tree
+   * boot only), measured per CPU count; QEMU's tree has NUMA properties
+   * (numa-node-id, distance-map) when it enables NUMA, which it does with
+   * memory hotplug (maxmem) or -numa. Between measured counts: the nearest
+   * measured one plus perCpu per CPU.
+   */
+  dtUnflatten: Record<"numa" | "plain", { sizes: Record<number, number>; perCpu: number }>;
+  /** numa_alloc_distance() (6.1): 256 bytes, page-aligned; when the firmware's NUMA description fails (ACPI on virt always: edk2's flash is outside the SRAT; a device tree without NUMA properties) once more, freed, before the dummy node's. */
   numaDistance: boolean;
   /** alloc_node_data(): sizeof(pg_data_t). */
   nodeData: number;
@@ -95,7 +101,7 @@ const DEBIAN_6_1: Arm64Build = {
     mapKernelTables: 7,
     initPgDir: 0x5000,
     idmapTables: 4,
-    dtUnflatten: { base: 0x9d3c - 0x580, perCpu: 0x580 },
+    dtUnflatten: { numa: { sizes: { 1: 40252, 2: 41660 }, perCpu: 1408 }, plain: { sizes: { 1: 40060, 3: 42588, 4: 43804, 7: 47452, 8: 48668 }, perCpu: 1216 } },
     numaDistance: true,
     nodeData: 0x2c80,
     cpumask: 0,
@@ -118,7 +124,7 @@ const DEBIAN_6_12: Arm64Build = {
     mapKernelTables: 0,
     initPgDir: 0,
     idmapTables: 0,
-    dtUnflatten: { base: 0xa5f4 - 0x5d0, perCpu: 0x5d0 },
+    dtUnflatten: { numa: { sizes: { 1: 42484, 2: 43972, 4: 46740 }, perCpu: 1384 }, plain: { sizes: { 1: 42276, 3: 44940, 5: 47500, 6: 48780, 7: 50060, 8: 51340 }, perCpu: 1280 } },
     numaDistance: false,
     nodeData: 0x3740,
     cpumask: 0x40,
@@ -252,10 +258,11 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
-  if (!c.map.uefi) must("the device tree", mb.alloc({ size: p.dtUnflatten.base + ncpu * p.dtUnflatten.perCpu, align: 8 }));
+  const dtNuma = c.spec.maxmem !== undefined || (c.spec.numa ?? []).length > 0;
+  if (!c.map.uefi) must("the device tree", mb.alloc({ size: dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu), align: 8 }));
   // bootmem_init() → arch_numa_init(): without an SRAT (or with one Linux rejects) ACPI's attempt fails and the dummy node follows.
   if (p.numaDistance) {
-    if (c.map.uefi) {
+    if (c.map.uefi || !dtNuma) {
       const d = must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
       mb.free(d, d + 0x100);
     }
@@ -306,6 +313,13 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
     must("the swiotlb slots", mb.alloc({ size: alignUp(nslabs * IO_TLB.slotBytes, PAGE), align: PAGE }));
     must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
   }
+}
+
+/** The unflattened device tree's size for ncpu CPUs: measured, or the nearest measured count plus perCpu per CPU. */
+function dtUnflattenBytes(m: { sizes: Record<number, number>; perCpu: number }, ncpu: number): number {
+  const known = Object.keys(m.sizes).map(Number);
+  const near = known.reduce((a, b) => (Math.abs(b - ncpu) < Math.abs(a - ncpu) ? b : a));
+  return m.sizes[near] + (ncpu - near) * m.perCpu;
 }
 
 /** Section numbers that memblock memory (nomap included) touches, ascending. */
