@@ -118,14 +118,16 @@ test("runs of events in a permutable group may come in any order, each run whole
   assert.equal(ueventOrderMatches([...a, ...c, ...b, ...tail], model, [], []), false);
 });
 
-test("disable-region marks the seeds of one registration burst as permutable, and both recorded orders reproduce", () => {
+test("disable-region marks the namespaces and seeds of one registration burst as permutable, and the recorded orders reproduce", () => {
   const text = readFileSync(join(ORACLE_TRACES, "pmem2-sector-sizes.json"), "utf8");
   const { scenario } = toRunnable(text, "pmem2-sector-sizes.json");
   const model = runScenario(scenario, { boot: "derive" });
   const s = model.steps[0];
   const groups = (s.noisy?.permutable_uevents ?? []).map((g) => g.map(([from, to]) => s.uevents.slice(from, to).map((u) => `${u.action} ${u.devpath.replace(/.*ndbus0\//, "")}`)));
-  assert.deepEqual(groups, [[["remove region0/btt0.0"], ["remove region0/pfn0.0"], ["remove region0/dax0.0"]]]);
-  for (const f of ["pmem2-sector-sizes.json", "pmem2-sector-sizes.run2.json"]) {
+  // A namespace joins its region's child list when its probe returns: after its burst's seeds
+  // (h-nvdimm-no-label-size step 8, 6.12's h-nvdimm-reenable-modes step 4) or before them (6.1's step 4).
+  assert.deepEqual(groups, [[["remove region0/namespace0.0"], ["remove region0/btt0.0"], ["remove region0/pfn0.0"], ["remove region0/dax0.0"]]]);
+  for (const f of ["pmem2-sector-sizes.json", "pmem2-sector-sizes.run2.json", "h-nvdimm-no-label-size.json", "h-nvdimm-reenable-modes.json"]) {
     const file = join(ORACLE_TRACES, f);
     assert.deepEqual(checkTrace(readFileSync(file, "utf8"), file, "derive").mismatches, [], f);
   }
@@ -137,4 +139,22 @@ test("the run report names a boot race and the outcome this run took", () => {
   const report = renderReport(runScenario(scenario, { boot: "derive", bootRaces: { "btt-seed:region1": 0 } }), scenario.name);
   assert.match(report, /boot race: region0's btt seed is btt0\.0 or btt0\.1 from one boot to the next; this run: btt0\.1\n/);
   assert.match(report, /boot race: region1's btt seed is btt1\.0 or btt1\.1 from one boot to the next; this run: btt1\.0\n/);
+});
+
+test("a region bound by ndctl: its namespace's probe claims an id before the seeds take theirs up to 6.12, after them on 7.2", () => {
+  // h-nvdimm-no-label-size step 10: enable-region over a label-less fsdax namespace. Recorded on
+  // 5.10, 6.1 (three boots) and 6.12: the claim is pfn0.0 and the pfn seed pfn0.1; on 7.2 the reverse.
+  const file = join(ORACLE_TRACES, "h-nvdimm-no-label-size.json");
+  const { scenario } = toRunnable(readFileSync(file, "utf8"), file);
+  for (const [profile, claim, seed] of [["5.10", "pfn0.0", "pfn0.1"], ["6.1", "pfn0.0", "pfn0.1"], ["6.12", "pfn0.0", "pfn0.1"], ["7.2", "pfn0.1", "pfn0.0"]]) {
+    const s = runScenario(scenario, { boot: "derive", profile }).steps[9];
+    const short = s.uevents.map((u) => `${u.action} ${u.devpath.replace(/.*ndbus0\//, "")}`);
+    assert.ok(short.includes(`add region0/${claim}/block/pmem0`), `${profile}: ${short.join(", ")}`);
+    assert.ok(short.includes(`add region0/${seed}`), profile);
+    // The work runs from the async domain: its events may come later than the model sends them.
+    const disk = short.indexOf(`add region0/${claim}/block/pmem0`);
+    assert.ok(s.noisy?.async_uevents?.includes(disk), `${profile}: the claim's disk is async`);
+    assert.equal(short.at(-1), "bind region0", `${profile}: the region's bind comes last and is not async`);
+    assert.ok(!s.noisy?.async_uevents?.includes(short.length - 1), profile);
+  }
 });

@@ -46,6 +46,28 @@ export function ndFlush(k: Kernel): void {
 /** Devices being probed from the async queue: their `bind` is sent from async work too. */
 const asyncProbe = new Set<NdDevice>();
 
+/** Is `d` being probed from the async domain (boot, a provider's registration) rather than by a process's bind? */
+export function probedFromAsync(d: NdDevice): boolean {
+  return asyncProbe.has(d);
+}
+
+/**
+ * The async work queued so far runs now, in the middle of a process's probe
+ * (see the rule regionBindAsyncWork): same registration burst, and every
+ * uevent it sends is marked async — the kernel may send it later than here.
+ */
+export function ndRunAsyncWork(k: Kernel): void {
+  const q = queue(k);
+  const from = k.uevents.length;
+  while (q.length) {
+    const d = q.shift()!;
+    asyncProbe.add(d);
+    if (d.registered && !d.driver) busProbeDevice(k, d);
+    asyncProbe.delete(d);
+  }
+  for (let i = from; i < k.uevents.length; i++) k.uevents[i].async = true;
+}
+
 /**
  * nd_device_register(): device_add now (uevent `add`, marked as sent from
  * async work: the kernel runs it from nd_async_domain), the driver probe

@@ -4,7 +4,7 @@ import { ENXIO } from "../errno.js";
 import { alignDown, alignUp } from "../units.js";
 import { Ida, ND_DEVICE, type NdBtt, type NdBus, type NdDimm, type NdNamespace, type NdPfn, type NdRegion, ndState, type ProbeResult, regionNstype } from "./nvdimm-core.js";
 import { bttCreate } from "./nvdimm-btt.js";
-import { err, ndDeviceRegister, ndDeviceUnregister, OK } from "./nvdimm-bus.js";
+import { err, ndDeviceRegister, ndDeviceUnregister, ndRunAsyncWork, OK, probedFromAsync } from "./nvdimm-bus.js";
 import { fletcher64 } from "./nvdimm-label.js";
 import { createNamespaceIo, scanLabels } from "./nvdimm-namespace.js";
 import { COMPAT_ALIGN_MAX, pfnCreate, SZ_4K } from "./nvdimm-pfn.js";
@@ -130,6 +130,10 @@ export function regionProbe(k: Kernel, r: NdRegion): ProbeResult {
     ndDeviceRegister(k, ns);
   }
   if (devs.length) r.nsSeed = devs[0];
+  // Bound by a process (ndctl enable-region): the namespaces' async registration and probe run
+  // before or after the seeds are created, by version (regionBindAsyncWork).
+  const processBind = !probedFromAsync(r);
+  if (processBind && k.rules.regionBindAsyncWork === "namespaces") ndRunAsyncWork(k);
   const race = bootBttRace.get(r);
   bootBttRace.delete(r);
   // Only a namespace with capacity gets as far as nd_btt_probe().
@@ -146,23 +150,22 @@ export function regionProbe(k: Kernel, r: NdRegion): ProbeResult {
   r.pfnSeed = pfnCreate(k, r, "pfn");
   if (heldPfn >= 0) r.pfnIda.put(heldPfn);
   r.daxSeed = pfnCreate(k, r, "ndax");
+  if (processBind && k.rules.regionBindAsyncWork === "seeds") ndRunAsyncWork(k);
   return OK;
 }
 
-/** nd_region_remove(): unregister the children (seeds and claim devices first, then namespaces, as observed). */
+/** nd_region_remove(): unregister the children in the order they joined the region's child list. */
 export function regionRemove(k: Kernel, r: NdRegion): void {
   const kids = [...r.children];
-  // Claim devices and seeds of one registration burst went onto the region's
-  // child list in whatever order their async device_add() finished: their
-  // unregistrations may come in any order (recorded both ways).
+  // Namespaces, claim devices and seeds of one registration burst went onto the
+  // region's child list in whatever order their async device_add() finished (a
+  // namespace's includes its probe, so it joins after its burst's seeds or
+  // before them): their unregistrations may come in any order (recorded both ways).
   let run: { burst: number | undefined; blocks: [number, number][] } = { burst: undefined, blocks: [] };
   const closeRun = () => {
     if (run.blocks.length > 1) k.permutableUevents.push(run.blocks);
   };
-  // A CXL region's namespaces are in the runs too (recorded: namespace0.0 first, ../shared/conformance/cxl).
-  const deferNs = !r.cxl;
   for (const c of kids) {
-    if (c.kind === "namespace" && deferNs) continue;
     if (c.burst !== run.burst || c.burst === undefined) {
       closeRun();
       run = { burst: c.burst, blocks: [] };
@@ -172,7 +175,6 @@ export function regionRemove(k: Kernel, r: NdRegion): void {
     run.blocks.push([from, k.uevents.length]);
   }
   closeRun();
-  if (deferNs) for (const c of kids) if (c.kind === "namespace") ndDeviceUnregister(k, c);
   r.nsSeed = null;
   r.bttSeed = null;
   r.pfnSeed = null;
