@@ -79,7 +79,7 @@ export const DRIVER_RULES = {
   regionBindAsyncWork: rule<"namespaces" | "seeds">(
     "when a process binds a region (ndctl enable-region), the async work its probe schedules (its namespaces' registration and nd_pmem probe, the claim devices those register) runs before the region probe goes on to create its seeds (\"namespaces\": the kworker preempts the writer at its next sleep, so a namespace's btt/pfn/dax claim takes id 0 and the seed the next) or only once the seeds exist (\"seeds\": the claim takes the id after the seed's); either way it may finish before the region's `bind` uevent or after it",
     "namespaces",
-    "test/oracle/traces/h-nvdimm-no-label-size.json (and .run2) step 10, h-nvdimm-reenable-modes.json steps 5 and 8; kernels/bullseye and kernels/trixie copies: claims pfn0.0, btt0.0, dax0.0",
+    "test/oracle/traces/h-nvdimm-no-label-size.json (and .run2) step 10, h-nvdimm-reenable-modes.json steps 5 and 8; kernels/bullseye and kernels/trixie copies, arm64/traces/a64-nvdimm-reenable.trixie.json steps 3 and 6: claims pfn0.0, btt0.0, dax0.0",
     [{ since: "7.2", value: "seeds", evidence: "test/oracle/kernels/sid/h-nvdimm-no-label-size.json step 10 (claim pfn0.1), h-nvdimm-reenable-modes.json steps 5 and 8 (btt0.1, dax0.1)" }],
   ),
   virtioMem: rule("the virtio-mem driver exists", false, HISTORY, [{ since: "5.8", value: true, evidence: "v5.8: virtio-mem: Paravirtualized memory hotplug" }]),
