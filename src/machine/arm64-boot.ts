@@ -18,8 +18,11 @@ import { Memblock, nrKernelPagesByZones, nrKernelPagesFree, systemHashBytes } fr
 import { makeResource, requestResource, reserveRegionWithSplit, type Resource } from "../kernel/resource.js";
 import type { MachineSpec, MemblockRange } from "./types.js";
 import { VIRT_FLASH1, type VirtMap } from "./virt.js";
+import { MachineRefused } from "./refusal.js";
 
 const KiB4 = 0x1000;
+/** The smallest first-node RAM the UEFI layout data holds for (the EFI stub's image sits up to 176 MiB below the top). */
+const UEFI_MIN_RAM = 256 * MiB;
 /** The empty device tree the EFI stub generates (fdt_totalsize), reserved at the start of its page. */
 const EFI_STUB_FDT = 0x241;
 /** edk2's EFI memory attributes table within its page (efi_memattr_init() reserves the table itself). */
@@ -160,6 +163,9 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   const fixed: Reserved[] = [];
   let code: Range;
   let data: Range;
+  if (map.uefi && T0 - map.ramBase < UEFI_MIN_RAM) {
+    throw new MachineRefused(`memhp models edk2 (UEFI) boots of virt from ${UEFI_MIN_RAM / MiB} MiB of RAM up (edk2 and the EFI stub place the kernel and their tables that far below the top); use acpi: false for a device-tree boot`, ["memory"]);
+  }
   if (map.uefi) {
     nomap.push({ ...VIRT_FLASH1 }, { start: T0 - 0x3bc0000, end: T0 - 0x38d0000 }, { start: T0 - 0x400000, end: T0 - 0x20000 });
     const shift = nvdimm ? build.nvdimmShift : 0;
@@ -173,8 +179,10 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   } else {
     code = { start: build.dtImage.code.start, end: build.dtImage.code.start + build.dtImage.code.size };
     data = { start: build.dtImage.data.start, end: build.dtImage.data.start + build.dtImage.data.size };
-    // QEMU's loader: the initrd at RAM + 128 MiB, the device tree (1 MiB) at the next 2 MiB boundary.
-    const initrd = map.ramBase + 128 * MiB;
+    // QEMU's loader (hw/arm/boot.c): the initrd halfway into RAM below 256 MiB, else at RAM + 128 MiB, never over
+    // the kernel image (approximated by the image's end here); the device tree (1 MiB) at the next 2 MiB boundary.
+    const initrd = alignUp(Math.max(map.ramBase + Math.min(spec.memory / 2, 128 * MiB), data.end), KiB4);
+    if (alignUp(initrd + build.initrdSize, 2 * MiB) + MiB > T) throw new MachineRefused("QEMU refuses to start: qemu-system-aarch64: not enough space after kernel to load initrd", ["memory"]);
     fixed.push({ start: initrd, end: initrd + build.initrdSize, tag: "initrd" });
     const dtb = alignUp(initrd + build.initrdSize, 2 * MiB);
     fixed.push({ start: dtb, end: dtb + MiB, tag: "dtb" });
@@ -248,7 +256,7 @@ interface EarlyContext {
 function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void {
   const ncpu = c.spec.smp ?? 1;
   const must = (what: string, at: number | null): number => {
-    if (at === null) throw new Error(`arm64 boot: memblock cannot satisfy ${what}`);
+    if (at === null) throw new MachineRefused(`the arm64 kernel cannot boot on this machine: memblock has no room for ${what} (the kernel panics)`, ["memory"]);
     return at;
   };
   const dmaLimit = Math.min(ZONE_DMA_BITS_LIMIT, c.map.ramTop);
@@ -282,7 +290,8 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   // free_area_init(): 6.12 counts memblock's free pages here.
   const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb), PAGE, STRUCT_PAGE);
   // dma_contiguous_reserve(arm64_dma_phys_limit).
-  must("CMA", mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit }));
+  // dma_contiguous_reserve(): a failure is logged, not fatal.
+  mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit });
   // request_standard_resources(): a struct resource per memblock.memory region.
   must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   // setup_command_line(): saved_command_line and static_command_line.
@@ -309,9 +318,11 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   if (nslabs) {
     nslabs = Math.max(nslabs, IO_TLB.segsize * nareas);
     nslabs = 2 ** Math.ceil(Math.log2(nslabs));
-    must("the swiotlb buffer", mb.alloc({ size: nslabs * IO_TLB.slab, align: PAGE, max: dmaLimit }));
-    must("the swiotlb slots", mb.alloc({ size: alignUp(nslabs * IO_TLB.slotBytes, PAGE), align: PAGE }));
-    must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
+    // swiotlb_init_remap() warns and goes on without bounce buffers when memblock has no room.
+    if (mb.alloc({ size: nslabs * IO_TLB.slab, align: PAGE, max: dmaLimit }) !== null) {
+      must("the swiotlb slots", mb.alloc({ size: alignUp(nslabs * IO_TLB.slotBytes, PAGE), align: PAGE }));
+      must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
+    }
   }
 }
 

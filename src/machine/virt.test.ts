@@ -5,6 +5,7 @@ import type { InputError } from "../errors.js";
 import { GiB, MiB } from "../kernel/units.js";
 import { virtMap } from "./virt.js";
 import { virtBootLayout } from "./virt.js";
+import { arm64BootRam } from "./arm64-boot.js";
 import { Memblock, systemHashBytes, nrKernelPagesByZones } from "./arm64-memblock.js";
 
 test("virt: the device-memory region starts at the next GiB above RAM and holds maxmem - memory + 1 GiB per slot", () => {
@@ -93,4 +94,13 @@ test("a virt kernel built with CONFIG_ACPI_HOTPLUG_MEMORY hot-adds the DIMM (mac
   applyStep(sys, sc.steps[0].raw);
   assert.ok(sys.kernel.blocks.has(16) && sys.kernel.blocks.has(17));
   assert.deepEqual(applyStep(sys, sc.steps[1].raw), { path: "/sys/devices/system/memory/memory16/state", value: "online_movable", ok: true });
+});
+
+test("virt boots memhp has no layout for, or QEMU refuses, are located errors, never crashes", () => {
+  assert.match(loadError('{"machine":{"type":"virt","memory":"128M"}}'), /machine\.memory: memhp models edk2 \(UEFI\) boots of virt from 256 MiB/);
+  assert.match(loadError('{"machine":{"type":"virt","memory":"32M","acpi":false}}'), /machine\.memory: QEMU refuses to start: .*not enough space after kernel to load initrd/);
+  // Below 256 MiB QEMU loads the initrd halfway into RAM: a 200 MiB device-tree guest boots.
+  const spec = { type: "virt" as const, memory: 200 * MiB, acpi: false, cmdline: [] };
+  const ram = arm64BootRam(spec, virtMap(spec), false, "6.1");
+  assert.ok(ram.reserved.some((r) => r.start === 0x40000000 + 100 * MiB), "the initrd at RAM + 100 MiB");
 });
