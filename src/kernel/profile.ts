@@ -203,6 +203,18 @@ function defaultVersion(buildArch: ArchFamily, pages: Arm64Pages | undefined): s
   return withPages[0]?.version ?? DEFAULT_VERSION;
 }
 
+/** The spec that resolves back to a profile: its version, preset, and the options where its config differs from the preset's (a model trace's `model.kernel_config`). */
+export function kernelSpecOf(version: string, preset: string | null | undefined, config: Record<string, unknown> = {}): KernelSpec {
+  const base = preset ? (findPreset(preset)?.config as Record<string, unknown> | undefined) : undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(config)) {
+    if (!CONFIG_OPTIONS.some((o) => o.key === key) || (base && base[key] === v)) continue;
+    if (key === "ARM64_PAGES") out[`CONFIG_ARM64_${String(v)}_PAGES`] = "y";
+    else out[`CONFIG_${key}`] = typeof v === "boolean" ? (v ? "y" : "n") : v;
+  }
+  return { version, ...(preset ? { preset } : {}), ...(Object.keys(out).length ? { config: out } : {}) };
+}
+
 /** The profile of a version with its default configuration (compatibility with the old `--profile NAME`). */
 export function getProfile(name: string | undefined): KernelProfile {
   try {

@@ -63,6 +63,12 @@ test("memhp explain on the arm64 DIMM trace names the build option, the preset a
   assert.equal(trace.model.kernel_config.preset, "debian-12-arm64");
   assert.equal(trace.model.kernel_config.ACPI_HOTPLUG_MEMORY, true);
   assert.ok("memory16" in trace.steps[0].snapshot.memory.blocks && "memory23" in trace.steps[0].snapshot.memory.blocks);
+  // The model's own trace replays with its kernel, build configuration included (conformance of a model trace).
+  const t = tmpFile("t.json", run.stdout);
+  for (const boot of ["derive", "import"]) {
+    const c = await runCli(["conformance", "--boot", boot, t]);
+    assert.equal(c.code, 0, `${boot}: ${c.stdout}${c.stderr}`);
+  }
   const g = tmpFile("nvdimm.json", dimmScenario('{"version":"6.12","config":{"CONFIG_ZONE_DEVICE":"n"}}'));
   const ex = await runCli(["explain", "0x100000000+128M", `${g}@0`]);
   assert.equal(ex.code, 0, ex.stderr);

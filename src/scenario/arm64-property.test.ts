@@ -27,7 +27,18 @@ interface Machine {
   vmSize: number;
   vmBlock: number;
   cmdline: string[];
+  /** machine.kernel and arch: Debian's builds (4K, 16K) and overrides of them. */
+  kernel: { kernel?: unknown; arch?: string };
 }
+
+const KERNELS: Machine["kernel"][] = [
+  {},
+  { kernel: "6.12" },
+  { kernel: "7.2" },
+  { kernel: "6.12", arch: "arm64-16k" },
+  { kernel: { version: "6.1", config: { CONFIG_ACPI_HOTPLUG_MEMORY: "y" } } },
+  { kernel: { version: "6.12", config: { CONFIG_ACPI_HOTPLUG_MEMORY: "y", CONFIG_ZONE_DEVICE: "n" } } },
+];
 
 const machineArb: fc.Arbitrary<Machine> = fc
   .record({
@@ -37,6 +48,7 @@ const machineArb: fc.Arbitrary<Machine> = fc
     vmSize: fc.constantFrom(256 * MiB, 512 * MiB, GiB),
     vmBlock: fc.constantFrom(2 * MiB, 4 * MiB, 128 * MiB, 256 * MiB),
     cmdline: fc.subarray(["memhp_default_state=online_movable", "memory_hotplug.online_policy=auto-movable", "movable_node"]),
+    kernel: fc.constantFrom(...KERNELS),
   })
   .map((m) => ({ ...m, vmBlock: Math.min(m.vmBlock, m.vmSize) }));
 
@@ -64,6 +76,8 @@ function scenarioOf(m: Machine, ops: Op[]): { machine: Record<string, unknown>; 
     virtio_mem: [{ id: "vm0", size: `${m.vmSize / MiB}M`, block_size: `${m.vmBlock / MiB}M`, requested_size: "0" }],
   };
   if (!m.acpi) machine.acpi = false;
+  if (m.kernel.kernel !== undefined) machine.kernel = m.kernel.kernel;
+  if (m.kernel.arch !== undefined) machine.arch = m.kernel.arch;
   if (m.numa) machine.numa = [{ nodeid: 0, cpus: "0", mem: `${m.memory / 2 / MiB}M` }, { nodeid: 1, mem: `${m.memory / 2 / MiB}M` }];
   let n = 0;
   const firstBlock = Math.floor(base / (128 * MiB));
@@ -95,7 +109,8 @@ test(`random arm64 (virt) sequences keep the model sound and derive = import (${
         applyStep(sys, step.raw);
         const added = [...boot];
         walk(k.iomem, (r) => {
-          if (r.name === "System RAM (virtio_mem)" || r.name === "System RAM (kmem)") added.push({ start: r.start, end: r.end + 1 });
+          // Hot-added RAM: virtio-mem, dax kmem, and DIMMs where the build has CONFIG_ACPI_HOTPLUG_MEMORY (above boot RAM).
+          if (r.name === "System RAM (virtio_mem)" || r.name === "System RAM (kmem)" || (r.name === "System RAM" && r.start >= 0x80000000)) added.push({ start: r.start, end: r.end + 1 });
           return true;
         });
         const problems = checkAll(k, added);

@@ -1,6 +1,6 @@
 /** Run one real-kernel trace on the model and compare (the library side of `memhp conformance`). */
 import { InputError } from "../errors.js";
-import { DEFAULT_VERSION, nearestProfile, parseRelease, traceRelease, versionInfo, VERSIONS } from "../kernel/profile.js";
+import { DEFAULT_VERSION, kernelSpecOf, nearestProfile, parseRelease, traceRelease, versionInfo, VERSIONS, type KernelSpec } from "../kernel/profile.js";
 import { compareTraces, type Mismatch, type RealTrace } from "./conformance.js";
 import { toRunnable } from "./resolve-text.js";
 import { runScenario, type BootRaceJson, type RunOptions } from "./runner.js";
@@ -48,9 +48,16 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
 /**
  * The profile a trace is checked with: the version its own `kernel` field
  * names (with the version's default configuration, the distribution build the
- * oracle boots). A version without a profile is an error naming the nearest.
+ * oracle boots); a trace memhp made (`model`) with the kernel that made it,
+ * build configuration included. A version without a profile is an error
+ * naming the nearest.
  */
-export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown; kernel_package?: unknown }, file: string): string {
+export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown; kernel_package?: unknown; model?: unknown }, file: string): string | KernelSpec {
+  const model = real.model as { profile?: unknown; kernel_config?: Record<string, unknown> } | undefined;
+  if (model && typeof model.profile === "string" && versionInfo(model.profile)) {
+    const { preset, ...config } = model.kernel_config ?? {};
+    return kernelSpecOf(model.profile, typeof preset === "string" ? preset : null, config);
+  }
   const release = traceRelease(real);
   if (release === null) return DEFAULT_VERSION;
   const v = parseRelease(release)!.text;
