@@ -84,6 +84,10 @@ export interface EarlyProgram {
   pcpu: { unit: number; slots: number; chunks: number[][] };
   /** nr_kernel_pages for the hash tables: from the zones (6.1 free_area_init_core) or memblock's free pages (6.12 calc_nr_kernel_pages). */
   hashFrom: "zones" | "free";
+  /** cma_declare_contiguous_nid()'s minimum alignment: MAX_ORDER - 1 pages (6.1: 4 MiB), a pageblock (6.12: 2 MiB). */
+  cmaAlign: number;
+  /** Built for 52-bit virtual addresses with LPA2 (CONFIG_ARM64_VA_BITS_52): used when the CPU has FEAT_LPA2. */
+  lpa2: boolean;
   /** swiotlb: only when RAM goes beyond ZONE_DMA (6.1), or always, sized 1 MiB per GiB when not needed for DMA (6.12, kmalloc bouncing). */
   swiotlb: "over-dma-limit" | "kmalloc-bounce";
 }
@@ -110,6 +114,8 @@ const DEBIAN_6_1: Arm64Build = {
     cpumask: 0,
     pcpu: { unit: 0x1f000, slots: 0x120, chunks: [[0x90, 0x180, 0x188, 0x60], [0x90, 0x400, 0x408, 0x100]] },
     hashFrom: "zones",
+    lpa2: false,
+    cmaAlign: 4 * MiB,
     swiotlb: "over-dma-limit",
   },
 };
@@ -133,6 +139,8 @@ const DEBIAN_6_12: Arm64Build = {
     cpumask: 0x40,
     pcpu: { unit: 0x22000, slots: 0x130, chunks: [[0xc8, 0x180, 0x188, 0x60], [0xc8, 0x400, 0x408, 0x100]] },
     hashFrom: "free",
+    lpa2: true,
+    cmaAlign: 2 * MiB,
     swiotlb: "kmalloc-bounce",
   },
 };
@@ -236,12 +244,16 @@ const SECTION = 128 * MiB;
 /** struct page, and the memmap of one section (vmemmap, PMD-mapped). */
 const STRUCT_PAGE = 64;
 const SECTION_MEMMAP = (SECTION / PAGE) * STRUCT_PAGE;
-/** mem_section: the root array (NR_SECTION_ROOTS pointers), one root page per SECTIONS_PER_ROOT (256) sections, usemap bytes per section. */
-const MEM_SECTION_ROOTS_BYTES = 0x20000;
-const SECTIONS_PER_ROOT = 256;
+/**
+ * mem_section: the root array (NR_SECTION_ROOTS pointers: 2^(MAX_PHYSMEM_BITS - 27) sections, 128 per root page as
+ * struct mem_section is 32 bytes here; two roots from 16 GiB on, as a 16 GiB boot shows), usemap bytes per section.
+ */
+const SECTIONS_PER_ROOT = 128;
+const memSectionRootsBytes = (physBits: number) => (2 ** (physBits - 27) / SECTIONS_PER_ROOT) * 8;
 const USEMAP_BYTES = 56;
 const SMP_CACHE = 64;
-const CMA = { size: 64 * MiB, align: 4 * MiB };
+/** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64). */
+const CMA_SIZE = 64 * MiB;
 const IO_TLB = { slab: 2048, segsize: 128, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
 
 interface EarlyContext {
@@ -262,7 +274,9 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   const dmaLimit = Math.min(ZONE_DMA_BITS_LIMIT, c.map.ramTop);
 
   // paging_init(): map_kernel() (6.1), the linear map, then init_pg_dir freed and the idmap built.
-  mb.allocPages(p.mapKernelTables + linearMapTables(mb, c.code), PAGE);
+  // With FEAT_LPA2 (QEMU's "max" CPU) a 6.12 kernel built for 52-bit VAs runs 52-bit: five levels of page tables.
+  const lpa2 = p.lpa2 && /^max\b/.test(c.spec.cpu ?? "");
+  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, c.code, lpa2), PAGE) ? 0 : null);
   if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
@@ -280,7 +294,7 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   if (p.cpumask) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
   // sparse_init(): the section roots, a root page per 256 sections, the usemaps next to NODE_DATA, the memmap, its vmemmap page tables.
   const sections = presentSections(mb);
-  must("mem_section", mb.alloc({ size: MEM_SECTION_ROOTS_BYTES, align: SMP_CACHE }));
+  must("mem_section", mb.alloc({ size: memSectionRootsBytes(lpa2 ? 52 : 48), align: SMP_CACHE }));
   for (const _ of new Set(sections.map((s) => Math.floor(s / SECTIONS_PER_ROOT)))) must("a mem_section root", mb.alloc({ size: PAGE, align: SMP_CACHE }));
   const goal = alignDown(nodeData, SECTION);
   must("usemaps", mb.alloc({ size: sections.length * USEMAP_BYTES, align: SMP_CACHE, min: goal, max: goal + SECTION }));
@@ -291,7 +305,7 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb), PAGE, STRUCT_PAGE);
   // dma_contiguous_reserve(arm64_dma_phys_limit).
   // dma_contiguous_reserve(): a failure is logged, not fatal.
-  mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit });
+  mb.alloc({ size: CMA_SIZE, align: p.cmaAlign, max: dmaLimit });
   // request_standard_resources(): a struct resource per memblock.memory region.
   must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   // setup_command_line(): saved_command_line and static_command_line.
@@ -357,10 +371,10 @@ function chunksTouched(ranges: Range[], size: number): number {
 /**
  * map_mem() at page granularity (rodata=full): a PTE page per 2 MiB chunk
  * the linear map touches, except chunks wholly inside the kernel's linear
- * alias [_stext, __init_begin) (mapped with blocks); a PMD page per GiB and
- * a PUD page per 512 GiB.
+ * alias [_stext, __init_begin) (mapped with blocks); a PMD page per GiB,
+ * a PUD page per 512 GiB, and with five levels a P4D page per 256 TiB.
  */
-function linearMapTables(mb: Memblock, alias: Range): number {
+function linearMapTables(mb: Memblock, alias: Range, fiveLevels: boolean): number {
   const mapped: Range[] = mb.memory.filter((m) => !m.nomap).map((m) => ({ start: m.base, end: m.end }));
   const paged: Range[] = [];
   for (const m of mapped) {
@@ -375,7 +389,7 @@ function linearMapTables(mb: Memblock, alias: Range): number {
   if (alias.start < blockStart) paged.push({ start: alias.start, end: Math.min(blockStart, alias.end) });
   if (blockEnd > blockStart && blockEnd < alias.end) paged.push({ start: blockEnd, end: alias.end });
   if (blockEnd <= blockStart && blockStart < alias.end) paged.push({ start: blockStart, end: alias.end });
-  return chunksTouched(paged, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB);
+  return chunksTouched(paged, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB) + (fiveLevels ? chunksTouched(mapped, 256 * 1024 * GiB) : 0);
 }
 
 /** vmemmap_populate(): the memmap is PMD-mapped; a PMD page per GiB of vmemmap and a PUD page per 512 GiB of it. */
