@@ -28,6 +28,8 @@ export interface ExplainContext {
   deviceMemory?: { base: number; size: number } | null;
   /** QEMU's pre-plug checks for a pc-dimm. */
   dimmCheck?: DimmCheck;
+  /** The plugged DIMMs (QEMU's side), to explain blocks a DIMM should have given. */
+  dimms?: { id: string; addr: number; size: number }[];
 }
 
 /** What __request_region() would do with [start, end] (inclusive): the parent it lands under, or the conflict. */

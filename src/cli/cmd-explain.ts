@@ -50,6 +50,7 @@ export function explainContext(sys: System): ExplainContext {
           return p.ok ? { ok: true, slot: p.slot, node: p.node } : { ok: false, error: p.error.desc };
         }
       : undefined,
+    dimms: sys.devices.filter((d) => d.kind === "dimm").map((d) => ({ id: d.id, addr: d.addr, size: d.size })),
   };
 }
 
@@ -59,6 +60,10 @@ export function explainTarget(k: Kernel, t: ExplainTarget, ctx: ExplainContext):
     case "block": {
       const e = explainBlock(k, t.id);
       if (!e) {
+        // A block a plugged DIMM should have given: why the kernel added nothing there.
+        const start = t.id * k.blockSize;
+        const dimm = ctx.dimms?.find((d) => d.addr <= start && start < d.addr + d.size);
+        if (dimm) return [explainRange(k, start, k.blockSize, ctx)];
         const near = k.sortedBlockIds();
         throw new InputError(`no block memory${t.id} in this state (blocks: ${near.length ? `memory${near[0]}..memory${near[near.length - 1]}, ${near.length} in all` : "none"})`, { field: "TARGET" });
       }

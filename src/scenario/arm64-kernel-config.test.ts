@@ -53,6 +53,13 @@ test("memhp explain on the arm64 DIMM trace names the build option, the preset a
   assert.match(text, /acpi_memhotplug/);
   assert.match(text, /preset debian-12-arm64 \(src\/kernel\/profiles\/config\.ts; its Debian config: test\/kernel-configs\/config-6\.1\.0-57-arm64\)/);
   assert.match(text, /Linux 6\.1 \(preset debian-12-arm64\) on arm64-4k: CONFIG_ACPI_HOTPLUG_MEMORY is not set/);
+  // Asked about a block the DIMM should have given: the same answer, not "no such block".
+  const b = await runCli(["explain", "memory16", `${DIMM_TRACE("6.1")}@1`]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /hot-add +no\n.*\n +why: +nothing is added: this kernel is built without CONFIG_ACPI_HOTPLUG_MEMORY/);
+  const none = await runCli(["explain", "memory40", `${DIMM_TRACE("6.1")}@1`]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no block memory40 in this state/);
   const r12 = await runCli(["explain", "0x80000000+128M", `${DIMM_TRACE("6.12")}@1`]);
   assert.match(r12.stdout, /Linux 6\.12 \(preset debian-13-arm64\) on arm64-4k: CONFIG_ACPI_HOTPLUG_MEMORY is not set/);
   // Overridden in the scenario: the DIMM's memory is there, and explain names the override where an option is missing.
