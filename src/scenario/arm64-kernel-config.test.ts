@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runCli } from "../testing/cli.js";
-import { SHARED } from "../testing/paths.js";
+import { REPO_ROOT, SHARED } from "../testing/paths.js";
 import { parseScenario } from "./load.js";
 import { applyStep, bootSystem } from "./runner.js";
 import { sysfsRead } from "../kernel/sysfs.js";
@@ -136,4 +136,22 @@ test("memhp kernels lists the arm64 presets with their Debian config (text and -
   assert.deepEqual(out.profiles.find((x) => x.version === "6.12")!.arm64_presets, ["debian-13-arm64", "debian-13-arm64-16k"]);
   const t = await runCli(["kernels"]);
   assert.match(t.stdout, /^ {2}debian-12-arm64 +6\.1 +arm64 4K +ZONE_DEVICE=n ACPI_HOTPLUG_MEMORY=n FIRMWARE_MEMMAP=n auto_online=offline +\(test\/kernel-configs\/config-6\.1\.0-57-arm64\)$/m);
+});
+
+test("Debian 13's 16K-page kernel (real recordings): boot and virtio-mem reproduce with the boot imported, on the 16K build", async () => {
+  const { checkTrace } = await import("./check.js");
+  const dir = path.join(REPO_ROOT, "test", "oracle", "arm64", "quirks");
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith("a64-16k-"));
+  assert.deepEqual(files.sort(), ["a64-16k-boot-1g.trixie.json", "a64-16k-virtio-mem-sbm.trixie.json"]);
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(dir, f), "utf8");
+    const t = JSON.parse(text) as { kernel_package: string; boot: { snapshot: { zoneinfo: { node0: { DMA: { start_pfn: number } } } } } };
+    assert.match(t.kernel_package, /^linux-image-6\.12\.118\+deb13-arm64-16k /);
+    // 16K pfns: RAM (with edk2's flash at 0x04000000) starts at pfn 4096.
+    assert.equal(t.boot.snapshot.zoneinfo.node0.DMA.start_pfn, 4096);
+    const r = checkTrace(text, f, "import");
+    assert.deepEqual(r.mismatches, [], f);
+  }
+  const sc = parseScenario(fs.readFileSync(path.join(REPO_ROOT, "test", "oracle", "arm64", "scenarios", "a64-16k-boot-1g.json"), "utf8"), "a64-16k-boot-1g.json");
+  assert.equal(bootSystem(sc.machine, { boot: "derive" }).kernel.kernelProfile.preset, "debian-13-arm64-16k");
 });
