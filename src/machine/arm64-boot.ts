@@ -19,6 +19,7 @@ import { makeResource, requestResource, reserveRegionWithSplit, type Resource } 
 import type { MachineSpec, MemblockRange } from "./types.js";
 import { VIRT_FLASH1, type VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
+import { memattrDelta } from "./arm64-edk2.js";
 
 const KiB4 = 0x1000;
 /** The smallest first-node RAM the UEFI layout data holds for (the EFI stub's image sits up to 176 MiB below the top). */
@@ -415,14 +416,4 @@ function zoneSpans(mb: Memblock): { spanned: number; present: number }[] {
     out.push({ spanned, present });
   }
   return out;
-}
-
-/** edk2's memory attributes table page moves with what edk2 allocated before it (measured; see the module comment). */
-function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean): number {
-  let d = 0;
-  if (!map.deviceMemory) d += KiB4;
-  if (spec.memory >= 2 * GiB) d += 2 * KiB4;
-  if ((spec.virtio_mem ?? []).length > 0) d += 3 * KiB4 * spec.virtio_mem!.length;
-  if (nvdimm) d -= 2 * KiB4;
-  return d;
 }

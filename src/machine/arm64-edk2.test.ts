@@ -1,0 +1,92 @@
+/**
+ * Where edk2 puts its EFI memory attributes table (memattrDelta in
+ * arm64-edk2.ts), against every UEFI boot recorded on arm64: the table's
+ * page is the one "reserved" line of /proc/iomem near it, and the rule must
+ * name that page. test/oracle/arm64/traces/a64-efi-* vary what could move it
+ * (virtio-mem devices 0-24, NVDIMMs, memory 1-4 GiB, no maxmem, NUMA, smp).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { jsonFiles, REPO_ROOT, SHARED } from "../testing/paths.js";
+import { scenarioFromValue } from "../scenario/load.js";
+import { arm64Build } from "./arm64-boot.js";
+import { memattrDelta } from "./arm64-edk2.js";
+import { virtMap } from "./virt.js";
+import { GiB, MiB } from "../kernel/units.js";
+import type { MachineSpec } from "./types.js";
+
+const PAGE = 0x1000;
+/** How far around the model's page the trace is searched: no other reservation comes this close in any recorded layout. */
+const WINDOW = 64 * PAGE;
+
+interface Trace {
+  kernel: string;
+  scenario: unknown;
+  qemu_args: string[];
+  boot: { snapshot: { iomem: string | string[] } };
+}
+
+const files = [
+  ...jsonFiles(join(REPO_ROOT, "test", "oracle", "arm64", "traces")),
+  ...jsonFiles(join(SHARED, "conformance", "arm64", "traces", "6.1")),
+  ...jsonFiles(join(SHARED, "conformance", "arm64", "traces", "6.12")),
+];
+
+function load(file: string): { t: Trace; machine: MachineSpec } | null {
+  const t = JSON.parse(readFileSync(file, "utf8")) as Trace;
+  if (!/^6\.1\.|^6\.12\./.test(t.kernel) || !t.qemu_args.includes("-bios")) return null;
+  // Only the machine matters here (some given traces have oracle-only steps).
+  return { t, machine: scenarioFromValue({ ...(t.scenario as object), steps: [] }, file).machine };
+}
+
+/** The "reserved" lines of the trace's boot /proc/iomem that start within WINDOW of addr. */
+function reservedNear(t: Trace, addr: number): string[] {
+  const lines = typeof t.boot.snapshot.iomem === "string" ? t.boot.snapshot.iomem.split("\n") : t.boot.snapshot.iomem;
+  return lines
+    .map((l) => /^\s*([0-9a-f]+)-([0-9a-f]+) : reserved$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null && Math.abs(parseInt(m[1]!, 16) - addr) < WINDOW)
+    .map((m) => `${m[1]}-${m[2]}`);
+}
+
+const uefi = files.map((f) => ({ f, l: load(f) })).filter((x) => x.l !== null);
+
+test("the edk2 evidence is there: UEFI boots with 0 to 24 virtio-mem devices, with and without NVDIMMs", () => {
+  const counts = new Set(uefi.map((x) => (x.l!.machine.virtio_mem ?? []).length));
+  for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 16, 24]) assert.ok(counts.has(n), `no UEFI trace with ${n} virtio-mem devices`);
+  assert.ok(uefi.filter((x) => (x.l!.machine.nvdimms ?? []).length > 0).length >= 8);
+});
+
+for (const { f, l } of uefi) {
+  const { t, machine } = l!;
+  test(`${basename(f, ".json")}: edk2's memory attributes table page is where the rule puts it`, () => {
+    const nvdimm = (machine.nvdimms ?? []).length > 0;
+    const map = virtMap(machine);
+    // edk2 works below the end of the first NUMA node with memory (all of RAM without NUMA).
+    const first = machine.numa?.find((n) => (n.mem ?? 0) > 0);
+    const top = first ? map.ramBase + first.mem! : map.ramTop;
+    const page = top - arm64Build(t.kernel).efi.memattr - memattrDelta(machine, map, nvdimm);
+    const want = `${page.toString(16)}-${(page + PAGE - 1).toString(16)}`;
+    assert.deepEqual(reservedNear(t, page), [want]);
+  });
+}
+
+const spec = (over: Partial<MachineSpec>): MachineSpec => ({ type: "virt", cmdline: [], memory: GiB, maxmem: 8 * GiB, slots: 1, ...over });
+const vms = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `vm${i}`, size: 512 * MiB, block_size: 2 * MiB, requested_size: 0 }));
+
+test("memattrDelta: past the measured holes, half a page per virtio-mem device; 2 GiB of RAM and a missing device-memory region shift every case", () => {
+  const pages = (s: MachineSpec, nv = false) => memattrDelta(s, virtMap(s), nv) / PAGE;
+  for (const n of [1, 3, 5, 6, 7, 8, 40]) assert.equal(pages(spec({ virtio_mem: vms(n) })), 3 + Math.floor(n / 2), `${n} devices`);
+  assert.equal(pages(spec({ virtio_mem: vms(2) })), -1);
+  assert.equal(pages(spec({ virtio_mem: vms(4) })), 0);
+  assert.equal(pages(spec({ virtio_mem: vms(4) }), true), 5);
+  for (const n of [0, 1, 2, 4, 9]) {
+    for (const nv of [false, true]) {
+      assert.equal(pages(spec({ memory: 2 * GiB, virtio_mem: vms(n) }), nv), pages(spec({ virtio_mem: vms(n) }), nv) + 2);
+      assert.equal(pages(spec({ memory: 1984 * MiB, virtio_mem: vms(n) }), nv), pages(spec({ virtio_mem: vms(n) }), nv));
+    }
+  }
+  assert.equal(pages(spec({ maxmem: undefined, slots: undefined })), pages(spec({})) + 1);
+  assert.equal(pages(spec({ smp: 4, virtio_mem: vms(3) })), pages(spec({ virtio_mem: vms(3) })));
+});
