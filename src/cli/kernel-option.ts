@@ -4,7 +4,7 @@ import { InputError } from "../errors.js";
 import { KernelSpecError, resolveKernel, VERSIONS } from "../kernel/profile.js";
 
 export function kernelOption(): Option {
-  return new Option("--kernel <version>", `model this kernel version (${VERSIONS.map((v) => v.version).join(", ")}) with its distribution's build configuration; overrides the scenario's machine.kernel (default: that, else 6.1)`);
+  return new Option("--kernel <version>", `model this kernel version (${VERSIONS.map((v) => v.version).join(", ")}) with its distribution's build configuration for the machine (a virt machine: Debian's arm64 build); overrides the scenario's machine.kernel (default: that, else 6.1)`);
 }
 
 /** Check a --kernel value: exit 2 naming the option for an unknown version. */

@@ -138,7 +138,7 @@ test("memhp kernels lists the arm64 presets with their Debian config (text and -
   assert.match(t.stdout, /^ {2}debian-12-arm64 +6\.1 +arm64 4K +ZONE_DEVICE=n ACPI_HOTPLUG_MEMORY=n FIRMWARE_MEMMAP=n auto_online=offline +\(test\/kernel-configs\/config-6\.1\.0-57-arm64\)$/m);
 });
 
-test("Debian 13's 16K-page kernel (real recordings): boot and virtio-mem reproduce with the boot imported, on the 16K build", async () => {
+test("Debian 13's 16K-page kernel and Debian unstable's arm64 kernel (real recordings): reproduce with the boot imported, on their builds", async () => {
   const { checkTrace } = await import("./check.js");
   const dir = path.join(REPO_ROOT, "test", "oracle", "arm64", "quirks");
   const files = fs.readdirSync(dir).filter((f) => f.startsWith("a64-16k-"));
@@ -151,6 +151,12 @@ test("Debian 13's 16K-page kernel (real recordings): boot and virtio-mem reprodu
     assert.equal(t.boot.snapshot.zoneinfo.node0.DMA.start_pfn, 4096);
     const r = checkTrace(text, f, "import");
     assert.deepEqual(r.mismatches, [], f);
+  }
+  // Debian unstable's arm64 build (7.2): boot, DIMM (nothing added), NVDIMM devdax/kmem and virtio-mem reproduce with the boot imported.
+  for (const f of ["arm64-boot-1g.sid.json", "arm64-dimm-online-movable.sid.json", "arm64-nvdimm-kmem.sid.json", "arm64-virtio-mem.sid.json"]) {
+    const text = fs.readFileSync(path.join(dir, f), "utf8");
+    assert.match((JSON.parse(text) as { kernel: string }).kernel, /^7\.2\.13\+deb14-arm64$/);
+    assert.deepEqual(checkTrace(text, f, "import").mismatches, [], f);
   }
   const sc = parseScenario(fs.readFileSync(path.join(REPO_ROOT, "test", "oracle", "arm64", "scenarios", "a64-16k-boot-1g.json"), "utf8"), "a64-16k-boot-1g.json");
   assert.equal(bootSystem(sc.machine, { boot: "derive" }).kernel.kernelProfile.preset, "debian-13-arm64-16k");

@@ -26,6 +26,7 @@ export const DRIVER_RULES = {
       // arm64 builds register other char drivers first (virtio_console's ports among them); cxlMem unrecorded there.
       { since: "6.1", arch: "arm64", value: { ndBus: 238, nvdimm: 237, dax: 251, cxlMem: 247 }, evidence: "conformance/arm64/traces/6.1/arm64-nvdimm-kmem.json boot uevents (ndctl0 238; nmem and dax by the 6.12 pattern)" },
       { since: "6.12", arch: "arm64", value: { ndBus: 237, nvdimm: 236, dax: 251, cxlMem: 250 }, evidence: "conformance/arm64/traces/6.12/arm64-nvdimm-kmem.json uevents (ndctl0 237, nmem0 236, dax0.0 251)" },
+      { since: "7.2", arch: "arm64", value: { ndBus: 236, nvdimm: 235, dax: 250, cxlMem: 249 }, evidence: "test/oracle/arm64/quirks/arm64-nvdimm-kmem.sid.json uevents (ndctl0 236, nmem0 235, dax0.0 250; cxlMem by the 7.2 pattern)" },
     ],
   ),
   driverManagedRam: rule("add_memory_driver_managed(): \"System RAM (kmem)\" resources without firmware memmap entries", false, HISTORY, [
