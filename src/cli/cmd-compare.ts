@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { compareScenario, parseDesign, type CompareRun } from "../analysis/compare.js";
 import { whyNotPortable } from "../analysis/compare-arch.js";
-import { PROFILES } from "../kernel/profile.js";
+import { KernelSpecError, PROFILES, resolveKernel } from "../kernel/profile.js";
 import { formatSize } from "../kernel/units.js";
 import { resolveScenario } from "../scenario/resolve.js";
 import { progress } from "./io.js";
@@ -87,9 +87,20 @@ Examples:
         return f as "x86_64" | "arm64";
       });
       const field = opts.kernels !== undefined ? "--kernels" : "--profiles";
-      const profiles = list(opts.kernels ?? opts.profiles ?? "6.1,5.2");
+      // Across architectures the default is one version: 5.2 (a what-if) has no arm64 build.
+      const profiles = list(opts.kernels ?? opts.profiles ?? (archs ? "6.1" : "6.1,5.2"));
       if (!profiles.length) throw new InputError("no kernel versions given", { field });
       for (const p of profiles) parseKernelFlag(p, field);
+      for (const a of archs ?? []) {
+        for (const p of profiles) {
+          try {
+            resolveKernel(p, a);
+          } catch (e) {
+            if (e instanceof KernelSpecError) throw new InputError(`Linux ${p} on ${a}: ${e.message}`, { field });
+            throw e;
+          }
+        }
+      }
       const designs = list(opts.designs ?? (opts.kernels !== undefined ? "fixed" : "fixed:128M,fixed:2G,variable,single-owner"));
       for (const d of designs) {
         try {

@@ -121,6 +121,18 @@ test("bad arm64 input is exit 2 with file:line:col: a DIMM outside the device-me
   assert.deepEqual([cfg.preset, cfg.ARM64_PAGES, cfg.ZONE_DEVICE, cfg.ACPI_HOTPLUG_MEMORY], ["debian-13-arm64", "64K", true, false]);
 });
 
+test("compare across architectures: one version by default (5.2 has no arm64 build); a version without an arm64 build is exit 2 naming --kernels", async () => {
+  const f = tmpFile("c.json", dimmScenario('"6.1"').replace(',"kernel":"6.1"', ""));
+  const r = await runCli(["compare", f, "--archs", "x86_64,arm64", "--designs", "fixed", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const runs = (JSON.parse(r.stdout) as { runs: { arch: string; profile: string }[] }).runs;
+  assert.deepEqual(runs.map((x) => `${x.arch} ${x.profile}`), ["x86_64 6.1", "arm64 6.1"]);
+  const bad = await runCli(["compare", f, "--archs", "x86_64,arm64", "--kernels", "5.10,6.1"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^memhp: --kernels: Linux 5\.10 on arm64: no arm64 build of Linux 5\.10 is modelled/);
+  assert.equal(bad.stdout, "");
+});
+
 test("memhp kernels lists the arm64 presets with their Debian config (text and --json)", async () => {
   const j = await runCli(["kernels", "--json"]);
   assert.equal(j.code, 0, j.stderr);
