@@ -1,6 +1,6 @@
 /** `memhp import [DIR|TARBALL|--live] [--iomem FILE] -o MACHINE.json` */
 import { resolveMachineKernel } from "../scenario/machine-kernel.js";
-import { profileForRelease } from "../kernel/profile.js";
+import { profileForRelease, type KernelSpec } from "../kernel/profile.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
@@ -171,10 +171,10 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
       const name = opts.name ?? (opts.live ? "live" : path.basename(label).replace(/\.(tar(\.(gz|bz2|xz))?|tgz|tbz2?|txz|txt)$/i, "")) ?? "machine";
       const release = dump.osrelease?.text.trim().split(/\s+/)[0] || undefined;
       const made = makeMachineFile(snapshot, { name, source: label, inferred: [...notes, ...inferred], maxmem, slots, arch: readAs, kernel: release });
-      const kernelWhy = release ? profileForRelease(release).why : `kernel release unknown (no proc/sys/kernel/osrelease): ${unknownReleaseKernel(made.machine)}`;
       const blockSize = parseInt(snapshot.memory.block_size_bytes, 16);
       if (maxmem !== undefined && maxmem < parseSize(String(made.machine.memory))) throw new InputError(`maxmem is below the machine's memory (${made.machine.memory})`, { field: "--maxmem" });
       const mf = bootableMachineFile(made, label);
+      const kernelWhy = release ? profileForRelease(release).why : `kernel release unknown (no proc/sys/kernel/osrelease): ${unknownReleaseKernel(mf.machine)}`;
       await writeOutput(out, withNewline(jsonChunks(mf)));
       const summary = {
         output: opts.output,
@@ -197,10 +197,11 @@ ndctl/daxctl list JSON is not read: namespaces, dax devices and kmem RAM come fr
 }
 
 /** How a machine whose release is unknown is modelled: its architecture's default build ("the 6.12 profile, preset debian-13-arm64-16k"). */
-function unknownReleaseKernel(machine: { type?: unknown; arch?: unknown }): string {
+function unknownReleaseKernel(machine: { type?: unknown; arch?: unknown; kernel?: unknown }): string {
   try {
-    const p = resolveMachineKernel(undefined, { type: String(machine.type ?? "pc"), arch: machine.arch as string | undefined });
-    return `modelled with the ${p.version} profile${p.preset ? ` (preset ${p.preset})` : ""}`;
+    const p = resolveMachineKernel(machine.kernel as KernelSpec | undefined, { type: String(machine.type ?? "pc"), arch: machine.arch as string | undefined });
+    const own = p.overrides.ARM64_PAGES ? `, CONFIG_ARM64_${p.overrides.ARM64_PAGES}_PAGES=y` : "";
+    return `modelled with the ${p.version} profile${p.preset ? ` (preset ${p.preset}${own})` : ""}`;
   } catch {
     return "no modelled build";
   }

@@ -133,6 +133,34 @@ test("compare across architectures: one version by default (5.2 has no arm64 bui
   assert.equal(bad.stdout, "");
 });
 
+test("a 64K-page arm64 dump (no Debian build has 64K pages) imports as the version's arm64 build with CONFIG_ARM64_64K_PAGES=y, and runs", async () => {
+  const src = tmpFile("s.json", '{"machine":{"type":"virt","arch":"arm64-64k","memory":"2G","maxmem":"4G","slots":2,"kernel":{"version":"6.12","config":{"CONFIG_ARM64_64K_PAGES":"y"}}},"steps":[]}');
+  const dir = path.dirname(src);
+  const ex = await runCli(["export-sysfs", `${src}@0`, path.join(dir, "dump")]);
+  assert.equal(ex.code, 0, ex.stderr);
+  // With the release the dump names (a 6.12 kernel), and without one (6.1, the default).
+  fs.mkdirSync(path.join(dir, "dump", "proc", "sys", "kernel"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "dump", "proc", "sys", "kernel", "osrelease"), "6.12.9-64k\n");
+  for (const [release, version, preset] of [
+    [true, "6.12", "debian-13-arm64"],
+    [false, "6.1", "debian-12-arm64"],
+  ] as const) {
+    if (!release) fs.rmSync(path.join(dir, "dump", "proc", "sys", "kernel", "osrelease"));
+    const mf = path.join(dir, `m-${version}.json`);
+    const imp = await runCli(["import", path.join(dir, "dump"), "-o", mf, "--json"]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const m = JSON.parse(fs.readFileSync(mf, "utf8")) as { machine: { arch: string; kernel: unknown }; import: { inferred: string[] } };
+    assert.equal(m.machine.arch, "arm64-64k");
+    assert.deepEqual(m.machine.kernel, { ...(release ? { version } : {}), config: { CONFIG_ARM64_64K_PAGES: "y" } });
+    assert.ok(m.import.inferred.some((i) => i.includes(`modelled as ${preset} with CONFIG_ARM64_64K_PAGES=y`)), m.import.inferred.join("\n"));
+    const run = await runCli(["run", mf, "--json"]);
+    assert.equal(run.code, 0, run.stderr);
+    const t = JSON.parse(run.stdout) as { model: { profile: string; kernel_config: Record<string, unknown> }; boot: { snapshot: { memory: { block_size_bytes: string } } } };
+    assert.deepEqual([t.model.profile, t.model.kernel_config.preset, t.model.kernel_config.ARM64_PAGES], [version, preset, "64K"]);
+    assert.equal(t.boot.snapshot.memory.block_size_bytes, "20000000");
+  }
+});
+
 test("memhp kernels lists the arm64 presets with their Debian config (text and --json)", async () => {
   const j = await runCli(["kernels", "--json"]);
   assert.equal(j.code, 0, j.stderr);

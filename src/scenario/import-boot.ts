@@ -13,6 +13,8 @@ import { MachineSchema } from "./schema.js";
 import type { MachineFile } from "./machine-file.js";
 import { toRunnable } from "./resolve-text.js";
 import { bootSystem } from "./runner.js";
+import { ownPageSizeBuild } from "./machine-kernel.js";
+import { profileForRelease } from "../kernel/profile.js";
 
 /** x86_64 MAX_BLOCK_SIZE (arch/x86/mm/init_64.c). */
 const X86_MAX_BLOCK = 2 * 1024 ** 3;
@@ -34,6 +36,9 @@ export function bootableMachineFile(mf: MachineFile, source: string): MachineFil
     // probe_memory_block_size() never picks more than MAX_BLOCK_SIZE (2 GiB).
     throw new InputError(`the model cannot boot this dump: block_size_bytes 0x${bs.toString(16)} is more than an x86_64 kernel uses (128 MiB to 2 GiB: probe_memory_block_size)`, { file: source, field: "block_size_bytes" });
   }
+  // A page size no distribution build of the version has (arm64 64K): the version's build with that page size.
+  const own = ownPageSizeBuild({ type: String(mf.machine.type), arch: mf.machine.arch as string | undefined }, mf.kernel ? profileForRelease(mf.kernel).version : undefined);
+  if (own) mf = { ...mf, machine: { ...mf.machine, kernel: own.kernel }, import: { source: mf.import?.source ?? source, inferred: [...(mf.import?.inferred ?? []), own.why] } };
   try {
     boots(mf, source);
     return mf;

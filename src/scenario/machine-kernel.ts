@@ -56,3 +56,28 @@ export function machineKernelIssues(m: MachineArch & { kernel?: KernelSpec | str
     issue(e.path.length === 0 || spec === undefined ? ["arch"] : typeof spec === "string" ? [field] : [field, ...e.path], e.message);
   }
 }
+
+/**
+ * An imported arm64 machine whose page size no Debian build of its version
+ * has (64K pages; 16K before 6.12): the machine.kernel that models it, the
+ * version's 4K arm64 build with the page size overridden, and why. Undefined
+ * when the default build fits (or the machine is not arm64).
+ */
+export function ownPageSizeBuild(m: MachineArch, version: string | undefined): { kernel: KernelSpec; why: string } | undefined {
+  const pages = arm64Pages(machineArch(m));
+  if (m.type !== "virt" || !pages) return undefined;
+  try {
+    resolveMachineKernel(version, m);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof KernelSpecError)) throw e;
+  }
+  const kernel: KernelSpec = { ...(version ? { version } : {}), config: { [`CONFIG_ARM64_${pages}_PAGES`]: "y" } };
+  try {
+    const p = resolveMachineKernel(kernel, m);
+    return { kernel, why: `machine.kernel: no Debian arm64 build of Linux ${p.version} has ${pages} pages; modelled as ${p.preset} with CONFIG_ARM64_${pages}_PAGES=y` };
+  } catch (e) {
+    if (e instanceof KernelSpecError) return undefined;
+    throw e;
+  }
+}
