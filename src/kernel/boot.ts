@@ -126,6 +126,7 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   k.singleOwner = opts.singleOwner ?? false;
   k.possibleNodes = [...layout.possibleNodes].sort((a, b) => a - b);
   k.cpusByNode = { ...layout.cpusByNode };
+  if (layout.numaFirmware) k.numaFirmware = layout.numaFirmware;
   k.bootMemEnd = layout.bootMemEnd;
   k.maxPfn = layout.bootMemEnd / g.pageSize;
 

@@ -9,6 +9,7 @@ import { SparseMem } from "./sparse.js";
 import { makeNode, nodeHasMemory, nodeHasNormalMemory, ZONE_DMA, ZONE_DMA32, type Node, type ZoneIdx } from "./zone.js";
 import type { MemoryBlock, MemoryGroup } from "./memory-block.js";
 import type { FirmwareMemmapEntry } from "./firmware-memmap.js";
+import type { NumaFirmware } from "../machine/types.js";
 import type { AcpiMemoryDevice } from "./drivers/acpi-memhotplug.js";
 import { getProfile, type KernelConfig, type KernelProfile, type Rules } from "./profile.js";
 
@@ -68,6 +69,10 @@ export class Kernel {
   readonly nodes = new Map<number, Node>();
   readonly nodeOnline = new Set<number>();
   possibleNodes: number[] = [0];
+  /** The firmware's NUMA description (machine/types.ts NumaFirmware). */
+  numaFirmware: NumaFirmware = { kind: "acpi" };
+  /** Messages printed with pr_info_once() and friends that were printed already. */
+  readonly printedOnce = new Set<string>();
   cpusByNode: Record<number, number[]> = { 0: [0] };
   distances: Record<string, number> = {};
   readonly blocks = new Map<number, MemoryBlock>();

@@ -20,6 +20,7 @@ import type { MachineSpec, MemblockRange } from "./types.js";
 import { VIRT_FLASH1, type VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
 import { memattrDelta } from "./arm64-edk2.js";
+import { qemuNuma } from "./qemu-map.js";
 
 const KiB4 = 0x1000;
 /** The smallest first-node RAM the UEFI layout data holds for (the EFI stub's image sits up to 176 MiB below the top). */
@@ -72,9 +73,9 @@ export interface EarlyProgram {
    * boot only), measured per CPU count; QEMU's tree has NUMA properties
    * (numa-node-id, distance-map) when it enables NUMA, which it does with
    * memory hotplug (maxmem) or -numa. Between measured counts: the nearest
-   * measured one plus perCpu per CPU.
+   * measured one plus perCpu per CPU; each further /memory node (a NUMA node with RAM) adds perExtraNode.
    */
-  dtUnflatten: Record<"numa" | "plain", { sizes: Record<number, number>; perCpu: number }>;
+  dtUnflatten: Record<"numa" | "plain", { sizes: Record<number, number>; perCpu: number }> & { perExtraNode: number };
   /** numa_alloc_distance() (6.1): 256 bytes, page-aligned; when the firmware's NUMA description fails (ACPI on virt always: edk2's flash is outside the SRAT; a device tree without NUMA properties) once more, freed, before the dummy node's. */
   numaDistance: boolean;
   /** alloc_node_data(): sizeof(pg_data_t). */
@@ -85,8 +86,6 @@ export interface EarlyProgram {
   pcpu: { unit: number; slots: number; chunks: number[][] };
   /** nr_kernel_pages for the hash tables: from the zones (6.1 free_area_init_core) or memblock's free pages (6.12 calc_nr_kernel_pages). */
   hashFrom: "zones" | "free";
-  /** cma_declare_contiguous_nid()'s minimum alignment: MAX_ORDER - 1 pages (6.1: 4 MiB), a pageblock (6.12: 2 MiB). */
-  cmaAlign: number;
   /** Built for 52-bit virtual addresses with LPA2 (CONFIG_ARM64_VA_BITS_52): used when the CPU has FEAT_LPA2. */
   lpa2: boolean;
   /** swiotlb: only when RAM goes beyond ZONE_DMA (6.1), or always, sized 1 MiB per GiB when not needed for DMA (6.12, kmalloc bouncing). */
@@ -109,14 +108,13 @@ const DEBIAN_6_1: Arm64Build = {
     mapKernelTables: 7,
     initPgDir: 0x5000,
     idmapTables: 4,
-    dtUnflatten: { numa: { sizes: { 1: 40252, 2: 41660 }, perCpu: 1408 }, plain: { sizes: { 1: 40060, 3: 42588, 4: 43804, 7: 47452, 8: 48668 }, perCpu: 1216 } },
+    dtUnflatten: { numa: { sizes: { 1: 40252, 2: 41660 }, perCpu: 1408 }, plain: { sizes: { 1: 40060, 3: 42588, 4: 43804, 7: 47452, 8: 48668 }, perCpu: 1216 }, perExtraNode: 616 },
     numaDistance: true,
     nodeData: 0x2c80,
     cpumask: 0,
     pcpu: { unit: 0x1f000, slots: 0x120, chunks: [[0x90, 0x180, 0x188, 0x60], [0x90, 0x400, 0x408, 0x100]] },
     hashFrom: "zones",
     lpa2: false,
-    cmaAlign: 4 * MiB,
     swiotlb: "over-dma-limit",
   },
 };
@@ -134,14 +132,13 @@ const DEBIAN_6_12: Arm64Build = {
     mapKernelTables: 0,
     initPgDir: 0,
     idmapTables: 0,
-    dtUnflatten: { numa: { sizes: { 1: 42484, 2: 43972, 4: 46740 }, perCpu: 1384 }, plain: { sizes: { 1: 42276, 3: 44940, 5: 47500, 6: 48780, 7: 50060, 8: 51340 }, perCpu: 1280 } },
+    dtUnflatten: { numa: { sizes: { 1: 42484, 2: 43972, 4: 46740 }, perCpu: 1384 }, plain: { sizes: { 1: 42276, 3: 44940, 5: 47500, 6: 48780, 7: 50060, 8: 51340 }, perCpu: 1280 }, perExtraNode: 648 },
     numaDistance: false,
     nodeData: 0x3740,
     cpumask: 0x40,
     pcpu: { unit: 0x22000, slots: 0x130, chunks: [[0xc8, 0x180, 0x188, 0x60], [0xc8, 0x400, 0x408, 0x100]] },
     hashFrom: "free",
     lpa2: true,
-    cmaAlign: 2 * MiB,
     swiotlb: "kmalloc-bounce",
   },
 };
@@ -161,7 +158,7 @@ interface Range {
 }
 
 /** The boot RAM: iomem resources (top level, with children) and memblock memory by node. */
-export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, buildName = "6.1"): { iomem: Resource[]; memblock: MemblockRange[]; reserved: Reserved[] } {
+export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, buildName = "6.1"): { iomem: Resource[]; memblock: MemblockRange[]; reserved: Reserved[]; nodes: number[] } {
   const build = arm64Build(buildName);
   const T = map.ramTop;
   // edk2 works in the first memory node's RAM: its allocations and the EFI stub's hang below that node's end.
@@ -200,18 +197,22 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
 
   // The memory memblock starts with: the firmware's ranges, split where nomap ranges cut them.
   const memory: Range[] = [...(map.uefi ? [VIRT_FLASH1] : []), { start: map.ramBase, end: T }];
+  // With a device tree, QEMU gives each NUMA node's RAM its own /memory node (numa-node-id) and Linux takes the nodes as
+  // they are; under ACPI edk2's flash is outside the SRAT, so Linux falls back to one node.
+  const nodes = map.uefi ? [{ nid: 0, start: map.ramBase, end: T }] : dtMemoryNodes(spec, map);
+  const nodeOf = (a: number) => nodes.find((n) => n.start <= a && a < n.end)?.nid ?? 0;
   const mb = new Memblock();
-  const cuts = [...new Set([...memory.flatMap((m) => [m.start, m.end]), ...nomap.flatMap((n) => [n.start, n.end])])].sort((x, y) => x - y);
+  const cuts = [...new Set([...memory.flatMap((m) => [m.start, m.end]), ...nomap.flatMap((n) => [n.start, n.end]), ...nodes.map((n) => n.start)])].sort((x, y) => x - y);
   for (let i = 0; i + 1 < cuts.length; i++) {
     const s = cuts[i];
     const e = cuts[i + 1];
     if (!memory.some((m) => m.start <= s && e <= m.end)) continue;
-    mb.addMemory(s, e, nomap.some((n) => n.start <= s && e <= n.end));
+    mb.addMemory(s, e, nomap.some((n) => n.start <= s && e <= n.end), nodeOf(s));
   }
   for (const f of fixed) mb.reserve(f.start, f.end);
 
   const cmdline = [...ORACLE_CMDLINE, ...spec.cmdline, ...(map.uefi ? ["initrd=initrd"] : [])].join(" ");
-  earlyAllocations(mb, build.early, { spec, map, code, data, cmdline });
+  earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), cpuNode: cpuNodes(spec, nodes.length > 1) });
 
   // request_standard_resources(): one resource per memblock.memory region, nomap ones "reserved".
   const top: Resource[] = mb.memory.map((m) => (m.nomap ? makeResource(m.base, m.end - 1, "reserved") : makeResource(m.base, m.end - 1, "System RAM", { busy: true, sysram: true })));
@@ -235,7 +236,35 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     if (r.name === "System RAM") for (const c of r.children) if (c.name === "reserved") c.flags.sysram = true;
   }
   const reserved: Reserved[] = mb.reserved.map((x) => ({ start: x.base, end: x.end, tag: "reserved" }));
-  return { iomem: top, memblock: memory.map((m) => ({ ...m, nid: 0 })), reserved };
+  const memblock: MemblockRange[] = mb.memory.map((m) => ({ start: m.base, end: m.end, nid: m.nid ?? 0 }));
+  return { iomem: top, memblock: mergeMemblock(memblock), reserved, nodes: nodes.map((n) => n.nid) };
+}
+
+/** Adjacent memblock ranges of one node as one (the layout's view; nomap splits only matter to iomem). */
+function mergeMemblock(list: MemblockRange[]): MemblockRange[] {
+  const out: MemblockRange[] = [];
+  for (const r of list) {
+    const last = out[out.length - 1];
+    if (last && last.nid === r.nid && last.end === r.start) last.end = r.end;
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** QEMU virt's /memory nodes on a device-tree boot: each NUMA node's RAM in node order from the RAM base (one node without -numa). */
+export function dtMemoryNodes(spec: MachineSpec, map: VirtMap): { nid: number; start: number; end: number }[] {
+  const numa = spec.numa ?? [];
+  if (numa.length < 2) return [{ nid: 0, start: map.ramBase, end: map.ramTop }];
+  const mem = new Map<number, number>();
+  numa.forEach((n, i) => mem.set(n.nodeid ?? i, n.mem ?? 0));
+  const out: { nid: number; start: number; end: number }[] = [];
+  let at = map.ramBase;
+  for (const nid of [...mem.keys()].sort((a, b) => a - b)) {
+    const size = mem.get(nid)!;
+    if (size > 0) out.push({ nid, start: at, end: at + size });
+    at += size;
+  }
+  return out;
 }
 
 const PAGE = 4096;
@@ -253,8 +282,8 @@ const SECTIONS_PER_ROOT = 128;
 const memSectionRootsBytes = (physBits: number) => (2 ** (physBits - 27) / SECTIONS_PER_ROOT) * 8;
 const USEMAP_BYTES = 56;
 const SMP_CACHE = 64;
-/** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64). */
-const CMA_SIZE = 64 * MiB;
+/** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (2 MiB: a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000). */
+const CMA = { size: 64 * MiB, align: 2 * MiB };
 const IO_TLB = { slab: 2048, segsize: 128, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
 
 interface EarlyContext {
@@ -263,6 +292,15 @@ interface EarlyContext {
   code: Range;
   data: Range;
   cmdline: string;
+  /** Nodes with memory, ascending. */
+  nodes: number[];
+  /** Each CPU's node. */
+  cpuNode: number[];
+}
+
+/** Each CPU's node on a NUMA device-tree boot (QEMU's -numa cpus=), else 0. */
+function cpuNodes(spec: MachineSpec, numa: boolean): number[] {
+  return numa ? qemuNuma(spec)!.cpuNode : new Array<number>(spec.smp ?? 1).fill(0);
 }
 
 /** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
@@ -282,7 +320,8 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
   const dtNuma = c.spec.maxmem !== undefined || (c.spec.numa ?? []).length > 0;
-  if (!c.map.uefi) must("the device tree", mb.alloc({ size: dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu), align: 8 }));
+  const dtBytes = dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu) + (c.nodes.length - 1) * p.dtUnflatten.perExtraNode;
+  if (!c.map.uefi) must("the device tree", mb.alloc({ size: dtBytes, align: 8 }));
   // bootmem_init() → arch_numa_init(): without an SRAT (or with one Linux rejects) ACPI's attempt fails and the dummy node follows.
   if (p.numaDistance) {
     if (c.map.uefi || !dtNuma) {
@@ -291,22 +330,36 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
     }
     must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
   }
-  const nodeData = must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE }));
-  if (p.cpumask) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
-  // sparse_init(): the section roots, a root page per 256 sections, the usemaps next to NODE_DATA, the memmap, its vmemmap page tables.
+  // numa_register_nodes(): NODE_DATA on each node; 6.12 then a cpumask per node id.
+  const nodeData = new Map<number, number>();
+  for (const nid of c.nodes) nodeData.set(nid, must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE, nid })));
+  if (p.cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
+  // sparse_init(): the section roots (a root page when a root's first present section is seen, on that section's node),
+  // then per node the usemaps next to its NODE_DATA, its memmap, and the vmemmap page tables it needs first.
   const sections = presentSections(mb);
   must("mem_section", mb.alloc({ size: memSectionRootsBytes(lpa2 ? 52 : 48), align: SMP_CACHE }));
-  for (const _ of new Set(sections.map((s) => Math.floor(s / SECTIONS_PER_ROOT)))) must("a mem_section root", mb.alloc({ size: PAGE, align: SMP_CACHE }));
-  const goal = alignDown(nodeData, SECTION);
-  must("usemaps", mb.alloc({ size: sections.length * USEMAP_BYTES, align: SMP_CACHE, min: goal, max: goal + SECTION }));
+  const roots = new Set<number>();
+  for (const sec of sections) {
+    const root = Math.floor(sec.nr / SECTIONS_PER_ROOT);
+    if (roots.has(root)) continue;
+    roots.add(root);
+    must("a mem_section root", mb.alloc({ size: PAGE, align: SMP_CACHE, nid: sec.nid }));
+  }
   const memstart = alignDown(mb.memory[0].base, GiB);
-  must("the memmap", mb.alloc({ size: sections.length * SECTION_MEMMAP, align: 2 * MiB, min: memstart }));
-  must("vmemmap page tables", mb.allocPages(vmemmapTables(sections, memstart), PAGE) ? 0 : null);
+  const vmemmapCovered = { gib: new Set<number>(), pud: new Set<number>() };
+  for (const nid of c.nodes) {
+    const mine = sections.filter((x) => x.nid === nid).map((x) => x.nr);
+    if (!mine.length) continue;
+    const goal = alignDown(nodeData.get(nid)!, SECTION);
+    must("usemaps", mb.alloc({ size: mine.length * USEMAP_BYTES, align: SMP_CACHE, min: goal, max: goal + SECTION, nid }));
+    must("the memmap", mb.alloc({ size: mine.length * SECTION_MEMMAP, align: 2 * MiB, min: memstart, nid, exact: true }));
+    must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered), PAGE, nid) ? 0 : null);
+  }
   // free_area_init(): 6.12 counts memblock's free pages here.
   const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb), PAGE, STRUCT_PAGE);
   // dma_contiguous_reserve(arm64_dma_phys_limit).
   // dma_contiguous_reserve(): a failure is logged, not fatal.
-  mb.alloc({ size: CMA_SIZE, align: p.cmaAlign, max: dmaLimit });
+  mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit });
   // request_standard_resources(): a struct resource per memblock.memory region.
   must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   // setup_command_line(): saved_command_line and static_command_line.
@@ -314,13 +367,16 @@ function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void 
   // setup_per_cpu_areas() → pcpu_embed_first_chunk().
   const ai = must("pcpu alloc info", mb.alloc({ size: PAGE, align: PAGE }));
   const areas = must("pcpu areas", mb.alloc({ size: PAGE, align: SMP_CACHE }));
-  must("the first percpu chunk", mb.alloc({ size: p.pcpu.unit * ncpu, align: PAGE }));
-  for (const size of [8, 8, 4 * ncpu, 8 * ncpu, p.pcpu.slots]) must("pcpu_setup_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
+  // One group per node, in the order of their first CPU; each group's units on its node.
+  const groups: number[] = [];
+  for (const n of c.cpuNode) if (!groups.includes(n)) groups.push(n);
+  for (const g of groups) must("the first percpu chunk", mb.alloc({ size: p.pcpu.unit * c.cpuNode.filter((n) => n === g).length, align: PAGE, nid: g }));
+  for (const size of [8 * groups.length, 8 * groups.length, 4 * ncpu, 8 * ncpu, p.pcpu.slots]) must("pcpu_setup_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
   for (const chunk of p.pcpu.chunks) for (const size of chunk) must("pcpu_alloc_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
   mb.free(ai, ai + PAGE);
   mb.free(areas, areas + PAGE);
-  // vfs_caches_init_early(): the dentry and inode hash tables.
-  for (const scale of [13, 14]) must("a hash table", mb.alloc({ size: systemHashBytes(nrKernelPages, PAGE, scale), align: SMP_CACHE }));
+  // vfs_caches_init_early(): the dentry and inode hash tables, from memblock unless hashdist spreads them over nodes (vmalloc).
+  if (c.nodes.length === 1) for (const scale of [13, 14]) must("a hash table", mb.alloc({ size: systemHashBytes(nrKernelPages, PAGE, scale), align: SMP_CACHE }));
   // mem_init() → swiotlb_init().
   const nareas = 2 ** Math.ceil(Math.log2(ncpu));
   const over = c.map.ramTop > dmaLimit;
@@ -348,11 +404,11 @@ function dtUnflattenBytes(m: { sizes: Record<number, number>; perCpu: number }, 
   return m.sizes[near] + (ncpu - near) * m.perCpu;
 }
 
-/** Section numbers that memblock memory (nomap included) touches, ascending. */
-function presentSections(mb: Memblock): number[] {
-  const out = new Set<number>();
-  for (const m of mb.memory) for (let s = Math.floor(m.base / SECTION); s * SECTION < m.end; s++) out.add(s);
-  return [...out].sort((a, b) => a - b);
+/** Sections that memblock memory (nomap included) touches, ascending, each with the node of its first memory. */
+function presentSections(mb: Memblock): { nr: number; nid: number }[] {
+  const out = new Map<number, number>();
+  for (const m of mb.memory) for (let s = Math.floor(m.base / SECTION); s * SECTION < m.end; s++) if (!out.has(s)) out.set(s, m.nid ?? 0);
+  return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([nr, nid]) => ({ nr, nid }));
 }
 
 /** Distinct size-aligned chunks that a sorted list of ranges touches. */
@@ -393,13 +449,24 @@ function linearMapTables(mb: Memblock, alias: Range, fiveLevels: boolean): numbe
   return chunksTouched(paged, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB) + (fiveLevels ? chunksTouched(mapped, 256 * 1024 * GiB) : 0);
 }
 
-/** vmemmap_populate(): the memmap is PMD-mapped; a PMD page per GiB of vmemmap and a PUD page per 512 GiB of it. */
-function vmemmapTables(sections: number[], memstart: number): number {
-  const ranges = sections.map((s) => {
+/** vmemmap_populate(): the memmap is PMD-mapped; a PMD page per GiB of vmemmap and a PUD page per 512 GiB of it not covered yet. */
+function vmemmapTables(sections: number[], memstart: number, covered: { gib: Set<number>; pud: Set<number> }): number {
+  let n = 0;
+  for (const s of sections) {
     const off = ((s * SECTION - memstart) / PAGE) * STRUCT_PAGE;
-    return { start: off, end: off + SECTION_MEMMAP };
-  });
-  return chunksTouched(ranges, GiB) + chunksTouched(ranges, 512 * GiB);
+    for (const [set, size] of [
+      [covered.gib, GiB],
+      [covered.pud, 512 * GiB],
+    ] as const) {
+      for (let k = Math.floor(off / size); k <= Math.floor((off + SECTION_MEMMAP - 1) / size); k++) {
+        if (!set.has(k)) {
+          set.add(k);
+          n++;
+        }
+      }
+    }
+  }
+  return n;
 }
 
 /** Zone spans of memblock memory (DMA below 4 GiB, Normal above) for 6.1's nr_kernel_pages. */

@@ -18,6 +18,8 @@ export interface MbRegion {
   base: number;
   end: number;
   nomap?: boolean;
+  /** The node of a memory region (memblock_set_node()); reserved regions carry none. */
+  nid?: number;
 }
 
 export interface AllocRequest {
@@ -27,6 +29,9 @@ export interface AllocRequest {
   min?: number;
   /** Upper limit (exclusive). */
   max?: number;
+  /** The node to allocate on: tried first, then any node unless exact (memblock_alloc_exact_nid_raw()). */
+  nid?: number;
+  exact?: boolean;
 }
 
 export class Memblock {
@@ -34,8 +39,8 @@ export class Memblock {
   reserved: MbRegion[] = [];
 
   /** memblock_add() of a firmware-described range (nomap: memblock_mark_nomap()). Adjacent regions with the same flags merge. */
-  addMemory(base: number, end: number, nomap = false): void {
-    this.memory = mergeRegions([...this.memory, { base, end, nomap }], true);
+  addMemory(base: number, end: number, nomap = false, nid = 0): void {
+    this.memory = mergeRegions([...this.memory, { base, end, nomap, nid }], true);
   }
 
   /** memblock_reserve(): touching and overlapping reserved regions merge into one. */
@@ -67,12 +72,12 @@ export class Memblock {
     return this.reserved.reduce((a, r) => a + r.end - r.base, 0);
   }
 
-  /** for_each_free_mem_range(): usable memory (not nomap) minus reserved, in ascending order. */
-  freeRanges(): MbRegion[] {
+  /** for_each_free_mem_range(): usable memory (not nomap, on node nid if given) minus reserved, in ascending order. */
+  freeRanges(nid?: number): MbRegion[] {
     const out: MbRegion[] = [];
     let j = 0;
     for (const m of this.memory) {
-      if (m.nomap) continue;
+      if (m.nomap || (nid !== undefined && m.nid !== nid)) continue;
       let cur = m.base;
       while (j < this.reserved.length && this.reserved[j].end <= cur) j++;
       for (let k = j; k < this.reserved.length && this.reserved[k].base < m.end; k++) {
@@ -86,9 +91,9 @@ export class Memblock {
   }
 
   /** The address memblock_find_in_range_node() picks top-down, or null. */
-  findTopDown(size: number, align: number, min: number, max: number): number | null {
+  findTopDown(size: number, align: number, min: number, max: number, nid?: number): number | null {
     const lo = Math.max(min, 4096);
-    const free = this.freeRanges();
+    const free = this.freeRanges(nid);
     for (let i = free.length - 1; i >= 0; i--) {
       const start = Math.max(free[i].base, lo);
       const end = Math.min(free[i].end, max);
@@ -102,17 +107,21 @@ export class Memblock {
   /** memblock_alloc_try_nid() and friends: find top-down, reserve; null when memory is exhausted (the kernel panics). */
   alloc(req: AllocRequest): number | null {
     const max = req.max ?? Number.MAX_SAFE_INTEGER;
-    let at = this.findTopDown(req.size, req.align, req.min ?? 0, max);
-    if (at === null && req.min) at = this.findTopDown(req.size, req.align, 0, max);
+    const find = (min: number) => {
+      const onNode = this.findTopDown(req.size, req.align, min, max, req.nid);
+      return onNode !== null || req.nid === undefined || req.exact ? onNode : this.findTopDown(req.size, req.align, min, max);
+    };
+    let at = find(req.min ?? 0);
+    if (at === null && req.min) at = find(0);
     if (at !== null) this.reserve(at, at + req.size);
     return at;
   }
 
   /** n page-sized allocations one after another (early_pgtable_alloc()): each takes the highest free page. */
-  allocPages(n: number, pageSize: number): boolean {
+  allocPages(n: number, pageSize: number, nid?: number): boolean {
     let left = n;
     while (left > 0) {
-      const free = this.freeRanges();
+      const free = this.freeRanges(nid);
       let placed = false;
       for (let i = free.length - 1; i >= 0 && !placed; i--) {
         const top = alignDown(free[i].end, pageSize);
@@ -134,7 +143,7 @@ function mergeRegions(list: MbRegion[], byFlags: boolean): MbRegion[] {
   const out: MbRegion[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    if (last && r.base <= last.end && (!byFlags || !!last.nomap === !!r.nomap)) last.end = Math.max(last.end, r.end);
+    if (last && r.base <= last.end && (!byFlags || (!!last.nomap === !!r.nomap && last.nid === r.nid))) last.end = Math.max(last.end, r.end);
     else out.push({ ...r });
   }
   return out;

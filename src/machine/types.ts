@@ -114,6 +114,12 @@ export interface BootLayout {
   /** Node ids that are possible (SRAT proximity domains, or just 0). */
   possibleNodes: number[];
   /** Present CPUs per node id. */
+  /**
+   * How the firmware describes NUMA (default ACPI, or none): a device tree gives
+   * numa-node-id properties and no proximity domains (pxm_to_node() finds
+   * nothing), and its /memory nodes in tree order are numa_meminfo's blocks.
+   */
+  numaFirmware?: NumaFirmware;
   cpusByNode: Record<number, number[]>;
   /** SRAT hotplug memory ranges (end exclusive) and their node. */
   sratHotplug: MemblockRange[];
@@ -166,3 +172,5 @@ export interface PluggedMemoryDevice {
   size: number;
   slot: number;
 }
+
+export type NumaFirmware = { kind: "acpi" } | { kind: "devicetree"; meminfo: { start: number; end: number; nid: number }[] };

@@ -104,3 +104,21 @@ test("virt boots memhp has no layout for, or QEMU refuses, are located errors, n
   const ram = arm64BootRam(spec, virtMap(spec), false, "6.1");
   assert.ok(ram.reserved.some((r) => r.start === 0x40000000 + 100 * MiB), "the initrd at RAM + 100 MiB");
 });
+
+test("virt with a device tree takes QEMU's NUMA nodes as they are; under ACPI Linux runs one node", () => {
+  const numa = [
+    { nodeid: 0, cpus: "0", mem: 512 * MiB },
+    { nodeid: 1, cpus: "1", mem: 512 * MiB },
+  ];
+  const dt = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, smp: 2, acpi: false, numa, cmdline: [] });
+  assert.deepEqual(dt.possibleNodes, [0, 1]);
+  assert.deepEqual(dt.cpusByNode, { 0: [0], 1: [1] });
+  assert.deepEqual(dt.memblock.map((r) => [r.start, r.end, r.nid]), [
+    [0x40000000, 0x60000000, 0],
+    [0x60000000, 0x80000000, 1],
+  ]);
+  // QEMU adds each /memory node before the earlier ones: numa_meminfo's first block is the last node's.
+  assert.deepEqual(dt.numaFirmware, { kind: "devicetree", meminfo: [{ nid: 1, start: 0x60000000, end: 0x80000000 }, { nid: 0, start: 0x40000000, end: 0x60000000 }] });
+  const uefi = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, smp: 2, numa, cmdline: [] });
+  assert.deepEqual(uefi.possibleNodes, [0]);
+});

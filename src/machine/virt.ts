@@ -7,9 +7,9 @@
  * boot RAM with its reservations (arm64-boot.ts). Pure: runs in a browser.
  */
 import { alignUp, GiB } from "../kernel/units.js";
-import { arm64BootRam } from "./arm64-boot.js";
+import { arm64BootRam, dtMemoryNodes } from "./arm64-boot.js";
 import { insertResource, makeResource, makeRoot, requestResource, resourceSpecs, type Resource } from "../kernel/resource.js";
-import { placeColdplugged } from "./qemu-map.js";
+import { placeColdplugged, qemuNuma } from "./qemu-map.js";
 import type { BootLayout, MachineSpec } from "./types.js";
 
 /** VIRT_MEM: where RAM starts. */
@@ -118,12 +118,20 @@ export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
   for (const nv of placed.nvdimms) insertResource(root, makeResource(nv.start, nv.start + nv.size - 1, "Persistent Memory", {}, "PERSISTENT_MEMORY"));
   const ncpu = spec.smp ?? 1;
   const hotplug = map.uefi && map.deviceMemory ? [{ start: map.deviceMemory.base, end: map.deviceMemory.base + map.deviceMemory.size, nid: 0 }] : [];
+  // A device-tree boot takes QEMU's NUMA nodes as they are (of_numa_init); under ACPI Linux runs one node (arm64-boot.ts).
+  const numa = !map.uefi && (spec.numa ?? []).length > 1 ? spec.numa! : null;
+  const possibleNodes = numa ? [...new Set(numa.map((n, i) => n.nodeid ?? i))].sort((a, b) => a - b) : [0];
+  const cpusByNode: Record<number, number[]> = Object.fromEntries(possibleNodes.map((n) => [n, [] as number[]]));
+  const cpuNode = numa ? qemuNuma(spec)!.cpuNode : [];
+  for (let cpu = 0; cpu < ncpu; cpu++) cpusByNode[cpuNode[cpu] ?? 0].push(cpu);
   return {
     e820: [],
     iomem: resourceSpecs(root),
     memblock: ram.memblock,
-    possibleNodes: [0],
-    cpusByNode: { 0: Array.from({ length: ncpu }, (_, i) => i) },
+    possibleNodes,
+    cpusByNode,
+    // of_numa_parse_memory_nodes() walks the /memory nodes in tree order: QEMU adds each before the ones it added earlier.
+    numaFirmware: map.uefi ? { kind: "acpi" } : { kind: "devicetree", meminfo: dtMemoryNodes(spec, map).reverse() },
     sratHotplug: hotplug,
     deviceMemory: map.deviceMemory ? { ...map.deviceMemory } : null,
     legacyPmem: [],

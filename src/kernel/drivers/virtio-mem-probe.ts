@@ -32,14 +32,26 @@ export function probe(vm: VirtioMemDriver, adopt?: Resource | null): Err | null 
   return null;
 }
 
-/** virtio_mem_translate_node_id(): the ACPI PXM of the device (QEMU offers VIRTIO_MEM_F_ACPI_PXM). */
+/** virtio_mem_translate_node_id(): the ACPI PXM of the device (QEMU offers VIRTIO_MEM_F_ACPI_PXM); a device tree has no PXMs. */
 export function translateNodeId(vm: VirtioMemDriver, nodeId: number): number {
+  if (vm.k.numaFirmware.kind === "devicetree") return NUMA_NO_NODE;
   return vm.k.possibleNodes.includes(nodeId) ? nodeId : NUMA_NO_NODE;
 }
 
-/** memory_add_physaddr_to_nid() (x86): the NUMA meminfo block of the address, else the first block's node. */
-export function memoryAddPhysaddrToNid(vm: VirtioMemDriver, _addr: number): number {
-  return vm.k.onlineNodes()[0] ?? 0;
+/** memory_add_physaddr_to_nid(): the NUMA meminfo block of the address, else the first block's node; the generic stub says node 0. */
+export function memoryAddPhysaddrToNid(vm: VirtioMemDriver, addr: number): number {
+  const fw = vm.k.numaFirmware;
+  if (fw.kind !== "devicetree") return vm.k.onlineNodes()[0] ?? 0;
+  if (vm.k.rules.physaddrToNidDevicetree === "stub") {
+    const msg = `Unknown online node for memory at ${hx(addr)}, assuming node 0`;
+    // pr_info_once(): one line per boot, whichever device asks first.
+    if (!vm.k.printedOnce.has("memory_add_physaddr_to_nid")) {
+      vm.k.printedOnce.add("memory_add_physaddr_to_nid");
+      vm.k.printk(6, msg);
+    }
+    return 0;
+  }
+  return (fw.meminfo.find((b) => b.start <= addr && addr < b.end) ?? fw.meminfo[0])?.nid ?? 0;
 }
 
 export function initHotplug(vm: VirtioMemDriver, adopt: Resource | null): Err | null {

@@ -15,6 +15,12 @@ export interface CharMajors {
 }
 
 export const DRIVER_RULES = {
+  physaddrToNidDevicetree: rule<"stub" | "meminfo">(
+    "memory_add_physaddr_to_nid() on a device-tree arm64 boot (a virtio-mem device's node when pxm_to_node() finds none): the generic stub (pr_info_once \"Unknown online node for memory at …, assuming node 0\") or numa_memblks' lookup (the meminfo block holding the address, else the first block's node)",
+    "stub",
+    "test/oracle/arm64/traces/a64-numa-3node-dt.json (6.1: \"Unknown online node for memory at 0x80000000, assuming node 0\", nid 0)",
+    [{ since: "6.12", value: "meminfo", evidence: "test/oracle/arm64/traces/a64-numa-3node-dt.trixie.json (nid 2: the last /memory node, first in tree order); arm64 selects NUMA_MEMBLKS from 6.12" }],
+  ),
   charMajors: rule<CharMajors>(
     "the dynamic character majors of the nd bus (ndctlN), nvdimm (nmemN), dax and cxl memdev devices: they follow the order the build's drivers and the guest's modules register",
     { ndBus: 250, nvdimm: 249, dax: 253, cxlMem: 247 },
