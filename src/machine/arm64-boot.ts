@@ -19,7 +19,7 @@ import { makeResource, requestResource, reserveRegionWithSplit, type Resource } 
 import type { MachineSpec, MemblockRange } from "./types.js";
 import { VIRT_FLASH1, type VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
-import { memattrDelta } from "./arm64-edk2.js";
+import { memattrDelta, memattrOffset } from "./arm64-edk2.js";
 import { qemuNuma } from "./qemu-map.js";
 
 const KiB4 = 0x1000;
@@ -27,8 +27,8 @@ const KiB4 = 0x1000;
 const UEFI_MIN_RAM = 256 * MiB;
 /** The empty device tree the EFI stub generates (fdt_totalsize), reserved at the start of its page. */
 const EFI_STUB_FDT = 0x241;
-/** edk2's EFI memory attributes table within its page (efi_memattr_init() reserves the table itself). */
-const EFI_MEMATTR = { offset: 0x198, size: 0x400 };
+/** edk2's EFI memory attributes table: 16 bytes and 21 runtime descriptors (efi_memattr_init() reserves the table itself); where it lands: arm64-edk2.ts. */
+const EFI_MEMATTR_SIZE = 0x400;
 
 /** A firmware or boot-loader reservation [start, end), named for the reader. */
 export interface Reserved {
@@ -181,7 +181,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     fixed.push({ ...at({ off: build.efi.stubPage + shift, size: EFI_STUB_FDT }), tag: "fw-fdt" });
     fixed.push({ ...at({ off: build.efi.initrd + shift, size: build.initrdSize }), tag: "fw-initrd" });
     build.efi.acpi.forEach((a, i) => fixed.push({ ...at(a), tag: `fw-acpi${i}` }));
-    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm) - EFI_MEMATTR.offset, size: EFI_MEMATTR.size }), tag: "fw-memattr" });
+    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm) - memattrOffset(spec, nvdimm), size: EFI_MEMATTR_SIZE }), tag: "fw-memattr" });
   } else {
     code = { start: build.dtImage.code.start, end: build.dtImage.code.start + build.dtImage.code.size };
     data = { start: build.dtImage.data.start, end: build.dtImage.data.start + build.dtImage.data.size };
