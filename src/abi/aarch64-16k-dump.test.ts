@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../testing/cli.js";
 import { treeOf } from "../testing/tree.js";
-import { ARM64_16K, ARM64_4K, ARM64_64K, defaultBlockSize, pagesPerSection, subsectionsPerSection } from "../kernel/arch.js";
+import { ARM64_16K, ARM64_4K, ARM64_64K, X86_64, defaultBlockSize, pagesPerSection, subsectionsPerSection, zoneLimits } from "../kernel/arch.js";
 import { GiB, MiB } from "../kernel/units.js";
 
 const DATA = fileURLToPath(new URL("../../test/util-linux/lsmem/", import.meta.url));
@@ -44,6 +44,12 @@ test("arm64 geometry per page size: SECTION_SIZE_BITS 27 (4K, 16K) and 29 (64K) 
   assert.deepEqual([ARM64_4K, ARM64_16K, ARM64_64K].map((g) => defaultBlockSize(g, 16 * GiB, true) / MiB), [128, 128, 512]);
 });
 
+test("arm64 zone limits follow the start of DRAM (max_zone_phys): 4 GiB for ZONE_DMA on QEMU virt, everything DMA when RAM starts above 4 GiB", () => {
+  assert.deepEqual(zoneLimits(ARM64_4K, 0x40000000), [4 * GiB, 4 * GiB, Number.MAX_SAFE_INTEGER]);
+  assert.deepEqual(zoneLimits(ARM64_16K, 2 ** 40), [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]);
+  assert.deepEqual(zoneLimits(X86_64, 2 ** 40), [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER]);
+});
+
 test("util-linux's aarch64 16K dump imports as a 16K arm64 machine; the model gives back the dump and util-linux's lsmem output", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "memhp-a64-16k-"));
   try {
@@ -55,8 +61,12 @@ test("util-linux's aarch64 16K dump imports as a 16K arm64 machine; the model gi
     assert.equal(summary.block_size_bytes, 128 * MiB);
     // No release in the dump: the first Debian build with 16K pages.
     assert.match(summary.kernel_model, /6\.12 profile \(preset debian-13-arm64-16k\)/);
-    const m = JSON.parse(fs.readFileSync(mf, "utf8")) as { machine: { type: string; arch: string } };
+    const m = JSON.parse(fs.readFileSync(mf, "utf8")) as { machine: { type: string; arch: string }; snapshot: { zoneinfo: { node0: Record<string, { start_pfn: number | null; spanned: number }> } }; import: { inferred: string[] } };
     assert.deepEqual([m.machine.type, m.machine.arch], ["virt", "arm64-16k"]);
+    // RAM from 1 TiB: all of it ZONE_DMA (16K pfns: 1 TiB / 16 KiB = 2^26).
+    assert.equal(m.snapshot.zoneinfo.node0.DMA.start_pfn, 2 ** 26);
+    assert.equal(m.snapshot.zoneinfo.node0.Normal.spanned, 0);
+    assert.ok(m.import.inferred.some((i) => /arm64-16k zone limits \(none, none\)/.test(i)), m.import.inferred.join("\n"));
 
     // The model's sysfs, file by file, is the dump (the export has more files: power/, hard_offline_page).
     const out = path.join(dir, "export");

@@ -57,7 +57,7 @@ export function pagesIn(ram: { start: number; end: number }[], s: number, e: num
 
 /** The zone of each online block's pages: its valid_zones word, or by address when it has none. */
 export function inferZoneinfo(blocks: ParsedBlock[], ram: { start: number; end: number }[], blockSize: number, g: Geometry = X86_64): Snapshot["zoneinfo"] {
-  const limits = zoneLimits(g);
+  const limits = zoneLimits(g, ram.length ? Math.min(...ram.map((r) => r.start)) : 0);
   const acc = new Map<string, { lo: number; hi: number; present: number }>();
   const add = (nid: number, zone: string, start: number, end: number) => {
     const key = `${nid}/${zone}`;

@@ -135,7 +135,7 @@ export function dumpToSnapshot(d: MachineDump, opts: { arch?: ArchName } = {}): 
   if (dumpedZones) zoneinfo = dumpedZones;
   else {
     zoneinfo = inferZoneinfo(blocks, ram, blockSize, g);
-    const [dma, dma32] = zoneLimits(g).map((x) => formatSize(x));
+    const [dma, dma32] = zoneLimits(g, ram.length ? Math.min(...ram.map((r) => r.start)) : 0).map((x) => (x === Number.MAX_SAFE_INTEGER ? "none" : formatSize(x)));
     inferred.push(`/proc/zoneinfo: absent, zone spans inferred from the blocks' valid_zones and the ${arch} zone limits (${dma}, ${dma32})`);
   }
   // Nodes: links and masks as dumped, or from the blocks' links.

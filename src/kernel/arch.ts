@@ -158,12 +158,17 @@ export function physmemEnd(g: Geometry, bootMemEnd: number, kaslr: boolean): num
 
 /**
  * Upper ends of ZONE_DMA, ZONE_DMA32 and ZONE_NORMAL (bytes). x86_64: 16 MiB,
- * 4 GiB. arm64 (6.1, zone_sizes_init()): ZONE_DMA reaches
- * arm64_dma_phys_limit, 4 GiB on QEMU virt (its IORT/device tree allow 32-bit
- * DMA and more), so ZONE_DMA32 stays empty and boot RAM below 4 GiB is DMA.
+ * 4 GiB. arm64 (6.1 and 6.12, zone_sizes_init() with max_zone_phys()):
+ * ZONE_DMA reaches arm64_dma_phys_limit, 4 GiB on QEMU virt (its IORT/device
+ * tree allow 32-bit DMA and more), so ZONE_DMA32 stays empty and boot RAM
+ * below 4 GiB is DMA; when RAM starts above 4 GiB (`dramStart`, e.g. Apple
+ * machines at 1 TiB) both limits are unbounded and all memory is DMA.
  */
-export function zoneLimits(g: Geometry): readonly [number, number, number] {
-  if (g.arch.startsWith("arm64")) return [4 * GiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
+export function zoneLimits(g: Geometry, dramStart = 0): readonly [number, number, number] {
+  if (g.arch.startsWith("arm64")) {
+    const dma = dramStart >= 4 * GiB ? Number.MAX_SAFE_INTEGER : 4 * GiB;
+    return [dma, dma, Number.MAX_SAFE_INTEGER];
+  }
   return [16 * MiB, 4 * GiB, Number.MAX_SAFE_INTEGER];
 }
 

@@ -134,6 +134,8 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   for (const e of layout.e820) firmwareMapAddEarly(k, e.start, e.end, e.type);
 
   const ps = g.pageSize;
+  // memblock_start_of_DRAM(): arm64's zone limits depend on it.
+  const dramStart = layout.memblock.length ? Math.min(...layout.memblock.map((r) => r.start)) : 0;
   // Node spans and zones from memblock.
   const byNode = new Map<number, { start: number; end: number }[]>();
   for (const r of [...layout.memblock].sort((a, b) => a.start - b.start)) {
@@ -149,7 +151,7 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
     const nodeStart = Math.min(...ranges.map((r) => r.start));
     const nodeEnd = Math.max(...ranges.map((r) => r.end));
     let lo = 0;
-    const limits = zoneLimits(g);
+    const limits = zoneLimits(g, dramStart);
     for (let zi = 0; zi < 3; zi++) {
       const hi = limits[zi] / ps;
       const zs = Math.max(lo, nodeStart);
