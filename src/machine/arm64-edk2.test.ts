@@ -12,7 +12,7 @@ import { basename, join } from "node:path";
 import { jsonFiles, REPO_ROOT, SHARED } from "../testing/paths.js";
 import { scenarioFromValue } from "../scenario/load.js";
 import { arm64Build } from "./arm64-boot.js";
-import { memattrDelta, memattrOffset } from "./arm64-edk2.js";
+import { memattrDelta, memattrOffset, mmuTablePages } from "./arm64-edk2.js";
 import { virtMap } from "./virt.js";
 import { GiB, MiB } from "../kernel/units.js";
 import type { MachineSpec } from "./types.js";
@@ -92,7 +92,7 @@ test("the recordings show both placements: a fresh pool page and reused blocks",
 const spec = (over: Partial<MachineSpec>): MachineSpec => ({ type: "virt", cmdline: [], memory: GiB, maxmem: 8 * GiB, slots: 1, ...over });
 const vms = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `vm${i}`, size: 512 * MiB, block_size: 2 * MiB, requested_size: 0 }));
 
-test("memattrDelta: past the measured reused blocks, half a page per virtio-mem device; 2 GiB of RAM and a missing device-memory region shift every case", () => {
+test("memattrDelta: past the measured reused blocks, half a page per virtio-mem device; edk2's page tables and a missing device-memory region shift every case", () => {
   const pages = (s: MachineSpec, nv = false) => memattrDelta(s, virtMap(s), nv) / PAGE;
   for (const n of [1, 3, 5, 6, 7, 8, 40]) assert.equal(pages(spec({ virtio_mem: vms(n) })), 3 + Math.floor(n / 2), `${n} devices`);
   assert.equal(pages(spec({ virtio_mem: vms(2) })), -1);
@@ -102,9 +102,32 @@ test("memattrDelta: past the measured reused blocks, half a page per virtio-mem 
     for (const nv of [false, true]) {
       assert.equal(pages(spec({ memory: 2 * GiB, virtio_mem: vms(n) }), nv), pages(spec({ virtio_mem: vms(n) }), nv) + 2);
       assert.equal(pages(spec({ memory: 1984 * MiB, virtio_mem: vms(n) }), nv), pages(spec({ virtio_mem: vms(n) }), nv));
+      assert.equal(pages(spec({ memory: 2560 * MiB, virtio_mem: vms(n) }), nv), pages(spec({ virtio_mem: vms(n) }), nv));
     }
   }
   assert.equal(pages(spec({ maxmem: undefined, slots: undefined })), pages(spec({})) + 1);
   assert.equal(pages(spec({ smp: 4, virtio_mem: vms(3) })), pages(spec({ virtio_mem: vms(3) })));
   for (const n of [1, 3, 6, 9]) assert.equal(memattrOffset(spec({ virtio_mem: vms(n) }), false), 0x18);
+});
+
+test("mmuTablePages: a whole top 1 GiB slot past the first costs 2 pages; other NUMA nodes 1 per 1 GiB slot they cover in part beyond the first node's", () => {
+  const mmu = (s: MachineSpec) => mmuTablePages(s, virtMap(s));
+  const numa = (...mem: number[]) => mem.map((m, i) => ({ nodeid: i, cpus: String(i), mem: m }));
+  for (const [mem, want] of [[512, 0], [1024, 0], [1536, 0], [1984, 0], [2048, 2], [2304, 0], [2560, 0], [3072, 2], [3584, 0], [4096, 2], [16384, 2]] as const) {
+    assert.equal(mmu(spec({ memory: mem * MiB, maxmem: 32 * GiB })), want, `${mem} MiB`);
+  }
+  const cases: [number[], number][] = [
+    [[512, 512], 0],
+    [[768, 256], 0],
+    [[256, 256, 256, 256], 0],
+    [[512, 512, 512], 1],
+    [[512, 512, 512, 512], 1],
+    [[1024, 1024], 0],
+    [[1536, 512], 0],
+    [[2048, 512], 3],
+  ];
+  for (const [nodes, want] of cases) {
+    const total = nodes.reduce((a, b) => a + b, 0) * MiB;
+    assert.equal(mmu(spec({ memory: total, smp: nodes.length, numa: numa(...nodes.map((m) => m * MiB)) })), want, nodes.join("+"));
+  }
 });

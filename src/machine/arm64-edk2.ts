@@ -5,7 +5,8 @@
  * FDT page, the initrd and the ACPI tables stay put, except for nvdimm=on's
  * ACPI NVS page, Arm64Build.nvdimmShift); arm64-boot.ts places everything.
  */
-import { GiB } from "../kernel/units.js";
+import { alignDown, alignUp, GiB } from "../kernel/units.js";
+import { qemuNuma } from "./qemu-map.js";
 import type { MachineSpec } from "./types.js";
 import type { VirtMap } from "./virt.js";
 
@@ -30,17 +31,48 @@ const PAGE = 0x1000;
  * - a freed block higher up for a few small counts (EDK2_MEMATTR_REUSED):
  *   which block is free then is the history of every pool allocation before
  *   it, so these are measured, not derived;
- * - 2 GiB of RAM or more moves every case 2 pages down (1792 and 1984 MiB do
- *   not), no device-memory region (no maxmem) 1 page more;
+ * - edk2's page tables (mmuTablePages) and no device-memory region (no
+ *   maxmem: 1 page) move every case down;
  * - NVDIMMs (how many, label-size) matter only through the reused blocks;
- *   smp, -cpu, NUMA, the virtio-mem sizes, block sizes and requested sizes,
- *   maxmem and slots, and the kernel (6.1, 6.12) do not move it.
+ *   smp, -cpu, the virtio-mem sizes, block sizes and requested sizes, maxmem
+ *   and slots, and the kernel (6.1, 6.12) do not move it.
  */
 export function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean): number {
   let pages = reusedBlock(spec, nvdimm)?.page ?? 3 + Math.floor(virtioMemCount(spec) / 2);
   if (!map.deviceMemory) pages += 1;
-  if (spec.memory >= 2 * GiB) pages += 2;
-  return pages * PAGE;
+  return (pages + mmuTablePages(spec, map)) * PAGE;
+}
+
+/**
+ * Pages of edk2's boot-services data that its translation tables take in DXE
+ * before the table, as the boots with NUMA and with RAM sizes across 1 GiB
+ * boundaries measure them (a64-efi-*m, a64-efi-numa*). PEI maps the first
+ * NUMA node's RAM (all of it without NUMA) in 1 GiB blocks where whole 1 GiB
+ * slots allow, and edk2's own pages sit at that RAM's top. When the top slot
+ * is a whole slot other than the first (RAM ending on a 1 GiB boundary at
+ * 2 GiB or more: 2, 3, 4, 16 GiB and a first node of 2 GiB; not 1, 1.5,
+ * 2.25, 2.5 or 3.5 GiB), DXE splits that block: 2 pages. HighMemDxe then maps
+ * the other nodes' RAM: 1 page (a level-2 table) for each 1 GiB slot that
+ * memory covers only in part and the first node does not reach (3 x 512 MiB:
+ * 1; 4 x 512 MiB: 1; 4 x 256 MiB, 1 + 1 GiB, 1.5 GiB + 512 MiB: 0).
+ */
+export function mmuTablePages(spec: MachineSpec, map: VirtMap): number {
+  const nodeMem = qemuNuma(spec)?.nodeMem.filter((m) => m > 0) ?? [spec.memory];
+  const [firstMem = spec.memory, ...others] = nodeMem;
+  const top = map.ramBase + firstMem;
+  let pages = alignDown(top, GiB) === top && top - map.ramBase > GiB ? 2 : 0;
+  const firstSlotsEnd = alignUp(top, GiB);
+  const partial = new Set<number>();
+  let start = top;
+  for (const mem of others) {
+    const end = start + mem;
+    for (let slot = Math.max(alignDown(start, GiB), firstSlotsEnd); slot < end; slot += GiB) {
+      if (start > slot || end < slot + GiB) partial.add(slot);
+    }
+    start = end;
+  }
+  pages += partial.size;
+  return pages;
 }
 
 /** The table's offset in its page: past the pool header (POOL_HEAD, 0x18 bytes) of a fresh page, or where the reused block starts. */
