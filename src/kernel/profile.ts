@@ -180,7 +180,7 @@ export function resolveKernel(spec: KernelSpec | string | undefined, arch: ArchF
   }
   if (base && s.preset !== undefined && target.buildArch === undefined && base.arch !== buildArch && (base.arch === "arm64" || buildArch === "arm64"))
     throw new KernelSpecError(`preset ${base.name} is a build for ${base.arch}, this machine runs ${buildArch} (${buildArch} presets: ${presetList(buildArch)})`, ["preset"]);
-  if (target.pages && buildArch === "arm64" && config.ARM64_PAGES !== target.pages) {
+  if (target.pages && config.ARM64_PAGES !== undefined && config.ARM64_PAGES !== target.pages) {
     const sym = pagesOverride ? ["config", Object.keys(s.config ?? {}).find((k) => optionOfSymbol(k)?.option.key === "ARM64_PAGES")!] : ["preset"];
     throw new KernelSpecError(`${base?.name ?? "this build"}${pagesOverride ? " with the override" : ""} has ${config.ARM64_PAGES} pages, the machine's arch has ${target.pages}: make them agree (machine.arch arm64-${String(config.ARM64_PAGES).toLowerCase()}, or another preset)`, sym);
   }

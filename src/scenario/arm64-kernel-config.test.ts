@@ -95,6 +95,7 @@ test("bad arm64 input is exit 2 with file:line:col: a DIMM outside the device-me
     ['{"machine":{"type":"q35","kernel":{"preset":"debian-12-arm64"}}}', /machine\.kernel\.preset: preset debian-12-arm64 is a build for arm64, this machine runs x86_64/],
     ['{"machine":{"type":"virt","kernel":{"preset":"debian-13-arm64-16k"}}}', /machine\.kernel\.preset: debian-13-arm64-16k has 16K pages, the machine's arch has 4K/],
     ['{"machine":{"type":"pc","kernel":{"version":"6.12","config":{"CONFIG_ARM64_16K_PAGES":"y"}}}}', /machine\.kernel\.config\.CONFIG_ARM64_16K_PAGES: CONFIG_ARM64_16K_PAGES is an arm64 option/],
+    ['{"machine":{"type":"synthetic","arch":"arm64-64k","memory":"4G","kernel":{"preset":"debian-13-arm64-16k"}}}', /machine\.kernel\.preset: debian-13-arm64-16k has 16K pages, the machine's arch has 64K/],
   ];
   for (const [text, want] of cases) {
     const f = tmpFile("s.json", text);

@@ -29,7 +29,7 @@ export function arm64Pages(arch: ArchName | undefined): Arm64Pages | undefined {
 export function resolveMachineKernel(spec: KernelSpec | string | undefined, m: MachineArch): KernelProfile {
   const arch = machineArch(m);
   const family = archFamily(arch as ArchName | undefined);
-  if (m.type === "synthetic") return resolveKernel(spec, family, { buildArch: "x86_64" });
+  if (m.type === "synthetic") return resolveKernel(spec, family, { buildArch: "x86_64", pages: arm64Pages(arch) });
   return resolveKernel(spec, family, { pages: arm64Pages(arch) });
 }
 
