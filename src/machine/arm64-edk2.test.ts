@@ -92,7 +92,7 @@ test("the recordings show both placements: a fresh pool page and reused blocks",
 const spec = (over: Partial<MachineSpec>): MachineSpec => ({ type: "virt", cmdline: [], memory: GiB, maxmem: 8 * GiB, slots: 1, ...over });
 const vms = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `vm${i}`, size: 512 * MiB, block_size: 2 * MiB, requested_size: 0 }));
 
-test("memattrDelta: past the measured reused blocks, half a page per virtio-mem device; edk2's page tables and a missing device-memory region shift every case", () => {
+test("memattrDelta: past the measured reused blocks, half a page per virtio-mem device; edk2's page tables and a machine without NUMA shift every case", () => {
   const pages = (s: MachineSpec, nv = false) => memattrDelta(s, virtMap(s), nv) / PAGE;
   for (const n of [1, 3, 5, 6, 7, 8, 40]) assert.equal(pages(spec({ virtio_mem: vms(n) })), 3 + Math.floor(n / 2), `${n} devices`);
   assert.equal(pages(spec({ virtio_mem: vms(2) })), -1);
@@ -106,6 +106,7 @@ test("memattrDelta: past the measured reused blocks, half a page per virtio-mem 
     }
   }
   assert.equal(pages(spec({ maxmem: undefined, slots: undefined })), pages(spec({})) + 1);
+  assert.equal(pages(spec({ maxmem: undefined, slots: undefined, numa: [{ nodeid: 0, cpus: "0", mem: GiB }] })), pages(spec({})));
   assert.equal(pages(spec({ smp: 4, virtio_mem: vms(3) })), pages(spec({ virtio_mem: vms(3) })));
   for (const n of [1, 3, 6, 9]) assert.equal(memattrOffset(spec({ virtio_mem: vms(n) }), false), 0x18);
 });

@@ -31,15 +31,17 @@ const PAGE = 0x1000;
  * - a freed block higher up for a few small counts (EDK2_MEMATTR_REUSED):
  *   which block is free then is the history of every pool allocation before
  *   it, so these are measured, not derived;
- * - edk2's page tables (mmuTablePages) and no device-memory region (no
- *   maxmem: 1 page) move every case down;
+ * - edk2's page tables (mmuTablePages) move every case down, and so does a
+ *   machine without NUMA in QEMU (1 page: no -numa and no maxmem/slots; an
+ *   explicit node without maxmem does not shift it);
  * - NVDIMMs (how many, label-size) matter only through the reused blocks;
  *   smp, -cpu, the virtio-mem sizes, block sizes and requested sizes, maxmem
  *   and slots, and the kernel (6.1, 6.12) do not move it.
  */
 export function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean): number {
   let pages = reusedBlock(spec, nvdimm)?.page ?? 3 + Math.floor(virtioMemCount(spec) / 2);
-  if (!map.deviceMemory) pages += 1;
+  // Without NUMA in QEMU (no -numa, no maxmem or slots: no SRAT, no numa-node-id in the tree), 1 page more.
+  if (!qemuNuma(spec)) pages += 1;
   return (pages + mmuTablePages(spec, map)) * PAGE;
 }
 
