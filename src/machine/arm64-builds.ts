@@ -1,0 +1,125 @@
+/**
+ * The Debian arm64 kernel builds memhp knows on QEMU's virt machine: where
+ * the EFI stub and QEMU's loader put each build's image, and the sizes of the
+ * structures its early boot allocates from memblock (measured with
+ * memblock=debug, test/oracle/arm64/memblock). Data only: arm64-early.ts
+ * replays the allocations, arm64-boot.ts places the firmware's ranges.
+ */
+import { MiB } from "../kernel/units.js";
+
+const KiB4 = 0x1000;
+
+/** A range relative to the top of boot RAM (T): [T - off, T - off + size). */
+export interface FromTop {
+  off: number;
+  size: number;
+}
+
+/** What one arm64 kernel build (Debian package) meets at boot on virt. */
+export interface Arm64Build {
+  name: string;
+  /** Kernel code and data resources; under UEFI relative to the top of RAM (the EFI stub's placement), with a device tree absolute. */
+  uefiImage: { code: FromTop; data: FromTop };
+  dtImage: { code: { start: number; size: number }; data: { start: number; size: number } };
+  /** The oracle's initramfs for this kernel (bytes). */
+  initrdSize: number;
+  /** edk2 allocations under System RAM, relative to T: the EFI stub's device-tree page, the initrd (size initrdSize), the EFI configuration table entry (16 bytes) and ACPI reclaim memory, the memory attributes table's page. */
+  efi: { stubPage: number; initrd: number; acpi: FromTop[]; memattr: number };
+  /** With nvdimm=on, edk2 places an ACPI NVS page (64 KiB, nomap) at T - nvdimmNvs and shifts the stub page and the initrd down. */
+  nvdimmNvs: number;
+  nvdimmShift: number;
+  /** What the kernel allocates from memblock before the buddy allocator (sizes of this build's structures, measured with memblock=debug). */
+  early: EarlyProgram;
+}
+
+/** The early memblock allocations of one build, in the order setup_arch(), start_kernel() and mm_core_init() make them. */
+export interface EarlyProgram {
+  /** paging_init(): page-table pages of map_kernel() (6.1; 6.12 maps the image before paging_init). */
+  mapKernelTables: number;
+  /** paging_init() frees init_pg_dir, the last bytes of the image (6.1). */
+  initPgDir: number;
+  /** create_idmap() after that free (6.1). */
+  idmapTables: number;
+  /**
+   * unflatten_device_tree(): one allocation for the whole tree (device-tree
+   * boot only), measured per CPU count; QEMU's tree has NUMA properties
+   * (numa-node-id, distance-map) when it enables NUMA, which it does with
+   * memory hotplug (maxmem) or -numa. Between measured counts: the nearest
+   * measured one plus perCpu per CPU; each further /memory node (a NUMA node with RAM) adds perExtraNode.
+   */
+  dtUnflatten: Record<"numa" | "plain", { sizes: Record<number, number>; perCpu: number }> & { perExtraNode: number };
+  /** numa_alloc_distance() (6.1): 256 bytes, page-aligned; when the firmware's NUMA description fails (ACPI on virt always: edk2's flash is outside the SRAT; a device tree without NUMA properties) once more, freed, before the dummy node's. */
+  numaDistance: boolean;
+  /** alloc_node_data(): sizeof(pg_data_t). */
+  nodeData: number;
+  /** alloc_bootmem_cpumask_var() right after it (6.12). */
+  cpumask: number;
+  /** setup_per_cpu_areas() → pcpu_embed_first_chunk(): the unit per CPU, pcpu_setup_first_chunk()'s slot lists, pcpu_alloc_first_chunk()'s maps (twice). */
+  pcpu: { unit: number; slots: number; chunks: number[][] };
+  /** nr_kernel_pages for the hash tables: from the zones (6.1 free_area_init_core) or memblock's free pages (6.12 calc_nr_kernel_pages). */
+  hashFrom: "zones" | "free";
+  /** Built for 52-bit virtual addresses with LPA2 (CONFIG_ARM64_VA_BITS_52): used when the CPU has FEAT_LPA2. */
+  lpa2: boolean;
+  /** swiotlb: only when RAM goes beyond ZONE_DMA (6.1), or always, sized 1 MiB per GiB when not needed for DMA (6.12, kmalloc bouncing). */
+  swiotlb: "over-dma-limit" | "kmalloc-bounce";
+}
+
+/** The oracle's boot arguments ahead of the scenario's (QEMU -append); the EFI stub adds " initrd=initrd". */
+export const ORACLE_CMDLINE = ["console=ttyAMA0", "printk.devkmsg=on", "panic=-1", "nokaslr", "initramfs_async=0"];
+
+/** Debian 12's linux-image-6.1.0-*-arm64 (6.1.192). */
+const DEBIAN_6_1: Arm64Build = {
+  name: "6.1",
+  uefiImage: { code: { off: 0x9bf0000, size: 0x1650000 }, data: { off: 0x7f50000, size: 0x360000 } },
+  dtImage: { code: { start: 0x40210000, size: 0x1650000 }, data: { start: 0x41eb0000, size: 0x360000 } },
+  initrdSize: 0x48c000,
+  efi: { stubPage: 0x4270000, initrd: 0x4070000, acpi: [{ off: 0x3bd1000 - 0xf98, size: 0x10 }, { off: 0x3bd0000, size: 0x10000 }], memattr: 0x3760000 },
+  nvdimmNvs: 0x3bf0000,
+  nvdimmShift: 0x10000,
+  early: {
+    mapKernelTables: 7,
+    initPgDir: 0x5000,
+    idmapTables: 4,
+    dtUnflatten: { numa: { sizes: { 1: 40252, 2: 41660 }, perCpu: 1408 }, plain: { sizes: { 1: 40060, 3: 42588, 4: 43804, 7: 47452, 8: 48668 }, perCpu: 1216 }, perExtraNode: 616 },
+    numaDistance: true,
+    nodeData: 0x2c80,
+    cpumask: 0,
+    pcpu: { unit: 0x1f000, slots: 0x120, chunks: [[0x90, 0x180, 0x188, 0x60], [0x90, 0x400, 0x408, 0x100]] },
+    hashFrom: "zones",
+    lpa2: false,
+    swiotlb: "over-dma-limit",
+  },
+};
+
+/** Debian 13's linux-image-6.12.*-arm64 (6.12.118). */
+const DEBIAN_6_12: Arm64Build = {
+  name: "6.12",
+  uefiImage: { code: { off: 0xb000000, size: 0x1d40000 }, data: { off: 0x8fb0000, size: 0x4c0000 } },
+  dtImage: { code: { start: 0x40200000, size: 0x1d40000 }, data: { start: 0x40200000 + 0x2050000, size: 0x4c0000 } },
+  initrdSize: 0x481000,
+  efi: { stubPage: 0x46f0000, initrd: 0x44f0000, acpi: [{ off: 0x4060000, size: 0x10000 }, { off: 0x4042000 - 0xf98, size: 0x10 }], memattr: 0x3772000 },
+  nvdimmNvs: 0x4080000,
+  nvdimmShift: 0x20000,
+  early: {
+    mapKernelTables: 0,
+    initPgDir: 0,
+    idmapTables: 0,
+    dtUnflatten: { numa: { sizes: { 1: 42484, 2: 43972, 4: 46740 }, perCpu: 1384 }, plain: { sizes: { 1: 42276, 3: 44940, 5: 47500, 6: 48780, 7: 50060, 8: 51340 }, perCpu: 1280 }, perExtraNode: 648 },
+    numaDistance: false,
+    nodeData: 0x3740,
+    cpumask: 0x40,
+    pcpu: { unit: 0x22000, slots: 0x130, chunks: [[0xc8, 0x180, 0x188, 0x60], [0xc8, 0x400, 0x408, 0x100]] },
+    hashFrom: "free",
+    lpa2: true,
+    swiotlb: "kmalloc-bounce",
+  },
+};
+
+export const ARM64_BUILDS: Record<string, Arm64Build> = { "6.1": DEBIAN_6_1, "6.12": DEBIAN_6_12 };
+
+/** The build data for a kernel version (the newest measured one not newer than it). */
+export function arm64Build(version: string | undefined): Arm64Build {
+  const v = (version ?? "6.1").split(".").map(Number);
+  const num = (v[0] ?? 0) * 1000 + (v[1] ?? 0);
+  return num >= 6012 ? DEBIAN_6_12 : DEBIAN_6_1;
+}

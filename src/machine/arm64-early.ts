@@ -1,0 +1,241 @@
+/**
+ * The arm64 kernel's early memblock allocations, replayed in the kernel's
+ * order for one build (arm64-builds.ts EarlyProgram): paging_init()'s page
+ * tables, the device tree, NUMA data, sparse_init(), CMA, the standard
+ * resources, the command line, the percpu first chunk, the hash tables and
+ * swiotlb (arch/arm64/kernel/setup.c, arch/arm64/mm/init.c and mmu.c,
+ * mm/sparse.c, mm/percpu.c, kernel/dma/swiotlb.c). Sizes the kernel computes
+ * are computed here; each build's structure sizes are data.
+ * Pure: no I/O.
+ */
+import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
+import { Memblock, nrKernelPagesByZones, nrKernelPagesFree, systemHashBytes } from "./arm64-memblock.js";
+import type { EarlyProgram } from "./arm64-builds.js";
+import type { MachineSpec } from "./types.js";
+import type { VirtMap } from "./virt.js";
+import { MachineRefused } from "./refusal.js";
+import { qemuNuma } from "./qemu-map.js";
+
+interface Range {
+  start: number;
+  end: number;
+}
+
+const PAGE = 4096;
+/** arm64_dma_phys_limit on virt: ZONE_DMA covers the first 4 GiB. */
+const ZONE_DMA_BITS_LIMIT = 4 * GiB;
+const SECTION = 128 * MiB;
+/** struct page, and the memmap of one section (vmemmap, PMD-mapped). */
+const STRUCT_PAGE = 64;
+const SECTION_MEMMAP = (SECTION / PAGE) * STRUCT_PAGE;
+/**
+ * mem_section: the root array (NR_SECTION_ROOTS pointers: 2^(MAX_PHYSMEM_BITS - 27) sections, 128 per root page as
+ * struct mem_section is 32 bytes here; two roots from 16 GiB on, as a 16 GiB boot shows), usemap bytes per section.
+ */
+const SECTIONS_PER_ROOT = 128;
+const memSectionRootsBytes = (physBits: number) => (2 ** (physBits - 27) / SECTIONS_PER_ROOT) * 8;
+const USEMAP_BYTES = 56;
+const SMP_CACHE = 64;
+/** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (2 MiB: a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000). */
+const CMA = { size: 64 * MiB, align: 2 * MiB };
+const IO_TLB = { slab: 2048, segsize: 128, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
+
+export interface EarlyContext {
+  spec: MachineSpec;
+  map: VirtMap;
+  code: Range;
+  data: Range;
+  cmdline: string;
+  /** Nodes with memory, ascending. */
+  nodes: number[];
+  /** Each CPU's node. */
+  cpuNode: number[];
+}
+
+/** Each CPU's node on a NUMA device-tree boot (QEMU's -numa cpus=), else 0. */
+export function cpuNodes(spec: MachineSpec, numa: boolean): number[] {
+  return numa ? qemuNuma(spec)!.cpuNode : new Array<number>(spec.smp ?? 1).fill(0);
+}
+
+/** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
+export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void {
+  const ncpu = c.spec.smp ?? 1;
+  const must = (what: string, at: number | null): number => {
+    if (at === null) throw new MachineRefused(`the arm64 kernel cannot boot on this machine: memblock has no room for ${what} (the kernel panics)`, ["memory"]);
+    return at;
+  };
+  const dmaLimit = Math.min(ZONE_DMA_BITS_LIMIT, c.map.ramTop);
+
+  // paging_init(): map_kernel() (6.1), the linear map, then init_pg_dir freed and the idmap built.
+  // With FEAT_LPA2 (QEMU's "max" CPU) a 6.12 kernel built for 52-bit VAs runs 52-bit: five levels of page tables.
+  const lpa2 = p.lpa2 && /^max\b/.test(c.spec.cpu ?? "");
+  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, c.code, lpa2), PAGE) ? 0 : null);
+  if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
+  mb.allocPages(p.idmapTables, PAGE);
+  // unflatten_device_tree().
+  const dtNuma = c.spec.maxmem !== undefined || (c.spec.numa ?? []).length > 0;
+  const dtBytes = dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu) + (c.nodes.length - 1) * p.dtUnflatten.perExtraNode;
+  if (!c.map.uefi) must("the device tree", mb.alloc({ size: dtBytes, align: 8 }));
+  // bootmem_init() → arch_numa_init(): without an SRAT (or with one Linux rejects) ACPI's attempt fails and the dummy node follows.
+  if (p.numaDistance) {
+    if (c.map.uefi || !dtNuma) {
+      const d = must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
+      mb.free(d, d + 0x100);
+    }
+    must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
+  }
+  // numa_register_nodes(): NODE_DATA on each node; 6.12 then a cpumask per node id.
+  const nodeData = new Map<number, number>();
+  for (const nid of c.nodes) nodeData.set(nid, must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE, nid })));
+  if (p.cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
+  // sparse_init(): the section roots (a root page when a root's first present section is seen, on that section's node),
+  // then per node the usemaps next to its NODE_DATA, its memmap, and the vmemmap page tables it needs first.
+  const sections = presentSections(mb);
+  must("mem_section", mb.alloc({ size: memSectionRootsBytes(lpa2 ? 52 : 48), align: SMP_CACHE }));
+  const roots = new Set<number>();
+  for (const sec of sections) {
+    const root = Math.floor(sec.nr / SECTIONS_PER_ROOT);
+    if (roots.has(root)) continue;
+    roots.add(root);
+    must("a mem_section root", mb.alloc({ size: PAGE, align: SMP_CACHE, nid: sec.nid }));
+  }
+  const memstart = alignDown(mb.memory[0].base, GiB);
+  const vmemmapCovered = { gib: new Set<number>(), pud: new Set<number>() };
+  for (const nid of c.nodes) {
+    const mine = sections.filter((x) => x.nid === nid).map((x) => x.nr);
+    if (!mine.length) continue;
+    const goal = alignDown(nodeData.get(nid)!, SECTION);
+    must("usemaps", mb.alloc({ size: mine.length * USEMAP_BYTES, align: SMP_CACHE, min: goal, max: goal + SECTION, nid }));
+    must("the memmap", mb.alloc({ size: mine.length * SECTION_MEMMAP, align: 2 * MiB, min: memstart, nid, exact: true }));
+    must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered), PAGE, nid) ? 0 : null);
+  }
+  // free_area_init(): 6.12 counts memblock's free pages here.
+  const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb), PAGE, STRUCT_PAGE);
+  // dma_contiguous_reserve(arm64_dma_phys_limit).
+  // dma_contiguous_reserve(): a failure is logged, not fatal.
+  mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit });
+  // request_standard_resources(): a struct resource per memblock.memory region.
+  must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
+  // setup_command_line(): saved_command_line and static_command_line.
+  for (let i = 0; i < 2; i++) must("the command line", mb.alloc({ size: c.cmdline.length + 1, align: SMP_CACHE }));
+  // setup_per_cpu_areas() → pcpu_embed_first_chunk().
+  const ai = must("pcpu alloc info", mb.alloc({ size: PAGE, align: PAGE }));
+  const areas = must("pcpu areas", mb.alloc({ size: PAGE, align: SMP_CACHE }));
+  // One group per node, in the order of their first CPU; each group's units on its node.
+  const groups: number[] = [];
+  for (const n of c.cpuNode) if (!groups.includes(n)) groups.push(n);
+  for (const g of groups) must("the first percpu chunk", mb.alloc({ size: p.pcpu.unit * c.cpuNode.filter((n) => n === g).length, align: PAGE, nid: g }));
+  for (const size of [8 * groups.length, 8 * groups.length, 4 * ncpu, 8 * ncpu, p.pcpu.slots]) must("pcpu_setup_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
+  for (const chunk of p.pcpu.chunks) for (const size of chunk) must("pcpu_alloc_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
+  mb.free(ai, ai + PAGE);
+  mb.free(areas, areas + PAGE);
+  // vfs_caches_init_early(): the dentry and inode hash tables, from memblock unless hashdist spreads them over nodes (vmalloc).
+  if (c.nodes.length === 1) for (const scale of [13, 14]) must("a hash table", mb.alloc({ size: systemHashBytes(nrKernelPages, PAGE, scale), align: SMP_CACHE }));
+  // mem_init() → swiotlb_init().
+  const nareas = 2 ** Math.ceil(Math.log2(ncpu));
+  const over = c.map.ramTop > dmaLimit;
+  let nslabs = 0;
+  if (over) nslabs = IO_TLB.defaultSlabs;
+  else if (p.swiotlb === "kmalloc-bounce") {
+    const size = Math.min(IO_TLB.defaultSlabs * IO_TLB.slab, alignUp(Math.ceil(mb.physMemSize() / 1024), IO_TLB.slab));
+    nslabs = alignUp(size / IO_TLB.slab, IO_TLB.segsize);
+  }
+  if (nslabs) {
+    nslabs = Math.max(nslabs, IO_TLB.segsize * nareas);
+    nslabs = 2 ** Math.ceil(Math.log2(nslabs));
+    // swiotlb_init_remap() warns and goes on without bounce buffers when memblock has no room.
+    if (mb.alloc({ size: nslabs * IO_TLB.slab, align: PAGE, max: dmaLimit }) !== null) {
+      must("the swiotlb slots", mb.alloc({ size: alignUp(nslabs * IO_TLB.slotBytes, PAGE), align: PAGE }));
+      must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
+    }
+  }
+}
+
+/** The unflattened device tree's size for ncpu CPUs: measured, or the nearest measured count plus perCpu per CPU. */
+function dtUnflattenBytes(m: { sizes: Record<number, number>; perCpu: number }, ncpu: number): number {
+  const known = Object.keys(m.sizes).map(Number);
+  const near = known.reduce((a, b) => (Math.abs(b - ncpu) < Math.abs(a - ncpu) ? b : a));
+  return m.sizes[near] + (ncpu - near) * m.perCpu;
+}
+
+/** Sections that memblock memory (nomap included) touches, ascending, each with the node of its first memory. */
+function presentSections(mb: Memblock): { nr: number; nid: number }[] {
+  const out = new Map<number, number>();
+  for (const m of mb.memory) for (let s = Math.floor(m.base / SECTION); s * SECTION < m.end; s++) if (!out.has(s)) out.set(s, m.nid ?? 0);
+  return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([nr, nid]) => ({ nr, nid }));
+}
+
+/** Distinct size-aligned chunks that a sorted list of ranges touches. */
+function chunksTouched(ranges: Range[], size: number): number {
+  let n = 0;
+  let last = -1;
+  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
+    if (r.end <= r.start) continue;
+    const first = Math.max(Math.floor(r.start / size), last + 1);
+    const end = Math.floor((r.end - 1) / size);
+    if (end >= first) n += end - first + 1;
+    last = Math.max(last, end);
+  }
+  return n;
+}
+
+/**
+ * map_mem() at page granularity (rodata=full): a PTE page per 2 MiB chunk
+ * the linear map touches, except chunks wholly inside the kernel's linear
+ * alias [_stext, __init_begin) (mapped with blocks); a PMD page per GiB,
+ * a PUD page per 512 GiB, and with five levels a P4D page per 256 TiB.
+ */
+function linearMapTables(mb: Memblock, alias: Range, fiveLevels: boolean): number {
+  const mapped: Range[] = mb.memory.filter((m) => !m.nomap).map((m) => ({ start: m.base, end: m.end }));
+  const paged: Range[] = [];
+  for (const m of mapped) {
+    if (alias.end <= m.start || alias.start >= m.end) paged.push(m);
+    else {
+      if (m.start < alias.start) paged.push({ start: m.start, end: alias.start });
+      if (alias.end < m.end) paged.push({ start: alias.end, end: m.end });
+    }
+  }
+  const blockStart = alignUp(alias.start, 2 * MiB);
+  const blockEnd = alignDown(alias.end, 2 * MiB);
+  if (alias.start < blockStart) paged.push({ start: alias.start, end: Math.min(blockStart, alias.end) });
+  if (blockEnd > blockStart && blockEnd < alias.end) paged.push({ start: blockEnd, end: alias.end });
+  if (blockEnd <= blockStart && blockStart < alias.end) paged.push({ start: blockStart, end: alias.end });
+  return chunksTouched(paged, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB) + (fiveLevels ? chunksTouched(mapped, 256 * 1024 * GiB) : 0);
+}
+
+/** vmemmap_populate(): the memmap is PMD-mapped; a PMD page per GiB of vmemmap and a PUD page per 512 GiB of it not covered yet. */
+function vmemmapTables(sections: number[], memstart: number, covered: { gib: Set<number>; pud: Set<number> }): number {
+  let n = 0;
+  for (const s of sections) {
+    const off = ((s * SECTION - memstart) / PAGE) * STRUCT_PAGE;
+    for (const [set, size] of [
+      [covered.gib, GiB],
+      [covered.pud, 512 * GiB],
+    ] as const) {
+      for (let k = Math.floor(off / size); k <= Math.floor((off + SECTION_MEMMAP - 1) / size); k++) {
+        if (!set.has(k)) {
+          set.add(k);
+          n++;
+        }
+      }
+    }
+  }
+  return n;
+}
+
+/** Zone spans of memblock memory (DMA below 4 GiB, Normal above) for 6.1's nr_kernel_pages. */
+function zoneSpans(mb: Memblock): { spanned: number; present: number }[] {
+  const out: { spanned: number; present: number }[] = [];
+  for (const [lo, hi] of [
+    [0, ZONE_DMA_BITS_LIMIT],
+    [ZONE_DMA_BITS_LIMIT, Number.MAX_SAFE_INTEGER],
+  ]) {
+    const parts = mb.memory.map((m) => ({ start: Math.max(m.base, lo), end: Math.min(m.end, hi) })).filter((m) => m.end > m.start);
+    if (!parts.length) continue;
+    const spanned = (Math.max(...parts.map((x) => x.end)) - Math.min(...parts.map((x) => x.start))) / PAGE;
+    const present = parts.reduce((a, x) => a + (x.end - x.start), 0) / PAGE;
+    out.push({ spanned, present });
+  }
+  return out;
+}
+
