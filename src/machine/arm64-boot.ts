@@ -64,8 +64,9 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     nomap.push({ ...VIRT_FLASH1 }, { start: T0 - 0x3bc0000, end: T0 - 0x38d0000 }, { start: T0 - 0x400000, end: T0 - 0x20000 });
     const shift = nvdimm ? build.nvdimmShift : 0;
     if (nvdimm) nomap.push({ start: T0 - build.nvdimmNvs, end: T0 - build.nvdimmNvs + 0x10000 });
-    code = at(build.uefiImage.code);
-    data = at(build.uefiImage.data);
+    const imageShift = nvdimm ? build.nvdimmImageShift : 0;
+    code = at({ ...build.uefiImage.code, off: build.uefiImage.code.off + imageShift });
+    data = at({ ...build.uefiImage.data, off: build.uefiImage.data.off + imageShift });
     fixed.push({ ...at({ off: build.efi.stubPage + shift, size: EFI_STUB_FDT }), tag: "fw-fdt" });
     fixed.push({ ...at({ off: build.efi.initrd + shift, size: build.initrdSize }), tag: "fw-initrd" });
     build.efi.acpi.forEach((a, i) => fixed.push({ ...at(a), tag: `fw-acpi${i}` }));
@@ -89,7 +90,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   // they are; under ACPI edk2's flash is outside the SRAT, so Linux falls back to one node.
   const nodes = map.uefi ? [{ nid: 0, start: map.ramBase, end: T }] : dtMemoryNodes(spec, map);
   const nodeOf = (a: number) => nodes.find((n) => n.start <= a && a < n.end)?.nid ?? 0;
-  const mb = new Memblock();
+  const mb = new Memblock({ kernFlag: build.early.kernFlag });
   const cuts = [...new Set([...memory.flatMap((m) => [m.start, m.end]), ...nomap.flatMap((n) => [n.start, n.end]), ...nodes.map((n) => n.start)])].sort((x, y) => x - y);
   for (let i = 0; i + 1 < cuts.length; i++) {
     const s = cuts[i];

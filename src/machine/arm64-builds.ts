@@ -28,6 +28,8 @@ export interface Arm64Build {
   /** With nvdimm=on, edk2 places an ACPI NVS page (64 KiB, nomap) at T - nvdimmNvs and shifts the stub page and the initrd down. */
   nvdimmNvs: number;
   nvdimmShift: number;
+  /** ... and the EFI stub's image by this much (7.2 aligns it to 2 MiB, so the shift rounds up to a whole 2 MiB). */
+  nvdimmImageShift: number;
   /** What the kernel allocates from memblock before the buddy allocator (sizes of this build's structures, measured with memblock=debug). */
   early: EarlyProgram;
 }
@@ -60,6 +62,15 @@ export interface EarlyProgram {
   hashFrom: "zones" | "free";
   /** Built for 52-bit virtual addresses with LPA2 (CONFIG_ARM64_VA_BITS_52): used when the CPU has FEAT_LPA2. */
   lpa2: boolean;
+  /** map_mem() maps the kernel's linear alias with blocks where it can (6.1, 6.12); 7.2 maps it with pages like the rest. */
+  aliasBlocks: boolean;
+  /** 7.2's bootmem_init() reserves CMA and request_standard_resources() runs before sparse_init(). */
+  cmaFirst: boolean;
+  /** sparse_init_nid(): usemap bytes per section; 7.2 takes the usemaps anywhere and maps each section's memmap on its own (2 MiB each, after the vmemmap tables). */
+  usemapBytes: number;
+  memmapPerSection: boolean;
+  /** memblock_alloc() flags its reservations MEMBLOCK_RSRV_KERN (7.2): they stay apart from the firmware's. */
+  kernFlag: boolean;
   /** swiotlb: only when RAM goes beyond ZONE_DMA (6.1), or always, sized 1 MiB per GiB when not needed for DMA (6.12, kmalloc bouncing). */
   swiotlb: "over-dma-limit" | "kmalloc-bounce";
 }
@@ -76,6 +87,7 @@ const DEBIAN_6_1: Arm64Build = {
   efi: { stubPage: 0x4270000, initrd: 0x4070000, acpi: [{ off: 0x3bd1000 - 0xf98, size: 0x10 }, { off: 0x3bd0000, size: 0x10000 }], memattr: 0x3760000 },
   nvdimmNvs: 0x3bf0000,
   nvdimmShift: 0x10000,
+  nvdimmImageShift: 0,
   early: {
     mapKernelTables: 7,
     initPgDir: 0x5000,
@@ -88,6 +100,11 @@ const DEBIAN_6_1: Arm64Build = {
     hashFrom: "zones",
     lpa2: false,
     swiotlb: "over-dma-limit",
+    aliasBlocks: true,
+    cmaFirst: false,
+    usemapBytes: 56,
+    memmapPerSection: false,
+    kernFlag: false,
   },
 };
 
@@ -100,6 +117,7 @@ const DEBIAN_6_12: Arm64Build = {
   efi: { stubPage: 0x46f0000, initrd: 0x44f0000, acpi: [{ off: 0x4060000, size: 0x10000 }, { off: 0x4042000 - 0xf98, size: 0x10 }], memattr: 0x3772000 },
   nvdimmNvs: 0x4080000,
   nvdimmShift: 0x20000,
+  nvdimmImageShift: 0,
   early: {
     mapKernelTables: 0,
     initPgDir: 0,
@@ -112,14 +130,52 @@ const DEBIAN_6_12: Arm64Build = {
     hashFrom: "free",
     lpa2: true,
     swiotlb: "kmalloc-bounce",
+    aliasBlocks: true,
+    cmaFirst: false,
+    usemapBytes: 56,
+    memmapPerSection: false,
+    kernFlag: false,
   },
 };
 
-export const ARM64_BUILDS: Record<string, Arm64Build> = { "6.1": DEBIAN_6_1, "6.12": DEBIAN_6_12 };
+/**
+ * Debian unstable's linux-image-7.2.*-arm64 (7.2.13). Device-tree sizes: one
+ * measured point (1 CPU, NUMA properties); the others follow 6.12's steps.
+ */
+const DEBIAN_7_2: Arm64Build = {
+  name: "7.2",
+  uefiImage: { code: { off: 0xf600000, size: 0x2510000 }, data: { off: 0xcd20000, size: 0x620000 } },
+  dtImage: { code: { start: 0x40200000, size: 0x2510000 }, data: { start: 0x43100000 - 0x620000, size: 0x620000 } },
+  initrdSize: 0x493000,
+  efi: { stubPage: 0x7080000, initrd: 0x6e80000, acpi: [{ off: 0x69e0000, size: 0x10000 }, { off: 0x69ca000 - 0xf98, size: 0x10 }], memattr: 0x17f9000 },
+  nvdimmNvs: 0x6a00000,
+  nvdimmShift: 0x20000,
+  nvdimmImageShift: 0x200000,
+  early: {
+    mapKernelTables: 0,
+    initPgDir: 0,
+    idmapTables: 0,
+    dtUnflatten: { numa: { sizes: { 1: 44716, 2: 44716 + 1488, 4: 44716 + 4256 }, perCpu: 1384 }, plain: { sizes: { 1: 44508, 3: 47172 }, perCpu: 1280 }, perExtraNode: 648 },
+    numaDistance: false,
+    nodeData: 0x3800,
+    cpumask: 0x40,
+    pcpu: { unit: 0x24000, slots: 0x130, chunks: [[0x88, 0x180, 0x188, 0x60], [0x88, 0x400, 0x408, 0x100]] },
+    hashFrom: "free",
+    lpa2: true,
+    swiotlb: "kmalloc-bounce",
+    aliasBlocks: false,
+    cmaFirst: true,
+    usemapBytes: 88,
+    memmapPerSection: true,
+    kernFlag: true,
+  },
+};
+
+export const ARM64_BUILDS: Record<string, Arm64Build> = { "6.1": DEBIAN_6_1, "6.12": DEBIAN_6_12, "7.2": DEBIAN_7_2 };
 
 /** The build data for a kernel version (the newest measured one not newer than it). */
 export function arm64Build(version: string | undefined): Arm64Build {
   const v = (version ?? "6.1").split(".").map(Number);
   const num = (v[0] ?? 0) * 1000 + (v[1] ?? 0);
-  return num >= 6012 ? DEBIAN_6_12 : DEBIAN_6_1;
+  return num >= 7002 ? DEBIAN_7_2 : num >= 6012 ? DEBIAN_6_12 : DEBIAN_6_1;
 }

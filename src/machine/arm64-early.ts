@@ -34,7 +34,6 @@ const SECTION_MEMMAP = (SECTION / PAGE) * STRUCT_PAGE;
  */
 const SECTIONS_PER_ROOT = 128;
 const memSectionRootsBytes = (physBits: number) => (2 ** (physBits - 27) / SECTIONS_PER_ROOT) * 8;
-const USEMAP_BYTES = 56;
 const SMP_CACHE = 64;
 /** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (2 MiB: a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000). */
 const CMA = { size: 64 * MiB, align: 2 * MiB };
@@ -69,7 +68,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // paging_init(): map_kernel() (6.1), the linear map, then init_pg_dir freed and the idmap built.
   // With FEAT_LPA2 (QEMU's "max" CPU) a 6.12 kernel built for 52-bit VAs runs 52-bit: five levels of page tables.
   const lpa2 = p.lpa2 && /^max\b/.test(c.spec.cpu ?? "");
-  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, c.code, lpa2), PAGE) ? 0 : null);
+  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, p.aliasBlocks ? c.code : null, lpa2), PAGE) ? 0 : null);
   if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
@@ -88,6 +87,13 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   const nodeData = new Map<number, number>();
   for (const nid of c.nodes) nodeData.set(nid, must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE, nid })));
   if (p.cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
+  // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
+  // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
+  const cmaAndResources = () => {
+    mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit });
+    must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
+  };
+  if (p.cmaFirst) cmaAndResources();
   // sparse_init(): the section roots (a root page when a root's first present section is seen, on that section's node),
   // then per node the usemaps next to its NODE_DATA, its memmap, and the vmemmap page tables it needs first.
   const sections = presentSections(mb);
@@ -104,18 +110,20 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   for (const nid of c.nodes) {
     const mine = sections.filter((x) => x.nid === nid).map((x) => x.nr);
     if (!mine.length) continue;
+    if (p.memmapPerSection) {
+      must("usemaps", mb.alloc({ size: mine.length * p.usemapBytes, align: SMP_CACHE, nid }));
+      must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered), PAGE, nid) ? 0 : null);
+      for (const _ of mine) must("a section's memmap", mb.alloc({ size: SECTION_MEMMAP, align: 2 * MiB, nid }));
+      continue;
+    }
     const goal = alignDown(nodeData.get(nid)!, SECTION);
-    must("usemaps", mb.alloc({ size: mine.length * USEMAP_BYTES, align: SMP_CACHE, min: goal, max: goal + SECTION, nid }));
+    must("usemaps", mb.alloc({ size: mine.length * p.usemapBytes, align: SMP_CACHE, min: goal, max: goal + SECTION, nid }));
     must("the memmap", mb.alloc({ size: mine.length * SECTION_MEMMAP, align: 2 * MiB, min: memstart, nid, exact: true }));
     must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered), PAGE, nid) ? 0 : null);
   }
   // free_area_init(): 6.12 counts memblock's free pages here.
   const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb), PAGE, STRUCT_PAGE);
-  // dma_contiguous_reserve(arm64_dma_phys_limit).
-  // dma_contiguous_reserve(): a failure is logged, not fatal.
-  mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit });
-  // request_standard_resources(): a struct resource per memblock.memory region.
-  must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
+  if (!p.cmaFirst) cmaAndResources();
   // setup_command_line(): saved_command_line and static_command_line.
   for (let i = 0; i < 2; i++) must("the command line", mb.alloc({ size: c.cmdline.length + 1, align: SMP_CACHE }));
   // setup_per_cpu_areas() → pcpu_embed_first_chunk().
@@ -185,8 +193,9 @@ function chunksTouched(ranges: Range[], size: number): number {
  * alias [_stext, __init_begin) (mapped with blocks); a PMD page per GiB,
  * a PUD page per 512 GiB, and with five levels a P4D page per 256 TiB.
  */
-function linearMapTables(mb: Memblock, alias: Range, fiveLevels: boolean): number {
+function linearMapTables(mb: Memblock, alias: Range | null, fiveLevels: boolean): number {
   const mapped: Range[] = mb.memory.filter((m) => !m.nomap).map((m) => ({ start: m.base, end: m.end }));
+  if (!alias) return chunksTouched(mapped, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB) + (fiveLevels ? chunksTouched(mapped, 256 * 1024 * GiB) : 0);
   const paged: Range[] = [];
   for (const m of mapped) {
     if (alias.end <= m.start || alias.start >= m.end) paged.push(m);

@@ -20,6 +20,8 @@ export interface MbRegion {
   nomap?: boolean;
   /** The node of a memory region (memblock_set_node()); reserved regions carry none. */
   nid?: number;
+  /** A reserved region the kernel allocated (MEMBLOCK_RSRV_KERN, 7.x): it never merges with firmware reservations. */
+  kern?: boolean;
 }
 
 export interface AllocRequest {
@@ -37,16 +39,22 @@ export interface AllocRequest {
 export class Memblock {
   memory: MbRegion[] = [];
   reserved: MbRegion[] = [];
+  /** Allocations are flagged MEMBLOCK_RSRV_KERN (kernels from 7.x). */
+  readonly kernFlag: boolean;
+
+  constructor(opts: { kernFlag?: boolean } = {}) {
+    this.kernFlag = opts.kernFlag ?? false;
+  }
 
   /** memblock_add() of a firmware-described range (nomap: memblock_mark_nomap()). Adjacent regions with the same flags merge. */
   addMemory(base: number, end: number, nomap = false, nid = 0): void {
     this.memory = mergeRegions([...this.memory, { base, end, nomap, nid }], true);
   }
 
-  /** memblock_reserve(): touching and overlapping reserved regions merge into one. */
-  reserve(base: number, end: number): void {
+  /** memblock_reserve(): touching and overlapping reserved regions (of the same kind) merge into one. */
+  reserve(base: number, end: number, kern = false): void {
     if (end <= base) return;
-    this.reserved = mergeRegions([...this.reserved, { base, end }], false);
+    this.reserved = mergeRegions([...this.reserved, kern ? { base, end, kern } : { base, end }], false);
   }
 
   /** memblock_phys_free(): the range leaves the reserved regions (splitting one if needed). */
@@ -56,8 +64,8 @@ export class Memblock {
     for (const r of this.reserved) {
       if (r.end <= base || r.base >= end) out.push(r);
       else {
-        if (r.base < base) out.push({ base: r.base, end: base });
-        if (r.end > end) out.push({ base: end, end: r.end });
+        if (r.base < base) out.push({ ...r, end: base });
+        if (r.end > end) out.push({ ...r, base: end });
       }
     }
     this.reserved = out;
@@ -113,7 +121,7 @@ export class Memblock {
     };
     let at = find(req.min ?? 0);
     if (at === null && req.min) at = find(0);
-    if (at !== null) this.reserve(at, at + req.size);
+    if (at !== null) this.reserve(at, at + req.size, this.kernFlag);
     return at;
   }
 
@@ -128,7 +136,7 @@ export class Memblock {
         const bottom = Math.max(alignUp(free[i].base, pageSize), 4096);
         if (top - bottom < pageSize) continue;
         const take = Math.min(left, (top - bottom) / pageSize);
-        this.reserve(top - take * pageSize, top);
+        this.reserve(top - take * pageSize, top, this.kernFlag);
         left -= take;
         placed = true;
       }
@@ -143,7 +151,8 @@ function mergeRegions(list: MbRegion[], byFlags: boolean): MbRegion[] {
   const out: MbRegion[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    if (last && r.base <= last.end && (!byFlags || (!!last.nomap === !!r.nomap && last.nid === r.nid))) last.end = Math.max(last.end, r.end);
+    const same = byFlags ? !!last?.nomap === !!r.nomap && last?.nid === r.nid : !!last?.kern === !!r.kern;
+    if (last && same && r.base <= last.end) last.end = Math.max(last.end, r.end);
     else out.push({ ...r });
   }
   return out;

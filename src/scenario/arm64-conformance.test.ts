@@ -14,10 +14,10 @@ import { jsonFiles, REPO_ROOT, SHARED } from "../testing/paths.js";
 const GIVEN = join(SHARED, "conformance", "arm64", "traces");
 const RECORDED = join(REPO_ROOT, "test", "oracle", "arm64", "traces");
 
-/** Kernel versions with arm64 build data (machine/arm64-boot.ts): 6.1 and 6.12. */
+/** Kernel versions with arm64 build data (machine/arm64-builds.ts): 6.1, 6.12 and 7.2. */
 function modelled(file: string): boolean {
   const t = JSON.parse(readFileSync(file, "utf8")) as { kernel?: string };
-  return /^6\.1\.|^6\.12\./.test(t.kernel ?? "");
+  return /^6\.1\.|^6\.12\.|^7\.2\./.test(t.kernel ?? "");
 }
 
 const files = [...jsonFiles(join(GIVEN, "6.1")), ...jsonFiles(join(GIVEN, "6.12")), ...jsonFiles(RECORDED)].filter(modelled);

@@ -28,11 +28,14 @@ export const BOOT_RULES = {
       { since: "7.2", value: image(0x022ca8df, [0x02400000, 0x03162fff], [0x03200000, 0x0355b8ff], [0x03e50000, 0x041fffff]), evidence: "sid/*.json boot iomem (linux-image-7.2.13+deb14-amd64)" },
     ],
   ),
-  arm64Build: rule<"6.1" | "6.12">(
+  arm64Build: rule<"6.1" | "6.12" | "7.2">(
     "which Debian arm64 build's boot data applies on QEMU virt (EFI stub image placement, initrd size, edk2 allocations, the kernel's early memblock allocations): machine/arm64-boot.ts ARM64_BUILDS",
     "6.1",
     "conformance/arm64/traces/6.1 and test/oracle/arm64 (linux-image-6.1.0-57-arm64)",
-    [{ since: "6.12", arch: "arm64", value: "6.12", evidence: "conformance/arm64/traces/6.12 (linux-image-6.12.118+deb13-arm64)" }],
+    [
+      { since: "6.12", arch: "arm64", value: "6.12", evidence: "conformance/arm64/traces/6.12 (linux-image-6.12.118+deb13-arm64)" },
+      { since: "7.2", arch: "arm64", value: "7.2", evidence: "test/oracle/arm64/memblock/*.sid.json and the arm64-*.sid recordings (linux-image-7.2.13+deb14-arm64)" },
+    ],
   ),
   localApicResource: rule("/proc/iomem has the Local APIC's \"fee00000-fee00fff : Local APIC\" resource", true, "traces/boot-1g.json boot iomem", [
     { since: "6.12", value: false, evidence: "trixie/boot-1g.json boot iomem: no Local APIC line" },
