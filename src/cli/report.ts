@@ -5,7 +5,7 @@
  */
 import type { Snapshot } from "../abi/snapshot.js";
 import { formatSize } from "../kernel/units.js";
-import type { Trace, TraceStep } from "../scenario/runner.js";
+import type { BootRaceJson, Trace, TraceStep } from "../scenario/runner.js";
 
 function kb(s: string): number {
   return Number(/^(\d+)/.exec(s)?.[1] ?? 0);
@@ -126,6 +126,22 @@ export function summarizeUevents(us: { action: string; devpath: string }[]): str
   return out;
 }
 
+/** One boot race the model ran into, and the outcome this run took. */
+function describeRace(r: BootRaceJson): string {
+  switch (r.race) {
+    case "disk-order":
+      return `the boot disks of ${r.region} take their DISKSEQ in the order their namespaces' async probes attach them, one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (registration order)" : ""}`;
+    case "cxl-memdev-ids":
+      return `${r.region}'s async probes give the memdev ids to the devices in one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (PCI order)" : ""}`;
+    default: {
+      const id = r.region.replace(/^region/, "");
+      const kind = r.race === "pfn-seed" ? "pfn" : "btt";
+      const name = (o: number) => `${kind}${id}.${o}`;
+      return `${r.region}'s ${kind} seed is ${r.outcomes.map(name).join(" or ")} from one boot to the next; this run: ${name(r.chosen)}`;
+    }
+  }
+}
+
 export function renderReport(t: Trace, name: string, description?: string): string {
   const lines: string[] = [];
   const b = t.boot.snapshot;
@@ -140,12 +156,7 @@ export function renderReport(t: Trace, name: string, description?: string): stri
       if (z.spanned) lines.push(`  ${node} ${zone.padEnd(7)} start_pfn ${z.start_pfn ?? "-"} spanned ${z.spanned} present ${z.present}`);
     }
   }
-  for (const r of t.boot.noisy?.races ?? []) {
-    const id = r.region.replace(/^region/, "");
-    const kind = r.race === "pfn-seed" ? "pfn" : "btt";
-    const name = (o: number) => `${kind}${id}.${o}`;
-    lines.push(`  boot race: ${r.region}'s ${kind} seed is ${r.outcomes.map(name).join(" or ")} from one boot to the next; this run: ${name(r.chosen)}`);
-  }
+  for (const r of t.boot.noisy?.races ?? []) lines.push(`  boot race: ${describeRace(r)}`);
   let prev = b;
   t.steps.forEach((s, i) => {
     lines.push("");

@@ -10,9 +10,10 @@ import { walk, removeResource, type Resource } from "../kernel/resource.js";
 import { ZONE_DEVICE } from "../kernel/zone.js";
 import { daxDriverRegister, daxState } from "../kernel/drivers/dax.js";
 import { e820PmemProbe, nfitDriver, nfitProbe } from "../kernel/drivers/nvdimm-nfit.js";
-import { ndDriverLoad, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
+import { allNdDevices, ndDriverLoad, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
+import { bootDiskOrderRace } from "../kernel/drivers/nvdimm-pmem.js";
 import { settleBootBttRace, settleBootPfnRace } from "../kernel/drivers/nvdimm-region.js";
-import type { NdBus } from "../kernel/drivers/nvdimm-core.js";
+import type { Disk, NdBus } from "../kernel/drivers/nvdimm-core.js";
 import { ndState } from "../kernel/drivers/nvdimm-core.js";
 import { registerNdSysfs } from "../kernel/drivers/nvdimm-sysfs.js";
 import type { System } from "../machine/system.js";
@@ -120,6 +121,17 @@ function applyBootBttSeeds(k: Kernel, bus: NdBus | null, bootDevices: string[] |
   }
 }
 
+/** A provider's boot probes (its regions, their namespaces): the disks they attach race for their DISKSEQ (bootDiskOrderRace). */
+function flushBootProbes(k: Kernel, bus: NdBus | null, choices: Record<string, number> | undefined): void {
+  const from = ndState(k).diskseq;
+  ndFlush(k);
+  if (!bus) return;
+  const disks: Disk[] = [];
+  for (const d of allNdDevices(k)) if ((d.kind === "namespace" || d.kind === "pfn" || d.kind === "btt") && d.disk && d.disk.diskseq > from) disks.push(d.disk);
+  disks.sort((a, b) => a.diskseq - b.diskseq);
+  bootDiskOrderRace(k, bus.name, disks, choices?.[raceKey({ race: "disk-order", region: bus.name })]);
+}
+
 /** The key a boot race is chosen by in RunOptions.bootRaces: "btt-seed:region0". */
 export function raceKey(r: { race: string; region: string }): string {
   return `${r.race}:${r.region}`;
@@ -150,8 +162,9 @@ export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[
   moduleEvent(k, "/bus/nd/drivers/nd_pmem", "drivers");
   moduleEvent(k, "/module/nd_pmem", "module");
   // nd_e820
-  applyBootBttSeeds(k, e820PmemProbe(k, (addr) => physToTargetNode(sys.layout, addr)), bootDevices, choices);
-  ndFlush(k);
+  const e820 = e820PmemProbe(k, (addr) => physToTargetNode(sys.layout, addr));
+  applyBootBttSeeds(k, e820, bootDevices, choices);
+  flushBootProbes(k, e820, choices);
   moduleEvent(k, "/bus/platform/drivers/e820_pmem", "drivers");
   moduleEvent(k, "/module/nd_e820", "module");
   // nfit
@@ -162,7 +175,7 @@ export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[
     (addr) => memoryAddPhysaddrToNid(sys.layout, addr),
   );
   applyBootBttSeeds(k, nfit, bootDevices, choices);
-  ndFlush(k);
+  flushBootProbes(k, nfit, choices);
   moduleEvent(k, nfitDriver(k).driverPath, "drivers");
   moduleEvent(k, "/module/nfit", "module");
   // device_dax, dax_pmem, kmem

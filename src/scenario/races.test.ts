@@ -158,3 +158,39 @@ test("a region bound by ndctl: its namespace's probe claims an id before the see
     assert.ok(!s.noisy?.async_uevents?.includes(short.length - 1), profile);
   }
 });
+
+test("the boot disk order race: four NVDIMM regions attach their boot disks in a different order on each recorded boot, and each recording reproduces with its own order", () => {
+  const dir = join(REPO_ROOT, "test", "oracle", "arm64", "traces");
+  const seen = new Map<string, number>();
+  for (const f of ["a64-nvdimm-4-diskseq.json", "a64-nvdimm-4-diskseq.run2.json", "a64-nvdimm-4-diskseq.trixie.json", "a64-nvdimm-4-diskseq.run2.trixie.json", "a64-nvdimm-4-diskseq.run3.trixie.json", "a64-nvdimm-4-diskseq.run4.trixie.json"]) {
+    const file = join(dir, f);
+    const text = readFileSync(file, "utf8");
+    // The real kernel's DISKSEQ of pmem0..pmem3 (each namespace is disabled once, in order).
+    const real = JSON.parse(text) as RealTrace;
+    const order = real.steps.map((s) => (s.uevents as { DISKSEQ?: string }[]).find((u) => u.DISKSEQ)!.DISKSEQ).join(",");
+    for (const boot of ["derive", "import"] as const) {
+      const r = checkTrace(text, file, boot);
+      assert.deepEqual(r.mismatches, [], `${f} ${boot}`);
+      const o = r.races.find((x) => x.key === "disk-order:ndbus0");
+      assert.ok(o, f);
+      if (seen.has(order)) assert.equal(seen.get(order), o.outcome, `${f}: one order, one outcome`);
+      seen.set(order, o.outcome);
+    }
+  }
+  assert.ok(seen.size >= 5, `distinct recorded orders: ${[...seen.keys()].join(" / ")}`);
+});
+
+test("a chosen disk order gives the boot disks their DISKSEQ in that order; the run report names the race", () => {
+  const file = join(REPO_ROOT, "test", "oracle", "arm64", "traces", "a64-nvdimm-4-diskseq.trixie.json");
+  const { scenario } = toRunnable(readFileSync(file, "utf8"), file);
+  const diskseqs = (outcome: number) => {
+    const t = runScenario(scenario, { boot: "derive", profile: "6.12", bootRaces: { "disk-order:ndbus0": outcome } });
+    assert.deepEqual(t.boot.noisy?.races.find((r) => r.race === "disk-order"), { race: "disk-order", region: "ndbus0", outcomes: [...Array(24).keys()], chosen: outcome });
+    return t.steps.map((s) => s.uevents.find((u) => u.subsystem === "block")?.DISKSEQ).join(",");
+  };
+  assert.equal(diskseqs(0), "1,2,3,4", "outcome 0: registration order");
+  assert.equal(diskseqs(8), "2,3,1,4", "outcome 8: the permutation [1,2,0,3] of the values");
+  assert.equal(diskseqs(23), "4,3,2,1");
+  const report = renderReport(runScenario(scenario, { boot: "derive", profile: "6.12", bootRaces: { "disk-order:ndbus0": 8 } }), scenario.name);
+  assert.match(report, /boot race: the boot disks of ndbus0 take their DISKSEQ in the order their namespaces' async probes attach them, one of 24 orders from one boot to the next; this run: order 8\n/);
+});

@@ -113,8 +113,8 @@ export interface NdState {
  * while the region probe creates the seed).
  */
 export interface BootRace {
-  /** "btt-seed", "pfn-seed" (nvdimm-region.ts) or "cxl-memdev-ids" (cxl-core.ts: the order cxl_pci's async probes take ids). */
-  race: "btt-seed" | "pfn-seed" | "cxl-memdev-ids";
+  /** "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) or "cxl-memdev-ids" (cxl-core.ts: the order cxl_pci's async probes take ids). */
+  race: "btt-seed" | "pfn-seed" | "disk-order" | "cxl-memdev-ids";
   region: string;
   outcomes: number[];
   chosen: number;

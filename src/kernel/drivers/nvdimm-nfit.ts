@@ -61,15 +61,21 @@ export function nfitDriver(k: Kernel): { devpath: string; subsystem: string; nam
     : { devpath: "/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0012:00", subsystem: "acpi", name: "nfit", driverPath: "/bus/acpi/drivers/nfit" };
 }
 
-/** The nfit driver: bus, DIMMs, "Persistent Memory" resources and one region per SPA range. */
+/**
+ * The nfit driver: bus, DIMMs, "Persistent Memory" resources and one region per
+ * SPA range. `nvdimms` are in NFIT table order: the SPA ranges are kept in table
+ * order (add_spa) and acpi_nfit_register_regions() registers a region for each
+ * in that order, so region ids follow the table; the DIMMs are sorted by device
+ * handle first (nfit_mem_init()'s nfit_mem_cmp), so nmem ids follow the slots.
+ */
 export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: number) => number, addrToNid: (addr: number) => number): NdBus | null {
   if (nvdimms.length === 0) return null;
-  const sorted = [...nvdimms].sort((a, b) => a.slot - b.slot);
+  const byHandle = [...nvdimms].sort((a, b) => a.slot - b.slot);
   const drv = nfitDriver(k);
   const bus = ndBusRegister(k, "nfit", drv.devpath);
-  const dimms = sorted.map((n) => ndDimmCreate(k, bus, { slot: n.slot, labelSize: n.labelSize }));
+  const dimms = new Map(byHandle.map((n) => [n.slot, ndDimmCreate(k, bus, { slot: n.slot, labelSize: n.labelSize })]));
   ndFlush(k);
-  sorted.forEach((n, i) => {
+  nvdimms.forEach((n) => {
     // acpi_nfit_insert_resource(): unless the range is already Persistent Memory.
     let covered = false;
     walk(k.iomem, (r) => {
@@ -87,7 +93,7 @@ export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: num
       numaNode = addrToNid(n.start);
       k.printk(6, `${drv.name} ACPI0012:00: changing numa node from -1 to ${numaNode} for nfit region [${hexPa(n.start)}-${hexPa(n.start + n.size - 1)}]`);
     }
-    const r = ndRegionCreate(k, bus, { start: n.start, size: n.size, pagemap: false, targetNode: nid, numaNode, dimm: dimms[i] });
+    const r = ndRegionCreate(k, bus, { start: n.start, size: n.size, pagemap: false, targetNode: nid, numaNode, dimm: dimms.get(n.slot) });
     markBootBttRace(r, 0);
   });
   k.uevent("bind", drv.devpath, drv.subsystem, [

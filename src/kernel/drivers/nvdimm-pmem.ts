@@ -4,7 +4,7 @@ import { EBUSY, ENODEV, ENXIO } from "../errno.js";
 import { type DevPagemap, memremapPages, memunmapPages } from "../memremap.js";
 import { removeResource, requestRegion } from "../resource.js";
 import { hex0x10 } from "../units.js";
-import { type Disk, diskUevent, type NdBtt, type NdNamespace, type NdPfn, type NdRegion, ndState, type ProbeResult } from "./nvdimm-core.js";
+import { type Disk, diskPath, diskUevent, type NdBtt, type NdNamespace, type NdPfn, type NdRegion, ndState, type ProbeResult } from "./nvdimm-core.js";
 import { attachBtt, bttProbe } from "./nvdimm-btt.js";
 import { err, OK } from "./nvdimm-bus.js";
 import { claimProbe, namespaceCommonProbe } from "./nvdimm-claim.js";
@@ -92,4 +92,45 @@ export function addDisk(k: Kernel, name: string, parent: NdNamespace | NdPfn | N
 export function delDisk(k: Kernel, disk: Disk): void {
   diskUevent(k, "remove", disk);
   ndState(k).diskMinors.put(disk.minor);
+}
+
+/** Boot disks of one bus whose attach order the model enumerates as a race (n! outcomes). */
+const MAX_ORDER_RACE = 4;
+
+/**
+ * The boot-time disk order race. At module load every region's namespaces
+ * are registered from nd_async_domain work, which runs on an unbound
+ * workqueue: one worker per item, all at once, so the namespace probes of
+ * different regions attach their disks in any order, and a disk's DISKSEQ
+ * (and block minor) is its place in that order. Recorded on one arm64 6.12
+ * machine with four NVDIMMs, four boots, four orders
+ * (test/oracle/arm64/traces/a64-nvdimm-4-diskseq*). The model's own probe
+ * order (registration order) is outcome 0; outcome i is the i-th
+ * permutation of the values handed out. `disks` were attached by one
+ * bus's boot probes, in the model's order.
+ */
+export function bootDiskOrderRace(k: Kernel, bus: string, disks: Disk[], choice: number | undefined): void {
+  // Before DISKSEQ (5.15) the order shows only in the block minors, which the oracle keeps as noise.
+  if (disks.length < 2 || disks.length > MAX_ORDER_RACE || !k.rules.diskseqUevent) return;
+  const perms = permutations(disks.length);
+  const chosen = choice !== undefined && perms[choice] ? choice : 0;
+  ndState(k).bootRaces.push({ race: "disk-order", region: bus, outcomes: perms.map((_, i) => i), chosen });
+  if (chosen === 0) return;
+  const values = disks.map((d) => ({ diskseq: d.diskseq, minor: d.minor, path: diskPath(d) }));
+  disks.forEach((d, i) => {
+    const v = values[perms[chosen][i]];
+    // The uevents the disk sent at its probe carry its values too.
+    for (const e of k.uevents) {
+      if (e.subsystem !== "block" || e.devpath !== values[i].path) continue;
+      e.vars = e.vars?.map(([n, x]) => (n === "DISKSEQ" ? [n, String(v.diskseq)] : [n, x]));
+      e.noisy = e.noisy?.map(([n, x]) => (n === "MINOR" ? [n, String(v.minor)] : [n, x]));
+    }
+    d.diskseq = v.diskseq;
+    d.minor = v.minor;
+  });
+}
+
+function permutations(n: number): number[][] {
+  const go = (xs: number[]): number[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => go([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+  return go([...Array(n).keys()]);
 }
