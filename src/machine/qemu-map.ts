@@ -6,7 +6,7 @@
  * Sources: hw/i386/pc.c, pc_piix.c, pc_q35.c, acpi-build.c, hw/pci-host/
  * i440fx.c and q35.c, hw/mem/nvdimm.c; SeaBIOS src/malloc.c, src/fw/pciinit.c.
  */
-import { nvdimmDeviceListOrder } from "./qom-order.js";
+import { nfitOrder } from "./qom-order.js";
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
 import { biosE820Add, biosE820Remove, E820_RAM, E820_RESERVED, type RawE820 } from "./e820.js";
 import { FILE_BACKEND_ALIGN, memoryDeviceFreeAddr, RAM_BACKEND_ALIGN, ramSlotsOf, type MdRegion } from "./memory-device.js";
@@ -264,8 +264,8 @@ export interface PlacedVirtioMem {
 
 /**
  * -device nvdimm then -device virtio-mem-pci, in command line order, through
- * the memory-device allocator. The NVDIMMs come back in QEMU's device-list
- * order (qom-order.ts), the order of its NFIT and SRAT entries.
+ * the memory-device allocator. The NVDIMMs come back in the order of QEMU's
+ * NFIT (qom-order.ts).
  */
 export function placeColdplugged(spec: MachineSpec, map: QemuMap): { nvdimms: PlacedNvdimm[]; virtioMem: PlacedVirtioMem[] } {
   const devices: MdRegion[] = [];
@@ -295,7 +295,7 @@ export function placeColdplugged(spec: MachineSpec, map: QemuMap): { nvdimms: Pl
     devices.push({ id: vm.id, addr: r.addr, size: vm.size });
     virtioMem.push({ id: vm.id, start: r.addr, size: vm.size, blockSize: vm.block_size, requestedSize: vm.requested_size, node: vm.node ?? 0 });
   }
-  return { nvdimms: nvdimmDeviceListOrder(spec, nvdimms), virtioMem };
+  return { nvdimms: nfitOrder(spec, nvdimms), virtioMem };
 }
 
 /** The field a memory-device refusal is about: the address when one was asked for and refused, else the size. */

@@ -5,6 +5,7 @@
  * by node, NUMA nodes and SRAT, the device-memory region and the devices
  * QEMU placed in it. Pure functions: no I/O, runs in a browser.
  */
+import { sratNvdimmOrder } from "./qom-order.js";
 import {
   insertResource,
   insertResourceExpandToFit,
@@ -198,7 +199,7 @@ export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules(
   const ncpu = spec.smp ?? 1;
   const cpusByNode: Record<number, number[]> = {};
   if (numa) {
-    const mem: SratMem[] = sratMemory(numa, map, placed.nvdimms);
+    const mem: SratMem[] = sratMemory(numa, map, sratNvdimmOrder(spec, placed.nvdimms));
     // acpi_map_pxm_to_node(): node ids in order of first appearance, processor entries first.
     const pxm: Record<number, number> = {};
     let nextNid = 0;

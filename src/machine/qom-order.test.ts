@@ -3,11 +3,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../testing/paths.js";
-import { gStrHash, nvdimmDeviceListOrder, peripheralIds, qomChildOrder } from "./qom-order.js";
+import { gStrHash, nfitOrder, peripheralIds, qomChildOrder, sratNvdimmOrder } from "./qom-order.js";
 import { deriveBootLayout } from "./qemu.js";
 import { virtBootLayout } from "./virt.js";
 import { GiB, MiB } from "../kernel/units.js";
 import type { MachineSpec } from "./types.js";
+import { parseScenario } from "../scenario/load.js";
 
 interface Cases {
   glib: string;
@@ -40,9 +41,19 @@ test("the oracle's peripheral ids: NVDIMMs, virtio-mem, CXL devices, then virt's
 test("nvdimm_get_device_list(): the NVDIMMs in QOM order, not command-line or slot order", () => {
   const spec: MachineSpec = { type: "q35", memory: GiB, maxmem: 4 * GiB, slots: 4, cmdline: [], nvdimms: ["nv1", "nv2", "nv3", "nv4"].map(nv) };
   assert.deepEqual(
-    nvdimmDeviceListOrder(spec, spec.nvdimms!).map((d) => d.id),
+    nfitOrder(spec, spec.nvdimms!).map((d) => d.id),
     ["nv2", "nv4", "nv1", "nv3"],
   );
+});
+
+test("the NFIT holds the list as it was at the last NVDIMM's plug; the SRAT the list with every device", () => {
+  // arm64 a64-nvdimm-3-vm4: nine peripheral ids grow GLib's table to 16 buckets, which puts nv3 first;
+  // the real kernel's regions are nv2, nv1, nv3: the NFIT was built before the virtio-mem devices existed.
+  const vm = (id: string) => ({ id, size: 256 * MiB, block_size: 2 * MiB, requested_size: 0 });
+  const spec: MachineSpec = { type: "virt", memory: GiB, maxmem: 8 * GiB, slots: 4, cmdline: [], nvdimms: ["nv1", "nv2", "nv3"].map(nv), virtio_mem: ["vm0", "vm1", "vm2", "vm3"].map(vm) };
+  assert.deepEqual(nfitOrder(spec, spec.nvdimms!).map((d) => d.id), ["nv2", "nv1", "nv3"]);
+  assert.deepEqual(sratNvdimmOrder(spec, spec.nvdimms!).map((d) => d.id), ["nv3", "nv2", "nv1"]);
+  assert.deepEqual(virtBootLayout(spec).nvdimms.map((d) => d.id), ["nv2", "nv1", "nv3"]);
 });
 
 test("boot layouts list NVDIMMs in NFIT order; each keeps its command-line slot and address", () => {
@@ -58,4 +69,21 @@ test("boot layouts list NVDIMMs in NFIT order; each keeps its command-line slot 
     const [b, a] = layout.nvdimms;
     assert.ok(a.start < b.start, "placed in command-line order");
   }
+});
+
+test("q35 recording h-nvdimm-3-vm5-numa: the SRAT's non-volatile entries in the full list's order (nv3, nv2, nv1), the regions in the NFIT's (nv2, nv1, nv3)", () => {
+  const file = join(REPO_ROOT, "test", "oracle", "traces", "h-nvdimm-3-vm5-numa.json");
+  const t = JSON.parse(readFileSync(file, "utf8")) as { scenario: unknown; boot: { dmesg: string[]; snapshot: { iomem: string[] } } };
+  const spec = parseScenario(JSON.stringify(t.scenario), file).machine;
+  const layout = deriveBootLayout(spec);
+  const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+  const model = (layout.srat ?? []).filter((e) => e.nonVolatile).map((e) => `[mem ${hex(e.start)}-${hex(e.end - 1)}] non-volatile`);
+  const real = t.boot.dmesg.filter((l) => l.endsWith("non-volatile")).map((l) => l.replace(/^.*(\[mem )/, "$1"));
+  assert.deepEqual(model, real);
+  assert.equal(real.length, 3);
+  assert.deepEqual(layout.nvdimms.map((n) => n.id), ["nv2", "nv1", "nv3"]);
+  assert.deepEqual(
+    t.boot.snapshot.iomem.filter((l) => l.includes("namespace")).map((l) => l.trim().split(" : ")[1]),
+    ["namespace1.0", "namespace0.0", "namespace2.0"],
+  );
 });

@@ -141,10 +141,31 @@ export function peripheralIds(spec: MachineSpec): string[] {
 }
 
 /**
- * nvdimm_get_device_list(): the cold-plugged NVDIMMs in QOM walk order, the
- * order of QEMU's NFIT structures and SRAT NVDIMM entries.
+ * nvdimm_get_device_list() at a moment when the devices with these ids exist:
+ * the NVDIMMs among them in QOM walk order.
  */
-export function nvdimmDeviceListOrder<T extends { id: string }>(spec: MachineSpec, nvdimms: readonly T[]): T[] {
-  const rank = new Map(qomChildOrder(peripheralIds(spec)).map((id, i) => [id, i]));
+function deviceListOrder<T extends { id: string }>(ids: readonly string[], nvdimms: readonly T[]): T[] {
+  const rank = new Map(qomChildOrder(ids).map((id, i) => [id, i]));
   return [...nvdimms].sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0));
+}
+
+/**
+ * The order of QEMU's NFIT (and of _FIT, the same buffer): nvdimm_plug()
+ * rebuilds the buffer each time an NVDIMM is plugged, so the table holds the
+ * list as it was when the last cold-plugged NVDIMM was realized, with the
+ * devices created up to it (the oracle's command line puts NVDIMMs first).
+ */
+export function nfitOrder<T extends { id: string }>(spec: MachineSpec, nvdimms: readonly T[]): T[] {
+  const ids = peripheralIds(spec);
+  const nv = new Set(nvdimms.map((d) => d.id));
+  let last = -1;
+  ids.forEach((id, i) => {
+    if (nv.has(id)) last = i;
+  });
+  return deviceListOrder(ids.slice(0, last + 1), nvdimms);
+}
+
+/** The order of the SRAT's NVDIMM entries: the list when the ACPI tables are built, every cold-plugged device created. */
+export function sratNvdimmOrder<T extends { id: string }>(spec: MachineSpec, nvdimms: readonly T[]): T[] {
+  return deviceListOrder(peripheralIds(spec), nvdimms);
 }

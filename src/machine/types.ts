@@ -127,7 +127,7 @@ export interface BootLayout {
   deviceMemory: { base: number; size: number } | null;
   /** Legacy PMEM ranges (E820 type 12 after the kernel's splitting), end inclusive, in address order. */
   legacyPmem: { start: number; end: number }[];
-  /** NVDIMMs as placed by QEMU: PMEM range (backend minus label area) and the label area size, in NFIT order (QEMU's nvdimm_get_device_list(), qom-order.ts). */
+  /** NVDIMMs as placed by QEMU: PMEM range (backend minus label area) and the label area size, in the order of QEMU's NFIT (qom-order.ts nfitOrder()). */
   nvdimms: { id: string; start: number; size: number; labelSize: number; node: number; slot: number }[];
   /** virtio-mem devices as placed by QEMU. */
   virtioMem: { id: string; start: number; size: number; blockSize: number; requestedSize: number; node: number }[];

@@ -5,8 +5,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 139,
-    "reproduced": 139
+    "traces": 140,
+    "reproduced": 140
   },
   "6.12": {
     "traces": 26,
