@@ -36,6 +36,7 @@ const KERNELS: Machine["kernel"][] = [
   { kernel: "6.12" },
   { kernel: "7.2" },
   { kernel: "6.12", arch: "arm64-16k" },
+  { kernel: { version: "6.12", config: { CONFIG_ARM64_64K_PAGES: "y" } }, arch: "arm64-64k" },
   { kernel: { version: "6.1", config: { CONFIG_ACPI_HOTPLUG_MEMORY: "y" } } },
   { kernel: { version: "6.12", config: { CONFIG_ACPI_HOTPLUG_MEMORY: "y", CONFIG_ZONE_DEVICE: "n" } } },
 ];
