@@ -11,8 +11,8 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { jsonFiles, REPO_ROOT, SHARED } from "../testing/paths.js";
 import { scenarioFromValue } from "../scenario/load.js";
-import { arm64Build } from "./arm64-boot.js";
-import { memattrDelta, memattrOffset, mmuTablePages } from "./arm64-edk2.js";
+import { arm64Build, ORACLE_CMDLINE } from "./arm64-boot.js";
+import { cmdlinePoolBins, memattrDelta, memattrOffset, mmuTablePages } from "./arm64-edk2.js";
 import { virtMap } from "./virt.js";
 import { GiB, MiB } from "../kernel/units.js";
 import type { MachineSpec } from "./types.js";
@@ -23,6 +23,8 @@ const WINDOW = 64 * PAGE;
 
 interface Trace {
   kernel: string;
+  /** The kernel's command line as the guest saw it (/proc/cmdline). */
+  guest_cmdline: string;
   scenario: unknown;
   qemu_args: string[];
   boot: { dmesg: string | string[]; snapshot: { iomem: string | string[] } };
@@ -86,10 +88,10 @@ test("the recordings show both placements: a fresh pool page and reused blocks",
     const m = / MEMATTR=0x([0-9a-f]+) /.exec(typeof d === "string" ? d : d.join("\n"));
     if (m) offsets.add(parseInt(m[1]!, 16) % PAGE);
   }
-  assert.deepEqual([...offsets].sort((a, b) => a - b), [0x18, 0x198, 0x518]);
+  assert.deepEqual([...offsets].sort((a, b) => a - b), [0x18, 0x198, 0x218, 0x518, 0x698]);
 });
 
-const spec = (over: Partial<MachineSpec>): MachineSpec => ({ type: "virt", cmdline: [], memory: GiB, maxmem: 8 * GiB, slots: 1, ...over });
+const spec = (over: Partial<MachineSpec>): MachineSpec => ({ type: "virt", cmdline: ["memhp_default_state=offline"], memory: GiB, maxmem: 8 * GiB, slots: 1, ...over });
 const vms = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `vm${i}`, size: 512 * MiB, block_size: 2 * MiB, requested_size: 0 }));
 
 test("memattrDelta: past the measured reused blocks, half a page per virtio-mem device; edk2's page tables and a machine without NUMA shift every case", () => {
@@ -131,4 +133,24 @@ test("mmuTablePages: a whole top 1 GiB slot past the first costs 2 pages; other 
     const total = nodes.reduce((a, b) => a + b, 0) * MiB;
     assert.equal(mmu(spec({ memory: total, smp: nodes.length, numa: numa(...nodes.map((m) => m * MiB)) })), want, nodes.join("+"));
   }
+});
+
+test("cmdlinePoolBins: the command line's two pool buffers in edk2 pick the measured reuse table", () => {
+  const bins = new Map<string, string>();
+  for (const { l } of uefi) {
+    const { t, machine } = l!;
+    const seen = bins.get(cmdlinePoolBins(machine));
+    const len = t.guest_cmdline.length;
+    bins.set(cmdlinePoolBins(machine), seen ? seen : String(len));
+  }
+  // The recordings cover four bin pairs: the oracle's usual lines and the a64-efi-cmd*/longcmd ones.
+  assert.deepEqual([...bins.keys()].sort(), ["256/384", "256/640", "384/640", "640/1024"]);
+  assert.equal(cmdlinePoolBins(spec({})), "256/384");
+  // 171 bytes with " initrd=initrd" is the last that fits the 384-byte bin in UCS-2 (2 x 172 + 40).
+  const padTo = (len: number) => spec({ cmdline: ["memhp_default_state=offline", "x".repeat(len - 110 - 1)] });
+  assert.equal(cmdlinePoolBins(padTo(171)), "256/384");
+  assert.equal(cmdlinePoolBins(padTo(172)), "256/640");
+  // Bins nobody measured take a fresh page.
+  const far = padTo(1500);
+  assert.equal(memattrOffset(far, false), 0x18);
 });

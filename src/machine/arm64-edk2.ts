@@ -6,6 +6,7 @@
  * ACPI NVS page, Arm64Build.nvdimmShift); arm64-boot.ts places everything.
  */
 import { alignDown, alignUp, GiB } from "../kernel/units.js";
+import { ORACLE_CMDLINE } from "./arm64-builds.js";
 import { qemuNuma } from "./qemu-map.js";
 import type { MachineSpec } from "./types.js";
 import type { VirtMap } from "./virt.js";
@@ -28,9 +29,11 @@ const PAGE = 0x1000;
  *   (measured n = 1, 3, 5-10, 12, 16, 24; with an NVDIMM n = 1, 3-9): the
  *   boot-services data below the runtime ranges grows by half a page per PCI
  *   device enumerated (the oracle's virtio-serial is always there);
- * - a freed block higher up for a few small counts (EDK2_MEMATTR_REUSED):
- *   which block is free then is the history of every pool allocation before
- *   it, so these are measured, not derived;
+ * - a freed block higher up in some cases (EDK2_MEMATTR_REUSED): which block
+ *   is free then is the history of every pool allocation before it, so these
+ *   are measured, not derived. Besides the devices, that history depends on
+ *   the kernel command line, which edk2 holds in its pool twice before
+ *   (cmdlinePoolBins): a64-efi-cmd*, a64-efi-longcmd-*;
  * - edk2's page tables (mmuTablePages) move every case down, and so does a
  *   machine without NUMA in QEMU (1 page: no -numa and no maxmem/slots; an
  *   explicit node without maxmem does not shift it);
@@ -83,21 +86,45 @@ export function memattrOffset(spec: MachineSpec, nvdimm: boolean): number {
 }
 
 const POOL_HEAD = 0x18;
+/** POOL_HEAD and POOL_TAIL around every pool allocation. */
+const POOL_OVERHEAD = 0x28;
+/** edk2's pool bins (MdeModulePkg/Core/Dxe/Mem/Pool.c: each the sum of the two before). */
+const POOL_BINS = [128, 256, 384, 640, 1024, 1664, 2688, 4352];
+
+/**
+ * The pool bins of the kernel command line's two buffers in edk2, "ASCII/UCS-2":
+ * QEMU's -append as fw_cfg passes it (NUL-terminated), and the image's load
+ * options, UCS-2 with " initrd=initrd" added.
+ */
+export function cmdlinePoolBins(spec: MachineSpec): string {
+  const append = [...ORACLE_CMDLINE, ...spec.cmdline].join(" ").length;
+  const bin = (bytes: number) => POOL_BINS.find((b) => bytes + POOL_OVERHEAD <= b) ?? "page";
+  return `${bin(append + 1)}/${bin(2 * (append + " initrd=initrd".length + 1))}`;
+}
 
 function virtioMemCount(spec: MachineSpec): number {
   return (spec.virtio_mem ?? []).length;
 }
 
 function reusedBlock(spec: MachineSpec, nvdimm: boolean): { page: number; offset: number } | undefined {
-  return EDK2_MEMATTR_REUSED[nvdimm ? "nvdimm" : "plain"][virtioMemCount(spec)];
+  return EDK2_MEMATTR_REUSED[cmdlinePoolBins(spec)]?.[nvdimm ? "nvdimm" : "plain"]?.[virtioMemCount(spec)];
 }
 
+type Reused = Partial<Record<number, { page: number; offset: number }>>;
+
 /**
- * Virtio-mem device counts for which the table reuses a freed pool block (measured; the offsets are
- * the kernel's MEMATTR= line): its page relative to build.efi.memattr (before the memory and maxmem shifts) and
- * its offset in that page.
+ * The cases where the table reuses a freed pool block (measured; the offsets are the kernel's MEMATTR=
+ * line), by the command line's pool bins, NVDIMM or not, and virtio-mem device count: its page relative
+ * to build.efi.memattr (before the page-table and NUMA shifts) and its offset in that page. Measured:
+ * 256/384 (the oracle's usual command lines, 109-161 bytes with initrd=initrd) for 0-24 devices, with
+ * an NVDIMM 0-9; the other bins for 0-2 devices without NVDIMMs. Anything else takes a fresh page.
  */
-export const EDK2_MEMATTR_REUSED: Record<"plain" | "nvdimm", Partial<Record<number, { page: number; offset: number }>>> = {
-  plain: { 0: { page: 0, offset: 0x198 }, 2: { page: -1, offset: 0x518 }, 4: { page: 0, offset: 0x518 } },
-  nvdimm: { 0: { page: -2, offset: 0x518 }, 2: { page: -1, offset: 0x518 } },
+export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reused }> = {
+  "256/384": {
+    plain: { 0: { page: 0, offset: 0x198 }, 2: { page: -1, offset: 0x518 }, 4: { page: 0, offset: 0x518 } },
+    nvdimm: { 0: { page: -2, offset: 0x518 }, 2: { page: -1, offset: 0x518 } },
+  },
+  "256/640": { plain: { 0: { page: 0, offset: 0x198 } } },
+  "384/640": { plain: { 0: { page: 0, offset: 0x218 } } },
+  "640/1024": { plain: { 1: { page: 2, offset: 0x698 } } },
 };
