@@ -24,6 +24,8 @@ const CASES: [string, string, RegExp, RegExp][] = [
   ["RAM beyond the CPU's phys-bits", "{type: q35, memory: 1500G}", /machine\.memory/, /phys-bits too low \(40\)/],
   ["block_size below an arm64-64k section", "{type: synthetic, arch: arm64-64k, memory: 4G, block_size: 256M}", /machine\.block_size/, /Memory block size not suitable: 0x10000000/],
   ["synthetic x86_64 RAM beyond 64 TiB without 5-level paging", "{type: synthetic, memory: 65T}", /machine\.memory/, /beyond what x86_64 can address.*la57/],
+  ["a device id QEMU does not take (id_wellformed)", "{type: virt, memory: 1G, maxmem: 4G, slots: 2, nvdimms: [{id: nv1, size: 256M}, {id: 2nd, size: 256M}]}", /machine\.nvdimms\[1\]\.id/, /device id "2nd": Parameter 'id' expects an identifier/],
+  ["a virtio-mem id with a comma (QEMU's option separator)", "{type: q35, memory: 1G, maxmem: 4G, virtio_mem: [{id: 'v,1', size: 1G}]}", /machine\.virtio_mem\[0\]\.id/, /Parameter 'id' expects an identifier/],
   ["NUMA node ids with a gap", "{type: pc, memory: 1G, numa: [{nodeid: 0, mem: 512M}, {nodeid: 2, mem: 512M}]}", /machine\.numa\[1\]/, /numa: Node ID missing: 1/],
 ];
 

@@ -121,7 +121,10 @@ export const MachineSchema = z
       list.forEach((d, i) => {
         const where = `machine.${key}[${i}]`;
         const first = ids.get(d.id);
-        if (first !== undefined) issue([key, i, "id"], `duplicate device id "${d.id}" (also ${first})`);
+        // id_wellformed(): QEMU names the device (and the QOM child, see machine/qom-order.ts) by it.
+        if (type !== "synthetic" && !/^[A-Za-z][A-Za-z0-9._-]*$/.test(d.id)) {
+          issue([key, i, "id"], `QEMU refuses the device id "${d.id}": Parameter 'id' expects an identifier (letters, digits, '-', '.', '_', starting with a letter)`);
+        } else if (first !== undefined) issue([key, i, "id"], `duplicate device id "${d.id}" (also ${first})`);
         else ids.set(d.id, where);
       });
     }
