@@ -40,7 +40,7 @@ const files = [
 
 function load(file: string): { t: Trace; machine: MachineSpec } | null {
   const t = JSON.parse(readFileSync(file, "utf8")) as Trace;
-  if (!/^6\.1\.|^6\.12\./.test(t.kernel) || !t.qemu_args.includes("-bios")) return null;
+  if (!/^6\.1\.|^6\.12\.|^7\.2\./.test(t.kernel) || !t.qemu_args.includes("-bios")) return null;
   // Only the machine matters here (some given traces have oracle-only steps).
   return { t, machine: scenarioFromValue({ ...(t.scenario as object), steps: [] }, file).machine };
 }

@@ -117,7 +117,8 @@ type Reused = Partial<Record<number, { page: number; offset: number }>>;
  * line), by the command line's pool bins, NVDIMM or not, and virtio-mem device count: its page relative
  * to build.efi.memattr (before the page-table and NUMA shifts) and its offset in that page. Measured:
  * 256/384 (the oracle's usual command lines, 109-161 bytes with initrd=initrd) for 0-24 devices, with
- * an NVDIMM 0-9; the other bins for 0-2 devices without NVDIMMs. Anything else takes a fresh page.
+ * an NVDIMM 0-9; 256/640, 384/640 and 640/1024 (172-418 bytes) for 0-4 devices, with an NVDIMM 0-2.
+ * Anything else takes a fresh page.
  */
 export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reused }> = {
   "256/384": {
@@ -126,5 +127,5 @@ export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reus
   },
   "256/640": { plain: { 0: { page: 0, offset: 0x198 } } },
   "384/640": { plain: { 0: { page: 0, offset: 0x218 } } },
-  "640/1024": { plain: { 1: { page: 2, offset: 0x698 } } },
+  "640/1024": { plain: { 1: { page: 2, offset: 0x698 }, 3: { page: 3, offset: 0x698 } }, nvdimm: { 1: { page: 2, offset: 0x698 } } },
 };
