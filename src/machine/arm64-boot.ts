@@ -47,7 +47,10 @@ interface Range {
 
 /** The boot RAM: iomem resources (top level, with children) and memblock memory by node. */
 export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, buildName = "6.1"): { iomem: Resource[]; memblock: MemblockRange[]; reserved: Reserved[]; nodes: number[] } {
-  const build = arm64Build(buildName);
+  const pageSize = spec.arch === "arm64-16k" ? 16384 : spec.arch === "arm64-64k" ? 65536 : 4096;
+  const build = arm64Build(buildName, pageSize);
+  if (!build) throw new MachineRefused(`memhp has no boot layout data for a ${buildName} arm64 kernel with ${pageSize / 1024}K pages on virt (import a recorded boot instead)`, ["arch"]);
+  const PAGE = pageSize;
   const T = map.ramTop;
   // edk2 works in the first memory node's RAM: its allocations and the EFI stub's hang below that node's end.
   const first = spec.numa?.find((n) => (n.mem ?? 0) > 0);
@@ -155,5 +158,3 @@ export function dtMemoryNodes(spec: MachineSpec, map: VirtMap): { nid: number; s
   }
   return out;
 }
-
-const PAGE = 4096;

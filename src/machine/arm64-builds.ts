@@ -36,6 +36,8 @@ export interface Arm64Build {
 
 /** The early memblock allocations of one build, in the order setup_arch(), start_kernel() and mm_core_init() make them. */
 export interface EarlyProgram {
+  /** The build's page size (CONFIG_ARM64_4K_PAGES / 16K_PAGES): the granule of its page tables and allocations. */
+  pageSize: number;
   /** paging_init(): page-table pages of map_kernel() (6.1; 6.12 maps the image before paging_init). */
   mapKernelTables: number;
   /** paging_init() frees init_pg_dir, the last bytes of the image (6.1). */
@@ -89,6 +91,7 @@ const DEBIAN_6_1: Arm64Build = {
   nvdimmShift: 0x10000,
   nvdimmImageShift: 0,
   early: {
+    pageSize: 4096,
     mapKernelTables: 7,
     initPgDir: 0x5000,
     idmapTables: 4,
@@ -119,6 +122,7 @@ const DEBIAN_6_12: Arm64Build = {
   nvdimmShift: 0x20000,
   nvdimmImageShift: 0,
   early: {
+    pageSize: 4096,
     mapKernelTables: 0,
     initPgDir: 0,
     idmapTables: 0,
@@ -152,6 +156,7 @@ const DEBIAN_7_2: Arm64Build = {
   nvdimmShift: 0x20000,
   nvdimmImageShift: 0x200000,
   early: {
+    pageSize: 4096,
     mapKernelTables: 0,
     initPgDir: 0,
     idmapTables: 0,
@@ -171,11 +176,42 @@ const DEBIAN_7_2: Arm64Build = {
   },
 };
 
-export const ARM64_BUILDS: Record<string, Arm64Build> = { "6.1": DEBIAN_6_1, "6.12": DEBIAN_6_12, "7.2": DEBIAN_7_2 };
+/**
+ * Debian 13's linux-image-6.12.*-arm64-16k (16K pages, 48-bit VAs, LPA2;
+ * needs a CPU with the 16K granule: -cpu max). Its own image and initrd
+ * reservation (16K-aligned); otherwise 6.12's program at 16K granularity
+ * (32 MiB blocks and pageblocks, base-page vmemmap), measured with
+ * memblock=debug (test/oracle/arm64/memblock/*-16k*).
+ */
+const DEBIAN_6_12_16K: Arm64Build = {
+  ...DEBIAN_6_12,
+  name: "6.12-16k",
+  uefiImage: { code: { off: 0xb200000, size: 0x1d70000 }, data: { off: 0x9140000, size: 0x4f0000 } },
+  dtImage: { code: { start: 0x40200000, size: 0x1d70000 }, data: { start: 0x422c0000, size: 0x4f0000 } },
+  initrdSize: 0x484000,
+  efi: { ...DEBIAN_6_12.efi, memattr: 0x37e8000 },
+  early: {
+    ...DEBIAN_6_12.early,
+    pageSize: 16384,
+    nodeData: 0x3880,
+    pcpu: { unit: 0x3c000, slots: 0x130, chunks: [[0xc8, 0x200, 0x208, 0x20], [0xc8, 0x600, 0x608, 0x60]] },
+    usemapBytes: 32,
+  },
+};
 
-/** The build data for a kernel version (the newest measured one not newer than it). */
-export function arm64Build(version: string | undefined): Arm64Build {
+export const ARM64_BUILDS: Record<string, Arm64Build> = { "6.1": DEBIAN_6_1, "6.12": DEBIAN_6_12, "6.12-16k": DEBIAN_6_12_16K, "7.2": DEBIAN_7_2 };
+
+/**
+ * The build data for a kernel version (the newest measured one not newer than it) and page size (16K: the one 16K build
+ * measured, whatever the version; which versions have a 16K build at all is the kernel profile's business). Debian builds
+ * no 64K kernel: a 64K machine (an imported dump's, or a config override) gets the 16K build's data at 64K granularity,
+ * unverified.
+ */
+export function arm64Build(version: string | undefined, pageSize = 4096): Arm64Build | null {
   const v = (version ?? "6.1").split(".").map(Number);
   const num = (v[0] ?? 0) * 1000 + (v[1] ?? 0);
+  if (pageSize === 16384) return DEBIAN_6_12_16K;
+  if (pageSize === 65536) return { ...DEBIAN_6_12_16K, name: "6.12-64k (unverified)", initrdSize: 0x490000, early: { ...DEBIAN_6_12_16K.early, pageSize: 65536 } };
+  if (pageSize !== 4096) return null;
   return num >= 7002 ? DEBIAN_7_2 : num >= 6012 ? DEBIAN_6_12 : DEBIAN_6_1;
 }

@@ -21,22 +21,32 @@ interface Range {
   end: number;
 }
 
-const PAGE = 4096;
 /** arm64_dma_phys_limit on virt: ZONE_DMA covers the first 4 GiB. */
 const ZONE_DMA_BITS_LIMIT = 4 * GiB;
-const SECTION = 128 * MiB;
 /** struct page, and the memmap of one section (vmemmap, PMD-mapped). */
 const STRUCT_PAGE = 64;
-const SECTION_MEMMAP = (SECTION / PAGE) * STRUCT_PAGE;
 /**
  * mem_section: the root array (NR_SECTION_ROOTS pointers: 2^(MAX_PHYSMEM_BITS - 27) sections, 128 per root page as
  * struct mem_section is 32 bytes here; two roots from 16 GiB on, as a 16 GiB boot shows), usemap bytes per section.
  */
-const SECTIONS_PER_ROOT = 128;
-const memSectionRootsBytes = (physBits: number) => (2 ** (physBits - 27) / SECTIONS_PER_ROOT) * 8;
+const memSectionRootsBytes = (physBits: number, perRoot: number, section: number) => (2 ** physBits / section / perRoot) * 8;
+
+/**
+ * The translation granule's geometry: a table holds page/8 entries, so a
+ * last-level (PTE) table covers page * page/8 (2 MiB with 4K pages, 32 MiB
+ * with 16K: also the block and pageblock size), the next level that times
+ * page/8, and so on. mem_section is 32 bytes: page/32 sections per root.
+ */
+export function granule(page: number) {
+  const e = page / 8;
+  const pte = page * e;
+  // SECTION_SIZE_BITS (arch/arm64/include/asm/sparsemem.h): 27 with 4K and 16K pages, 29 with 64K.
+  const section = page === 65536 ? 512 * MiB : 128 * MiB;
+  return { page, pte, pmd: pte * e, pud: pte * e * e, p4d: pte * e * e * e, section, sectionsPerRoot: page / 32, sectionMemmap: (section / page) * STRUCT_PAGE };
+}
 const SMP_CACHE = 64;
-/** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (2 MiB: a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000). */
-const CMA = { size: 64 * MiB, align: 2 * MiB };
+/** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (a block: 2 MiB with 4K pages, as a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000; 32 MiB with 16K). */
+const CMA = { size: 64 * MiB };
 const IO_TLB = { slab: 2048, segsize: 128, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
 
 export interface EarlyContext {
@@ -64,11 +74,13 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     return at;
   };
   const dmaLimit = Math.min(ZONE_DMA_BITS_LIMIT, c.map.ramTop);
+  const g = granule(p.pageSize);
+  const PAGE = g.page;
 
   // paging_init(): map_kernel() (6.1), the linear map, then init_pg_dir freed and the idmap built.
   // With FEAT_LPA2 (QEMU's "max" CPU) a 6.12 kernel built for 52-bit VAs runs 52-bit: five levels of page tables.
   const lpa2 = p.lpa2 && /^max\b/.test(c.spec.cpu ?? "");
-  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, p.aliasBlocks ? c.code : null, lpa2), PAGE) ? 0 : null);
+  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, p.aliasBlocks ? c.code : null, g, lpa2 && g.page === 4096), PAGE) ? 0 : null);
   if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
@@ -90,17 +102,17 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
   const cmaAndResources = () => {
-    mb.alloc({ size: CMA.size, align: CMA.align, max: dmaLimit });
+    mb.alloc({ size: CMA.size, align: g.pte, max: dmaLimit });
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   };
   if (p.cmaFirst) cmaAndResources();
   // sparse_init(): the section roots (a root page when a root's first present section is seen, on that section's node),
   // then per node the usemaps next to its NODE_DATA, its memmap, and the vmemmap page tables it needs first.
-  const sections = presentSections(mb);
-  must("mem_section", mb.alloc({ size: memSectionRootsBytes(lpa2 ? 52 : 48), align: SMP_CACHE }));
+  const sections = presentSections(mb, g.section);
+  must("mem_section", mb.alloc({ size: memSectionRootsBytes(lpa2 ? 52 : 48, g.sectionsPerRoot, g.section), align: SMP_CACHE }));
   const roots = new Set<number>();
   for (const sec of sections) {
-    const root = Math.floor(sec.nr / SECTIONS_PER_ROOT);
+    const root = Math.floor(sec.nr / g.sectionsPerRoot);
     if (roots.has(root)) continue;
     roots.add(root);
     must("a mem_section root", mb.alloc({ size: PAGE, align: SMP_CACHE, nid: sec.nid }));
@@ -112,17 +124,22 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     if (!mine.length) continue;
     if (p.memmapPerSection) {
       must("usemaps", mb.alloc({ size: mine.length * p.usemapBytes, align: SMP_CACHE, nid }));
-      must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered), PAGE, nid) ? 0 : null);
-      for (const _ of mine) must("a section's memmap", mb.alloc({ size: SECTION_MEMMAP, align: 2 * MiB, nid }));
+      must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered, g), PAGE, nid) ? 0 : null);
+      for (const _ of mine) must("a section's memmap", mb.alloc({ size: g.sectionMemmap, align: g.pte, nid }));
       continue;
     }
-    const goal = alignDown(nodeData.get(nid)!, SECTION);
-    must("usemaps", mb.alloc({ size: mine.length * p.usemapBytes, align: SMP_CACHE, min: goal, max: goal + SECTION, nid }));
-    must("the memmap", mb.alloc({ size: mine.length * SECTION_MEMMAP, align: 2 * MiB, min: memstart, nid, exact: true }));
-    must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered), PAGE, nid) ? 0 : null);
+    const goal = alignDown(nodeData.get(nid)!, g.section);
+    must("usemaps", mb.alloc({ size: mine.length * p.usemapBytes, align: SMP_CACHE, min: goal, max: goal + g.section, nid }));
+    // sparse_buffer_init(): a section's memmap rounded up to a block (PMD_SIZE) each; what base-page vmemmap leaves unused goes back.
+    const perSection = alignUp(g.sectionMemmap, g.pte);
+    // Without room for the buffer (64K pages: a 512 MiB block per section), each section's memmap comes from memblock itself.
+    const buf = mb.alloc({ size: mine.length * perSection, align: g.pte, min: memstart, nid, exact: true });
+    must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered, g), PAGE, nid) ? 0 : null);
+    if (buf !== null) mb.free(buf + mine.length * g.sectionMemmap, buf + mine.length * perSection);
+    else for (const _ of mine) must("a section's memmap", mb.alloc({ size: g.sectionMemmap, align: PAGE, nid }));
   }
   // free_area_init(): 6.12 counts memblock's free pages here.
-  const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb), PAGE, STRUCT_PAGE);
+  const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb, PAGE), PAGE, STRUCT_PAGE);
   if (!p.cmaFirst) cmaAndResources();
   // setup_command_line(): saved_command_line and static_command_line.
   for (let i = 0; i < 2; i++) must("the command line", mb.alloc({ size: c.cmdline.length + 1, align: SMP_CACHE }));
@@ -167,9 +184,9 @@ function dtUnflattenBytes(m: { sizes: Record<number, number>; perCpu: number }, 
 }
 
 /** Sections that memblock memory (nomap included) touches, ascending, each with the node of its first memory. */
-function presentSections(mb: Memblock): { nr: number; nid: number }[] {
+function presentSections(mb: Memblock, section: number): { nr: number; nid: number }[] {
   const out = new Map<number, number>();
-  for (const m of mb.memory) for (let s = Math.floor(m.base / SECTION); s * SECTION < m.end; s++) if (!out.has(s)) out.set(s, m.nid ?? 0);
+  for (const m of mb.memory) for (let s = Math.floor(m.base / section); s * section < m.end; s++) if (!out.has(s)) out.set(s, m.nid ?? 0);
   return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([nr, nid]) => ({ nr, nid }));
 }
 
@@ -193,9 +210,10 @@ function chunksTouched(ranges: Range[], size: number): number {
  * alias [_stext, __init_begin) (mapped with blocks); a PMD page per GiB,
  * a PUD page per 512 GiB, and with five levels a P4D page per 256 TiB.
  */
-function linearMapTables(mb: Memblock, alias: Range | null, fiveLevels: boolean): number {
+function linearMapTables(mb: Memblock, alias: Range | null, g: ReturnType<typeof granule>, extraLevel: boolean): number {
   const mapped: Range[] = mb.memory.filter((m) => !m.nomap).map((m) => ({ start: m.base, end: m.end }));
-  if (!alias) return chunksTouched(mapped, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB) + (fiveLevels ? chunksTouched(mapped, 256 * 1024 * GiB) : 0);
+  const upper = chunksTouched(mapped, g.pmd) + chunksTouched(mapped, g.pud) + (extraLevel ? chunksTouched(mapped, g.p4d) : 0);
+  if (!alias) return chunksTouched(mapped, g.pte) + upper;
   const paged: Range[] = [];
   for (const m of mapped) {
     if (alias.end <= m.start || alias.start >= m.end) paged.push(m);
@@ -204,24 +222,26 @@ function linearMapTables(mb: Memblock, alias: Range | null, fiveLevels: boolean)
       if (alias.end < m.end) paged.push({ start: alias.end, end: m.end });
     }
   }
-  const blockStart = alignUp(alias.start, 2 * MiB);
-  const blockEnd = alignDown(alias.end, 2 * MiB);
+  const blockStart = alignUp(alias.start, g.pte);
+  const blockEnd = alignDown(alias.end, g.pte);
   if (alias.start < blockStart) paged.push({ start: alias.start, end: Math.min(blockStart, alias.end) });
   if (blockEnd > blockStart && blockEnd < alias.end) paged.push({ start: blockEnd, end: alias.end });
   if (blockEnd <= blockStart && blockStart < alias.end) paged.push({ start: blockStart, end: alias.end });
-  return chunksTouched(paged, 2 * MiB) + chunksTouched(mapped, GiB) + chunksTouched(mapped, 512 * GiB) + (fiveLevels ? chunksTouched(mapped, 256 * 1024 * GiB) : 0);
+  return chunksTouched(paged, g.pte) + upper;
 }
 
 /** vmemmap_populate(): the memmap is PMD-mapped; a PMD page per GiB of vmemmap and a PUD page per 512 GiB of it not covered yet. */
-function vmemmapTables(sections: number[], memstart: number, covered: { gib: Set<number>; pud: Set<number> }): number {
+function vmemmapTables(sections: number[], memstart: number, covered: { gib: Set<number>; pud: Set<number> }, g: ReturnType<typeof granule>): number {
+  // A section's memmap is block-mapped when it fills a block (4K: 2 MiB), else mapped with base pages (16K: 512 KiB per section).
+  const [lo, hi] = g.sectionMemmap >= g.pte ? [g.pmd, g.pud] : [g.pte, g.pmd];
   let n = 0;
   for (const s of sections) {
-    const off = ((s * SECTION - memstart) / PAGE) * STRUCT_PAGE;
+    const off = ((s * g.section - memstart) / g.page) * STRUCT_PAGE;
     for (const [set, size] of [
-      [covered.gib, GiB],
-      [covered.pud, 512 * GiB],
+      [covered.gib, lo],
+      [covered.pud, hi],
     ] as const) {
-      for (let k = Math.floor(off / size); k <= Math.floor((off + SECTION_MEMMAP - 1) / size); k++) {
+      for (let k = Math.floor(off / size); k <= Math.floor((off + g.sectionMemmap - 1) / size); k++) {
         if (!set.has(k)) {
           set.add(k);
           n++;
@@ -233,7 +253,7 @@ function vmemmapTables(sections: number[], memstart: number, covered: { gib: Set
 }
 
 /** Zone spans of memblock memory (DMA below 4 GiB, Normal above) for 6.1's nr_kernel_pages. */
-function zoneSpans(mb: Memblock): { spanned: number; present: number }[] {
+function zoneSpans(mb: Memblock, PAGE: number): { spanned: number; present: number }[] {
   const out: { spanned: number; present: number }[] = [];
   for (const [lo, hi] of [
     [0, ZONE_DMA_BITS_LIMIT],

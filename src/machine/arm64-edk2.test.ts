@@ -70,7 +70,7 @@ for (const { f, l } of uefi) {
     // edk2 works below the end of the first NUMA node with memory (all of RAM without NUMA).
     const first = machine.numa?.find((n) => (n.mem ?? 0) > 0);
     const top = first ? map.ramBase + first.mem! : map.ramTop;
-    const page = top - arm64Build(t.kernel).efi.memattr - memattrDelta(machine, map, nvdimm);
+    const page = top - arm64Build(t.kernel)!.efi.memattr - memattrDelta(machine, map, nvdimm);
     const want = `${page.toString(16)}-${(page + PAGE - 1).toString(16)}`;
     assert.deepEqual(reservedNear(t, page), [want]);
     // The kernel prints the table's address ("efi: ... MEMATTR="): its offset in the page says fresh pool page or reused block.

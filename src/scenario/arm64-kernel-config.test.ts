@@ -179,9 +179,9 @@ test("memhp kernels lists the arm64 presets with their Debian config (text and -
   assert.match(t.stdout, /^ {2}debian-12-arm64 +6\.1 +arm64 4K +ZONE_DEVICE=n ACPI_HOTPLUG_MEMORY=n FIRMWARE_MEMMAP=n auto_online=offline +\(test\/kernel-configs\/config-6\.1\.0-57-arm64\)$/m);
 });
 
-test("Debian 13's 16K-page kernel and Debian unstable's arm64 kernel (real recordings): reproduce with the boot imported, on their builds", async () => {
+test("Debian 13's 16K-page kernel and Debian unstable's arm64 kernel (real recordings): reproduce with the boot imported, on their builds (arm64-conformance.test.ts runs them derived too)", async () => {
   const { checkTrace } = await import("./check.js");
-  const dir = path.join(REPO_ROOT, "test", "oracle", "arm64", "quirks");
+  const dir = path.join(REPO_ROOT, "test", "oracle", "arm64", "traces");
   const files = fs.readdirSync(dir).filter((f) => f.startsWith("a64-16k-"));
   assert.deepEqual(files.sort(), ["a64-16k-boot-1g.trixie.json", "a64-16k-virtio-mem-sbm.trixie.json"]);
   for (const f of files) {
