@@ -70,6 +70,14 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     const imageShift = nvdimm ? build.nvdimmImageShift : 0;
     code = at({ ...build.uefiImage.code, off: build.uefiImage.code.off + imageShift });
     data = at({ ...build.uefiImage.data, off: build.uefiImage.data.off + imageShift });
+    // The EFI stub's image allocation [2 MiB-aligned start, _end) goes below edk2's early boot-services blocks, which sit at
+    // fixed addresses near the RAM base: with a small first NUMA node the usual place overlaps them.
+    const below = edk2BlockBelow(map.ramBase, alignDown(code.start, 2 * MiB), data.end);
+    if (below !== null) {
+      const drop = alignDown(code.start, 2 * MiB) - alignDown(below - (data.end - alignDown(code.start, 2 * MiB)), 2 * MiB);
+      code = { start: code.start - drop, end: code.end - drop };
+      data = { start: data.start - drop, end: data.end - drop };
+    }
     fixed.push({ ...at({ off: build.efi.stubPage + shift, size: EFI_STUB_FDT }), tag: "fw-fdt" });
     fixed.push({ ...at({ off: build.efi.initrd + shift, size: build.initrdSize }), tag: "fw-initrd" });
     build.efi.acpi.forEach((a, i) => fixed.push({ ...at(a), tag: `fw-acpi${i}` }));
@@ -130,6 +138,20 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   const reserved: Reserved[] = mb.reserved.map((x) => ({ start: x.base, end: x.end, tag: "reserved" }));
   const memblock: MemblockRange[] = mb.memory.map((m) => ({ start: m.base, end: m.end, nid: m.nid ?? 0 }));
   return { iomem: top, memblock: mergeMemblock(memblock), reserved, nodes: nodes.map((n) => n.nid) };
+}
+
+/**
+ * edk2's boot-services allocations at fixed places above the RAM base (seen in efi=debug memory maps of 1 GiB guests
+ * with NUMA nodes of 256 and 320 MiB: Boot Data at RAM + 64 MiB, PEI's Boot Code/Data below RAM + 128 MiB). The start of
+ * the highest one that [start, end) overlaps, or null.
+ */
+function edk2BlockBelow(ramBase: number, start: number, end: number): number | null {
+  const blocks = [
+    { start: ramBase + 0x771a000, end: ramBase + 0x8000000 },
+    { start: ramBase + 0x4000000, end: ramBase + 0x4020000 },
+  ];
+  const hit = blocks.find((b) => b.start < end && start < b.end);
+  return hit ? hit.start : null;
 }
 
 /** Adjacent memblock ranges of one node as one (the layout's view; nomap splits only matter to iomem). */
