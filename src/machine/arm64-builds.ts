@@ -95,7 +95,9 @@ const DEBIAN_6_1: Arm64Build = {
     mapKernelTables: 7,
     initPgDir: 0x5000,
     idmapTables: 4,
-    dtUnflatten: { numa: { sizes: { 1: 40252, 2: 41660 }, perCpu: 1408 }, plain: { sizes: { 1: 40060, 3: 42588, 4: 43804, 7: 47452, 8: 48668 }, perCpu: 1216 }, perExtraNode: 616 },
+    // The first extra CPU adds 96 bytes more than the others (plain: 1->3 CPUs = 1312 + 1216), so with NUMA properties
+    // the step per CPU past 2 is 1408 - 96 (a64-dts-8g-smp7, a64-dts-5g-cpumax-smp4, a64-dts-numa4-3584m).
+    dtUnflatten: { numa: { sizes: { 1: 40252, 2: 41660 }, perCpu: 1312 }, plain: { sizes: { 1: 40060, 3: 42588, 4: 43804, 7: 47452, 8: 48668 }, perCpu: 1216 }, perExtraNode: 616 },
     numaDistance: true,
     nodeData: 0x2c80,
     cpumask: 0,
