@@ -124,8 +124,8 @@ function zoneSpanning(k: Kernel, b: MemoryBlock): { nid: number; idx: ZoneIdx } 
 }
 
 /** Boot a kernel from a snapshot and make its state equal to what the snapshot shows. */
-export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile; arch?: ArchName; deviceMemory?: BootLayout["deviceMemory"]; numaFirmware?: BootLayout["numaFirmware"] } = {}): Kernel {
-  const layout = { ...layoutFromSnapshot(s, opts.arch, opts.deviceMemory ?? null), ...(opts.numaFirmware ? { numaFirmware: opts.numaFirmware } : {}) };
+export function importSnapshot(s: Snapshot, opts: { cmdline?: string[]; profile?: KernelProfile; arch?: ArchName; deviceMemory?: BootLayout["deviceMemory"]; numaFirmware?: BootLayout["numaFirmware"]; cma?: BootLayout["cma"] } = {}): Kernel {
+  const layout = { ...layoutFromSnapshot(s, opts.arch, opts.deviceMemory ?? null), ...(opts.numaFirmware ? { numaFirmware: opts.numaFirmware } : {}), ...(opts.cma ? { cma: opts.cma } : {}) };
   const blockSize = parseInt(s.memory.block_size_bytes, 16);
   if (!Number.isSafeInteger(blockSize) || blockSize <= 0) throw new InputError(`bad block_size_bytes "${s.memory.block_size_bytes}"`);
   const p = s.memory_hotplug_params ?? {};

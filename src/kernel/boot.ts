@@ -182,10 +182,21 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   }
   markBootReservations(k, layout);
   accountBootReservations(k);
+  accountCma(k, layout);
   createBootBlocks(k, layout);
   setMemTotalBase(k);
   k.running = true;
   return k;
+}
+
+/** cma_init_reserved_areas(): each CMA area's pages are its zone's cma_pages (an area lies in one zone). */
+function accountCma(k: Kernel, layout: BootLayout): void {
+  const ps = k.geometry.pageSize;
+  for (const c of layout.cma ?? []) {
+    const nid = layout.memblock.find((r) => r.start <= c.start && c.start < r.end)?.nid ?? 0;
+    const z = k.node(nid).zones.find((z) => z.present > 0 && z.idx <= ZONE_NORMAL && z.startPfn <= c.start / ps && c.end / ps <= z.startPfn + z.spanned);
+    if (z) z.cmaPages += (c.end - c.start) / ps;
+  }
 }
 
 /** Boot reservations are present but not managed (not in MemTotal). */

@@ -42,7 +42,11 @@ function autoMovableCanOnlineMovable(k: Kernel, nid: number, group: MemoryGroup 
     for (const z of n.zones) {
       if (z.present === 0) continue;
       if (z.idx === ZONE_MOVABLE) stats.movable += z.present;
-      else stats.kernelEarly += z.presentEarly;
+      else {
+        // CMA pages (never in hot-added memory) behave like ZONE_MOVABLE.
+        stats.kernelEarly += z.presentEarly - z.cmaPages;
+        stats.movable += z.cmaPages;
+      }
     }
   }
   const ratio = k.params.autoMovableRatio;

@@ -23,6 +23,8 @@ export interface Zone {
   present: number;
   presentEarly: number;
   managed: number;
+  /** Pages of boot CMA areas in the zone (zone->cma_pages): movable for the auto-movable policy. */
+  cmaPages: number;
 }
 
 export interface Node {
@@ -41,6 +43,7 @@ export function makeNode(nid: number): Node {
     present: 0,
     presentEarly: 0,
     managed: 0,
+    cmaPages: 0,
   }));
   return { nid, pgdatInit: false, zones };
 }

@@ -46,7 +46,7 @@ interface Range {
 }
 
 /** The boot RAM: iomem resources (top level, with children) and memblock memory by node. */
-export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, buildName = "6.1"): { iomem: Resource[]; memblock: MemblockRange[]; reserved: Reserved[]; nodes: number[] } {
+export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, buildName = "6.1"): { iomem: Resource[]; memblock: MemblockRange[]; reserved: Reserved[]; nodes: number[]; cma: Range[] } {
   const pageSize = spec.arch === "arm64-16k" ? 16384 : spec.arch === "arm64-64k" ? 65536 : 4096;
   const build = arm64Build(buildName, pageSize);
   if (!build) throw new MachineRefused(`memhp has no boot layout data for a ${buildName} arm64 kernel with ${pageSize / 1024}K pages on virt (import a recorded boot instead)`, ["arch"]);
@@ -112,7 +112,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   for (const f of fixed) mb.reserve(f.start, f.end);
 
   const cmdline = [...ORACLE_CMDLINE, ...spec.cmdline, ...(map.uefi ? ["initrd=initrd"] : [])].join(" ");
-  earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), cpuNode: cpuNodes(spec, nodes.length > 1) });
+  const { cma } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), cpuNode: cpuNodes(spec, nodes.length > 1) });
 
   // request_standard_resources(): one resource per memblock.memory region, nomap ones "reserved".
   const top: Resource[] = mb.memory.map((m) => (m.nomap ? makeResource(m.base, m.end - 1, "reserved") : makeResource(m.base, m.end - 1, "System RAM", { busy: true, sysram: true })));
@@ -137,7 +137,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   }
   const reserved: Reserved[] = mb.reserved.map((x) => ({ start: x.base, end: x.end, tag: "reserved" }));
   const memblock: MemblockRange[] = mb.memory.map((m) => ({ start: m.base, end: m.end, nid: m.nid ?? 0 }));
-  return { iomem: top, memblock: mergeMemblock(memblock), reserved, nodes: nodes.map((n) => n.nid) };
+  return { iomem: top, memblock: mergeMemblock(memblock), reserved, nodes: nodes.map((n) => n.nid), cma: cma ? [cma] : [] };
 }
 
 /**

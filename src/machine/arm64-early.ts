@@ -67,7 +67,7 @@ export function cpuNodes(spec: MachineSpec, numa: boolean): number[] {
 }
 
 /** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
-export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): void {
+export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number } | null } {
   const ncpu = c.spec.smp ?? 1;
   const must = (what: string, at: number | null): number => {
     if (at === null) throw new MachineRefused(`the arm64 kernel cannot boot on this machine: memblock has no room for ${what} (the kernel panics)`, ["memory"]);
@@ -101,8 +101,10 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   if (p.cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
   // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
+  let cma: { start: number; end: number } | null = null;
   const cmaAndResources = () => {
-    mb.alloc({ size: CMA.size, align: g.pte, max: dmaLimit });
+    const at = mb.alloc({ size: CMA.size, align: g.pte, max: dmaLimit });
+    if (at !== null) cma = { start: at, end: at + CMA.size };
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   };
   if (p.cmaFirst) cmaAndResources();
@@ -174,6 +176,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
       must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
     }
   }
+  return { cma };
 }
 
 /** The unflattened device tree's size for ncpu CPUs: measured, or the nearest measured count plus perCpu per CPU. */

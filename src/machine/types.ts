@@ -125,6 +125,8 @@ export interface BootLayout {
   sratHotplug: MemblockRange[];
   /** QEMU's device-memory (DIMM hotplug) region, or null without maxmem. */
   deviceMemory: { base: number; size: number } | null;
+  /** CMA areas reserved at boot (arm64: dma_contiguous_reserve(), 64 MiB), end exclusive: their pages are the zone's cma_pages. */
+  cma?: { start: number; end: number }[];
   /** Legacy PMEM ranges (E820 type 12 after the kernel's splitting), end inclusive, in address order. */
   legacyPmem: { start: number; end: number }[];
   /** NVDIMMs as placed by QEMU: PMEM range (backend minus label area) and the label area size, in the order of QEMU's NFIT (qom-order.ts nfitOrder()). */

@@ -135,6 +135,7 @@ export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
     sratHotplug: hotplug,
     deviceMemory: map.deviceMemory ? { ...map.deviceMemory } : null,
     legacyPmem: [],
+    cma: ram.cma,
     nvdimms: placed.nvdimms,
     virtioMem: placed.virtioMem,
     bootMemEnd: map.ramTop,

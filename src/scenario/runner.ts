@@ -108,7 +108,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
   let k: Kernel;
   if (opts.boot === "import") {
     if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");
-    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile, arch: machine.arch, deviceMemory: layout.deviceMemory, numaFirmware: layout.numaFirmware });
+    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile, arch: machine.arch, deviceMemory: layout.deviceMemory, numaFirmware: layout.numaFirmware, cma: layout.cma });
   } else {
     k = bootKernel(layout, {
       cmdline: machine.cmdline,
