@@ -57,6 +57,8 @@ export interface EarlyContext {
   cmdline: string;
   /** Nodes with memory, ascending. */
   nodes: number[];
+  /** Where each /memory node of the device tree starts (their names carry the address). */
+  memoryNodeStarts: number[];
   /** Each CPU's node. */
   cpuNode: number[];
 }
@@ -85,7 +87,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
   const dtNuma = c.spec.maxmem !== undefined || (c.spec.numa ?? []).length > 0;
-  const dtBytes = dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu) + (c.nodes.length - 1) * p.dtUnflatten.perExtraNode;
+  const dtBytes = dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu) + (c.nodes.length - 1) * p.dtUnflatten.perExtraNode + c.memoryNodeStarts.reduce((sum, a) => sum + memoryNodeNameExtra(a), 0);
   if (!c.map.uefi) must("the device tree", mb.alloc({ size: dtBytes, align: 8 }));
   // bootmem_init() → arch_numa_init(): without an SRAT (or with one Linux rejects) ACPI's attempt fails and the dummy node follows.
   if (p.numaDistance) {
@@ -177,6 +179,15 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     }
   }
   return { cma };
+}
+
+/**
+ * populate_node() keeps each node's name ("memory@40000000" and its NUL) right after its struct device_node, 8-byte
+ * aligned: the measured sizes have 8 hex digits in every /memory node's name; a node from 4 GiB up has more.
+ */
+function memoryNodeNameExtra(start: number): number {
+  const bytes = (n: number) => alignUp(n, 8);
+  return bytes(`memory@${start.toString(16)}`.length + 1) - bytes("memory@40000000".length + 1);
 }
 
 /** The unflattened device tree's size for ncpu CPUs: measured, or the nearest measured count plus perCpu per CPU. */

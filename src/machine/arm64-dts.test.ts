@@ -1,0 +1,59 @@
+/**
+ * Rules found by the device-tree/NUMA sweep (issue 14, test/oracle/arm64/traces/a64-dts-*): the default CMA area is part
+ * of the arm64 boot layout, and its pages count as movable for the auto-movable online policy (zone->cma_pages in
+ * auto_movable_stats_account_zone(); a64-dts-vm-automovable.trixie); a /memory node from 4 GiB up has a longer name in
+ * the unflattened device tree (a64-dts-numa4-3584m.trixie, a64-mb-dts-numa4.trixie).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GiB, MiB } from "../kernel/units.js";
+import { virtBootLayout } from "./virt.js";
+import type { MachineSpec } from "./types.js";
+
+const twoNodes: MachineSpec = {
+  type: "virt",
+  acpi: false,
+  memory: 2 * GiB,
+  maxmem: 8 * GiB,
+  slots: 1,
+  smp: 2,
+  cmdline: [],
+  numa: [
+    { nodeid: 0, cpus: "0", mem: 1536 * MiB },
+    { nodeid: 1, cpus: "1", mem: 512 * MiB },
+  ],
+};
+
+test("arm64 boot layout: one 64 MiB CMA area below the DMA limit, on the node at the top of RAM", () => {
+  for (const build of ["6.1", "6.12"]) {
+    const l = virtBootLayout(twoNodes, build);
+    assert.equal(l.cma?.length, 1, build);
+    const [c] = l.cma!;
+    assert.equal(c.end - c.start, 64 * MiB);
+    assert.ok(c.start >= 0x40000000 + 1536 * MiB && c.end <= 0xc0000000, `${build}: CMA ${c.start.toString(16)} on node 1`);
+    assert.equal(c.start % (2 * MiB), 0);
+  }
+});
+
+test("device tree: a /memory node at or above 4 GiB has a longer name (memory@100000000), 8 more bytes unflattened", async () => {
+  const { arm64BootRam } = await import("./arm64-boot.js");
+  const { virtMap } = await import("./virt.js");
+  // Four nodes, the last from 0x100000000 (a64-dts-numa4-3584m.trixie: the tree takes 51460 bytes, from 0x11f8fc6f8).
+  const spec: MachineSpec = {
+    type: "virt",
+    acpi: false,
+    memory: 3584 * MiB,
+    maxmem: 8 * GiB,
+    slots: 1,
+    smp: 6,
+    cmdline: [],
+    numa: [
+      { nodeid: 0, cpus: "0", mem: 512 * MiB },
+      { nodeid: 1, cpus: "1-2", mem: GiB },
+      { nodeid: 2, cpus: "3", mem: 1536 * MiB },
+      { nodeid: 3, cpus: "4-5", mem: 512 * MiB },
+    ],
+  };
+  const ram = arm64BootRam(spec, virtMap(spec), false, "6.12");
+  assert.ok(ram.reserved.some((r) => r.start === 0x11f8fc6f8 && r.end === 0x11f908ffc), "the unflattened tree at 0x11f8fc6f8");
+});
