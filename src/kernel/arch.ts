@@ -19,6 +19,12 @@ export interface Geometry {
   readonly structPageSize: number;
   /** MAX_PHYSMEM_BITS without LA57. */
   readonly maxPhysmemBits: number;
+  /**
+   * Transparent huge page sizes, smallest first: the PMD size, then the PUD size where
+   * has_transparent_pud_hugepage() (nd_pfn_supported_alignments() offers exactly these
+   * after PAGE_SIZE; the first is nd_pfn_default_alignment()).
+   */
+  readonly thpSizes: readonly number[];
 }
 
 export const X86_64: Geometry = {
@@ -30,10 +36,15 @@ export const X86_64: Geometry = {
   maxOrderPages: 1024,
   structPageSize: 64,
   maxPhysmemBits: 46,
+  // PMD 2 MiB and PUD 1 GiB (x86 has HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD; the CPU has GBPAGES).
+  thpSizes: [2 * MiB, 1024 * MiB],
 };
 
-/** arm64 with 4 KiB pages: 128 MiB sections, blocks of one section (no override of memory_block_size_bytes). */
-export const ARM64_4K: Geometry = { ...X86_64, arch: "arm64-4k", maxPhysmemBits: 48 };
+/**
+ * arm64 with 4 KiB pages: 128 MiB sections, blocks of one section (no override of memory_block_size_bytes).
+ * THP: PMD only (arm64 selects no HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD; a64-sweep-nv-devdax-1g.trixie: align 1G unsupported).
+ */
+export const ARM64_4K: Geometry = { ...X86_64, arch: "arm64-4k", maxPhysmemBits: 48, thpSizes: [2 * MiB] };
 /** arm64 with 16 KiB pages: MAX_ORDER 12 (32 MiB chunks), pageblock order 11 (32 MiB). */
 export const ARM64_16K: Geometry = {
   arch: "arm64-16k",
@@ -44,6 +55,7 @@ export const ARM64_16K: Geometry = {
   maxOrderPages: 2048,
   structPageSize: 64,
   maxPhysmemBits: 48,
+  thpSizes: [32 * MiB],
 };
 /** arm64 with 64 KiB pages: 512 MiB sections (256 sub-sections), pageblock 512 MiB. */
 export const ARM64_64K: Geometry = {
@@ -55,6 +67,7 @@ export const ARM64_64K: Geometry = {
   maxOrderPages: 8192,
   structPageSize: 64,
   maxPhysmemBits: 48,
+  thpSizes: [512 * MiB],
 };
 /** ppc64 (book3s, 64 KiB pages): 16 MiB sections (8 sub-sections); the block size comes from firmware (LMB size). */
 export const PPC64: Geometry = {
@@ -66,6 +79,8 @@ export const PPC64: Geometry = {
   maxOrderPages: 256,
   structPageSize: 64,
   maxPhysmemBits: 51,
+  // Radix MMU: PMD 2 MiB, PUD 1 GiB (unverified against a ppc64 trace).
+  thpSizes: [2 * MiB, 1024 * MiB],
 };
 /** ppc64 with 4 KiB pages. */
 export const PPC64_4K: Geometry = { ...PPC64, arch: "ppc64-4k", pageSize: 4 * KiB, maxOrderPages: 4096 };
@@ -79,6 +94,8 @@ export const S390X: Geometry = {
   maxOrderPages: 1024,
   structPageSize: 64,
   maxPhysmemBits: 46,
+  // Segment (PMD) 1 MiB; no PUD THP (unverified against an s390x trace).
+  thpSizes: [1 * MiB],
 };
 
 export const GEOMETRIES: Record<ArchName, Geometry> = {

@@ -60,7 +60,7 @@ export function claimProbe(k: Kernel, ns: NdNamespace, kind: "pfn" | "ndax"): Pr
   if (ns.forceRaw) return err(ENODEV);
   const want: ClaimClass = kind === "pfn" ? "pfn" : "dax";
   if (ns.claimClass !== "none" && ns.claimClass !== want) return err(ENODEV);
-  const p = pfnAlloc(ns.region, kind, ns);
+  const p = pfnAlloc(k, ns.region, kind, ns);
   if (!p) return err(ENOMEM);
   // The temporary device is not bound to a driver while validating.
   const r = pfnValidate(k, p, kind === "pfn" ? "PFN" : "DAX");

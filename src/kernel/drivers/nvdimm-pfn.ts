@@ -23,18 +23,18 @@ export function memremapCompatAlign(k: Kernel): number {
   return k.geometry.subsectionSize;
 }
 
-/** nd_pfn_supported_alignments() on x86_64 with THP: PAGE_SIZE, PMD and PUD sizes. */
+/** nd_pfn_supported_alignments(): PAGE_SIZE, then the arch's THP sizes (PMD; PUD where it has PUD THP). */
 export function pfnSupportedAlignments(k: Kernel): number[] {
-  return [k.geometry.pageSize, 2 * MiB, 1024 * MiB];
+  return [k.geometry.pageSize, ...k.geometry.thpSizes];
 }
 
 /** nd_pfn_default_alignment(): the PMD size when transparent huge pages exist. */
-function pfnDefaultAlignment(): number {
-  return 2 * MiB;
+function pfnDefaultAlignment(k: Kernel): number {
+  return k.geometry.thpSizes[0];
 }
 
 /** nd_pfn_alloc() + nd_pfn_devinit(): a pfn or dax device, optionally claiming a namespace. */
-export function pfnAlloc(r: NdRegion, kind: "pfn" | "ndax", ns: NdNamespace | null): NdPfn | null {
+export function pfnAlloc(k: Kernel, r: NdRegion, kind: "pfn" | "ndax", ns: NdNamespace | null): NdPfn | null {
   const ida = kind === "pfn" ? r.pfnIda : r.daxIda;
   const p: NdPfn = {
     kind,
@@ -44,7 +44,7 @@ export function pfnAlloc(r: NdRegion, kind: "pfn" | "ndax", ns: NdNamespace | nu
     ns: null,
     uuid: null,
     mode: "none",
-    align: pfnDefaultAlignment(),
+    align: pfnDefaultAlignment(k),
     sb: null,
     disk: null,
     pgmap: null,
@@ -66,7 +66,7 @@ export function pfnAlloc(r: NdRegion, kind: "pfn" | "ndax", ns: NdNamespace | nu
 export function pfnCreate(k: Kernel, r: NdRegion, kind: "pfn" | "ndax"): NdPfn | null {
   // CONFIG_NVDIMM_PFN and CONFIG_NVDIMM_DAX depend on ZONE_DEVICE: without it nd_pfn_create()/nd_dax_create() give NULL.
   if (!built(k, "ZONE_DEVICE")) return null;
-  const p = pfnAlloc(r, kind, null);
+  const p = pfnAlloc(k, r, kind, null);
   if (!p) return null;
   ndDeviceRegister(k, p);
   return p;

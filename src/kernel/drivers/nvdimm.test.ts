@@ -134,3 +134,22 @@ test("an NVDIMM without label-size: nvdimm_probe() keeps no drvdata, ndctl does 
   const zero = applyStep(sys, { op: "ndctl", args: ["zero-labels", "nmem0"] }) as { rc: number; stderr: string[] };
   assert.deepEqual([zero.rc, zero.stderr], [1, ["zeroed 0 nmem"]]);
 });
+
+// nd_pfn_supported_alignments(): PAGE_SIZE, the PMD size when the arch has transparent huge pages,
+// and the PUD size only where has_transparent_pud_hugepage() (x86_64; arm64 selects no
+// HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD). Recorded: test/oracle/arm64/traces/a64-sweep-nv-devdax-1g.trixie.json
+// (ndctl: "unsupported align: 1G", rc 250) and h-* x86 traces with align 1G.
+test("pfn/dax supported_alignments follow the arch's THP sizes: arm64 4K has no 1 GiB align", () => {
+  const GiB = 1024 * MiB;
+  const arm = bootSystem(
+    { type: "virt", memory: GiB, maxmem: 8 * GiB, slots: 2, cmdline: [], kernel: { version: "6.12" }, nvdimms: [{ id: "nv1", size: 2 * GiB + 128 * 1024, label_size: 128 * 1024 }] },
+    { boot: "derive" },
+  );
+  const read = (sys: typeof arm, p: string) => (applyStep(sys, { op: "read", path: p }) as { value: string }).value;
+  assert.equal(read(arm, "/sys/bus/nd/devices/dax0.0/supported_alignments"), "4096 2097152 \n");
+  const r = applyStep(arm, { op: "create-namespace", namespace: "namespace0.0", force: true, mode: "devdax", align: "1G" }) as { rc: number; stderr: string[] };
+  assert.equal(r.rc, 250);
+  assert.equal(r.stderr[0], "  Error: unsupported align: 1G");
+  const x86 = nvdimmSystem("2097280K");
+  assert.equal(read(x86, "/sys/bus/nd/devices/dax0.0/supported_alignments"), "4096 2097152 1073741824 \n");
+});
