@@ -53,8 +53,8 @@ export function qemuMap(spec: MachineSpec): QemuMap {
   const maxmem = spec.maxmem ?? 0;
   let deviceMemory: QemuMap["deviceMemory"] = null;
   if (maxmem > ram) {
-    if (ramSlotsOf(spec) > 256) throw qemuRefuses(`unsupported amount of memory slots: ${ramSlotsOf(spec)}`, ["slots"]);
-    if (maxmem % 4096 !== 0) throw qemuRefuses("maximum memory size must by aligned to multiple of 4096 bytes", ["maxmem"]);
+    if (ramSlotsOf(spec) > 256) throw qemuRefuses(`unsupported amount of memory slots: ${ramSlotsOf(spec)}`, ["slots"], spec.type);
+    if (maxmem % 4096 !== 0) throw qemuRefuses("maximum memory size must by aligned to multiple of 4096 bytes", ["maxmem"], spec.type);
     deviceMemory = { base: alignUp(aboveEnd, GiB), size: maxmem - ram + ramSlotsOf(spec) * GiB };
   }
   const hole64Size = spec.type === "q35" ? 32 * GiB : 2 * GiB;
@@ -63,7 +63,7 @@ export function qemuMap(spec: MachineSpec): QemuMap {
   const maxUsed = hole64Start + hole64Size - 1;
   // Crossing the AMD HyperTransport hole moves RAM above 1 TiB, which 40 phys-bits cannot address.
   if (maxUsed >= AMD_HT_START || maxUsed > 2 ** PHYS_BITS - 1) {
-    throw qemuRefuses(`Address space limit 0x${(2 ** PHYS_BITS - 1).toString(16)} < 0x${maxUsed.toString(16)} phys-bits too low (${PHYS_BITS})`, [spec.maxmem !== undefined && spec.maxmem > ram ? "maxmem" : "memory"]);
+    throw qemuRefuses(`Address space limit 0x${(2 ** PHYS_BITS - 1).toString(16)} < 0x${maxUsed.toString(16)} phys-bits too low (${PHYS_BITS})`, [spec.maxmem !== undefined && spec.maxmem > ram ? "maxmem" : "memory"], spec.type);
   }
   const hole64 = { start: hole64Start, end: alignUp(hole64Start + hole64Size, GiB) };
   const pciWindows = [{ start: 0xa0000, end: 0xbffff }];
@@ -157,15 +157,15 @@ export function seabiosE820(spec: MachineSpec, map: QemuMap): RawE820[] {
  * QEMU's numa_node_parse() refuses it (before anything is expanded: "0-99999999"
  * must not become a list).
  */
-export function parseCpuList(s: string, maxCpus = Infinity, path: (string | number)[] = []): number[] {
+export function parseCpuList(s: string, maxCpus = Infinity, path: (string | number)[] = [], type?: string | null): number[] {
   const out: number[] = [];
   for (const part of s.split(",").map((p) => p.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw qemuRefuses(`bad CPU list "${s}"`, path);
+    if (!m) throw qemuRefuses(`bad CPU list "${s}"`, path, type);
     const a = Number(m[1]);
     const b = m[2] !== undefined ? Number(m[2]) : a;
-    if (b >= maxCpus && b >= a) throw qemuRefuses(`CPU index (${Math.max(a, maxCpus)}) should be smaller than maxcpus (${maxCpus})`, path);
-    if (b - a > 65535) throw qemuRefuses(`bad CPU list "${s}"`, path);
+    if (b >= maxCpus && b >= a) throw qemuRefuses(`CPU index (${Math.max(a, maxCpus)}) should be smaller than maxcpus (${maxCpus})`, path, type);
+    if (b - a > 65535) throw qemuRefuses(`bad CPU list "${s}"`, path, type);
     for (let c = a; c <= b; c++) out.push(c);
   }
   return out;
@@ -187,12 +187,12 @@ export function qemuNuma(spec: MachineSpec): QemuNuma | null {
     const cpuNode = new Array<number>(ncpu).fill(-1);
     spec.numa.forEach((nd, i) => {
       const id = nd.nodeid ?? i;
-      if (id < 0 || id >= n) throw qemuRefuses(`numa: Node ID missing: ${id >= n ? n - 1 : id}`, ["numa", i]);
+      if (id < 0 || id >= n) throw qemuRefuses(`numa: Node ID missing: ${id >= n ? n - 1 : id}`, ["numa", i], spec.type);
       nodeMem[id] = nd.mem ?? 0;
-      for (const c of nd.cpus !== undefined ? parseCpuList(nd.cpus, ncpu, ["numa", i, "cpus"]) : []) cpuNode[c] = id;
+      for (const c of nd.cpus !== undefined ? parseCpuList(nd.cpus, ncpu, ["numa", i, "cpus"], spec.type) : []) cpuNode[c] = id;
     });
     const total = nodeMem.reduce((a, b) => a + b, 0);
-    if (total !== spec.memory) throw qemuRefuses(`total memory for NUMA nodes (0x${total.toString(16)}) should equal RAM size (0x${spec.memory.toString(16)})`, ["numa"]);
+    if (total !== spec.memory) throw qemuRefuses(`total memory for NUMA nodes (0x${total.toString(16)}) should equal RAM size (0x${spec.memory.toString(16)})`, ["numa"], spec.type);
     // Unassigned CPUs go to socket_id % nodes; QEMU 7.2 puts all vCPUs of -smp N in one socket.
     return { nodeMem, cpuNode: cpuNode.map((x) => (x < 0 ? 0 : x)) };
   }
@@ -274,16 +274,16 @@ export function placeColdplugged(spec: MachineSpec, map: QemuMap): { nvdimms: Pl
   const nvdimms: PlacedNvdimm[] = [];
   for (const [i, nv] of (spec.nvdimms ?? []).entries()) {
     const labelSize = nv.label_size ?? 0;
-    if (labelSize && labelSize < 128 * 1024) throw qemuRefuses(`Property 'nvdimm.label-size' (0x${labelSize.toString(16)}) is required at least 0x20000`, ["nvdimms", i, "label_size"]);
+    if (labelSize && labelSize < 128 * 1024) throw qemuRefuses(`Property 'nvdimm.label-size' (0x${labelSize.toString(16)}) is required at least 0x20000`, ["nvdimms", i, "label_size"], spec.type);
     // The label area is taken off the end of the backend; the rest is rounded down to the backend's alignment.
     const size = alignDown(nv.size - labelSize, FILE_BACKEND_ALIGN);
-    if (nv.size <= labelSize || size === 0) throw qemuRefuses(`the size of memdev mem-${nv.id} (0x${nv.size.toString(16)}) is too small to contain nvdimm label`, ["nvdimms", i, "size"]);
+    if (nv.size <= labelSize || size === 0) throw qemuRefuses(`the size of memdev mem-${nv.id} (0x${nv.size.toString(16)}) is too small to contain nvdimm label`, ["nvdimms", i, "size"], spec.type);
     let slot = nv.slot;
     if (slot === undefined) for (slot = 0; usedSlots.has(slot); slot++);
-    if (slot >= ramSlotsOf(spec)) throw qemuRefuses(slot === 0 && ramSlotsOf(spec) === 0 ? "no slots where allocated, please specify the 'slots' option" : "no free slots available", ["nvdimms", i]);
+    if (slot >= ramSlotsOf(spec)) throw qemuRefuses(slot === 0 && ramSlotsOf(spec) === 0 ? "no slots where allocated, please specify the 'slots' option" : "no free slots available", ["nvdimms", i], spec.type);
     usedSlots.add(slot);
     const r = memoryDeviceFreeAddr(st, size, FILE_BACKEND_ALIGN, nv.addr);
-    if (!r.ok) throw qemuRefuses(r.desc, ["nvdimms", i, faultOf(r.desc, nv.addr)]);
+    if (!r.ok) throw qemuRefuses(r.desc, ["nvdimms", i, faultOf(r.desc, nv.addr)], spec.type);
     devices.push({ id: nv.id, addr: r.addr, size });
     nvdimms.push({ id: nv.id, start: r.addr, size, labelSize, node: nv.node ?? 0, slot });
   }
@@ -291,7 +291,7 @@ export function placeColdplugged(spec: MachineSpec, map: QemuMap): { nvdimms: Pl
   for (const [i, vm] of (spec.virtio_mem ?? []).entries()) {
     const align = Math.max(vm.block_size, RAM_BACKEND_ALIGN);
     const r = memoryDeviceFreeAddr(st, vm.size, align, vm.addr);
-    if (!r.ok) throw qemuRefuses(r.desc, ["virtio_mem", i, faultOf(r.desc, vm.addr)]);
+    if (!r.ok) throw qemuRefuses(r.desc, ["virtio_mem", i, faultOf(r.desc, vm.addr)], spec.type);
     devices.push({ id: vm.id, addr: r.addr, size: vm.size });
     virtioMem.push({ id: vm.id, start: r.addr, size: vm.size, blockSize: vm.block_size, requestedSize: vm.requested_size, node: vm.node ?? 0 });
   }

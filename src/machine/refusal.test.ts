@@ -27,6 +27,7 @@ const CASES: [string, string, RegExp, RegExp][] = [
   ["a device id QEMU does not take (id_wellformed)", "{type: virt, memory: 1G, maxmem: 4G, slots: 2, nvdimms: [{id: nv1, size: 256M}, {id: 2nd, size: 256M}]}", /machine\.nvdimms\[1\]\.id/, /device id "2nd": Parameter 'id' expects an identifier/],
   ["a virtio-mem id with a comma (QEMU's option separator)", "{type: q35, memory: 1G, maxmem: 4G, virtio_mem: [{id: 'v,1', size: 1G}]}", /machine\.virtio_mem\[0\]\.id/, /Parameter 'id' expects an identifier/],
   ["NUMA node ids with a gap", "{type: pc, memory: 1G, numa: [{nodeid: 0, mem: 512M}, {nodeid: 2, mem: 512M}]}", /machine\.numa\[1\]/, /numa: Node ID missing: 1/],
+  ["arm64 (virt): QEMU's words come from qemu-system-aarch64", "{type: virt, acpi: false, memory: 1G, numa: [{nodeid: 0, mem: 512M}, {nodeid: 2, mem: 512M}]}", /machine\.numa\[1\]/, /qemu-system-aarch64: numa: Node ID missing: 1/],
 ];
 
 for (const [what, machine, field, words] of CASES) {

@@ -25,7 +25,12 @@ export class MachineRefused extends InputError {
   }
 }
 
-/** QEMU's refusal: its error_report() text as the process prints it. */
-export function qemuRefuses(message: string, path: MachinePath = []): MachineRefused {
-  return new MachineRefused(`QEMU refuses to start: qemu-system-x86_64: ${message}`, path);
+/** The QEMU binary that runs a machine type: qemu-system-aarch64 for virt, else qemu-system-x86_64. */
+export function qemuBinary(type?: string | null): string {
+  return type === "virt" ? "qemu-system-aarch64" : "qemu-system-x86_64";
+}
+
+/** QEMU's refusal: its error_report() text as the process prints it (prefixed with the binary that runs `type`). */
+export function qemuRefuses(message: string, path: MachinePath = [], type?: string | null): MachineRefused {
+  return new MachineRefused(`QEMU refuses to start: ${qemuBinary(type)}: ${message}`, path);
 }
