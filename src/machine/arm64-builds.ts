@@ -68,6 +68,8 @@ export interface EarlyProgram {
   aliasBlocks: boolean;
   /** 7.2's bootmem_init() reserves CMA and request_standard_resources() runs before sparse_init(). */
   cmaFirst: boolean;
+  /** dma_numa_cma_reserve(): a CMA area of this many bytes on each node after the global one, when the kernel runs more than one node (7.2: 64 MiB, a64-dts-numa3-cpuless-mid.sid's four "cma: Reserved 64 MiB" lines). */
+  numaCmaPerNode?: number;
   /** sparse_init_nid(): usemap bytes per section; 7.2 takes the usemaps anywhere and maps each section's memmap on its own (2 MiB each, after the vmemmap tables). */
   usemapBytes: number;
   memmapPerSection: boolean;
@@ -172,6 +174,7 @@ const DEBIAN_7_2: Arm64Build = {
     swiotlb: "kmalloc-bounce",
     aliasBlocks: false,
     cmaFirst: true,
+    numaCmaPerNode: 64 * 1024 * 1024,
     usemapBytes: 88,
     memmapPerSection: true,
     kernFlag: true,

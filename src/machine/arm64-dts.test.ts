@@ -57,3 +57,34 @@ test("device tree: a /memory node at or above 4 GiB has a longer name (memory@10
   const ram = arm64BootRam(spec, virtMap(spec), false, "6.12");
   assert.ok(ram.reserved.some((r) => r.start === 0x11f8fc6f8 && r.end === 0x11f908ffc), "the unflattened tree at 0x11f8fc6f8");
 });
+
+test("memblock bottom-up: the lowest aligned fit at or above min, on the node asked for", async () => {
+  const { Memblock } = await import("./arm64-memblock.js");
+  const mb = new Memblock();
+  mb.addMemory(0x40000000, 0x100000000, false, 0);
+  mb.addMemory(0x100000000, 0x140000000, false, 1);
+  mb.reserve(0x100000000, 0x100001000);
+  assert.equal(mb.alloc({ size: 64 * MiB, align: 2 * MiB, min: 4 * GiB, max: 0x140000000, nid: 1, exact: true, bottomUp: true }), 0x100200000);
+  assert.equal(mb.alloc({ size: 64 * MiB, align: 2 * MiB, min: 4 * GiB, max: 0x140000000, nid: 0, exact: true, bottomUp: true }), null);
+});
+
+test("7.2 on a NUMA device tree: a 64 MiB CMA area per node after the global one (dma_numa_cma_reserve)", () => {
+  const spec: MachineSpec = {
+    type: "virt",
+    acpi: false,
+    memory: 2 * GiB,
+    maxmem: 4 * GiB,
+    slots: 1,
+    smp: 3,
+    cmdline: [],
+    numa: [
+      { nodeid: 0, cpus: "0-1", mem: GiB },
+      { nodeid: 1, mem: 768 * MiB },
+      { nodeid: 2, cpus: "2", mem: 256 * MiB },
+    ],
+  };
+  // a64-dts-numa3-cpuless-mid.sid: "cma: Reserved 64 MiB at" 0xbba00000 (global), 0x7be00000, 0xabe00000, 0xb7a00000.
+  const reserved = virtBootLayout(spec, "7.2").iomem.flatMap((r) => r.children ?? []).filter((c) => c.name === "reserved");
+  for (const at of [0xbba00000, 0x7be00000, 0xabe00000, 0xb7a00000]) assert.ok(reserved.some((r) => r.start <= at && at + 64 * MiB - 1 <= r.end), `CMA at 0x${at.toString(16)}`);
+  assert.equal(virtBootLayout(spec, "6.12").iomem.flatMap((r) => r.children ?? []).filter((c) => c.name === "reserved" && c.start <= 0x7be00000 && 0x7fdfffff <= c.end).length, 0);
+});

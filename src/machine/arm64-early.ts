@@ -105,8 +105,9 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
   let cma: { start: number; end: number } | null = null;
   const cmaAndResources = () => {
-    const at = mb.alloc({ size: CMA.size, align: g.pte, max: dmaLimit });
+    const at = cmaAllocMem(mb, CMA.size, g.pte, dmaLimit);
     if (at !== null) cma = { start: at, end: at + CMA.size };
+    if (p.numaCmaPerNode && c.nodes.length > 1) for (const nid of c.nodes) cmaAllocMem(mb, p.numaCmaPerNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   };
   if (p.cmaFirst) cmaAndResources();
@@ -188,6 +189,16 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
 function memoryNodeNameExtra(start: number): number {
   const bytes = (n: number) => alignUp(n, 8);
   return bytes(`memory@${start.toString(16)}`.length + 1) - bytes("memory@40000000".length + 1);
+}
+
+/**
+ * cma_alloc_mem(): bottom-up from 4 GiB when the limit leaves room there (keeping DMA memory free), else top-down
+ * below the limit; on exactly the node asked for.
+ */
+function cmaAllocMem(mb: Memblock, size: number, align: number, limit: number, nid?: number): number | null {
+  const FOUR_G = 4 * GiB;
+  const at = limit >= FOUR_G + size ? mb.alloc({ size, align, min: FOUR_G, max: limit, nid, exact: true, bottomUp: true }) : null;
+  return at ?? mb.alloc({ size, align, max: limit, nid, exact: nid !== undefined });
 }
 
 /** The unflattened device tree's size for ncpu CPUs: measured, or the nearest measured count plus perCpu per CPU. */

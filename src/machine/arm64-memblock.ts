@@ -34,6 +34,8 @@ export interface AllocRequest {
   /** The node to allocate on: tried first, then any node unless exact (memblock_alloc_exact_nid_raw()). */
   nid?: number;
   exact?: boolean;
+  /** Search from the lowest address up (memblock_set_bottom_up()); no retry without min. */
+  bottomUp?: boolean;
 }
 
 export class Memblock {
@@ -112,9 +114,23 @@ export class Memblock {
     return null;
   }
 
+  /** The address memblock_find_in_range_node() picks bottom-up, or null. */
+  findBottomUp(size: number, align: number, min: number, max: number, nid?: number): number | null {
+    for (const f of this.freeRanges(nid)) {
+      const cand = alignUp(Math.max(f.base, min, 4096), Math.max(align, 1));
+      if (cand + size <= Math.min(f.end, max)) return cand;
+    }
+    return null;
+  }
+
   /** memblock_alloc_try_nid() and friends: find top-down, reserve; null when memory is exhausted (the kernel panics). */
   alloc(req: AllocRequest): number | null {
     const max = req.max ?? Number.MAX_SAFE_INTEGER;
+    if (req.bottomUp) {
+      const at = this.findBottomUp(req.size, req.align, req.min ?? 0, max, req.nid);
+      if (at !== null) this.reserve(at, at + req.size, this.kernFlag);
+      return at;
+    }
     const find = (min: number) => {
       const onNode = this.findTopDown(req.size, req.align, min, max, req.nid);
       return onNode !== null || req.nid === undefined || req.exact ? onNode : this.findTopDown(req.size, req.align, min, max);
