@@ -81,7 +81,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     fixed.push({ ...at({ off: build.efi.stubPage + shift, size: EFI_STUB_FDT }), tag: "fw-fdt" });
     fixed.push({ ...at({ off: build.efi.initrd + shift, size: build.initrdSize }), tag: "fw-initrd" });
     build.efi.acpi.forEach((a, i) => fixed.push({ ...at(a), tag: `fw-acpi${i}` }));
-    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm) - memattrOffset(spec, nvdimm), size: EFI_MEMATTR_SIZE }), tag: "fw-memattr" });
+    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm, build.name) - memattrOffset(spec, nvdimm, build.name), size: EFI_MEMATTR_SIZE }), tag: "fw-memattr" });
   } else {
     code = { start: build.dtImage.code.start, end: build.dtImage.code.start + build.dtImage.code.size };
     data = { start: build.dtImage.data.start, end: build.dtImage.data.start + build.dtImage.data.size };

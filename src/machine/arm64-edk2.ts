@@ -39,10 +39,11 @@ const PAGE = 0x1000;
  *   explicit node without maxmem does not shift it);
  * - NVDIMMs (how many, label-size) matter only through the reused blocks;
  *   smp, -cpu, the virtio-mem sizes, block sizes and requested sizes, maxmem
- *   and slots, and the kernel (6.1, 6.12) do not move it.
+ *   and slots do not move it; the kernel (`build`: Arm64Build.name) only
+ *   through the reused blocks (EDK2_MEMATTR_REUSED_BY_BUILD).
  */
-export function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean): number {
-  let pages = reusedBlock(spec, nvdimm)?.page ?? 3 + Math.floor(virtioMemCount(spec) / 2);
+export function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean, build: string): number {
+  let pages = reusedBlock(spec, nvdimm, build)?.page ?? 3 + Math.floor(virtioMemCount(spec) / 2);
   // Without NUMA in QEMU (no -numa, no maxmem or slots: no SRAT, no numa-node-id in the tree), 1 page more.
   if (!qemuNuma(spec)) pages += 1;
   return (pages + mmuTablePages(spec, map)) * PAGE;
@@ -81,8 +82,8 @@ export function mmuTablePages(spec: MachineSpec, map: VirtMap): number {
 }
 
 /** The table's offset in its page: past the pool header (POOL_HEAD, 0x18 bytes) of a fresh page, or where the reused block starts. */
-export function memattrOffset(spec: MachineSpec, nvdimm: boolean): number {
-  return reusedBlock(spec, nvdimm)?.offset ?? POOL_HEAD;
+export function memattrOffset(spec: MachineSpec, nvdimm: boolean, build: string): number {
+  return reusedBlock(spec, nvdimm, build)?.offset ?? POOL_HEAD;
 }
 
 const POOL_HEAD = 0x18;
@@ -106,8 +107,11 @@ function virtioMemCount(spec: MachineSpec): number {
   return (spec.virtio_mem ?? []).length;
 }
 
-function reusedBlock(spec: MachineSpec, nvdimm: boolean): { page: number; offset: number } | undefined {
-  return EDK2_MEMATTR_REUSED[cmdlinePoolBins(spec)]?.[nvdimm ? "nvdimm" : "plain"]?.[virtioMemCount(spec)];
+function reusedBlock(spec: MachineSpec, nvdimm: boolean, build: string): { page: number; offset: number } | undefined {
+  const bins = cmdlinePoolBins(spec);
+  const kind = nvdimm ? "nvdimm" : "plain";
+  const n = virtioMemCount(spec);
+  return EDK2_MEMATTR_REUSED_BY_BUILD[build]?.[bins]?.[kind]?.[n] ?? EDK2_MEMATTR_REUSED[bins]?.[kind]?.[n];
 }
 
 type Reused = Partial<Record<number, { page: number; offset: number }>>;
@@ -128,4 +132,15 @@ export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reus
   "256/640": { plain: { 0: { page: 0, offset: 0x198 } } },
   "384/640": { plain: { 0: { page: 0, offset: 0x218 } } },
   "640/1024": { plain: { 1: { page: 2, offset: 0x698 }, 3: { page: 3, offset: 0x698 } }, nvdimm: { 1: { page: 2, offset: 0x698 } } },
+};
+
+/**
+ * Where a build's boot leaves edk2's pool another free block (measured; over EDK2_MEMATTR_REUSED): the
+ * kernel image and the oracle's initrd that edk2 loads before ReadyToBoot differ per build. 6.12 and 7.2
+ * with an NVDIMM and one virtio-mem device: a block one page above the fresh page, at 0x198
+ * (test/oracle/arm64/traces/a64-sweep-nv-plus-vm.trixie, .sid; 6.1 takes the fresh page).
+ */
+export const EDK2_MEMATTR_REUSED_BY_BUILD: Record<string, Record<string, { plain?: Reused; nvdimm?: Reused }>> = {
+  "6.12": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
+  "7.2": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
 };
