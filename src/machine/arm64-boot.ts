@@ -137,7 +137,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   }
   const reserved: Reserved[] = mb.reserved.map((x) => ({ start: x.base, end: x.end, tag: "reserved" }));
   const memblock: MemblockRange[] = mb.memory.map((m) => ({ start: m.base, end: m.end, nid: m.nid ?? 0 }));
-  return { iomem: top, memblock: mergeMemblock(memblock), reserved, nodes: nodes.map((n) => n.nid), cma: cma ? [cma] : [] };
+  return { iomem: top, memblock: mergeMemblock(memblock), reserved, nodes: nodes.map((n) => n.nid), cma };
 }
 
 /**

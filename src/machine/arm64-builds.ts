@@ -147,8 +147,8 @@ const DEBIAN_6_12: Arm64Build = {
 };
 
 /**
- * Debian unstable's linux-image-7.2.*-arm64 (7.2.13). Device-tree sizes: one
- * measured point (1 CPU, NUMA properties); the others follow 6.12's steps.
+ * Debian unstable's linux-image-7.2.*-arm64 (7.2.13). Device-tree sizes: measured at 1 and 2 CPUs
+ * with NUMA properties, 1, 3 and 8 without.
  */
 const DEBIAN_7_2: Arm64Build = {
   name: "7.2",
@@ -164,7 +164,10 @@ const DEBIAN_7_2: Arm64Build = {
     mapKernelTables: 0,
     initPgDir: 0,
     idmapTables: 0,
-    dtUnflatten: { numa: { sizes: { 1: 44716, 2: 44716 + 1488, 4: 44716 + 4256 }, perCpu: 1384 }, plain: { sizes: { 1: 44508, 3: 47172 }, perCpu: 1280 }, perExtraNode: 648 },
+    // Measured (memblock=debug): NUMA properties with 1 and 2 CPUs, plain with 1, 3 and 8 CPUs (a64-mb-dts-smp2.sid,
+    // a64-mb-dts-5g-smp8.sid); past those a CPU adds 1368 bytes plain, 1456 with NUMA properties, and a node 680
+    // (a64-mb-dts-numa2.sid, a64-mb-dts-numa3.sid).
+    dtUnflatten: { numa: { sizes: { 1: 44716, 2: 46284 }, perCpu: 1456 }, plain: { sizes: { 1: 44508, 3: 47172, 8: 54012 }, perCpu: 1368 }, perExtraNode: 680 },
     numaDistance: false,
     nodeData: 0x3800,
     cpumask: 0x40,

@@ -85,6 +85,8 @@ test("7.2 on a NUMA device tree: a 64 MiB CMA area per node after the global one
   };
   // a64-dts-numa3-cpuless-mid.sid: "cma: Reserved 64 MiB at" 0xbba00000 (global), 0x7be00000, 0xabe00000, 0xb7a00000.
   const reserved = virtBootLayout(spec, "7.2").iomem.flatMap((r) => r.children ?? []).filter((c) => c.name === "reserved");
+  // All four are CMA (zone cma_pages: movable for auto-movable, a64-dts-vm-automovable.sid).
+  assert.deepEqual(virtBootLayout(spec, "7.2").cma?.map((c) => c.start), [0xbba00000, 0x7be00000, 0xabe00000, 0xb7a00000]);
   for (const at of [0xbba00000, 0x7be00000, 0xabe00000, 0xb7a00000]) assert.ok(reserved.some((r) => r.start <= at && at + 64 * MiB - 1 <= r.end), `CMA at 0x${at.toString(16)}`);
   assert.equal(virtBootLayout(spec, "6.12").iomem.flatMap((r) => r.children ?? []).filter((c) => c.name === "reserved" && c.start <= 0x7be00000 && 0x7fdfffff <= c.end).length, 0);
 });

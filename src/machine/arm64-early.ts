@@ -69,7 +69,7 @@ export function cpuNodes(spec: MachineSpec, numa: boolean): number[] {
 }
 
 /** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
-export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number } | null } {
+export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number }[] } {
   const ncpu = c.spec.smp ?? 1;
   const must = (what: string, at: number | null): number => {
     if (at === null) throw new MachineRefused(`the arm64 kernel cannot boot on this machine: memblock has no room for ${what} (the kernel panics)`, ["memory"]);
@@ -103,11 +103,16 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   if (p.cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
   // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
-  let cma: { start: number; end: number } | null = null;
+  const cma: { start: number; end: number }[] = [];
   const cmaAndResources = () => {
     const at = cmaAllocMem(mb, CMA.size, g.pte, dmaLimit);
-    if (at !== null) cma = { start: at, end: at + CMA.size };
-    if (p.numaCmaPerNode && c.nodes.length > 1) for (const nid of c.nodes) cmaAllocMem(mb, p.numaCmaPerNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
+    if (at !== null) cma.push({ start: at, end: at + CMA.size });
+    if (p.numaCmaPerNode && c.nodes.length > 1) {
+      for (const nid of c.nodes) {
+        const a = cmaAllocMem(mb, p.numaCmaPerNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
+        if (a !== null) cma.push({ start: a, end: a + p.numaCmaPerNode });
+      }
+    }
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   };
   if (p.cmaFirst) cmaAndResources();
