@@ -12,7 +12,16 @@ import { checkTrace } from "./check.js";
 import { parseRelease, traceRelease } from "../kernel/profile.js";
 
 /** Folders of traces, relative to the repository root (../shared is beside it). */
-export const TRACE_ROOTS = ["../shared/conformance/traces", "../shared/conformance/kernels", "../shared/conformance/cxl/traces", "test/oracle/traces", "test/oracle/kernels", "test/oracle/cxl"];
+export const TRACE_ROOTS = [
+  "../shared/conformance/traces",
+  "../shared/conformance/kernels",
+  "../shared/conformance/cxl/traces",
+  "../shared/conformance/arm64/traces",
+  "test/oracle/traces",
+  "test/oracle/kernels",
+  "test/oracle/cxl",
+  "test/oracle/arm64/traces",
+];
 
 function walkJson(dir: string): string[] {
   if (!existsSync(dir)) return [];

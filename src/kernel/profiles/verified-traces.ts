@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 140,
-    "reproduced": 140
+    "traces": 361,
+    "reproduced": 361
   },
   "6.12": {
-    "traces": 26,
-    "reproduced": 26
+    "traces": 167,
+    "reproduced": 167
   },
   "7.2": {
-    "traces": 25,
-    "reproduced": 25
+    "traces": 78,
+    "reproduced": 78
   }
 };
