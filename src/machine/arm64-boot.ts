@@ -22,6 +22,7 @@ import { MachineRefused } from "./refusal.js";
 import { memattrDelta, memattrOffset } from "./arm64-edk2.js";
 import { arm64Build, ORACLE_CMDLINE, type FromTop } from "./arm64-builds.js";
 import { cpuNodes, earlyAllocations } from "./arm64-early.js";
+import { paramsFromCmdline } from "../kernel/boot.js";
 
 export { ARM64_BUILDS, arm64Build, ORACLE_CMDLINE, type Arm64Build, type EarlyProgram } from "./arm64-builds.js";
 
@@ -109,7 +110,18 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     if (!memory.some((m) => m.start <= s && e <= m.end)) continue;
     mb.addMemory(s, e, nomap.some((n) => n.start <= s && e <= n.end), nodeOf(s));
   }
-  for (const f of fixed) mb.reserve(f.start, f.end);
+  // efi_init() and setup_machine_fdt() reserve the firmware's ranges first; arm64_memblock_init() then applies mem=
+  // (memblock_mem_limit_remove_map(): memory past the limit, counted from the bottom, goes except nomap ranges, and so do
+  // reservations there), adds back the kernel image [_text, _end) and the initrd, and reserves those two.
+  const isLoader = (f: Reserved) => f.tag === "kernel" || f.tag === "initrd" || f.tag === "fw-initrd";
+  for (const f of fixed) if (!isLoader(f)) mb.reserve(f.start, f.end);
+  const limit = paramsFromCmdline(spec.cmdline).memLimit;
+  if (limit !== null && limit < mb.physMemSize()) {
+    mb.capMemory(limit);
+    mb.addMemory(code.start - build.textToStext, data.end, false, nodeOf(code.start));
+    for (const f of fixed) if (f.tag !== "kernel" && isLoader(f)) mb.addMemory(f.start, f.end, false, nodeOf(f.start));
+  }
+  for (const f of fixed) if (isLoader(f)) mb.reserve(f.start, f.end);
 
   const cmdline = [...ORACLE_CMDLINE, ...spec.cmdline, ...(map.uefi ? ["initrd=initrd"] : [])].join(" ");
   const { cma } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), memoryNodeStarts: nodes.map((n) => n.start), cpuNode: cpuNodes(spec, nodes.length > 1) });

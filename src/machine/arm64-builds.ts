@@ -30,6 +30,8 @@ export interface Arm64Build {
   nvdimmShift: number;
   /** ... and the EFI stub's image by this much (7.2 aligns it to 2 MiB, so the shift rounds up to a whole 2 MiB). */
   nvdimmImageShift: number;
+  /** _stext - _text: the image's header page(s) before the kernel code resource (mem= adds [_text, _end) back as memory). */
+  textToStext: number;
   /** What the kernel allocates from memblock before the buddy allocator (sizes of this build's structures, measured with memblock=debug). */
   early: EarlyProgram;
 }
@@ -85,6 +87,7 @@ export const ORACLE_CMDLINE = ["console=ttyAMA0", "printk.devkmsg=on", "panic=-1
 /** Debian 12's linux-image-6.1.0-*-arm64 (6.1.192). */
 const DEBIAN_6_1: Arm64Build = {
   name: "6.1",
+  textToStext: 0x10000,
   uefiImage: { code: { off: 0x9bf0000, size: 0x1650000 }, data: { off: 0x7f50000, size: 0x360000 } },
   dtImage: { code: { start: 0x40210000, size: 0x1650000 }, data: { start: 0x41eb0000, size: 0x360000 } },
   initrdSize: 0x48c000,
@@ -118,6 +121,7 @@ const DEBIAN_6_1: Arm64Build = {
 /** Debian 13's linux-image-6.12.*-arm64 (6.12.118). */
 const DEBIAN_6_12: Arm64Build = {
   name: "6.12",
+  textToStext: 0,
   uefiImage: { code: { off: 0xb000000, size: 0x1d40000 }, data: { off: 0x8fb0000, size: 0x4c0000 } },
   dtImage: { code: { start: 0x40200000, size: 0x1d40000 }, data: { start: 0x40200000 + 0x2050000, size: 0x4c0000 } },
   initrdSize: 0x481000,
@@ -152,6 +156,7 @@ const DEBIAN_6_12: Arm64Build = {
  */
 const DEBIAN_7_2: Arm64Build = {
   name: "7.2",
+  textToStext: 0,
   uefiImage: { code: { off: 0xf600000, size: 0x2510000 }, data: { off: 0xcd20000, size: 0x620000 } },
   dtImage: { code: { start: 0x40200000, size: 0x2510000 }, data: { start: 0x43100000 - 0x620000, size: 0x620000 } },
   initrdSize: 0x493000,

@@ -73,6 +73,30 @@ export class Memblock {
     this.reserved = out;
   }
 
+  /**
+   * memblock_mem_limit_remove_map(): the address where `limit` bytes of memory (counted from the bottom) end; memory
+   * above it goes, nomap ranges excepted, and so do reserved ranges above it.
+   */
+  capMemory(limit: number): void {
+    let left = limit;
+    let cut = Number.MAX_SAFE_INTEGER;
+    for (const m of this.memory) {
+      const size = m.end - m.base;
+      if (size >= left) {
+        cut = m.base + left;
+        break;
+      }
+      left -= size;
+    }
+    const kept: MbRegion[] = [];
+    for (const m of this.memory) {
+      if (m.end <= cut || m.nomap) kept.push(m);
+      else if (m.base < cut) kept.push({ ...m, end: cut });
+    }
+    this.memory = kept;
+    this.free(cut, Number.MAX_SAFE_INTEGER);
+  }
+
   /** memblock_phys_mem_size(): every memory region, nomap ones included. */
   physMemSize(): number {
     return this.memory.reduce((a, r) => a + r.end - r.base, 0);

@@ -122,3 +122,12 @@ test("virt with a device tree takes QEMU's NUMA nodes as they are; under ACPI Li
   const uefi = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, smp: 2, numa, cmdline: [] });
   assert.deepEqual(uefi.possibleNodes, [0]);
 });
+
+test("mem= on arm64: memory past the limit (counted from the bottom, edk2's flash included) goes, nomap ranges stay, the kernel image and initrd come back as System RAM", () => {
+  const layout = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, cmdline: ["mem=768M"] });
+  const ram = layout.iomem.filter((r) => r.name === "System RAM").map((r) => [r.start, r.end]);
+  // 64 MiB of flash + 704 MiB of RAM: the cut is at 0x6c000000.
+  assert.deepEqual(ram[0], [0x40000000, 0x6bffffff]);
+  assert.ok(ram.some(([s]) => s === 0x76400000), "the 6.1 image from _text");
+  assert.ok(layout.iomem.some((r) => r.name === "reserved" && r.start === 0x7fc00000), "edk2's nomap range above the cut stays");
+});

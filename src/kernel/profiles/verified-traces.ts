@@ -5,12 +5,12 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 361,
-    "reproduced": 361
+    "traces": 362,
+    "reproduced": 362
   },
   "6.12": {
-    "traces": 167,
-    "reproduced": 167
+    "traces": 168,
+    "reproduced": 168
   },
   "7.2": {
     "traces": 78,
