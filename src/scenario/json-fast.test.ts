@@ -17,6 +17,16 @@ test("hasDuplicateKey: keys per object, not across objects or inside strings and
   assert.equal(hasDuplicateKey(`[1, {"a": {}, "b": []}, {"a": 0}]`), false);
 });
 
+/** Whether position i of a JSON text lies inside a string literal. */
+function insideString(text: string, i: number): boolean {
+  let inStr = false;
+  for (let j = 0; j < i; j++) {
+    if (text[j] === "\\" && inStr) j++;
+    else if (text[j] === '"') inStr = !inStr;
+  }
+  return inStr;
+}
+
 test("hasDuplicateKey agrees with a parse that counts keys, on random JSON", () => {
   const dupCount = (v: unknown): boolean =>
     Array.isArray(v) ? v.some(dupCount) : v !== null && typeof v === "object" ? Object.values(v).some(dupCount) : false;
@@ -24,14 +34,15 @@ test("hasDuplicateKey agrees with a parse that counts keys, on random JSON", () 
     fc.property(fc.jsonValue(), (v) => {
       const text = JSON.stringify(v);
       assert.equal(hasDuplicateKey(text), dupCount(v));
-      // Splice a repeated key into the first object that has one.
+      // Splice a repeated key into the first object that has one (a `{"k":` inside a string value is not an object).
       const m = /\{("(?:[^"\\]|\\.)*"):/.exec(text);
-      if (m) {
+      if (m && !insideString(text, m.index)) {
         const dup = text.slice(0, m.index + 1) + `${m[1]}:0,` + text.slice(m.index + 1);
         assert.equal(hasDuplicateKey(dup), true, dup);
       }
     }),
-    { numRuns: 300 },
+    // A string holding `{` then `":` once made the splice land inside a string (a flaky failure): always tried.
+    { numRuns: 300, examples: [[["{", ":"]]] },
   );
 });
 
