@@ -4,6 +4,7 @@
  * data read from a live machine. Zone spans, when present, are taken as they
  * are; when absent (a plain sysfs dump) they are inferred from iomem.
  */
+import { mergeMemblockRanges } from "../machine/memblock-ranges.js";
 import type { KernelProfile } from "../kernel/profile.js";
 import { bootKernel, setMemTotalBase } from "../kernel/boot.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
@@ -79,24 +80,18 @@ export function layoutFromSnapshot(s: Snapshot, arch?: ArchName, deviceMemory: B
       pieces = rest;
     }
   }
-  memblock.sort((a, b) => a.start - b.start);
   // Adjacent pieces of one node are one memblock range.
-  for (let i = 1; i < memblock.length; i++) {
-    if (memblock[i].nid === memblock[i - 1].nid && memblock[i].start === memblock[i - 1].end) {
-      memblock[i - 1].end = memblock[i].end;
-      memblock.splice(i--, 1);
-    }
-  }
+  const merged = mergeMemblockRanges(memblock);
   const possible = s.node?.masks?.possible ? parseNodeList(s.node.masks.possible) : [0];
   const withCpu = s.node?.masks?.has_cpu ? parseNodeList(s.node.masks.has_cpu) : [0];
   const cpusByNode: Record<number, number[]> = {};
   for (const n of withCpu) cpusByNode[n] = [n];
   const e820 = (s.firmware_memmap ?? []).map((e) => ({ start: Number(e.start), end: Number(e.end), type: e.type as E820Type }));
-  const bootMemEnd = Math.max(0, ...memblock.map((r) => r.end));
+  const bootMemEnd = Math.max(0, ...merged.map((r) => r.end));
   return {
     e820,
     iomem,
-    memblock,
+    memblock: merged,
     possibleNodes: possible,
     cpusByNode,
     sratHotplug: [],

@@ -23,6 +23,7 @@ import { memattrDelta, memattrOffset } from "./arm64-edk2.js";
 import { arm64Build, ORACLE_CMDLINE, type FromTop } from "./arm64-builds.js";
 import { cpuNodes, earlyAllocations } from "./arm64-early.js";
 import { paramsFromCmdline } from "../kernel/boot.js";
+import { mergeMemblockRanges } from "./memblock-ranges.js";
 
 export { ARM64_BUILDS, arm64Build, ORACLE_CMDLINE, type Arm64Build, type EarlyProgram } from "./arm64-builds.js";
 
@@ -149,7 +150,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   }
   const reserved: Reserved[] = mb.reserved.map((x) => ({ start: x.base, end: x.end, tag: "reserved" }));
   const memblock: MemblockRange[] = mb.memory.map((m) => ({ start: m.base, end: m.end, nid: m.nid ?? 0 }));
-  return { iomem: top, memblock: mergeMemblock(memblock), reserved, nodes: nodes.map((n) => n.nid), cma };
+  return { iomem: top, memblock: mergeMemblockRanges(memblock), reserved, nodes: nodes.map((n) => n.nid), cma };
 }
 
 /**
@@ -164,17 +165,6 @@ function edk2BlockBelow(ramBase: number, start: number, end: number): number | n
   ];
   const hit = blocks.find((b) => b.start < end && start < b.end);
   return hit ? hit.start : null;
-}
-
-/** Adjacent memblock ranges of one node as one (the layout's view; nomap splits only matter to iomem). */
-function mergeMemblock(list: MemblockRange[]): MemblockRange[] {
-  const out: MemblockRange[] = [];
-  for (const r of list) {
-    const last = out[out.length - 1];
-    if (last && last.nid === r.nid && last.end === r.start) last.end = r.end;
-    else out.push({ ...r });
-  }
-  return out;
 }
 
 /** QEMU virt's /memory nodes on a device-tree boot: each NUMA node's RAM in node order from the RAM base (one node without -numa). */
