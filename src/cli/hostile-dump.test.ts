@@ -110,9 +110,13 @@ test("a bad attribute value is quoted as a short prefix", async () => {
 });
 
 // Root reads any directory: the permission cases run as an unprivileged user (nobody).
-const canDropPrivileges = process.getuid?.() !== 0 || spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "true"]).status === 0;
+// The unprivileged user must also reach the CLI: a checkout under a 0700 directory (mktemp -d) hides it from nobody.
+const canDropPrivileges =
+  process.getuid?.() !== 0 ||
+  (spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "true"]).status === 0 &&
+    spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "test", "-r", BIN]).status === 0);
 
-test("an unreadable directory: exit 2 naming it, not an internal error", { skip: !canDropPrivileges && "needs setpriv to drop root" }, async () => {
+test("an unreadable directory: exit 2 naming it, not an internal error", { skip: !canDropPrivileges && "needs setpriv to drop root, and the checkout readable by nobody" }, async () => {
   const asUser = process.getuid?.() === 0;
   const block = `${MEM}/memory5`;
   const dir = await dumpWith((d) => fs.chmodSync(path.join(d, block), 0o000));
