@@ -25,6 +25,15 @@ export interface Geometry {
    * after PAGE_SIZE; the first is nd_pfn_default_alignment()).
    */
   readonly thpSizes: readonly number[];
+  /**
+   * arch_add_memory() maps hot-added memory in the linear map with pages, so
+   * it allocates page-table pages (small, unmovable) before the vmemmap:
+   * arm64, whose can_set_direct_map() is true with rodata_full (Debian:
+   * RODATA_FULL_DEFAULT_ENABLED=y) and gives NO_BLOCK_MAPPINGS. x86 maps it
+   * with 2 MiB/1 GiB pages (ppc64, s390x: not measured, false). Evidence: kmem tracepoints in
+   * test/oracle/arm64/evidence-pin/ (page-alloc-pins.ts).
+   */
+  readonly hotplugLinearMapPages: boolean;
 }
 
 export const X86_64: Geometry = {
@@ -38,13 +47,14 @@ export const X86_64: Geometry = {
   maxPhysmemBits: 46,
   // PMD 2 MiB and PUD 1 GiB (x86 has HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD; the CPU has GBPAGES).
   thpSizes: [2 * MiB, 1024 * MiB],
+  hotplugLinearMapPages: false,
 };
 
 /**
  * arm64 with 4 KiB pages: 128 MiB sections, blocks of one section (no override of memory_block_size_bytes).
  * THP: PMD only (arm64 selects no HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD; a64-sweep-nv-devdax-1g.trixie: align 1G unsupported).
  */
-export const ARM64_4K: Geometry = { ...X86_64, arch: "arm64-4k", maxPhysmemBits: 48, thpSizes: [2 * MiB] };
+export const ARM64_4K: Geometry = { ...X86_64, arch: "arm64-4k", maxPhysmemBits: 48, thpSizes: [2 * MiB], hotplugLinearMapPages: true };
 /** arm64 with 16 KiB pages: MAX_ORDER 12 (32 MiB chunks), pageblock order 11 (32 MiB). */
 export const ARM64_16K: Geometry = {
   arch: "arm64-16k",
@@ -56,6 +66,7 @@ export const ARM64_16K: Geometry = {
   structPageSize: 64,
   maxPhysmemBits: 48,
   thpSizes: [32 * MiB],
+  hotplugLinearMapPages: true,
 };
 /** arm64 with 64 KiB pages: 512 MiB sections (256 sub-sections), pageblock 512 MiB. */
 export const ARM64_64K: Geometry = {
@@ -68,6 +79,7 @@ export const ARM64_64K: Geometry = {
   structPageSize: 64,
   maxPhysmemBits: 48,
   thpSizes: [512 * MiB],
+  hotplugLinearMapPages: true,
 };
 /** ppc64 (book3s, 64 KiB pages): 16 MiB sections (8 sub-sections); the block size comes from firmware (LMB size). */
 export const PPC64: Geometry = {
@@ -81,6 +93,7 @@ export const PPC64: Geometry = {
   maxPhysmemBits: 51,
   // Radix MMU: PMD 2 MiB, PUD 1 GiB (unverified against a ppc64 trace).
   thpSizes: [2 * MiB, 1024 * MiB],
+  hotplugLinearMapPages: false,
 };
 /** ppc64 with 4 KiB pages. */
 export const PPC64_4K: Geometry = { ...PPC64, arch: "ppc64-4k", pageSize: 4 * KiB, maxOrderPages: 4096 };
@@ -96,6 +109,7 @@ export const S390X: Geometry = {
   maxPhysmemBits: 46,
   // Segment (PMD) 1 MiB; no PUD THP (unverified against an s390x trace).
   thpSizes: [1 * MiB],
+  hotplugLinearMapPages: false,
 };
 
 export const GEOMETRIES: Record<ArchName, Geometry> = {

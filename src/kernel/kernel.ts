@@ -3,6 +3,7 @@
  * the kernel log and the uevent queue. Operations (hotplug.ts, online.ts,
  * sysfs.ts, drivers/) mutate it; views (abi/) render it. No I/O, no clocks.
  */
+import type { FirstBlockAlloc } from "./page-alloc-pins.js";
 import { X86_64, type Geometry } from "./arch.js";
 import { makeRoot, type Resource } from "./resource.js";
 import { SparseMem } from "./sparse.js";
@@ -84,6 +85,8 @@ export class Kernel {
   /** pfn ranges holding pages the isolation code cannot move (PG_reserved boot allocations, slab). */
   unmovable: { start: number; end: number; why: string }[] = [];
   allocation: AllocationModel = { pinFirstKernelBlock: true };
+  /** The page allocator's view of the first block of each newly populated kernel zone (page-alloc-pins.ts). */
+  firstBlockAllocs: FirstBlockAlloc[] = [];
   /** PNP0C80 devices by slot. */
   readonly acpiMemDevices = new Map<number, AcpiMemoryDevice>();
   /** sysfs path of the ACPI container of the memory devices (QEMU pc: PNP0A06:04 under the system bus). */

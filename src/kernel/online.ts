@@ -13,6 +13,7 @@ import { countSystemRamPages } from "./resource.js";
 import { hex0x10 } from "./units.js";
 import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
 import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
+import { hotAdd, noteOnline, startFirstBlock, userSpaceRuns, type Pin, type PinKind } from "./page-alloc-pins.js";
 
 /** Events of the memory notifier chain (MEM_*). */
 export type MemoryAction = "GOING_ONLINE" | "CANCEL_ONLINE" | "ONLINE" | "GOING_OFFLINE" | "CANCEL_OFFLINE" | "OFFLINE";
@@ -167,26 +168,71 @@ function onlinePages(k: Kernel, b: MemoryBlock, pfn: number, nr: number, zone: Z
 /**
  * The page allocator at work (not a kernel function): when a block makes a
  * kernel zone of a node with CPUs populated for the first time, the kernel's
- * own allocations land in it at once (slab pages: observed at pfn 0x100006
- * and 0x110400 on the reference guest, 09-observed-6.1.md §D, §N and the
- * dimm-online-kernel / sysfs-bad-input traces, and in pageblocks 2 and 6 of
- * the first Normal block in virtio-mem traces), so that block can no longer
- * be offlined. Onlined pages go to the tail of the free lists, so a block
- * added to an already populated zone is not used at once.
+ * own allocations land in it (slab pages: observed at pfn 0x100006 and
+ * 0x110400 on the reference guest, 09-observed-6.1.md §D, §N and the
+ * dimm-online-kernel / sysfs-bad-input traces), so that block can no longer
+ * be offlined. Which pageblocks of it they take (what virtio-mem's sub-block
+ * unplug shows) follows the buddy allocator's fallback, modelled in
+ * page-alloc-pins.ts and driven from here, from hot-add (pageAllocHotAdd) and
+ * from the return to user space (pageAllocUserSpace). Onlined pages go to the
+ * tail of the free lists, so a block added to an already populated zone is
+ * not used at once.
  */
 export function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr: number, zoneWasEmpty: boolean): void {
-  if (!k.allocation.pinFirstKernelBlock || !zoneWasEmpty) return;
+  if (!zoneWasEmpty) {
+    const s = k.firstBlockAllocs.find((a) => a.nid === zone.nid && a.zoneIdx === zone.idx && !a.settled);
+    if (s) noteOnline(s, pfn, nr, onlinePagesIn(k));
+    return;
+  }
+  if (!k.allocation.pinFirstKernelBlock) return;
   if (zone.idx === ZONE_MOVABLE || zone.idx > ZONE_NORMAL) return;
   if ((k.cpusByNode[zone.nid] ?? []).length === 0) return;
   // Only the highest kernel zone of the node receives GFP_KERNEL allocations first.
   const higherPopulated = k.node(zone.nid).zones.some((z) => z.idx > zone.idx && z.idx <= ZONE_NORMAL && z.present > 0);
   if (higherPopulated) return;
-  // Unmovable allocations claim whole pageblocks; which ones shows at virtio-mem's sub-block
-  // granularity: the 3rd and 7th pageblock of the range (pc guests, 2 and 4 MiB sub-blocks).
-  const pageblock = k.geometry.pageblockSize / k.geometry.pageSize;
-  for (const i of [2, 6]) {
-    const p = pfn + i * pageblock;
-    if (p < pfn + nr) k.unmovable.push({ start: p, end: p + 1, why: "slab page allocated by the kernel after onlining" });
+  const g = k.geometry;
+  const s = startFirstBlock({ pageblockPages: g.pageblockSize / g.pageSize, chunkPages: g.maxOrderPages }, zone.nid, zone.idx, pfn, nr, onlinePagesIn(k));
+  k.firstBlockAllocs = k.firstBlockAllocs.filter((a) => a.nid !== zone.nid || a.zoneIdx !== zone.idx);
+  k.firstBlockAllocs.push(s);
+}
+
+function onlinePagesIn(k: Kernel): (pfn: number, n: number) => number {
+  const cb = hooksOf(k).onlinePage;
+  return (p, n) => (cb ? cb(p, n) : n);
+}
+
+const PIN_WHY: Record<PinKind, string> = {
+  unmovable: "slab and page-table pages the kernel allocated after onlining (the first unmovable allocation stole this max-order chunk)",
+  reclaimable: "reclaimable slab pages (dentries, inodes) allocated when user space ran (their first allocation stole this max-order chunk)",
+};
+
+function pin(k: Kernel, pins: Pin[]): void {
+  for (const p of pins) k.unmovable.push({ start: p.pfn, end: p.pfn + 1, why: PIN_WHY[p.kind] });
+}
+
+/**
+ * arch_add_memory() of `nr` pages on node `nid`: page tables
+ * and the vmemmap come from the page allocator, i.e. from a newly populated
+ * zone of that node. The vmemmap is one pageblock-order allocation per
+ * section where a section's memmap is exactly one pageblock (4 KiB pages;
+ * other geometries are not measured: no vmemmap steal modelled).
+ */
+export function pageAllocHotAdd(k: Kernel, nid: number, nr: number, memmapOnMemory: boolean): void {
+  const g = k.geometry;
+  const sections = Math.ceil(nr / k.sparse.pps);
+  const memmapIsPageblock = (k.sparse.pps * g.structPageSize) / g.pageSize === g.pageblockSize / g.pageSize;
+  const vmemmapAllocs = memmapOnMemory || !memmapIsPageblock ? 0 : sections;
+  for (const s of k.firstBlockAllocs) {
+    if (s.nid === nid && !s.settled) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapAllocs }));
+  }
+}
+
+/** The kernel's work is done and user space runs (allocating movable and reclaimable pages). */
+export function pageAllocUserSpace(k: Kernel): void {
+  for (const s of k.firstBlockAllocs) {
+    if (s.settled) continue;
+    const movable = k.node(s.nid).zones[ZONE_MOVABLE];
+    pin(k, userSpaceRuns(s, (movable?.present ?? 0) > 0));
   }
 }
 
@@ -220,6 +266,8 @@ function memoryBlockOffline(k: Kernel, b: MemoryBlock): KernelResult {
 
 /** offline_pages(). */
 function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone: Zone): KernelResult {
+  // Whoever asks to offline, user space has run since the zone was populated.
+  pageAllocUserSpace(k);
   const end = start + nr;
   const ps = k.geometry.pageSize;
   const failed = (why: string, r: KernelResult): KernelResult => {

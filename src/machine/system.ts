@@ -9,6 +9,7 @@ import { placeDimm } from "./qemu.js";
 import { built } from "../kernel/profiles/config.js";
 import { virtHasGed } from "./virt.js";
 import type { BootLayout, MachineSpec, PluggedMemoryDevice } from "./types.js";
+import { pageAllocUserSpace } from "../kernel/online.js";
 
 export type QmpReply = { return: Record<string, never> } | { error: { class: string; desc: string } };
 
@@ -81,6 +82,8 @@ export class System {
   /** Run queued asynchronous work until nothing is left. */
   settle(): void {
     for (const h of this.settleHooks) h();
+    // The kernel's work is done: user space runs and allocates (page-alloc-pins.ts).
+    pageAllocUserSpace(this.kernel);
   }
 
   /** QMP object-add + device_add pc-dimm, then the guest's Device Check handling. */

@@ -1,5 +1,5 @@
 /** Boot state imported from a snapshot: rebuilding the driver's bookkeeping and adopting the blocks it added at boot (no kernel counterpart: the kernel never starts half-way). */
-import { maybePinKernelAllocation } from "../online.js";
+import { maybePinKernelAllocation, pageAllocHotAdd } from "../online.js";
 import { ZONE_MOVABLE } from "../zone.js";
 import { VirtioMemDriver } from "./virtio-mem.js";
 
@@ -65,11 +65,13 @@ export function adoptImportedBlocks(vm: VirtioMemDriver): void {
         const z = k.node(b.zone.nid).zones[b.zone.idx];
         z.presentEarly = Math.max(0, z.presentEarly - b.nrPages);
         // The kernel's own allocations, as when this block was onlined (online.ts).
+        // The device plugged its blocks in address order: each later one was hot-added (page tables,
+        // vmemmap) and then onlined after the first (page-alloc-pins.ts); user space ran after the boot.
         const key = `${b.zone.nid}/${b.zone.idx}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          maybePinKernelAllocation(k, z, b.startPfn + b.nrVmemmapPages, b.nrPages - b.nrVmemmapPages, others.get(key) === 0);
-        }
+        const first = !seen.has(key);
+        seen.add(key);
+        if (!first) pageAllocHotAdd(k, b.zone.nid, b.nrPages, b.nrVmemmapPages > 0);
+        maybePinKernelAllocation(k, z, b.startPfn + b.nrVmemmapPages, b.nrPages - b.nrVmemmapPages, first && others.get(key) === 0);
       }
     }
     const sec = k.sparse.get(k.sparse.sectionNr(b.startPfn));

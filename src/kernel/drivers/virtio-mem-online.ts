@@ -1,6 +1,6 @@
 /** The online-page callback, the memory notifier and fake-offlining of unplugged sub-blocks of online blocks (PageOffline). Models virtio_mem_online_page_cb(), virtio_mem_memory_notifier_cb() and virtio_mem_fake_offline()/fake_online() in drivers/virtio/virtio_mem.c. */
 import { EBUSY, type Errno } from "../errno.js";
-import type { MemoryAction, MemoryNotify } from "../online.js";
+import { pageAllocUserSpace, type MemoryAction, type MemoryNotify } from "../online.js";
 import { pfnToOnlinePage } from "../pfn.js";
 import { type Zone, ZONE_MOVABLE } from "../zone.js";
 import { EPERM_VETO, type Err, VirtioMemDriver } from "./virtio-mem.js";
@@ -18,6 +18,8 @@ export function adjustManaged(vm: VirtioMemDriver, pfn: number, delta: number, z
 
 /** virtio_mem_fake_offline(): alloc_contig_range() the pages and mark them PageOffline. */
 export function fakeOffline(vm: VirtioMemDriver, pfn: number, nr: number): Err | null {
+  // An unplug request comes from the device after the guest's user space ran.
+  pageAllocUserSpace(vm.k);
   const z = zoneOfPfn(vm, pfn);
   const movable = z?.idx === ZONE_MOVABLE;
   for (let retry = 0; retry < 5; retry++) {

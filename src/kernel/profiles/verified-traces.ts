@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 362,
-    "reproduced": 362
+    "traces": 367,
+    "reproduced": 367
   },
   "6.12": {
-    "traces": 168,
-    "reproduced": 168
+    "traces": 171,
+    "reproduced": 171
   },
   "7.2": {
-    "traces": 78,
-    "reproduced": 78
+    "traces": 80,
+    "reproduced": 80
   }
 };

@@ -1,0 +1,69 @@
+/**
+ * The fallback model of page-alloc-pins.ts against what kmem tracepoints and
+ * /proc/kpageflags showed on real guests (test/oracle/evidence-pin/README.md,
+ * test/oracle/arm64/evidence-pin/): 4 KiB pages, 2 MiB pageblocks, 4 MiB
+ * max-order chunks, 128 MiB blocks at pfn 0 here (pageblock numbers = pfn / 512).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { type FirstBlockAlloc, type Pin, hotAdd, noteOnline, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+
+const G = { pageblockPages: 512, chunkPages: 1024 };
+const BLOCK = 32768;
+const all = (_pfn: number, n: number) => n;
+const pbs = (pins: Pin[]) => pins.map((p) => `${p.kind[0]}${p.pfn / 512}`);
+
+/** A virtio-mem resize that plugs `blocks` whole blocks and `partialMiB` of the next one, then returns to user space. */
+function resize(s: FirstBlockAlloc, o: { later: number; pageTablesFirst: boolean; partialMiB?: number; movableElsewhere?: boolean }): Pin[] {
+  const pins: Pin[] = [];
+  for (let i = 1; i <= o.later; i++) {
+    pins.push(...hotAdd(s, { pageTablesFirst: o.pageTablesFirst, vmemmapAllocs: 1 }));
+    const plugged = i === o.later && o.partialMiB ? o.partialMiB * 256 : BLOCK;
+    noteOnline(s, i * BLOCK, BLOCK, (p, n) => Math.max(0, Math.min(n, i * BLOCK + plugged - p)));
+  }
+  pins.push(...userSpaceRuns(s, o.movableElsewhere ?? false));
+  return pins;
+}
+
+test("arm64, 300M in 2 MiB sub-blocks (a64-pin-trace-online): page tables steal chunk 0, reclaimable slab chunk 3", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(resize(s, { later: 2, pageTablesFirst: true })), ["u0", "r6"]);
+});
+
+test("arm64, 500M in 4 MiB sub-blocks (a64-pin-trace-bs4m-online-kernel): three vmemmaps use pageblocks 1-4, reclaimable lands in 8", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(resize(s, { later: 3, pageTablesFirst: true })), ["u0", "r8"]);
+});
+
+test("x86, 256M (x86-pin-trace-smp2): the vmemmap refill takes chunk 0 whole, slab steals chunk 1", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(resize(s, { later: 1, pageTablesFirst: false })), ["u2", "r6"]);
+  const t = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(resize(t, { later: 2, pageTablesFirst: false })), ["u2", "r6"], "the second vmemmap comes from the per-CPU list");
+});
+
+test("x86, 128M (one block, no later hot-add): slab steals chunk 0, movable splits chunk 1, reclaimable steals chunk 2", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(resize(s, { later: 0, pageTablesFirst: false })), ["u0", "r4"]);
+});
+
+test("x86, 130M (x86-pin-trace-130m-512m): the partly plugged block takes the movable pages, reclaimable steals chunk 2", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(resize(s, { later: 1, pageTablesFirst: false, partialMiB: 2 })), ["u2", "r4"]);
+  // Growing to 512M afterwards: vmemmaps steal more chunks, but nothing more is pinned.
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: false, vmemmapAllocs: 3 })), []);
+  assert.deepEqual(pbs(userSpaceRuns(s, false)), []);
+});
+
+test("movable allocations served by ZONE_MOVABLE: reclaimable steals the chunk after the unmovable one", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(resize(s, { later: 0, pageTablesFirst: true, movableElsewhere: true })), ["u0", "r2"]);
+});
+
+test("a first block with unplugged chunks: only wholly free chunks can be stolen", () => {
+  // 6 MiB plugged: chunk 0 intact, chunk 1 half free (a small movable piece), the rest not in the buddy.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, (p, n) => Math.max(0, Math.min(n, 1536 - p)));
+  assert.deepEqual(s.intact, [0]);
+  assert.equal(s.smallMovable, true);
+  assert.deepEqual(pbs(userSpaceRuns(s, false)), ["u0"], "no chunk left for the reclaimable steal: it falls back elsewhere");
+});

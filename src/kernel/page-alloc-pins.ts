@@ -1,0 +1,162 @@
+/**
+ * Which pageblocks of the first block of a kernel zone the kernel's own
+ * allocations pin: a small model of the buddy allocator's fallback
+ * (mm/page_alloc.c __rmqueue_fallback(), steal_suitable_fallback(), expand(),
+ * rmqueue_bulk()), enough to say where the first unmovable and the first
+ * reclaimable pages of a newly populated zone land. Evidence: kmem
+ * tracepoints (mm_page_alloc, mm_page_alloc_extfrag) and /proc/kpageflags
+ * recorded on x86 and arm64 guests, test/oracle/evidence-pin/ and
+ * test/oracle/arm64/evidence-pin/ (README there).
+ *
+ * What the recordings show, and this model follows:
+ * - online_pages() frees the block in max-order chunks, in address order, to
+ *   the tail of the MOVABLE free list, so the lowest chunk is the list head.
+ * - An unmovable or reclaimable allocation that finds nothing on its own list
+ *   steals the head max-order chunk whole (all its pageblocks change type),
+ *   takes the first pageblock and leaves the others free on its own list.
+ * - Small unmovable allocations (slab, page tables) then stay in that first
+ *   pageblock; they are what keeps it from being unplugged.
+ * - The vmemmap of a block hot-added later (one pageblock-order allocation per
+ *   section) goes through the per-CPU lists, refilled two at a time
+ *   (nr_pcp_alloc(): max(batch >> order, 2)); it is freed when that block is
+ *   removed, so it pins nothing, but it uses up pageblocks and chunks.
+ * - arm64 maps hot-added memory in the linear map with pages (rodata_full:
+ *   NO_BLOCK_MAPPINGS), so each hot-add first allocates page-table pages
+ *   (small, unmovable) and then the vmemmap; x86 maps it with large pages,
+ *   and the first small unmovable allocation comes after the vmemmap.
+ * - When user space runs, its movable pages take the smallest free MOVABLE
+ *   piece of the zone (an intact chunk of this block unless a partly plugged
+ *   chunk or a ZONE_MOVABLE serves them), then its first reclaimable slab
+ *   page (dentries, inodes) steals the next intact chunk.
+ * Pure: no kernel state beyond the object it is given.
+ */
+
+/** The allocator's view of one zone's first block. */
+export interface FirstBlockAlloc {
+  readonly nid: number;
+  readonly zoneIdx: number;
+  /** Pages per pageblock. */
+  readonly pageblockPages: number;
+  /** Pages per max-order chunk. */
+  readonly chunkPages: number;
+  /** First pfns of the intact max-order chunks on the MOVABLE free list, list head first. */
+  intact: number[];
+  /** First pfns of free pageblocks on the UNMOVABLE free list (what steals left over). */
+  unmovableFree: number[];
+  /** Pageblock-order pages left on the per-CPU list by the last refill. */
+  pcp: number;
+  /** The pageblock taking small unmovable allocations (null: none yet). */
+  smallPb: number | null;
+  /** The zone has free MOVABLE pieces smaller than a chunk: movable allocations go there first. */
+  smallMovable: boolean;
+  /** User space has run: the reclaimable steal happened; nothing more gets pinned. */
+  settled: boolean;
+}
+
+export type PinKind = "unmovable" | "reclaimable";
+
+/** A pageblock that now holds kernel pages alloc_contig_range() cannot migrate. */
+export interface Pin {
+  readonly pfn: number;
+  readonly kind: PinKind;
+}
+
+/**
+ * A block onlined into an empty kernel zone: `onlinePagesIn(pfn, n)` says how
+ * many of [pfn, pfn + n) went to the buddy (virtio-mem keeps unplugged
+ * sub-blocks back). Chunks wholly freed are intact; partly freed ones give
+ * smaller movable pieces.
+ */
+export function startFirstBlock(
+  g: { pageblockPages: number; chunkPages: number },
+  nid: number,
+  zoneIdx: number,
+  pfn: number,
+  nr: number,
+  onlinePagesIn: (pfn: number, n: number) => number,
+): FirstBlockAlloc {
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: 0, smallPb: null, smallMovable: false, settled: false };
+  noteOnline(s, pfn, nr, onlinePagesIn, true);
+  return s;
+}
+
+/** Another block of the zone went online: its partly freed chunks are small movable pieces. */
+export function noteOnline(s: FirstBlockAlloc, pfn: number, nr: number, onlinePagesIn: (pfn: number, n: number) => number, first = false): void {
+  for (let c = pfn; c < pfn + nr; c += s.chunkPages) {
+    const n = Math.min(s.chunkPages, pfn + nr - c);
+    const free = onlinePagesIn(c, n);
+    if (free === s.chunkPages && first) s.intact.push(c);
+    else if (free > 0 && free < s.chunkPages) s.smallMovable = true;
+  }
+}
+
+/** Steal the head intact chunk: its first pageblock is returned, the rest are left free (on the stealer's list). */
+function steal(s: FirstBlockAlloc, leftover: number[] | null): number | null {
+  const c = s.intact.shift();
+  if (c === undefined) return null;
+  if (leftover) for (let p = c + s.pageblockPages; p < c + s.chunkPages; p += s.pageblockPages) leftover.push(p);
+  leftover?.sort((a, b) => a - b);
+  return c;
+}
+
+/** A small unmovable allocation (slab, page table): returns the pageblock it pins, if it is a new one. */
+export function smallUnmovable(s: FirstBlockAlloc): Pin | null {
+  if (s.smallPb !== null || s.settled) return null;
+  // __rmqueue_smallest() splits a free unmovable pageblock before any steal.
+  const pb = s.unmovableFree.length ? (s.unmovableFree.shift() as number) : steal(s, s.unmovableFree);
+  if (pb === null) return null;
+  s.smallPb = pb;
+  return { pfn: pb, kind: "unmovable" };
+}
+
+/** A pageblock-order unmovable allocation through the per-CPU list (a vmemmap block): takes, never pins. */
+export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): void {
+  if (s.pcp > 0) {
+    s.pcp--;
+    return;
+  }
+  let got = 0;
+  for (let i = 0; i < refill; i++) {
+    const pb = s.unmovableFree.length ? s.unmovableFree.shift() : steal(s, s.unmovableFree);
+    if (pb === null || pb === undefined) break;
+    got++;
+  }
+  s.pcp = Math.max(0, got - 1);
+}
+
+/**
+ * arch_add_memory() of a later block on the zone's node: the linear-map page
+ * tables first where the architecture maps hot-added memory with pages, then
+ * one vmemmap allocation per section whose memmap is not on the memory
+ * itself (`vmemmapAllocs`), then the kernel's slab objects for the new block.
+ */
+export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapAllocs: number }): Pin[] {
+  if (s.settled) return [];
+  const pins: Pin[] = [];
+  const small = () => {
+    const p = smallUnmovable(s);
+    if (p) pins.push(p);
+  };
+  if (o.pageTablesFirst) small();
+  for (let i = 0; i < o.vmemmapAllocs; i++) pageblockUnmovable(s);
+  small();
+  return pins;
+}
+
+/**
+ * User space runs: the kernel's first small unmovable allocation if none came
+ * yet, a movable allocation (which splits an intact chunk unless
+ * `movableElsewhere` or smaller movable pieces exist), then the first
+ * reclaimable slab page, which steals the next intact chunk.
+ */
+export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean): Pin[] {
+  if (s.settled) return [];
+  const pins: Pin[] = [];
+  const p = smallUnmovable(s);
+  if (p) pins.push(p);
+  if (!movableElsewhere && !s.smallMovable) s.intact.shift();
+  const r = steal(s, null);
+  if (r !== null) pins.push({ pfn: r, kind: "reclaimable" });
+  s.settled = true;
+  return pins;
+}
