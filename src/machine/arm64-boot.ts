@@ -19,8 +19,8 @@ import { makeResource, requestResource, reserveRegionWithSplit, type Resource } 
 import type { MachineSpec, MemblockRange } from "./types.js";
 import { VIRT_FLASH1, type VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
-import { memattrDelta, memattrOffset } from "./arm64-edk2.js";
-import { arm64Build, ORACLE_CMDLINE, type FromTop } from "./arm64-builds.js";
+import { efiLoad, memattrDelta, memattrOffset } from "./arm64-edk2.js";
+import { arm64Build, ORACLE_CMDLINE, type Arm64Build, type FromTop } from "./arm64-builds.js";
 import { cpuNodes, earlyAllocations } from "./arm64-early.js";
 import { paramsFromCmdline } from "../kernel/boot.js";
 import { mergeMemblockRanges } from "./memblock-ranges.js";
@@ -67,26 +67,17 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   }
   if (map.uefi) {
     nomap.push({ ...VIRT_FLASH1 }, { start: T0 - 0x3bc0000, end: T0 - 0x38d0000 }, { start: T0 - 0x400000, end: T0 - 0x20000 });
-    const shift = nvdimm ? build.nvdimmShift : 0;
     if (nvdimm) nomap.push({ start: T0 - build.nvdimmNvs, end: T0 - build.nvdimmNvs + 0x10000 });
-    const imageShift = nvdimm ? build.nvdimmImageShift : 0;
-    code = at({ ...build.uefiImage.code, off: build.uefiImage.code.off + imageShift });
-    data = at({ ...build.uefiImage.data, off: build.uefiImage.data.off + imageShift });
-    // The EFI stub's image allocation [2 MiB-aligned start, _end) goes below edk2's early boot-services blocks, which sit at
-    // fixed addresses near the RAM base: with a small first NUMA node the usual place overlaps them.
-    const below = edk2BlockBelow(map.ramBase, alignDown(code.start, 2 * MiB), data.end);
-    if (below !== null) {
-      const drop = alignDown(code.start, 2 * MiB) - alignDown(below - (data.end - alignDown(code.start, 2 * MiB)), 2 * MiB);
-      code = { start: code.start - drop, end: code.end - drop };
-      data = { start: data.start - drop, end: data.end - drop };
-    }
-    fixed.push({ ...at({ off: build.efi.stubPage + shift, size: EFI_STUB_FDT }), tag: "fw-fdt" });
-    fixed.push({ ...at({ off: build.efi.initrd + shift, size: build.initrdSize }), tag: "fw-initrd" });
+    const placed = efiLoad(map.ramBase, T0, build.uefiLoad, build.image.size, build.initrdSize, nvdimm ? build.nvdimmNvs : null);
+    if (!placed) throw new MachineRefused(`edk2 cannot load the kernel: the first NUMA node's ${(T0 - map.ramBase) / MiB} MiB leave no room for the image below its own allocations`, ["numa"]);
+    ({ code, data } = imageAt(build, placed.text));
+    fixed.push({ start: placed.fdt, end: placed.fdt + EFI_STUB_FDT, tag: "fw-fdt" });
+    fixed.push({ start: placed.initrd, end: placed.initrd + build.initrdSize, tag: "fw-initrd" });
     build.efi.acpi.forEach((a, i) => fixed.push({ ...at(a), tag: `fw-acpi${i}` }));
-    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm, build.name) - memattrOffset(spec, nvdimm, build.name), size: EFI_MEMATTR_SIZE }), tag: "fw-memattr" });
+    fixed.push({ ...at({ off: build.efi.memattr + memattrDelta(spec, map, nvdimm, build.name, { start: placed.pe, size: build.uefiLoad.peSize }) - memattrOffset(spec, nvdimm, build.name), size: EFI_MEMATTR_SIZE }), tag: "fw-memattr" });
   } else {
-    code = { start: build.dtImage.code.start, end: build.dtImage.code.start + build.dtImage.code.size };
-    data = { start: build.dtImage.data.start, end: build.dtImage.data.start + build.dtImage.data.size };
+    // QEMU's loader puts the Image 2 MiB above the RAM base.
+    ({ code, data } = imageAt(build, map.ramBase + 2 * MiB));
     // QEMU's loader (hw/arm/boot.c): the initrd halfway into RAM below 256 MiB, else at RAM + 128 MiB, never over
     // the kernel image (approximated by the image's end here); the device tree (1 MiB) at the next 2 MiB boundary.
     const initrd = alignUp(Math.max(map.ramBase + Math.min(spec.memory / 2, 128 * MiB), data.end), KiB4);
@@ -119,7 +110,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   const limit = paramsFromCmdline(spec.cmdline).memLimit;
   if (limit !== null && limit < mb.physMemSize()) {
     mb.capMemory(limit);
-    mb.addMemory(code.start - build.textToStext, data.end, false, nodeOf(code.start));
+    mb.addMemory(code.start - build.image.code.off, data.end, false, nodeOf(code.start));
     for (const f of fixed) if (f.tag !== "kernel" && isLoader(f)) mb.addMemory(f.start, f.end, false, nodeOf(f.start));
   }
   for (const f of fixed) if (isLoader(f)) mb.reserve(f.start, f.end);
@@ -153,18 +144,10 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   return { iomem: top, memblock: mergeMemblockRanges(memblock), reserved, nodes: nodes.map((n) => n.nid), cma };
 }
 
-/**
- * edk2's boot-services allocations at fixed places above the RAM base (seen in efi=debug memory maps of 1 GiB guests
- * with NUMA nodes of 256 and 320 MiB: Boot Data at RAM + 64 MiB, PEI's Boot Code/Data below RAM + 128 MiB). The start of
- * the highest one that [start, end) overlaps, or null.
- */
-function edk2BlockBelow(ramBase: number, start: number, end: number): number | null {
-  const blocks = [
-    { start: ramBase + 0x771a000, end: ramBase + 0x8000000 },
-    { start: ramBase + 0x4000000, end: ramBase + 0x4020000 },
-  ];
-  const hit = blocks.find((b) => b.start < end && start < b.end);
-  return hit ? hit.start : null;
+/** The kernel code and data resources of an image whose _text is at `text`. */
+function imageAt(build: Arm64Build, text: number): { code: Range; data: Range } {
+  const { code, data } = build.image;
+  return { code: { start: text + code.off, end: text + code.off + code.size }, data: { start: text + data.off, end: text + data.off + data.size } };
 }
 
 /** QEMU virt's /memory nodes on a device-tree boot: each NUMA node's RAM in node order from the RAM base (one node without -numa). */

@@ -15,23 +15,31 @@ export interface FromTop {
   size: number;
 }
 
+/**
+ * edk2 loading the kernel's PE image (efi=debug memory maps: test/oracle/arm64/traces/a64-efi-debug-*,
+ * a64-efi-node0-*-dbg): it reads the file QEMU passes through fw_cfg into a buffer that ends `fileEnd` below the top
+ * of the first node's RAM (everything above is edk2's, the same whatever the RAM), allocates the image (SizeOfImage
+ * plus 64 KiB to align it: `peSize`) top-down in the highest free range, then frees the buffer.
+ */
+export interface Edk2ImageLoad {
+  fileEnd: number;
+  fileSize: number;
+  peSize: number;
+}
+
 /** What one arm64 kernel build (Debian package) meets at boot on virt. */
 export interface Arm64Build {
   name: string;
-  /** Kernel code and data resources; under UEFI relative to the top of RAM (the EFI stub's placement), with a device tree absolute. */
-  uefiImage: { code: FromTop; data: FromTop };
-  dtImage: { code: { start: number; size: number }; data: { start: number; size: number } };
+  /** The image [_text, _end) (its size: what the EFI stub reserves) and its code and data resources, relative to _text. */
+  image: { size: number; code: { off: number; size: number }; data: { off: number; size: number } };
+  /** How edk2 loads the image under UEFI: placement follows in arm64-edk2.ts (efiKernelText). */
+  uefiLoad: Edk2ImageLoad;
   /** The oracle's initramfs for this kernel (bytes). */
   initrdSize: number;
-  /** edk2 allocations under System RAM, relative to T: the EFI stub's device-tree page, the initrd (size initrdSize), the EFI configuration table entry (16 bytes) and ACPI reclaim memory, the memory attributes table's page. */
-  efi: { stubPage: number; initrd: number; acpi: FromTop[]; memattr: number };
-  /** With nvdimm=on, edk2 places an ACPI NVS page (64 KiB, nomap) at T - nvdimmNvs and shifts the stub page and the initrd down. */
+  /** edk2 allocations under System RAM, relative to T: the EFI configuration table entry (16 bytes) and ACPI reclaim memory, the memory attributes table's page. */
+  efi: { acpi: FromTop[]; memattr: number };
+  /** With nvdimm=on, edk2 places an ACPI NVS page (64 KiB, nomap) at T - nvdimmNvs; what it loads goes lower (arm64-edk2.ts efiLoad). */
   nvdimmNvs: number;
-  nvdimmShift: number;
-  /** ... and the EFI stub's image by this much (7.2 aligns it to 2 MiB, so the shift rounds up to a whole 2 MiB). */
-  nvdimmImageShift: number;
-  /** _stext - _text: the image's header page(s) before the kernel code resource (mem= adds [_text, _end) back as memory). */
-  textToStext: number;
   /** What the kernel allocates from memblock before the buddy allocator (sizes of this build's structures, measured with memblock=debug). */
   early: EarlyProgram;
 }
@@ -87,14 +95,11 @@ export const ORACLE_CMDLINE = ["console=ttyAMA0", "printk.devkmsg=on", "panic=-1
 /** Debian 12's linux-image-6.1.0-*-arm64 (6.1.192). */
 const DEBIAN_6_1: Arm64Build = {
   name: "6.1",
-  textToStext: 0x10000,
-  uefiImage: { code: { off: 0x9bf0000, size: 0x1650000 }, data: { off: 0x7f50000, size: 0x360000 } },
-  dtImage: { code: { start: 0x40210000, size: 0x1650000 }, data: { start: 0x41eb0000, size: 0x360000 } },
+  image: { size: 0x2010000, code: { off: 0x10000, size: 0x1650000 }, data: { off: 0x1cb0000, size: 0x360000 } },
+  uefiLoad: { fileEnd: 0x3be0000, fileSize: 0x1f5e000, peSize: 0x2020000 },
   initrdSize: 0x48c000,
-  efi: { stubPage: 0x4270000, initrd: 0x4070000, acpi: [{ off: 0x3bd1000 - 0xf98, size: 0x10 }, { off: 0x3bd0000, size: 0x10000 }], memattr: 0x3760000 },
+  efi: { acpi: [{ off: 0x3bd1000 - 0xf98, size: 0x10 }, { off: 0x3bd0000, size: 0x10000 }], memattr: 0x3760000 },
   nvdimmNvs: 0x3bf0000,
-  nvdimmShift: 0x10000,
-  nvdimmImageShift: 0,
   early: {
     pageSize: 4096,
     mapKernelTables: 7,
@@ -121,14 +126,11 @@ const DEBIAN_6_1: Arm64Build = {
 /** Debian 13's linux-image-6.12.*-arm64 (6.12.118). */
 const DEBIAN_6_12: Arm64Build = {
   name: "6.12",
-  textToStext: 0,
-  uefiImage: { code: { off: 0xb000000, size: 0x1d40000 }, data: { off: 0x8fb0000, size: 0x4c0000 } },
-  dtImage: { code: { start: 0x40200000, size: 0x1d40000 }, data: { start: 0x40200000 + 0x2050000, size: 0x4c0000 } },
+  image: { size: 0x2510000, code: { off: 0, size: 0x1d40000 }, data: { off: 0x2050000, size: 0x4c0000 } },
+  uefiLoad: { fileEnd: 0x4060000, fileSize: 0x240c000, peSize: 0x2520000 },
   initrdSize: 0x481000,
-  efi: { stubPage: 0x46f0000, initrd: 0x44f0000, acpi: [{ off: 0x4060000, size: 0x10000 }, { off: 0x4042000 - 0xf98, size: 0x10 }], memattr: 0x3772000 },
+  efi: { acpi: [{ off: 0x4060000, size: 0x10000 }, { off: 0x4042000 - 0xf98, size: 0x10 }], memattr: 0x3772000 },
   nvdimmNvs: 0x4080000,
-  nvdimmShift: 0x20000,
-  nvdimmImageShift: 0,
   early: {
     pageSize: 4096,
     mapKernelTables: 0,
@@ -156,14 +158,11 @@ const DEBIAN_6_12: Arm64Build = {
  */
 const DEBIAN_7_2: Arm64Build = {
   name: "7.2",
-  textToStext: 0,
-  uefiImage: { code: { off: 0xf600000, size: 0x2510000 }, data: { off: 0xcd20000, size: 0x620000 } },
-  dtImage: { code: { start: 0x40200000, size: 0x2510000 }, data: { start: 0x43100000 - 0x620000, size: 0x620000 } },
+  image: { size: 0x2f00000, code: { off: 0, size: 0x2510000 }, data: { off: 0x28e0000, size: 0x620000 } },
+  uefiLoad: { fileEnd: 0x69e0000, fileSize: 0x2e09000, peSize: 0x2f10000 },
   initrdSize: 0x493000,
-  efi: { stubPage: 0x7080000, initrd: 0x6e80000, acpi: [{ off: 0x69e0000, size: 0x10000 }, { off: 0x69ca000 - 0xf98, size: 0x10 }], memattr: 0x17f9000 },
+  efi: { acpi: [{ off: 0x69e0000, size: 0x10000 }, { off: 0x69ca000 - 0xf98, size: 0x10 }], memattr: 0x17f9000 },
   nvdimmNvs: 0x6a00000,
-  nvdimmShift: 0x20000,
-  nvdimmImageShift: 0x200000,
   early: {
     pageSize: 4096,
     mapKernelTables: 0,
@@ -199,8 +198,8 @@ const DEBIAN_7_2: Arm64Build = {
 const DEBIAN_6_12_16K: Arm64Build = {
   ...DEBIAN_6_12,
   name: "6.12-16k",
-  uefiImage: { code: { off: 0xb200000, size: 0x1d70000 }, data: { off: 0x9140000, size: 0x4f0000 } },
-  dtImage: { code: { start: 0x40200000, size: 0x1d70000 }, data: { start: 0x422c0000, size: 0x4f0000 } },
+  image: { size: 0x25b0000, code: { off: 0, size: 0x1d70000 }, data: { off: 0x20c0000, size: 0x4f0000 } },
+  uefiLoad: { ...DEBIAN_6_12.uefiLoad, fileSize: 0x2482000, peSize: 0x25c0000 },
   initrdSize: 0x484000,
   efi: { ...DEBIAN_6_12.efi, memattr: 0x37e8000 },
   early: {

@@ -12,7 +12,7 @@ import { basename, join } from "node:path";
 import { jsonFiles, REPO_ROOT, SHARED } from "../testing/paths.js";
 import { scenarioFromValue } from "../scenario/load.js";
 import { arm64Build, ORACLE_CMDLINE } from "./arm64-boot.js";
-import { cmdlinePoolBins, memattrDelta, memattrOffset, mmuTablePages } from "./arm64-edk2.js";
+import { cmdlinePoolBins, efiLoad, memattrDelta, memattrOffset, mmuTablePages, peTablePages } from "./arm64-edk2.js";
 import { virtMap } from "./virt.js";
 import { GiB, MiB } from "../kernel/units.js";
 import type { MachineSpec } from "./types.js";
@@ -74,7 +74,9 @@ for (const { f, l } of uefi) {
     // edk2 works below the end of the first NUMA node with memory (all of RAM without NUMA).
     const first = machine.numa?.find((n) => (n.mem ?? 0) > 0);
     const top = first ? map.ramBase + first.mem! : map.ramTop;
-    const page = top - arm64Build(t.kernel)!.efi.memattr - memattrDelta(machine, map, nvdimm, arm64Build(t.kernel)!.name);
+    const build = arm64Build(t.kernel)!;
+    const placed = efiLoad(map.ramBase, top, build.uefiLoad, build.image.size, build.initrdSize, nvdimm ? build.nvdimmNvs : null)!;
+    const page = top - build.efi.memattr - memattrDelta(machine, map, nvdimm, build.name, { start: placed.pe, size: build.uefiLoad.peSize });
     const want = `${page.toString(16)}-${(page + PAGE - 1).toString(16)}`;
     assert.deepEqual(reservedNear(t, page), [want]);
     // The kernel prints the table's address ("efi: ... MEMATTR="): its offset in the page says fresh pool page or reused block.
@@ -96,10 +98,12 @@ test("the recordings show both placements: a fresh pool page and reused blocks",
 });
 
 const spec = (over: Partial<MachineSpec>): MachineSpec => ({ type: "virt", cmdline: ["memhp_default_state=offline"], memory: GiB, maxmem: 8 * GiB, slots: 1, ...over });
+/** Where edk2 loads 6.12's PE image in a 1 GiB guest (a64-efi-debug-vm2.trixie): both ends in fresh 2 MiB blocks. */
+const USUAL_PE = { start: 0x77674000, size: 0x2520000 };
 const vms = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `vm${i}`, size: 512 * MiB, block_size: 2 * MiB, requested_size: 0 }));
 
 test("memattrDelta: past the measured reused blocks, half a page per virtio-mem device; edk2's page tables and a machine without NUMA shift every case", () => {
-  const pages = (s: MachineSpec, nv = false) => memattrDelta(s, virtMap(s), nv, "6.1") / PAGE;
+  const pages = (s: MachineSpec, nv = false) => memattrDelta(s, virtMap(s), nv, "6.1", USUAL_PE) / PAGE;
   for (const n of [1, 3, 5, 6, 7, 8, 40]) assert.equal(pages(spec({ virtio_mem: vms(n) })), 3 + Math.floor(n / 2), `${n} devices`);
   assert.equal(pages(spec({ virtio_mem: vms(2) })), -1);
   assert.equal(pages(spec({ virtio_mem: vms(4) })), 0);
@@ -164,9 +168,23 @@ test("cmdlinePoolBins: the command line's two pool buffers in edk2 pick the meas
 // 6.12 and 7.2 a freed block one page higher (0xbc88a198, 0xbe803198): the kernel image and initrd edk2 loads differ.
 test("memattr: with an NVDIMM and one virtio-mem device, 6.12 and 7.2 reuse a freed block where 6.1 takes a fresh page", () => {
   const s = spec({ memory: 2 * GiB, virtio_mem: vms(1) });
-  const delta = (b: string) => memattrDelta(s, virtMap(s), true, b) / PAGE;
+  const delta = (b: string) => memattrDelta(s, virtMap(s), true, b, USUAL_PE) / PAGE;
   assert.deepEqual([delta("6.1"), memattrOffset(s, true, "6.1")], [3 + 2, 0x18]);
   for (const b of ["6.12", "7.2"]) assert.deepEqual([delta(b), memattrOffset(s, true, b)], [2 + 2, 0x198], b);
   // Without the NVDIMM all three builds agree (a64-efi-1g-vm1-*: fresh page).
   for (const b of ["6.1", "6.12", "7.2"]) assert.equal(memattrOffset(s, false, b), 0x18, b);
+});
+
+test("peTablePages: an end of the PE image's allocation costs a table page unless it is 2 MiB aligned or in a block edk2 already split", () => {
+  const base = 0x40000000;
+  assert.equal(peTablePages(base, USUAL_PE.start, USUAL_PE.size), 2);
+  // Both ends in one fresh block: one page.
+  assert.equal(peTablePages(base, 0x48001000, 0x1000), 1);
+  // 6.12, 256 MiB first node: [0x451fa000, 0x4771a000) ends where edk2's fixed blocks start (a block PEI's code split).
+  assert.equal(peTablePages(base, 0x451fa000, 0x2520000), 1);
+  // 7.2, 256 MiB first node: [0x410f0000, 0x44000000) ends on a 2 MiB boundary.
+  assert.equal(peTablePages(base, 0x410f0000, 0x2f10000), 1);
+  // A PE image in a guest whose RAM starts elsewhere: the split blocks are relative to the RAM base.
+  assert.equal(peTablePages(0x80000000, 0x851fa000, 0x2520000), 1);
+  assert.equal(peTablePages(0x80000000, 0x451fa000, 0x2520000), 2);
 });

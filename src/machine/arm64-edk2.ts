@@ -3,7 +3,7 @@
  * its allocations below the top of RAM land as a function of the machine.
  * Only its EFI memory attributes table moves with the machine (the EFI stub's
  * FDT page, the initrd and the ACPI tables stay put, except for nvdimm=on's
- * ACPI NVS page, Arm64Build.nvdimmShift); arm64-boot.ts places everything.
+ * ACPI NVS page, Arm64Build.nvdimmNvs); arm64-boot.ts places everything.
  */
 import { alignDown, alignUp, GiB } from "../kernel/units.js";
 import { ORACLE_CMDLINE } from "./arm64-builds.js";
@@ -40,13 +40,40 @@ const PAGE = 0x1000;
  * - NVDIMMs (how many, label-size) matter only through the reused blocks;
  *   smp, -cpu, the virtio-mem sizes, block sizes and requested sizes, maxmem
  *   and slots do not move it; the kernel (`build`: Arm64Build.name) only
- *   through the reused blocks (EDK2_MEMATTR_REUSED_BY_BUILD).
+ *   through the reused blocks (EDK2_MEMATTR_REUSED_BY_BUILD);
+ * - where edk2 loaded the kernel's PE image (`pe`, from efiLoad), which it did
+ *   before: the translation tables that allocation needed (peTablePages; 2
+ *   where the table data above was measured).
  */
-export function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean, build: string): number {
+export function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean, build: string, pe: { start: number; size: number }): number {
   let pages = reusedBlock(spec, nvdimm, build)?.page ?? 3 + Math.floor(virtioMemCount(spec) / 2);
   // Without NUMA in QEMU (no -numa, no maxmem or slots: no SRAT, no numa-node-id in the tree), 1 page more.
   if (!qemuNuma(spec)) pages += 1;
+  pages += peTablePages(map.ramBase, pe.start, pe.size) - PE_TABLE_PAGES_USUAL;
   return (pages + mmuTablePages(spec, map)) * PAGE;
+}
+
+/** 2 MiB blocks (offsets from the RAM base) edk2's own boot code already split: PEI's Boot Code pages below RAM + 128 MiB. */
+const EDK2_SPLIT_BLOCKS = [0x7600000, 0x7e00000];
+/** What the kernel's PE image cost in the boots the memory attributes table data was measured on: both its ends in fresh blocks. */
+const PE_TABLE_PAGES_USUAL = 2;
+
+/**
+ * Translation-table pages edk2 allocates (top-down, before the memory attributes table) when it loads the kernel's
+ * PE image: the allocation is executable loader code in memory edk2 maps non-executable, so each end of it that is not
+ * on a 2 MiB boundary splits its 2 MiB block into pages, unless edk2 had already split that block. With a first NUMA
+ * node of 256-320 MiB the image goes below edk2's fixed blocks and ends where they start, in a block already split
+ * (a64-efi-node0-288m-dbg.sid and -320m-dbg.sid, a64-uefi-node0-256m-dbg.trixie and .sid, a64-16k-efi-node0-256m-dbg:
+ * the table one page higher than with 512 MiB).
+ */
+export function peTablePages(ramBase: number, start: number, size: number): number {
+  const blocks = new Set<number>();
+  for (const b of [start, start + size]) {
+    if (b % MIB2 === 0) continue;
+    const block = alignDown(b, MIB2);
+    if (!EDK2_SPLIT_BLOCKS.includes(block - ramBase)) blocks.add(block);
+  }
+  return blocks.size;
 }
 
 /**
@@ -144,3 +171,114 @@ export const EDK2_MEMATTR_REUSED_BY_BUILD: Record<string, Record<string, { plain
   "6.12": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
   "7.2": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
 };
+
+/** edk2's boot-services blocks at fixed places above the RAM base, whatever the RAM (Boot Data at RAM + 64 MiB, PEI's Boot Code/Data below RAM + 128 MiB; every efi=debug map shows them). */
+export const EDK2_FIXED_BLOCKS = [
+  { off: 0x4000000, size: 0x20000 },
+  { off: 0x771a000, size: 0x8e6000 },
+];
+
+const KIB64 = 0x10000;
+const MIB2 = 0x200000;
+/** The EFI stub's device tree allocation (MAX_FDT_SIZE). */
+const STUB_FDT_ALLOC = MIB2;
+
+/** Where edk2 and the EFI stub put the kernel image, the initrd and the stub's device tree ([start, end) each). */
+export interface EfiLoad {
+  /** edk2's allocation for the PE image (peSize bytes). */
+  pe: number;
+  /** _text. */
+  text: number;
+  initrd: number;
+  fdt: number;
+}
+
+/**
+ * Free memory as edk2's page allocator sees it: ranges handed out top-down (AllocatePages with AllocateAnyPages or
+ * AllocateMaxAddress takes the highest range that fits, in 4 KiB pages).
+ */
+class Edk2Pages {
+  private free: { start: number; end: number }[];
+  constructor(free: { start: number; end: number }[]) {
+    this.free = free.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+  }
+  /** The highest `size` bytes of the highest free range that holds them, or null. */
+  take(size: number): number | null {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const r = this.free[i];
+      if (r.end - r.start < size) continue;
+      const at = r.end - size;
+      r.end = at;
+      if (r.end === r.start) this.free.splice(i, 1);
+      return at;
+    }
+    return null;
+  }
+  give(start: number, end: number): void {
+    if (end <= start) return;
+    this.free.push({ start, end });
+    this.free.sort((a, b) => a.start - b.start);
+    const merged: { start: number; end: number }[] = [];
+    for (const r of this.free) {
+      const last = merged[merged.length - 1];
+      if (last && last.end === r.start) last.end = r.end;
+      else merged.push({ ...r });
+    }
+    this.free = merged;
+  }
+  /** efi_allocate_pages_aligned(): size plus align - 4 KiB, top-down; the aligned start is kept, the slack on both sides freed. */
+  takeAligned(size: number, align: number): number | null {
+    const slack = align - PAGE;
+    const at = this.take(size + slack);
+    if (at === null) return null;
+    const start = alignUp(at, align);
+    this.give(at, start);
+    this.give(start + size, at + size + slack);
+    return start;
+  }
+}
+
+/** With nvdimm=on, edk2 holds two more 64 KiB granules below its own allocations while it loads the kernel: its ACPI NVS page and one freed again before the EFI stub runs. */
+const NVDIMM_LOAD_SHIFT = 0x20000;
+
+/**
+ * Where the kernel image, the initrd and the EFI stub's device tree land on a UEFI boot (efi=debug maps:
+ * test/oracle/arm64/traces/a64-efi-debug-*, a64-efi-node0-*-dbg, a64-16k-efi-*; arm64-efi-load.test.ts checks them
+ * all). edk2 works in the first node's RAM [ramBase, top), below its own allocations (which end `load.fileEnd` below
+ * the top; with an NVDIMM's ACPI NVS page at `nvdimmNvs` below the top, NVDIMM_LOAD_SHIFT lower) and around its fixed
+ * blocks (EDK2_FIXED_BLOCKS):
+ * - it reads the kernel file into a buffer (top-down), allocates the PE image (SizeOfImage + 64 KiB) below it, aligns
+ *   the image to 64 KiB in that allocation and frees the buffer (LoadImage);
+ * - the EFI stub (nokaslr, which the oracle's command line has: 2 MiB alignment) runs the image in place when _text
+ *   is 2 MiB aligned, else copies it to a 2 MiB-aligned allocation of its size, top-down;
+ * - then it loads the initrd (64 KiB-aligned allocation of its size) and allocates its device tree (2 MiB), top-down.
+ * With a first node large enough this is the same offset below the top every time; with a small one (256 MiB) the
+ * buffer, the PE image or the copy no longer fit above edk2's fixed blocks and go below them. Null when they do not
+ * fit at all.
+ */
+export function efiLoad(ramBase: number, top: number, load: { fileEnd: number; fileSize: number; peSize: number }, imageSize: number, initrdSize: number, nvdimmNvs: number | null): EfiLoad | null {
+  const free: { start: number; end: number }[] = [];
+  let at = ramBase;
+  for (const b of EDK2_FIXED_BLOCKS) {
+    free.push({ start: at, end: ramBase + b.off });
+    at = ramBase + b.off + b.size;
+  }
+  const loadTop = top - load.fileEnd - (nvdimmNvs === null ? 0 : NVDIMM_LOAD_SHIFT);
+  free.push({ start: at, end: loadTop });
+  const pages = new Edk2Pages(free);
+  const file = pages.take(load.fileSize);
+  if (file === null) return null;
+  const pe = pages.take(load.peSize);
+  if (pe === null) return null;
+  pages.give(file, file + load.fileSize);
+  // The transient granule, when it lies below the NVS page, is free again for the stub.
+  if (nvdimmNvs !== null) pages.give(loadTop, top - nvdimmNvs);
+  const base = alignUp(pe, KIB64);
+  const text = base % MIB2 === 0 ? base : pages.takeAligned(imageSize, MIB2);
+  if (text === null) return null;
+  const initrd = pages.takeAligned(alignUp(initrdSize, KIB64), KIB64);
+  if (initrd === null) return null;
+  const fdt = pages.takeAligned(STUB_FDT_ALLOC, KIB64);
+  if (fdt === null) return null;
+  return { pe, text, initrd, fdt };
+}
