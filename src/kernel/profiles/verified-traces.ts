@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 367
   },
   "6.12": {
-    "traces": 171,
-    "reproduced": 171
+    "traces": 177,
+    "reproduced": 177
   },
   "7.2": {
-    "traces": 80,
-    "reproduced": 80
+    "traces": 87,
+    "reproduced": 87
   }
 };
