@@ -87,6 +87,8 @@ export class Kernel {
   allocation: AllocationModel = { pinFirstKernelBlock: true };
   /** The page allocator's view of the first block of each newly populated kernel zone (page-alloc-pins.ts). */
   firstBlockAllocs: FirstBlockAlloc[] = [];
+  /** How many of `uevents` user space had seen when it last ran (page-alloc-pins.ts). */
+  userSpaceSeen = 0;
   /** PNP0C80 devices by slot. */
   readonly acpiMemDevices = new Map<number, AcpiMemoryDevice>();
   /** sysfs path of the ACPI container of the memory devices (QEMU pc: PNP0A06:04 under the system bus). */

@@ -227,12 +227,18 @@ export function pageAllocHotAdd(k: Kernel, nid: number, nr: number, memmapOnMemo
   }
 }
 
-/** The kernel's work is done and user space runs (allocating movable and reclaimable pages). */
+/**
+ * The kernel's work is done and user space runs (allocating movable and
+ * reclaimable pages); it reads the sysfs files of the devices added since it
+ * last ran (the "add" uevents since then).
+ */
 export function pageAllocUserSpace(k: Kernel): void {
+  const newDevices = k.uevents.slice(k.userSpaceSeen).some((u) => u.action === "add");
+  k.userSpaceSeen = k.uevents.length;
   for (const s of k.firstBlockAllocs) {
     if (s.settled) continue;
     const movable = k.node(s.nid).zones[ZONE_MOVABLE];
-    pin(k, userSpaceRuns(s, (movable?.present ?? 0) > 0));
+    pin(k, userSpaceRuns(s, (movable?.present ?? 0) > 0, newDevices));
   }
 }
 

@@ -21,7 +21,7 @@ function resize(s: FirstBlockAlloc, o: { later: number; pageTablesFirst: boolean
     const plugged = i === o.later && o.partialMiB ? o.partialMiB * 256 : BLOCK;
     noteOnline(s, i * BLOCK, BLOCK, (p, n) => Math.max(0, Math.min(n, i * BLOCK + plugged - p)));
   }
-  pins.push(...userSpaceRuns(s, o.movableElsewhere ?? false));
+  pins.push(...userSpaceRuns(s, o.movableElsewhere ?? false, true));
   return pins;
 }
 
@@ -52,7 +52,7 @@ test("x86, 130M (x86-pin-trace-130m-512m): the partly plugged block takes the mo
   assert.deepEqual(pbs(resize(s, { later: 1, pageTablesFirst: false, partialMiB: 2 })), ["u2", "r4"]);
   // Growing to 512M afterwards: vmemmaps steal more chunks, but nothing more is pinned.
   assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: false, vmemmapAllocs: 3 })), []);
-  assert.deepEqual(pbs(userSpaceRuns(s, false)), []);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), []);
 });
 
 test("movable allocations served by ZONE_MOVABLE: reclaimable steals the chunk after the unmovable one", () => {
@@ -65,5 +65,22 @@ test("a first block with unplugged chunks: only wholly free chunks can be stolen
   const s = startFirstBlock(G, 0, 2, 0, BLOCK, (p, n) => Math.max(0, Math.min(n, 1536 - p)));
   assert.deepEqual(s.intact, [0]);
   assert.equal(s.smallMovable, true);
-  assert.deepEqual(pbs(userSpaceRuns(s, false)), ["u0"], "no chunk left for the reclaimable steal: it falls back elsewhere");
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["u0"], "no chunk left for the reclaimable steal: it falls back elsewhere");
+});
+
+test("a block onlined by a sysfs write, no new devices (a64-pin-trace-offline-manual step 6): no reclaimable page reaches it", () => {
+  // The harness had read every sysfs file already: its dentries and inodes fit in existing slab pages.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(userSpaceRuns(s, true, false)), ["u0"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, true, false)), []);
+  // New devices later (new sysfs files read): the reclaimable caches grow and steal the next chunk.
+  assert.deepEqual(pbs(userSpaceRuns(s, true, true)), ["r2"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, true, true)), [], "settled");
+});
+
+test("user space's movable pages split one chunk once, however often it runs", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, false)), ["u0"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, false)), []);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r4"]);
 });

@@ -26,8 +26,9 @@
  *   and the first small unmovable allocation comes after the vmemmap.
  * - When user space runs, its movable pages take the smallest free MOVABLE
  *   piece of the zone (an intact chunk of this block unless a partly plugged
- *   chunk or a ZONE_MOVABLE serves them), then its first reclaimable slab
- *   page (dentries, inodes) steals the next intact chunk.
+ *   chunk or a ZONE_MOVABLE serves them); once it reads new devices' sysfs
+ *   files, its first new reclaimable slab page (dentries, inodes) steals the
+ *   next intact chunk.
  * Pure: no kernel state beyond the object it is given.
  */
 
@@ -49,7 +50,9 @@ export interface FirstBlockAlloc {
   smallPb: number | null;
   /** The zone has free MOVABLE pieces smaller than a chunk: movable allocations go there first. */
   smallMovable: boolean;
-  /** User space has run: the reclaimable steal happened; nothing more gets pinned. */
+  /** User space's movable pages have split a chunk (or found their pages elsewhere). */
+  movableTaken: boolean;
+  /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
 }
 
@@ -75,13 +78,14 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: 0, smallPb: null, smallMovable: false, settled: false };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: 0, smallPb: null, smallMovable: false, movableTaken: false, settled: false };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
 
 /** Another block of the zone went online: its partly freed chunks are small movable pieces. */
 export function noteOnline(s: FirstBlockAlloc, pfn: number, nr: number, onlinePagesIn: (pfn: number, n: number) => number, first = false): void {
+  if (!first && (s.smallMovable || s.movableTaken)) return;
   for (let c = pfn; c < pfn + nr; c += s.chunkPages) {
     const n = Math.min(s.chunkPages, pfn + nr - c);
     const free = onlinePagesIn(c, n);
@@ -145,16 +149,22 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
 
 /**
  * User space runs: the kernel's first small unmovable allocation if none came
- * yet, a movable allocation (which splits an intact chunk unless
- * `movableElsewhere` or smaller movable pieces exist), then the first
- * reclaimable slab page, which steals the next intact chunk.
+ * yet; movable pages, which split an intact chunk the first time (unless
+ * `movableElsewhere` or smaller movable pieces exist); and, if it sees new
+ * devices (`newDevices`: it reads their sysfs files, so the dentry and inode
+ * caches grow), the first reclaimable slab page, which steals the next intact
+ * chunk. Without new devices its lookups fit in existing slab pages (the
+ * sysfs-online recording: no reclaimable page reached the block while the
+ * harness ran; one did when the dump read files it had never opened).
  */
-export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean): Pin[] {
+export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean): Pin[] {
   if (s.settled) return [];
   const pins: Pin[] = [];
   const p = smallUnmovable(s);
   if (p) pins.push(p);
-  if (!movableElsewhere && !s.smallMovable) s.intact.shift();
+  if (!s.movableTaken && !movableElsewhere && !s.smallMovable) s.intact.shift();
+  s.movableTaken = true;
+  if (!newDevices) return pins;
   const r = steal(s, null);
   if (r !== null) pins.push({ pfn: r, kind: "reclaimable" });
   s.settled = true;
