@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 367,
-    "reproduced": 367
+    "traces": 369,
+    "reproduced": 369
   },
   "6.12": {
-    "traces": 177,
-    "reproduced": 177
+    "traces": 178,
+    "reproduced": 178
   },
   "7.2": {
-    "traces": 87,
-    "reproduced": 87
+    "traces": 88,
+    "reproduced": 88
   }
 };
