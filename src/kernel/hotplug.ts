@@ -9,7 +9,7 @@ import type { Kernel } from "./kernel.js";
 import { E2BIG, EBUSY, EEXIST, EINVAL, ERRNO_NUMBER, OK, fail, type KernelResult } from "./errno.js";
 import { firmwareMapAddHotplug, firmwareMapRemove } from "./firmware-memmap.js";
 import { createMemoryBlockDevices, linkBlockToNode, removeMemoryBlock, type MemoryGroup } from "./memory-block.js";
-import { deviceOffline, deviceOnline, pageAllocHotAdd } from "./online.js";
+import { deviceOffline, deviceOnline, pageAllocHotAdd, pageAllocRemove } from "./online.js";
 import { mergeSystemRamResource, releaseMemRegionAdjustable, removeResource, requestRegion, type Resource } from "./resource.js";
 import { hex0x, hexPa } from "./units.js";
 import { logZonelistRebuild, nodeSpannedPages, ZONE_MOVABLE } from "./zone.js";
@@ -129,7 +129,7 @@ export function addMemoryResource(k: Kernel, nidOrGroup: number, res: Resource, 
     return fail(added.errno);
   }
   k.maxPfn = Math.max(k.maxPfn, startPfn + nrPages);
-  pageAllocHotAdd(k, nid, nrPages, vmemmap > 0);
+  pageAllocHotAdd(k, nid, startPfn, nrPages, vmemmap > 0);
   const blocks = createMemoryBlockDevices(k, startPfn, nrPages, vmemmap, group);
   if (!blocks.ok) {
     k.sparse.removePages(startPfn, nrPages);
@@ -183,6 +183,7 @@ export function tryRemoveMemory(k: Kernel, start: number, size: number): KernelR
   firmwareMapRemove(k, start, start + size, "System RAM");
   for (const b of blocks) removeMemoryBlock(k, b.id);
   k.sparse.removePages(startPfn, nrPages);
+  pageAllocRemove(k, startPfn, nrPages);
   releaseMemRegionAdjustable(k.iomem, start, size);
   if (nid >= 0) tryOfflineNode(k, nid);
   return OK;

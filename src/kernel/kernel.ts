@@ -82,8 +82,8 @@ export class Kernel {
   firmwareMemmapNext = 0;
   params: HotplugParams;
   policyZone: number = ZONE_DMA;
-  /** pfn ranges holding pages the isolation code cannot move (PG_reserved boot allocations, slab). */
-  unmovable: { start: number; end: number; why: string }[] = [];
+  /** pfn ranges holding pages the isolation code cannot move (PG_reserved boot allocations, slab); `owner`: freed with the section starting there (a vmemmap). */
+  unmovable: { start: number; end: number; why: string; owner?: number }[] = [];
   allocation: AllocationModel = { pinFirstKernelBlock: true };
   /** The page allocator's view of the first block of each newly populated kernel zone (page-alloc-pins.ts). */
   firstBlockAllocs: FirstBlockAlloc[] = [];

@@ -204,27 +204,34 @@ function onlinePagesIn(k: Kernel): (pfn: number, n: number) => number {
 const PIN_WHY: Record<PinKind, string> = {
   unmovable: "slab and page-table pages the kernel allocated after onlining (the first unmovable allocation stole this max-order chunk)",
   reclaimable: "reclaimable slab pages (dentries, inodes) allocated when user space ran (their first allocation stole this max-order chunk)",
+  vmemmap: "the vmemmap (struct pages) of a block added later, freed when that block is removed",
 };
 
 function pin(k: Kernel, pins: Pin[]): void {
-  for (const p of pins) k.unmovable.push({ start: p.pfn, end: p.pfn + 1, why: PIN_WHY[p.kind] });
+  for (const p of pins) k.unmovable.push({ start: p.pfn, end: p.pfn + 1, why: PIN_WHY[p.kind], ...(p.owner === undefined ? {} : { owner: p.owner }) });
 }
 
 /**
- * arch_add_memory() of `nr` pages on node `nid`: page tables
+ * arch_add_memory() of [startPfn, startPfn + nr) on node `nid`: page tables
  * and the vmemmap come from the page allocator, i.e. from a newly populated
  * zone of that node. The vmemmap is one pageblock-order allocation per
  * section where a section's memmap is exactly one pageblock (4 KiB pages;
- * other geometries are not measured: no vmemmap steal modelled).
+ * other geometries are not measured: no vmemmap modelled).
  */
-export function pageAllocHotAdd(k: Kernel, nid: number, nr: number, memmapOnMemory: boolean): void {
+export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: number, memmapOnMemory: boolean): void {
   const g = k.geometry;
-  const sections = Math.ceil(nr / k.sparse.pps);
-  const memmapIsPageblock = (k.sparse.pps * g.structPageSize) / g.pageSize === g.pageblockSize / g.pageSize;
-  const vmemmapAllocs = memmapOnMemory || !memmapIsPageblock ? 0 : sections;
+  const pps = k.sparse.pps;
+  const memmapIsPageblock = (pps * g.structPageSize) / g.pageSize === g.pageblockSize / g.pageSize;
+  const vmemmapSections: number[] = [];
+  if (!memmapOnMemory && memmapIsPageblock) for (let p = startPfn; p < startPfn + nr; p += pps) vmemmapSections.push(p);
   for (const s of k.firstBlockAllocs) {
-    if (s.nid === nid && !s.settled) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapAllocs }));
+    if (s.nid === nid) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections }));
   }
+}
+
+/** arch_remove_memory(): the vmemmap of the removed sections goes back to the page allocator. */
+export function pageAllocRemove(k: Kernel, startPfn: number, nr: number): void {
+  k.unmovable = k.unmovable.filter((u) => u.owner === undefined || u.owner < startPfn || u.owner >= startPfn + nr);
 }
 
 /**

@@ -17,7 +17,7 @@ const pbs = (pins: Pin[]) => pins.map((p) => `${p.kind[0]}${p.pfn / 512}`);
 function resize(s: FirstBlockAlloc, o: { later: number; pageTablesFirst: boolean; partialMiB?: number; movableElsewhere?: boolean }): Pin[] {
   const pins: Pin[] = [];
   for (let i = 1; i <= o.later; i++) {
-    pins.push(...hotAdd(s, { pageTablesFirst: o.pageTablesFirst, vmemmapAllocs: 1 }));
+    pins.push(...hotAdd(s, { pageTablesFirst: o.pageTablesFirst, vmemmapSections: [i * BLOCK] }).filter((p) => p.kind !== "vmemmap"));
     const plugged = i === o.later && o.partialMiB ? o.partialMiB * 256 : BLOCK;
     noteOnline(s, i * BLOCK, BLOCK, (p, n) => Math.max(0, Math.min(n, i * BLOCK + plugged - p)));
   }
@@ -50,8 +50,9 @@ test("x86, 128M (one block, no later hot-add): slab steals chunk 0, movable spli
 test("x86, 130M (x86-pin-trace-130m-512m): the partly plugged block takes the movable pages, reclaimable steals chunk 2", () => {
   const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
   assert.deepEqual(pbs(resize(s, { later: 1, pageTablesFirst: false, partialMiB: 2 })), ["u2", "r4"]);
-  // Growing to 512M afterwards: vmemmaps steal more chunks, but nothing more is pinned.
-  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: false, vmemmapAllocs: 3 })), []);
+  // Growing to 512M afterwards (x86-pin-trace-130m-512m step 4): the vmemmaps take the per-CPU list's
+  // pageblock 1, the free 3 and a steal of chunk 3 (6), held only while their blocks exist.
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: false, vmemmapSections: [2 * BLOCK, 3 * BLOCK, 4 * BLOCK] })), ["v1", "v3", "v6"]);
   assert.deepEqual(pbs(userSpaceRuns(s, false, true)), []);
 });
 
@@ -83,4 +84,15 @@ test("user space's movable pages split one chunk once, however often it runs", (
   assert.deepEqual(pbs(userSpaceRuns(s, false, false)), ["u0"]);
   assert.deepEqual(pbs(userSpaceRuns(s, false, false)), []);
   assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r4"]);
+});
+
+test("vmemmap pages belong to the block they describe (a64-pin-trace-2dev-numa3: vm1's vmemmaps stay while vm1 keeps its memory)", () => {
+  // arm64, 2 MiB sub-blocks: vm0's second block, then user space, then a second device's three blocks on the node.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  const first = hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  assert.deepEqual(first.map((p) => [p.kind, p.pfn / 512, p.owner === undefined ? null : p.owner / BLOCK]), [["unmovable", 0, null], ["vmemmap", 1, 1]]);
+  userSpaceRuns(s, false, true);
+  const later = hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK] });
+  // The per-CPU list's pageblock 2, then a refill: the free pageblock 3 and a steal of the next intact chunk (8).
+  assert.deepEqual(later.map((p) => [p.kind, p.pfn / 512, (p.owner ?? 0) / BLOCK]), [["vmemmap", 2, 4], ["vmemmap", 3, 5], ["vmemmap", 8, 6]]);
 });

@@ -18,8 +18,8 @@
  *   pageblock; they are what keeps it from being unplugged.
  * - The vmemmap of a block hot-added later (one pageblock-order allocation per
  *   section) goes through the per-CPU lists, refilled two at a time
- *   (nr_pcp_alloc(): max(batch >> order, 2)); it is freed when that block is
- *   removed, so it pins nothing, but it uses up pageblocks and chunks.
+ *   (nr_pcp_alloc(): max(batch >> order, 2)), and is freed when that block
+ *   is removed: it pins its pageblock only while that block exists.
  * - arm64 maps hot-added memory in the linear map with pages (rodata_full:
  *   NO_BLOCK_MAPPINGS), so each hot-add first allocates page-table pages
  *   (small, unmovable) and then the vmemmap; x86 maps it with large pages,
@@ -44,8 +44,8 @@ export interface FirstBlockAlloc {
   intact: number[];
   /** First pfns of free pageblocks on the UNMOVABLE free list (what steals left over). */
   unmovableFree: number[];
-  /** Pageblock-order pages left on the per-CPU list by the last refill. */
-  pcp: number;
+  /** Pageblock-order pages left on the per-CPU list by the last refill, taken first in, first out. */
+  pcp: number[];
   /** The pageblock taking small unmovable allocations (null: none yet). */
   smallPb: number | null;
   /** The zone has free MOVABLE pieces smaller than a chunk: movable allocations go there first. */
@@ -56,12 +56,14 @@ export interface FirstBlockAlloc {
   settled: boolean;
 }
 
-export type PinKind = "unmovable" | "reclaimable";
+export type PinKind = "unmovable" | "reclaimable" | "vmemmap";
 
 /** A pageblock that now holds kernel pages alloc_contig_range() cannot migrate. */
 export interface Pin {
   readonly pfn: number;
   readonly kind: PinKind;
+  /** vmemmap: the first pfn of the section it describes (freed when that section is removed). */
+  readonly owner?: number;
 }
 
 /**
@@ -78,7 +80,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: 0, smallPb: null, smallMovable: false, movableTaken: false, settled: false };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, settled: false };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -105,7 +107,7 @@ function steal(s: FirstBlockAlloc, leftover: number[] | null): number | null {
 
 /** A small unmovable allocation (slab, page table): returns the pageblock it pins, if it is a new one. */
 export function smallUnmovable(s: FirstBlockAlloc): Pin | null {
-  if (s.smallPb !== null || s.settled) return null;
+  if (s.smallPb !== null) return null;
   // __rmqueue_smallest() splits a free unmovable pageblock before any steal.
   const pb = s.unmovableFree.length ? (s.unmovableFree.shift() as number) : steal(s, s.unmovableFree);
   if (pb === null) return null;
@@ -113,36 +115,37 @@ export function smallUnmovable(s: FirstBlockAlloc): Pin | null {
   return { pfn: pb, kind: "unmovable" };
 }
 
-/** A pageblock-order unmovable allocation through the per-CPU list (a vmemmap block): takes, never pins. */
-export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): void {
-  if (s.pcp > 0) {
-    s.pcp--;
-    return;
+/** A pageblock-order unmovable allocation through the per-CPU list (a vmemmap block): the pageblock it takes, if any. */
+export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): number | null {
+  if (!s.pcp.length) {
+    for (let i = 0; i < refill; i++) {
+      const pb = s.unmovableFree.length ? (s.unmovableFree.shift() as number) : steal(s, s.unmovableFree);
+      if (pb === null) break;
+      s.pcp.push(pb);
+    }
   }
-  let got = 0;
-  for (let i = 0; i < refill; i++) {
-    const pb = s.unmovableFree.length ? s.unmovableFree.shift() : steal(s, s.unmovableFree);
-    if (pb === null || pb === undefined) break;
-    got++;
-  }
-  s.pcp = Math.max(0, got - 1);
+  return s.pcp.shift() ?? null;
 }
 
 /**
  * arch_add_memory() of a later block on the zone's node: the linear-map page
  * tables first where the architecture maps hot-added memory with pages, then
- * one vmemmap allocation per section whose memmap is not on the memory
- * itself (`vmemmapAllocs`), then the kernel's slab objects for the new block.
+ * one vmemmap allocation for each section in `vmemmapSections` (first pfns of
+ * the sections whose memmap is not on the memory itself), then the kernel's
+ * slab objects for the new block. A vmemmap pageblock is held while its
+ * section exists (pin kind "vmemmap", `owner`).
  */
-export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapAllocs: number }): Pin[] {
-  if (s.settled) return [];
+export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[] }): Pin[] {
   const pins: Pin[] = [];
   const small = () => {
     const p = smallUnmovable(s);
     if (p) pins.push(p);
   };
   if (o.pageTablesFirst) small();
-  for (let i = 0; i < o.vmemmapAllocs; i++) pageblockUnmovable(s);
+  for (const owner of o.vmemmapSections) {
+    const pb = pageblockUnmovable(s);
+    if (pb !== null) pins.push({ pfn: pb, kind: "vmemmap", owner });
+  }
   small();
   return pins;
 }

@@ -70,7 +70,7 @@ export function adoptImportedBlocks(vm: VirtioMemDriver): void {
         const key = `${b.zone.nid}/${b.zone.idx}`;
         const first = !seen.has(key);
         seen.add(key);
-        if (!first) pageAllocHotAdd(k, b.zone.nid, b.nrPages, b.nrVmemmapPages > 0);
+        if (!first) pageAllocHotAdd(k, b.zone.nid, b.startPfn, b.nrPages, b.nrVmemmapPages > 0);
         maybePinKernelAllocation(k, z, b.startPfn + b.nrVmemmapPages, b.nrPages - b.nrVmemmapPages, first && others.get(key) === 0);
       }
     }
