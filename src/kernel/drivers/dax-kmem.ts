@@ -3,6 +3,7 @@
  * blocks, added as driver-managed System RAM in a static memory group, and
  * removed again when the driver lets go.
  */
+import { stringGetSize } from "../string-helpers.js";
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL } from "../errno.js";
 import { addMemory, removeMemory } from "../hotplug.js";
@@ -51,7 +52,7 @@ export function kmemProbe(k: Kernel, d: DevDax): ProbeResult {
     return { ok: false, errno: EINVAL };
   }
   const whole = d.ranges.reduce((a, r) => a + (r.end - r.start + 1), 0);
-  if (k.rules.kmemTruncationWarning && whole > total) k.printk(4, `${dev}: DAX region truncated by ${Math.floor((whole - total) / 2 ** 20)} MiB due to alignment`);
+  if (k.rules.kmemTruncationWarning && whole > total) k.printk(4, `${dev}: DAX region truncated by ${stringGetSize(whole - total)} due to alignment`);
   initNodeMemoryType(k, nid, "dax");
   // Memory groups exist since v5.15; before, kmem adds memory on the node itself.
   const groups = k.rules.memoryGroups;

@@ -52,7 +52,7 @@ export const CXL_RULES = {
   cxlRegisterPmemDebug: rule("region.c's dev_dbg \"regionN: register pmem_regionN\" (and \"register dax_regionN\" for ram regions)", true, CXL + "/6.1, 6.12 dmesg; 6.12/cxl-ram-region step 10", [
     { since: "7.2", value: false, evidence: CXL + "/7.2/cxl-pmem-region step 1 dmesg; 7.2/cxl-ram-region step 10 dmesg" },
   ]),
-  kmemTruncationWarning: rule("dax kmem warns \"DAX region truncated by N MiB due to alignment\" when memory blocks trim the device", false, CXL + "/6.12/cxl-pmem-region step 3", [
+  kmemTruncationWarning: rule("dax kmem warns \"DAX region truncated by <string_get_size> due to alignment\" when memory blocks trim the device", false, CXL + "/6.12/cxl-pmem-region step 3", [
     { since: "7.2", value: true, evidence: CXL + "/7.2/cxl-pmem-region step 3 dmesg" },
   ]),
   memoryTiers: rule("memory tiers (mm/memory-tiers.c): memory_tierN devices, dax kmem nodes in their own tier", false, "v6.1 commit 992bf77591cb (mm/demotion: add support for explicit memory tiers)", [

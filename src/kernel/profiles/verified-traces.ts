@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 369,
-    "reproduced": 369
+    "traces": 379,
+    "reproduced": 379
   },
   "6.12": {
-    "traces": 178,
-    "reproduced": 178
+    "traces": 188,
+    "reproduced": 188
   },
   "7.2": {
-    "traces": 88,
-    "reproduced": 88
+    "traces": 98,
+    "reproduced": 98
   }
 };
