@@ -258,7 +258,7 @@ export function predictOnline(k: Kernel, b: MemoryBlock, type: "online" | "onlin
     zone.idx <= ZONE_NORMAL &&
     (k.cpusByNode[zone.nid] ?? []).length > 0 &&
     !k.node(zone.nid).zones.some((z) => z.idx > zone.idx && z.idx <= ZONE_NORMAL && z.present > 0);
-  if (pins) notes.push(`it will be the first memory of the highest kernel zone of a node with CPUs: the kernel allocates slab pages in it at once, after which it cannot be offlined (EBUSY)`);
+  if (pins) notes.push(`it will be the first memory of the highest kernel zone of a node with CPUs: the kernel's own pages land in it (page tables, slab, the vmemmap of blocks added later; which pageblocks: page-alloc-pins.ts), after which it cannot be offlined (EBUSY)`);
   if (vm) {
     const per = versionedRule(k, "memmapOnMemoryPerBlock");
     notes.push(`the first ${vm} pages hold the block's own memmap (memmap_on_memory) and join the zone without reaching the buddy allocator; ${per.since ? `from ${per.since} on, memmap_on_memory also applies to each block of a multi-block DIMM` : "this kernel applies memmap_on_memory only to single-block additions"} (Linux ${k.profile})`);
