@@ -126,11 +126,13 @@ export function summarizeUevents(us: { action: string; devpath: string }[]): str
   return out;
 }
 
-/** One boot race the model ran into, and the outcome this run took. */
+/** One race the model ran into (at boot, or first-alloc after it), and the outcome this run took. */
 function describeRace(r: BootRaceJson): string {
   switch (r.race) {
     case "disk-order":
       return `the boot disks of ${r.region} take their DISKSEQ in the order their namespaces' async probes attach them, one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (registration order)" : ""}`;
+    case "first-alloc":
+      return `the first page of ${r.region}'s newly populated kernel zone is the kernel's (unmovable) or user space's (movable), from one run to the next; this run: ${r.chosen === 0 ? "the kernel's" : "user space's"} (page-alloc-pins.ts)`;
     case "cxl-memdev-ids":
       return `${r.region}'s async probes give the memdev ids to the devices in one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (PCI order)" : ""}`;
     default: {
@@ -156,7 +158,7 @@ export function renderReport(t: Trace, name: string, description?: string): stri
       if (z.spanned) lines.push(`  ${node} ${zone.padEnd(7)} start_pfn ${z.start_pfn ?? "-"} spanned ${z.spanned} present ${z.present}`);
     }
   }
-  for (const r of t.boot.noisy?.races ?? []) lines.push(`  boot race: ${describeRace(r)}`);
+  for (const r of t.boot.noisy?.races ?? []) lines.push(`  ${r.race === "first-alloc" ? "race" : "boot race"}: ${describeRace(r)}`);
   let prev = b;
   t.steps.forEach((s, i) => {
     lines.push("");

@@ -89,6 +89,10 @@ export class Kernel {
   firstBlockAllocs: FirstBlockAlloc[] = [];
   /** How many of `uevents` user space had seen when it last ran (page-alloc-pins.ts). */
   userSpaceSeen = 0;
+  /** Outcomes chosen for races the kernel runs into at run time (key "race:region"; default 0). */
+  raceChoices: Record<string, number> = {};
+  /** Races run into after the boot, with the outcome taken (the trace's boot.noisy.races lists them after the boot's). */
+  readonly runtimeRaces: { race: string; region: string; outcomes: number[]; chosen: number }[] = [];
   /** PNP0C80 devices by slot. */
   readonly acpiMemDevices = new Map<number, AcpiMemoryDevice>();
   /** sysfs path of the ACPI container of the memory devices (QEMU pc: PNP0A06:04 under the system bus). */

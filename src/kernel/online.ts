@@ -13,7 +13,7 @@ import { countSystemRamPages } from "./resource.js";
 import { hex0x10 } from "./units.js";
 import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
 import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
-import { hotAdd, noteOnline, startFirstBlock, userSpaceRuns, type Pin, type PinKind } from "./page-alloc-pins.js";
+import { firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns, type Pin, type PinKind } from "./page-alloc-pins.js";
 
 /** Events of the memory notifier chain (MEM_*). */
 export type MemoryAction = "GOING_ONLINE" | "CANCEL_ONLINE" | "ONLINE" | "GOING_OFFLINE" | "CANCEL_OFFLINE" | "OFFLINE";
@@ -244,8 +244,16 @@ export function pageAllocUserSpace(k: Kernel): void {
   k.userSpaceSeen = k.uevents.length;
   for (const s of k.firstBlockAllocs) {
     if (s.settled) continue;
-    const movable = k.node(s.nid).zones[ZONE_MOVABLE];
-    pin(k, userSpaceRuns(s, (movable?.present ?? 0) > 0, newDevices));
+    const elsewhere = (k.node(s.nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
+    let movableFirst = false;
+    if (firstAllocRace(s, elsewhere)) {
+      // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
+      const region = `node${s.nid}`;
+      const chosen = k.raceChoices[`first-alloc:${region}`] ?? 0;
+      if (!k.runtimeRaces.some((r) => r.race === "first-alloc" && r.region === region)) k.runtimeRaces.push({ race: "first-alloc", region, outcomes: [0, 1], chosen });
+      movableFirst = chosen === 1;
+    }
+    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, hotAdd, noteOnline, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -95,4 +95,19 @@ test("vmemmap pages belong to the block they describe (a64-pin-trace-2dev-numa3:
   const later = hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK] });
   // The per-CPU list's pageblock 2, then a refill: the free pageblock 3 and a steal of the next intact chunk (8).
   assert.deepEqual(later.map((p) => [p.kind, p.pfn / 512, (p.owner ?? 0) / BLOCK]), [["vmemmap", 2, 4], ["vmemmap", 3, 5], ["vmemmap", 8, 6]]);
+});
+
+test("one block and no later hot-add: whether the kernel's first unmovable page or user space's first movable page comes first is a race", () => {
+  // Four untraced 128M recordings (x86 and arm64, two each) kept pageblocks 0 and 4 twice and 2 and 4 twice;
+  // the traced ones (x86-pin-trace-128m, a64-pin-trace-128m) show user space's movable page taking chunk 0 first.
+  const a = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.equal(firstAllocRace(a, false), true);
+  assert.deepEqual(pbs(userSpaceRuns(a, false, true)), ["u0", "r4"]);
+  const b = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(userSpaceRuns(b, false, true, true)), ["u2", "r4"]);
+  // No race once the kernel's unmovable pages are there (a later hot-add), or when movable pages go elsewhere.
+  const c = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(c, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  assert.equal(firstAllocRace(c, false), false);
+  assert.equal(firstAllocRace(startFirstBlock(G, 0, 2, 0, BLOCK, all), true), false);
 });

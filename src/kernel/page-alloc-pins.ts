@@ -151,6 +151,18 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
 }
 
 /**
+ * Whether the order of the kernel's first small unmovable page and user
+ * space's first movable page decides the pins: neither has come yet and the
+ * movable page would split an intact chunk of this block. It is a race (a
+ * block onlined with no later hot-add: the kworker's next unmovable page and
+ * the harness's processes; 128M recordings showed both orders on x86 and
+ * arm64, test/oracle/arm64/evidence-pin/README.md).
+ */
+export function firstAllocRace(s: FirstBlockAlloc, movableElsewhere: boolean): boolean {
+  return !s.settled && s.smallPb === null && !s.movableTaken && !movableElsewhere && !s.smallMovable && s.intact.length > 1;
+}
+
+/**
  * User space runs: the kernel's first small unmovable allocation if none came
  * yet; movable pages, which split an intact chunk the first time (unless
  * `movableElsewhere` or smaller movable pieces exist); and, if it sees new
@@ -159,14 +171,19 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
  * chunk. Without new devices its lookups fit in existing slab pages (the
  * sysfs-online recording: no reclaimable page reached the block while the
  * harness ran; one did when the dump read files it had never opened).
+ * `movableFirst`: the other outcome of firstAllocRace().
  */
-export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean): Pin[] {
+export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false): Pin[] {
   if (s.settled) return [];
   const pins: Pin[] = [];
+  const movable = () => {
+    if (!s.movableTaken && !movableElsewhere && !s.smallMovable) s.intact.shift();
+    s.movableTaken = true;
+  };
+  if (movableFirst) movable();
   const p = smallUnmovable(s);
   if (p) pins.push(p);
-  if (!s.movableTaken && !movableElsewhere && !s.smallMovable) s.intact.shift();
-  s.movableTaken = true;
+  movable();
   if (!newDevices) return pins;
   const r = steal(s, null);
   if (r !== null) pins.push({ pfn: r, kind: "reclaimable" });

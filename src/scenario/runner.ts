@@ -72,7 +72,7 @@ export interface RunOptions {
   bootSnapshot?: Snapshot;
   /** Import only: the devices the real boot added (a trace's boot uevents), see TraceSource.bootDevices. */
   bootDevices?: string[];
-  /** Outcomes to take for boot races (key "btt-seed:regionN" → outcome); the trace's boot.noisy.races lists those the boot ran into. */
+  /** Outcomes to take for races (key "btt-seed:regionN" → outcome); the trace's boot.noisy.races lists those the boot ran into, and after them those the steps ran into ("first-alloc:nodeN", page-alloc-pins.ts). */
   bootRaces?: Record<string, number>;
   /** Stop after this many steps. */
   upTo?: number;
@@ -120,6 +120,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
     });
   }
   const sys = new System(machine, layout, k);
+  k.raceChoices = opts.bootRaces ?? {};
   initDrivers(sys, opts.boot === "import", opts.boot === "import" ? opts.bootDevices : undefined, opts.bootRaces);
   // The boot is over: init and the harness run (their pages, page-alloc-pins.ts).
   pageAllocUserSpace(k);
@@ -213,6 +214,8 @@ export function runScenario(scn: RunnableScenario, opts: RunOptions): Trace {
     steps.push(ts);
     opts.onStep?.(i + 1, n);
   }
+  // Races the steps ran into are listed after the boot's, so that conformance can try their outcomes too.
+  if (k.runtimeRaces.length) boot.noisy = { races: [...(boot.noisy?.races ?? []), ...k.runtimeRaces.map((r) => ({ ...r }))] };
   return {
     format: "linux-memhp-oracle-trace/1",
     scenario: scn.raw ?? { name: scn.name, description: scn.description, machine: scn.machine, steps: scn.steps },

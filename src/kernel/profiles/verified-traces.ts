@@ -5,8 +5,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 379,
-    "reproduced": 379
+    "traces": 385,
+    "reproduced": 385
   },
   "6.12": {
     "traces": 188,
