@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 385,
-    "reproduced": 385
+    "traces": 386,
+    "reproduced": 386
   },
   "6.12": {
-    "traces": 188,
-    "reproduced": 188
+    "traces": 189,
+    "reproduced": 189
   },
   "7.2": {
-    "traces": 98,
-    "reproduced": 98
+    "traces": 99,
+    "reproduced": 99
   }
 };
