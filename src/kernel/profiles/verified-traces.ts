@@ -9,8 +9,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 386
   },
   "6.12": {
-    "traces": 189,
-    "reproduced": 189
+    "traces": 190,
+    "reproduced": 190
   },
   "7.2": {
     "traces": 99,
