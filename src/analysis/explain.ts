@@ -8,6 +8,7 @@
  * memory group, node, alignment). explain.test.ts holds the predictions
  * against what the model does when you try. Pure (browser-safe).
  */
+import { bootMemoryIn } from "../kernel/arm64-mmu.js";
 import { versionedRule } from "./rule-version.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
 import type { MemoryBlock } from "../kernel/memory-block.js";
@@ -152,6 +153,15 @@ export function predictOffline(k: Kernel, b: MemoryBlock): Verdict {
       evidence,
     });
   }
+  const boot = bootMemoryIn(k, start, nr);
+  if (boot) {
+    return verdict({
+      action: "offline", how, ok: false, errno: "EPERM",
+      reason: `arm64 keeps boot memory in its linear map for good: its memory notifier vetoes going offline for any range with a boot (early) section ("Boot memory [${boot.start.toString(16)} ${boot.end.toString(16)}] offlining attempted"), and offline_pages() fails "due to notifier failure"`,
+      rule: { kernel: "arch/arm64/mm/mmu.c prevent_bootmem_remove_notifier(), mm/memory_hotplug.c offline_pages()", spec: "04 §7 (step 3.7), 04 §9" },
+      evidence: [ev(`early section: boot memory`, boot.start, boot.end - 1), zoneEv(k, zone)],
+    });
+  }
   const owner = ramOwner(k, b);
   const notes: string[] = [];
   let certain = true;
@@ -283,7 +293,7 @@ export function predictRemove(k: Kernel, b: MemoryBlock): Verdict {
     return verdict({
       action: "remove", how: "(no removal path)", ok: false,
       reason: owner.kind === "boot"
-        ? "boot memory (E820 System RAM) has no ACPI memory device (PNP0C80) to eject and no driver that added it: nothing can call remove_memory() for it"
+        ? "boot memory (the firmware's System RAM: E820, the UEFI memory map or a device tree) has no ACPI memory device (PNP0C80) to eject and no driver that added it: nothing can call remove_memory() for it"
         : "no device owns this memory (no ACPI memory device bound, no driver-managed resource): nothing can remove it",
       rule: { kernel: "drivers/acpi/acpi_memhotplug.c (only bound PNP0C80 devices eject), mm/memory_hotplug.c remove_memory()", spec: "05 §1, 05 §5" },
       evidence: [ev(`memory${b.id}: ${b.boot ? "created at boot by memory_dev_init()" : "hot-added"}, firmware_node ${b.firmwareNode ? "present" : "absent"}`)],

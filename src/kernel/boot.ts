@@ -7,6 +7,7 @@
 import type { BootLayout } from "../machine/types.js";
 import { defaultBlockSize, GEOMETRIES, isArm64, validBlockSize, X86_64, zoneLimits } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
+import { preventBootmemRemoveInit } from "./arm64-mmu.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
 import { getProfile, type KernelProfile } from "./profile.js";
 import { addBootMemoryBlock, linkBlockToNode, type MemoryBlock } from "./memory-block.js";
@@ -185,6 +186,7 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   accountCma(k, layout);
   createBootBlocks(k, layout);
   setMemTotalBase(k);
+  preventBootmemRemoveInit(k);
   k.running = true;
   return k;
 }
