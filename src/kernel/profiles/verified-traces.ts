@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 386,
-    "reproduced": 386
+    "traces": 394,
+    "reproduced": 394
   },
   "6.12": {
-    "traces": 190,
-    "reproduced": 190
+    "traces": 198,
+    "reproduced": 198
   },
   "7.2": {
-    "traces": 99,
-    "reproduced": 99
+    "traces": 107,
+    "reproduced": 107
   }
 };
