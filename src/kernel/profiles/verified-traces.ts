@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 394,
-    "reproduced": 394
+    "traces": 402,
+    "reproduced": 402
   },
   "6.12": {
-    "traces": 198,
-    "reproduced": 198
+    "traces": 210,
+    "reproduced": 210
   },
   "7.2": {
-    "traces": 107,
-    "reproduced": 107
+    "traces": 115,
+    "reproduced": 115
   }
 };
