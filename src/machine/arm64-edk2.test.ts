@@ -45,12 +45,15 @@ function load(file: string): { t: Trace; machine: MachineSpec } | null {
   return { t, machine: scenarioFromValue({ ...(t.scenario as object), steps: [] }, file).machine };
 }
 
-/** The "reserved" lines of the trace's boot /proc/iomem that start within WINDOW of addr. */
+/**
+ * The page-sized "reserved" lines of the trace's boot /proc/iomem that start within WINDOW of addr (7.2's own
+ * reservations, megabytes long, can start that close: a64-probe3-boot-1000m.sid).
+ */
 function reservedNear(t: Trace, addr: number): string[] {
   const lines = typeof t.boot.snapshot.iomem === "string" ? t.boot.snapshot.iomem.split("\n") : t.boot.snapshot.iomem;
   return lines
     .map((l) => /^\s*([0-9a-f]+)-([0-9a-f]+) : reserved$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null && Math.abs(parseInt(m[1]!, 16) - addr) < WINDOW)
+    .filter((m): m is RegExpExecArray => m !== null && Math.abs(parseInt(m[1]!, 16) - addr) < WINDOW && parseInt(m[2]!, 16) - parseInt(m[1]!, 16) < 4 * PAGE)
     .map((m) => `${m[1]}-${m[2]}`);
 }
 
