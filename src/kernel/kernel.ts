@@ -89,6 +89,8 @@ export class Kernel {
   firstBlockAllocs: FirstBlockAlloc[] = [];
   /** How many of `uevents` user space had seen when it last ran (page-alloc-pins.ts). */
   userSpaceSeen = 0;
+  /** The drivers' boot-time probes are running, and user space (the init that loads them) with them (page-alloc-pins.ts). */
+  bootProbing = false;
   /** Outcomes chosen for races the kernel runs into at run time (key "race:region"; default 0). */
   raceChoices: Record<string, number> = {};
   /** Races run into after the boot, with the outcome taken (the trace's boot.noisy.races lists them after the boot's). */

@@ -13,7 +13,7 @@ import { countSystemRamPages } from "./resource.js";
 import { hex0x10 } from "./units.js";
 import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
 import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
-import { firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns, type Pin, type PinKind } from "./page-alloc-pins.js";
+import { bootEnds, firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns, type Pin, type PinKind } from "./page-alloc-pins.js";
 
 /** Events of the memory notifier chain (MEM_*). */
 export type MemoryAction = "GOING_ONLINE" | "CANCEL_ONLINE" | "ONLINE" | "GOING_OFFLINE" | "CANCEL_OFFLINE" | "OFFLINE";
@@ -225,8 +225,18 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
   const vmemmapSections: number[] = [];
   if (!memmapOnMemory && memmapIsPageblock) for (let p = startPfn; p < startPfn + nr; p += pps) vmemmapSections.push(p);
   for (const s of k.firstBlockAllocs) {
-    if (s.nid === nid) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections }));
+    if (s.nid === nid) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing }));
   }
+}
+
+/**
+ * The drivers' boot-time probes are over (page-alloc-pins.ts bootEnds()): the
+ * boot's last kernel allocations, and the probing CPU's per-CPU lists.
+ * `cpus`: how many CPUs the machine has (an imported boot does not know them).
+ */
+export function pageAllocBootEnds(k: Kernel, cpus: number): void {
+  k.bootProbing = false;
+  for (const s of k.firstBlockAllocs) pin(k, bootEnds(s, { otherCpus: cpus > 1 }));
 }
 
 /** arch_remove_memory(): the vmemmap of the removed sections goes back to the page allocator. */

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -110,4 +110,39 @@ test("one block and no later hot-add: whether the kernel's first unmovable page 
   hotAdd(c, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
   assert.equal(firstAllocRace(c, false), false);
   assert.equal(firstAllocRace(startFirstBlock(G, 0, 2, 0, BLOCK, all), true), false);
+});
+
+test("a device plugged at boot (a64-pin-trace-boot-two, 6.1 and 6.12): init runs meanwhile; its movable pages come between the next block's page tables and its vmemmap", () => {
+  // vm0 plugs 136M at boot with 2 MiB sub-blocks: its first block is onlined, then the second block is hot-added.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  const boot = hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], userSpaceRunning: true });
+  // Page tables steal chunk 0 (pageblock 0); init's page cache splits chunk 1 (LRU pages in pageblock 2); the
+  // vmemmap refill takes the free pageblock 1 and steals chunk 2 (pageblock 4, leaving 5 free).
+  assert.deepEqual(pbs(boot), ["u0", "v1"]);
+  assert.deepEqual(s.pcp, [4 * 512]);
+  assert.deepEqual(s.unmovableFree, [5 * 512]);
+  // The boot goes on (modules load: vmalloc page tables, slab): pageblock 0 overflows into the free pageblock 5;
+  // the probing CPU's per-CPU list (pageblock 4, kworker/1) is not the one later work (kworker/0) uses.
+  assert.deepEqual(pbs(bootEnds(s, { otherCpus: true })), ["u5"]);
+  assert.deepEqual(s.pcp, []);
+  // Then user space reads the new devices: the reclaimable steal takes chunk 3 (pageblock 6).
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r6"]);
+  // vm1's three blocks later, on CPU 0: their vmemmaps steal chunk 4 (pageblocks 8, 9) and chunk 5 (10).
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK] })), ["v8", "v9", "v10"]);
+});
+
+test("boot ends with one CPU: the probing CPU's per-CPU list is the one later work uses", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], userSpaceRunning: true });
+  assert.deepEqual(pbs(bootEnds(s, { otherCpus: false })), ["u5"]);
+  assert.deepEqual(s.pcp, [4 * 512]);
+  // Nothing free on the unmovable list: the overflow has nowhere to go without a new steal, none is made.
+  const t = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(bootEnds(t, { otherCpus: true })), []);
+});
+
+test("x86 maps hot-added memory with large pages: no page tables come first, so init's movable pages do not come between", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: false, vmemmapSections: [BLOCK], userSpaceRunning: true })), ["v0", "u2"]);
+  assert.equal(s.movableTaken, false);
 });

@@ -29,6 +29,11 @@
  *   chunk or a ZONE_MOVABLE serves them); once it reads new devices' sysfs
  *   files, its first new reclaimable slab page (dentries, inodes) steals the
  *   next intact chunk.
+ * - A device plugged at boot is probed while init runs (it loads the driver):
+ *   its page cache splits the head chunk while the next block's page tables
+ *   are written, module loading spills small unmovable pages into the next
+ *   free unmovable pageblock, and the probing CPU's per-CPU list is not the
+ *   one later work uses (a64-pin-trace-boot-two).
  * Pure: no kernel state beyond the object it is given.
  */
 
@@ -135,19 +140,40 @@ export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): number | nul
  * slab objects for the new block. A vmemmap pageblock is held while its
  * section exists (pin kind "vmemmap", `owner`).
  */
-export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[] }): Pin[] {
+export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[]; userSpaceRunning?: boolean }): Pin[] {
   const pins: Pin[] = [];
   const small = () => {
     const p = smallUnmovable(s);
     if (p) pins.push(p);
   };
-  if (o.pageTablesFirst) small();
+  if (o.pageTablesFirst) {
+    small();
+    // While the page tables of the new block's linear map are written, user space (init, at boot) keeps
+    // allocating: its first movable pages split the head intact chunk before the vmemmap comes.
+    if (o.userSpaceRunning) takeMovable(s, false);
+  }
   for (const owner of o.vmemmapSections) {
     const pb = pageblockUnmovable(s);
     if (pb !== null) pins.push({ pfn: pb, kind: "vmemmap", owner });
   }
   small();
   return pins;
+}
+
+/**
+ * The boot goes on after a device plugged at boot was onlined (init loads
+ * modules: vmalloc page tables, slab), so the small unmovable pageblock fills
+ * and the allocator splits the next free UNMOVABLE pageblock (the lowest one
+ * a steal left), which keeps kernel pages too. The probe ran on a CPU of its
+ * own (a kworker of the CPU that loaded the driver; kworker/1 in the boot
+ * recordings, while later resizes run on CPU 0): with `otherCpus`, the
+ * pageblocks left on its per-CPU list are not the ones later work takes,
+ * and stay free.
+ */
+export function bootEnds(s: FirstBlockAlloc, o: { otherCpus: boolean }): Pin[] {
+  if (o.otherCpus) s.pcp = [];
+  const pb = s.smallPb !== null ? s.unmovableFree.shift() : undefined;
+  return pb === undefined ? [] : [{ pfn: pb, kind: "unmovable" }];
 }
 
 /**
@@ -176,10 +202,7 @@ export function firstAllocRace(s: FirstBlockAlloc, movableElsewhere: boolean): b
 export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false): Pin[] {
   if (s.settled) return [];
   const pins: Pin[] = [];
-  const movable = () => {
-    if (!s.movableTaken && !movableElsewhere && !s.smallMovable) s.intact.shift();
-    s.movableTaken = true;
-  };
+  const movable = () => takeMovable(s, movableElsewhere);
   if (movableFirst) movable();
   const p = smallUnmovable(s);
   if (p) pins.push(p);
@@ -189,4 +212,10 @@ export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, new
   if (r !== null) pins.push({ pfn: r, kind: "reclaimable" });
   s.settled = true;
   return pins;
+}
+
+/** User space's first movable pages: they split the head intact chunk, unless ZONE_MOVABLE or a smaller free piece serves them. */
+function takeMovable(s: FirstBlockAlloc, movableElsewhere: boolean): void {
+  if (!s.movableTaken && !movableElsewhere && !s.smallMovable) s.intact.shift();
+  s.movableTaken = true;
 }

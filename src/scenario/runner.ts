@@ -7,7 +7,7 @@ import { importSnapshot } from "../abi/import-snapshot.js";
 import { takeSnapshot, type Snapshot } from "../abi/snapshot.js";
 import { bootKernel } from "../kernel/boot.js";
 import { STRERROR, type Errno } from "../kernel/errno.js";
-import { pageAllocUserSpace } from "../kernel/online.js";
+import { pageAllocBootEnds, pageAllocUserSpace } from "../kernel/online.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { ueventJson, type UeventJson } from "./ueventjson.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
@@ -121,7 +121,10 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
   }
   const sys = new System(machine, layout, k);
   k.raceChoices = opts.bootRaces ?? {};
+  // Init loads the drivers and keeps running while they probe (page-alloc-pins.ts).
+  k.bootProbing = true;
   initDrivers(sys, opts.boot === "import", opts.boot === "import" ? opts.bootDevices : undefined, opts.bootRaces);
+  pageAllocBootEnds(k, Object.values(layout.cpusByNode).reduce((n, c) => n + c.length, 0));
   // The boot is over: init and the harness run (their pages, page-alloc-pins.ts).
   pageAllocUserSpace(k);
   return sys;

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 22
   },
   "6.1": {
-    "traces": 402,
-    "reproduced": 402
+    "traces": 404,
+    "reproduced": 404
   },
   "6.12": {
-    "traces": 210,
-    "reproduced": 210
+    "traces": 211,
+    "reproduced": 211
   },
   "7.2": {
-    "traces": 115,
-    "reproduced": 115
+    "traces": 116,
+    "reproduced": 116
   }
 };
