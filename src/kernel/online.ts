@@ -224,8 +224,11 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
   const memmapIsPageblock = (pps * g.structPageSize) / g.pageSize === g.pageblockSize / g.pageSize;
   const vmemmapSections: number[] = [];
   if (!memmapOnMemory && memmapIsPageblock) for (let p = startPfn; p < startPfn + nr; p += pps) vmemmapSections.push(p);
+  // The hot-add runs in a kworker of CPU 0 (virtio-mem's config interrupt, ACPI's hotplug work): its page
+  // tables and slab come from CPU 0's node (a64-pin-trace-numa2-pgtables.trixie).
+  const localCpu = (k.cpusByNode[nid] ?? []).includes(0);
   for (const s of k.firstBlockAllocs) {
-    if (s.nid === nid) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing }));
+    if (s.nid === nid) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, localCpu }));
   }
 }
 

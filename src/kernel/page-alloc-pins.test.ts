@@ -146,3 +146,19 @@ test("x86 maps hot-added memory with large pages: no page tables come first, so 
   assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: false, vmemmapSections: [BLOCK], userSpaceRunning: true })), ["v0", "u2"]);
   assert.equal(s.movableTaken, false);
 });
+
+test("a hot-add run by a CPU of another node (a64-pin-trace-numa2-pgtables.trixie): its page tables and slab come from that node, only the vmemmap from the block's", () => {
+  // 6.12 puts the device of a64-probe2-dt-numa2-vm-node0 on node 1 (CPU 1); kworker/0 hot-adds the second block:
+  // its 129 page-table pages came from node 0, its vmemmap stole chunk 0 of node 1's new Normal zone whole.
+  const s = startFirstBlock(G, 1, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false })), ["v0"]);
+  assert.deepEqual(s.pcp, [512]);
+  assert.equal(s.smallPb, null);
+  // User space's first unmovable page then steals chunk 1 (the untraced 6.12 recording: 2 and 6 stay) ...
+  assert.equal(firstAllocRace(s, false), true);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["u2", "r6"]);
+  // ... or its movable pages come first (the traced runs: movable pages in 2, the agent's pipe page steals chunk 2).
+  const t = startFirstBlock(G, 1, 2, 0, BLOCK, all);
+  hotAdd(t, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false });
+  assert.deepEqual(pbs(userSpaceRuns(t, false, true, true)), ["u4", "r6"]);
+});

@@ -138,15 +138,19 @@ export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): number | nul
  * one vmemmap allocation for each section in `vmemmapSections` (first pfns of
  * the sections whose memmap is not on the memory itself), then the kernel's
  * slab objects for the new block. A vmemmap pageblock is held while its
- * section exists (pin kind "vmemmap", `owner`).
+ * section exists (pin kind "vmemmap", `owner`). The page tables and slab
+ * come from the node of the CPU doing the hot-add (`localCpu` false: another
+ * node's; a64-pin-trace-numa2-pgtables.trixie), the vmemmap from the block's.
  */
-export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[]; userSpaceRunning?: boolean }): Pin[] {
+export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[]; userSpaceRunning?: boolean; localCpu?: boolean }): Pin[] {
   const pins: Pin[] = [];
+  // Page tables and slab come from the node of the CPU doing the hot-add; the vmemmap from the block's own node.
+  const local = o.localCpu ?? true;
   const small = () => {
-    const p = smallUnmovable(s);
+    const p = local ? smallUnmovable(s) : null;
     if (p) pins.push(p);
   };
-  if (o.pageTablesFirst) {
+  if (o.pageTablesFirst && local) {
     small();
     // While the page tables of the new block's linear map are written, user space (init, at boot) keeps
     // allocating: its first movable pages split the head intact chunk before the vmemmap comes.
