@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 404
   },
   "6.12": {
-    "traces": 211,
-    "reproduced": 211
+    "traces": 212,
+    "reproduced": 212
   },
   "7.2": {
-    "traces": 116,
-    "reproduced": 116
+    "traces": 117,
+    "reproduced": 117
   }
 };
