@@ -247,7 +247,7 @@ export function windowLabel(w: PlacedWindow): string {
  * above that its truncated limit makes it invalid and the kernel ignores it
  * (recorded: test/oracle/cxl/cxl-pmem-65g-2g-blocks has none).
  */
-export function bus0Windows(windows: Range[], p: CxlPlatform): (Range & { noClip?: boolean })[] {
+export function bus0Windows(windows: Range[], p: CxlPlatform): Range[] {
   const hole = windows.filter((w) => w.start >= 0x100000 && w.end <= 0xfebfffff).sort((a, b) => a.start - b.start);
   if (hole.length === 0) return windows;
   const used: Range[] = [];
@@ -255,10 +255,10 @@ export function bus0Windows(windows: Range[], p: CxlPlatform): (Range & { noClip
   used.push(...expanderRanges(p), { start: p.hostRegBase, end: p.hostRegBase + CXL_HOST_REG_SIZE - 1 });
   used.sort((a, b) => a.start - b.start);
   const end = hole[hole.length - 1].end;
-  const out: (Range & { noClip?: boolean })[] = windows.filter((w) => !hole.includes(w));
+  const out: Range[] = windows.filter((w) => !hole.includes(w));
   let free = hole[0].start;
   for (const u of used) {
-    if (free < u.start && !(free > end && u.start - 1 > 0xffffffff)) out.push(free > end ? { start: free, end: u.start - 1, noClip: true } : { start: free, end: u.start - 1 });
+    if (free < u.start && !(free > end && u.start - 1 > 0xffffffff)) out.push({ start: free, end: u.start - 1 });
     free = u.end + 1;
   }
   if (free < end) out.push({ start: free, end });

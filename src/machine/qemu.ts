@@ -78,21 +78,6 @@ function ramAlignment(pos: number): number {
   return 64 * MiB;
 }
 
-/** resource_clip() of a host bridge window against every E820 entry (remove_e820_regions, pci=use_e820). */
-function clipWindow(w: { start: number; end: number }, table: RawE820[]): { start: number; end: number } {
-  const r = { ...w };
-  for (const e of table) {
-    const s = e.start;
-    const t = e.end - 1;
-    if (r.end < s || r.start > t) continue;
-    const low = r.start < s ? s - r.start : 0;
-    const high = r.end > t ? r.end - t : 0;
-    if (low > high) r.end = s - 1;
-    else r.start = t + 1;
-  }
-  return r;
-}
-
 interface IomemInputs {
   spec: MachineSpec;
   /** The kernel's rules (profile.ts): the image's resources and platform names differ per version. */
@@ -127,10 +112,10 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
   if (inp.rules.localApicResource) insertResource(root, makeResource(0xfee00000, 0xfee00fff, "Local APIC", { busy: true }));
   // ACPI host bridge windows, then the BARs firmware assigned.
   const windows: Resource[] = [];
+  // The windows go in as _CRS gives them: E820 entries clip them only when the kernel allocates from them
+  // (arch_remove_reservations()), so a legacy PMEM range inside one ends up under it (x-probe-legacy-1g-kmem).
   for (const w of inp.cxl ? bus0Windows(inp.map.pciWindows, inp.cxl) : inp.map.pciWindows) {
-    const c = "noClip" in w ? w : clipWindow(w, inp.table);
-    if (c.end < c.start) continue;
-    const r = makeResource(c.start, c.end, "PCI Bus 0000:00");
+    const r = makeResource(w.start, w.end, "PCI Bus 0000:00");
     if (!insertResource(root, r)) windows.push(r);
   }
   const barRes = new Map<PciBar, Resource>();
