@@ -9,8 +9,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 410
   },
   "6.12": {
-    "traces": 217,
-    "reproduced": 217
+    "traces": 218,
+    "reproduced": 218
   },
   "7.2": {
     "traces": 121,
