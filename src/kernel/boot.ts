@@ -13,7 +13,8 @@ import { getProfile, type KernelProfile } from "./profile.js";
 import { addBootMemoryBlock, linkBlockToNode, type MemoryBlock } from "./memory-block.js";
 import { insertSpecs } from "./resource.js";
 import { GiB, MiB } from "./units.js";
-import { populatedZone, zoneIntersects, ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, type ZoneIdx } from "./zone.js";
+import { populatedZone, zoneIntersects, ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type ZoneIdx } from "./zone.js";
+import { adjustZoneRange, parseCoreSize, zoneMovablePfns, type CoreSize } from "./zone-movable.js";
 
 export const DEFAULT_PARAMS: HotplugParams = {
   autoOnlineBlocks: "offline",
@@ -41,12 +42,14 @@ export function kstrtobool(s: string): boolean | null {
 }
 
 /** Parse the hotplug-related kernel command line words. */
-export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = getProfile("6.1")): { params: HotplugParams; memLimit: number | null; kaslr: boolean } {
+export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = getProfile("6.1")): { params: HotplugParams; memLimit: number | null; kaslr: boolean; kernelcore: CoreSize | null; movablecore: CoreSize | null } {
   const rules = profile.rules;
   // CONFIG_MHP_DEFAULT_ONLINE_TYPE: the boot value of auto_online_blocks; memmap_on_memory only when built.
   const p: HotplugParams = { ...DEFAULT_PARAMS, autoOnlineBlocks: profile.config.MHP_DEFAULT_ONLINE_TYPE };
   let memLimit: number | null = null;
   let kaslr = false; // the harness always boots with nokaslr
+  let kernelcore: CoreSize | null = null;
+  let movablecore: CoreSize | null = null;
   for (const w of cmdline) {
     const eq = w.indexOf("=");
     const key = eq < 0 ? w : w.slice(0, eq);
@@ -83,6 +86,12 @@ export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = ge
       case "kaslr":
         kaslr = true;
         break;
+      case "kernelcore":
+        kernelcore = parseCoreSize(val) ?? kernelcore;
+        break;
+      case "movablecore":
+        movablecore = parseCoreSize(val) ?? movablecore;
+        break;
       case "mem":
         if (/^\d+[KMG]?$/i.test(val)) {
           const m = /^(\d+)([KMG]?)$/i.exec(val)!;
@@ -91,7 +100,7 @@ export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = ge
         break;
     }
   }
-  return { params: p, memLimit, kaslr };
+  return { params: p, memLimit, kaslr, kernelcore, movablecore };
 }
 
 /** x86_64 zone boundaries in pfns: DMA < 16 MiB, DMA32 < 4 GiB, Normal above. */
@@ -116,7 +125,7 @@ export interface BootOptions {
 export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   const g = layout.arch ? GEOMETRIES[layout.arch] : X86_64;
   const profile = typeof opts.profile === "object" ? opts.profile : getProfile(opts.profile);
-  const { params, memLimit, kaslr } = paramsFromCmdline(opts.cmdline, profile);
+  const { params, memLimit, kaslr, kernelcore, movablecore } = paramsFromCmdline(opts.cmdline, profile);
   const blockSize = opts.blockSize ?? defaultBlockSize(g, layout.bootMemEnd, layout.hypervisor);
   if (!validBlockSize(g, blockSize)) throw new RangeError(`Memory block size not suitable: 0x${blockSize.toString(16)}`);
   const archEnd = 2 ** (layout.physAddrBits ?? g.maxPhysmemBits) - 1;
@@ -145,6 +154,20 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
     byNode.set(r.nid, list);
     k.sparse.bootAddRange(r.start / ps, r.end / ps, r.nid);
   }
+  // kernelcore= / movablecore=: where ZONE_MOVABLE starts on each node (zone-movable.ts).
+  const limits = zoneLimits(g, dramStart);
+  const allRanges = [...byNode.entries()].flatMap(([nid, rs]) => rs.map((r) => ({ ...r, nid })));
+  const minPfn = allRanges.length ? Math.min(...allRanges.map((r) => r.start)) : 0;
+  const maxPfn = allRanges.length ? Math.max(...allRanges.map((r) => r.end)) : 0;
+  // arch_zone_lowest/highest_possible_pfn[]; the movable zone is the highest possible one below Movable.
+  const lowest: number[] = [];
+  const highest: number[] = [];
+  for (let zi = 0; zi < 3; zi++) {
+    lowest[zi] = zi === 0 ? minPfn : highest[zi - 1];
+    highest[zi] = Math.max(Math.min(limits[zi] / ps, maxPfn), lowest[zi]);
+  }
+  const movableZone = [2, 1, 0].find((zi) => highest[zi] > lowest[zi]) ?? 0;
+  const zmp = kernelcore || movablecore ? zoneMovablePfns(allRanges, kernelcore, movablecore, lowest[movableZone], g.maxOrderPages, ps) : new Map<number, number>();
   for (const [nid, ranges] of [...byNode.entries()].sort((a, b) => a[0] - b[0])) {
     const n = k.node(nid);
     n.pgdatInit = true;
@@ -152,11 +175,12 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
     const nodeStart = Math.min(...ranges.map((r) => r.start));
     const nodeEnd = Math.max(...ranges.map((r) => r.end));
     let lo = 0;
-    const limits = zoneLimits(g, dramStart);
-    for (let zi = 0; zi < 3; zi++) {
-      const hi = limits[zi] / ps;
-      const zs = Math.max(lo, nodeStart);
-      const ze = Math.min(hi, nodeEnd);
+    const movableStart = zmp.get(nid);
+    for (let zi = 0; zi <= ZONE_MOVABLE; zi++) {
+      const hi = zi < ZONE_MOVABLE ? limits[zi] / ps : lo;
+      let zs = Math.max(lo, nodeStart);
+      let ze = Math.min(hi, nodeEnd);
+      if (movableStart !== undefined) ({ start: zs, end: ze } = adjustZoneRange(zi, zs, ze, nodeEnd, movableStart, highest[movableZone]));
       const z = n.zones[zi];
       if (ze > zs) {
         z.startPfn = zs;

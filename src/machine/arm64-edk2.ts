@@ -46,7 +46,7 @@ const PAGE = 0x1000;
  *   where the table data above was measured).
  */
 export function memattrDelta(spec: MachineSpec, map: VirtMap, nvdimm: boolean, build: string, pe: { start: number; size: number }): number {
-  let pages = reusedBlock(spec, nvdimm, build)?.page ?? 3 + Math.floor(virtioMemCount(spec) / 2);
+  let pages = reusedBlock(spec, nvdimm, build)?.page ?? 2 + Math.floor((virtioMemCount(spec) + freshHalfPages(spec)) / 2);
   // Without NUMA in QEMU (no -numa, no maxmem or slots: no SRAT, no numa-node-id in the tree), 1 page more.
   if (!qemuNuma(spec)) pages += 1;
   pages += peTablePages(map.ramBase, pe.start, pe.size) - PE_TABLE_PAGES_USUAL;
@@ -130,6 +130,16 @@ export function cmdlinePoolBins(spec: MachineSpec): string {
   return `${bin(append + 1)}/${bin(2 * (append + " initrd=initrd".length + 1))}`;
 }
 
+/**
+ * Half pages of pool that come before a fresh table page besides the virtio-mem devices' (one each): 2 with the
+ * oracle's usual command lines and longer ones, 1 when the command line's two copies fit the 128- and 256-byte bins
+ * (a command line of 44 bytes or less beside the oracle's own: a64-efi-nocmd-*, a64-probe8-movablecore). So a fresh
+ * page is 3 + floor(n / 2) pages down, or 2 + ceil(n / 2).
+ */
+function freshHalfPages(spec: MachineSpec): number {
+  return cmdlinePoolBins(spec) === "128/256" ? 1 : 2;
+}
+
 function virtioMemCount(spec: MachineSpec): number {
   return (spec.virtio_mem ?? []).length;
 }
@@ -148,7 +158,8 @@ type Reused = Partial<Record<number, { page: number; offset: number }>>;
  * line), by the command line's pool bins, NVDIMM or not, and virtio-mem device count: its page relative
  * to build.efi.memattr (before the page-table and NUMA shifts) and its offset in that page. Measured:
  * 256/384 (the oracle's usual command lines, 109-161 bytes with initrd=initrd) for 0-24 devices, with
- * an NVDIMM 0-9; 256/640, 384/640 and 640/1024 (172-418 bytes) for 0-4 devices, with an NVDIMM 0-2.
+ * an NVDIMM 0-9; 128/256 (nothing beside the oracle's own words: a64-efi-nocmd-*) for 0-5 devices, with an
+ * NVDIMM 0-2; 256/640, 384/640 and 640/1024 (172-418 bytes) for 0-4 devices, with an NVDIMM 0-2.
  * Anything else takes a fresh page.
  */
 export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reused }> = {
@@ -156,6 +167,7 @@ export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reus
     plain: { 0: { page: 0, offset: 0x198 }, 2: { page: -1, offset: 0x518 }, 4: { page: 0, offset: 0x518 } },
     nvdimm: { 0: { page: -2, offset: 0x518 }, 2: { page: -1, offset: 0x518 } },
   },
+  "128/256": { plain: { 4: { page: 0, offset: 0x518 } }, nvdimm: { 2: { page: -1, offset: 0x518 } } },
   "256/640": { plain: { 0: { page: 0, offset: 0x198 } } },
   "384/640": { plain: { 0: { page: 0, offset: 0x218 } } },
   "640/1024": { plain: { 1: { page: 2, offset: 0x698 }, 3: { page: 3, offset: 0x698 } }, nvdimm: { 1: { page: 2, offset: 0x698 } } },
@@ -165,11 +177,13 @@ export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reus
  * Where a build's boot leaves edk2's pool another free block (measured; over EDK2_MEMATTR_REUSED): the
  * kernel image and the oracle's initrd that edk2 loads before ReadyToBoot differ per build. 6.12 and 7.2
  * with an NVDIMM and one virtio-mem device: a block one page above the fresh page, at 0x198
- * (test/oracle/arm64/traces/a64-sweep-nv-plus-vm.trixie, .sid; 6.1 takes the fresh page).
+ * (test/oracle/arm64/traces/a64-sweep-nv-plus-vm.trixie, .sid; 6.1 takes the fresh page); with an NVDIMM,
+ * no device and the short command line (128/256), a block at 0x98 two pages above it
+ * (a64-efi-nocmd-nv1-vm0.trixie, .sid; 6.1 takes the fresh page).
  */
 export const EDK2_MEMATTR_REUSED_BY_BUILD: Record<string, Record<string, { plain?: Reused; nvdimm?: Reused }>> = {
-  "6.12": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
-  "7.2": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
+  "6.12": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } }, "128/256": { nvdimm: { 0: { page: 0, offset: 0x98 } } } },
+  "7.2": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } }, "128/256": { nvdimm: { 0: { page: 0, offset: 0x98 } } } },
 };
 
 /** edk2's boot-services blocks at fixed places above the RAM base, whatever the RAM (Boot Data at RAM + 64 MiB, PEI's Boot Code/Data below RAM + 128 MiB; every efi=debug map shows them). */
