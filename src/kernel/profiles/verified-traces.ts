@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 30
   },
   "6.1": {
-    "traces": 426,
-    "reproduced": 426
+    "traces": 429,
+    "reproduced": 429
   },
   "6.12": {
-    "traces": 234,
-    "reproduced": 234
+    "traces": 237,
+    "reproduced": 237
   },
   "7.2": {
-    "traces": 137,
-    "reproduced": 137
+    "traces": 140,
+    "reproduced": 140
   }
 };
