@@ -347,22 +347,35 @@ function markBootReservations(k: Kernel, layout: BootLayout): void {
   if (image.length) {
     k.unmovable.push({ start: Math.floor(image[0].start / ps), end: Math.floor(image[image.length - 1].end / ps) + 1, why: "kernel image (PG_reserved)" });
   }
+  // The crash kernel's reservation (crashkernel=) sits under the initrd at the top of low memory; what memblock hands
+  // out top-down afterwards (memmap, SWIOTLB) goes below it.
+  const crash = k.iomem.children.flatMap((c) => c.children).find((c) => c.name === "Crash kernel");
+  if (crash) k.unmovable.push({ start: Math.floor(crash.start / ps), end: Math.floor(crash.end / ps) + 1, why: "crash kernel reservation (crashkernel=, PG_reserved)" });
+  const below = (end: number) => (crash && crash.start < end && end - crash.end - 1 <= 16 * MiB + 5 * MiB ? crash.start : end);
   const byNode = new Map<number, number>();
   let present = 0;
   for (const r of layout.memblock) {
     byNode.set(r.nid, Math.max(byNode.get(r.nid) ?? 0, r.end));
     present += (r.end - r.start) / ps;
   }
-  for (const [nid, end] of byNode) {
+  const lowTop = Math.max(0, ...layout.memblock.filter((r) => r.end <= 4 * GiB).map((r) => r.end));
+  let swiotlbTop = lowTop;
+  for (const [nid, nodeEnd] of byNode) {
     const nodePages = layout.memblock.filter((r) => r.nid === nid).reduce((a, r) => a + (r.end - r.start) / ps, 0);
     const bytes = nodePages * k.geometry.structPageSize + 4 * MiB;
+    const end = below(nodeEnd);
     k.unmovable.push({ start: Math.floor((end - bytes) / ps), end: end / ps, why: `memblock allocations at the top of node ${nid} (memmap, NODE_DATA; PG_reserved)` });
+    if (end !== nodeEnd && nodeEnd === lowTop) swiotlbTop = end - bytes;
   }
-  const lowTop = Math.max(0, ...layout.memblock.filter((r) => r.end <= 4 * GiB).map((r) => r.end));
   if (lowTop > 0) {
     const swiotlb = layout.memblock.some((r) => r.end > 4 * GiB) || layout.deviceMemory !== null ? 64 * MiB : 0;
-    const bytes = 5 * MiB + swiotlb;
-    k.unmovable.push({ start: Math.floor((lowTop - bytes) / ps), end: lowTop / ps, why: "initrd and SWIOTLB at the top of low memory (PG_reserved)" });
+    if (swiotlbTop === lowTop) {
+      const bytes = 5 * MiB + swiotlb;
+      k.unmovable.push({ start: Math.floor((lowTop - bytes) / ps), end: lowTop / ps, why: "initrd and SWIOTLB at the top of low memory (PG_reserved)" });
+    } else {
+      k.unmovable.push({ start: Math.floor((lowTop - 5 * MiB) / ps), end: lowTop / ps, why: "initrd at the top of low memory (PG_reserved)" });
+      if (swiotlb) k.unmovable.push({ start: Math.floor((swiotlbTop - swiotlb) / ps), end: Math.ceil(swiotlbTop / ps), why: "SWIOTLB below the crash kernel and the memmap (PG_reserved)" });
+    }
   }
   void present;
 }

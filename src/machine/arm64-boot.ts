@@ -116,15 +116,17 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   for (const f of fixed) if (isLoader(f)) mb.reserve(f.start, f.end);
 
   const cmdline = [...ORACLE_CMDLINE, ...spec.cmdline, ...(map.uefi ? ["initrd=initrd"] : [])].join(" ");
-  const { cma } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), memoryNodeStarts: nodes.map((n) => n.start), cpuNode: cpuNodes(spec, nodes.length > 1) });
+  const { cma, crash } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), memoryNodeStarts: nodes.map((n) => n.start), cpuNode: cpuNodes(spec, nodes.length > 1) });
 
   // request_standard_resources(): one resource per memblock.memory region, nomap ones "reserved".
   const top: Resource[] = mb.memory.map((m) => (m.nomap ? makeResource(m.base, m.end - 1, "reserved") : makeResource(m.base, m.end - 1, "System RAM", { busy: true, sysram: true })));
   for (const r of top) {
     if (r.name !== "System RAM") continue;
+    // request_standard_resources(): the kernel's code and data, then the crash kernel's reservation.
     for (const [rng, name] of [
       [code, "Kernel code"],
       [data, "Kernel data"],
+      ...(crash ? ([[crash, "Crash kernel"]] as const) : []),
     ] as const) {
       if (rng.start >= r.start && rng.end - 1 <= r.end) requestResource(r, makeResource(rng.start, rng.end - 1, name, { busy: true, sysram: true }));
     }

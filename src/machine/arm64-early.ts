@@ -14,6 +14,7 @@ import type { EarlyProgram } from "./arm64-builds.js";
 import type { MachineSpec } from "./types.js";
 import type { VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
+import { crashkernelSize } from "../kernel/crash-reserve.js";
 import { qemuNuma } from "./qemu-map.js";
 
 interface Range {
@@ -69,7 +70,7 @@ export function cpuNodes(spec: MachineSpec, numa: boolean): number[] {
 }
 
 /** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
-export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number }[] } {
+export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number }[]; crash: { start: number; end: number } | null } {
   const ncpu = c.spec.smp ?? 1;
   const must = (what: string, at: number | null): number => {
     if (at === null) throw new MachineRefused(`the arm64 kernel cannot boot on this machine: memblock has no room for ${what} (the kernel panics)`, ["memory"]);
@@ -104,6 +105,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
   const cma: { start: number; end: number }[] = [];
+  let crash: { start: number; end: number } | null = null;
   const cmaAndResources = () => {
     const at = cmaAllocMem(mb, CMA.size, g.pte, dmaLimit);
     if (at !== null) cma.push({ start: at, end: at + CMA.size });
@@ -112,6 +114,12 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
         const a = cmaAllocMem(mb, p.numaCmaPerNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
         if (a !== null) cma.push({ start: a, end: a + p.numaCmaPerNode });
       }
+    }
+    // reserve_crashkernel() (crashkernel=SIZE): 2 MiB-aligned, top-down below the DMA limit; a failure only logs.
+    const crashSize = crashkernelSize(c.cmdline, PAGE);
+    if (crashSize) {
+      const at = mb.alloc({ size: crashSize, align: 2 * MiB, max: dmaLimit });
+      if (at !== null) crash = { start: at, end: at + crashSize };
     }
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   };
@@ -184,8 +192,9 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
       must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
     }
   }
-  return { cma };
+  return { cma, crash };
 }
+
 
 /**
  * populate_node() keeps each node's name ("memory@40000000" and its NUL) right after its struct device_node, 8-byte
@@ -297,4 +306,3 @@ function zoneSpans(mb: Memblock, PAGE: number): { spanned: number; present: numb
   }
   return out;
 }
-

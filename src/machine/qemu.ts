@@ -17,7 +17,8 @@ import {
   resourceSpecs,
   type Resource,
 } from "../kernel/resource.js";
-import { alignUp, MiB } from "../kernel/units.js";
+import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
+import { crashkernelSize } from "../kernel/crash-reserve.js";
 import {
   E820_ACPI,
   E820_NVS,
@@ -78,6 +79,11 @@ function ramAlignment(pos: number): number {
   return 64 * MiB;
 }
 
+/** CRASH_ALIGN on x86_64. */
+const CRASH_ALIGN = 16 * MiB;
+/** About what QEMU's initrd (the oracle's initramfs) takes at the top of low RAM ("RAMDISK: [mem 0x7fafe000-0x7ffdffff]"). */
+const X86_INITRD_BYTES = 5 * MiB;
+
 interface IomemInputs {
   spec: MachineSpec;
   /** The kernel's rules (profile.ts): the image's resources and platform names differ per version. */
@@ -96,6 +102,14 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
   requestResource(root, makeResource(VIDEO_ROM.start, VIDEO_ROM.end, "Video ROM", { busy: true }));
   requestResource(root, makeResource(0xf0000, 0xfffff, "System ROM", { busy: true }));
   for (const k of inp.rules.kernelImage) insertResource(root, makeResource(k.start, k.end, k.name, { busy: true, sysram: true }));
+  // reserve_crashkernel() (crashkernel=SIZE): 16 MiB-aligned, top-down below 4 GiB, under QEMU's initrd at the top of
+  // low RAM (x-probe11-crashkernel: 0x77000000 on a 2 GiB pc); System RAM adopts it.
+  const crashSize = crashkernelSize(inp.spec.cmdline.join(" "), 4096);
+  if (crashSize) {
+    const lowTop = Math.max(0, ...inp.table.filter((e) => e.type === E820_RAM && e.end <= 4 * GiB).map((e) => e.end));
+    const base = alignDown(lowTop - X86_INITRD_BYTES - crashSize, CRASH_ALIGN);
+    if (base >= CRASH_ALIGN) insertResource(root, makeResource(base, base + crashSize - 1, "Crash kernel", { busy: true, sysram: true }));
+  }
   // e820__reserve_resources()
   const late: Resource[] = [];
   for (const e of inp.table) {

@@ -1,0 +1,20 @@
+/**
+ * kernel/crash_reserve.c (kexec's kdump reservation; arch code before 6.9):
+ * the size `crashkernel=` asks for. Where it goes is the architecture's
+ * (arm64: arm64-early.ts, 2 MiB-aligned below the DMA limit; x86: qemu.ts,
+ * 16 MiB-aligned below 4 GiB), recorded in test/oracle/*probe11-crashkernel*.
+ */
+import { alignUp, GiB, MiB } from "./units.js";
+
+/**
+ * crashkernel=SIZE[KMG] (parse_crashkernel(): the plain form; "@offset", ",high", ",low" and range lists are not
+ * modelled and reserve nothing here), page-aligned; null without one.
+ */
+export function crashkernelSize(cmdline: string, page: number): number | null {
+  let size: number | null = null;
+  for (const w of cmdline.split(" ")) {
+    const m = /^crashkernel=(\d+)([KMG]?)$/i.exec(w);
+    if (m) size = alignUp(Number(m[1]) * ({ "": 1, K: 1024, M: MiB, G: GiB }[m[2]!.toUpperCase()] ?? 1), page);
+  }
+  return size || null;
+}
