@@ -22,6 +22,7 @@ export const DEFAULT_PARAMS: HotplugParams = {
   autoMovableRatio: 301,
   autoMovableNumaAware: true,
   memmapOnMemory: false,
+  memmapOnMemoryForce: false,
   movableNode: false,
 };
 
@@ -67,6 +68,11 @@ export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = ge
         break;
       case "memory_hotplug.memmap_on_memory": {
         if (!rules.memmapOnMemory || !profile.config.MHP_MEMMAP_ON_MEMORY) break;
+        if (rules.memmapOnMemoryForce && /^force\n?$/i.test(val)) {
+          p.memmapOnMemory = true;
+          p.memmapOnMemoryForce = true;
+          break;
+        }
         const b = kstrtobool(val);
         if (b !== null) p.memmapOnMemory = b;
         break;

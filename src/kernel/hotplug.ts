@@ -11,7 +11,7 @@ import { firmwareMapAddHotplug, firmwareMapRemove } from "./firmware-memmap.js";
 import { createMemoryBlockDevices, linkBlockToNode, removeMemoryBlock, type MemoryGroup } from "./memory-block.js";
 import { deviceOffline, deviceOnline, pageAllocHotAdd, pageAllocRemove } from "./online.js";
 import { mergeSystemRamResource, releaseMemRegionAdjustable, removeResource, requestRegion, type Resource } from "./resource.js";
-import { hex0x, hexPa } from "./units.js";
+import { alignUp, hex0x, hexPa } from "./units.js";
 import { logZonelistRebuild, nodeSpannedPages, ZONE_MOVABLE } from "./zone.js";
 import { pfnToOnlinePage } from "./pfn.js";
 
@@ -79,7 +79,8 @@ export function mhpSupportsMemmapOnMemory(k: Kernel, size: number): boolean {
   const g = k.geometry;
   const unit = memmapUnit(k, size);
   const memmap = (unit / g.pageSize) * g.structPageSize;
-  return memmap % (2 * 1024 * 1024) === 0 && (unit - memmap) % g.pageblockSize === 0;
+  // Forced, the memmap is padded to whole pageblocks (memory_block_memmap_on_memory_pages()).
+  return memmap % (2 * 1024 * 1024) === 0 && (k.params.memmapOnMemoryForce || (unit - memmap) % g.pageblockSize === 0);
 }
 
 /** __try_online_node(nid, set_online=false): a new node's pgdat and its zonelist log. */
@@ -117,7 +118,8 @@ export function addMemoryResource(k: Kernel, nidOrGroup: number, res: Resource, 
   let vmemmap = 0;
   if (flags.memmapOnMemory) {
     if (!mhpSupportsMemmapOnMemory(k, size)) return fail(EINVAL);
-    vmemmap = ((memmapUnit(k, size) / k.geometry.pageSize) * k.geometry.structPageSize) / k.geometry.pageSize;
+    vmemmap = Math.ceil(((memmapUnit(k, size) / k.geometry.pageSize) * k.geometry.structPageSize) / k.geometry.pageSize);
+    if (k.params.memmapOnMemoryForce) vmemmap = alignUp(vmemmap, k.geometry.pageblockSize / k.geometry.pageSize);
   }
   const ps = k.geometry.pageSize;
   const startPfn = start / ps;

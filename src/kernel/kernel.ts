@@ -23,6 +23,8 @@ export interface HotplugParams {
   autoMovableRatio: number;
   autoMovableNumaAware: boolean;
   memmapOnMemory: boolean;
+  /** memmap_on_memory=force (6.6+): the memmap padded to whole pageblocks. */
+  memmapOnMemoryForce: boolean;
   movableNode: boolean;
 }
 

@@ -220,7 +220,7 @@ function rootAttr(k: Kernel, path: string): Attr | null {
         },
       };
     case `${PARAMS}/memmap_on_memory`:
-      return { show: () => (k.params.memmapOnMemory ? "Y\n" : "N\n") };
+      return { show: () => (k.params.memmapOnMemoryForce ? "force\n" : k.params.memmapOnMemory ? "Y\n" : "N\n") };
     case `${NODE}/possible`:
       return { show: () => `${nodeList(k.possibleNodes)}\n` };
     case `${NODE}/online`:

@@ -197,7 +197,13 @@ export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules(
   let possibleNodes = [0];
   const ncpu = spec.smp ?? 1;
   const cpusByNode: Record<number, number[]> = {};
-  if (numa) {
+  // numa=off: x86_numa_init() skips the SRAT and fakes one node; a device's _PXM maps to no node, and
+  // memory_add_physaddr_to_nid() falls back to node 0 (x-probe12-numa-off).
+  const numaOff = spec.cmdline.includes("numa=off");
+  if (numa && numaOff) {
+    pxmToNode = Object.fromEntries([...new Set([...numa.cpuNode, ...sratMemory(numa, map, sratNvdimmOrder(spec, placed.nvdimms)).map((m) => m.pxm)])].map((p) => [p, 0]));
+    cpusByNode[0] = Array.from({ length: ncpu }, (_, i) => i);
+  } else if (numa) {
     const mem: SratMem[] = sratMemory(numa, map, sratNvdimmOrder(spec, placed.nvdimms));
     // acpi_map_pxm_to_node(): node ids in order of first appearance, processor entries first.
     const pxm: Record<number, number> = {};

@@ -42,6 +42,12 @@ export const HOTPLUG_RULES = {
     "6.1 traces (traces/dimm-memmap-on-memory.json: a 1 GiB DIMM gets no vmemmap blocks)",
     [{ since: "6.8", value: true, evidence: "v6.8: mm/memory_hotplug: split memmap_on_memory requests across memblocks; trixie/dimm-memmap-on-memory.json" }],
   ),
+  memmapOnMemoryForce: rule(
+    "memory_hotplug.memmap_on_memory=force: the memmap of each block is padded to whole pageblocks, so blocks whose memmap is not pageblock-sized qualify too; the parameter reads back \"force\"",
+    false,
+    "6.1 traces (traces/x-probe12-mom-force.json: \"force\" parses as a boolean, false: N)",
+    [{ since: "6.6", value: true, evidence: "v6.6: mm/hotplug: support memmap_on_memory when memmap is not aligned to pageblocks; kernels/trixie/x-probe12-mom-force.json" }],
+  ),
   autoOnlineZoneTypes: rule("auto_online_blocks and memhp_default_state= accept online_kernel/online_movable", false, HISTORY, [
     { since: "5.8", value: true, evidence: "v5.8: mm/memory_hotplug: allow to specify a default online_type; " + HISTORY },
   ]),
