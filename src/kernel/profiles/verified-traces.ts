@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 34
   },
   "6.1": {
-    "traces": 437,
-    "reproduced": 437
+    "traces": 440,
+    "reproduced": 440
   },
   "6.12": {
-    "traces": 243,
-    "reproduced": 243
+    "traces": 246,
+    "reproduced": 246
   },
   "7.2": {
-    "traces": 146,
-    "reproduced": 146
+    "traces": 149,
+    "reproduced": 149
   }
 };
