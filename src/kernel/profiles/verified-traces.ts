@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 34
   },
   "6.1": {
-    "traces": 440,
-    "reproduced": 440
+    "traces": 442,
+    "reproduced": 442
   },
   "6.12": {
-    "traces": 246,
-    "reproduced": 246
+    "traces": 249,
+    "reproduced": 249
   },
   "7.2": {
-    "traces": 149,
-    "reproduced": 149
+    "traces": 151,
+    "reproduced": 151
   }
 };
