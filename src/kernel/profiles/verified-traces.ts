@@ -5,12 +5,12 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 34
   },
   "6.1": {
-    "traces": 442,
-    "reproduced": 442
+    "traces": 443,
+    "reproduced": 443
   },
   "6.12": {
-    "traces": 249,
-    "reproduced": 249
+    "traces": 250,
+    "reproduced": 250
   },
   "7.2": {
     "traces": 151,
