@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 34
   },
   "6.1": {
-    "traces": 443,
-    "reproduced": 443
+    "traces": 446,
+    "reproduced": 446
   },
   "6.12": {
-    "traces": 250,
-    "reproduced": 250
+    "traces": 253,
+    "reproduced": 253
   },
   "7.2": {
-    "traces": 151,
-    "reproduced": 151
+    "traces": 154,
+    "reproduced": 154
   }
 };
