@@ -40,7 +40,10 @@ export function acpiFirmwareNodePath(k: Kernel, slot: number): string {
  * the container's device on the container bus, whether the memory came up or not.
  */
 export function acpiMemoryDeviceAdd(k: Kernel, dev: AcpiMemoryDevice): void {
-  memoryDeviceAdd(k, dev);
+  if (k.rules.acpiRescanRetriesFailedMemory) {
+    // The container's rescan attaches the driver to every memory device without one, in namespace (slot) order.
+    for (const d of [...k.acpiMemDevices.values()].sort((a, b) => a.slot - b.slot)) if (d === dev || !d.enabled) memoryDeviceAdd(k, d);
+  } else memoryDeviceAdd(k, dev);
   acpiContainerScanned(k);
 }
 

@@ -59,6 +59,12 @@ export const DRIVER_RULES = {
     "bullseye/virtio-mem.json step 1: 44 MiB are sub-blocks 0 - 10 (4 MiB each)",
     [{ since: "6.1", value: true, evidence: "traces/virtio-mem.json step 1: 44 MiB in 2 MiB sub-blocks (the oldest verified kernel showing it)" }],
   ),
+  acpiRescanRetriesFailedMemory: rule(
+    "a Device Check on an ACPI memory device rescans the hotplug container: memory devices whose driver failed to attach earlier (e.g. an unaligned DIMM) are tried again, in slot order, and log their failure again",
+    false,
+    "traces/x-probe17-dimm-unaligned-q35.json step 3 (6.1: only the new DIMM's messages); kernels/bullseye/x-probe17-dimm-unaligned-q35.json",
+    [{ since: "6.12", value: true, evidence: "kernels/trixie/x-probe17-dimm-unaligned-q35.json and kernels/sid/ step 3: PNP0C80:00's add_memory failure again before PNP0C80:01's (somewhere between 6.1 and 6.12; not bisected)" }],
+  ),
   acpiContainerOnlineUevent: rule(
     "after a Device Check on an ACPI memory device, the hotplug container's device sends an `online` uevent (/devices/system/container/PNP0A06:04), even when adding the memory failed",
     false,
