@@ -8,6 +8,7 @@ import type { BootLayout } from "../machine/types.js";
 import { defaultBlockSize, GEOMETRIES, isArm64, validBlockSize, X86_64, zoneLimits } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { preventBootmemRemoveInit } from "./arm64-mmu.js";
+import { CRASH_ALIGN } from "./crash-reserve.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
 import { getProfile, type KernelProfile } from "./profile.js";
 import { addBootMemoryBlock, linkBlockToNode, type MemoryBlock } from "./memory-block.js";
@@ -333,6 +334,9 @@ function earlyZoneForBlock(k: Kernel, nid: number, b: MemoryBlock): { nid: numbe
   return match === null ? null : { nid, idx: match };
 }
 
+/** About what QEMU's initrd (the oracle's initramfs) takes at the top of low RAM on x86 ("RAMDISK: [mem 0x7fafe000-0x7ffdffff]"). */
+export const X86_INITRD_BYTES = 5 * MiB;
+
 /**
  * Pages the kernel reserved at boot cannot be isolated: the kernel image,
  * and the memblock allocations made top-down at the end of each node's memory
@@ -357,7 +361,7 @@ function markBootReservations(k: Kernel, layout: BootLayout): void {
   // out top-down afterwards (memmap, SWIOTLB) goes below it.
   const crash = k.iomem.children.flatMap((c) => c.children).find((c) => c.name === "Crash kernel");
   if (crash) k.unmovable.push({ start: Math.floor(crash.start / ps), end: Math.floor(crash.end / ps) + 1, why: "crash kernel reservation (crashkernel=, PG_reserved)" });
-  const below = (end: number) => (crash && crash.start < end && end - crash.end - 1 <= 16 * MiB + 5 * MiB ? crash.start : end);
+  const below = (end: number) => (crash && crash.start < end && end - crash.end - 1 <= CRASH_ALIGN.x86_64 + X86_INITRD_BYTES ? crash.start : end);
   const byNode = new Map<number, number>();
   let present = 0;
   for (const r of layout.memblock) {
@@ -376,10 +380,10 @@ function markBootReservations(k: Kernel, layout: BootLayout): void {
   if (lowTop > 0) {
     const swiotlb = layout.memblock.some((r) => r.end > 4 * GiB) || layout.deviceMemory !== null ? 64 * MiB : 0;
     if (swiotlbTop === lowTop) {
-      const bytes = 5 * MiB + swiotlb;
+      const bytes = X86_INITRD_BYTES + swiotlb;
       k.unmovable.push({ start: Math.floor((lowTop - bytes) / ps), end: lowTop / ps, why: "initrd and SWIOTLB at the top of low memory (PG_reserved)" });
     } else {
-      k.unmovable.push({ start: Math.floor((lowTop - 5 * MiB) / ps), end: lowTop / ps, why: "initrd at the top of low memory (PG_reserved)" });
+      k.unmovable.push({ start: Math.floor((lowTop - X86_INITRD_BYTES) / ps), end: lowTop / ps, why: "initrd at the top of low memory (PG_reserved)" });
       if (swiotlb) k.unmovable.push({ start: Math.floor((swiotlbTop - swiotlb) / ps), end: Math.ceil(swiotlbTop / ps), why: "SWIOTLB below the crash kernel and the memmap (PG_reserved)" });
     }
   }

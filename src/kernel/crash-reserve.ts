@@ -18,3 +18,7 @@ export function crashkernelSize(cmdline: string, page: number): number | null {
   }
   return size || null;
 }
+
+/** CRASH_ALIGN: where x86_64 and arm64 align the reservation. */
+export const CRASH_ALIGN = { x86_64: 16 * MiB, arm64: 2 * MiB } as const;
+

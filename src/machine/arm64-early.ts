@@ -14,7 +14,7 @@ import type { EarlyProgram } from "./arm64-builds.js";
 import type { MachineSpec } from "./types.js";
 import type { VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
-import { crashkernelSize } from "../kernel/crash-reserve.js";
+import { CRASH_ALIGN, crashkernelSize } from "../kernel/crash-reserve.js";
 import { qemuNuma } from "./qemu-map.js";
 
 interface Range {
@@ -118,7 +118,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     // reserve_crashkernel() (crashkernel=SIZE): 2 MiB-aligned, top-down below the DMA limit; a failure only logs.
     const crashSize = crashkernelSize(c.cmdline, PAGE);
     if (crashSize) {
-      const at = mb.alloc({ size: crashSize, align: 2 * MiB, max: dmaLimit });
+      const at = mb.alloc({ size: crashSize, align: CRASH_ALIGN.arm64, max: dmaLimit });
       if (at !== null) crash = { start: at, end: at + crashSize };
     }
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));

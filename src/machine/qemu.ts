@@ -18,7 +18,8 @@ import {
   type Resource,
 } from "../kernel/resource.js";
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
-import { crashkernelSize } from "../kernel/crash-reserve.js";
+import { CRASH_ALIGN, crashkernelSize } from "../kernel/crash-reserve.js";
+import { X86_INITRD_BYTES } from "../kernel/boot.js";
 import {
   E820_ACPI,
   E820_NVS,
@@ -79,10 +80,6 @@ function ramAlignment(pos: number): number {
   return 64 * MiB;
 }
 
-/** CRASH_ALIGN on x86_64. */
-const CRASH_ALIGN = 16 * MiB;
-/** About what QEMU's initrd (the oracle's initramfs) takes at the top of low RAM ("RAMDISK: [mem 0x7fafe000-0x7ffdffff]"). */
-const X86_INITRD_BYTES = 5 * MiB;
 
 interface IomemInputs {
   spec: MachineSpec;
@@ -107,8 +104,8 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
   const crashSize = crashkernelSize(inp.spec.cmdline.join(" "), 4096);
   if (crashSize) {
     const lowTop = Math.max(0, ...inp.table.filter((e) => e.type === E820_RAM && e.end <= 4 * GiB).map((e) => e.end));
-    const base = alignDown(lowTop - X86_INITRD_BYTES - crashSize, CRASH_ALIGN);
-    if (base >= CRASH_ALIGN) insertResource(root, makeResource(base, base + crashSize - 1, "Crash kernel", { busy: true, sysram: true }));
+    const base = alignDown(lowTop - X86_INITRD_BYTES - crashSize, CRASH_ALIGN.x86_64);
+    if (base >= CRASH_ALIGN.x86_64) insertResource(root, makeResource(base, base + crashSize - 1, "Crash kernel", { busy: true, sysram: true }));
   }
   // e820__reserve_resources()
   const late: Resource[] = [];
