@@ -21,9 +21,14 @@ then "N passed, M failed". Exit 1 on any failure.
 
 Where the real boot ran into a race whose outcome the kernel leaves to chance
 (libnvdimm numbering a region's btt seed 0 or 1; which boot pmem disk gets
-which DISKSEQ when several regions probe at once; after the boot, whether the
-kernel's or user space's first page lands first in a zone's first block:
-first-alloc), the line names the outcome that reproduced the trace:
+which DISKSEQ when several regions probe at once; after the boot, in a
+kernel zone's first block, whether the kernel's or user space's first page
+lands first (first-alloc), when user space's first lasting reclaimable page
+comes (reclaimable), whether small unmovable pages outgrow their pageblock
+(unmovable-spill), and for a device plugged at boot whether init's page
+cache comes before the vmemmap (boot-pagecache) and who uses the probing
+CPU's per-CPU pageblocks (boot-pcp)), the line names the outcome that
+reproduced the trace:
 "(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". Uevents sent from
 asynchronous work (libnvdimm device registration) may come later than the model
 sends them, and the unregistrations of a region's seeds come in the order their

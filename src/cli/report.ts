@@ -126,13 +126,30 @@ export function summarizeUevents(us: { action: string; devpath: string }[]): str
   return out;
 }
 
-/** One race the model ran into (at boot, or first-alloc after it), and the outcome this run took. */
+function ordinal(n: number): string {
+  return `${n}${n % 10 === 1 && n % 100 !== 11 ? "st" : n % 10 === 2 && n % 100 !== 12 ? "nd" : n % 10 === 3 && n % 100 !== 13 ? "rd" : "th"}`;
+}
+
+/** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
+const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "boot-pagecache", "boot-pcp"]);
+
+/** One race the model ran into (at boot, or in the page allocator after it), and the outcome this run took. */
 function describeRace(r: BootRaceJson): string {
   switch (r.race) {
     case "disk-order":
       return `the boot disks of ${r.region} take their DISKSEQ in the order their namespaces' async probes attach them, one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (registration order)" : ""}`;
     case "first-alloc":
       return `the first page of ${r.region}'s newly populated kernel zone is the kernel's (unmovable) or user space's (movable), from one run to the next; this run: ${r.chosen === 0 ? "the kernel's" : "user space's"} (page-alloc-pins.ts)`;
+    case "reclaimable": {
+      const when = r.chosen === 0 ? "after user space first read new devices" : r.chosen === 1 ? "deferred to the next time it read new devices" : `late, at the ${ordinal(r.chosen - 1)} free chunk it found at the head`;
+      return `user space's first lasting reclaimable slab page in ${r.region}'s first kernel block comes at a different time from one run to the next (${r.outcomes.length} outcomes); this run: ${when} (page-alloc-pins.ts)`;
+    }
+    case "unmovable-spill":
+      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block outgrow their pageblock into the next free one in some runs; this run: ${r.chosen === 1 ? "they do" : "they do not"} (page-alloc-pins.ts)`;
+    case "boot-pagecache":
+      return `while a device plugged at boot is added on ${r.region}, init's page cache or the next block's vmemmap reaches the first kernel block first, from one boot to the next; this run: ${r.chosen === 0 ? "the page cache" : "the vmemmap"} (page-alloc-pins.ts)`;
+    case "boot-pcp":
+      return `the pageblocks left on the boot probe's per-CPU list (${r.region}) stay free, are used by that CPU, or serve the later hot-adds, from one run to the next; this run: ${["they stay free", "that CPU uses them", "the later hot-adds use them"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "cxl-memdev-ids":
       return `${r.region}'s async probes give the memdev ids to the devices in one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (PCI order)" : ""}`;
     default: {
@@ -158,7 +175,7 @@ export function renderReport(t: Trace, name: string, description?: string): stri
       if (z.spanned) lines.push(`  ${node} ${zone.padEnd(7)} start_pfn ${z.start_pfn ?? "-"} spanned ${z.spanned} present ${z.present}`);
     }
   }
-  for (const r of t.boot.noisy?.races ?? []) lines.push(`  ${r.race === "first-alloc" ? "race" : "boot race"}: ${describeRace(r)}`);
+  for (const r of t.boot.noisy?.races ?? []) lines.push(`  ${RUNTIME_RACES.has(r.race) ? "race" : "boot race"}: ${describeRace(r)}`);
   let prev = b;
   t.steps.forEach((s, i) => {
     lines.push("");

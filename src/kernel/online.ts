@@ -13,7 +13,7 @@ import { countSystemRamPages } from "./resource.js";
 import { hex0x10 } from "./units.js";
 import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
 import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
-import { bootEnds, firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns, type Pin, type PinKind } from "./page-alloc-pins.js";
+import { bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, noteOnline, spill, spillRace, startFirstBlock, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 
 /** Events of the memory notifier chain (MEM_*). */
 export type MemoryAction = "GOING_ONLINE" | "CANCEL_ONLINE" | "ONLINE" | "GOING_OFFLINE" | "CANCEL_OFFLINE" | "OFFLINE";
@@ -228,8 +228,27 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
   // tables and slab come from CPU 0's node (a64-pin-trace-numa2-pgtables.trixie).
   const localCpu = (k.cpusByNode[nid] ?? []).includes(0);
   for (const s of k.firstBlockAllocs) {
-    if (s.nid === nid) pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, localCpu }));
+    if (s.nid !== nid) continue;
+    // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
+    const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
+    const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
+    pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, pageCacheFirst, localCpu }));
   }
+}
+
+/**
+ * A race met after the boot (page-alloc-pins.ts): the outcome chosen in
+ * RunOptions.bootRaces (key "race:region", default 0), recorded in
+ * Kernel.runtimeRaces with `count` outcomes (a race met again with more
+ * outcomes gets them added).
+ */
+function runtimeRace(k: Kernel, race: string, region: string, count: number): number {
+  const chosen = k.raceChoices[`${race}:${region}`] ?? 0;
+  const known = k.runtimeRaces.find((r) => r.race === race && r.region === region);
+  const outcomes = Array.from({ length: count }, (_, i) => i);
+  if (!known) k.runtimeRaces.push({ race, region, outcomes, chosen });
+  else if (known.outcomes.length < count) known.outcomes.splice(0, known.outcomes.length, ...outcomes);
+  return chosen;
 }
 
 /**
@@ -239,7 +258,11 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
  */
 export function pageAllocBootEnds(k: Kernel, cpus: number): void {
   k.bootProbing = false;
-  for (const s of k.firstBlockAllocs) pin(k, bootEnds(s, { otherCpus: cpus > 1 }));
+  const PCP: BootPcp[] = ["free", "used", "kept"];
+  for (const s of k.firstBlockAllocs) {
+    const pcp = bootPcpRace(s, cpus > 1) ? (PCP[runtimeRace(k, "boot-pcp", `node${s.nid}`, PCP.length)] ?? "free") : "free";
+    pin(k, bootEnds(s, { otherCpus: cpus > 1, pcp }));
+  }
 }
 
 /** arch_remove_memory(): the vmemmap of the removed sections goes back to the page allocator. */
@@ -258,16 +281,23 @@ export function pageAllocUserSpace(k: Kernel): void {
   for (const s of k.firstBlockAllocs) {
     if (s.settled) continue;
     const elsewhere = (k.node(s.nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
-    let movableFirst = false;
-    if (firstAllocRace(s, elsewhere)) {
-      // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
-      const region = `node${s.nid}`;
-      const chosen = k.raceChoices[`first-alloc:${region}`] ?? 0;
-      if (!k.runtimeRaces.some((r) => r.race === "first-alloc" && r.region === region)) k.runtimeRaces.push({ race: "first-alloc", region, outcomes: [0, 1], chosen });
-      movableFirst = chosen === 1;
-    }
-    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst));
+    const region = `node${s.nid}`;
+    // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
+    const movableFirst = firstAllocRace(s, elsewhere) && runtimeRace(k, "first-alloc", region, 2) === 1;
+    // When user space's first lasting reclaimable page comes: 0 by the rule, 1 deferred to the next run that
+    // reads new devices, 2 + i a late steal of the i-th head chunk seen (page-alloc-pins.ts Reclaimable).
+    const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
+    const reclaimable: Reclaimable = choice === 0 ? "rule" : choice === 1 ? "deferred" : { late: choice - 2 };
+    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable));
+    if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, 2 + s.lateHeads.length);
+    if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 2) === 1));
   }
+}
+
+/** offline_pages() emptied a node's ZONE_MOVABLE: its movable pages were migrated into the node's kernel zone (page-alloc-pins.ts migrateIn). */
+function pageAllocMigrated(k: Kernel, zone: Zone): void {
+  if (zone.idx !== ZONE_MOVABLE || zone.present > 0) return;
+  for (const s of k.firstBlockAllocs) if (s.nid === zone.nid) migrateIn(s);
 }
 
 /** memory_block_offline(). */
@@ -329,6 +359,7 @@ function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone
   k.printk(k.rules.offlinedPagesLevel, `Offlined Pages ${nr}`);
   zone.managed -= nr;
   adjustPresent(k, zone, b, start, -nr);
+  pageAllocMigrated(k, zone);
   if (zone.present === 0) logZonelistRebuild(k, undefined, zone.nid);
   memoryNotify(k, "OFFLINE", arg);
   shrinkZoneSpan(k, zone, start, end);

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, firstAllocRace, hotAdd, noteOnline, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, noteOnline, spill, spillRace, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -161,4 +161,89 @@ test("a hot-add run by a CPU of another node (a64-pin-trace-numa2-pgtables.trixi
   const t = startFirstBlock(G, 1, 2, 0, BLOCK, all);
   hotAdd(t, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false });
   assert.deepEqual(pbs(userSpaceRuns(t, false, true, true)), ["u4", "r6"]);
+});
+
+test("boot-pcp: the probing CPU's per-CPU pageblocks stay free, are used on that CPU, or serve the later hot-adds", () => {
+  const boot = (pageCacheFirst = true) => {
+    const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+    hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], userSpaceRunning: true, pageCacheFirst });
+    return s;
+  };
+  const later = (s: FirstBlockAlloc) => pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK] }));
+  // The traced order ("free"): pageblock 4 stays on CPU 1's list, vm1's vmemmaps steal chunks 4 and 5.
+  const free = boot();
+  assert.equal(bootPcpRace(free, true), true);
+  assert.equal(bootPcpRace(free, false), false, "one CPU: the list is the one later work uses, no race");
+  assert.deepEqual(pbs(bootEnds(free, { otherCpus: true, pcp: "free" })), ["u5"]);
+  userSpaceRuns(free, false, true);
+  assert.deepEqual(later(free), ["v8", "v9", "v10"]);
+  // "used" (a64-probe2-vm-boot-two.run2, 6.1: 0, 4, 5, 6, 8, 9, 10 stayed): an unmovable allocation on CPU 1 takes 4.
+  const used = boot();
+  assert.deepEqual(pbs(bootEnds(used, { otherCpus: true, pcp: "used" })), ["u4", "u5"]);
+  userSpaceRuns(used, false, true);
+  assert.deepEqual(later(used), ["v8", "v9", "v10"]);
+  // "kept", and the vmemmap before init's page cache (a64-probe2-vm-boot-two.trixie: 0, 2, 3, 6, 8, 9 stayed): the
+  // refill took pageblock 1 and a steal of chunk 1 (2; 3 free UNMOVABLE, where the boot's overflow goes), and vm1's
+  // hot-adds ran on CPU 1 and used pageblock 2 first.
+  const kept = boot(false);
+  assert.deepEqual(pbs(bootEnds(kept, { otherCpus: true, pcp: "kept" })), ["u3"]);
+  assert.deepEqual(pbs(userSpaceRuns(kept, false, true)), ["r6"], "the page cache splits chunk 2 now, the reclaimable steal takes chunk 3");
+  assert.deepEqual(later(kept), ["v2", "v8", "v9"]);
+});
+
+test("unmovable-spill (a64-pin-trace-numa2-node0.sid): small unmovable pages outgrow their pageblock into the free one the steal left", () => {
+  // 7.2, the device on node 1, hot-added by kworker/0: the vmemmap steals chunk 0; user space's movable pages come
+  // first, its pipe page steals chunk 2 (4; 5 free UNMOVABLE) and its reclaimable page chunk 3 (6) ...
+  const s = startFirstBlock(G, 1, 2, 0, BLOCK, all);
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false });
+  assert.equal(spillRace(s), false, "no small unmovable pageblock yet");
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, true)), ["u4", "r6"]);
+  // ... and user page tables then split pageblock 5, in the recording that kept 4, 5 and 6.
+  assert.equal(spillRace(s), true);
+  assert.deepEqual(pbs(spill(s, true)), ["u5"]);
+  assert.equal(spillRace(s), false, "met once per block");
+  const t = startFirstBlock(G, 1, 2, 0, BLOCK, all);
+  hotAdd(t, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false });
+  userSpaceRuns(t, false, true, true);
+  assert.deepEqual(pbs(spill(t, false)), [], "the other outcome: pageblock 5 stays free (.run2.sid: 4 and 6)");
+  assert.deepEqual(t.unmovableFree, [5 * 512]);
+});
+
+test("reclaimable deferred (a64-pin-trace-2dev-numa3): no steal after the first device; the kworker's steal comes with the second device", () => {
+  // 6.1, both devices on node 0: vm0's second block (page tables steal chunk 0, vmemmap pageblock 1; 2 on the
+  // per-CPU list, 3 free), then user space's movable pages split chunk 2 and, deferred, no reclaimable steal.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] })), ["u0", "v1"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), []);
+  assert.equal(s.settled, false);
+  // vm1's three blocks: vmemmaps 2 (per-CPU list), 3 and a steal of chunk 3 (6; 7 free UNMOVABLE).
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK] })), ["v2", "v3", "v6"]);
+  // Their devices are read: the reclaimable steal takes chunk 4 (8), and page tables spill into 7 (`.run2`: 0, 2, 3, 6, 7, 8).
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), ["r8"]);
+  assert.deepEqual(pbs(spill(s, true)), ["u7"]);
+  // By the rule the steal comes at once (chunk 3: pageblock 6) and vm1's vmemmaps steal chunk 4.
+  const r = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(r, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  assert.deepEqual(pbs(userSpaceRuns(r, false, true)), ["r6"]);
+  assert.deepEqual(pbs(hotAdd(r, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK] })), ["v2", "v3", "v8"]);
+});
+
+test("a late reclaimable steal, after migration split the next chunk (a64-pin-trace-offline-manual.trixie)", () => {
+  // memory17 onlined by a sysfs write with memory16 in ZONE_MOVABLE: dd's page steals chunk 0; no new devices.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(userSpaceRuns(s, true, false, false, { late: 1 })), ["u0"]);
+  assert.deepEqual(s.lateHeads, [1024], "a late steal now would take chunk 1");
+  // The resize to 64M offlines memory16: its movable pages are migrated into chunk 1.
+  migrateIn(s);
+  assert.deepEqual(s.intact.slice(0, 1), [2048]);
+  migrateIn(s);
+  assert.deepEqual(s.intact.slice(0, 1), [2048], "later migrations find movable pages in the block already");
+  // The next run meets chunk 2 at the head: the late steal (the second head seen) takes it: sub-blocks 0 and 2 stay.
+  assert.deepEqual(pbs(userSpaceRuns(s, true, false, false, { late: 1 })), ["r4"]);
+  assert.equal(s.settled, true);
+  // The rule: no steal without new devices (the untraced .run2.trixie and the traced -end.trixie: sub-block 0 only).
+  const t = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  userSpaceRuns(t, true, false);
+  migrateIn(t);
+  assert.deepEqual(pbs(userSpaceRuns(t, true, false)), []);
 });

@@ -34,6 +34,11 @@
  *   are written, module loading spills small unmovable pages into the next
  *   free unmovable pageblock, and the probing CPU's per-CPU list is not the
  *   one later work uses (a64-pin-trace-boot-two).
+ * Recordings of one scenario differ where this order is timing: each such
+ * departure the tracepoints showed is a race with the order above as outcome
+ * 0 (first-alloc, reclaimable, unmovable-spill, boot-pagecache, boot-pcp;
+ * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
+ * caller (online.ts) picks the outcome.
  * Pure: no kernel state beyond the object it is given.
  */
 
@@ -57,6 +62,14 @@ export interface FirstBlockAlloc {
   smallMovable: boolean;
   /** User space's movable pages have split a chunk (or found their pages elsewhere). */
   movableTaken: boolean;
+  /** A chunk of this block holds movable pages (split by user space or by migration). */
+  movableHere: boolean;
+  /** Intact-chunk heads seen by user-space runs that stole no reclaimable page (where a late steal would land). */
+  lateHeads: number[];
+  /** The race of a second small unmovable pageblock was decided. */
+  spillDecided: boolean;
+  /** The reclaimable steal of a run that read new devices did not come (Reclaimable "deferred"). */
+  deferred: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
 }
@@ -85,7 +98,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, settled: false };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, deferred: false, settled: false };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -141,8 +154,11 @@ export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): number | nul
  * section exists (pin kind "vmemmap", `owner`). The page tables and slab
  * come from the node of the CPU doing the hot-add (`localCpu` false: another
  * node's; a64-pin-trace-numa2-pgtables.trixie), the vmemmap from the block's.
+ * `userSpaceRunning` (a device plugged at boot): init's page cache splits the
+ * head chunk between the page tables and the vmemmap, unless the vmemmap
+ * comes first (`pageCacheFirst` false, the boot-pagecache race).
  */
-export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[]; userSpaceRunning?: boolean; localCpu?: boolean }): Pin[] {
+export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[]; userSpaceRunning?: boolean; pageCacheFirst?: boolean; localCpu?: boolean }): Pin[] {
   const pins: Pin[] = [];
   // Page tables and slab come from the node of the CPU doing the hot-add; the vmemmap from the block's own node.
   const local = o.localCpu ?? true;
@@ -153,8 +169,9 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
   if (o.pageTablesFirst && local) {
     small();
     // While the page tables of the new block's linear map are written, user space (init, at boot) keeps
-    // allocating: its first movable pages split the head intact chunk before the vmemmap comes.
-    if (o.userSpaceRunning) takeMovable(s, false);
+    // allocating: its first movable pages split the head intact chunk before the vmemmap comes (or, in
+    // the other order of that race, after it: `pageCacheFirst` false).
+    if (o.userSpaceRunning && (o.pageCacheFirst ?? true)) takeMovable(s, false);
   }
   for (const owner of o.vmemmapSections) {
     const pb = pageblockUnmovable(s);
@@ -174,10 +191,32 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
  * pageblocks left on its per-CPU list are not the ones later work takes,
  * and stay free.
  */
-export function bootEnds(s: FirstBlockAlloc, o: { otherCpus: boolean }): Pin[] {
-  if (o.otherCpus) s.pcp = [];
+export function bootEnds(s: FirstBlockAlloc, o: { otherCpus: boolean; pcp?: BootPcp }): Pin[] {
+  const pins: Pin[] = [];
+  const pcp = o.pcp ?? "free";
+  if (o.otherCpus && pcp !== "kept") {
+    if (pcp === "used") for (const pb of s.pcp) pins.push({ pfn: pb, kind: "unmovable" });
+    s.pcp = [];
+  }
   const pb = s.smallPb !== null ? s.unmovableFree.shift() : undefined;
-  return pb === undefined ? [] : [{ pfn: pb, kind: "unmovable" }];
+  if (pb !== undefined) pins.push({ pfn: pb, kind: "unmovable" });
+  return pins;
+}
+
+/**
+ * What becomes of the pageblocks left on the probing CPU's per-CPU list
+ * (bootEnds()): "free", they stay there unused (the traced boots: later work
+ * runs on CPU 0); "used", an unmovable allocation on that CPU takes them
+ * (`a64-probe2-vm-boot-two.run2`: pageblock 4 stayed); "kept", the later
+ * hot-adds run on that CPU and their vmemmaps take them first
+ * (`a64-probe2-vm-boot-two.trixie`). Which CPU the device's interrupt and
+ * the workqueue run on is timing: the boot-pcp race.
+ */
+export type BootPcp = "free" | "used" | "kept";
+
+/** Whether bootEnds() meets the boot-pcp race: pageblocks are left on another CPU's per-CPU list. */
+export function bootPcpRace(s: FirstBlockAlloc, otherCpus: boolean): boolean {
+  return otherCpus && s.pcp.length > 0;
 }
 
 /**
@@ -203,7 +242,7 @@ export function firstAllocRace(s: FirstBlockAlloc, movableElsewhere: boolean): b
  * harness ran; one did when the dump read files it had never opened).
  * `movableFirst`: the other outcome of firstAllocRace().
  */
-export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false): Pin[] {
+export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false, reclaimable: Reclaimable = "rule"): Pin[] {
   if (s.settled) return [];
   const pins: Pin[] = [];
   const movable = () => takeMovable(s, movableElsewhere);
@@ -211,15 +250,75 @@ export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, new
   const p = smallUnmovable(s);
   if (p) pins.push(p);
   movable();
-  if (!newDevices) return pins;
+  if (!newDevices) {
+    // No new sysfs files to read: by the rule no reclaimable page comes now. Where one would land if it
+    // came anyway (a late steal) is the chunk at the head now.
+    const head = s.intact[0];
+    if (head === undefined) return pins;
+    if (!s.lateHeads.includes(head)) s.lateHeads.push(head);
+    if (typeof reclaimable !== "object" || s.lateHeads[reclaimable.late] !== head) return pins;
+  } else if (reclaimable === "deferred" && !s.deferred) {
+    s.deferred = true;
+    return pins;
+  }
   const r = steal(s, null);
   if (r !== null) pins.push({ pfn: r, kind: "reclaimable" });
   s.settled = true;
   return pins;
 }
 
+/**
+ * Where user space's first lasting reclaimable slab page comes from (the
+ * reclaimable race): "rule", the run after it read new devices' sysfs files
+ * (userSpaceRuns()); "deferred", not then but at the next run that reads
+ * new devices, if one comes before the unplug (user space ran on another
+ * node's CPU and allocated there, or its few pages in the block were freed
+ * before the unplug: `a64-pin-trace-numa2-node0`, 6.1; vm1's kworker stole
+ * chunk 4 in `a64-pin-trace-2dev-numa3`); `{ late: i }`, a
+ * steal although no new device appeared (the dentry cache outgrew its slab
+ * pages while the harness ran: `a64-pin-trace-offline-manual`), taking the
+ * i-th distinct chunk that was at the head of the free list at such a run
+ * (FirstBlockAlloc.lateHeads).
+ */
+export type Reclaimable = "rule" | "deferred" | { late: number };
+
+/**
+ * The race of a second small unmovable pageblock: the kernel's and user
+ * space's small unmovable pages (page tables, slab) outgrow the first
+ * pageblock before the unplug, and the allocator splits the next free
+ * UNMOVABLE pageblock (`a64-pin-trace-numa2-node0.sid`: user page tables in
+ * pageblock 5). Met once per block, when such a pageblock is free.
+ */
+export function spillRace(s: FirstBlockAlloc): boolean {
+  return !s.spillDecided && s.smallPb !== null && s.unmovableFree.length > 0;
+}
+
+/** The other outcome of spillRace(): the next free UNMOVABLE pageblock gets small unmovable pages. */
+export function spill(s: FirstBlockAlloc, happens: boolean): Pin[] {
+  s.spillDecided = true;
+  if (!happens) return [];
+  const pb = s.unmovableFree.shift();
+  return pb === undefined ? [] : [{ pfn: pb, kind: "unmovable" }];
+}
+
+/**
+ * offline_pages() of another block of the node migrates its movable pages
+ * (user space's, ZONE_MOVABLE's) into the node's kernel zone: where no chunk
+ * of this block holds movable pages yet, they split the head intact chunk
+ * (`a64-pin-trace-offline-manual.trixie`, the resize to 64M: memory16's
+ * pages went into chunk 1 of memory17).
+ */
+export function migrateIn(s: FirstBlockAlloc): void {
+  if (s.settled || s.movableHere || s.smallMovable) return;
+  s.intact.shift();
+  s.movableHere = true;
+}
+
 /** User space's first movable pages: they split the head intact chunk, unless ZONE_MOVABLE or a smaller free piece serves them. */
 function takeMovable(s: FirstBlockAlloc, movableElsewhere: boolean): void {
-  if (!s.movableTaken && !movableElsewhere && !s.smallMovable) s.intact.shift();
+  if (!s.movableTaken && !movableElsewhere && !s.smallMovable) {
+    s.intact.shift();
+    s.movableHere = true;
+  }
   s.movableTaken = true;
 }

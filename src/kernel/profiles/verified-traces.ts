@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 448,
-    "reproduced": 448
+    "traces": 452,
+    "reproduced": 452
   },
   "6.12": {
-    "traces": 255,
-    "reproduced": 255
+    "traces": 259,
+    "reproduced": 259
   },
   "7.2": {
-    "traces": 156,
-    "reproduced": 156
+    "traces": 157,
+    "reproduced": 157
   }
 };
