@@ -13,7 +13,7 @@ import { countSystemRamPages } from "./resource.js";
 import { hex0x10 } from "./units.js";
 import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
 import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
-import { bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, noteOnline, spill, spillRace, startFirstBlock, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 
 /** Events of the memory notifier chain (MEM_*). */
 export type MemoryAction = "GOING_ONLINE" | "CANCEL_ONLINE" | "ONLINE" | "GOING_OFFLINE" | "CANCEL_OFFLINE" | "OFFLINE";
@@ -229,6 +229,10 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
   const localCpu = (k.cpusByNode[nid] ?? []).includes(0);
   for (const s of k.firstBlockAllocs) {
     if (s.nid !== nid) continue;
+    // While a plug runs, user space's first movable page may come before this hot-add's allocations
+    // (first-alloc outcome 2).
+    const elsewhere = (k.node(nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
+    if (!k.bootProbing && firstAllocRace(s, elsewhere) && runtimeRace(k, "first-alloc", `node${nid}`, 3) === 2) movableDuringPlug(s, elsewhere);
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
     const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
@@ -279,20 +283,26 @@ export function pageAllocUserSpace(k: Kernel): void {
   const newDevices = k.uevents.slice(k.userSpaceSeen).some((u) => u.action === "add");
   k.userSpaceSeen = k.uevents.length;
   for (const s of k.firstBlockAllocs) {
+    // unmovable-spill 2: the small unmovable pages move on again, before this run's reclaimable page.
+    if (newDevices && s.spillAgain) pin(k, spillAgain(s));
     if (s.settled) continue;
     const elsewhere = (k.node(s.nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
     const region = `node${s.nid}`;
     // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
     const movableFirst = firstAllocRace(s, elsewhere) && runtimeRace(k, "first-alloc", region, 2) === 1;
     // When user space's first lasting reclaimable page comes: 0 by the rule, 1 deferred to the next run that
-    // reads new devices, 2 + i a late steal of the i-th head chunk seen (page-alloc-pins.ts Reclaimable).
+    // reads new devices, 2 never, 3 by the rule but freed before the unplug, 4 + i a late steal of the i-th head
+    // chunk seen (page-alloc-pins.ts Reclaimable).
     const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
-    const reclaimable: Reclaimable = choice === 0 ? "rule" : choice === 1 ? "deferred" : { late: choice - 2 };
+    const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
     pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable));
-    if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, 2 + s.lateHeads.length);
-    if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 2) === 1));
+    if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
+    if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 3)));
   }
 }
+
+/** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
+const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;
 
 /** offline_pages() emptied a node's ZONE_MOVABLE: its movable pages were migrated into the node's kernel zone (page-alloc-pins.ts migrateIn). */
 function pageAllocMigrated(k: Kernel, zone: Zone): void {

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, noteOnline, spill, spillRace, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -200,12 +200,12 @@ test("unmovable-spill (a64-pin-trace-numa2-node0.sid): small unmovable pages out
   assert.deepEqual(pbs(userSpaceRuns(s, false, true, true)), ["u4", "r6"]);
   // ... and user page tables then split pageblock 5, in the recording that kept 4, 5 and 6.
   assert.equal(spillRace(s), true);
-  assert.deepEqual(pbs(spill(s, true)), ["u5"]);
+  assert.deepEqual(pbs(spill(s, 1)), ["u5"]);
   assert.equal(spillRace(s), false, "met once per block");
   const t = startFirstBlock(G, 1, 2, 0, BLOCK, all);
   hotAdd(t, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false });
   userSpaceRuns(t, false, true, true);
-  assert.deepEqual(pbs(spill(t, false)), [], "the other outcome: pageblock 5 stays free (.run2.sid: 4 and 6)");
+  assert.deepEqual(pbs(spill(t, 0)), [], "the other outcome: pageblock 5 stays free (.run2.sid: 4 and 6)");
   assert.deepEqual(t.unmovableFree, [5 * 512]);
 });
 
@@ -220,7 +220,7 @@ test("reclaimable deferred (a64-pin-trace-2dev-numa3): no steal after the first 
   assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK] })), ["v2", "v3", "v6"]);
   // Their devices are read: the reclaimable steal takes chunk 4 (8), and page tables spill into 7 (`.run2`: 0, 2, 3, 6, 7, 8).
   assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), ["r8"]);
-  assert.deepEqual(pbs(spill(s, true)), ["u7"]);
+  assert.deepEqual(pbs(spill(s, 1)), ["u7"]);
   // By the rule the steal comes at once (chunk 3: pageblock 6) and vm1's vmemmaps steal chunk 4.
   const r = startFirstBlock(G, 0, 2, 0, BLOCK, all);
   hotAdd(r, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
@@ -246,4 +246,53 @@ test("a late reclaimable steal, after migration split the next chunk (a64-pin-tr
   userSpaceRuns(t, true, false);
   migrateIn(t);
   assert.deepEqual(pbs(userSpaceRuns(t, true, false)), []);
+});
+
+test("first-alloc outcome 2 (a64-pin-trace-2dev-numa3-end.sid): user space's movable page comes while the plug runs, before the next block's vmemmap", () => {
+  // 7.2, both devices on node 2 (CPU 2), hot-added by kworker/0: `cat` split chunk 0 right after the first
+  // block went online, so the second block's vmemmap refill stole chunk 1 (2, 3 on the per-CPU list) ...
+  const s = startFirstBlock(G, 2, 2, 0, BLOCK, all);
+  assert.equal(firstAllocRace(s, false), true);
+  movableDuringPlug(s, false);
+  assert.equal(firstAllocRace(s, false), false, "decided");
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false })), ["v2"]);
+  // ... kdamond's small unmovable page stole chunk 2 (4; 5 free) and, deferred, no reclaimable steal yet.
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), ["u4"]);
+  // vm1's vmemmaps: 3 from the list, then 5 and a steal of chunk 3 (6; 7 free); then grep's reclaimable page
+  // stole chunk 4 (8) and the agent's small pages went to 7: 3 to 8 stayed (2 went with vm0's second block).
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK], localCpu: false })), ["v3", "v5", "v6"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), ["r8"]);
+  assert.deepEqual(pbs(spill(s, 1)), ["u7"]);
+});
+
+test("unmovable-spill 2 (a64-pin-trace-2dev-numa3-end.r4.trixie): the small pages move on twice, the second time by a steal", () => {
+  // 6.12: cat's movable page during the plug (chunk 0), the vmemmap refill steals chunk 1 (2, 3), the agent's page
+  // table steals chunk 2 (4) and its next ones split 5 ...
+  const s = startFirstBlock(G, 2, 2, 0, BLOCK, all);
+  movableDuringPlug(s, false);
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false });
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), ["u4"]);
+  assert.equal(spillRace(s), true);
+  assert.deepEqual(pbs(spill(s, 2)), ["u5"]);
+  assert.equal(s.spillAgain, true);
+  // ... vm1's vmemmaps: 3, then a steal of chunk 3 (6, 7) ...
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK], localCpu: false })), ["v3", "v6", "v7"]);
+  // ... then cat, on a CPU with an empty list, steals chunk 4 (8) and grep's reclaimable page chunk 5 (10).
+  assert.deepEqual(pbs(spillAgain(s)), ["u8"]);
+  assert.equal(s.spillAgain, false);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), ["r10"]);
+});
+
+test("reclaimable never (a64-pin-trace-2dev-numa3-end.r11.trixie): no reclaimable page reaches the block after either device", () => {
+  // 6.12: cat's movable page during the plug (chunk 0), the vmemmap refill steals chunk 1 (2, 3), the agent's page
+  // steals chunk 2 (4; 5 free) ...
+  const s = startFirstBlock(G, 2, 2, 0, BLOCK, all);
+  movableDuringPlug(s, false);
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false })), ["v2"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "never")), ["u4"]);
+  assert.deepEqual(pbs(spill(s, 0)), []);
+  // ... vm1's vmemmaps 3, 5 and a steal of chunk 3 (6), and no reclaimable page after vm1 either: 3, 4, 5, 6 stay.
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK], localCpu: false })), ["v3", "v5", "v6"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "never")), []);
+  assert.equal(s.settled, false);
 });

@@ -68,6 +68,8 @@ export interface FirstBlockAlloc {
   lateHeads: number[];
   /** The race of a second small unmovable pageblock was decided. */
   spillDecided: boolean;
+  /** The small unmovable pages move on once more when user space next reads new devices (unmovable-spill 2). */
+  spillAgain: boolean;
   /** The reclaimable steal of a run that read new devices did not come (Reclaimable "deferred"). */
   deferred: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
@@ -98,7 +100,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, deferred: false, settled: false };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, settled: false };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -257,12 +259,12 @@ export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, new
     if (head === undefined) return pins;
     if (!s.lateHeads.includes(head)) s.lateHeads.push(head);
     if (typeof reclaimable !== "object" || s.lateHeads[reclaimable.late] !== head) return pins;
-  } else if (reclaimable === "deferred" && !s.deferred) {
+  } else if (reclaimable === "never" || (reclaimable === "deferred" && !s.deferred)) {
     s.deferred = true;
     return pins;
   }
   const r = steal(s, null);
-  if (r !== null) pins.push({ pfn: r, kind: "reclaimable" });
+  if (r !== null && reclaimable !== "freed") pins.push({ pfn: r, kind: "reclaimable" });
   s.settled = true;
   return pins;
 }
@@ -274,31 +276,52 @@ export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, new
  * new devices, if one comes before the unplug (user space ran on another
  * node's CPU and allocated there, or its few pages in the block were freed
  * before the unplug: `a64-pin-trace-numa2-node0`, 6.1; vm1's kworker stole
- * chunk 4 in `a64-pin-trace-2dev-numa3`); `{ late: i }`, a
+ * chunk 4 in `a64-pin-trace-2dev-numa3`); "never", none stays before the
+ * unplug at all (`a64-pin-trace-2dev-numa3-end.r11.trixie`: no reclaimable
+ * page reached the block after either device); "freed", the steal comes by
+ * the rule but its few slab pages are freed before the unplug, so the chunk
+ * is used up and nothing stays (`a64-pin-trace-numa2-node0`, 6.1: 2 slab
+ * pages in pageblock 6, gone at the unplug); `{ late: i }`, a
  * steal although no new device appeared (the dentry cache outgrew its slab
  * pages while the harness ran: `a64-pin-trace-offline-manual`), taking the
  * i-th distinct chunk that was at the head of the free list at such a run
  * (FirstBlockAlloc.lateHeads).
  */
-export type Reclaimable = "rule" | "deferred" | { late: number };
+export type Reclaimable = "rule" | "deferred" | "never" | "freed" | { late: number };
 
 /**
  * The race of a second small unmovable pageblock: the kernel's and user
  * space's small unmovable pages (page tables, slab) outgrow the first
- * pageblock before the unplug, and the allocator splits the next free
- * UNMOVABLE pageblock (`a64-pin-trace-numa2-node0.sid`: user page tables in
- * pageblock 5). Met once per block, when such a pageblock is free.
+ * pageblock before the unplug (or are served on a CPU whose list is empty),
+ * and the allocator splits the next free UNMOVABLE pageblock
+ * (`a64-pin-trace-numa2-node0.sid`: user page tables in pageblock 5). Met
+ * once per block, when such a pageblock is free.
  */
 export function spillRace(s: FirstBlockAlloc): boolean {
   return !s.spillDecided && s.smallPb !== null && s.unmovableFree.length > 0;
 }
 
-/** The other outcome of spillRace(): the next free UNMOVABLE pageblock gets small unmovable pages. */
-export function spill(s: FirstBlockAlloc, happens: boolean): Pin[] {
+/**
+ * The outcome of spillRace(): how many times the small unmovable pages move
+ * to a new pageblock. 0 never; 1 into the next free UNMOVABLE pageblock, now;
+ * 2 that, and once more when user space next reads new devices (spillAgain():
+ * a CPU whose per-CPU list is empty finds the free unmovable pages held on
+ * the other CPUs' lists, `a64-pin-trace-2dev-numa3-end.r4.trixie`: `cat`
+ * stole chunk 4 with pageblock 4 still partly free).
+ */
+export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;
-  if (!happens) return [];
+  s.spillAgain = moves >= 2;
+  if (moves < 1) return [];
   const pb = s.unmovableFree.shift();
   return pb === undefined ? [] : [{ pfn: pb, kind: "unmovable" }];
+}
+
+/** The second move of unmovable-spill 2: the next free UNMOVABLE pageblock, or a steal of the head chunk. */
+export function spillAgain(s: FirstBlockAlloc): Pin[] {
+  s.spillAgain = false;
+  const pb = s.unmovableFree.length ? (s.unmovableFree.shift() as number) : steal(s, s.unmovableFree);
+  return pb === null ? [] : [{ pfn: pb, kind: "unmovable" }];
 }
 
 /**
@@ -312,6 +335,16 @@ export function migrateIn(s: FirstBlockAlloc): void {
   if (s.settled || s.movableHere || s.smallMovable) return;
   s.intact.shift();
   s.movableHere = true;
+}
+
+/**
+ * The third outcome of the first-alloc race: user space's first movable page
+ * comes while the plug still runs, before the next block's hot-add allocates
+ * anything (`a64-pin-trace-2dev-numa3-end.sid`: `cat` split chunk 0 before
+ * the kworker's vmemmap stole chunk 1).
+ */
+export function movableDuringPlug(s: FirstBlockAlloc, movableElsewhere: boolean): void {
+  takeMovable(s, movableElsewhere);
 }
 
 /** User space's first movable pages: they split the head intact chunk, unless ZONE_MOVABLE or a smaller free piece serves them. */

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 452,
-    "reproduced": 452
+    "traces": 458,
+    "reproduced": 458
   },
   "6.12": {
-    "traces": 259,
-    "reproduced": 259
+    "traces": 266,
+    "reproduced": 266
   },
   "7.2": {
-    "traces": 157,
-    "reproduced": 157
+    "traces": 162,
+    "reproduced": 162
   }
 };
