@@ -131,7 +131,7 @@ function ordinal(n: number): string {
 }
 
 /** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
-const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "boot-pagecache", "boot-pcp"]);
+const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "boot-pagecache", "boot-pcp"]);
 
 /** One race the model ran into (at boot, or in the page allocator after it), and the outcome this run took. */
 function describeRace(r: BootRaceJson): string {
@@ -139,13 +139,15 @@ function describeRace(r: BootRaceJson): string {
     case "disk-order":
       return `the boot disks of ${r.region} take their DISKSEQ in the order their namespaces' async probes attach them, one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (registration order)" : ""}`;
     case "first-alloc":
-      return `the first page of ${r.region}'s newly populated kernel zone is the kernel's (unmovable) or user space's (movable), from one run to the next; this run: ${["the kernel's", "user space's", "user space's, while the plug still ran"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+      return `the first page of ${r.region}'s newly populated kernel zone is the kernel's (unmovable) or user space's (movable), from one run to the next; this run: ${["the kernel's", "user space's", "user space's, while the plug still ran", "the kernel's, and user space's movable pages came from other nodes"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "reclaimable": {
       const when = ["after user space first read new devices", "deferred to the next time it read new devices", "never, before the unplug", "after user space first read new devices, but freed before the unplug"][r.chosen] ?? `late, at the ${ordinal(r.chosen - 3)} free chunk it found at the head`;
       return `user space's first lasting reclaimable slab page in ${r.region}'s first kernel block comes at a different time from one run to the next (${r.outcomes.length} outcomes); this run: ${when} (page-alloc-pins.ts)`;
     }
     case "unmovable-spill":
       return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock 0, 1 or 2 times from one run to the next; this run: ${r.chosen} (page-alloc-pins.ts)`;
+    case "movable-busy":
+      return `one of user space's movable pages in ${r.region}'s first kernel block is busy for a moment when virtio-mem first tries to unplug it, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
     case "boot-pagecache":
       return `while a device plugged at boot is added on ${r.region}, init's page cache or the next block's vmemmap reaches the first kernel block first, from one boot to the next; this run: ${r.chosen === 0 ? "the page cache" : "the vmemmap"} (page-alloc-pins.ts)`;
     case "boot-pcp":

@@ -13,7 +13,7 @@ import { countSystemRamPages } from "./resource.js";
 import { hex0x10 } from "./units.js";
 import { blockGroup, zoneForPfnRange } from "./zone-policy.js";
 import { growZoneSpan, logZonelistRebuild, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
-import { bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 
 /** Events of the memory notifier chain (MEM_*). */
 export type MemoryAction = "GOING_ONLINE" | "CANCEL_ONLINE" | "ONLINE" | "GOING_OFFLINE" | "CANCEL_OFFLINE" | "OFFLINE";
@@ -231,8 +231,12 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     if (s.nid !== nid) continue;
     // While a plug runs, user space's first movable page may come before this hot-add's allocations
     // (first-alloc outcome 2).
-    const elsewhere = (k.node(nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
-    if (!k.bootProbing && firstAllocRace(s, elsewhere) && runtimeRace(k, "first-alloc", `node${nid}`, 3) === 2) movableDuringPlug(s, elsewhere);
+    const elsewhere = movableElsewhere(k, s);
+    if (!k.bootProbing && firstAllocRace(s, elsewhere)) {
+      const chosen = runtimeRace(k, "first-alloc", `node${nid}`, firstAllocOutcomes(k, nid, 3));
+      if (chosen === 2) movableDuringPlug(s, elsewhere);
+      if (chosen === 3) s.movableAway = true;
+    }
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
     const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
@@ -286,10 +290,15 @@ export function pageAllocUserSpace(k: Kernel): void {
     // unmovable-spill 2: the small unmovable pages move on again, before this run's reclaimable page.
     if (newDevices && s.spillAgain) pin(k, spillAgain(s));
     if (s.settled) continue;
-    const elsewhere = (k.node(s.nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
     const region = `node${s.nid}`;
     // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
-    const movableFirst = firstAllocRace(s, elsewhere) && runtimeRace(k, "first-alloc", region, 2) === 1;
+    let movableFirst = false;
+    if (firstAllocRace(s, movableElsewhere(k, s))) {
+      const chosen = runtimeRace(k, "first-alloc", region, firstAllocOutcomes(k, s.nid, 2));
+      movableFirst = chosen === 1 || chosen === 2;
+      if (chosen === 3) s.movableAway = true;
+    }
+    const elsewhere = movableElsewhere(k, s);
     // When user space's first lasting reclaimable page comes: 0 by the rule, 1 deferred to the next run that
     // reads new devices, 2 never, 3 by the rule but freed before the unplug, 4 + i a late steal of the i-th head
     // chunk seen (page-alloc-pins.ts Reclaimable).
@@ -299,6 +308,38 @@ export function pageAllocUserSpace(k: Kernel): void {
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
     if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 3)));
   }
+}
+
+/**
+ * virtio-mem's fake-offlining of [pfn, pfn + nr) in a kernel zone, which holds
+ * no pinned page: whether one of user space's movable pages there is busy for
+ * a moment, so this attempt fails (page-alloc-pins.ts movableBusyRace(); the
+ * race "movable-busy:nodeN", outcome 1).
+ */
+export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): boolean {
+  for (const s of k.firstBlockAllocs) {
+    if (!movableBusyRace(s, pfn, nr)) continue;
+    s.busyDecided = true;
+    if (runtimeRace(k, "movable-busy", `node${s.nid}`, 2) === 1) return true;
+  }
+  return false;
+}
+
+/** User space's movable pages do not come to this block: a populated ZONE_MOVABLE on its node serves them, or they come from another node. */
+function movableElsewhere(k: Kernel, s: FirstBlockAlloc): boolean {
+  return s.movableAway || (k.node(s.nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
+}
+
+/**
+ * How many outcomes the first-alloc race has where it is met (`here`: 3 at a
+ * hot-add, where user space's page may come during the plug; 2 when user
+ * space runs): one more, 3, where other nodes have CPUs, whose processes take
+ * their movable pages from their own node (`a64-pin-trace-2dev-numa3-steals.r3.sid`:
+ * the kernel's first, and no movable page reached the block).
+ */
+function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
+  const otherCpus = Object.entries(k.cpusByNode).some(([n, cpus]) => Number(n) !== nid && cpus.length > 0);
+  return otherCpus ? 4 : here;
 }
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */

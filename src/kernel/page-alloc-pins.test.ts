@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -295,4 +295,22 @@ test("reclaimable never (a64-pin-trace-2dev-numa3-end.r11.trixie): no reclaimabl
   assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [4 * BLOCK, 5 * BLOCK, 6 * BLOCK], localCpu: false })), ["v3", "v5", "v6"]);
   assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "never")), []);
   assert.equal(s.settled, false);
+});
+
+test("movable-busy: the pageblock user space's movable pages split is the one an unplug attempt may find busy once", () => {
+  // x86 pin-pc-numa-node1: the vmemmap takes chunk 0, slab steals chunk 1 (2), movable pages split chunk 2 (4).
+  const s = startFirstBlock(G, 1, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: false, vmemmapSections: [BLOCK] })), ["v0", "u2"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r6"]);
+  assert.deepEqual(s.movablePbs, [4 * 512]);
+  assert.equal(movableBusyRace(s, 3 * 512, 512), false, "pageblock 3 holds no movable page of user space");
+  assert.equal(movableBusyRace(s, 4 * 512, 512), true);
+  assert.equal(movableBusyRace(s, 0, BLOCK), true, "a whole-block attempt covers it too (the caller skips ranges with pins)");
+  s.busyDecided = true;
+  assert.equal(movableBusyRace(s, 4 * 512, 512), false, "met once");
+  // Pages migrated into the block count too (a64-pin-trace-offline-manual.trixie: chunk 1).
+  const t = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  userSpaceRuns(t, true, false);
+  migrateIn(t);
+  assert.deepEqual(t.movablePbs, [2 * 512]);
 });

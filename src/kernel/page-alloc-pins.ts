@@ -72,6 +72,12 @@ export interface FirstBlockAlloc {
   spillAgain: boolean;
   /** The reclaimable steal of a run that read new devices did not come (Reclaimable "deferred"). */
   deferred: boolean;
+  /** User space's movable pages come from another node (its processes run on other nodes' CPUs: first-alloc 3). */
+  movableAway: boolean;
+  /** First pfns of the chunks holding movable pages (user space's, or migrated in), whose first pageblock they use. */
+  movablePbs: number[];
+  /** The movable-busy race was met (a movable pageblock's first unplug attempt). */
+  busyDecided: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
 }
@@ -100,7 +106,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, settled: false };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, settled: false };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -333,8 +339,22 @@ export function spillAgain(s: FirstBlockAlloc): Pin[] {
  */
 export function migrateIn(s: FirstBlockAlloc): void {
   if (s.settled || s.movableHere || s.smallMovable) return;
-  s.intact.shift();
+  const c = s.intact.shift();
+  if (c !== undefined) s.movablePbs.push(c);
   s.movableHere = true;
+}
+
+/**
+ * Whether an unplug attempt of [pfn, pfn + nr) meets the movable-busy race:
+ * the first time a range holding user space's movable pages (and no pinned
+ * page) is taken, one of them may be busy for a moment (locked, under I/O),
+ * so alloc_contig_range() fails once and a later pass of the same resize
+ * takes it (`a64-pin-trace-2dev-numa3-steals.r6.trixie`, and x86
+ * `pin-pc-numa-node1`: the sub-block of the movable pageblock unplugged after
+ * the ones below it).
+ */
+export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): boolean {
+  return !s.busyDecided && s.movablePbs.some((p) => p >= pfn && p < pfn + nr);
 }
 
 /**
@@ -350,7 +370,8 @@ export function movableDuringPlug(s: FirstBlockAlloc, movableElsewhere: boolean)
 /** User space's first movable pages: they split the head intact chunk, unless ZONE_MOVABLE or a smaller free piece serves them. */
 function takeMovable(s: FirstBlockAlloc, movableElsewhere: boolean): void {
   if (!s.movableTaken && !movableElsewhere && !s.smallMovable) {
-    s.intact.shift();
+    const c = s.intact.shift();
+    if (c !== undefined) s.movablePbs.push(c);
     s.movableHere = true;
   }
   s.movableTaken = true;

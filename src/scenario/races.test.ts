@@ -205,7 +205,7 @@ test("first-alloc: the kernel's or user space's first page in a zone's first blo
   const own = runScenario(runs[0].scenario, { boot: "derive" });
   assert.deepEqual(
     own.boot.noisy?.races?.map((r) => `${r.race}:${r.region} ${r.outcomes.length} ${r.chosen}`),
-    ["first-alloc:node0 2 0", "reclaimable:node0 4 0", "unmovable-spill:node0 3 0"],
+    ["first-alloc:node0 2 0", "reclaimable:node0 4 0", "unmovable-spill:node0 3 0", "movable-busy:node0 2 0"],
   );
   assert.deepEqual(compareTraces(runs[0].trace!.raw as RealTrace, own), []);
   const other = runScenario(runs[1].scenario, { boot: "derive", bootRaces: { "first-alloc:node0": 1 } });
@@ -215,6 +215,7 @@ test("first-alloc: the kernel's or user space's first page in a zone's first blo
     { key: "first-alloc:node0", outcome: 1 },
     { key: "reclaimable:node0", outcome: 0 },
     { key: "unmovable-spill:node0", outcome: 0 },
+    { key: "movable-busy:node0", outcome: 0 },
   ]);
   assert.match(renderReport(other, "pin-128m"), /race: the first page of node0's newly populated kernel zone is the kernel's \(unmovable\) or user space's \(movable\), from one run to the next; this run: user space's/);
 });
@@ -242,7 +243,7 @@ test("page-allocator races: the recordings of a64-probe2-dt-numa2-vm-node0 on 6.
   const { real, sizes } = outcomeSizes(join(dir, "a64-probe2-dt-numa2-vm-node0.json"));
   const MiB = 1 << 20;
   assert.deepEqual([...sizes.keys()].sort(), [`${200 * MiB},${2 * MiB}`, `${200 * MiB},${4 * MiB}`, `${200 * MiB},${6 * MiB}`]);
-  assert.equal(sizes.get(real), "first-alloc:node0=0 reclaimable:node0=1 unmovable-spill:node0=0", "pageblock 0 alone: user space's reclaimable page did not stay");
+  assert.equal(sizes.get(real), "first-alloc:node0=0 reclaimable:node0=1 unmovable-spill:node0=0 movable-busy:node0=0", "pageblock 0 alone: user space's reclaimable page did not stay");
   assert.equal(outcomeSizes(join(dir, "a64-probe2-dt-numa2-vm-node0.run2.json")).real, `${200 * MiB},${4 * MiB}`);
   // A recording that kept 8 MiB would still fail: no combination of the races gives it.
   const text = readFileSync(join(dir, "a64-probe2-dt-numa2-vm-node0.json"), "utf8");
@@ -262,6 +263,7 @@ test("page-allocator races: what each recording that differs from the rule shows
     ["a64-probe2-dt-numa2-vm-node0.run2.trixie.json", ["first-alloc:node1=1", "reclaimable:node1=1"]],
     ["a64-dts-vm-2dev-numa3.run2.json", ["reclaimable:node0=1", "unmovable-spill:node0=1"]],
     ["a64-sweep-vm-offline-manual.trixie.json", ["reclaimable:node0=5"]],
+    ["a64-dts-vm-2dev-numa3.run6.trixie.json", ["first-alloc:node2=3", "unmovable-spill:node2=1"]],
   ];
   for (const [f, want] of cases) {
     const file = join(dir, f);
@@ -269,6 +271,10 @@ test("page-allocator races: what each recording that differs from the rule shows
     assert.deepEqual(r.mismatches, [], f);
     assert.deepEqual(r.races.filter((x) => x.outcome !== 0).map((x) => `${x.key}=${x.outcome}`), want, f);
   }
+  const x86 = join(ORACLE_TRACES, "pin-pc-numa-node1.json");
+  const busy = checkTrace(readFileSync(x86, "utf8"), x86, "derive");
+  assert.deepEqual(busy.mismatches, []);
+  assert.deepEqual(busy.races.filter((x) => x.outcome !== 0).map((x) => `${x.key}=${x.outcome}`), ["movable-busy:node1=1"], "the sub-block at pageblock 4 is taken by a later pass");
   const file = join(dir, "a64-probe2-vm-boot-two.trixie.json");
   const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
   const run = runScenario(scenario, { boot: "derive", profile: "6.12", bootSnapshot: trace!.bootSnapshot, bootRaces: { "boot-pagecache:node0": 1, "boot-pcp:node0": 2 } });
@@ -278,12 +284,15 @@ test("page-allocator races: what each recording that differs from the rule shows
   assert.match(report, /race: user space's first lasting reclaimable slab page in node0's first kernel block comes at a different time from one run to the next \(4 outcomes\); this run: after user space first read new devices/);
 });
 
-test("page-allocator races: every traced recording of a64-dts-vm-2dev-numa3 with one dump at the end reproduces (6.1, 6.12, 7.2)", () => {
+test("page-allocator races: the traced recordings of a64-dts-vm-2dev-numa3 with one dump at the end reproduce (6.1, 6.12, 7.2)", () => {
   // Recorded after the races were written (test/oracle/arm64/evidence-pin/README.md, 'Two devices on three
   // nodes, traced again'): most of them held-out checks of the races, a few the evidence for them.
   const dir = join(REPO_ROOT, "test/oracle/arm64/evidence-pin");
-  const files = readdirSync(dir).filter((f) => f.startsWith("a64-pin-trace-2dev-numa3-end.r") && f.endsWith(".json"));
-  assert.ok(files.length >= 20, `${files.length} recordings`);
+  // The -steals runs trace the steals only; r7.trixie (a transient steal) and r9.trixie (pageblock 0 refilled by
+  // migration during the unplug) are the two the races do not give (README there).
+  const unexplained = ["a64-pin-trace-2dev-numa3-steals.r7.trixie.json", "a64-pin-trace-2dev-numa3-steals.r9.trixie.json"];
+  const files = readdirSync(dir).filter((f) => /^a64-pin-trace-2dev-numa3-(end|steals)\.r/.test(f) && f.endsWith(".json") && !unexplained.includes(f));
+  assert.ok(files.length >= 45, `${files.length} recordings`);
   const outcomes = new Set<string>();
   for (const f of files) {
     const file = join(dir, f);
@@ -292,4 +301,5 @@ test("page-allocator races: every traced recording of a64-dts-vm-2dev-numa3 with
     outcomes.add(r.races.map((x) => `${x.key}=${x.outcome}`).join(" "));
   }
   assert.ok(outcomes.size >= 8, "the recordings differ from one run to the next");
+  for (const f of unexplained) assert.ok(checkTrace(readFileSync(join(dir, f), "utf8"), join(dir, f), "derive").mismatches.length > 0, `${f} is still not reproduced: move it into the list above`);
 });

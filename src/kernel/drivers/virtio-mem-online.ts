@@ -1,6 +1,6 @@
 /** The online-page callback, the memory notifier and fake-offlining of unplugged sub-blocks of online blocks (PageOffline). Models virtio_mem_online_page_cb(), virtio_mem_memory_notifier_cb() and virtio_mem_fake_offline()/fake_online() in drivers/virtio/virtio_mem.c. */
 import { EBUSY, type Errno } from "../errno.js";
-import { pageAllocUserSpace, type MemoryAction, type MemoryNotify } from "../online.js";
+import { pageAllocTransientBusy, pageAllocUserSpace, type MemoryAction, type MemoryNotify } from "../online.js";
 import { pfnToOnlinePage } from "../pfn.js";
 import { type Zone, ZONE_MOVABLE } from "../zone.js";
 import { EPERM_VETO, type Err, VirtioMemDriver } from "./virtio-mem.js";
@@ -22,6 +22,12 @@ export function fakeOffline(vm: VirtioMemDriver, pfn: number, nr: number): Err |
   pageAllocUserSpace(vm.k);
   const z = zoneOfPfn(vm, pfn);
   const movable = z?.idx === ZONE_MOVABLE;
+  if (!movable && !vm.k.isUnmovable(pfn, pfn + nr) && pageAllocTransientBusy(vm.k, pfn, nr)) {
+    // A movable page busy for a moment: this attempt fails; the device's config-change interrupt for the
+    // sub-blocks unplugged meanwhile queues the work again, and that pass takes it.
+    vm.retry();
+    return EBUSY;
+  }
   for (let retry = 0; retry < 5; retry++) {
     // alloc_contig_range() fails on unmovable pages; free and movable pages are taken.
     const busy = vm.k.isUnmovable(pfn, pfn + nr);

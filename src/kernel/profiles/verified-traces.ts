@@ -5,12 +5,12 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 458,
-    "reproduced": 458
+    "traces": 459,
+    "reproduced": 459
   },
   "6.12": {
-    "traces": 266,
-    "reproduced": 266
+    "traces": 267,
+    "reproduced": 267
   },
   "7.2": {
     "traces": 162,
