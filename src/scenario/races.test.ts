@@ -303,3 +303,17 @@ test("page-allocator races: the traced recordings of a64-dts-vm-2dev-numa3 with 
   assert.ok(outcomes.size >= 8, "the recordings differ from one run to the next");
   for (const f of unexplained) assert.ok(checkTrace(readFileSync(join(dir, f), "utf8"), join(dir, f), "derive").mismatches.length > 0, `${f} is still not reproduced: move it into the list above`);
 });
+
+test("conformance searches races region by region when their combinations are too many (two nodes' first blocks)", () => {
+  // x-probe18-pin-node0-2dev: a first kernel block on node 0 and one on node 1, each with its page-allocator races
+  // (8 races, 9,216 combinations). A trace the model made with other outcomes on both nodes is found again.
+  const file = join(REPO_ROOT, "test/oracle/quirks/x-probe18-pin-node0-2dev.json");
+  const { scenario } = toRunnable(readFileSync(file, "utf8"), file);
+  const made = runScenario(scenario, { boot: "derive", bootRaces: { "first-alloc:node0": 3, "reclaimable:node1": 1 } });
+  const own = runScenario(scenario, { boot: "derive" });
+  assert.equal(own.boot.noisy?.races?.length, 8);
+  assert.ok(compareTraces(made as unknown as RealTrace, own).length > 0, "the model's own choices give another trace");
+  const r = checkTrace(JSON.stringify(made), "made.json", "derive");
+  assert.deepEqual(r.mismatches, []);
+  assert.deepEqual(r.races.filter((x) => x.outcome !== 0).map((x) => `${x.key}=${x.outcome}`), ["first-alloc:node0=3", "reclaimable:node1=1"]);
+});

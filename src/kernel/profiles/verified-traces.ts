@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 459,
-    "reproduced": 459
+    "traces": 463,
+    "reproduced": 463
   },
   "6.12": {
-    "traces": 267,
-    "reproduced": 267
+    "traces": 270,
+    "reproduced": 270
   },
   "7.2": {
-    "traces": 162,
-    "reproduced": 162
+    "traces": 165,
+    "reproduced": 165
   }
 };
