@@ -50,7 +50,7 @@ export interface Uevent {
   async?: true;
 }
 
-/** How the model decides where the kernel puts unmovable allocations (see online.ts). */
+/** How the model decides where the kernel puts unmovable allocations (see page-alloc.ts). */
 export interface AllocationModel {
   /** A block onlined into an empty kernel zone of a node with CPUs receives slab pages at once. */
   pinFirstKernelBlock: boolean;

@@ -38,7 +38,7 @@
  * departure the tracepoints showed is a race with the order above as outcome
  * 0 (first-alloc, reclaimable, unmovable-spill, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
- * caller (online.ts) picks the outcome.
+ * caller (page-alloc.ts) picks the outcome.
  * Pure: no kernel state beyond the object it is given.
  */
 

@@ -9,7 +9,7 @@ import { placeDimm } from "./qemu.js";
 import { built } from "../kernel/profiles/config.js";
 import { virtHasGed } from "./virt.js";
 import type { BootLayout, MachineSpec, PluggedMemoryDevice } from "./types.js";
-import { pageAllocUserSpace } from "../kernel/online.js";
+import { pageAllocUserSpace } from "../kernel/page-alloc.js";
 
 export type QmpReply = { return: Record<string, never> } | { error: { class: string; desc: string } };
 

@@ -7,7 +7,7 @@ import { importSnapshot } from "../abi/import-snapshot.js";
 import { takeSnapshot, type Snapshot } from "../abi/snapshot.js";
 import { bootKernel } from "../kernel/boot.js";
 import { STRERROR, type Errno } from "../kernel/errno.js";
-import { pageAllocBootEnds, pageAllocUserSpace } from "../kernel/online.js";
+import { pageAllocBootEnds, pageAllocUserSpace } from "../kernel/page-alloc.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { ueventJson, type UeventJson } from "./ueventjson.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";

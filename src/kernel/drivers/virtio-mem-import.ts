@@ -1,5 +1,5 @@
 /** Boot state imported from a snapshot: rebuilding the driver's bookkeeping and adopting the blocks it added at boot (no kernel counterpart: the kernel never starts half-way). */
-import { maybePinKernelAllocation, pageAllocHotAdd } from "../online.js";
+import { maybePinKernelAllocation, pageAllocHotAdd } from "../page-alloc.js";
 import { ZONE_MOVABLE } from "../zone.js";
 import { VirtioMemDriver } from "./virtio-mem.js";
 
@@ -64,7 +64,7 @@ export function adoptImportedBlocks(vm: VirtioMemDriver): void {
         // Hot-added, not early memory (the import counted every present page as early).
         const z = k.node(b.zone.nid).zones[b.zone.idx];
         z.presentEarly = Math.max(0, z.presentEarly - b.nrPages);
-        // The kernel's own allocations, as when this block was onlined (online.ts).
+        // The kernel's own allocations, as when this block was onlined (page-alloc.ts).
         // The device plugged its blocks in address order: each later one was hot-added (page tables,
         // vmemmap) and then onlined after the first (page-alloc-pins.ts); user space ran after the boot.
         const key = `${b.zone.nid}/${b.zone.idx}`;

@@ -1,6 +1,7 @@
 /** The online-page callback, the memory notifier and fake-offlining of unplugged sub-blocks of online blocks (PageOffline). Models virtio_mem_online_page_cb(), virtio_mem_memory_notifier_cb() and virtio_mem_fake_offline()/fake_online() in drivers/virtio/virtio_mem.c. */
 import { EBUSY, type Errno } from "../errno.js";
-import { pageAllocTransientBusy, pageAllocUserSpace, type MemoryAction, type MemoryNotify } from "../online.js";
+import type { MemoryAction, MemoryNotify } from "../online.js";
+import { pageAllocTransientBusy, pageAllocUserSpace } from "../page-alloc.js";
 import { pfnToOnlinePage } from "../pfn.js";
 import { type Zone, ZONE_MOVABLE } from "../zone.js";
 import { EPERM_VETO, type Err, VirtioMemDriver } from "./virtio-mem.js";

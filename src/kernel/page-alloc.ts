@@ -1,0 +1,197 @@
+/**
+ * Where the kernel's own pages land when memory goes online, and what pins
+ * them: the kernel's state around the page allocator model of
+ * page-alloc-pins.ts (which pageblocks of a zone's first block the kernel
+ * and user space take), driven from onlining (maybePinKernelAllocation),
+ * hot-add and removal (pageAllocHotAdd, pageAllocRemove), the end of the
+ * boot's probes (pageAllocBootEnds), the return to user space
+ * (pageAllocUserSpace), migration out of an emptied ZONE_MOVABLE
+ * (pageAllocMigrated) and virtio-mem's fake-offlining
+ * (pageAllocTransientBusy); and the races the allocator runs into after the
+ * boot (Kernel.runtimeRaces).
+ */
+import type { Kernel } from "./kernel.js";
+import { onlinePagesIn } from "./online.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
+
+/**
+ * The page allocator at work (not a kernel function): when a block makes a
+ * kernel zone of a node with CPUs populated for the first time, the kernel's
+ * own allocations land in it (slab pages: observed at pfn 0x100006 and
+ * 0x110400 on the reference guest, 09-observed-6.1.md §D, §N and the
+ * dimm-online-kernel / sysfs-bad-input traces), so that block can no longer
+ * be offlined. Which pageblocks of it they take (what virtio-mem's sub-block
+ * unplug shows) follows the buddy allocator's fallback, modelled in
+ * page-alloc-pins.ts and driven from here, from hot-add (pageAllocHotAdd) and
+ * from the return to user space (pageAllocUserSpace). Onlined pages go to the
+ * tail of the free lists, so a block added to an already populated zone is
+ * not used at once.
+ */
+export function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr: number, zoneWasEmpty: boolean): void {
+  if (!zoneWasEmpty) {
+    const s = k.firstBlockAllocs.find((a) => a.nid === zone.nid && a.zoneIdx === zone.idx && !a.settled);
+    if (s) noteOnline(s, pfn, nr, onlinePagesIn(k));
+    return;
+  }
+  if (!k.allocation.pinFirstKernelBlock) return;
+  if (zone.idx === ZONE_MOVABLE || zone.idx > ZONE_NORMAL) return;
+  if ((k.cpusByNode[zone.nid] ?? []).length === 0) return;
+  // Only the highest kernel zone of the node receives GFP_KERNEL allocations first.
+  const higherPopulated = k.node(zone.nid).zones.some((z) => z.idx > zone.idx && z.idx <= ZONE_NORMAL && z.present > 0);
+  if (higherPopulated) return;
+  const g = k.geometry;
+  const s = startFirstBlock({ pageblockPages: g.pageblockSize / g.pageSize, chunkPages: g.maxOrderPages }, zone.nid, zone.idx, pfn, nr, onlinePagesIn(k));
+  k.firstBlockAllocs = k.firstBlockAllocs.filter((a) => a.nid !== zone.nid || a.zoneIdx !== zone.idx);
+  k.firstBlockAllocs.push(s);
+}
+
+const PIN_WHY: Record<PinKind, string> = {
+  unmovable: "slab and page-table pages the kernel allocated after onlining (the first unmovable allocation stole this max-order chunk)",
+  reclaimable: "reclaimable slab pages (dentries, inodes) allocated when user space ran (their first allocation stole this max-order chunk)",
+  vmemmap: "the vmemmap (struct pages) of a block added later, freed when that block is removed",
+};
+
+function pin(k: Kernel, pins: Pin[]): void {
+  for (const p of pins) k.unmovable.push({ start: p.pfn, end: p.pfn + 1, why: PIN_WHY[p.kind], ...(p.owner === undefined ? {} : { owner: p.owner }) });
+}
+
+/**
+ * arch_add_memory() of [startPfn, startPfn + nr) on node `nid`: page tables
+ * and the vmemmap come from the page allocator, i.e. from a newly populated
+ * zone of that node. The vmemmap is one pageblock-order allocation per
+ * section where a section's memmap is exactly one pageblock (4 KiB pages;
+ * other geometries are not measured: no vmemmap modelled).
+ */
+export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: number, memmapOnMemory: boolean): void {
+  const g = k.geometry;
+  const pps = k.sparse.pps;
+  const memmapIsPageblock = (pps * g.structPageSize) / g.pageSize === g.pageblockSize / g.pageSize;
+  const vmemmapSections: number[] = [];
+  if (!memmapOnMemory && memmapIsPageblock) for (let p = startPfn; p < startPfn + nr; p += pps) vmemmapSections.push(p);
+  // The hot-add runs in a kworker of CPU 0 (virtio-mem's config interrupt, ACPI's hotplug work): its page
+  // tables and slab come from CPU 0's node (a64-pin-trace-numa2-pgtables.trixie).
+  const localCpu = (k.cpusByNode[nid] ?? []).includes(0);
+  for (const s of k.firstBlockAllocs) {
+    if (s.nid !== nid) continue;
+    // While a plug runs, user space's first movable page may come before this hot-add's allocations
+    // (first-alloc outcome 2).
+    const elsewhere = movableElsewhere(k, s);
+    if (!k.bootProbing && firstAllocRace(s, elsewhere)) {
+      const chosen = runtimeRace(k, "first-alloc", `node${nid}`, firstAllocOutcomes(k, nid, 3));
+      if (chosen === 2) movableDuringPlug(s, elsewhere);
+      if (chosen === 3) s.movableAway = true;
+    }
+    // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
+    const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
+    const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
+    pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, pageCacheFirst, localCpu }));
+  }
+}
+
+/**
+ * A race met after the boot (page-alloc-pins.ts): the outcome chosen in
+ * RunOptions.bootRaces (key "race:region", default 0), recorded in
+ * Kernel.runtimeRaces with `count` outcomes (a race met again with more
+ * outcomes gets them added).
+ */
+function runtimeRace(k: Kernel, race: string, region: string, count: number): number {
+  const chosen = k.raceChoices[`${race}:${region}`] ?? 0;
+  const known = k.runtimeRaces.find((r) => r.race === race && r.region === region);
+  const outcomes = Array.from({ length: count }, (_, i) => i);
+  if (!known) k.runtimeRaces.push({ race, region, outcomes, chosen });
+  else if (known.outcomes.length < count) known.outcomes.splice(0, known.outcomes.length, ...outcomes);
+  return chosen;
+}
+
+/**
+ * The drivers' boot-time probes are over (page-alloc-pins.ts bootEnds()): the
+ * boot's last kernel allocations, and the probing CPU's per-CPU lists.
+ * `cpus`: how many CPUs the machine has (an imported boot does not know them).
+ */
+export function pageAllocBootEnds(k: Kernel, cpus: number): void {
+  k.bootProbing = false;
+  const PCP: BootPcp[] = ["free", "used", "kept"];
+  for (const s of k.firstBlockAllocs) {
+    const pcp = bootPcpRace(s, cpus > 1) ? (PCP[runtimeRace(k, "boot-pcp", `node${s.nid}`, PCP.length)] ?? "free") : "free";
+    pin(k, bootEnds(s, { otherCpus: cpus > 1, pcp }));
+  }
+}
+
+/** arch_remove_memory(): the vmemmap of the removed sections goes back to the page allocator. */
+export function pageAllocRemove(k: Kernel, startPfn: number, nr: number): void {
+  k.unmovable = k.unmovable.filter((u) => u.owner === undefined || u.owner < startPfn || u.owner >= startPfn + nr);
+}
+
+/**
+ * The kernel's work is done and user space runs (allocating movable and
+ * reclaimable pages); it reads the sysfs files of the devices added since it
+ * last ran (the "add" uevents since then).
+ */
+export function pageAllocUserSpace(k: Kernel): void {
+  const newDevices = k.uevents.slice(k.userSpaceSeen).some((u) => u.action === "add");
+  k.userSpaceSeen = k.uevents.length;
+  for (const s of k.firstBlockAllocs) {
+    // unmovable-spill 2: the small unmovable pages move on again, before this run's reclaimable page.
+    if (newDevices && s.spillAgain) pin(k, spillAgain(s));
+    if (s.settled) continue;
+    const region = `node${s.nid}`;
+    // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
+    let movableFirst = false;
+    if (firstAllocRace(s, movableElsewhere(k, s))) {
+      const chosen = runtimeRace(k, "first-alloc", region, firstAllocOutcomes(k, s.nid, 2));
+      movableFirst = chosen === 1 || chosen === 2;
+      if (chosen === 3) s.movableAway = true;
+    }
+    const elsewhere = movableElsewhere(k, s);
+    // When user space's first lasting reclaimable page comes: 0 by the rule, 1 deferred to the next run that
+    // reads new devices, 2 never, 3 by the rule but freed before the unplug, 4 + i a late steal of the i-th head
+    // chunk seen (page-alloc-pins.ts Reclaimable).
+    const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
+    const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
+    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable));
+    if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
+    if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 3)));
+  }
+}
+
+/**
+ * virtio-mem's fake-offlining of [pfn, pfn + nr) in a kernel zone, which holds
+ * no pinned page: whether one of user space's movable pages there is busy for
+ * a moment, so this attempt fails (page-alloc-pins.ts movableBusyRace(); the
+ * race "movable-busy:nodeN", outcome 1).
+ */
+export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): boolean {
+  for (const s of k.firstBlockAllocs) {
+    if (!movableBusyRace(s, pfn, nr)) continue;
+    s.busyDecided = true;
+    if (runtimeRace(k, "movable-busy", `node${s.nid}`, 2) === 1) return true;
+  }
+  return false;
+}
+
+/** User space's movable pages do not come to this block: a populated ZONE_MOVABLE on its node serves them, or they come from another node. */
+function movableElsewhere(k: Kernel, s: FirstBlockAlloc): boolean {
+  return s.movableAway || (k.node(s.nid).zones[ZONE_MOVABLE]?.present ?? 0) > 0;
+}
+
+/**
+ * How many outcomes the first-alloc race has where it is met (`here`: 3 at a
+ * hot-add, where user space's page may come during the plug; 2 when user
+ * space runs): one more, 3, where other nodes have CPUs, whose processes take
+ * their movable pages from their own node (`a64-pin-trace-2dev-numa3-steals.r3.sid`:
+ * the kernel's first, and no movable page reached the block).
+ */
+function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
+  const otherCpus = Object.entries(k.cpusByNode).some(([n, cpus]) => Number(n) !== nid && cpus.length > 0);
+  return otherCpus ? 4 : here;
+}
+
+/** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
+const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;
+
+/** offline_pages() emptied a node's ZONE_MOVABLE: its movable pages were migrated into the node's kernel zone (page-alloc-pins.ts migrateIn). */
+export function pageAllocMigrated(k: Kernel, zone: Zone): void {
+  if (zone.idx !== ZONE_MOVABLE || zone.present > 0) return;
+  for (const s of k.firstBlockAllocs) if (s.nid === zone.nid) migrateIn(s);
+}
