@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 463,
-    "reproduced": 463
+    "traces": 466,
+    "reproduced": 466
   },
   "6.12": {
-    "traces": 270,
-    "reproduced": 270
+    "traces": 273,
+    "reproduced": 273
   },
   "7.2": {
-    "traces": 165,
-    "reproduced": 165
+    "traces": 168,
+    "reproduced": 168
   }
 };
