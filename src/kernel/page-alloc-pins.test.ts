@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, movableRefillChunks, noteOnline, spill, spillAgain, spillRace, unmovableRefill, zoneBatch, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -313,4 +313,40 @@ test("movable-busy: the pageblock user space's movable pages split is the one an
   userSpaceRuns(t, true, false);
   migrateIn(t);
   assert.deepEqual(t.movablePbs, [2 * 512]);
+});
+
+test("zone_batchsize(): 0.1 % of the zone, a quarter of it, then 2^n - 1 (4 KiB pages)", () => {
+  const MiB = 256; // pages
+  assert.equal(zoneBatch(128 * MiB, 4096), 7);
+  assert.equal(zoneBatch(256 * MiB, 4096), 15);
+  assert.equal(zoneBatch(640 * MiB, 4096), 31);
+  assert.equal(zoneBatch(700 * MiB, 4096), 63);
+  assert.equal(zoneBatch(64 * 1024 * MiB, 4096), 63, "at most 1 MiB of pages: 256 / 4 = 64, rounded to 63");
+  assert.equal(zoneBatch(1, 4096), 0, "a tiny zone: 1 + 0 = 1, 2^0 - 1");
+});
+
+test("pcpBatchScale (6.7+): user space's first movable refills split three chunks of a 700 MiB zone, one of a 640 MiB zone", () => {
+  // a64-pin-trace-uefi-700m.r1.trixie: the agent's first refill took 2016 pages (63 << 5), another process's 63
+  // more: pageblocks 8 to 12. 6.1 refills 63 pages at a time: one chunk (.r1).
+  assert.equal(movableRefillChunks(63, true, 1024), 3);
+  assert.equal(movableRefillChunks(63, false, 1024), 1);
+  assert.equal(movableRefillChunks(31, true, 1024), 1, "992 + 31 pages fit in a chunk (a64-pin-640m on 6.12 and 7.2)");
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  s.movableChunks = 3;
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] })), ["u0", "v1"]);
+  userSpaceRuns(s, false, true, false, "rule");
+  assert.deepEqual(s.movablePbs, [4 * 512, 6 * 512, 8 * 512], "chunks 2, 3 and 4");
+  assert.equal(movableBusyRace(s, 6 * 512, 512), false, "only the first chunk's pages are in use");
+});
+
+test("unmovable-refill: a scaled unmovable refill on another CPU steals whole chunks, free unless the last keeps pages", () => {
+  // a64-pin-trace-uefi-700m.r1.trixie: base64 stole chunks 7 and 8 within 2 ms, grep's reclaimable page then took 9.
+  const run = (keep: boolean) => {
+    const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+    s.movableChunks = 3;
+    hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+    return pbs(userSpaceRuns(s, false, true, false, "rule", () => unmovableRefill(s, 2, keep)));
+  };
+  assert.deepEqual(run(false), ["r14"], "chunks 5 and 6 stolen and drained at the unplug; the reclaimable steal takes chunk 7");
+  assert.deepEqual(run(true), ["u12", "r14"], ".r1.sid: the second stolen chunk's first pageblock keeps pages");
 });

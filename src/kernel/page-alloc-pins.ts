@@ -78,6 +78,10 @@ export interface FirstBlockAlloc {
   movablePbs: number[];
   /** The movable-busy race was met (a movable pageblock's first unplug attempt). */
   busyDecided: boolean;
+  /** How many intact chunks user space's first movable refills split (movableRefillChunks()). */
+  movableChunks: number;
+  /** The unmovable-refill race was met. */
+  refillDecided: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
 }
@@ -106,7 +110,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, settled: false };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -250,7 +254,7 @@ export function firstAllocRace(s: FirstBlockAlloc, movableElsewhere: boolean): b
  * harness ran; one did when the dump read files it had never opened).
  * `movableFirst`: the other outcome of firstAllocRace().
  */
-export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false, reclaimable: Reclaimable = "rule"): Pin[] {
+export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false, reclaimable: Reclaimable = "rule", refill?: () => Pin[]): Pin[] {
   if (s.settled) return [];
   const pins: Pin[] = [];
   const movable = () => takeMovable(s, movableElsewhere);
@@ -258,6 +262,7 @@ export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, new
   const p = smallUnmovable(s);
   if (p) pins.push(p);
   movable();
+  if (refill) pins.push(...refill());
   if (!newDevices) {
     // No new sysfs files to read: by the rule no reclaimable page comes now. Where one would land if it
     // came anyway (a late steal) is the chunk at the head now.
@@ -354,7 +359,10 @@ export function migrateIn(s: FirstBlockAlloc): void {
  * the ones below it).
  */
 export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): boolean {
-  return !s.busyDecided && s.movablePbs.some((p) => p >= pfn && p < pfn + nr);
+  // The pages user space uses first are at the start of its first chunk (a larger refill's later chunks are
+  // mostly free: a64-pin-trace-uefi-700m.r1.sid, sub-block 4 of pageblocks 8 to 12).
+  const p = s.movablePbs[0];
+  return !s.busyDecided && p !== undefined && p >= pfn && p < pfn + nr;
 }
 
 /**
@@ -367,12 +375,60 @@ export function movableDuringPlug(s: FirstBlockAlloc, movableElsewhere: boolean)
   takeMovable(s, movableElsewhere);
 }
 
-/** User space's first movable pages: they split the head intact chunk, unless ZONE_MOVABLE or a smaller free piece serves them. */
+/**
+ * User space's first movable pages: they split the head intact chunk (or, with
+ * larger refills, the `movableChunks` head chunks), unless ZONE_MOVABLE or a
+ * smaller free piece serves them.
+ */
 function takeMovable(s: FirstBlockAlloc, movableElsewhere: boolean): void {
   if (!s.movableTaken && !movableElsewhere && !s.smallMovable) {
-    const c = s.intact.shift();
-    if (c !== undefined) s.movablePbs.push(c);
+    for (let i = 0; i < Math.max(1, s.movableChunks); i++) {
+      const c = s.intact.shift();
+      if (c !== undefined) s.movablePbs.push(c);
+    }
     s.movableHere = true;
   }
   s.movableTaken = true;
+}
+
+/**
+ * zone_batchsize(): a zone's per-CPU batch, from its managed pages (0.1 % of
+ * the zone, at most 1 MiB of 4 KiB pages, a quarter of that, then 2^n - 1).
+ */
+export function zoneBatch(managedPages: number, pageSize: number): number {
+  const quarter = Math.max(1, Math.floor(Math.min(Math.floor(managedPages / 1024), Math.floor((1024 * 1024) / pageSize)) / 4));
+  return 2 ** Math.floor(Math.log2(quarter + Math.floor(quarter / 2))) - 1;
+}
+
+/**
+ * How many max-order chunks user space's first movable refills of a newly
+ * populated zone split: the first refill of one CPU (batch pages, or, where
+ * refills scale (`pcpBatchScale`, 6.7+), batch << 5) and the next CPU's
+ * (batch): one chunk unless that is more than a chunk
+ * (`a64-pin-trace-uefi-700m.r1.trixie`: 2016 pages, then 63 of another
+ * process, pageblocks 8 to 12; 640 MiB zones, batch 31, stay within one).
+ */
+export function movableRefillChunks(batch: number, scaled: boolean, chunkPages: number): number {
+  const first = scaled ? batch * 32 : batch;
+  return Math.max(1, Math.ceil((first + batch) / chunkPages));
+}
+
+/**
+ * The unmovable-refill race, where refills scale and a scaled refill is more
+ * than a chunk: a process on another CPU refills its unmovable list with
+ * batch << 5 pages, more than the free UNMOVABLE pages, so the refill steals
+ * `chunks` whole chunks (`a64-pin-trace-uefi-700m.r1.trixie`: `base64` stole
+ * chunks 7 and 8 within 2 ms). Its pages stay free on that list and are
+ * drained when virtio-mem unplugs them (outcome 1), or the last chunk's first
+ * pageblock keeps some (outcome 2: `.r1.sid`, pageblock 16); or no such
+ * refill comes (outcome 0).
+ */
+export function unmovableRefill(s: FirstBlockAlloc, chunks: number, keep: boolean): Pin[] {
+  s.refillDecided = true;
+  const pins: Pin[] = [];
+  for (let i = 0; i < chunks; i++) {
+    const c = steal(s, null);
+    if (c !== null && keep && i === chunks - 1) pins.push({ pfn: c, kind: "unmovable" });
+  }
+  return pins;
 }

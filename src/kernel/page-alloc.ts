@@ -12,7 +12,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, zoneBatch, movableRefillChunks, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
 /**
@@ -77,6 +77,7 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     // While a plug runs, user space's first movable page may come before this hot-add's allocations
     // (first-alloc outcome 2).
     const elsewhere = movableElsewhere(k, s);
+    refreshBatch(k, s);
     if (!k.bootProbing && firstAllocRace(s, elsewhere)) {
       const chosen = runtimeRace(k, "first-alloc", `node${nid}`, firstAllocOutcomes(k, nid, 3));
       if (chosen === 2) movableDuringPlug(s, elsewhere);
@@ -144,12 +145,21 @@ export function pageAllocUserSpace(k: Kernel): void {
       if (chosen === 3) s.movableAway = true;
     }
     const elsewhere = movableElsewhere(k, s);
+    refreshBatch(k, s);
+    // A scaled unmovable refill on another CPU (page-alloc-pins.ts unmovableRefill()): 0 none, 1 its stolen chunks
+    // stay free, 2 the last one's first pageblock keeps pages.
+    const refill = unmovableRefillChunks(k, s);
+    const onRefill = refill > 0 && !s.refillDecided && s.smallPb !== null ? () => {
+      const chosen = runtimeRace(k, "unmovable-refill", region, 3);
+      if (chosen === 0) { s.refillDecided = true; return []; }
+      return unmovableRefill(s, refill, chosen === 2);
+    } : undefined;
     // When user space's first lasting reclaimable page comes: 0 by the rule, 1 deferred to the next run that
     // reads new devices, 2 never, 3 by the rule but freed before the unplug, 4 + i a late steal of the i-th head
     // chunk seen (page-alloc-pins.ts Reclaimable).
     const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
-    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable));
+    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, onRefill));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
     if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 3)));
   }
@@ -168,6 +178,24 @@ export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): bool
     if (runtimeRace(k, "movable-busy", `node${s.nid}`, 2) === 1) return true;
   }
   return false;
+}
+
+/**
+ * The zone's per-CPU batch as it stands (zone_batchsize() of its managed
+ * pages; zone_pcp_update() runs at every online): how many chunks user
+ * space's first movable refills split (page-alloc-pins.ts movableRefillChunks()).
+ */
+function refreshBatch(k: Kernel, s: FirstBlockAlloc): void {
+  if (s.movableTaken) return;
+  const z = k.node(s.nid).zones[s.zoneIdx];
+  s.movableChunks = movableRefillChunks(zoneBatch(z.managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages);
+}
+
+/** How many chunks a scaled unmovable refill steals (0: refills do not scale, or one fits in a chunk). */
+function unmovableRefillChunks(k: Kernel, s: FirstBlockAlloc): number {
+  if (!k.rules.pcpBatchScale || Object.values(k.cpusByNode).reduce((n, c) => n + c.length, 0) < 2) return 0;
+  const refill = zoneBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize) * 32;
+  return refill > s.chunkPages ? Math.ceil(refill / s.chunkPages) : 0;
 }
 
 /** User space's movable pages do not come to this block: a populated ZONE_MOVABLE on its node serves them, or they come from another node. */

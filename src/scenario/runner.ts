@@ -110,6 +110,8 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
   if (opts.boot === "import") {
     if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");
     k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile, arch: machine.arch, deviceMemory: layout.deviceMemory, numaFirmware: layout.numaFirmware, cma: layout.cma });
+    // A snapshot has no CPUs: they are the machine's (where the kernel's and user space's pages come from, page-alloc.ts).
+    if (machine.type !== "synthetic") k.cpusByNode = { ...layout.cpusByNode };
   } else {
     k = bootKernel(layout, {
       cmdline: machine.cmdline,

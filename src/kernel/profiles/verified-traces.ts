@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 466
   },
   "6.12": {
-    "traces": 273,
-    "reproduced": 273
+    "traces": 274,
+    "reproduced": 274
   },
   "7.2": {
-    "traces": 168,
-    "reproduced": 168
+    "traces": 169,
+    "reproduced": 169
   }
 };
