@@ -26,8 +26,9 @@ kernel zone's first block, whether the kernel's or user space's first page
 lands first (first-alloc), when user space's first lasting reclaimable page
 comes (reclaimable), whether small unmovable pages outgrow their pageblock
 (unmovable-spill), whether a movable page is busy at the first unplug
-attempt (movable-busy), whether a scaled unmovable refill steals chunks
-(unmovable-refill), and for a device plugged at boot whether init's page
+attempt (movable-busy), whether user space's first movable refill is
+already scaled (movable-refill), whether a scaled unmovable refill steals
+chunks (unmovable-refill), and for a device plugged at boot whether init's page
 cache comes before the vmemmap (boot-pagecache) and who uses the probing
 CPU's per-CPU pageblocks (boot-pcp)), the line names the outcome that
 reproduced the trace:

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 466,
-    "reproduced": 466
+    "traces": 467,
+    "reproduced": 467
   },
   "6.12": {
-    "traces": 274,
-    "reproduced": 274
+    "traces": 275,
+    "reproduced": 275
   },
   "7.2": {
-    "traces": 169,
-    "reproduced": 169
+    "traces": 170,
+    "reproduced": 170
   }
 };
