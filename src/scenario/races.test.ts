@@ -271,6 +271,11 @@ test("page-allocator races: what each recording that differs from the rule shows
     assert.deepEqual(r.mismatches, [], f);
     assert.deepEqual(r.races.filter((x) => x.outcome !== 0).map((x) => `${x.key}=${x.outcome}`), want, f);
   }
+  // 6.12, an 800 MiB zone (batch 63): user space's first movable refill was not scaled yet, one chunk.
+  const unscaled = join(REPO_ROOT, "test/oracle/kernels/trixie/x-probe20-q35-vm-2m-800m.json");
+  const u = checkTrace(readFileSync(unscaled, "utf8"), unscaled, "derive");
+  assert.deepEqual(u.mismatches, []);
+  assert.ok(u.races.some((x) => x.key === "movable-refill:node0" && x.outcome === 1), JSON.stringify(u.races));
   const x86 = join(ORACLE_TRACES, "pin-pc-numa-node1.json");
   const busy = checkTrace(readFileSync(x86, "utf8"), x86, "derive");
   assert.deepEqual(busy.mismatches, []);
