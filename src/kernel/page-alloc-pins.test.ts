@@ -6,7 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, movableRefillChunks, noteOnline, spill, spillAgain, spillRace, unmovableRefill, zoneBatch, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { movableRefillChunks, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;

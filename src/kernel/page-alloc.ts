@@ -12,7 +12,8 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, zoneBatch, movableRefillChunks, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { movableRefillChunks, zoneBatch } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
 /**
