@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 467,
-    "reproduced": 467
+    "traces": 470,
+    "reproduced": 470
   },
   "6.12": {
-    "traces": 275,
-    "reproduced": 275
+    "traces": 278,
+    "reproduced": 278
   },
   "7.2": {
-    "traces": 170,
-    "reproduced": 170
+    "traces": 173,
+    "reproduced": 173
   }
 };
