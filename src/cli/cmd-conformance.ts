@@ -41,7 +41,7 @@ Examples:
   memhp conformance ../shared/conformance/traces/*.json
   memhp conformance --boot both --json ../shared/conformance/traces/dimm-online-kernel.json`,
     )
-    .action((files: string[], opts: { boot: "derive" | "import" | "both"; json?: boolean }) => {
+    .action(async (files: string[], opts: { boot: "derive" | "import" | "both"; json?: boolean }) => {
       const modes: ("derive" | "import")[] = opts.boot === "both" ? ["derive", "import"] : [opts.boot];
       const results: ConformanceResult[] = [];
       for (const f of files) {
@@ -60,6 +60,8 @@ Examples:
             process.stdout.write(r.mismatches.length === 0 ? `PASS ${name}${raced}\n` : `${formatMismatch(name, r.mismatches[0])}${raced}\n`);
           }
         }
+        // Between traces, let a closed stdout (EPIPE) or a signal end the program at once.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       const failed = results.filter((r) => r.mismatches.length > 0).length;
       if (opts.json) {

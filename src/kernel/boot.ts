@@ -8,6 +8,7 @@ import type { BootLayout } from "../machine/types.js";
 import { defaultBlockSize, GEOMETRIES, isArm64, validBlockSize, X86_64, zoneLimits } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { preventBootmemRemoveInit } from "./arm64-mmu.js";
+import { memparse } from "./cmdline.js";
 import { CRASH_ALIGN } from "./crash-reserve.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
 import { getProfile, type KernelProfile } from "./profile.js";
@@ -100,9 +101,9 @@ export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = ge
         movablecore = parseCoreSize(val) ?? movablecore;
         break;
       case "mem":
-        if (/^\d+[KMG]?$/i.test(val)) {
-          const m = /^(\d+)([KMG]?)$/i.exec(val)!;
-          memLimit = Number(m[1]) * ({ "": 1, K: 1024, M: MiB, G: GiB }[m[2].toUpperCase()] ?? 1);
+        {
+          const m = memparse(val);
+          if (m && m.rest === "") memLimit = m.value;
         }
         break;
     }

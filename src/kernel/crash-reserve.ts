@@ -4,7 +4,8 @@
  * (arm64: arm64-early.ts, 2 MiB-aligned below the DMA limit; x86: qemu.ts,
  * 16 MiB-aligned below 4 GiB), recorded in test/oracle/*probe11-crashkernel*.
  */
-import { alignUp, GiB, MiB } from "./units.js";
+import { memparse } from "./cmdline.js";
+import { alignUp, MiB } from "./units.js";
 
 /**
  * crashkernel=SIZE[KMG] (parse_crashkernel(): the plain form; "@offset", ",high", ",low" and range lists are not
@@ -13,8 +14,9 @@ import { alignUp, GiB, MiB } from "./units.js";
 export function crashkernelSize(cmdline: string, page: number): number | null {
   let size: number | null = null;
   for (const w of cmdline.split(" ")) {
-    const m = /^crashkernel=(\d+)([KMG]?)$/i.exec(w);
-    if (m) size = alignUp(Number(m[1]) * ({ "": 1, K: 1024, M: MiB, G: GiB }[m[2]!.toUpperCase()] ?? 1), page);
+    if (!w.startsWith("crashkernel=")) continue;
+    const m = memparse(w.slice("crashkernel=".length));
+    if (m && m.rest === "") size = alignUp(m.value, page);
   }
   return size || null;
 }

@@ -109,10 +109,10 @@ function runtimeRace(k: Kernel, race: string, region: string, count: number): nu
 /**
  * The drivers' boot-time probes are over (page-alloc-pins.ts bootEnds()): the
  * boot's last kernel allocations, and the probing CPU's per-CPU lists.
- * `cpus`: how many CPUs the machine has (an imported boot does not know them).
  */
-export function pageAllocBootEnds(k: Kernel, cpus: number): void {
+export function pageAllocBootEnds(k: Kernel): void {
   k.bootProbing = false;
+  const cpus = cpuCount(k);
   const PCP: BootPcp[] = ["free", "used", "kept"];
   for (const s of k.firstBlockAllocs) {
     const pcp = bootPcpRace(s, cpus > 1) ? (PCP[runtimeRace(k, "boot-pcp", `node${s.nid}`, PCP.length)] ?? "free") : "free";
@@ -196,9 +196,14 @@ function refreshBatch(k: Kernel, s: FirstBlockAlloc): void {
   s.movableChunks = chunks > 1 && runtimeRace(k, "movable-refill", `node${s.nid}`, 2) === 1 ? 1 : chunks;
 }
 
+/** The machine's CPUs (an imported boot takes them from the machine too: runner.ts). */
+function cpuCount(k: Kernel): number {
+  return Object.values(k.cpusByNode).reduce((n, c) => n + c.length, 0);
+}
+
 /** How many chunks a scaled unmovable refill steals (0: refills do not scale, or one fits in a chunk). */
 function unmovableRefillChunks(k: Kernel, s: FirstBlockAlloc): number {
-  if (!k.rules.pcpBatchScale || Object.values(k.cpusByNode).reduce((n, c) => n + c.length, 0) < 2) return 0;
+  if (!k.rules.pcpBatchScale || cpuCount(k) < 2) return 0;
   const refill = zoneBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize) * 32;
   return refill > s.chunkPages ? Math.ceil(refill / s.chunkPages) : 0;
 }

@@ -11,6 +11,7 @@
  * QEMU has none of: no Movable zone.
  */
 
+import { memparse } from "./cmdline.js";
 import { ZONE_MOVABLE } from "./zone.js";
 
 /** A size in bytes or a percentage of all memory, as cmdline_parse_core() reads it. */
@@ -23,10 +24,8 @@ export function parseCoreSize(val: string): CoreSize | null {
     const n = Number(pct[1]);
     return n <= 100 ? { percent: n } : null;
   }
-  const m = /^(\d+)([KMGTPE]?)$/i.exec(val);
-  if (!m) return null;
-  const shift = { "": 0, K: 10, M: 20, G: 30, T: 40, P: 50, E: 60 }[m[2]!.toUpperCase()] ?? 0;
-  return { bytes: Number(m[1]) * 2 ** shift };
+  const m = memparse(val);
+  return m && m.rest === "" ? { bytes: m.value } : null;
 }
 
 /** A memblock range in pfns, [start, end), on a node. */

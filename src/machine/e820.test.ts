@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GiB, MiB } from "../kernel/units.js";
-import { E820_PRAM, E820_RAM, E820_RESERVED, e820Sanitize, endOfRam, formatE820Line, kernelE820, memblockFromE820, memparse, type RawE820 } from "./e820.js";
+import { E820_PRAM, E820_RAM, E820_RESERVED, e820Sanitize, endOfRam, formatE820Line, kernelE820, memblockFromE820, type RawE820 } from "./e820.js";
 import { renderIomem } from "../kernel/resource.js";
 import { deriveBootLayout } from "./qemu.js";
 
@@ -16,13 +16,6 @@ const fw: RawE820[] = [
   { start: 0x100000, end: 0x3ffe0000, type: E820_RAM },
   { start: 0x3ffe0000, end: 0x40000000, type: E820_RESERVED },
 ];
-
-test("memparse: C bases and binary suffixes", () => {
-  assert.deepEqual(memparse("64M!0x3c000000"), { value: 64 * MiB, rest: "!0x3c000000" });
-  assert.deepEqual(memparse("0x3c000000"), { value: 0x3c000000, rest: "" });
-  assert.deepEqual(memparse("010k"), { value: 8 * 1024, rest: "" });
-  assert.equal(memparse("!"), null);
-});
 
 test("sanitize: PRAM is never merged; it is cut at every change point", () => {
   const t = kernelE820(fw, ["memmap=64M!0x3c000000"]);

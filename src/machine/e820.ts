@@ -4,6 +4,7 @@
  * and `mem=`, trim_bios_range(), the memblock ranges taken from it and
  * max_pfn. Pure functions on plain data; addresses are exact JS numbers.
  */
+import { memparse } from "../kernel/cmdline.js";
 import { alignDown, alignUp, hexPad, PAGE_SIZE } from "../kernel/units.js";
 import type { E820Entry, E820Type } from "./types.js";
 
@@ -195,24 +196,6 @@ export function e820RangeRemove(table: RawE820[], start: number, size: number, o
   return out;
 }
 
-/** memparse(): an integer in C base notation (0x…, 0…, decimal) with an optional K/M/G/T/P/E suffix. */
-export function memparse(s: string): { value: number; rest: string } | null {
-  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(s);
-  if (!m) return null;
-  const digits = m[1];
-  let v: bigint;
-  if (/^0[xX]/.test(digits)) v = BigInt(digits);
-  else if (digits.length > 1 && digits[0] === "0") v = BigInt("0o" + digits.slice(1));
-  else v = BigInt(digits);
-  let rest = s.slice(digits.length);
-  const shift: Record<string, bigint> = { k: 10n, m: 20n, g: 30n, t: 40n, p: 50n, e: 60n };
-  const sh = shift[rest[0]?.toLowerCase() ?? ""];
-  if (sh !== undefined) {
-    v <<= sh;
-    rest = rest.slice(1);
-  }
-  return { value: Number(v), rest };
-}
 
 const U64_END = 2 ** 64;
 

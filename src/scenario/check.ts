@@ -17,7 +17,7 @@ export interface ConformanceResult {
   races: { key: string; outcome: number }[];
 }
 
-/** Races whose combinations number at most this many are all tried; beyond it, region by region. */
+/** Races whose combinations number at most this many are all tried; beyond it, region by region; never more runs than this. */
 const MAX_COMBINATIONS = 512;
 
 /**
@@ -38,7 +38,12 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   const races: BootRaceJson[] = model.boot.noisy?.races ?? [];
   const chosen = races.map((r) => ({ key: `${r.race}:${r.region}`, outcome: r.chosen }));
   if (mismatches.length === 0 || races.length === 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
-  const tryCombo = (combo: { key: string; outcome: number }[]) => compareTraces(real, runScenario(scenario, { ...base, bootRaces: Object.fromEntries(combo.map((c) => [c.key, c.outcome])) }));
+  // At most MAX_COMBINATIONS more runs in all, whatever the search: a failing trace costs a bounded time.
+  let budget = MAX_COMBINATIONS;
+  const tryCombo = (combo: { key: string; outcome: number }[]) => {
+    budget--;
+    return compareTraces(real, runScenario(scenario, { ...base, bootRaces: Object.fromEntries(combo.map((c) => [c.key, c.outcome])) }));
+  };
   if (combinationCount(races) <= MAX_COMBINATIONS) {
     for (const combo of combinations(races)) {
       if (combo.every((c, i) => c.outcome === chosen[i].outcome)) continue;
@@ -60,6 +65,7 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
       for (const part of combinations(mine)) {
         const combo = best.map((c) => part.find((p) => p.key === c.key) ?? c);
         if (combo.every((c, i) => c.outcome === best[i].outcome)) continue;
+        if (budget <= 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
         const m = tryCombo(combo);
         if (m.length === 0) return { name: scenario.name, file, boot, mismatches: [], races: combo };
         if (m.length < score) {

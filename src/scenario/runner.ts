@@ -126,7 +126,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
   // Init loads the drivers and keeps running while they probe (page-alloc-pins.ts).
   k.bootProbing = true;
   initDrivers(sys, opts.boot === "import", opts.boot === "import" ? opts.bootDevices : undefined, opts.bootRaces);
-  pageAllocBootEnds(k, Object.values(layout.cpusByNode).reduce((n, c) => n + c.length, 0));
+  pageAllocBootEnds(k);
   // The boot is over: init and the harness run (their pages, page-alloc-pins.ts).
   pageAllocUserSpace(k);
   return sys;
