@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
 import { movableRefillChunks, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
@@ -350,4 +350,75 @@ test("unmovable-refill: a scaled unmovable refill on another CPU steals whole ch
   };
   assert.deepEqual(run(false), ["r14"], "chunks 5 and 6 stolen and drained at the unplug; the reclaimable steal takes chunk 7");
   assert.deepEqual(run(true), ["u12", "r14"], ".r1.sid: the second stolen chunk's first pageblock keeps pages");
+});
+
+/** The zone's batch after `blocks` 128 MiB blocks are online (zone_batchsize()). */
+const batchAt = (blocks: number) => zoneBatch(blocks * BLOCK, 4096);
+
+/** Plugs `later` blocks after the first where refills scale (6.7+): each hot-add's 64 page-table pages go through the kworker's list. */
+function scaledPlug(s: FirstBlockAlloc, later: number, scaled = true): Pin[] {
+  const pins: Pin[] = [];
+  for (let i = 1; i <= later; i++) pins.push(...hotAdd(s, { pageTablesFirst: true, vmemmapSections: [i * BLOCK], pageTables: { pages: 64, batch: batchAt(i), scaled } }));
+  return pins;
+}
+
+test("pcpBatchScale, 900M (a64-pin-trace-uefi-900m.r1.trixie): the kworker's refills grow to 2016 pages, take pageblock 7 and steal chunks 4 and 5", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  s.movableChunks = 3;
+  const pins = scaledPlug(s, 7);
+  // Refills of 7, 14, 28, 56 (block 2), 240 (block 3: batch 15 << 4), then 2016 (block 7: batch 63 << 5): 167 pages
+  // of pageblock 0, pageblock 7, chunk 4 (8, 9) and 313 pages of chunk 5 (10). The vmemmaps: 1 to 6, then 11 (the
+  // free half of chunk 5) and a steal of chunk 6 (12 left on the list, 13 free).
+  assert.deepEqual(pbs(pins.filter((p) => p.kind === "vmemmap")), ["v1", "v2", "v3", "v4", "v5", "v6", "v11"]);
+  assert.deepEqual(pbs(pins.filter((p) => p.kind !== "vmemmap")), ["u0"], "block 8's page tables come from pageblock 0's pages on the list");
+  assert.equal(s.kworker.factor, 5);
+  assert.equal(s.kworker.smallLeft, 0);
+  assert.deepEqual(s.kworker.split, { pb: 10 * 512, left: 199 });
+  assert.deepEqual(s.unmovableFree, [13 * 512]);
+  // User space: CPU 0's small pages reach pageblock 7 on the list, CPU 1's refill takes the rest of 10; movable
+  // refills split chunks 7 to 9 and the reclaimable steal takes chunk 10.
+  assert.deepEqual(pbs(kernelPagesUsed(s, true)), ["u7", "u10"]);
+  assert.equal(s.kworker.factor, 0, "user space's frees halve alloc_factor");
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r20"]);
+  assert.deepEqual(s.movablePbs, [14 * 512, 16 * 512, 18 * 512]);
+  assert.deepEqual(kernelPagesUsed(s, true), [], "once");
+});
+
+test("6.1, 900M (a64-pin-trace-uefi-900m.r2): refills of the batch, 473 pages in all, stay within pageblock 0", () => {
+  // The kworker's refills per block in both 6.1 recordings: 70 (ten of 7), 60 (four of 15), 93, 62, 62 (31 each),
+  // 63, 63: pageblock 0 keeps 39 free pages.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  const pins = scaledPlug(s, 7, false);
+  assert.deepEqual(pbs(pins.filter((p) => p.kind !== "vmemmap")), ["u0"]);
+  assert.equal(s.kworker.smallLeft, 512 - 473);
+  assert.equal(s.kworker.factor, 0);
+  assert.deepEqual(pbs(pins.filter((p) => p.kind === "vmemmap")), ["v1", "v2", "v3", "v4", "v5", "v6", "v7"]);
+});
+
+test("pcpBatchScale, 700M (a64-pin-trace-uefi-700m): five hot-adds stay within pageblock 0's pages", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  const pins = scaledPlug(s, 5);
+  assert.deepEqual(pbs(pins.filter((p) => p.kind !== "vmemmap")), ["u0"]);
+  assert.equal(s.kworker.smallLeft, 167, "512 - (7 + 14 + 28 + 56 + 240)");
+  assert.deepEqual(kernelPagesUsed(s, true), [], "nothing past pageblock 0");
+});
+
+test("pcpBatchScale: a removal frees the page tables and drains the list, so the next plug's refills start small again", () => {
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  scaledPlug(s, 5);
+  kernelPagesFreed(s, 4 * 64);
+  assert.equal(s.kworker.factor, 0);
+  assert.deepEqual(s.kworker.list, []);
+  assert.equal(s.kworker.smallLeft, 167 + 25 + 256, "the list's 25 pages and the four blocks' page tables are free again");
+  kernelPagesFreed(s, 64);
+  assert.equal(s.kworker.smallLeft, 512, "never more than a pageblock");
+});
+
+test("unmovable-spill 3 (a64-probe20-uefi-vm-2m-900m, 6.1): once into the free pageblock, and at once on into the chunk after the reclaimable one", () => {
+  // 6.1 has no scaled refills: the model's order, then the spill.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  const pins = resize(s, { later: 7, pageTablesFirst: true });
+  assert.deepEqual(pbs(pins), ["u0", "r12"]);
+  assert.deepEqual(pbs(spill(s, 3)), ["u9", "u14"]);
+  assert.equal(s.spillAgain, false, "both moves are done");
 });

@@ -84,6 +84,27 @@ export interface FirstBlockAlloc {
   refillDecided: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
+  /** The hot-add CPU's order-0 unmovable per-CPU list, where refills scale (kernelPages()). */
+  kworker: KworkerPcp;
+}
+
+/**
+ * The order-0 unmovable per-CPU list of the CPU doing the hot-adds, where
+ * refills scale (6.7+): what a refill drew from the buddy, in list order
+ * (pages are taken from the head, first in, first out), and the buddy's
+ * smallest free UNMOVABLE pieces it left.
+ */
+export interface KworkerPcp {
+  /** alloc_factor: refills take batch << factor pages; each order-0 refill raises it, up to 5. */
+  factor: number;
+  /** The pages on the list, in order: how many from which pageblock. */
+  list: { pb: number; pages: number }[];
+  /** Free pages of the small unmovable pageblock not yet drawn by a refill. */
+  smallLeft: number;
+  /** The pageblock a refill drew partly (not the small one), and its pages still free in the buddy. */
+  split: { pb: number; left: number } | null;
+  /** User space ran after a refill reached past the small pageblock (kernelPagesUsed()). */
+  used: boolean;
 }
 
 export type PinKind = "unmovable" | "reclaimable" | "vmemmap";
@@ -110,7 +131,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false, kworker: { factor: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -169,8 +190,10 @@ export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): number | nul
  * `userSpaceRunning` (a device plugged at boot): init's page cache splits the
  * head chunk between the page tables and the vmemmap, unless the vmemmap
  * comes first (`pageCacheFirst` false, the boot-pagecache race).
+ * `pageTables` (refills scale): the page-table pages go through the hot-add
+ * CPU's per-CPU list (kernelPages()).
  */
-export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[]; userSpaceRunning?: boolean; pageCacheFirst?: boolean; localCpu?: boolean }): Pin[] {
+export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemmapSections: readonly number[]; userSpaceRunning?: boolean; pageCacheFirst?: boolean; localCpu?: boolean; pageTables?: ScaledPageTables }): Pin[] {
   const pins: Pin[] = [];
   // Page tables and slab come from the node of the CPU doing the hot-add; the vmemmap from the block's own node.
   const local = o.localCpu ?? true;
@@ -180,6 +203,7 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
   };
   if (o.pageTablesFirst && local) {
     small();
+    if (o.pageTables && s.smallPb !== null) pins.push(...kernelPages(s, o.pageTables.pages, o.pageTables.batch, o.pageTables.scaled));
     // While the page tables of the new block's linear map are written, user space (init, at boot) keeps
     // allocating: its first movable pages split the head intact chunk before the vmemmap comes (or, in
     // the other order of that race, after it: `pageCacheFirst` false).
@@ -318,14 +342,21 @@ export function spillRace(s: FirstBlockAlloc): boolean {
  * 2 that, and once more when user space next reads new devices (spillAgain():
  * a CPU whose per-CPU list is empty finds the free unmovable pages held on
  * the other CPUs' lists, `a64-pin-trace-2dev-numa3-end.r4.trixie`: `cat`
- * stole chunk 4 with pageblock 4 still partly free).
+ * stole chunk 4 with pageblock 4 still partly free); 3 into the next free
+ * UNMOVABLE pageblock and at once on, into the next one or, with none left,
+ * a steal of the head chunk, which after the reclaimable steal is the chunk
+ * after it (a64-pin-trace-uefi-900m.r1, 6.1: `snap` stole chunk 7 for an
+ * order-0 unmovable page once pageblocks 0 and 7 were full; its pages were
+ * freed in that run and stayed in `../quirks/`-era recordings of
+ * a64-probe20-uefi-vm-2m-900m and a64-probe19-dts-4cpu-vm-2m-400m on 6.1).
  */
 export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;
-  s.spillAgain = moves >= 2;
+  s.spillAgain = moves === 2;
   if (moves < 1) return [];
   const pb = s.unmovableFree.shift();
-  return pb === undefined ? [] : [{ pfn: pb, kind: "unmovable" }];
+  const pins: Pin[] = pb === undefined ? [] : [{ pfn: pb, kind: "unmovable" }];
+  return moves === 3 ? [...pins, ...spillAgain(s)] : pins;
 }
 
 /** The second move of unmovable-spill 2: the next free UNMOVABLE pageblock, or a steal of the head chunk. */
@@ -409,4 +440,120 @@ export function unmovableRefill(s: FirstBlockAlloc, chunks: number, keep: boolea
     if (c !== null && keep && i === chunks - 1) pins.push({ pfn: c, kind: "unmovable" });
   }
   return pins;
+}
+
+/** The linear-map page tables of one hot-add where per-CPU refills scale: how many pages, and the zone's batch now. */
+export interface ScaledPageTables {
+  readonly pages: number;
+  readonly batch: number;
+  /** Refills scale (pcpBatchScale, 6.7+); before, every refill takes the batch. */
+  readonly scaled: boolean;
+}
+
+/** CONFIG_PCP_BATCH_SCALE_MAX: how many times a refill doubles. */
+const PCP_BATCH_SCALE_MAX = 5;
+
+/**
+ * `n` order-0 unmovable pages (a hot-add's linear-map page tables, 64 for a
+ * 128 MiB block with 4 KiB pages) through the hot-add CPU's per-CPU list
+ * where refills scale (6.7+): when the list is empty a refill takes
+ * batch << alloc_factor pages (the factor rises by one per refill, up to 5;
+ * the kworker frees nothing in between), first the small unmovable
+ * pageblock's free pages (the buddy's smallest pieces), then a pageblock a
+ * refill drew partly, then whole free UNMOVABLE pageblocks, then whole
+ * stolen chunks. The pages are used from the head of the list: a pageblock
+ * other than the small one whose pages the kernel uses is pinned.
+ * Evidence: a64-pin-trace-uefi-900m.r1.trixie, .r2.trixie, .r1.sid (refills
+ * of 7, 14, 28, 56, then 240 and 2016 pages while seven blocks were added:
+ * 167 pages of pageblock 0, pageblock 7, chunk 4 and 313 pages of chunk 5).
+ */
+export function kernelPages(s: FirstBlockAlloc, n: number, batch: number, scaled = true): Pin[] {
+  if (process.env.KWDBG) console.error("kernelPages", n, batch, JSON.stringify(s.kworker), s.smallPb, JSON.stringify(s.unmovableFree), JSON.stringify(s.intact.slice(0,3)));
+  const kw = s.kworker;
+  const pins: Pin[] = [];
+  let need = n;
+  while (need > 0) {
+    if (!kw.list.length) {
+      // nr_pcp_alloc(): batch << alloc_factor, then the factor rises (high grows with each refill, so it does not cap).
+      const drawn = drawUnmovable(s, batch * 2 ** kw.factor);
+      if (scaled) kw.factor = Math.min(PCP_BATCH_SCALE_MAX, kw.factor + 1);
+      if (!drawn) break;
+    }
+    const head = kw.list[0] as { pb: number; pages: number };
+    const take = Math.min(need, head.pages);
+    head.pages -= take;
+    need -= take;
+    if (head.pb !== s.smallPb && !pins.some((p) => p.pfn === head.pb)) pins.push({ pfn: head.pb, kind: "unmovable" });
+    if (!head.pages) kw.list.shift();
+  }
+  return pins;
+}
+
+/** rmqueue_bulk() of `n` order-0 unmovable pages onto the hot-add CPU's list (kernelPages()): how many it got. */
+function drawUnmovable(s: FirstBlockAlloc, n: number): number {
+  const kw = s.kworker;
+  let got = 0;
+  const put = (pb: number, pages: number) => {
+    const last = kw.list[kw.list.length - 1];
+    if (last && last.pb === pb) last.pages += pages;
+    else kw.list.push({ pb, pages });
+    got += pages;
+  };
+  while (got < n) {
+    if (s.smallPb !== null && kw.smallLeft > 0) {
+      const d = Math.min(n - got, kw.smallLeft);
+      kw.smallLeft -= d;
+      put(s.smallPb, d);
+      continue;
+    }
+    if (!kw.split || !kw.split.left) {
+      // A whole free UNMOVABLE pageblock, else a steal of the head chunk (its other pageblocks join the free ones).
+      const pb = s.unmovableFree.length ? (s.unmovableFree.shift() as number) : steal(s, s.unmovableFree);
+      if (pb === null) break;
+      kw.split = { pb, left: s.pageblockPages };
+    }
+    const d = Math.min(n - got, kw.split.left);
+    kw.split.left -= d;
+    put(kw.split.pb, d);
+  }
+  return got;
+}
+
+/**
+ * User space runs after the hot-add CPU's refills reached past the small
+ * unmovable pageblock (kernelPages()): its small unmovable pages on that CPU
+ * use up the list's rest of the small pageblock and reach the next pageblock
+ * on it, and (`otherCpus`) the other CPUs' first order-0 unmovable refills
+ * take the buddy's smallest free UNMOVABLE pieces, the rest of the pageblock
+ * the last refill drew partly (a64-pin-trace-uefi-900m.r1.trixie: CPU 0
+ * reached pageblock 7, CPU 1's refill took pages of pageblock 10; both kept
+ * pages at the unplug). The list's other pages stay free and are drained
+ * when virtio-mem takes them. Its frees bring alloc_factor back to 0.
+ */
+export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean): Pin[] {
+  const kw = s.kworker;
+  // User space frees pages on that CPU all the time, and every free halves alloc_factor.
+  kw.factor = 0;
+  if (kw.used || kw.smallLeft > 0) return [];
+  kw.used = true;
+  const pins: Pin[] = [];
+  const next = kw.list.find((e) => e.pb !== s.smallPb);
+  if (next) pins.push({ pfn: next.pb, kind: "unmovable" });
+  if (otherCpus && kw.split && kw.split.left > 0 && kw.split.left < s.pageblockPages) pins.push({ pfn: kw.split.pb, kind: "unmovable" });
+  kw.list = [];
+  return pins;
+}
+
+/**
+ * arch_remove_memory() of `pages` page-table pages' worth of linear map: they
+ * are freed, each free halving alloc_factor, and the offline drained the
+ * per-CPU lists, so the small pageblock has those pages free again and the
+ * next hot-add's refills start small (kernelPages()).
+ */
+export function kernelPagesFreed(s: FirstBlockAlloc, pages: number): void {
+  const kw = s.kworker;
+  const back = kw.list.reduce((n, e) => n + (e.pb === s.smallPb ? e.pages : 0), 0);
+  kw.smallLeft = Math.min(s.pageblockPages, kw.smallLeft + back + pages);
+  kw.list = [];
+  kw.factor = 0;
 }

@@ -12,7 +12,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { movableRefillChunks, zoneBatch } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -87,7 +87,12 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
     const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
-    pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, pageCacheFirst, localCpu }));
+    // Where refills scale, the linear map's page-table pages (one per pageSize / 8 pages mapped) go through the
+    // hot-add CPU's per-CPU list, whose refills grow to whole chunks (page-alloc-pins.ts kernelPages()).
+    const pageTables = g.hotplugLinearMapPages && localCpu
+      ? { pages: Math.ceil(nr / (g.pageSize / 8)), batch: zoneBatch(k.node(s.nid).zones[s.zoneIdx].managed, g.pageSize), scaled: k.rules.pcpBatchScale }
+      : undefined;
+    pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, pageCacheFirst, localCpu, ...(pageTables ? { pageTables } : {}) }));
   }
 }
 
@@ -120,9 +125,11 @@ export function pageAllocBootEnds(k: Kernel): void {
   }
 }
 
-/** arch_remove_memory(): the vmemmap of the removed sections goes back to the page allocator. */
+/** arch_remove_memory(): the vmemmap and the linear map's page tables of the removed sections go back to the page allocator. */
 export function pageAllocRemove(k: Kernel, startPfn: number, nr: number): void {
   k.unmovable = k.unmovable.filter((u) => u.owner === undefined || u.owner < startPfn || u.owner >= startPfn + nr);
+  // The linear map's page tables of the removed range are freed too (page-alloc-pins.ts kernelPagesFreed()).
+  if (k.geometry.hotplugLinearMapPages) for (const s of k.firstBlockAllocs) kernelPagesFreed(s, Math.ceil(nr / (k.geometry.pageSize / 8)));
 }
 
 /**
@@ -138,6 +145,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     if (newDevices && s.spillAgain) pin(k, spillAgain(s));
     if (s.settled) continue;
     const region = `node${s.nid}`;
+    pin(k, kernelPagesUsed(s, cpuCount(k) > 1));
     // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
     let movableFirst = false;
     if (firstAllocRace(s, movableElsewhere(k, s))) {
@@ -162,7 +170,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
     pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, onRefill));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
-    if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 3)));
+    if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 4)));
   }
 }
 

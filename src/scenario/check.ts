@@ -61,8 +61,9 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
     let improved = false;
     for (const region of regions) {
       const mine = races.filter((r) => r.region === region);
-      if (combinationCount(mine) > MAX_COMBINATIONS) continue;
-      for (const part of combinations(mine)) {
+      // A region with too many combinations of its own: the fewest departures from the model's order first.
+      const parts = combinationCount(mine) > MAX_COMBINATIONS ? byDepartures(mine, best) : combinations(mine);
+      for (const part of parts) {
         const combo = best.map((c) => part.find((p) => p.key === c.key) ?? c);
         if (combo.every((c, i) => c.outcome === best[i].outcome)) continue;
         if (budget <= 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
@@ -107,6 +108,31 @@ export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown;
     `the trace's kernel is Linux ${release}, which has no profile (profiles of real kernels: ${VERSIONS.filter((x) => !x.whatIf).map((x) => x.version).join(", ")}${near ? `; the nearest at or below is ${near.version}` : ""})`,
     { file, field: "kernel" },
   );
+}
+
+/**
+ * The combinations of `races` in order of how many of them leave the outcome
+ * in `from` (one departure, then two, ...), lazily: a search that stops at
+ * its budget has tried the simplest explanations.
+ */
+function* byDepartures(races: BootRaceJson[], from: { key: string; outcome: number }[]): Generator<{ key: string; outcome: number }[]> {
+  const keys = races.map((r) => `${r.race}:${r.region}`);
+  const base = keys.map((key, i) => from.find((c) => c.key === key)?.outcome ?? races[i].chosen);
+  function* pick(start: number, left: number, combo: number[]): Generator<number[]> {
+    if (left === 0) {
+      yield combo;
+      return;
+    }
+    for (let i = start; i <= races.length - left; i++) {
+      for (const o of races[i].outcomes) {
+        if (o === base[i]) continue;
+        const next = combo.slice();
+        next[i] = o;
+        yield* pick(i + 1, left - 1, next);
+      }
+    }
+  }
+  for (let k = 1; k <= races.length; k++) for (const combo of pick(0, k, base)) yield combo.map((outcome, i) => ({ key: keys[i], outcome }));
 }
 
 function combinations(races: BootRaceJson[]): { key: string; outcome: number }[][] {

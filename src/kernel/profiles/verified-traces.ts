@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 470,
-    "reproduced": 470
+    "traces": 472,
+    "reproduced": 472
   },
   "6.12": {
-    "traces": 278,
-    "reproduced": 278
+    "traces": 279,
+    "reproduced": 279
   },
   "7.2": {
-    "traces": 173,
-    "reproduced": 173
+    "traces": 174,
+    "reproduced": 174
   }
 };
