@@ -85,6 +85,18 @@ test("the browser-safe layers import no node:* module", () => {
   );
 });
 
+test("the browser-safe layers touch no Node global and print nothing (the model core is pure)", () => {
+  // A debugging line left in the allocator model once read process.env: fine under node, a ReferenceError in the page.
+  const NODE_GLOBAL = /\b(?:process\.(?:env|argv|exit|stdout|stderr|cwd|platform|hrtime)|Buffer\.|require\(|console\.(?:log|error|warn|info|debug))/;
+  const bad = files
+    .filter((f) => BROWSER_SAFE.includes(layerOf(f.rel)))
+    .flatMap((f) => readFileSync(f.file, "utf8").split("\n").map((line, i) => ({ f, line, i })))
+    .filter(({ line }) => !/^\s*(\*|\/\/)/.test(line) && NODE_GLOBAL.test(line))
+    .map(({ f, line, i }) => `${f.rel}:${i + 1}: ${line.trim()}`);
+  assert.deepEqual(bad, []);
+  assert.ok(NODE_GLOBAL.test('  if (process.env.X) console.error("x");'), "the pattern sees such a line");
+});
+
 test("the import scanner sees static, type-only, re-export and dynamic imports", () => {
   const found = importsOf(`import { a } from "./a.js";\nimport type { B } from "../b.js";\nexport { c } from "./c.js";\nconst d = await import("./d.js");\nimport {\n  e,\n} from "./e.js";\n`);
   assert.deepEqual(found, [

@@ -329,33 +329,36 @@ export type Reclaimable = "rule" | "deferred" | "never" | "freed" | { late: numb
  * space's small unmovable pages (page tables, slab) outgrow the first
  * pageblock before the unplug (or are served on a CPU whose list is empty),
  * and the allocator splits the next free UNMOVABLE pageblock
- * (`a64-pin-trace-numa2-node0.sid`: user page tables in pageblock 5). Met
- * once per block, when such a pageblock is free.
+ * (`a64-pin-trace-numa2-node0.sid`: user page tables in pageblock 5), or,
+ * with none free, steals the head chunk (a64-pin-trace-uefi-900m.r1, 6.1:
+ * the oracle's snapshot process stole chunk 7 when pageblocks 0 and 7 were
+ * full and 9 sat on a per-CPU list). Met once per block, when such a
+ * pageblock or an intact chunk is free.
  */
 export function spillRace(s: FirstBlockAlloc): boolean {
-  return !s.spillDecided && s.smallPb !== null && s.unmovableFree.length > 0;
+  return !s.spillDecided && s.smallPb !== null && (s.unmovableFree.length > 0 || s.intact.length > 0);
 }
 
 /**
  * The outcome of spillRace(): how many times the small unmovable pages move
- * to a new pageblock. 0 never; 1 into the next free UNMOVABLE pageblock, now;
- * 2 that, and once more when user space next reads new devices (spillAgain():
- * a CPU whose per-CPU list is empty finds the free unmovable pages held on
- * the other CPUs' lists, `a64-pin-trace-2dev-numa3-end.r4.trixie`: `cat`
- * stole chunk 4 with pageblock 4 still partly free); 3 into the next free
- * UNMOVABLE pageblock and at once on, into the next one or, with none left,
- * a steal of the head chunk, which after the reclaimable steal is the chunk
- * after it (a64-pin-trace-uefi-900m.r1, 6.1: `snap` stole chunk 7 for an
- * order-0 unmovable page once pageblocks 0 and 7 were full; its pages were
- * freed in that run and stayed in `../quirks/`-era recordings of
+ * to a new pageblock (each time the next free UNMOVABLE pageblock or, with
+ * none, a steal of the head chunk: spillAgain()). 0 never; 1 once, now; 2
+ * once now and once more when user space next reads new devices (a CPU
+ * whose per-CPU list is empty finds the free unmovable pages held on the
+ * other CPUs' lists, `a64-pin-trace-2dev-numa3-end.r4.trixie`: `cat` stole
+ * chunk 4 with pageblock 4 still partly free); 3 twice now: after the
+ * reclaimable steal the second is the chunk after it
+ * (a64-pin-trace-uefi-900m.r1, 6.1: the oracle's snapshot process, `snap`,
+ * stole chunk 7 for an order-0 unmovable page once pageblocks 0 and 7 were
+ * full; freed in that run, its pages stayed in recordings of
  * a64-probe20-uefi-vm-2m-900m and a64-probe19-dts-4cpu-vm-2m-400m on 6.1).
  */
 export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;
   s.spillAgain = moves === 2;
   if (moves < 1) return [];
-  const pb = s.unmovableFree.shift();
-  const pins: Pin[] = pb === undefined ? [] : [{ pfn: pb, kind: "unmovable" }];
+  const pins = spillAgain(s);
+  s.spillAgain = moves === 2;
   return moves === 3 ? [...pins, ...spillAgain(s)] : pins;
 }
 
@@ -468,7 +471,6 @@ const PCP_BATCH_SCALE_MAX = 5;
  * 167 pages of pageblock 0, pageblock 7, chunk 4 and 313 pages of chunk 5).
  */
 export function kernelPages(s: FirstBlockAlloc, n: number, batch: number, scaled = true): Pin[] {
-  if (process.env.KWDBG) console.error("kernelPages", n, batch, JSON.stringify(s.kworker), s.smallPb, JSON.stringify(s.unmovableFree), JSON.stringify(s.intact.slice(0,3)));
   const kw = s.kworker;
   const pins: Pin[] = [];
   let need = n;

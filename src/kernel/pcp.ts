@@ -26,3 +26,74 @@ export function movableRefillChunks(batch: number, scaled: boolean, chunkPages: 
   const first = scaled ? batch * 32 : batch;
   return Math.max(1, Math.ceil((first + batch) / chunkPages));
 }
+
+/** CONFIG_PCP_BATCH_SCALE_MAX: how many times an order-0 refill doubles (6.7+). */
+export const PCP_BATCH_SCALE_MAX = 5;
+
+/** MIGRATE_PCPTYPES: the migrate types with per-CPU lists (unmovable, movable, reclaimable). */
+const MIGRATE_PCPTYPES = 3;
+
+/**
+ * min_free_kbytes: calculate_min_free_kbytes() (the square root of 16 times
+ * the low memory in kB, 128 kB to 256 MiB), raised by khugepaged's
+ * set_recommended_min_free_kbytes() where transparent hugepages are built
+ * (Debian's kernels): two pageblocks per populated zone (up to Normal) plus
+ * MIGRATE_PCPTYPES² more, at most 5 % of low memory. `lowmemPages`: the
+ * managed pages of the zones up to Normal (nr_free_buffer_pages(), whose
+ * high watermarks are left out here). Recorded: 45056 kB on a 2 GiB arm64
+ * guest once its Normal zone is populated (test/oracle/arm64/evidence-pin/
+ * zoneinfo.*, 'Per-CPU high').
+ */
+export function minFreeKbytes(lowmemPages: number, pageSize: number, pageblockPages: number, zones: number): number {
+  const lowmemKb = (lowmemPages * pageSize) / 1024;
+  const byMemory = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(lowmemKb * 16))));
+  const thp = Math.min(pageblockPages * zones * (2 + MIGRATE_PCPTYPES * MIGRATE_PCPTYPES), Math.floor(lowmemPages / 20));
+  return Math.max(byMemory, (thp * pageSize) / 1024);
+}
+
+/**
+ * A zone's low watermark (__setup_per_zone_wmarks()): its share of
+ * min_free_kbytes by managed pages (the min watermark), plus the larger of a
+ * quarter of that and watermark_scale_factor (10) per 10,000 managed pages.
+ */
+export function lowWatermark(managed: number, lowmemPages: number, minFreeKb: number, pageSize: number): number {
+  const pagesMin = Math.floor((minFreeKb * 1024) / pageSize);
+  const min = lowmemPages > 0 ? Math.floor((pagesMin * managed) / lowmemPages) : 0;
+  return min + Math.max(Math.floor(min / 4), Math.floor((managed * 10) / 10000));
+}
+
+/**
+ * zone_highsize() (6.7+): the per-CPU lists' high_min (the zone's low
+ * watermark) and high_max (an eighth of the zone), split over the CPUs of
+ * the zone's node (all CPUs where it has none), at least 4 batches.
+ */
+export function pcpHighLimits(managed: number, lowWmark: number, batch: number, nodeCpus: number): { highMin: number; highMax: number } {
+  const cpus = Math.max(1, nodeCpus);
+  return { highMin: Math.max(Math.floor(lowWmark / cpus), batch * 4), highMax: Math.max(Math.floor(Math.floor(managed / 8) / cpus), batch * 4) };
+}
+
+/** The pcp state nr_pcp_alloc() reads and changes (6.7+): pcp->high and alloc_factor; count is what the list holds. */
+export interface PcpScale {
+  high: number;
+  factor: number;
+}
+
+/**
+ * nr_pcp_alloc() where refills scale (6.7+): how many pages a refill of
+ * `order` takes, given what the list holds (`count` pages, all orders).
+ * pcp->high is clamped to [high_min, high_max] and grows by the refill's
+ * batch; an order-0 refill takes batch << alloc_factor, at most what keeps
+ * the list below high, and raises the factor when it was not cut.
+ */
+export function pcpRefill(p: PcpScale, limits: { highMin: number; highMax: number }, base: number, order: number, count: number): number {
+  let high = Math.min(Math.max(p.high, limits.highMin), limits.highMax);
+  let batch = order ? base : base * 2 ** p.factor;
+  if (limits.highMin !== limits.highMax) high = Math.min(high + batch, limits.highMax);
+  p.high = high;
+  if (!order) {
+    const maxNr = Math.max(high - count - base, base);
+    if (batch <= maxNr && p.factor < PCP_BATCH_SCALE_MAX) p.factor++;
+    batch = Math.min(batch, maxNr);
+  }
+  return batch > 1 ? Math.max(Math.floor(batch / 2 ** order), 2) : batch;
+}
