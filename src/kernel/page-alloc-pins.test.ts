@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
-import { movableRefillChunks, zoneBatch } from "./pcp.js";
+import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -355,17 +355,26 @@ test("unmovable-refill: a scaled unmovable refill on another CPU steals whole ch
 /** The zone's batch after `blocks` 128 MiB blocks are online (zone_batchsize()). */
 const batchAt = (blocks: number) => zoneBatch(blocks * BLOCK, 4096);
 
-/** Plugs `later` blocks after the first where refills scale (6.7+): each hot-add's 64 page-table pages go through the kworker's list. */
-function scaledPlug(s: FirstBlockAlloc, later: number, scaled = true): Pin[] {
+/** The per-CPU high limits of a Normal zone of `blocks` blocks beside the 2 GiB UEFI guest's DMA zone (502,123 managed pages). */
+function limitsAt(blocks: number, cpus: number) {
+  const lowmem = 502123 + blocks * BLOCK;
+  return pcpHighLimits(blocks * BLOCK, lowWatermark(blocks * BLOCK, lowmem, minFreeKbytes(lowmem, 4096, 512, 2), 4096), batchAt(blocks), cpus);
+}
+
+/**
+ * Plugs `later` blocks after the first (each hot-add's 64 page-table pages go through the kworker's list): with
+ * `cpus`, where refills scale (6.7+) on a machine with that many CPUs; without, refills of the batch (6.1).
+ */
+function scaledPlug(s: FirstBlockAlloc, later: number, cpus?: number): Pin[] {
   const pins: Pin[] = [];
-  for (let i = 1; i <= later; i++) pins.push(...hotAdd(s, { pageTablesFirst: true, vmemmapSections: [i * BLOCK], pageTables: { pages: 64, batch: batchAt(i), scaled } }));
+  for (let i = 1; i <= later; i++) pins.push(...hotAdd(s, { pageTablesFirst: true, vmemmapSections: [i * BLOCK], pageTables: { pages: 64, batch: batchAt(i), ...(cpus ? { limits: limitsAt(i, cpus) } : {}) } }));
   return pins;
 }
 
 test("pcpBatchScale, 900M (a64-pin-trace-uefi-900m.r1.trixie): the kworker's refills grow to 2016 pages, take pageblock 7 and steal chunks 4 and 5", () => {
   const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
   s.movableChunks = 3;
-  const pins = scaledPlug(s, 7);
+  const pins = scaledPlug(s, 7, 2);
   // Refills of 7, 14, 28, 56 (block 2), 240 (block 3: batch 15 << 4), then 2016 (block 7: batch 63 << 5): 167 pages
   // of pageblock 0, pageblock 7, chunk 4 (8, 9) and 313 pages of chunk 5 (10). The vmemmaps: 1 to 6, then 11 (the
   // free half of chunk 5) and a steal of chunk 6 (12 left on the list, 13 free).
@@ -388,7 +397,7 @@ test("6.1, 900M (a64-pin-trace-uefi-900m.r2): refills of the batch, 473 pages in
   // The kworker's refills per block in both 6.1 recordings: 70 (ten of 7), 60 (four of 15), 93, 62, 62 (31 each),
   // 63, 63: pageblock 0 keeps 39 free pages.
   const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
-  const pins = scaledPlug(s, 7, false);
+  const pins = scaledPlug(s, 7);
   assert.deepEqual(pbs(pins.filter((p) => p.kind !== "vmemmap")), ["u0"]);
   assert.equal(s.kworker.smallLeft, 512 - 473);
   assert.equal(s.kworker.factor, 0);
@@ -397,7 +406,7 @@ test("6.1, 900M (a64-pin-trace-uefi-900m.r2): refills of the batch, 473 pages in
 
 test("pcpBatchScale, 700M (a64-pin-trace-uefi-700m): five hot-adds stay within pageblock 0's pages", () => {
   const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
-  const pins = scaledPlug(s, 5);
+  const pins = scaledPlug(s, 5, 2);
   assert.deepEqual(pbs(pins.filter((p) => p.kind !== "vmemmap")), ["u0"]);
   assert.equal(s.kworker.smallLeft, 167, "512 - (7 + 14 + 28 + 56 + 240)");
   assert.deepEqual(kernelPagesUsed(s, true), [], "nothing past pageblock 0");
@@ -405,7 +414,7 @@ test("pcpBatchScale, 700M (a64-pin-trace-uefi-700m): five hot-adds stay within p
 
 test("pcpBatchScale: a removal frees the page tables and drains the list, so the next plug's refills start small again", () => {
   const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
-  scaledPlug(s, 5);
+  scaledPlug(s, 5, 2);
   kernelPagesFreed(s, 4 * 64);
   assert.equal(s.kworker.factor, 0);
   assert.deepEqual(s.kworker.list, []);
@@ -421,4 +430,30 @@ test("unmovable-spill 3 (a64-probe20-uefi-vm-2m-900m, 6.1): once into the free p
   assert.deepEqual(pbs(pins), ["u0", "r12"]);
   assert.deepEqual(pbs(spill(s, 3)), ["u9", "u14"]);
   assert.equal(s.spillAgain, false, "both moves are done");
+});
+
+test("pcpBatchScale with 4 CPUs, 1500M (a64-pin-trace-4cpu-1500m.r1.trixie): a lower pcp->high cuts the fifth refill to 119, the sixth (496) splits pageblock 5", () => {
+  // high_min is the zone's low watermark over the node's CPUs: 406 for two blocks with 4 CPUs (zoneinfo recorded
+  // 1625 / 4). The fifth refill would be 15 << 4 = 240 but the list holds a pageblock-order page: 406 + 240 - 512 - 15.
+  assert.deepEqual(limitsAt(2, 4), { highMin: 406, highMax: 2048 });
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  const pins = scaledPlug(s, 11, 4);
+  assert.deepEqual(pbs(pins.filter((p) => p.kind === "vmemmap")), ["v1", "v2", "v3", "v4", "v6", "v7", "v8", "v9", "v10", "v11", "v12"]);
+  assert.equal(s.kworker.smallLeft, 0, "7 + 14 + 28 + 56 + 119 + 288 of the 496");
+  assert.deepEqual(s.kworker.split, { pb: 5 * 512, left: 512 - 208 });
+  assert.equal(s.kworker.factor, 5);
+  assert.deepEqual(pbs(kernelPagesUsed(s, true)), ["u5"], "the list's next pageblock and the rest of the split one are both 5");
+});
+
+test("nr_pcp_alloc() (6.7+): an order-0 refill doubles while pcp->high allows it, and is cut where it does not", () => {
+  const p = { high: 0, factor: 0 };
+  const lim = { highMin: 215, highMax: 1024 };
+  assert.deepEqual([7, 14, 28, 56].map(() => pcpRefill(p, lim, 7, 0, 0)), [7, 14, 28, 56]);
+  assert.deepEqual(p, { high: 215 + 105, factor: 4 });
+  assert.equal(pcpRefill(p, lim, 7, 9, 41), 2, "a pageblock-order refill takes 2 pages and raises high by the batch");
+  assert.equal(p.high, 327);
+  assert.equal(pcpRefill(p, { highMin: 406, highMax: 2048 }, 15, 0, 512), 119, "cut: 406 + 240 - 512 - 15");
+  assert.equal(p.factor, 4, "a cut refill does not raise the factor");
+  assert.equal(pcpRefill(p, { highMin: 576, highMax: 3072 }, 31, 0, 512), 31 * 16);
+  assert.equal(p.factor, 5);
 });

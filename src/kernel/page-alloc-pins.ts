@@ -42,6 +42,8 @@
  * Pure: no kernel state beyond the object it is given.
  */
 
+import { pcpRefill } from "./pcp.js";
+
 /** The allocator's view of one zone's first block. */
 export interface FirstBlockAlloc {
   readonly nid: number;
@@ -95,8 +97,10 @@ export interface FirstBlockAlloc {
  * smallest free UNMOVABLE pieces it left.
  */
 export interface KworkerPcp {
-  /** alloc_factor: refills take batch << factor pages; each order-0 refill raises it, up to 5. */
+  /** alloc_factor (6.7+): order-0 refills take batch << factor pages; each uncut one raises it, up to 5. */
   factor: number;
+  /** pcp->high (6.7+): grows with each refill, within the zone's limits (pcp.ts pcpRefill()). */
+  high: number;
   /** The pages on the list, in order: how many from which pageblock. */
   list: { pb: number; pages: number }[];
   /** Free pages of the small unmovable pageblock not yet drawn by a refill. */
@@ -131,7 +135,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false, kworker: { factor: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -203,13 +207,16 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
   };
   if (o.pageTablesFirst && local) {
     small();
-    if (o.pageTables && s.smallPb !== null) pins.push(...kernelPages(s, o.pageTables.pages, o.pageTables.batch, o.pageTables.scaled));
+    if (o.pageTables && s.smallPb !== null) pins.push(...kernelPages(s, o.pageTables.pages, o.pageTables.batch, o.pageTables.limits));
     // While the page tables of the new block's linear map are written, user space (init, at boot) keeps
     // allocating: its first movable pages split the head intact chunk before the vmemmap comes (or, in
     // the other order of that race, after it: `pageCacheFirst` false).
     if (o.userSpaceRunning && (o.pageCacheFirst ?? true)) takeMovable(s, false);
   }
   for (const owner of o.vmemmapSections) {
+    // The pageblock-order refill raises pcp->high too (6.7+).
+    const t = o.pageTables;
+    if (!s.pcp.length && t?.limits) pcpRefill(s.kworker, t.limits, t.batch, Math.log2(s.pageblockPages), kworkerCount(s));
     const pb = pageblockUnmovable(s);
     if (pb !== null) pins.push({ pfn: pb, kind: "vmemmap", owner });
   }
@@ -449,38 +456,39 @@ export function unmovableRefill(s: FirstBlockAlloc, chunks: number, keep: boolea
 export interface ScaledPageTables {
   readonly pages: number;
   readonly batch: number;
-  /** Refills scale (pcpBatchScale, 6.7+); before, every refill takes the batch. */
-  readonly scaled: boolean;
+  /** Where refills scale (pcpBatchScale, 6.7+): the zone's per-CPU high limits (pcp.ts pcpHighLimits()); before, every refill takes the batch. */
+  readonly limits?: { readonly highMin: number; readonly highMax: number };
 }
 
-/** CONFIG_PCP_BATCH_SCALE_MAX: how many times a refill doubles. */
-const PCP_BATCH_SCALE_MAX = 5;
+/** The pages on the hot-add CPU's per-CPU list, all orders (pcp->count): the order-0 ones and the pageblock-order ones. */
+function kworkerCount(s: FirstBlockAlloc): number {
+  return s.kworker.list.reduce((n, e) => n + e.pages, 0) + s.pcp.length * s.pageblockPages;
+}
 
 /**
  * `n` order-0 unmovable pages (a hot-add's linear-map page tables, 64 for a
- * 128 MiB block with 4 KiB pages) through the hot-add CPU's per-CPU list
- * where refills scale (6.7+): when the list is empty a refill takes
- * batch << alloc_factor pages (the factor rises by one per refill, up to 5;
- * the kworker frees nothing in between), first the small unmovable
+ * 128 MiB block with 4 KiB pages) through the hot-add CPU's per-CPU list.
+ * When the list is empty a refill takes the zone's batch or, where refills
+ * scale (6.7+, `limits`), batch << alloc_factor pages, cut to what keeps the
+ * list (all orders) below pcp->high (pcp.ts pcpRefill(); the kworker frees
+ * nothing in between, so the factor only rises), first the small unmovable
  * pageblock's free pages (the buddy's smallest pieces), then a pageblock a
  * refill drew partly, then whole free UNMOVABLE pageblocks, then whole
  * stolen chunks. The pages are used from the head of the list: a pageblock
  * other than the small one whose pages the kernel uses is pinned.
- * Evidence: a64-pin-trace-uefi-900m.r1.trixie, .r2.trixie, .r1.sid (refills
- * of 7, 14, 28, 56, then 240 and 2016 pages while seven blocks were added:
- * 167 pages of pageblock 0, pageblock 7, chunk 4 and 313 pages of chunk 5).
+ * Evidence: a64-pin-trace-uefi-900m.r1.trixie, .r2.trixie, .r1.sid (2 CPUs:
+ * refills of 7, 14, 28, 56, then 240 and 2016 pages while seven blocks were
+ * added: 167 pages of pageblock 0, pageblock 7, chunk 4 and 313 pages of
+ * chunk 5); a64-pin-trace-4cpu-1500m.r1.trixie (4 CPUs, so a lower high:
+ * 7, 14, 28, 56, then 119, cut by pcp->high, and 496); 6.1's .r1 and .r2
+ * (refills of the batch: 473 pages for seven blocks).
  */
-export function kernelPages(s: FirstBlockAlloc, n: number, batch: number, scaled = true): Pin[] {
+export function kernelPages(s: FirstBlockAlloc, n: number, batch: number, limits?: { highMin: number; highMax: number }): Pin[] {
   const kw = s.kworker;
   const pins: Pin[] = [];
   let need = n;
   while (need > 0) {
-    if (!kw.list.length) {
-      // nr_pcp_alloc(): batch << alloc_factor, then the factor rises (high grows with each refill, so it does not cap).
-      const drawn = drawUnmovable(s, batch * 2 ** kw.factor);
-      if (scaled) kw.factor = Math.min(PCP_BATCH_SCALE_MAX, kw.factor + 1);
-      if (!drawn) break;
-    }
+    if (!kw.list.length && !drawUnmovable(s, limits ? pcpRefill(kw, limits, batch, 0, kworkerCount(s)) : batch)) break;
     const head = kw.list[0] as { pb: number; pages: number };
     const take = Math.min(need, head.pages);
     head.pages -= take;
@@ -534,14 +542,17 @@ function drawUnmovable(s: FirstBlockAlloc, n: number): number {
  */
 export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean): Pin[] {
   const kw = s.kworker;
-  // User space frees pages on that CPU all the time, and every free halves alloc_factor.
+  // User space frees pages on that CPU all the time, and every free halves alloc_factor; pcp->high decays
+  // to high_min within seconds (decay_pcp_high()).
   kw.factor = 0;
+  kw.high = 0;
   if (kw.used || kw.smallLeft > 0) return [];
   kw.used = true;
   const pins: Pin[] = [];
   const next = kw.list.find((e) => e.pb !== s.smallPb);
   if (next) pins.push({ pfn: next.pb, kind: "unmovable" });
-  if (otherCpus && kw.split && kw.split.left > 0 && kw.split.left < s.pageblockPages) pins.push({ pfn: kw.split.pb, kind: "unmovable" });
+  const split = kw.split;
+  if (otherCpus && split && split.left > 0 && split.left < s.pageblockPages && split.pb !== next?.pb) pins.push({ pfn: split.pb, kind: "unmovable" });
   kw.list = [];
   return pins;
 }
@@ -558,4 +569,5 @@ export function kernelPagesFreed(s: FirstBlockAlloc, pages: number): void {
   kw.smallLeft = Math.min(s.pageblockPages, kw.smallLeft + back + pages);
   kw.list = [];
   kw.factor = 0;
+  kw.high = 0;
 }

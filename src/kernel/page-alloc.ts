@@ -13,7 +13,7 @@
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
 import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
-import { movableRefillChunks, zoneBatch } from "./pcp.js";
+import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpHighLimits, zoneBatch } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
 /**
@@ -89,8 +89,10 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
     // Where refills scale, the linear map's page-table pages (one per pageSize / 8 pages mapped) go through the
     // hot-add CPU's per-CPU list, whose refills grow to whole chunks (page-alloc-pins.ts kernelPages()).
+    const zone = k.node(s.nid).zones[s.zoneIdx];
+    const batch = zoneBatch(zone.managed, g.pageSize);
     const pageTables = g.hotplugLinearMapPages && localCpu
-      ? { pages: Math.ceil(nr / (g.pageSize / 8)), batch: zoneBatch(k.node(s.nid).zones[s.zoneIdx].managed, g.pageSize), scaled: k.rules.pcpBatchScale }
+      ? { pages: Math.ceil(nr / (g.pageSize / 8)), batch, ...(k.rules.pcpBatchScale ? { limits: pcpLimits(k, zone, batch) } : {}) }
       : undefined;
     pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, pageCacheFirst, localCpu, ...(pageTables ? { pageTables } : {}) }));
   }
@@ -202,6 +204,29 @@ function refreshBatch(k: Kernel, s: FirstBlockAlloc): void {
   // halves on every free): the race movable-refill, 0 scaled (a64-pin-trace-uefi-700m, 6.12 and 7.2), 1 one
   // chunk (x-probe20-q35-vm-2m-800m on 6.12).
   s.movableChunks = chunks > 1 && runtimeRace(k, "movable-refill", `node${s.nid}`, 2) === 1 ? 1 : chunks;
+}
+
+/**
+ * The per-CPU lists' high limits of `zone` now (zone_pcp_update() after
+ * setup_per_zone_wmarks(), which every online runs): its low watermark from
+ * min_free_kbytes and the managed pages of the zones up to Normal, split
+ * over its node's CPUs (pcp.ts). Debian's kernels have transparent
+ * hugepages, so khugepaged's min_free_kbytes applies.
+ */
+function pcpLimits(k: Kernel, zone: Zone, batch: number): { highMin: number; highMax: number } {
+  const g = k.geometry;
+  let lowmem = 0;
+  let zones = 0;
+  for (const n of k.nodes.values()) {
+    for (const z of n.zones) {
+      if (z.idx > ZONE_NORMAL || z.present === 0) continue;
+      lowmem += z.managed;
+      zones++;
+    }
+  }
+  const minKb = minFreeKbytes(lowmem, g.pageSize, g.pageblockSize / g.pageSize, zones);
+  const cpus = (k.cpusByNode[zone.nid] ?? []).length || cpuCount(k);
+  return pcpHighLimits(zone.managed, lowWatermark(zone.managed, lowmem, minKb, g.pageSize), batch, cpus);
 }
 
 /** The machine's CPUs (an imported boot takes them from the machine too: runner.ts). */

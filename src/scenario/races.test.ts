@@ -267,6 +267,8 @@ test("page-allocator races: what each recording that differs from the rule shows
     ["a64-dts-vm-2dev-numa3.run6.trixie.json", ["first-alloc:node2=3", "unmovable-spill:node2=1"]],
     ["a64-probe20-uefi-vm-2m-900m.json", ["unmovable-spill:node0=3"]],
     ["a64-probe19-dts-4cpu-vm-2m-400m.json", ["unmovable-spill:node0=3"]],
+    // No free UNMOVABLE pageblock left: the spill steals the head chunk, the one after the reclaimable steal.
+    ["a64-probe21-uefi-vm-2m-1200m.json", ["unmovable-spill:node0=1"]],
     // 6.12: six races on node 0, 576 combinations: searched by fewest departures first.
     ["a64-probe19-uefi-vm-4m-700m.trixie.json", ["unmovable-refill:node0=2"]],
   ];

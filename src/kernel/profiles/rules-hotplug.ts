@@ -43,10 +43,10 @@ export const HOTPLUG_RULES = {
     [{ since: "6.8", value: true, evidence: "v6.8: mm/memory_hotplug: split memmap_on_memory requests across memblocks; trixie/dimm-memmap-on-memory.json" }],
   ),
   pcpBatchScale: rule(
-    "a per-CPU refill of order-0 pages takes pcp->batch << alloc_factor pages (nr_pcp_alloc(), up to 5 shifts): user space's first movable refill in a newly populated zone takes batch << 5 pages, several max-order chunks where the zone's batch is 63 (a zone of about 684 MiB or more); the hot-add kworker's page-table refills double too, and by the seventh block of a plug take whole chunks",
+    "a per-CPU refill of order-0 pages takes pcp->batch << alloc_factor pages (nr_pcp_alloc(), up to 5 shifts): user space's first movable refill in a newly populated zone takes batch << 5 pages, several max-order chunks where the zone's batch is 63 (a zone of about 684 MiB or more); the hot-add kworker's page-table refills double too, cut where the list would pass pcp->high (the zone's low watermark over the node's CPUs, growing with each refill), and with two CPUs take whole chunks by the seventh block of a plug",
     false,
     "6.1: test/oracle/arm64/evidence-pin/a64-pin-trace-uefi-700m.r1 (refills of 63 pages: one chunk of movable pages)",
-    [{ since: "6.7", value: true, evidence: "v6.7: mm, pcp: reduce lock contention / alloc_factor in nr_pcp_alloc(); test/oracle/arm64/evidence-pin/a64-pin-trace-uefi-700m.r1.trixie and .r1.sid: the agent's first refill took 2016 pages (63 << 5); a64-pin-trace-uefi-900m.r1.trixie, .r2.trixie, .r1.sid: the kworker's refills of 7, 14, 28, 56, 240, 2016 pages" }],
+    [{ since: "6.7", value: true, evidence: "v6.7: mm, pcp: reduce lock contention / alloc_factor in nr_pcp_alloc(); test/oracle/arm64/evidence-pin/a64-pin-trace-uefi-700m.r1.trixie and .r1.sid: the agent's first refill took 2016 pages (63 << 5); a64-pin-trace-uefi-900m.r1.trixie, .r2.trixie, .r1.sid: the kworker's refills of 7, 14, 28, 56, 240, 2016 pages; a64-pin-trace-4cpu-1500m.r1.trixie with 4 CPUs: 7, 14, 28, 56, 119 (cut), 496" }],
   ),
   memmapOnMemoryForce: rule(
     "memory_hotplug.memmap_on_memory=force: the memmap of each block is padded to whole pageblocks, so blocks whose memmap is not pageblock-sized qualify too; the parameter reads back \"force\"",

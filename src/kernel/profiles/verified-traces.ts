@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 472,
-    "reproduced": 472
+    "traces": 474,
+    "reproduced": 474
   },
   "6.12": {
-    "traces": 279,
-    "reproduced": 279
+    "traces": 281,
+    "reproduced": 281
   },
   "7.2": {
-    "traces": 174,
-    "reproduced": 174
+    "traces": 176,
+    "reproduced": 176
   }
 };
