@@ -19,19 +19,21 @@ export function registerConformance(program: Command): void {
 Prints one line per trace (PASS name, or FAIL name: step N, field, expected …, got …),
 then "N passed, M failed". Exit 1 on any failure.
 
-Where the real boot ran into a race whose outcome the kernel leaves to chance
-(libnvdimm numbering a region's btt seed 0 or 1; which boot pmem disk gets
-which DISKSEQ when several regions probe at once; after the boot, in a
+Where the real boot ran into a race whose outcome the kernel leaves to
+chance (libnvdimm numbering a region's btt seed 0 or 1; which boot pmem disk
+gets which DISKSEQ when several regions probe at once; after the boot, in a
 kernel zone's first block, whether the kernel's or user space's first page
 lands first (first-alloc), when user space's first lasting reclaimable page
 comes (reclaimable), whether small unmovable pages outgrow their pageblock
 (unmovable-spill), whether a movable page is busy at the first unplug
-attempt (movable-busy), whether user space's first movable refill is
-already scaled (movable-refill), whether a scaled unmovable refill steals
-chunks (unmovable-refill), and for a device plugged at boot whether init's page
-cache comes before the vmemmap (boot-pagecache) and who uses the probing
-CPU's per-CPU pageblocks (boot-pcp)), the line names the outcome that
-reproduced the trace:
+attempt (movable-busy), whether user space's first movable refill is already
+scaled (movable-refill), whether a scaled unmovable refill steals chunks
+(unmovable-refill), whether the hot-adds' slab pages fill the kernel's first
+pageblock a refill early (hotadd-slab), how far user space's pages reach
+along the hot-adding CPU's list (kernel-list), and for a device plugged at
+boot whether init's page cache comes before the vmemmap (boot-pagecache) and
+who uses the probing CPU's per-CPU pageblocks (boot-pcp)), the line names
+the outcome that reproduced the trace:
 "(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". Uevents sent from
 asynchronous work (libnvdimm device registration) may come later than the model
 sends them, and the unregistrations of a region's seeds come in the order their

@@ -131,7 +131,7 @@ function ordinal(n: number): string {
 }
 
 /** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
-const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "boot-pagecache", "boot-pcp"]);
+const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "hotadd-slab", "kernel-list", "boot-pagecache", "boot-pcp"]);
 
 /** One race the model ran into (at boot, or in the page allocator after it), and the outcome this run took. */
 function describeRace(r: BootRaceJson): string {
@@ -145,13 +145,17 @@ function describeRace(r: BootRaceJson): string {
       return `user space's first lasting reclaimable slab page in ${r.region}'s first kernel block comes at a different time from one run to the next (${r.outcomes.length} outcomes); this run: ${when} (page-alloc-pins.ts)`;
     }
     case "unmovable-spill":
-      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock 0, 1 or 2 times from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock 0, 1 or 2 times from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "movable-busy":
       return `one of user space's movable pages in ${r.region}'s first kernel block is busy for a moment when virtio-mem first tries to unplug it, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
     case "movable-refill":
       return `user space's first movable refill in ${r.region}'s newly populated kernel zone is already scaled (6.7+: several chunks of a large zone) or not, from one run to the next; this run: ${r.chosen === 1 ? "not (one chunk)" : "scaled"} (page-alloc-pins.ts)`;
     case "unmovable-refill":
       return `a process on another CPU refills its unmovable per-CPU list with a scaled batch (6.7+) that steals whole chunks of ${r.region}'s first kernel block, in some runs; this run: ${["no such refill", "it does, and its pages stay free", "it does, and the last chunk keeps pages"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+    case "hotadd-slab":
+      return `the hot-adds' own slab pages in ${r.region}'s first kernel block take from 0 to some 40 pages of the kernel's small pageblock, so its page-table refills run out of it at one refill or the next, from one run to the next; this run: ${r.chosen === 1 ? "one refill earlier" : "at the model's count"} (page-alloc-pins.ts)`;
+    case "kernel-list":
+      return `user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for ${r.region}'s first kernel block up to the next pageblock or one further, from one run to the next; this run: ${r.chosen === 1 ? "one further" : "the next"} (page-alloc-pins.ts)`;
     case "boot-pagecache":
       return `while a device plugged at boot is added on ${r.region}, init's page cache or the next block's vmemmap reaches the first kernel block first, from one boot to the next; this run: ${r.chosen === 0 ? "the page cache" : "the vmemmap"} (page-alloc-pins.ts)`;
     case "boot-pcp":

@@ -442,7 +442,8 @@ test("pcpBatchScale with 4 CPUs, 1500M (a64-pin-trace-4cpu-1500m.r1.trixie): a l
   assert.equal(s.kworker.smallLeft, 0, "7 + 14 + 28 + 56 + 119 + 288 of the 496");
   assert.deepEqual(s.kworker.split, { pb: 5 * 512, left: 512 - 208 });
   assert.equal(s.kworker.factor, 5);
-  assert.deepEqual(pbs(kernelPagesUsed(s, true)), ["u5"], "the list's next pageblock and the rest of the split one are both 5");
+  assert.deepEqual(pbs(pins.filter((p) => p.kind !== "vmemmap")), ["u0", "u5"], "blocks 6 to 12 took pages of 5 from the list");
+  assert.deepEqual(kernelPagesUsed(s, true), [], "the list's next pageblock and the rest of the split one are both 5, pinned already");
 });
 
 test("nr_pcp_alloc() (6.7+): an order-0 refill doubles while pcp->high allows it, and is cut where it does not", () => {
@@ -456,4 +457,47 @@ test("nr_pcp_alloc() (6.7+): an order-0 refill doubles while pcp->high allows it
   assert.equal(p.factor, 4, "a cut refill does not raise the factor");
   assert.equal(pcpRefill(p, { highMin: 576, highMax: 3072 }, 31, 0, 512), 31 * 16);
   assert.equal(p.factor, 5);
+});
+
+test("hotadd-slab (a64-pin-trace-uefi-900m.r1, 6.1): the hot-adds' slab pages take pageblock 0's last pages one refill earlier, so block 8's refill splits 7", () => {
+  const run = (early: boolean) => {
+    const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+    const asked: number[] = [];
+    const pins: Pin[] = [];
+    for (let i = 1; i <= 7; i++) {
+      const slabFirst = () => (asked.push(i), early);
+      pins.push(...hotAdd(s, { pageTablesFirst: true, vmemmapSections: [i * BLOCK], pageTables: { pages: 64, batch: batchAt(i), slabFirst } }));
+    }
+    return { asked, pins: pbs(pins), used: pbs(kernelPagesUsed(s, true)) };
+  };
+  // Block 8's refill of 63 is the last that fits in pageblock 0 (102 pages left): asked there, once.
+  assert.deepEqual(run(false), { asked: [7], pins: ["u0", "v1", "v2", "v3", "v4", "v5", "v6", "v7"], used: [] });
+  // .r1: it took pages of the free pageblock 7 (user space used the first of them) and the last vmemmap's refill
+  // then stole chunk 4.
+  assert.deepEqual(run(true), { asked: [7], pins: ["u0", "v1", "v2", "v3", "v4", "v5", "v6", "v8"], used: ["u7"] });
+});
+
+test("kernel-list (a64-pin-trace-uefi-1800m.r1.trixie): user space's small pages reach the next pageblock on the hot-add CPU's list, or one further", () => {
+  const run = (further: boolean) => {
+    const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+    s.movableChunks = 3;
+    const pins = scaledPlug(s, 13, 2).filter((p) => p.kind !== "vmemmap");
+    return [...pbs(pins), ...pbs(kernelPagesUsed(s, true, () => further))];
+  };
+  // Blocks 8 to 14 took pageblock 0's 167 pages on the list and 281 of pageblock 7 (pinned while the plug ran).
+  assert.deepEqual(run(false), ["u0", "u7", "u10"]);
+  assert.deepEqual(run(true), ["u0", "u7", "u8", "u10"], "cat took the first page of pageblock 8");
+});
+
+test("unmovable-spill 4 (a64-pin-trace-uefi-1800m.r1, 6.1): two moves before user space's movable and reclaimable pages", () => {
+  // With pageblocks 0 and 9 full and no free UNMOVABLE pageblock, the agent stole the head chunk (16; 17 used later),
+  // then its movable page split the next chunk and the reclaimable steal the one after.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  s.unmovableFree = [];
+  s.smallPb = 0;
+  s.intact = [16, 18, 20, 22].map((pb) => pb * 512);
+  assert.equal(spillRace(s), true, "met with no free UNMOVABLE pageblock: a steal");
+  assert.deepEqual(pbs(spill(s, 4)), ["u16", "u17"]);
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r20"]);
+  assert.deepEqual(s.movablePbs, [18 * 512]);
 });

@@ -109,6 +109,10 @@ export interface KworkerPcp {
   split: { pb: number; left: number } | null;
   /** User space ran after a refill reached past the small pageblock (kernelPagesUsed()). */
   used: boolean;
+  /** The hotadd-slab race was met (kernelPages()). */
+  slabDecided: boolean;
+  /** Pageblocks past the small one whose pages the hot-adds used (pinned once). */
+  usedPbs: number[];
 }
 
 export type PinKind = "unmovable" | "reclaimable" | "vmemmap";
@@ -135,7 +139,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -207,7 +211,7 @@ export function hotAdd(s: FirstBlockAlloc, o: { pageTablesFirst: boolean; vmemma
   };
   if (o.pageTablesFirst && local) {
     small();
-    if (o.pageTables && s.smallPb !== null) pins.push(...kernelPages(s, o.pageTables.pages, o.pageTables.batch, o.pageTables.limits));
+    if (o.pageTables && s.smallPb !== null) pins.push(...kernelPages(s, o.pageTables.pages, o.pageTables.batch, o.pageTables.limits, o.pageTables.slabFirst));
     // While the page tables of the new block's linear map are written, user space (init, at boot) keeps
     // allocating: its first movable pages split the head intact chunk before the vmemmap comes (or, in
     // the other order of that race, after it: `pageCacheFirst` false).
@@ -358,7 +362,13 @@ export function spillRace(s: FirstBlockAlloc): boolean {
  * (a64-pin-trace-uefi-900m.r1, 6.1: the oracle's snapshot process, `snap`,
  * stole chunk 7 for an order-0 unmovable page once pageblocks 0 and 7 were
  * full; freed in that run, its pages stayed in recordings of
- * a64-probe20-uefi-vm-2m-900m and a64-probe19-dts-4cpu-vm-2m-400m on 6.1).
+ * a64-probe20-uefi-vm-2m-900m and a64-probe19-dts-4cpu-vm-2m-400m on 6.1);
+ * 4 the same two moves, made before user space's movable and reclaimable
+ * pages (the caller decides when): its first unmovable refill found the
+ * small pages' pageblocks full, stole the head chunk and later used the
+ * chunk's other pageblock (a64-pin-trace-uefi-1800m.r1, 6.1: the agent
+ * stole chunk 8 before its movable page split 9; a64-pin-trace-4cpu-1500m.r1.sid:
+ * `base64` stole chunk 8 before the movable refills).
  */
 export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;
@@ -366,7 +376,7 @@ export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   if (moves < 1) return [];
   const pins = spillAgain(s);
   s.spillAgain = moves === 2;
-  return moves === 3 ? [...pins, ...spillAgain(s)] : pins;
+  return moves >= 3 ? [...pins, ...spillAgain(s)] : pins;
 }
 
 /** The second move of unmovable-spill 2: the next free UNMOVABLE pageblock, or a steal of the head chunk. */
@@ -458,6 +468,8 @@ export interface ScaledPageTables {
   readonly batch: number;
   /** Where refills scale (pcpBatchScale, 6.7+): the zone's per-CPU high limits (pcp.ts pcpHighLimits()); before, every refill takes the batch. */
   readonly limits?: { readonly highMin: number; readonly highMax: number };
+  /** The hotadd-slab race, asked once, at the last refill that fits in the small pageblock: true, it does not (kernelPages()). */
+  readonly slabFirst?: () => boolean;
 }
 
 /** The pages on the hot-add CPU's per-CPU list, all orders (pcp->count): the order-0 ones and the pageblock-order ones. */
@@ -482,18 +494,35 @@ function kworkerCount(s: FirstBlockAlloc): number {
  * chunk 5); a64-pin-trace-4cpu-1500m.r1.trixie (4 CPUs, so a lower high:
  * 7, 14, 28, 56, then 119, cut by pcp->high, and 496); 6.1's .r1 and .r2
  * (refills of the batch: 473 pages for seven blocks).
+ * The hot-adds' slab pages of orders 1 to 3 come from the small pageblock
+ * too, from 0 to some 40 pages a plug (`.r2`: 8, `.r1`: 42): they decide
+ * whether it runs out at a refill or the one after, the hotadd-slab race
+ * (`slabFirst`, asked at the last refill that fits; `.r1`'s last refill
+ * took 23 pages of pageblock 7 before the last vmemmap stole chunk 4).
  */
-export function kernelPages(s: FirstBlockAlloc, n: number, batch: number, limits?: { highMin: number; highMax: number }): Pin[] {
+export function kernelPages(s: FirstBlockAlloc, n: number, batch: number, limits?: { highMin: number; highMax: number }, slabFirst?: () => boolean): Pin[] {
   const kw = s.kworker;
   const pins: Pin[] = [];
   let need = n;
   while (need > 0) {
-    if (!kw.list.length && !drawUnmovable(s, limits ? pcpRefill(kw, limits, batch, 0, kworkerCount(s)) : batch)) break;
+    if (!kw.list.length) {
+      const r = limits ? pcpRefill(kw, limits, batch, 0, kworkerCount(s)) : batch;
+      // The last refill that fits in the small pageblock: the hot-adds' own slab pages may have taken its last
+      // pages first, so that it does not (the hotadd-slab race).
+      if (slabFirst && !kw.slabDecided && kw.smallLeft >= r && kw.smallLeft - r < r) {
+        kw.slabDecided = true;
+        if (slabFirst()) kw.smallLeft = r - 1;
+      }
+      if (!drawUnmovable(s, r)) break;
+    }
     const head = kw.list[0] as { pb: number; pages: number };
     const take = Math.min(need, head.pages);
     head.pages -= take;
     need -= take;
-    if (head.pb !== s.smallPb && !pins.some((p) => p.pfn === head.pb)) pins.push({ pfn: head.pb, kind: "unmovable" });
+    if (head.pb !== s.smallPb && !kw.usedPbs.includes(head.pb)) {
+      kw.usedPbs.push(head.pb);
+      pins.push({ pfn: head.pb, kind: "unmovable" });
+    }
     if (!head.pages) kw.list.shift();
   }
   return pins;
@@ -539,8 +568,13 @@ function drawUnmovable(s: FirstBlockAlloc, n: number): number {
  * reached pageblock 7, CPU 1's refill took pages of pageblock 10; both kept
  * pages at the unplug). The list's other pages stay free and are drained
  * when virtio-mem takes them. Its frees bring alloc_factor back to 0.
+ * `further` (the kernel-list race): user space allocated more and reached
+ * one pageblock further along the list (a64-pin-trace-uefi-1800m.r1.trixie:
+ * 14 new blocks, eight seconds of user space before the unplug; `cat` took
+ * the first page of pageblock 8 with 160 pages of 7 still on the list).
+ * Asked only where the list goes on past the next pageblock.
  */
-export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean): Pin[] {
+export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean): Pin[] {
   const kw = s.kworker;
   // User space frees pages on that CPU all the time, and every free halves alloc_factor; pcp->high decays
   // to high_min within seconds (decay_pcp_high()).
@@ -549,10 +583,14 @@ export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean): Pin[] {
   if (kw.used || kw.smallLeft > 0) return [];
   kw.used = true;
   const pins: Pin[] = [];
-  const next = kw.list.find((e) => e.pb !== s.smallPb);
-  if (next) pins.push({ pfn: next.pb, kind: "unmovable" });
+  const at = kw.list.findIndex((e) => e.pb !== s.smallPb);
+  const next = kw.list[at];
+  if (next && !kw.usedPbs.includes(next.pb)) pins.push({ pfn: next.pb, kind: "unmovable" });
+  // How far user space's pages reach along the list is how much it allocated: the kernel-list race.
+  const after = kw.list[at + 1];
+  if (after && further?.()) pins.push({ pfn: after.pb, kind: "unmovable" });
   const split = kw.split;
-  if (otherCpus && split && split.left > 0 && split.left < s.pageblockPages && split.pb !== next?.pb) pins.push({ pfn: split.pb, kind: "unmovable" });
+  if (otherCpus && split && split.left > 0 && split.left < s.pageblockPages && !pins.some((p) => p.pfn === split.pb) && !kw.usedPbs.includes(split.pb)) pins.push({ pfn: split.pb, kind: "unmovable" });
   kw.list = [];
   return pins;
 }

@@ -92,7 +92,14 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     const zone = k.node(s.nid).zones[s.zoneIdx];
     const batch = zoneBatch(zone.managed, g.pageSize);
     const pageTables = g.hotplugLinearMapPages && localCpu
-      ? { pages: Math.ceil(nr / (g.pageSize / 8)), batch, ...(k.rules.pcpBatchScale ? { limits: pcpLimits(k, zone, batch) } : {}) }
+      ? {
+          pages: Math.ceil(nr / (g.pageSize / 8)),
+          batch,
+          ...(k.rules.pcpBatchScale ? { limits: pcpLimits(k, zone, batch) } : {}),
+          // hotadd-slab: 0 the small pageblock holds the page tables' refills up to the model's count, 1 the
+          // hot-adds' slab pages took its last pages one refill earlier (page-alloc-pins.ts kernelPages()).
+          slabFirst: () => runtimeRace(k, "hotadd-slab", `node${s.nid}`, 2) === 1,
+        }
       : undefined;
     pin(k, hotAdd(s, { pageTablesFirst: g.hotplugLinearMapPages, vmemmapSections, userSpaceRunning: k.bootProbing, pageCacheFirst, localCpu, ...(pageTables ? { pageTables } : {}) }));
   }
@@ -147,7 +154,15 @@ export function pageAllocUserSpace(k: Kernel): void {
     if (newDevices && s.spillAgain) pin(k, spillAgain(s));
     if (s.settled) continue;
     const region = `node${s.nid}`;
-    pin(k, kernelPagesUsed(s, cpuCount(k) > 1));
+    // kernel-list: 0 user space's small pages reach the next pageblock on the hot-add CPU's list, 1 one further.
+    pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1));
+    // unmovable-spill 4: user space's first unmovable refill finds the small pages' pageblocks full and moves on
+    // before its movable and reclaimable pages come (page-alloc-pins.ts spill()).
+    let spillChosen: number | undefined;
+    if (newDevices && spillRace(s)) {
+      spillChosen = runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES);
+      if (spillChosen === 4) pin(k, spill(s, 4));
+    }
     // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
     let movableFirst = false;
     if (firstAllocRace(s, movableElsewhere(k, s))) {
@@ -172,7 +187,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
     pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, onRefill));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
-    if (spillRace(s)) pin(k, spill(s, runtimeRace(k, "unmovable-spill", region, 4)));
+    if (spillRace(s)) pin(k, spill(s, spillChosen ?? runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES)));
   }
 }
 
@@ -257,6 +272,9 @@ function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
   const otherCpus = Object.entries(k.cpusByNode).some(([n, cpus]) => Number(n) !== nid && cpus.length > 0);
   return otherCpus ? 4 : here;
 }
+
+/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it (page-alloc-pins.ts spill()). */
+const SPILL_OUTCOMES = 5;
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
 const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 474,
-    "reproduced": 474
+    "traces": 476,
+    "reproduced": 476
   },
   "6.12": {
-    "traces": 281,
-    "reproduced": 281
+    "traces": 282,
+    "reproduced": 282
   },
   "7.2": {
-    "traces": 176,
-    "reproduced": 176
+    "traces": 178,
+    "reproduced": 178
   }
 };
