@@ -9,8 +9,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 476
   },
   "6.12": {
-    "traces": 282,
-    "reproduced": 282
+    "traces": 284,
+    "reproduced": 284
   },
   "7.2": {
     "traces": 178,
