@@ -497,7 +497,7 @@ test("unmovable-spill 4 (a64-pin-trace-uefi-1800m.r1, 6.1): two moves before use
   s.smallPb = 0;
   s.intact = [16, 18, 20, 22].map((pb) => pb * 512);
   assert.equal(spillRace(s), true, "met with no free UNMOVABLE pageblock: a steal");
-  assert.deepEqual(pbs(spill(s, 4)), ["u16", "u17"]);
+  assert.deepEqual(pbs(spill(s, 3)), ["u16", "u17"], "the caller makes outcome 4's moves before user space runs");
   assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r20"]);
   assert.deepEqual(s.movablePbs, [18 * 512]);
 });

@@ -364,11 +364,13 @@ export function spillRace(s: FirstBlockAlloc): boolean {
  * full; freed in that run, its pages stayed in recordings of
  * a64-probe20-uefi-vm-2m-900m and a64-probe19-dts-4cpu-vm-2m-400m on 6.1);
  * 4 the same two moves, made before user space's movable and reclaimable
- * pages (the caller decides when): its first unmovable refill found the
+ * pages, and 5 one move made then (the caller decides when, and passes 3 or
+ * 1): its first unmovable refill found the
  * small pages' pageblocks full, stole the head chunk and later used the
  * chunk's other pageblock (a64-pin-trace-uefi-1800m.r1, 6.1: the agent
  * stole chunk 8 before its movable page split 9; a64-pin-trace-4cpu-1500m.r1.sid:
- * `base64` stole chunk 8 before the movable refills).
+ * `base64` stole chunk 8 before the movable refills; one move only:
+ * `../quirks/a64-probe21-uefi-4cpu-vm-2m-1500m`, 6.1, kept 14 and not 15).
  */
 export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;

@@ -156,12 +156,13 @@ export function pageAllocUserSpace(k: Kernel): void {
     const region = `node${s.nid}`;
     // kernel-list: 0 user space's small pages reach the next pageblock on the hot-add CPU's list, 1 one further.
     pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1));
-    // unmovable-spill 4: user space's first unmovable refill finds the small pages' pageblocks full and moves on
-    // before its movable and reclaimable pages come (page-alloc-pins.ts spill()).
+    // unmovable-spill 4 and 5: user space's first unmovable refill finds the small pages' pageblocks full and moves
+    // on (twice, or once) before its movable and reclaimable pages come (page-alloc-pins.ts spill()).
     let spillChosen: number | undefined;
     if (newDevices && spillRace(s)) {
       spillChosen = runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES);
-      if (spillChosen === 4) pin(k, spill(s, 4));
+      if (spillChosen === 4) pin(k, spill(s, 3));
+      if (spillChosen === 5) pin(k, spill(s, 1));
     }
     // Which comes first, the kernel's next unmovable page or user space's first movable page: a race.
     let movableFirst = false;
@@ -273,8 +274,8 @@ function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
   return otherCpus ? 4 : here;
 }
 
-/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it (page-alloc-pins.ts spill()). */
-const SPILL_OUTCOMES = 5;
+/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it (page-alloc-pins.ts spill()). */
+const SPILL_OUTCOMES = 6;
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
 const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;

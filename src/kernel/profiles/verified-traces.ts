@@ -5,8 +5,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 476,
-    "reproduced": 476
+    "traces": 477,
+    "reproduced": 477
   },
   "6.12": {
     "traces": 284,
