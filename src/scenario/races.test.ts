@@ -337,3 +337,19 @@ test("conformance searches races region by region when their combinations are to
   assert.deepEqual(r.mismatches, []);
   assert.deepEqual(r.races.filter((x) => x.outcome !== 0).map((x) => `${x.key}=${x.outcome}`), ["first-alloc:node0=3", "reclaimable:node1=1"]);
 });
+
+test("the run report names the kworker's races and the spill's timing (a64-probe22-uefi-vm-4m-1800m)", () => {
+  const dir = join(REPO_ROOT, "test/oracle/arm64/traces");
+  const run = (f: string, races: Record<string, number>) => {
+    const file = join(dir, f);
+    const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
+    const t = runScenario(scenario, { boot: "derive", bootSnapshot: trace!.bootSnapshot, bootDevices: trace!.bootDevices, profile: traceProfile(trace!.raw as Record<string, unknown>, file), bootRaces: races });
+    assert.deepEqual(compareTraces(trace!.raw as RealTrace, t), [], f);
+    return renderReport(t, scenario.name);
+  };
+  const sid = run("a64-probe22-uefi-vm-4m-1800m.sid.json", { "kernel-list:node0": 1, "unmovable-spill:node0": 1 });
+  assert.match(sid, /race: user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for node0's first kernel block up to the next pageblock or one further, from one run to the next; this run: one further/);
+  assert.match(sid, /race: the hot-adds' own slab pages in node0's first kernel block take from 0 to some 40 pages of the kernel's small pageblock, .*this run: at the model's count/);
+  const v61 = run("a64-probe22-uefi-vm-4m-1800m.json", { "unmovable-spill:node0": 4 });
+  assert.match(v61, /race: the small unmovable pages \(page tables, slab\) in node0's first kernel block move to a new pageblock 0, 1 or 2 times from one run to the next; this run: twice, before user space's movable and reclaimable pages/);
+});
