@@ -30,10 +30,11 @@ attempt (movable-busy), whether user space's first movable refill is already
 scaled (movable-refill), whether a scaled unmovable refill steals chunks
 (unmovable-refill), whether the hot-adds' slab pages fill the kernel's first
 pageblock a refill early (hotadd-slab), how far user space's pages reach
-along the hot-adding CPU's list (kernel-list), and for a device plugged at
-boot whether init's page cache comes before the vmemmap (boot-pagecache) and
-who uses the probing CPU's per-CPU pageblocks (boot-pcp)), the line names
-the outcome that reproduced the trace:
+along the hot-adding CPU's list (kernel-list), whether on one CPU a larger
+page takes the rest of the kworker's last pageblock (kernel-split), and for
+a device plugged at boot whether init's page cache comes before the vmemmap
+(boot-pagecache) and who uses the probing CPU's per-CPU pageblocks
+(boot-pcp)), the line names the outcome that reproduced the trace:
 "(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". Uevents sent from
 asynchronous work (libnvdimm device registration) may come later than the model
 sends them, and the unregistrations of a region's seeds come in the order their

@@ -131,7 +131,7 @@ function ordinal(n: number): string {
 }
 
 /** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
-const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "hotadd-slab", "kernel-list", "boot-pagecache", "boot-pcp"]);
+const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "hotadd-slab", "kernel-list", "kernel-split", "boot-pagecache", "boot-pcp"]);
 
 /** One race the model ran into (at boot, or in the page allocator after it), and the outcome this run took. */
 function describeRace(r: BootRaceJson): string {
@@ -156,6 +156,8 @@ function describeRace(r: BootRaceJson): string {
       return `the hot-adds' own slab pages in ${r.region}'s first kernel block take from 0 to some 40 pages of the kernel's small pageblock, so its page-table refills run out of it at one refill or the next, from one run to the next; this run: ${r.chosen === 1 ? "one refill earlier" : "at the model's count"} (page-alloc-pins.ts)`;
     case "kernel-list":
       return `user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for ${r.region}'s first kernel block up to the next pageblock or one further, from one run to the next; this run: ${r.chosen === 1 ? "one further" : "the next"} (page-alloc-pins.ts)`;
+    case "kernel-split":
+      return `on a one-CPU machine, a larger unmovable page of user space takes a piece of the pageblock in ${r.region}'s first kernel block that the kworker's last refill drew partly, in some runs; this run: ${r.chosen === 1 ? "it does" : "it does not"} (page-alloc-pins.ts)`;
     case "boot-pagecache":
       return `while a device plugged at boot is added on ${r.region}, init's page cache or the next block's vmemmap reaches the first kernel block first, from one boot to the next; this run: ${r.chosen === 0 ? "the page cache" : "the vmemmap"} (page-alloc-pins.ts)`;
     case "boot-pcp":

@@ -332,6 +332,7 @@ test("pcpBatchScale (6.7+): user space's first movable refills split three chunk
   assert.equal(movableRefillChunks(63, true, 1024), 3);
   assert.equal(movableRefillChunks(63, false, 1024), 1);
   assert.equal(movableRefillChunks(31, true, 1024), 1, "992 + 31 pages fit in a chunk (a64-pin-640m on 6.12 and 7.2)");
+  assert.equal(movableRefillChunks(63, true, 1024, 1), 2, "one CPU: no other CPU's refill (a64-probe23-dts-1cpu-vm-2m-1g)");
   const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
   s.movableChunks = 3;
   assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] })), ["u0", "v1"]);

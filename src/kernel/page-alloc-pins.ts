@@ -574,9 +574,14 @@ function drawUnmovable(s: FirstBlockAlloc, n: number): number {
  * one pageblock further along the list (a64-pin-trace-uefi-1800m.r1.trixie:
  * 14 new blocks, eight seconds of user space before the unplug; `cat` took
  * the first page of pageblock 8 with 160 pages of 7 still on the list).
- * Asked only where the list goes on past the next pageblock.
+ * Asked only where the list goes on past the next pageblock. `splitTaken`
+ * (the kernel-split race, one CPU only): a larger unmovable page of user
+ * space (orders 1 to 3) took a piece of the partly drawn pageblock's rest,
+ * which is among the smallest free UNMOVABLE pieces
+ * (a64-pin-trace-1cpu-1g.r1.sid: `sh`'s order-2 page in pageblock 10;
+ * `.r2.sid`: none there).
  */
-export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean): Pin[] {
+export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean, splitTaken?: () => boolean): Pin[] {
   const kw = s.kworker;
   // User space frees pages on that CPU all the time, and every free halves alloc_factor; pcp->high decays
   // to high_min within seconds (decay_pcp_high()).
@@ -592,7 +597,11 @@ export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?
   const after = kw.list[at + 1];
   if (after && further?.()) pins.push({ pfn: after.pb, kind: "unmovable" });
   const split = kw.split;
-  if (otherCpus && split && split.left > 0 && split.left < s.pageblockPages && !pins.some((p) => p.pfn === split.pb) && !kw.usedPbs.includes(split.pb)) pins.push({ pfn: split.pb, kind: "unmovable" });
+  if (split && split.left > 0 && split.left < s.pageblockPages && !pins.some((p) => p.pfn === split.pb) && !kw.usedPbs.includes(split.pb)) {
+    // With one CPU no other CPU's refill comes; a larger unmovable page of user space may still take a piece (the
+    // kernel-split race).
+    if (otherCpus || splitTaken?.()) pins.push({ pfn: split.pb, kind: "unmovable" });
+  }
   kw.list = [];
   return pins;
 }

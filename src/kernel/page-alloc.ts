@@ -155,7 +155,9 @@ export function pageAllocUserSpace(k: Kernel): void {
     if (s.settled) continue;
     const region = `node${s.nid}`;
     // kernel-list: 0 user space's small pages reach the next pageblock on the hot-add CPU's list, 1 one further.
-    pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1));
+    // kernel-split (one CPU): 0 the rest of the pageblock the kworker's last refill drew partly stays free, 1 a
+    // larger unmovable page of user space takes a piece of it.
+    pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1, () => runtimeRace(k, "kernel-split", region, 2) === 1));
     // unmovable-spill 4 and 5: user space's first unmovable refill finds the small pages' pageblocks full and moves
     // on (twice, or once) before its movable and reclaimable pages come (page-alloc-pins.ts spill()).
     let spillChosen: number | undefined;
@@ -215,7 +217,7 @@ export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): bool
 function refreshBatch(k: Kernel, s: FirstBlockAlloc): void {
   if (s.movableTaken) return;
   const z = k.node(s.nid).zones[s.zoneIdx];
-  const chunks = movableRefillChunks(zoneBatch(z.managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages);
+  const chunks = movableRefillChunks(zoneBatch(z.managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages, cpuCount(k));
   // Whether the first refill is already scaled depends on the list's recent refills and frees (alloc_factor
   // halves on every free): the race movable-refill, 0 scaled (a64-pin-trace-uefi-700m, 6.12 and 7.2), 1 one
   // chunk (x-probe20-q35-vm-2m-800m on 6.12).

@@ -275,6 +275,9 @@ test("page-allocator races: what each recording that differs from the rule shows
     ["a64-probe22-uefi-vm-4m-1800m.json", ["unmovable-spill:node0=4"]],
     // 6.1, 4 CPUs: one such move only (14 kept, 15 not).
     ["a64-probe21-uefi-4cpu-vm-2m-1500m.json", ["unmovable-spill:node0=5"]],
+    // 7.2, one CPU: a larger unmovable page took a piece of the pageblock the kworker's refill drew partly.
+    // (and the sub-block of user space's movable pages was busy at the first try: its line comes late)
+    ["a64-probe23-dts-1cpu-vm-2m-1g.sid.json", ["kernel-split:node0=1", "movable-busy:node0=1"]],
     // 7.2: user space's pages reached pageblock 8 along the kworker's list (a64-pin-trace-uefi-1800m.r1.trixie).
     ["a64-probe22-uefi-vm-4m-1800m.sid.json", ["kernel-list:node0=1", "unmovable-spill:node0=1"]],
     // 6.12: six races on node 0, 576 combinations: searched by fewest departures first.

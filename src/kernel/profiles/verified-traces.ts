@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 477,
-    "reproduced": 477
+    "traces": 479,
+    "reproduced": 479
   },
   "6.12": {
-    "traces": 284,
-    "reproduced": 284
+    "traces": 286,
+    "reproduced": 286
   },
   "7.2": {
-    "traces": 178,
-    "reproduced": 178
+    "traces": 180,
+    "reproduced": 180
   }
 };
