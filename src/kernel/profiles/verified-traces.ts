@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 479,
-    "reproduced": 479
+    "traces": 481,
+    "reproduced": 481
   },
   "6.12": {
-    "traces": 286,
-    "reproduced": 286
+    "traces": 287,
+    "reproduced": 287
   },
   "7.2": {
-    "traces": 180,
-    "reproduced": 180
+    "traces": 181,
+    "reproduced": 181
   }
 };
