@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 481,
-    "reproduced": 481
+    "traces": 484,
+    "reproduced": 484
   },
   "6.12": {
-    "traces": 287,
-    "reproduced": 287
+    "traces": 290,
+    "reproduced": 290
   },
   "7.2": {
-    "traces": 181,
-    "reproduced": 181
+    "traces": 184,
+    "reproduced": 184
   }
 };
