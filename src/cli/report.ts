@@ -145,7 +145,7 @@ function describeRace(r: BootRaceJson): string {
       return `user space's first lasting reclaimable slab page in ${r.region}'s first kernel block comes at a different time from one run to the next (${r.outcomes.length} outcomes); this run: ${when} (page-alloc-pins.ts)`;
     }
     case "unmovable-spill":
-      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock 0, 1 or 2 times from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock 0, 1 or 2 times from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages", "twice, between user space's movable pages and its reclaimable one"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "movable-busy":
       return `one of user space's movable pages in ${r.region}'s first kernel block is busy for a moment when virtio-mem first tries to unplug it, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
     case "movable-refill":

@@ -370,7 +370,12 @@ export function spillRace(s: FirstBlockAlloc): boolean {
  * chunk's other pageblock (a64-pin-trace-uefi-1800m.r1, 6.1: the agent
  * stole chunk 8 before its movable page split 9; a64-pin-trace-4cpu-1500m.r1.sid:
  * `base64` stole chunk 8 before the movable refills; one move only:
- * `../quirks/a64-probe21-uefi-4cpu-vm-2m-1500m`, 6.1, kept 14 and not 15).
+ * `../quirks/a64-probe21-uefi-4cpu-vm-2m-1500m`, 6.1, kept 14 and not 15);
+ * 6 the two moves after user space's first movable pages and before its
+ * reclaimable one (a64-probe26-uefi-4cpu-vm-2m-1300m, 6.12 and 7.2 alike:
+ * movable pages in chunk 6, chunk 7 stolen and both its pageblocks kept, the
+ * reclaimable steal in 8; `a64-pin-trace-4cpu-1500m.r1.sid`: `cat`'s movable
+ * page, then `base64`'s steal).
  */
 export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;

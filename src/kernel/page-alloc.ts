@@ -159,7 +159,8 @@ export function pageAllocUserSpace(k: Kernel): void {
     // larger unmovable page of user space takes a piece of it.
     pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1, () => runtimeRace(k, "kernel-split", region, 2) === 1));
     // unmovable-spill 4 and 5: user space's first unmovable refill finds the small pages' pageblocks full and moves
-    // on (twice, or once) before its movable and reclaimable pages come (page-alloc-pins.ts spill()).
+    // on (twice, or once) before its movable and reclaimable pages come; 6, twice, after its movable pages and
+    // before its reclaimable one (page-alloc-pins.ts spill()).
     let spillChosen: number | undefined;
     if (newDevices && spillRace(s)) {
       spillChosen = runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES);
@@ -183,12 +184,14 @@ export function pageAllocUserSpace(k: Kernel): void {
       if (chosen === 0) { s.refillDecided = true; return []; }
       return unmovableRefill(s, refill, chosen === 2);
     } : undefined;
+    // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one.
+    const between = () => [...(onRefill?.() ?? []), ...(spillChosen === 6 && spillRace(s) ? spill(s, 3) : [])];
     // When user space's first lasting reclaimable page comes: 0 by the rule, 1 deferred to the next run that
     // reads new devices, 2 never, 3 by the rule but freed before the unplug, 4 + i a late steal of the i-th head
     // chunk seen (page-alloc-pins.ts Reclaimable).
     const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
-    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, onRefill));
+    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, between));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
     if (spillRace(s)) pin(k, spill(s, spillChosen ?? runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES)));
   }
@@ -276,8 +279,8 @@ function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
   return otherCpus ? 4 : here;
 }
 
-/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it (page-alloc-pins.ts spill()). */
-const SPILL_OUTCOMES = 6;
+/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it, 6 two between its movable and reclaimable pages (page-alloc-pins.ts spill()). */
+const SPILL_OUTCOMES = 7;
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
 const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;

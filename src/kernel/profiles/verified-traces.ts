@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 484
   },
   "6.12": {
-    "traces": 290,
-    "reproduced": 290
+    "traces": 293,
+    "reproduced": 293
   },
   "7.2": {
-    "traces": 184,
-    "reproduced": 184
+    "traces": 186,
+    "reproduced": 186
   }
 };
