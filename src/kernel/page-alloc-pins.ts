@@ -24,6 +24,11 @@
  *   NO_BLOCK_MAPPINGS), so each hot-add first allocates page-table pages
  *   (small, unmovable) and then the vmemmap; x86 maps it with large pages,
  *   and the first small unmovable allocation comes after the vmemmap.
+ * - Those page tables (64 pages per 128 MiB block) come through the
+ *   hot-adding CPU's per-CPU list, whose refills take the small pageblock's
+ *   free pages first and then further pageblocks; where refills scale (6.7+)
+ *   they double up to the list's high, so a large plug's refill steals whole
+ *   chunks (kernelPages(), a64-pin-trace-uefi-900m).
  * - When user space runs, its movable pages take the smallest free MOVABLE
  *   piece of the zone (an intact chunk of this block unless a partly plugged
  *   chunk or a ZONE_MOVABLE serves them); once it reads new devices' sysfs
@@ -36,7 +41,8 @@
  *   one later work uses (a64-pin-trace-boot-two).
  * Recordings of one scenario differ where this order is timing: each such
  * departure the tracepoints showed is a race with the order above as outcome
- * 0 (first-alloc, reclaimable, unmovable-spill, boot-pagecache, boot-pcp;
+ * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
+ * unmovable-refill, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
  * caller (page-alloc.ts) picks the outcome.
  * Pure: no kernel state beyond the object it is given.
