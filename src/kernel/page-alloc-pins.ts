@@ -380,8 +380,12 @@ export function spillRace(s: FirstBlockAlloc): boolean {
  * 6 the two moves after user space's first movable pages and before its
  * reclaimable one (a64-probe26-uefi-4cpu-vm-2m-1300m, 6.12 and 7.2 alike:
  * movable pages in chunk 6, chunk 7 stolen and both its pageblocks kept, the
- * reclaimable steal in 8; `a64-pin-trace-4cpu-1500m.r1.sid`: `cat`'s movable
- * page, then `base64`'s steal).
+ * reclaimable steal in 8; `a64-pin-trace-4cpu-1500m.r2.sid`); 7 the two
+ * moves after the first chunk of user space's movable pages, before the
+ * other chunks of its scaled refills (moreMovable()) and its reclaimable
+ * page (`a64-pin-trace-4cpu-1500m.r1.sid`: `cat`'s movable page split chunk
+ * 7, `base64` stole 8, `sh`'s movable refills took 9 and 10, the reclaimable
+ * steal 11; `a64-pin-trace-4cpu-1100m-steals.r4.sid`).
  */
 export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;
@@ -437,6 +441,18 @@ export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): bo
  */
 export function movableDuringPlug(s: FirstBlockAlloc, movableElsewhere: boolean): void {
   takeMovable(s, movableElsewhere);
+}
+
+/**
+ * The rest of user space's first movable refills, where an unmovable steal came
+ * between its first chunk and the others (unmovable-spill 7): `n` more intact
+ * chunks, from the head.
+ */
+export function moreMovable(s: FirstBlockAlloc, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const c = s.intact.shift();
+    if (c !== undefined) s.movablePbs.push(c);
+  }
 }
 
 /**

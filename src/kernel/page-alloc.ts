@@ -12,7 +12,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpHighLimits, zoneBatch } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -184,8 +184,18 @@ export function pageAllocUserSpace(k: Kernel): void {
       if (chosen === 0) { s.refillDecided = true; return []; }
       return unmovableRefill(s, refill, chosen === 2);
     } : undefined;
-    // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one.
-    const between = () => [...(onRefill?.() ?? []), ...(spillChosen === 6 && spillRace(s) ? spill(s, 3) : [])];
+    // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one; 7, after
+    // the first chunk of its movable pages and before the other chunks of its scaled refills.
+    let rest = 0;
+    if (spillChosen === 7 && !s.movableTaken && !elsewhere && !s.smallMovable && s.movableChunks > 1) {
+      rest = s.movableChunks - 1;
+      s.movableChunks = 1;
+    }
+    const between = () => {
+      const pins = [...(onRefill?.() ?? []), ...((spillChosen === 6 || spillChosen === 7) && spillRace(s) ? spill(s, 3) : [])];
+      moreMovable(s, rest);
+      return pins;
+    };
     // When user space's first lasting reclaimable page comes: 0 by the rule, 1 deferred to the next run that
     // reads new devices, 2 never, 3 by the rule but freed before the unplug, 4 + i a late steal of the i-th head
     // chunk seen (page-alloc-pins.ts Reclaimable).
@@ -279,8 +289,8 @@ function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
   return otherCpus ? 4 : here;
 }
 
-/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it, 6 two between its movable and reclaimable pages (page-alloc-pins.ts spill()). */
-const SPILL_OUTCOMES = 7;
+/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it, 6 two between its movable and reclaimable pages, 7 two after its first movable chunk (page-alloc-pins.ts spill()). */
+const SPILL_OUTCOMES = 8;
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
 const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;

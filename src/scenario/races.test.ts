@@ -205,7 +205,7 @@ test("first-alloc: the kernel's or user space's first page in a zone's first blo
   const own = runScenario(runs[0].scenario, { boot: "derive" });
   assert.deepEqual(
     own.boot.noisy?.races?.map((r) => `${r.race}:${r.region} ${r.outcomes.length} ${r.chosen}`),
-    ["first-alloc:node0 2 0", "reclaimable:node0 4 0", "unmovable-spill:node0 7 0", "movable-busy:node0 2 0"],
+    ["first-alloc:node0 2 0", "reclaimable:node0 4 0", "unmovable-spill:node0 8 0", "movable-busy:node0 2 0"],
   );
   assert.deepEqual(compareTraces(runs[0].trace!.raw as RealTrace, own), []);
   const other = runScenario(runs[1].scenario, { boot: "derive", bootRaces: { "first-alloc:node0": 1 } });
@@ -277,6 +277,8 @@ test("page-allocator races: what each recording that differs from the rule shows
     ["a64-probe21-uefi-4cpu-vm-2m-1500m.json", ["unmovable-spill:node0=5"]],
     // 6.12, 4 CPUs: a first movable refill of one chunk, then chunk 7 stolen (both pageblocks kept), then reclaimable.
     ["a64-probe26-uefi-4cpu-vm-2m-1300m.trixie.json", ["movable-refill:node0=1", "unmovable-spill:node0=6"]],
+    // 7.2, 4 CPUs: the steal came after the first chunk of user space's scaled movable refills (chunks 6 and 7).
+    ["a64-probe26-uefi-4cpu-vm-2m-1100m.run2.sid.json", ["unmovable-spill:node0=7"]],
     // 7.2, one CPU: a larger unmovable page took a piece of the pageblock the kworker's refill drew partly.
     // (and the sub-block of user space's movable pages was busy at the first try: its line comes late)
     ["a64-probe23-dts-1cpu-vm-2m-1g.sid.json", ["kernel-split:node0=1", "movable-busy:node0=1"]],

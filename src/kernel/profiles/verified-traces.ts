@@ -13,7 +13,7 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 293
   },
   "7.2": {
-    "traces": 187,
-    "reproduced": 187
+    "traces": 188,
+    "reproduced": 188
   }
 };
