@@ -186,7 +186,7 @@ export function tryRemoveMemory(k: Kernel, start: number, size: number): KernelR
   firmwareMapRemove(k, start, start + size, "System RAM");
   for (const b of blocks) removeMemoryBlock(k, b.id);
   k.sparse.removePages(startPfn, nrPages);
-  pageAllocRemove(k, startPfn, nrPages);
+  pageAllocRemove(k, startPfn, nrPages, nid);
   releaseMemRegionAdjustable(k.iomem, start, size);
   if (nid >= 0) tryOfflineNode(k, nid);
   return OK;

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
-import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
+import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
 const BLOCK = 32768;
@@ -324,6 +324,14 @@ test("zone_batchsize(): 0.1 % of the zone, a quarter of it, then 2^n - 1 (4 KiB 
   assert.equal(zoneBatch(700 * MiB, 4096), 63);
   assert.equal(zoneBatch(64 * 1024 * MiB, 4096), 63, "at most 1 MiB of pages: 256 / 4 = 64, rounded to 63");
   assert.equal(zoneBatch(1, 4096), 0, "a tiny zone: 1 + 0 = 1, 2^0 - 1");
+});
+
+test("pcp->batch is zone_batchsize() but at least 1 (zone_set_pageset_high_and_batch()): a tiny zone's page tables still come one page a refill", () => {
+  assert.equal(pcpBatch(4 * 256, 4096), 1, "a 4 MiB zone");
+  assert.equal(pcpBatch(128 * 256, 4096), 7);
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [], pageTables: { pages: 64, batch: pcpBatch(4 * 256, 4096) } });
+  assert.equal(s.kworker.smallLeft, 512 - 64, "64 refills of one page, none lost");
 });
 
 test("pcpBatchScale (6.7+): user space's first movable refills split three chunks of a 700 MiB zone, one of a 640 MiB zone", () => {

@@ -13,7 +13,7 @@
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
 import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
-import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpHighLimits, zoneBatch } from "./pcp.js";
+import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
 /**
@@ -87,10 +87,10 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
     const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
-    // Where refills scale, the linear map's page-table pages (one per pageSize / 8 pages mapped) go through the
-    // hot-add CPU's per-CPU list, whose refills grow to whole chunks (page-alloc-pins.ts kernelPages()).
+    // The linear map's page-table pages (one per pageSize / 8 pages mapped) go through the hot-add CPU's per-CPU
+    // list; where refills scale (6.7+) its refills grow to whole chunks (page-alloc-pins.ts kernelPages()).
     const zone = k.node(s.nid).zones[s.zoneIdx];
-    const batch = zoneBatch(zone.managed, g.pageSize);
+    const batch = pcpBatch(zone.managed, g.pageSize);
     const pageTables = g.hotplugLinearMapPages && localCpu
       ? {
           pages: Math.ceil(nr / (g.pageSize / 8)),
@@ -134,11 +134,17 @@ export function pageAllocBootEnds(k: Kernel): void {
   }
 }
 
-/** arch_remove_memory(): the vmemmap and the linear map's page tables of the removed sections go back to the page allocator. */
-export function pageAllocRemove(k: Kernel, startPfn: number, nr: number): void {
+/**
+ * arch_remove_memory() of [startPfn, startPfn + nr) on node `nid`: the vmemmap
+ * and the linear map's page tables of the removed sections go back to the
+ * page allocator. The page tables go where pageAllocHotAdd() drew them from:
+ * the first kernel block of the block's node, when that node has CPU 0
+ * (page-alloc-pins.ts kernelPagesFreed()).
+ */
+export function pageAllocRemove(k: Kernel, startPfn: number, nr: number, nid: number): void {
   k.unmovable = k.unmovable.filter((u) => u.owner === undefined || u.owner < startPfn || u.owner >= startPfn + nr);
-  // The linear map's page tables of the removed range are freed too (page-alloc-pins.ts kernelPagesFreed()).
-  if (k.geometry.hotplugLinearMapPages) for (const s of k.firstBlockAllocs) kernelPagesFreed(s, Math.ceil(nr / (k.geometry.pageSize / 8)));
+  if (!k.geometry.hotplugLinearMapPages || !(k.cpusByNode[nid] ?? []).includes(0)) return;
+  for (const s of k.firstBlockAllocs) if (s.nid === nid) kernelPagesFreed(s, Math.ceil(nr / (k.geometry.pageSize / 8)));
 }
 
 /**
@@ -230,7 +236,7 @@ export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): bool
 function refreshBatch(k: Kernel, s: FirstBlockAlloc): void {
   if (s.movableTaken) return;
   const z = k.node(s.nid).zones[s.zoneIdx];
-  const chunks = movableRefillChunks(zoneBatch(z.managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages, cpuCount(k));
+  const chunks = movableRefillChunks(pcpBatch(z.managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages, cpuCount(k));
   // Whether the first refill is already scaled depends on the list's recent refills and frees (alloc_factor
   // halves on every free): the race movable-refill, 0 scaled (a64-pin-trace-uefi-700m, 6.12 and 7.2), 1 one
   // chunk (x-probe20-q35-vm-2m-800m on 6.12).
@@ -268,7 +274,7 @@ function cpuCount(k: Kernel): number {
 /** How many chunks a scaled unmovable refill steals (0: refills do not scale, or one fits in a chunk). */
 function unmovableRefillChunks(k: Kernel, s: FirstBlockAlloc): number {
   if (!k.rules.pcpBatchScale || cpuCount(k) < 2) return 0;
-  const refill = zoneBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize) * 32;
+  const refill = pcpBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize) * 32;
   return refill > s.chunkPages ? Math.ceil(refill / s.chunkPages) : 0;
 }
 

@@ -14,6 +14,11 @@ export function zoneBatch(managedPages: number, pageSize: number): number {
   return 2 ** Math.floor(Math.log2(quarter + Math.floor(quarter / 2))) - 1;
 }
 
+/** pcp->batch: zone_batchsize(), but at least 1 (zone_set_pageset_high_and_batch()). */
+export function pcpBatch(managedPages: number, pageSize: number): number {
+  return Math.max(1, zoneBatch(managedPages, pageSize));
+}
+
 /**
  * How many max-order chunks user space's first movable refills of a newly
  * populated zone split: the first refill of one CPU (batch pages, or, where
