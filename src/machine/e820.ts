@@ -196,7 +196,6 @@ export function e820RangeRemove(table: RawE820[], start: number, size: number, o
   return out;
 }
 
-
 const U64_END = 2 ** 64;
 
 /** One `memmap=` item (parse_memmap_one). Returns the new table and whether it counts as user-defined. */
