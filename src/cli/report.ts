@@ -133,6 +133,26 @@ function ordinal(n: number): string {
 /** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
 const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "hotadd-slab", "kernel-list", "kernel-split", "boot-pagecache", "boot-pcp"]);
 
+/**
+ * An outcome of the unmovable-refill race (page-alloc.ts refillOutcome()): 0
+ * none; else 1 + place * 2^n + mask, with two places (after or before user
+ * space's movable pages) or three (also after their first chunk) and n
+ * stolen pageblocks.
+ */
+function describeRefill(r: BootRaceJson): string {
+  if (r.chosen <= 0) return "no such refill";
+  const n = r.outcomes.length - 1;
+  const places = n % 3 === 0 ? 3 : 2;
+  const masks = n / places;
+  const i = r.chosen - 1;
+  const at = ["after user space's movable pages", "before user space's movable pages", "after the first chunk of user space's movable pages"][Math.floor(i / masks)] ?? "";
+  const kept: number[] = [];
+  for (let b = 0, m = i % masks; m > 0; b++, m = Math.floor(m / 2)) if (m % 2 === 1) kept.push(b + 1);
+  const of = Math.round(Math.log2(masks));
+  const list = kept.length === 1 ? ordinal(kept[0]) : `${kept.slice(0, -1).map(ordinal).join(", ")} and ${ordinal(kept[kept.length - 1])}`;
+  return `it comes ${at}, and ${kept.length ? `the ${list} of the ${of} pageblocks it stole ${kept.length === 1 ? "keeps" : "keep"} pages` : "its pages stay free"}`;
+}
+
 /** One race the model ran into (at boot, or in the page allocator after it), and the outcome this run took. */
 function describeRace(r: BootRaceJson): string {
   switch (r.race) {
@@ -151,7 +171,7 @@ function describeRace(r: BootRaceJson): string {
     case "movable-refill":
       return `user space's first movable refill in ${r.region}'s newly populated kernel zone is already scaled (6.7+: several chunks of a large zone) or not, from one run to the next; this run: ${r.chosen === 1 ? "not (one chunk)" : "scaled"} (page-alloc-pins.ts)`;
     case "unmovable-refill":
-      return `a process on another CPU refills its unmovable per-CPU list with a scaled batch (6.7+) that steals whole chunks of ${r.region}'s first kernel block, in some runs; this run: ${["no such refill", "it does, and its pages stay free", "it does, and the last chunk keeps pages"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+      return `a process on another CPU refills its unmovable per-CPU list with a scaled batch (6.7+) that steals whole chunks of ${r.region}'s first kernel block, in some runs, at a time and with a use of its pages that differ from one run to the next; this run: ${describeRefill(r)} (page-alloc-pins.ts)`;
     case "hotadd-slab":
       return `the hot-adds' own slab pages in ${r.region}'s first kernel block take from 0 to some 40 pages of the kernel's small pageblock, so its page-table refills run out of it at one refill or the next, from one run to the next; this run: ${r.chosen === 1 ? "one refill earlier" : "at the model's count"} (page-alloc-pins.ts)`;
     case "kernel-list":

@@ -349,16 +349,18 @@ test("pcpBatchScale (6.7+): user space's first movable refills split three chunk
   assert.equal(movableBusyRace(s, 6 * 512, 512), false, "only the first chunk's pages are in use");
 });
 
-test("unmovable-refill: a scaled unmovable refill on another CPU steals whole chunks, free unless the last keeps pages", () => {
+test("unmovable-refill: a scaled unmovable refill on another CPU steals whole chunks; which of its pageblocks keep pages is timing", () => {
   // a64-pin-trace-uefi-700m.r1.trixie: base64 stole chunks 7 and 8 within 2 ms, grep's reclaimable page then took 9.
-  const run = (keep: boolean) => {
+  const run = (kept: number) => {
     const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
     s.movableChunks = 3;
     hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
-    return pbs(userSpaceRuns(s, false, true, false, "rule", () => unmovableRefill(s, 2, keep)));
+    return pbs(userSpaceRuns(s, false, true, false, "rule", () => unmovableRefill(s, 2, kept)));
   };
-  assert.deepEqual(run(false), ["r14"], "chunks 5 and 6 stolen and drained at the unplug; the reclaimable steal takes chunk 7");
-  assert.deepEqual(run(true), ["u12", "r14"], ".r1.sid: the second stolen chunk's first pageblock keeps pages");
+  assert.deepEqual(run(0), ["r14"], "chunks 5 and 6 stolen and drained at the unplug; the reclaimable steal takes chunk 7");
+  assert.deepEqual(run(0b0100), ["u12", "r14"], ".r1.sid: the second stolen chunk's first pageblock keeps pages");
+  assert.deepEqual(run(0b1110), ["u11", "u12", "u13", "r14"], "a64-pin-trace-4cpu-1500m.r4.trixie: the last three keep pages");
+  assert.deepEqual(run(0b1001), ["u10", "u13", "r14"], "-steals.r3.trixie: the first and the last");
 });
 
 /** The zone's batch after `blocks` 128 MiB blocks are online (zone_batchsize()). */

@@ -293,15 +293,18 @@ export function firstAllocRace(s: FirstBlockAlloc, movableElsewhere: boolean): b
  * chunk. Without new devices its lookups fit in existing slab pages (the
  * sysfs-online recording: no reclaimable page reached the block while the
  * harness ran; one did when the dump read files it had never opened).
- * `movableFirst`: the other outcome of firstAllocRace().
+ * `movableFirst`: the other outcome of firstAllocRace(). `first` runs after the
+ * kernel's small unmovable page and before the movable pages, `refill` after
+ * them and before the reclaimable steal (the caller's races).
  */
-export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false, reclaimable: Reclaimable = "rule", refill?: () => Pin[]): Pin[] {
+export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, newDevices: boolean, movableFirst = false, reclaimable: Reclaimable = "rule", refill?: () => Pin[], first?: () => Pin[]): Pin[] {
   if (s.settled) return [];
   const pins: Pin[] = [];
   const movable = () => takeMovable(s, movableElsewhere);
   if (movableFirst) movable();
   const p = smallUnmovable(s);
   if (p) pins.push(p);
+  if (first) pins.push(...first());
   movable();
   if (refill) pins.push(...refill());
   if (!newDevices) {
@@ -385,7 +388,9 @@ export function spillRace(s: FirstBlockAlloc): boolean {
  * other chunks of its scaled refills (moreMovable()) and its reclaimable
  * page (`a64-pin-trace-4cpu-1500m.r1.sid`: `cat`'s movable page split chunk
  * 7, `base64` stole 8, `sh`'s movable refills took 9 and 10, the reclaimable
- * steal 11; `a64-pin-trace-4cpu-1100m-steals.r4.sid`).
+ * steal 11; `a64-pin-trace-4cpu-1100m-steals.r4.sid`). Where refills scale, 6 and
+ * 7 are what another CPU's scaled unmovable refill of one chunk gives when
+ * both its pageblocks keep pages (unmovableRefill() takes two).
  */
 export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   s.spillDecided = true;
@@ -476,17 +481,25 @@ function takeMovable(s: FirstBlockAlloc, movableElsewhere: boolean): void {
  * than a chunk: a process on another CPU refills its unmovable list with
  * batch << 5 pages, more than the free UNMOVABLE pages, so the refill steals
  * `chunks` whole chunks (`a64-pin-trace-uefi-700m.r1.trixie`: `base64` stole
- * chunks 7 and 8 within 2 ms). Its pages stay free on that list and are
- * drained when virtio-mem unplugs them (outcome 1), or the last chunk's first
- * pageblock keeps some (outcome 2: `.r1.sid`, pageblock 16); or no such
- * refill comes (outcome 0).
+ * chunks 7 and 8 within 2 ms). The refill's pages go to that CPU's list, and
+ * which of them are still in use at the unplug is timing: `kept` says which of
+ * the stolen pageblocks keep pages (bit i: the i-th, in steal order; the
+ * others are drained when virtio-mem takes them). Traced: none kept
+ * (`.r1.trixie`, `.r2.trixie`), the second chunk's first pageblock
+ * (`.r1.sid`: 16 of 14 to 17), the last three (`a64-pin-trace-4cpu-1500m.r4.trixie`:
+ * `base64`'s refill stole chunks 10 and 11, and 21 to 23 kept pages), the
+ * last one (`.r3.trixie`: the agent's, 17 of 14 to 17), the first and the
+ * last (`a64-pin-trace-4cpu-1500m-steals.r3.trixie`, 16 and 19), the second
+ * chunk (`-steals.r2.trixie`, 22 and 23).
  */
-export function unmovableRefill(s: FirstBlockAlloc, chunks: number, keep: boolean): Pin[] {
+export function unmovableRefill(s: FirstBlockAlloc, chunks: number, kept: number): Pin[] {
   s.refillDecided = true;
   const pins: Pin[] = [];
+  const per = s.chunkPages / s.pageblockPages;
   for (let i = 0; i < chunks; i++) {
     const c = steal(s, null);
-    if (c !== null && keep && i === chunks - 1) pins.push({ pfn: c, kind: "unmovable" });
+    if (c === null) break;
+    for (let j = 0; j < per; j++) if (Math.floor(kept / 2 ** (i * per + j)) % 2 === 1) pins.push({ pfn: c + j * s.pageblockPages, kind: "unmovable" });
   }
   return pins;
 }

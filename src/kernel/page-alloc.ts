@@ -182,23 +182,44 @@ export function pageAllocUserSpace(k: Kernel): void {
     }
     const elsewhere = movableElsewhere(k, s);
     refreshBatch(k, s);
-    // A scaled unmovable refill on another CPU (page-alloc-pins.ts unmovableRefill()): 0 none, 1 its stolen chunks
-    // stay free, 2 the last one's first pageblock keeps pages.
-    const refill = unmovableRefillChunks(k, s);
-    const onRefill = refill > 0 && !s.refillDecided && s.smallPb !== null ? () => {
-      const chosen = runtimeRace(k, "unmovable-refill", region, 3);
-      if (chosen === 0) { s.refillDecided = true; return []; }
-      return unmovableRefill(s, refill, chosen === 2);
-    } : undefined;
-    // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one; 7, after
-    // the first chunk of its movable pages and before the other chunks of its scaled refills.
+    // unmovable-spill 7: the two moves come after the first chunk of user space's movable pages and before the other
+    // chunks of its scaled refills.
     let rest = 0;
-    if (spillChosen === 7 && !s.movableTaken && !elsewhere && !s.smallMovable && s.movableChunks > 1) {
+    const midway = () => !s.movableTaken && !elsewhere && !s.smallMovable && s.movableChunks > 1;
+    if (spillChosen === 7 && midway()) {
       rest = s.movableChunks - 1;
       s.movableChunks = 1;
     }
+    // A scaled unmovable refill on another CPU (page-alloc-pins.ts unmovableRefill()), met once user space has its
+    // small unmovable pageblock: 0 none; else where it comes (after user space's movable pages, before them, or
+    // after their first chunk) and which of the stolen pageblocks keep pages (refillOutcome()).
+    const chunks = unmovableRefillChunks(k, s);
+    const pbs = Math.min(REFILL_MASK_PAGEBLOCKS, (chunks * s.chunkPages) / s.pageblockPages);
+    let refill: RefillOutcome | null = null;
+    const hadSmall = s.smallPb !== null;
+    const decide = () => {
+      if (!(chunks > 0 && !s.refillDecided && hadSmall)) return;
+      const at: RefillAt[] = midway() || rest > 0 ? ["after", "before", "midway"] : ["after", "before"];
+      const chosen = runtimeRace(k, "unmovable-refill", region, 1 + at.length * 2 ** pbs);
+      s.refillDecided = true;
+      refill = refillOutcome(chosen, pbs, at);
+      if (refill?.at === "midway" && rest === 0) {
+        rest = s.movableChunks - 1;
+        s.movableChunks = 1;
+      }
+    };
+    const doRefill = (at: RefillAt) => {
+      const r = refill as RefillOutcome | null;
+      return r && r.at === at ? unmovableRefill(s, chunks, r.kept) : [];
+    };
+    const first = () => {
+      decide();
+      return doRefill("before");
+    };
+    // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one.
     const between = () => {
-      const pins = [...(onRefill?.() ?? []), ...((spillChosen === 6 || spillChosen === 7) && spillRace(s) ? spill(s, 3) : [])];
+      decide();
+      const pins = [...doRefill("midway"), ...doRefill("after"), ...((spillChosen === 6 || spillChosen === 7) && spillRace(s) ? spill(s, 3) : [])];
       moreMovable(s, rest);
       return pins;
     };
@@ -207,7 +228,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     // chunk seen (page-alloc-pins.ts Reclaimable).
     const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
-    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, between));
+    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, between, first));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
     if (spillRace(s)) pin(k, spill(s, spillChosen ?? runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES)));
   }
@@ -294,6 +315,33 @@ function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
   const otherCpus = Object.entries(k.cpusByNode).some(([n, cpus]) => Number(n) !== nid && cpus.length > 0);
   return otherCpus ? 4 : here;
 }
+
+/** Where a scaled unmovable refill on another CPU comes: after user space's movable pages, before them, or after their first chunk. */
+type RefillAt = "after" | "before" | "midway";
+
+/** An outcome of the unmovable-refill race other than 0 (no such refill): where it comes, and which of its pageblocks keep pages. */
+interface RefillOutcome {
+  readonly at: RefillAt;
+  /** Bit i: the i-th stolen pageblock keeps pages (page-alloc-pins.ts unmovableRefill()). */
+  readonly kept: number;
+}
+
+/**
+ * The unmovable-refill race's outcome `chosen`: 0 no such refill; 1 + p * 2^n + m,
+ * the refill comes at place `at[p]` and keeps pages in the stolen pageblocks
+ * of mask m (n of them). Outcome 1 is the refill whose pages all stay free;
+ * 5, for two chunks of two pageblocks, the one whose second chunk's first
+ * pageblock keeps pages (`a64-pin-trace-uefi-700m.r1.sid`).
+ */
+function refillOutcome(chosen: number, pbs: number, at: readonly RefillAt[]): RefillOutcome | null {
+  if (chosen <= 0) return null;
+  const i = chosen - 1;
+  const place = at[Math.floor(i / 2 ** pbs)];
+  return place ? { at: place, kept: i % 2 ** pbs } : null;
+}
+
+/** The stolen pageblocks whose use the unmovable-refill race enumerates: a 2016-page refill's two 4 MiB chunks (4 KiB pages). */
+const REFILL_MASK_PAGEBLOCKS = 4;
 
 /** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it, 6 two between its movable and reclaimable pages, 7 two after its first movable chunk (page-alloc-pins.ts spill()). */
 const SPILL_OUTCOMES = 8;

@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 484
   },
   "6.12": {
-    "traces": 293,
-    "reproduced": 293
+    "traces": 294,
+    "reproduced": 294
   },
   "7.2": {
-    "traces": 188,
-    "reproduced": 188
+    "traces": 193,
+    "reproduced": 193
   }
 };
