@@ -28,8 +28,10 @@ comes (reclaimable), whether small unmovable pages outgrow their pageblock
 (unmovable-spill), whether a movable page is busy at the first unplug
 attempt (movable-busy), whether user space's first movable refill is already
 scaled (movable-refill), whether a scaled unmovable refill steals chunks,
-when, and which of their pageblocks keep pages (unmovable-refill), whether the hot-adds' slab pages fill the kernel's first
-pageblock a refill early (hotadd-slab), how far user space's pages reach
+when, and which of their pageblocks keep pages (unmovable-refill), whether
+user space's first movable page comes in the middle of a plug (plug-movable),
+whether the hot-adds' slab pages fill the kernel's first pageblock a refill
+early (hotadd-slab), how far user space's pages reach
 along the hot-adding CPU's list (kernel-list), whether on one CPU a larger
 page takes the rest of the kworker's last pageblock (kernel-split), and for
 a device plugged at boot whether init's page cache comes before the vmemmap

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migrateIn, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
@@ -361,6 +361,26 @@ test("unmovable-refill: a scaled unmovable refill on another CPU steals whole ch
   assert.deepEqual(run(0b0100), ["u12", "r14"], ".r1.sid: the second stolen chunk's first pageblock keeps pages");
   assert.deepEqual(run(0b1110), ["u11", "u12", "u13", "r14"], "a64-pin-trace-4cpu-1500m.r4.trixie: the last three keep pages");
   assert.deepEqual(run(0b1001), ["u10", "u13", "r14"], "-steals.r3.trixie: the first and the last");
+});
+
+test("plug-movable: user space's first movable page in the middle of a plug splits one chunk; its scaled refills take the further ones after the plug", () => {
+  // a64-pin-trace-4cpu-1700m.r1.trixie: cat split chunk 7 during the hot-adds, the kernel's later steals took chunks 8
+  // on, and after the plug the agent's movable refills took the rest of 7 and two more chunks before the reclaimable steal.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  assert.equal(midPlugRace(s, false), true, "the kernel has its small pageblock, user space no movable chunk yet");
+  assert.equal(midPlugRace(s, true), false, "not where ZONE_MOVABLE serves user space's movable pages");
+  movableMidPlug(s);
+  assert.deepEqual(s.movablePbs, [4 * 512], "the head chunk (2), one chunk only");
+  assert.equal(midPlugRace(s, false), false, "met once");
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [2 * BLOCK] })), ["v2"], "the next vmemmap: pageblock 2, still on the per-CPU list");
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [3 * BLOCK] })), ["v3"], "the refill after it takes the free pageblock 3...");
+  assert.equal(s.pcp[0], 6 * 512, "...and steals chunk 3, past the movable one");
+  userSpaceAfterPlug(s, 3);
+  assert.deepEqual(s.movablePbs, [4 * 512, 8 * 512, 10 * 512], "after the plug, two more chunks for the scaled refills");
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r12"], "the reclaimable steal takes the chunk after them");
+  userSpaceAfterPlug(s, 3);
+  assert.equal(s.movablePbs.length, 3, "once");
 });
 
 /** The zone's batch after `blocks` 128 MiB blocks are online (zone_batchsize()). */

@@ -42,7 +42,7 @@
  * Recordings of one scenario differ where this order is timing: each such
  * departure the tracepoints showed is a race with the order above as outcome
  * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
- * unmovable-refill, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
+ * unmovable-refill, plug-movable, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
  * caller (page-alloc.ts) picks the outcome.
  * Pure: no kernel state beyond the object it is given.
@@ -90,6 +90,10 @@ export interface FirstBlockAlloc {
   movableChunks: number;
   /** The unmovable-refill race was met. */
   refillDecided: boolean;
+  /** Hot-adds of later blocks since user space last ran (the plug-movable race is asked at each but the first). */
+  plugAdds: number;
+  /** User space's first movable page came during the plug (movableMidPlug()): its scaled refills are still to come. */
+  midPlug: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
   /** The hot-add CPU's order-0 unmovable per-CPU list, where refills scale (kernelPages()). */
@@ -145,7 +149,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -446,6 +450,43 @@ export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): bo
  */
 export function movableDuringPlug(s: FirstBlockAlloc, movableElsewhere: boolean): void {
   takeMovable(s, movableElsewhere);
+}
+
+/**
+ * Whether the plug-movable race is met at a hot-add: a plug's hot-adds are
+ * under way (the kernel has its small pageblock) and user space's movable
+ * pages have not split a chunk of this block yet.
+ */
+export function midPlugRace(s: FirstBlockAlloc, movableElsewhere: boolean): boolean {
+  return !s.settled && s.smallPb !== null && !s.movableTaken && !movableElsewhere && !s.smallMovable && s.intact.length > 1;
+}
+
+/**
+ * The plug-movable race's outcome at a hot-add: user space's first movable
+ * page comes in the middle of a plug, before this hot-add's allocations. Its
+ * refill is the unscaled batch, so it splits one chunk; the chunks the
+ * kernel's later refills and vmemmaps then steal are the ones after it, and
+ * user space's scaled refills, when it runs after the plug, take the further
+ * ones (userSpaceAfterPlug()). Traced: `a64-pin-trace-4cpu-1700m.r1.trixie`
+ * (`cat` split chunk 7 after the sixth block's vmemmap, so the seventh
+ * block's 2016-page refill stole chunks 8 and 9 and its vmemmap chunk 10; the
+ * agent's movable refills later took the rest of 7 and chunks 11 and 12, the
+ * reclaimable steal 13), `a64-pin-trace-uefi-1800m.r3.trixie` (after the
+ * ninth vmemmap).
+ */
+export function movableMidPlug(s: FirstBlockAlloc): void {
+  const c = s.intact.shift();
+  if (c !== undefined) s.movablePbs.push(c);
+  s.movableHere = true;
+  s.movableTaken = true;
+  s.midPlug = true;
+}
+
+/** User space runs after a plug during which its first movable page came: its scaled refills split `chunks` chunks in all, the first being the one split then. */
+export function userSpaceAfterPlug(s: FirstBlockAlloc, chunks: number): void {
+  if (!s.midPlug) return;
+  s.midPlug = false;
+  moreMovable(s, chunks - 1);
 }
 
 /**

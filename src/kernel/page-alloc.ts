@@ -12,7 +12,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, movableBusyRace, movableDuringPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -83,7 +83,12 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
       const chosen = runtimeRace(k, "first-alloc", `node${nid}`, firstAllocOutcomes(k, nid, 3));
       if (chosen === 2) movableDuringPlug(s, elsewhere);
       if (chosen === 3) s.movableAway = true;
+    } else if (!k.bootProbing && s.plugAdds > 0 && midPlugRace(s, elsewhere)) {
+      // plug-movable: 0 user space's first movable page comes after the plug; n, before the n-th hot-add after the
+      // plug's first (page-alloc-pins.ts movableMidPlug()).
+      if (runtimeRace(k, "plug-movable", `node${nid}`, s.plugAdds + 1) === s.plugAdds) movableMidPlug(s);
     }
+    if (!k.bootProbing) s.plugAdds++;
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
     const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
@@ -182,6 +187,10 @@ export function pageAllocUserSpace(k: Kernel): void {
     }
     const elsewhere = movableElsewhere(k, s);
     refreshBatch(k, s);
+    s.plugAdds = 0;
+    // After a plug during which user space's first movable page came (plug-movable), its scaled refills take the
+    // further chunks now.
+    userSpaceAfterPlug(s, movableRefillChunks(pcpBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages, cpuCount(k)));
     // unmovable-spill 7: the two moves come after the first chunk of user space's movable pages and before the other
     // chunks of its scaled refills.
     let rest = 0;

@@ -17,8 +17,16 @@ export interface ConformanceResult {
   races: { key: string; outcome: number }[];
 }
 
-/** Races whose combinations number at most this many are all tried; beyond it, region by region; never more runs than this. */
+/** Races whose combinations number at most this many are all tried; beyond it, region by region, fewest departures first. */
 const MAX_COMBINATIONS = 512;
+
+/**
+ * Never more runs than this for one trace: enough for every combination of one
+ * or two departures among one region's races (a 6.7+ zone after a large plug:
+ * eight or nine races, up to some 1,800 such combinations), a few seconds
+ * for a trace that fails.
+ */
+const MAX_RUNS = 2048;
 
 /**
  * Run a trace's scenario on the model and compare. Where the boot ran into
@@ -38,8 +46,8 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   const races: BootRaceJson[] = model.boot.noisy?.races ?? [];
   const chosen = races.map((r) => ({ key: `${r.race}:${r.region}`, outcome: r.chosen }));
   if (mismatches.length === 0 || races.length === 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
-  // At most MAX_COMBINATIONS more runs in all, whatever the search: a failing trace costs a bounded time.
-  let budget = MAX_COMBINATIONS;
+  // At most MAX_RUNS more runs in all, whatever the search: a failing trace costs a bounded time.
+  let budget = MAX_RUNS;
   const tryCombo = (combo: { key: string; outcome: number }[]) => {
     budget--;
     return compareTraces(real, runScenario(scenario, { ...base, bootRaces: Object.fromEntries(combo.map((c) => [c.key, c.outcome])) }));

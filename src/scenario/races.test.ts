@@ -284,6 +284,10 @@ test("page-allocator races: what each recording that differs from the rule shows
     ["a64-probe23-dts-1cpu-vm-2m-1g.sid.json", ["kernel-split:node0=1", "movable-busy:node0=1"]],
     // 7.2: user space's pages reached pageblock 8 along the kworker's list (a64-pin-trace-uefi-1800m.r1.trixie).
     ["a64-probe22-uefi-vm-4m-1800m.sid.json", ["kernel-list:node0=1", "unmovable-spill:node0=1"]],
+    // User space's first movable page in the middle of the plug (a64-pin-trace-4cpu-1700m.r1.trixie kept the same).
+    ["a64-probe27-uefi-4cpu-vm-2m-1700m.trixie.json", ["plug-movable:node0=3", "unmovable-spill:node0=1"]],
+    // 7.2, 1100M: the same, then one unmovable move before user space's movable and reclaimable pages (12 kept).
+    ["a64-probe26-uefi-4cpu-vm-2m-1100m.sid.json", ["plug-movable:node0=3", "unmovable-spill:node0=5"]],
     // 6.12: six races on node 0, 576 combinations: searched by fewest departures first.
     ["a64-probe19-uefi-vm-4m-700m.trixie.json", ["unmovable-refill:node0=5"]],
   ];
@@ -359,6 +363,26 @@ test("page-allocator races: the traced four-CPU recordings on 6.12 and 7.2 repro
   assert.ok(refills.has("a64-pin-trace-4cpu-1500m.r4.trixie.json=15"), [...refills].join(" "));
   assert.ok(refills.has("a64-pin-trace-4cpu-1500m.r3.trixie.json=25"), [...refills].join(" "));
   for (const f of unexplained) assert.ok(checkTrace(readFileSync(join(dir, f), "utf8"), join(dir, f), "derive").mismatches.length > 0, `${f} is still not reproduced: move it into the list above`);
+});
+
+test("page-allocator races: user space's first movable page in the middle of a plug (plug-movable), traced twice", () => {
+  // test/oracle/arm64/evidence-pin/README.md, 'User space during a plug': cat's movable page split a chunk between two
+  // hot-adds, so the kernel's later steals took the chunks after it. .r2.trixie, where user space's movable refills
+  // after the plug came after its reclaimable steal, is not an outcome.
+  const dir = join(REPO_ROOT, "test/oracle/arm64/evidence-pin");
+  for (const f of ["a64-pin-trace-uefi-1800m.r3.trixie.json", "a64-pin-trace-4cpu-1700m.r1.trixie.json"]) {
+    const file = join(dir, f);
+    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
+    assert.deepEqual(r.mismatches, [], f);
+    assert.ok(r.races.some((x) => x.key === "plug-movable:node0" && x.outcome > 0), `${f}: ${JSON.stringify(r.races)}`);
+  }
+  const r2 = join(dir, "a64-pin-trace-4cpu-1700m.r2.trixie.json");
+  assert.ok(checkTrace(readFileSync(r2, "utf8"), r2, "derive").mismatches.length > 0, "still not reproduced: move it above");
+  // In words, in the report.
+  const f = join(dir, "a64-pin-trace-4cpu-1700m.r1.trixie.json");
+  const { scenario, trace } = toRunnable(readFileSync(f, "utf8"), f);
+  const run = runScenario(scenario, { boot: "derive", profile: "6.12", bootSnapshot: trace!.bootSnapshot, bootRaces: { "plug-movable:node0": 3 } });
+  assert.match(renderReport(run, "1700m"), /race: user space's first movable page in node0's first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: before the 4th hot-add of the plug/);
 });
 
 test("conformance searches races region by region when their combinations are too many (two nodes' first blocks)", () => {

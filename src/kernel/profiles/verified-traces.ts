@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 484
   },
   "6.12": {
-    "traces": 294,
-    "reproduced": 294
+    "traces": 295,
+    "reproduced": 295
   },
   "7.2": {
-    "traces": 193,
-    "reproduced": 193
+    "traces": 194,
+    "reproduced": 194
   }
 };
