@@ -30,6 +30,7 @@ attempt (movable-busy), whether user space's first movable refill is already
 scaled (movable-refill), whether a scaled unmovable refill steals chunks,
 when, and which of their pageblocks keep pages (unmovable-refill), whether
 user space's first movable page comes in the middle of a plug (plug-movable),
+whether the kworker's reclaimable page steals a chunk then (plug-reclaimable),
 whether the hot-adds' slab pages fill the kernel's first pageblock a refill
 early (hotadd-slab), how far user space's pages reach
 along the hot-adding CPU's list (kernel-list), whether on one CPU a larger

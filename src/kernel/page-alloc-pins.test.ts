@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migrateIn, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migrateIn, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
@@ -381,6 +381,19 @@ test("plug-movable: user space's first movable page in the middle of a plug spli
   assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r12"], "the reclaimable steal takes the chunk after them");
   userSpaceAfterPlug(s, 3);
   assert.equal(s.movablePbs.length, 3, "once");
+});
+
+test("plug-reclaimable: the kworker's reclaimable page during a plug steals the head chunk, and user space's reclaimable pages go there", () => {
+  // a64-pin-trace-4cpu-1600m.r2.trixie: a GFP_ATOMIC|__GFP_RECLAIMABLE order-2 page of the kworker stole chunk 4 between two
+  // vmemmaps; sh's first reclaimable page later went to pageblock 8, and no reclaimable steal came.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  assert.equal(reclaimableMidPlugRace(s), true);
+  assert.deepEqual(pbs(reclaimableMidPlug(s)), ["r4"], "the head chunk (2)");
+  assert.equal(reclaimableMidPlugRace(s), false, "met once");
+  assert.deepEqual(pbs(userSpaceRuns(s, false, true)), [], "user space's movable pages split chunk 3, and its reclaimable pages need no steal");
+  assert.deepEqual(s.movablePbs, [6 * 512]);
+  assert.equal(s.intact[0], 8 * 512, "chunk 4 stays intact");
 });
 
 /** The zone's batch after `blocks` 128 MiB blocks are online (zone_batchsize()). */

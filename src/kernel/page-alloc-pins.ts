@@ -42,7 +42,7 @@
  * Recordings of one scenario differ where this order is timing: each such
  * departure the tracepoints showed is a race with the order above as outcome
  * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
- * unmovable-refill, plug-movable, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
+ * unmovable-refill, plug-movable, plug-reclaimable, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
  * caller (page-alloc.ts) picks the outcome.
  * Pure: no kernel state beyond the object it is given.
@@ -94,6 +94,8 @@ export interface FirstBlockAlloc {
   plugAdds: number;
   /** User space's first movable page came during the plug (movableMidPlug()): its scaled refills are still to come. */
   midPlug: boolean;
+  /** The kernel stole a chunk for a reclaimable page during a plug (reclaimableMidPlug()): user space's reclaimable pages go there. */
+  reclaimableTaken: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
   /** The hot-add CPU's order-0 unmovable per-CPU list, where refills scale (kernelPages()). */
@@ -149,7 +151,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, reclaimableTaken: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -322,7 +324,8 @@ export function userSpaceRuns(s: FirstBlockAlloc, movableElsewhere: boolean, new
     s.deferred = true;
     return pins;
   }
-  const r = steal(s, null);
+  // A reclaimable pageblock the kernel stole during the plug (plug-reclaimable) serves user space's pages.
+  const r = s.reclaimableTaken ? null : steal(s, null);
   if (r !== null && reclaimable !== "freed") pins.push({ pfn: r, kind: "reclaimable" });
   s.settled = true;
   return pins;
@@ -480,6 +483,27 @@ export function movableMidPlug(s: FirstBlockAlloc): void {
   s.movableHere = true;
   s.movableTaken = true;
   s.midPlug = true;
+}
+
+/**
+ * The plug-reclaimable race's outcome at a hot-add: the hot-adding kworker
+ * allocates a reclaimable page (GFP_ATOMIC, __GFP_RECLAIMABLE, order 2) before
+ * this hot-add's allocations and, with no reclaimable pageblock in the zone,
+ * steals the head chunk; user space's reclaimable pages later go there, so
+ * no reclaimable steal comes when it runs (`a64-pin-trace-4cpu-1600m.r2.trixie`:
+ * chunk 4, between two vmemmaps, and `sh`'s reclaimable page went to it;
+ * `a64-pin-trace-2dev-numa3`, 6.1: vm1's kworker stole chunk 4 the same way).
+ */
+export function reclaimableMidPlug(s: FirstBlockAlloc): Pin[] {
+  const c = steal(s, null);
+  if (c === null) return [];
+  s.reclaimableTaken = true;
+  return [{ pfn: c, kind: "reclaimable" }];
+}
+
+/** Whether the plug-reclaimable race is met at a hot-add: the kernel has its small pageblock and no reclaimable pageblock came yet. */
+export function reclaimableMidPlugRace(s: FirstBlockAlloc): boolean {
+  return !s.settled && !s.reclaimableTaken && s.smallPb !== null && s.intact.length > 1;
 }
 
 /** User space runs after a plug during which its first movable page came: its scaled refills split `chunks` chunks in all, the first being the one split then. */

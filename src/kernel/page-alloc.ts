@@ -12,7 +12,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -88,6 +88,9 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
       // plug's first (page-alloc-pins.ts movableMidPlug()).
       if (runtimeRace(k, "plug-movable", `node${nid}`, s.plugAdds + 1) === s.plugAdds) movableMidPlug(s);
     }
+    // plug-reclaimable: 0 no reclaimable page of the kernel during the plug; n, the hot-add kworker's reclaimable
+    // page steals the head chunk before the n-th hot-add after the plug's first (page-alloc-pins.ts reclaimableMidPlug()).
+    if (!k.bootProbing && s.plugAdds > 0 && reclaimableMidPlugRace(s) && runtimeRace(k, "plug-reclaimable", `node${nid}`, s.plugAdds + 1) === s.plugAdds) pin(k, reclaimableMidPlug(s));
     if (!k.bootProbing) s.plugAdds++;
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;

@@ -23,10 +23,10 @@ const MAX_COMBINATIONS = 512;
 /**
  * Never more runs than this for one trace: enough for every combination of one
  * or two departures among one region's races (a 6.7+ zone after a large plug:
- * eight or nine races, up to some 1,800 such combinations), a few seconds
- * for a trace that fails.
+ * nine or ten races, up to some 2,500 such combinations), some seconds for a
+ * trace that fails.
  */
-const MAX_RUNS = 2048;
+const MAX_RUNS = 4096;
 
 /**
  * Run a trace's scenario on the model and compare. Where the boot ran into

@@ -365,7 +365,7 @@ test("page-allocator races: the traced four-CPU recordings on 6.12 and 7.2 repro
   for (const f of unexplained) assert.ok(checkTrace(readFileSync(join(dir, f), "utf8"), join(dir, f), "derive").mismatches.length > 0, `${f} is still not reproduced: move it into the list above`);
 });
 
-test("page-allocator races: user space's first movable page in the middle of a plug (plug-movable), traced twice", () => {
+test("page-allocator races: user space's first movable page (plug-movable) or the kworker's reclaimable page (plug-reclaimable) in the middle of a plug", () => {
   // test/oracle/arm64/evidence-pin/README.md, 'User space during a plug': cat's movable page split a chunk between two
   // hot-adds, so the kernel's later steals took the chunks after it. .r2.trixie, where user space's movable refills
   // after the plug came after its reclaimable steal, is not an outcome.
@@ -376,6 +376,16 @@ test("page-allocator races: user space's first movable page in the middle of a p
     assert.deepEqual(r.mismatches, [], f);
     assert.ok(r.races.some((x) => x.key === "plug-movable:node0" && x.outcome > 0), `${f}: ${JSON.stringify(r.races)}`);
   }
+  // 1600M on four CPUs, traced three times: user space's movable page during the plug (.r1.trixie), none (.r1.sid), and
+  // the kworker's reclaimable page during the plug (.r2.trixie: plug-reclaimable).
+  const seen = new Set<string>();
+  for (const f of ["a64-pin-trace-4cpu-1600m.r1.trixie.json", "a64-pin-trace-4cpu-1600m.r1.sid.json", "a64-pin-trace-4cpu-1600m.r2.trixie.json"]) {
+    const file = join(dir, f);
+    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
+    assert.deepEqual(r.mismatches, [], f);
+    for (const x of r.races) if (x.outcome > 0) seen.add(x.key.split(":")[0]);
+  }
+  assert.ok(seen.has("plug-movable") && seen.has("plug-reclaimable"), [...seen].join(" "));
   const r2 = join(dir, "a64-pin-trace-4cpu-1700m.r2.trixie.json");
   assert.ok(checkTrace(readFileSync(r2, "utf8"), r2, "derive").mismatches.length > 0, "still not reproduced: move it above");
   // In words, in the report.
@@ -383,6 +393,8 @@ test("page-allocator races: user space's first movable page in the middle of a p
   const { scenario, trace } = toRunnable(readFileSync(f, "utf8"), f);
   const run = runScenario(scenario, { boot: "derive", profile: "6.12", bootSnapshot: trace!.bootSnapshot, bootRaces: { "plug-movable:node0": 3 } });
   assert.match(renderReport(run, "1700m"), /race: user space's first movable page in node0's first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: before the 4th hot-add of the plug/);
+  const run2 = runScenario(scenario, { boot: "derive", profile: "6.12", bootSnapshot: trace!.bootSnapshot, bootRaces: { "plug-reclaimable:node0": 5 } });
+  assert.match(renderReport(run2, "1700m"), /race: the hot-adding kworker's reclaimable page steals a chunk of node0's first kernel block in the middle of a plug in some runs \(user space's reclaimable pages then go there\); this run: before the 6th hot-add of the plug/);
 });
 
 test("conformance searches races region by region when their combinations are too many (two nodes' first blocks)", () => {

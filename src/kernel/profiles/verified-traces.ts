@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 484
   },
   "6.12": {
-    "traces": 295,
-    "reproduced": 295
+    "traces": 297,
+    "reproduced": 297
   },
   "7.2": {
-    "traces": 194,
-    "reproduced": 194
+    "traces": 196,
+    "reproduced": 196
   }
 };
