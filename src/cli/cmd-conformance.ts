@@ -26,7 +26,7 @@ kernel zone's first block, whether the kernel's or user space's first page
 lands first (first-alloc), when user space's first lasting reclaimable page
 comes (reclaimable), whether small unmovable pages outgrow their pageblock
 (unmovable-spill), whether a movable page is busy at the first unplug
-attempt (movable-busy), whether user space's first movable refill is already
+attempt (movable-busy) or a page the unplug migrated is (migrated-busy), whether user space's first movable refill is already
 scaled (movable-refill), whether a scaled unmovable refill steals chunks,
 when, and which of their pageblocks keep pages (unmovable-refill), whether
 user space's first movable page comes in the middle of a plug (plug-movable),

@@ -131,7 +131,7 @@ function ordinal(n: number): string {
 }
 
 /** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
-const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "hotadd-slab", "kernel-list", "kernel-split", "boot-pagecache", "boot-pcp"]);
+const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "boot-pagecache", "boot-pcp"]);
 
 /**
  * An outcome of the unmovable-refill race (page-alloc.ts refillOutcome()): 0
@@ -176,6 +176,8 @@ function describeRace(r: BootRaceJson): string {
       return `user space's first movable page in ${r.region}'s first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: ${r.chosen === 0 ? "after them" : `before the ${ordinal(r.chosen + 1)} hot-add of the plug`} (page-alloc-pins.ts)`;
     case "plug-reclaimable":
       return `the hot-adding kworker's reclaimable page steals a chunk of ${r.region}'s first kernel block in the middle of a plug in some runs (user space's reclaimable pages then go there); this run: ${r.chosen === 0 ? "it does not" : `before the ${ordinal(r.chosen + 1)} hot-add of the plug`} (page-alloc-pins.ts)`;
+    case "migrated-busy":
+      return `one of the pages virtio-mem's unplug migrated into the freed vmemmap chunk of ${r.region}'s first kernel block is busy for a moment when it reaches them, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
     case "hotadd-slab":
       return `the hot-adds' own slab pages in ${r.region}'s first kernel block take from 0 to some 40 pages of the kernel's small pageblock, so its page-table refills run out of it at one refill or the next, from one run to the next; this run: ${r.chosen === 1 ? "one refill earlier" : "at the model's count"} (page-alloc-pins.ts)`;
     case "kernel-list":

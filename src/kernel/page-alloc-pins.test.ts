@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migrateIn, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migratedBusyRace, migrateIn, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
@@ -394,6 +394,21 @@ test("plug-reclaimable: the kworker's reclaimable page during a plug steals the 
   assert.deepEqual(pbs(userSpaceRuns(s, false, true)), [], "user space's movable pages split chunk 3, and its reclaimable pages need no steal");
   assert.deepEqual(s.movablePbs, [6 * 512]);
   assert.equal(s.intact[0], 8 * 512, "chunk 4 stays intact");
+});
+
+test("migrated-busy: met where an unplug reaches the first chunk the vmemmaps stole, once", () => {
+  // a64-pin-trace-4cpu-1100m-steals.r2.sid: pageblock 2 (chunk 1, the first vmemmap steal) unplugged after pageblock 1.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.equal(migratedBusyRace(s, 0, BLOCK), false, "no vmemmap yet");
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  assert.equal(s.vmemmapChunk, 2 * 512, "the refill took the free pageblock 1 and stole chunk 1");
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [2 * BLOCK] });
+  hotAdd(s, { pageTablesFirst: true, vmemmapSections: [3 * BLOCK] });
+  assert.equal(s.vmemmapChunk, 2 * 512, "the first steal only");
+  assert.equal(migratedBusyRace(s, 3 * 512, 512), false, "another sub-block");
+  assert.equal(migratedBusyRace(s, 2 * 512, 512), true);
+  s.migratedDecided = true;
+  assert.equal(migratedBusyRace(s, 2 * 512, 512), false, "once");
 });
 
 /** The zone's batch after `blocks` 128 MiB blocks are online (zone_batchsize()). */

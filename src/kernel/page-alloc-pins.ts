@@ -42,7 +42,7 @@
  * Recordings of one scenario differ where this order is timing: each such
  * departure the tracepoints showed is a race with the order above as outcome
  * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
- * unmovable-refill, plug-movable, plug-reclaimable, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
+ * unmovable-refill, plug-movable, plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
  * caller (page-alloc.ts) picks the outcome.
  * Pure: no kernel state beyond the object it is given.
@@ -96,6 +96,10 @@ export interface FirstBlockAlloc {
   midPlug: boolean;
   /** The kernel stole a chunk for a reclaimable page during a plug (reclaimableMidPlug()): user space's reclaimable pages go there. */
   reclaimableTaken: boolean;
+  /** The first chunk a vmemmap refill stole (its first pfn), where the unplug's migration targets go once its vmemmaps are freed (migratedBusyRace()). */
+  vmemmapChunk: number | null;
+  /** The migrated-busy race was met. */
+  migratedDecided: boolean;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
   /** The hot-add CPU's order-0 unmovable per-CPU list, where refills scale (kernelPages()). */
@@ -151,7 +155,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, reclaimableTaken: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -190,8 +194,10 @@ export function smallUnmovable(s: FirstBlockAlloc): Pin | null {
 export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): number | null {
   if (!s.pcp.length) {
     for (let i = 0; i < refill; i++) {
-      const pb = s.unmovableFree.length ? (s.unmovableFree.shift() as number) : steal(s, s.unmovableFree);
+      const stole = !s.unmovableFree.length;
+      const pb = stole ? steal(s, s.unmovableFree) : (s.unmovableFree.shift() as number);
       if (pb === null) break;
+      if (stole && s.vmemmapChunk === null) s.vmemmapChunk = pb;
       s.pcp.push(pb);
     }
   }
@@ -443,6 +449,24 @@ export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): bo
   // mostly free: a64-pin-trace-uefi-700m.r1.sid, sub-block 4 of pageblocks 8 to 12).
   const p = s.movablePbs[0];
   return !s.busyDecided && p !== undefined && p >= pfn && p < pfn + nr;
+}
+
+/**
+ * Whether an unplug attempt of [pfn, pfn + nr), which holds no pinned page,
+ * meets the migrated-busy race: the range holds the first chunk the hot-adds'
+ * vmemmaps stole, whose vmemmaps the removal of the later blocks freed. With
+ * the zone's movable pages used up, the unplug's own migration targets (the
+ * pages it moves out of the sub-blocks above) steal that chunk
+ * (`mm_page_alloc_extfrag` of the kworker in the steals recordings, e.g.
+ * `a64-pin-trace-4cpu-1600m.r2.trixie`: pageblock 2, then 1), and one of those
+ * pages may be busy for a moment when virtio-mem reaches it: that attempt
+ * fails and a later pass takes it (pageblock 2 unplugged after 1:
+ * `a64-pin-trace-4cpu-1500m.r2.trixie`, `-1100m-steals.r2.sid`,
+ * `../quirks/a64-probe27-uefi-4cpu-vm-2m-1400m.trixie`). Met once.
+ */
+export function migratedBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): boolean {
+  const c = s.vmemmapChunk;
+  return !s.migratedDecided && c !== null && c >= pfn && c < pfn + nr;
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, migratedBusyRace, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -250,13 +250,21 @@ export function pageAllocUserSpace(k: Kernel): void {
  * virtio-mem's fake-offlining of [pfn, pfn + nr) in a kernel zone, which holds
  * no pinned page: whether one of user space's movable pages there is busy for
  * a moment, so this attempt fails (page-alloc-pins.ts movableBusyRace(); the
- * race "movable-busy:nodeN", outcome 1).
+ * race "movable-busy:nodeN", outcome 1), or one of the pages the unplug
+ * migrated into the freed vmemmap chunk is (migratedBusyRace(), "migrated-busy").
  */
 export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): boolean {
   for (const s of k.firstBlockAllocs) {
-    if (!movableBusyRace(s, pfn, nr)) continue;
-    s.busyDecided = true;
-    if (runtimeRace(k, "movable-busy", `node${s.nid}`, 2) === 1) return true;
+    if (movableBusyRace(s, pfn, nr)) {
+      s.busyDecided = true;
+      if (runtimeRace(k, "movable-busy", `node${s.nid}`, 2) === 1) return true;
+    }
+    // migrated-busy: the freed vmemmap chunk took the unplug's migrated pages; 0 taken at the first try, 1 one of
+    // them busy, a later pass takes it (page-alloc-pins.ts migratedBusyRace()).
+    if (migratedBusyRace(s, pfn, nr)) {
+      s.migratedDecided = true;
+      if (runtimeRace(k, "migrated-busy", `node${s.nid}`, 2) === 1) return true;
+    }
   }
   return false;
 }

@@ -9,8 +9,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 484
   },
   "6.12": {
-    "traces": 297,
-    "reproduced": 297
+    "traces": 298,
+    "reproduced": 298
   },
   "7.2": {
     "traces": 196,
