@@ -3,6 +3,7 @@
  * (log lines, uevents, errno) and what changed (blocks, zones, iomem,
  * firmware memmap, MemTotal). Rendered from the trace, like every view.
  */
+import { PAGE_ALLOC_RACES } from "../kernel/page-alloc.js";
 import type { Snapshot } from "../abi/snapshot.js";
 import { formatSize } from "../kernel/units.js";
 import type { BootRaceJson, Trace, TraceStep } from "../scenario/runner.js";
@@ -131,7 +132,7 @@ function ordinal(n: number): string {
 }
 
 /** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
-const RUNTIME_RACES = new Set(["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "boot-pagecache", "boot-pcp"]);
+const RUNTIME_RACES = new Set<string>(PAGE_ALLOC_RACES);
 
 /**
  * An outcome of the unmovable-refill race (page-alloc.ts refillOutcome()): 0

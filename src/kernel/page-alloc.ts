@@ -113,13 +113,18 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
   }
 }
 
+/** The races the page allocator model runs into after the boot (page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md). */
+export const PAGE_ALLOC_RACES = ["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "boot-pagecache", "boot-pcp"] as const;
+
+type PageAllocRace = (typeof PAGE_ALLOC_RACES)[number];
+
 /**
  * A race met after the boot (page-alloc-pins.ts): the outcome chosen in
  * RunOptions.bootRaces (key "race:region", default 0), recorded in
  * Kernel.runtimeRaces with `count` outcomes (a race met again with more
  * outcomes gets them added).
  */
-function runtimeRace(k: Kernel, race: string, region: string, count: number): number {
+function runtimeRace(k: Kernel, race: PageAllocRace, region: string, count: number): number {
   const chosen = k.raceChoices[`${race}:${region}`] ?? 0;
   const known = k.runtimeRaces.find((r) => r.race === race && r.region === region);
   const outcomes = Array.from({ length: count }, (_, i) => i);

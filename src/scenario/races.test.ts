@@ -14,6 +14,7 @@ import { asyncOrderMatches, compareTraces, type RealTrace, ueventOrderMatches } 
 import { toRunnable } from "./resolve-text.js";
 import { runScenario } from "./runner.js";
 import { renderReport } from "../cli/report.js";
+import { InputError } from "../errors.js";
 import { ORACLE_TRACES, REPO_ROOT } from "../testing/paths.js";
 
 const ev = (action: string, devpath: string) => ({ action, devpath, subsystem: "nd" });
@@ -428,4 +429,21 @@ test("the run report names the kworker's races and the spill's timing (a64-probe
   assert.match(sid, /race: the hot-adds' own slab pages in node0's first kernel block take from 0 to some 40 pages of the kernel's small pageblock, .*this run: at the model's count/);
   const v61 = run("a64-probe22-uefi-vm-4m-1800m.json", { "unmovable-spill:node0": 4 });
   assert.match(v61, /race: the small unmovable pages \(page tables, slab\) in node0's first kernel block move to a new pageblock up to twice, at times that differ from one run to the next; this run: twice, before user space's movable and reclaimable pages/);
+});
+
+test("bootRaces is checked: an unknown race name or an outcome that is not a whole number is bad input, located", () => {
+  // The library took any key and any number, so a misspelt race ("first-aloc") or an outcome of -1 or 1.5 ran the
+  // model's own order without a word.
+  const file = join(REPO_ROOT, "test/oracle/arm64/traces/a64-probe19-uefi-vm-4m-700m.trixie.json");
+  const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
+  const base = { boot: "derive" as const, profile: "6.12", bootSnapshot: trace!.bootSnapshot };
+  const bad = (bootRaces: Record<string, number>, field: string, message: RegExp) =>
+    assert.throws(() => runScenario(scenario, { ...base, bootRaces }), (e: unknown) => e instanceof InputError && e.location.field === field && message.test(e.message));
+  bad({ "first-aloc:node0": 1 }, 'bootRaces["first-aloc:node0"]', /unknown race "first-aloc" \(races: .*first-alloc.*btt-seed/);
+  bad({ "first-alloc": 1 }, 'bootRaces["first-alloc"]', /not "race:region"/);
+  bad({ "first-alloc:node0": -1 }, 'bootRaces["first-alloc:node0"]', /outcome -1 is not a whole number from 0/);
+  bad({ "first-alloc:node0": 1.5 }, 'bootRaces["first-alloc:node0"]', /outcome 1.5 is not a whole number from 0/);
+  // Valid choices still run (the names are the model's own: runtimeRace() and the drivers' BootRace take only these).
+  const run = runScenario(scenario, { ...base, bootRaces: { "unmovable-refill:node0": 5, "btt-seed:region0": 1 } });
+  assert.ok(run.boot.noisy?.races?.some((r) => r.race === "unmovable-refill" && r.chosen === 5));
 });

@@ -7,7 +7,8 @@ import { importSnapshot } from "../abi/import-snapshot.js";
 import { takeSnapshot, type Snapshot } from "../abi/snapshot.js";
 import { bootKernel } from "../kernel/boot.js";
 import { STRERROR, type Errno } from "../kernel/errno.js";
-import { pageAllocBootEnds, pageAllocUserSpace } from "../kernel/page-alloc.js";
+import { PAGE_ALLOC_RACES, pageAllocBootEnds, pageAllocUserSpace } from "../kernel/page-alloc.js";
+import { BOOT_RACES } from "../kernel/drivers/nvdimm-core.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { ueventJson, type UeventJson } from "./ueventjson.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
@@ -122,7 +123,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
     });
   }
   const sys = new System(machine, layout, k);
-  k.raceChoices = opts.bootRaces ?? {};
+  k.raceChoices = checkBootRaces(opts.bootRaces);
   // Init loads the drivers and keeps running while they probe (page-alloc-pins.ts).
   k.bootProbing = true;
   initDrivers(sys, opts.boot === "import", opts.boot === "import" ? opts.bootDevices : undefined, opts.bootRaces);
@@ -235,4 +236,24 @@ export function runScenario(scn: RunnableScenario, opts: RunOptions): Trace {
 function withDrivers(sys: System, s: Snapshot): Snapshot {
   const extra = sys.driverSnapshot?.();
   return extra ? { ...s, ...extra } : s;
+}
+
+/**
+ * RunOptions.bootRaces as given: each key "race:region" names a race the
+ * model knows (the page allocator's, the drivers' boot races), each outcome
+ * is a whole number from 0. An outcome past a race's last is not refused:
+ * how many outcomes a race has only the run knows (conformance searches try
+ * combinations in which a race has fewer), and the trace lists each race's
+ * outcomes beside the one taken.
+ */
+function checkBootRaces(races: Record<string, number> | undefined): Record<string, number> {
+  const known: readonly string[] = [...PAGE_ALLOC_RACES, ...BOOT_RACES];
+  for (const [key, outcome] of Object.entries(races ?? {})) {
+    const field = `bootRaces[${JSON.stringify(key)}]`;
+    const m = /^([a-z0-9-]+):(\S+)$/.exec(key);
+    if (!m) throw new InputError(`not "race:region" (e.g. "reclaimable:node0")`, { field });
+    if (!known.includes(m[1] as string)) throw new InputError(`unknown race "${m[1]}" (races: ${known.join(", ")})`, { field });
+    if (!Number.isSafeInteger(outcome) || outcome < 0) throw new InputError(`outcome ${String(outcome)} is not a whole number from 0`, { field });
+  }
+  return races ?? {};
 }

@@ -112,9 +112,11 @@ export interface NdState {
  * btt seed id a region gets (its namespace's nd_btt_probe() may hold id 0
  * while the region probe creates the seed).
  */
+/** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids" (cxl-core.ts: the order cxl_pci's async probes take ids). */
+export const BOOT_RACES = ["btt-seed", "pfn-seed", "disk-order", "cxl-memdev-ids"] as const;
+
 export interface BootRace {
-  /** "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) or "cxl-memdev-ids" (cxl-core.ts: the order cxl_pci's async probes take ids). */
-  race: "btt-seed" | "pfn-seed" | "disk-order" | "cxl-memdev-ids";
+  race: (typeof BOOT_RACES)[number];
   region: string;
   outcomes: number[];
   chosen: number;
