@@ -174,7 +174,7 @@ function describeRace(r: BootRaceJson): string {
     case "unmovable-refill":
       return `a process on another CPU refills its unmovable per-CPU list with a scaled batch (6.7+) that steals whole chunks of ${r.region}'s first kernel block, in some runs, at a time and with a use of its pages that differ from one run to the next; this run: ${describeRefill(r)} (page-alloc-pins.ts)`;
     case "plug-movable":
-      return `user space's first movable page in ${r.region}'s first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: ${r.chosen === 0 ? "after them" : `before the ${ordinal(r.chosen + 1)} hot-add of the plug`} (page-alloc-pins.ts)`;
+      return `user space's first movable page in ${r.region}'s first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: ${r.chosen === 0 ? "after them" : `before the ${ordinal(Math.ceil(r.chosen / 2) + 1)} hot-add of the plug, its scaled refills ${r.chosen % 2 === 1 ? "before" : "after"} its reclaimable steal`} (page-alloc-pins.ts)`;
     case "plug-reclaimable":
       return `the hot-adding kworker's reclaimable page steals a chunk of ${r.region}'s first kernel block in the middle of a plug in some runs (user space's reclaimable pages then go there); this run: ${r.chosen === 0 ? "it does not" : `before the ${ordinal(r.chosen + 1)} hot-add of the plug`} (page-alloc-pins.ts)`;
     case "migrated-busy":

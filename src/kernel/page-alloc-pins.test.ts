@@ -381,6 +381,16 @@ test("plug-movable: user space's first movable page in the middle of a plug spli
   assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r12"], "the reclaimable steal takes the chunk after them");
   userSpaceAfterPlug(s, 3);
   assert.equal(s.movablePbs.length, 3, "once");
+  // x86-pin-trace-q35-2cpu-1500m.trixie: the scaled refills came after the reclaimable steal, which took the chunk
+  // right after the plug's.
+  const late = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(late, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  movableMidPlug(late, true);
+  userSpaceAfterPlug(late, 3);
+  assert.deepEqual(late.movablePbs, [4 * 512], "not before its reclaimable steal");
+  assert.deepEqual(pbs(userSpaceRuns(late, false, true)), ["r6"], "the reclaimable steal takes chunk 3");
+  userSpaceAfterPlug(late, 3, true);
+  assert.deepEqual(late.movablePbs, [4 * 512, 8 * 512, 10 * 512], "then the further chunks");
 });
 
 test("plug-reclaimable: the kworker's reclaimable page during a plug steals the head chunk, and user space's reclaimable pages go there", () => {

@@ -94,6 +94,8 @@ export interface FirstBlockAlloc {
   plugAdds: number;
   /** User space's first movable page came during the plug (movableMidPlug()): its scaled refills are still to come. */
   midPlug: boolean;
+  /** ...and they come after its reclaimable steal (movableMidPlug() `lateRefills`). */
+  lateRefills: boolean;
   /** The kernel stole a chunk for a reclaimable page during a plug (reclaimableMidPlug()): user space's reclaimable pages go there. */
   reclaimableTaken: boolean;
   /** The first chunk a vmemmap refill stole (its first pfn), where the unplug's migration targets go once its vmemmaps are freed (migratedBusyRace()). */
@@ -155,7 +157,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, lateRefills: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }
@@ -494,19 +496,24 @@ export function midPlugRace(s: FirstBlockAlloc, movableElsewhere: boolean): bool
  * refill is the unscaled batch, so it splits one chunk; the chunks the
  * kernel's later refills and vmemmaps then steal are the ones after it, and
  * user space's scaled refills, when it runs after the plug, take the further
- * ones (userSpaceAfterPlug()). Traced: `a64-pin-trace-4cpu-1700m.r1.trixie`
- * (`cat` split chunk 7 after the sixth block's vmemmap, so the seventh
- * block's 2016-page refill stole chunks 8 and 9 and its vmemmap chunk 10; the
- * agent's movable refills later took the rest of 7 and chunks 11 and 12, the
- * reclaimable steal 13), `a64-pin-trace-uefi-1800m.r3.trixie` (after the
- * ninth vmemmap).
+ * ones (userSpaceAfterPlug()), before its reclaimable steal or, `lateRefills`,
+ * after it. Traced: `a64-pin-trace-4cpu-1700m.r1.trixie` (`cat` split chunk 7
+ * after the sixth block's vmemmap, so the seventh block's 2016-page refill
+ * stole chunks 8 and 9 and its vmemmap chunk 10; the agent's movable refills
+ * later took the rest of 7 and chunks 11 and 12, the reclaimable steal 13),
+ * `a64-pin-trace-uefi-1800m.r3.trixie` (after the ninth vmemmap); late:
+ * `../../test/oracle/evidence-pin/x86-pin-trace-q35-2cpu-1500m.r1.trixie`
+ * (x86: `cat` split chunk 5 between two vmemmaps, `sh`'s reclaimable page
+ * stole chunk 8 right after the plug, and no movable refill split a chunk
+ * before it).
  */
-export function movableMidPlug(s: FirstBlockAlloc): void {
+export function movableMidPlug(s: FirstBlockAlloc, lateRefills = false): void {
   const c = s.intact.shift();
   if (c !== undefined) s.movablePbs.push(c);
   s.movableHere = true;
   s.movableTaken = true;
   s.midPlug = true;
+  s.lateRefills = lateRefills;
 }
 
 /**
@@ -530,9 +537,9 @@ export function reclaimableMidPlugRace(s: FirstBlockAlloc): boolean {
   return !s.settled && !s.reclaimableTaken && s.smallPb !== null && s.intact.length > 1;
 }
 
-/** User space runs after a plug during which its first movable page came: its scaled refills split `chunks` chunks in all, the first being the one split then. */
-export function userSpaceAfterPlug(s: FirstBlockAlloc, chunks: number): void {
-  if (!s.midPlug) return;
+/** User space runs after a plug during which its first movable page came: its scaled refills split `chunks` chunks in all, the first being the one split then (`late`: the call after its reclaimable steal). */
+export function userSpaceAfterPlug(s: FirstBlockAlloc, chunks: number, late = false): void {
+  if (!s.midPlug || s.lateRefills !== late) return;
   s.midPlug = false;
   moreMovable(s, chunks - 1);
 }

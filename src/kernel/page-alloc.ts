@@ -84,9 +84,11 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
       if (chosen === 2) movableDuringPlug(s, elsewhere);
       if (chosen === 3) s.movableAway = true;
     } else if (!k.bootProbing && s.plugAdds > 0 && midPlugRace(s, elsewhere)) {
-      // plug-movable: 0 user space's first movable page comes after the plug; n, before the n-th hot-add after the
-      // plug's first (page-alloc-pins.ts movableMidPlug()).
-      if (runtimeRace(k, "plug-movable", `node${nid}`, s.plugAdds + 1) === s.plugAdds) movableMidPlug(s);
+      // plug-movable: 0 user space's first movable page comes after the plug; 2n - 1, before the n-th hot-add after
+      // the plug's first, and its scaled refills before its reclaimable steal; 2n, the same with them after it
+      // (page-alloc-pins.ts movableMidPlug()).
+      const chosen = runtimeRace(k, "plug-movable", `node${nid}`, 2 * s.plugAdds + 1);
+      if (chosen === 2 * s.plugAdds - 1 || chosen === 2 * s.plugAdds) movableMidPlug(s, chosen === 2 * s.plugAdds);
     }
     // plug-reclaimable: 0 no reclaimable page of the kernel during the plug; n, the hot-add kworker's reclaimable
     // page steals the head chunk before the n-th hot-add after the plug's first (page-alloc-pins.ts reclaimableMidPlug()).
@@ -198,7 +200,8 @@ export function pageAllocUserSpace(k: Kernel): void {
     s.plugAdds = 0;
     // After a plug during which user space's first movable page came (plug-movable), its scaled refills take the
     // further chunks now.
-    userSpaceAfterPlug(s, movableRefillChunks(pcpBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages, cpuCount(k)));
+    const plugChunks = movableRefillChunks(pcpBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages, cpuCount(k));
+    userSpaceAfterPlug(s, plugChunks);
     // unmovable-spill 7: the two moves come after the first chunk of user space's movable pages and before the other
     // chunks of its scaled refills.
     let rest = 0;
@@ -247,6 +250,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
     pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, between, first));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
+    userSpaceAfterPlug(s, plugChunks, true);
     if (spillRace(s)) pin(k, spill(s, spillChosen ?? runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES)));
   }
 }

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 484,
-    "reproduced": 484
+    "traces": 485,
+    "reproduced": 485
   },
   "6.12": {
-    "traces": 298,
-    "reproduced": 298
+    "traces": 299,
+    "reproduced": 299
   },
   "7.2": {
-    "traces": 196,
-    "reproduced": 196
+    "traces": 198,
+    "reproduced": 198
   }
 };
