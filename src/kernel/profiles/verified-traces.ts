@@ -5,12 +5,12 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 485,
-    "reproduced": 485
+    "traces": 486,
+    "reproduced": 486
   },
   "6.12": {
-    "traces": 299,
-    "reproduced": 299
+    "traces": 300,
+    "reproduced": 300
   },
   "7.2": {
     "traces": 198,
