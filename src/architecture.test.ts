@@ -107,3 +107,20 @@ test("the import scanner sees static, type-only, re-export and dynamic imports",
     { spec: "./d.js", typeOnly: false },
   ]);
 });
+
+test("every test file that makes a temporary directory removes what it made (npm test leaves nothing in the temp directory)", () => {
+  // arm64-kernel-config.test.ts wrote sixteen scenario files under memhp-a64cfg-* on every run and never removed them.
+  const testFiles = (dir: string): string[] =>
+    readdirSync(dir)
+      .sort()
+      .flatMap((f) => {
+        const p = join(dir, f);
+        if (statSync(p).isDirectory()) return testFiles(p);
+        return f.endsWith(".test.ts") ? [p] : [];
+      });
+  const makers = testFiles(SRC).filter((f) => /\bmkdtemp(Sync)?\(/.test(readFileSync(f, "utf8")));
+  assert.ok(makers.length > 5, `${makers.length} test files make temporary directories`);
+  // A removal of a directory, not of one file in it.
+  const leaky = makers.filter((f) => !/\brm(Sync)?\([^;]*recursive: true/.test(readFileSync(f, "utf8"))).map((f) => relative(SRC, f));
+  assert.deepEqual(leaky, []);
+});

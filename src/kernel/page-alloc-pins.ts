@@ -508,8 +508,7 @@ export function midPlugRace(s: FirstBlockAlloc, movableElsewhere: boolean): bool
  * before it).
  */
 export function movableMidPlug(s: FirstBlockAlloc, lateRefills = false): void {
-  const c = s.intact.shift();
-  if (c !== undefined) s.movablePbs.push(c);
+  moreMovable(s, 1);
   s.movableHere = true;
   s.movableTaken = true;
   s.midPlug = true;

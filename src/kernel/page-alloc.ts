@@ -180,8 +180,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     // larger unmovable page of user space takes a piece of it.
     pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1, () => runtimeRace(k, "kernel-split", region, 2) === 1));
     // unmovable-spill 4 and 5: user space's first unmovable refill finds the small pages' pageblocks full and moves
-    // on (twice, or once) before its movable and reclaimable pages come; 6, twice, after its movable pages and
-    // before its reclaimable one (page-alloc-pins.ts spill()).
+    // on (twice, or once) before its movable and reclaimable pages come (page-alloc-pins.ts spill(); 6 and 7 below).
     let spillChosen: number | undefined;
     if (newDevices && spillRace(s)) {
       spillChosen = runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES);

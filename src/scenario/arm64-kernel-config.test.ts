@@ -3,7 +3,7 @@
  * arch and the version, overridable in a scenario, shown by explain, and
  * bad combinations refused with a located error (exit 2).
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -19,8 +19,15 @@ const DIMM_TRACE = (v: string) => path.join(SHARED, "conformance", "arm64", "tra
 const dimmScenario = (kernel: string) =>
   `{"machine":{"type":"virt","memory":"1G","maxmem":"8G","slots":4,"cmdline":["memhp_default_state=offline"],"kernel":${kernel}},"steps":[{"op":"plug-dimm","id":"d1","size":"1G","addr":"0x80000000"}]}`;
 
+/** The scenario files the tests write, removed when the file's tests are done (they were left behind, 16 a run). */
+const tmpDirs: string[] = [];
+after(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tmpFile(name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "memhp-a64cfg-"));
+  tmpDirs.push(dir);
   const f = path.join(dir, name);
   fs.writeFileSync(f, text);
   return f;

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { checkTrace, traceProfile } from "./check.js";
 import { asyncOrderMatches, compareTraces, type RealTrace, ueventOrderMatches } from "./conformance.js";
 import { toRunnable } from "./resolve-text.js";
@@ -19,6 +19,28 @@ import { ORACLE_TRACES, REPO_ROOT } from "../testing/paths.js";
 
 const ev = (action: string, devpath: string) => ({ action, devpath, subsystem: "nd" });
 const R = "/devices/ndbus0/region0";
+
+/** A recording the races must give: checkTrace finds it (derive boot); the combination the search named. */
+function reproduced(file: string): { key: string; outcome: number }[] {
+  const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
+  assert.deepEqual(r.mismatches, [], basename(file));
+  return r.races;
+}
+
+/**
+ * The outcomes that tell a recording's story (what its trace shows; every other race at 0) give it. The search may
+ * name another combination first that gives the same run, so the story is checked directly.
+ */
+function toldBy(file: string, story: Record<string, number>): void {
+  const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
+  const run = runScenario(scenario, { boot: "derive", bootSnapshot: trace!.bootSnapshot, bootDevices: trace!.bootDevices, profile: traceProfile(trace!.raw as Record<string, unknown>, file), bootRaces: story });
+  assert.deepEqual(compareTraces(trace!.raw as RealTrace, run), [], `${basename(file)}: ${JSON.stringify(story)}`);
+}
+
+/** A recording no combination of the races gives yet (it fails, so a change that explains it has to move it). */
+function stillFails(file: string): void {
+  assert.ok(checkTrace(readFileSync(file, "utf8"), file, "derive").mismatches.length > 0, `${basename(file)} is reproduced now: move it to the recordings that reproduce`);
+}
 
 test("async uevents may come later than the model sends them, never earlier", () => {
   // Model: device-dax bound, then (async) the dax seed and the namespace seed, then bind of the claim device.
@@ -296,25 +318,16 @@ test("page-allocator races: each recording that differs from the rule reproduces
     ["a64-probe19-uefi-vm-4m-700m.trixie.json", ["unmovable-refill:node0=5"]],
   ];
   for (const [f, want] of cases) {
-    const file = join(dir, f);
-    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
-    assert.deepEqual(r.mismatches, [], f);
-    // The outcomes that tell the recording's story give it too (the search may name another combination first that
-    // gives the same run).
-    const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
-    const bootRaces = Object.fromEntries(want.map((w) => w.split("=")).map(([key, o]) => [key, Number(o)]));
-    const told = runScenario(scenario, { boot: "derive", bootSnapshot: trace!.bootSnapshot, bootDevices: trace!.bootDevices, profile: traceProfile(trace!.raw as Record<string, unknown>, file), bootRaces });
-    assert.deepEqual(compareTraces(trace!.raw as RealTrace, told), [], `${f}: ${want.join(" ")}`);
+    reproduced(join(dir, f));
+    toldBy(join(dir, f), Object.fromEntries(want.map((w) => w.split("=")).map(([key, o]) => [key, Number(o)])));
   }
   // 6.12, an 800 MiB zone (batch 63): user space's first movable refill was not scaled yet, one chunk (and one
   // unmovable move); the model's own order does not give it.
   const unscaled = join(REPO_ROOT, "test/oracle/kernels/trixie/x-probe20-q35-vm-2m-800m.json");
-  const u = checkTrace(readFileSync(unscaled, "utf8"), unscaled, "derive");
-  assert.deepEqual(u.mismatches, []);
+  reproduced(unscaled);
+  toldBy(unscaled, { "movable-refill:node0": 1, "unmovable-spill:node0": 1 });
   const ur = toRunnable(readFileSync(unscaled, "utf8"), unscaled);
-  const uopts = { boot: "derive" as const, bootSnapshot: ur.trace!.bootSnapshot, profile: "6.12" };
-  assert.deepEqual(compareTraces(ur.trace!.raw as RealTrace, runScenario(ur.scenario, { ...uopts, bootRaces: { "movable-refill:node0": 1, "unmovable-spill:node0": 1 } })), []);
-  assert.ok(compareTraces(ur.trace!.raw as RealTrace, runScenario(ur.scenario, uopts)).length > 0);
+  assert.ok(compareTraces(ur.trace!.raw as RealTrace, runScenario(ur.scenario, { boot: "derive", bootSnapshot: ur.trace!.bootSnapshot, profile: "6.12" })).length > 0);
   const x86 = join(ORACLE_TRACES, "pin-pc-numa-node1.json");
   const busy = checkTrace(readFileSync(x86, "utf8"), x86, "derive");
   assert.deepEqual(busy.mismatches, []);
@@ -344,17 +357,12 @@ test("page-allocator races: the traced recordings of a64-dts-vm-2dev-numa3 with 
   const files = readdirSync(dir).filter((f) => /^a64-pin-trace-2dev-numa3-(end|steals)\.r/.test(f) && f.endsWith(".json") && !unexplained.includes(f));
   assert.ok(files.length >= 45, `${files.length} recordings`);
   const outcomes = new Set<string>();
-  for (const f of files) {
-    const file = join(dir, f);
-    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
-    assert.deepEqual(r.mismatches, [], f);
-    outcomes.add(r.races.map((x) => `${x.key}=${x.outcome}`).join(" "));
-  }
+  for (const f of files) outcomes.add(reproduced(join(dir, f)).map((x) => `${x.key}=${x.outcome}`).join(" "));
   assert.ok(outcomes.size >= 8, "the recordings differ from one run to the next");
-  for (const f of unexplained) assert.ok(checkTrace(readFileSync(join(dir, f), "utf8"), join(dir, f), "derive").mismatches.length > 0, `${f} is still not reproduced: move it into the list above`);
+  for (const f of unexplained) stillFails(join(dir, f));
 });
 
-test("page-allocator races: the traced four-CPU recordings on 6.12 and 7.2 reproduce, but for two", () => {
+test("page-allocator races: the traced four-CPU recordings on 6.12 and 7.2 reproduce, but for one", () => {
   // test/oracle/arm64/evidence-pin/README.md, 'Per-CPU high': on four CPUs other processes' scaled unmovable refills
   // steal two chunks before, among or after user space's movable refills, and which of their four pageblocks keep
   // pages differs every time (the unmovable-refill race). .r2.trixie (three unmovable refills, the reclaimable steal
@@ -363,52 +371,42 @@ test("page-allocator races: the traced four-CPU recordings on 6.12 and 7.2 repro
   const unexplained = ["a64-pin-trace-4cpu-1500m.r2.trixie.json"];
   const files = readdirSync(dir).filter((f) => /^a64-pin-trace-4cpu-1[15]00m(-steals)?\.r\d\.(trixie|sid)\.json$/.test(f) && !unexplained.includes(f));
   assert.ok(files.length >= 15, `${files.length} recordings`);
-  const refills = new Set<string>();
-  for (const f of files) {
-    const file = join(dir, f);
-    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
-    assert.deepEqual(r.mismatches, [], f);
-    const refill = r.races.find((x) => x.key === "unmovable-refill:node0");
-    if (refill?.outcome) refills.add(`${f}=${refill.outcome}`);
-  }
-  // The refills whose kept pageblocks the full traces show: r4.trixie after the movable pages, the last three kept
-  // (outcome 1 + 0b1110); r3.trixie before them, the last one kept (1 + 16 + 0b1000).
-  assert.ok(refills.has("a64-pin-trace-4cpu-1500m.r4.trixie.json=15"), [...refills].join(" "));
-  assert.ok(refills.has("a64-pin-trace-4cpu-1500m.r3.trixie.json=25"), [...refills].join(" "));
-  for (const f of unexplained) assert.ok(checkTrace(readFileSync(join(dir, f), "utf8"), join(dir, f), "derive").mismatches.length > 0, `${f} is still not reproduced: move it into the list above`);
+  for (const f of files) reproduced(join(dir, f));
+  // The refills the full traces show, each followed by another CPU's steal of the chunk after the reclaimable one
+  // (unmovable-spill 1): r4.trixie after the movable pages, the last three pageblocks kept (outcome 1 + 0b1110);
+  // r3.trixie before them, the last one kept (1 + 16 + 0b1000).
+  toldBy(join(dir, "a64-pin-trace-4cpu-1500m.r4.trixie.json"), { "unmovable-refill:node0": 1 + 0b1110, "unmovable-spill:node0": 1 });
+  toldBy(join(dir, "a64-pin-trace-4cpu-1500m.r3.trixie.json"), { "unmovable-refill:node0": 1 + 16 + 0b1000, "unmovable-spill:node0": 1 });
+  for (const f of unexplained) stillFails(join(dir, f));
 });
 
 test("page-allocator races: user space's first movable page (plug-movable) or the kworker's reclaimable page (plug-reclaimable) in the middle of a plug", () => {
   // test/oracle/arm64/evidence-pin/README.md, 'User space during a plug': cat's movable page split a chunk between two
-  // hot-adds, so the kernel's later steals took the chunks after it. .r2.trixie, where user space's movable refills
-  // after the plug came after its reclaimable steal, is not an outcome.
+  // hot-adds, so the kernel's later steals took the chunks after it. plug-movable 2n - 1 puts it before the hot-add
+  // of the (n+1)-th block, its scaled refills before the reclaimable steal; 2n, after it. .r2.trixie of 1700M (its
+  // pageblock 16, on the kworker's list, kept pages as well) is not an outcome.
   const dir = join(REPO_ROOT, "test/oracle/arm64/evidence-pin");
-  for (const f of ["a64-pin-trace-uefi-1800m.r3.trixie.json", "a64-pin-trace-4cpu-1700m.r1.trixie.json"]) {
-    const file = join(dir, f);
-    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
-    assert.deepEqual(r.mismatches, [], f);
-    assert.ok(r.races.some((x) => x.key === "plug-movable:node0" && x.outcome > 0), `${f}: ${JSON.stringify(r.races)}`);
+  const x86 = join(REPO_ROOT, "test/oracle/evidence-pin");
+  const stories: [string, Record<string, number>][] = [
+    // After the ninth vmemmap; then a move into the chunk after the reclaimable steal.
+    [join(dir, "a64-pin-trace-uefi-1800m.r3.trixie.json"), { "plug-movable:node0": 17, "unmovable-spill:node0": 1 }],
+    // After the sixth block's vmemmap.
+    [join(dir, "a64-pin-trace-4cpu-1700m.r1.trixie.json"), { "plug-movable:node0": 11, "unmovable-spill:node0": 1 }],
+    // 1600M on four CPUs, traced three times: the kworker's reclaimable page stole chunk 4 during the plug (.r2.trixie),
+    // user space's movable page came during it (.r1.trixie), neither (.r1.sid; its movable pageblock busy once).
+    [join(dir, "a64-pin-trace-4cpu-1600m.r2.trixie.json"), { "plug-reclaimable:node0": 5, "unmovable-spill:node0": 7 }],
+    [join(dir, "a64-pin-trace-4cpu-1600m.r1.trixie.json"), { "plug-movable:node0": 5, "unmovable-spill:node0": 3 }],
+    [join(dir, "a64-pin-trace-4cpu-1600m.r1.sid.json"), { "unmovable-spill:node0": 6, "movable-busy:node0": 1 }],
+    // x86, 6.12: cat's page after eight (two CPUs) or six (four) vmemmaps, user space's scaled refills after its
+    // reclaimable steal (even outcomes), then small unmovable pages in the pageblock the last vmemmap steal left.
+    [join(x86, "x86-pin-trace-q35-2cpu-1500m.trixie.json"), { "plug-movable:node0": 16, "unmovable-spill:node0": 1 }],
+    [join(x86, "x86-pin-trace-q35-4cpu-1500m.trixie.json"), { "plug-movable:node0": 12, "unmovable-spill:node0": 4 }],
+  ];
+  for (const [file, story] of stories) {
+    reproduced(file);
+    toldBy(file, story);
   }
-  // 1600M on four CPUs, traced three times: user space's movable page during the plug (.r1.trixie), none (.r1.sid), and
-  // the kworker's reclaimable page during the plug (.r2.trixie: plug-reclaimable).
-  const seen = new Set<string>();
-  for (const f of ["a64-pin-trace-4cpu-1600m.r1.trixie.json", "a64-pin-trace-4cpu-1600m.r1.sid.json", "a64-pin-trace-4cpu-1600m.r2.trixie.json"]) {
-    const file = join(dir, f);
-    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
-    assert.deepEqual(r.mismatches, [], f);
-    for (const x of r.races) if (x.outcome > 0) seen.add(x.key.split(":")[0]);
-  }
-  assert.ok(seen.has("plug-movable") && seen.has("plug-reclaimable"), [...seen].join(" "));
-  // x86, 6.12: cat's page between two vmemmaps, and the scaled refills after the reclaimable steal (an even outcome).
-  for (const f of ["x86-pin-trace-q35-2cpu-1500m.trixie.json", "x86-pin-trace-q35-4cpu-1500m.trixie.json"]) {
-    const file = join(REPO_ROOT, "test/oracle/evidence-pin", f);
-    const r = checkTrace(readFileSync(file, "utf8"), file, "derive");
-    assert.deepEqual(r.mismatches, [], f);
-    const o = r.races.find((x) => x.key === "plug-movable:node0")?.outcome ?? 0;
-    assert.ok(o > 0 && o % 2 === 0, `${f}: plug-movable ${o}`);
-  }
-  const r2 = join(dir, "a64-pin-trace-4cpu-1700m.r2.trixie.json");
-  assert.ok(checkTrace(readFileSync(r2, "utf8"), r2, "derive").mismatches.length > 0, "still not reproduced: move it above");
+  stillFails(join(dir, "a64-pin-trace-4cpu-1700m.r2.trixie.json"));
   // In words, in the report.
   const f = join(dir, "a64-pin-trace-4cpu-1700m.r1.trixie.json");
   const { scenario, trace } = toRunnable(readFileSync(f, "utf8"), f);

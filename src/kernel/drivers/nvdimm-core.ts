@@ -107,14 +107,14 @@ export interface NdState {
   burst: number;
 }
 
-/**
- * A race the kernel runs at boot whose outcome the model cannot know: which
- * btt seed id a region gets (its namespace's nd_btt_probe() may hold id 0
- * while the region probe creates the seed).
- */
 /** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids" (cxl-core.ts: the order cxl_pci's async probes take ids). */
 export const BOOT_RACES = ["btt-seed", "pfn-seed", "disk-order", "cxl-memdev-ids"] as const;
 
+/**
+ * A race the kernel runs at boot whose outcome the model cannot know: which
+ * btt seed id a region gets (its namespace's nd_btt_probe() may hold id 0
+ * while the region probe creates the seed), and the others of BOOT_RACES.
+ */
 export interface BootRace {
   race: (typeof BOOT_RACES)[number];
   region: string;
