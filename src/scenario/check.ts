@@ -1,9 +1,9 @@
 /** Run one real-kernel trace on the model and compare (the library side of `memhp conformance`). */
 import { InputError } from "../errors.js";
 import { DEFAULT_VERSION, kernelSpecOf, nearestProfile, parseRelease, traceRelease, versionInfo, VERSIONS, type KernelSpec } from "../kernel/profile.js";
-import { compareTraces, type Mismatch, type RealTrace } from "./conformance.js";
+import { compareTraces, logDifference, stepLogLines, type Mismatch, type RealTrace } from "./conformance.js";
 import { toRunnable } from "./resolve-text.js";
-import { runScenario, type BootRaceJson, type RunOptions } from "./runner.js";
+import { runScenario, type BootRaceJson, type RunOptions, type Trace } from "./runner.js";
 
 export interface ConformanceResult {
   name: string;
@@ -23,10 +23,23 @@ const MAX_COMBINATIONS = 512;
 /**
  * Never more runs than this for one trace: enough for every combination of one
  * or two departures among one region's races (a 6.7+ zone after a large plug:
- * nine or ten races, up to some 2,500 such combinations), some seconds for a
- * trace that fails.
+ * ten or eleven races, up to some 3,900 such combinations) and as many three-
+ * departure ones again, some ten seconds for a trace that fails.
  */
-const MAX_RUNS = 4096;
+const MAX_RUNS = 8192;
+
+type Combo = { key: string; outcome: number }[];
+
+/** One run of the model with a combination of outcomes, against the trace. */
+interface Tried {
+  mismatches: Mismatch[];
+  /** The log lines the run and the trace hold a different number of times: how many more the run has. */
+  residual: Map<string, number>;
+  /** How far from the trace: those lines and every other mismatch. */
+  distance: number;
+}
+
+const comboKey = (combo: Combo): string => combo.map((c) => c.outcome).join(",");
 
 /**
  * Run a trace's scenario on the model and compare. Where the boot ran into
@@ -48,9 +61,21 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   if (mismatches.length === 0 || races.length === 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
   // At most MAX_RUNS more runs in all, whatever the search: a failing trace costs a bounded time.
   let budget = MAX_RUNS;
-  const tryCombo = (combo: { key: string; outcome: number }[]) => {
+  const realLines = stepLogLines(real.steps);
+  const tried = new Map<string, Tried>();
+  const record = (combo: Combo, m: Mismatch[], steps: Trace["steps"]): Tried => {
+    const residual = logDifference(realLines, stepLogLines(steps));
+    const t = { mismatches: m, residual, distance: residual.size + m.filter((x) => !x.field.startsWith("dmesg")).length };
+    tried.set(comboKey(combo), t);
+    return t;
+  };
+  record(chosen, mismatches, model.steps);
+  const tryCombo = (combo: Combo) => {
+    const known = tried.get(comboKey(combo));
+    if (known) return known.mismatches;
     budget--;
-    return compareTraces(real, runScenario(scenario, { ...base, bootRaces: Object.fromEntries(combo.map((c) => [c.key, c.outcome])) }));
+    const run = runScenario(scenario, { ...base, bootRaces: Object.fromEntries(combo.map((c) => [c.key, c.outcome])) });
+    return record(combo, compareTraces(real, run), run.steps).mismatches;
   };
   if (combinationCount(races) <= MAX_COMBINATIONS) {
     for (const combo of combinations(races)) {
@@ -70,9 +95,8 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
     for (const region of regions) {
       const mine = races.filter((r) => r.region === region);
       // A region with too many combinations of its own: the fewest departures from the model's order first.
-      const parts = combinationCount(mine) > MAX_COMBINATIONS ? byDepartures(mine, best) : combinations(mine);
-      for (const part of parts) {
-        const combo = best.map((c) => part.find((p) => p.key === c.key) ?? c);
+      const parts = combinationCount(mine) > MAX_COMBINATIONS ? nearby(mine, best, (c) => tried.get(comboKey(c))) : combinations(mine).map((part) => best.map((c) => part.find((p) => p.key === c.key) ?? c));
+      for (const combo of parts) {
         if (combo.every((c, i) => c.outcome === best[i].outcome)) continue;
         if (budget <= 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
         const m = tryCombo(combo);
@@ -119,28 +143,64 @@ export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown;
 }
 
 /**
- * The combinations of `races` in order of how many of them leave the outcome
- * in `from` (one departure, then two, ...), lazily: a search that stops at
- * its budget has tried the simplest explanations.
+ * Combinations near `from` (every race's outcome) that depart from it only in
+ * `races` (one region's), lazily, simplest first: every one-departure
+ * combination, every two-departure one, then three-departure ones, but only
+ * those that can explain what a two-departure run left different from the
+ * trace: the third departure, run alone, changes one of the log lines that
+ * run got wrong, and the runs nearest the trace are extended first. `seen`
+ * gives what an earlier combination's run gave (the consumer runs each one
+ * before asking for the next).
  */
-function* byDepartures(races: BootRaceJson[], from: { key: string; outcome: number }[]): Generator<{ key: string; outcome: number }[]> {
-  const keys = races.map((r) => `${r.race}:${r.region}`);
-  const base = keys.map((key, i) => from.find((c) => c.key === key)?.outcome ?? races[i].chosen);
-  function* pick(start: number, left: number, combo: number[]): Generator<number[]> {
-    if (left === 0) {
-      yield combo;
-      return;
-    }
-    for (let i = start; i <= races.length - left; i++) {
-      for (const o of races[i].outcomes) {
-        if (o === base[i]) continue;
-        const next = combo.slice();
-        next[i] = o;
-        yield* pick(i + 1, left - 1, next);
-      }
+function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tried | undefined): Generator<Combo> {
+  const singles: [number, number][] = [];
+  for (const r of races) {
+    const at = from.findIndex((c) => c.key === `${r.race}:${r.region}`);
+    if (at < 0) continue;
+    for (const o of r.outcomes) if (o !== from[at].outcome) singles.push([at, o]);
+  }
+  const depart = (moves: [number, number][]): Combo => {
+    const combo = from.map((c) => ({ ...c }));
+    for (const [at, o] of moves) combo[at].outcome = o;
+    return combo;
+  };
+  for (const s of singles) yield depart([s]);
+  const pairs: [number, number][][] = [];
+  for (let a = 0; a < singles.length; a++) {
+    for (let b = a + 1; b < singles.length; b++) {
+      if (singles[a][0] === singles[b][0]) continue;
+      pairs.push([singles[a], singles[b]]);
+      yield depart([singles[a], singles[b]]);
     }
   }
-  for (let k = 1; k <= races.length; k++) for (const combo of pick(0, k, base)) yield combo.map((outcome, i) => ({ key: keys[i], outcome }));
+  const origin = seen(from);
+  if (!origin) return;
+  // What each departure alone changes: the lines where its run and `from`'s differ from the trace differently.
+  const effects = singles.map((s) => {
+    const t = seen(depart([s]));
+    const changed = new Set<string>();
+    if (!t) return changed;
+    for (const [line, n] of t.residual) if ((origin.residual.get(line) ?? 0) !== n) changed.add(line);
+    for (const line of origin.residual.keys()) if (!t.residual.has(line)) changed.add(line);
+    return changed;
+  });
+  const parents = pairs
+    .map((moves) => ({ moves, t: seen(depart(moves)) }))
+    .filter((p): p is { moves: [number, number][]; t: Tried } => p.t !== undefined)
+    .sort((x, y) => x.t.distance - y.t.distance);
+  const done = new Set<string>();
+  for (const { moves, t } of parents) {
+    for (let i = 0; i < singles.length; i++) {
+      const s = singles[i];
+      if (moves.some(([at]) => at === s[0])) continue;
+      if (![...effects[i]].some((line) => t.residual.has(line))) continue;
+      const combo = depart([...moves, s]);
+      const key = comboKey(combo);
+      if (done.has(key)) continue;
+      done.add(key);
+      yield combo;
+    }
+  }
 }
 
 function combinations(races: BootRaceJson[]): { key: string; outcome: number }[][] {

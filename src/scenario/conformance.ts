@@ -225,6 +225,33 @@ export function compareTraces(real: RealTrace, model: Trace): Mismatch[] {
   return out;
 }
 
+/**
+ * The kernel log lines of every step, as the comparison sees them (level and
+ * text, the "Total pages" count free), keyed `step:line` with their counts:
+ * what `logDifference` compares.
+ */
+export function stepLogLines(steps: readonly { dmesg: string[]; dmesg_levels: number[] }[]): Map<string, number> {
+  const out = new Map<string, number>();
+  steps.forEach((s, j) => {
+    for (const line of normLog(s.dmesg, s.dmesg_levels)) {
+      const key = `${j + 1}:${line}`;
+      out.set(key, (out.get(key) ?? 0) + 1);
+    }
+  });
+  return out;
+}
+
+/**
+ * The `step:line` keys two sets of log lines hold a different number of times,
+ * each with how many more `b` holds (negative: fewer).
+ */
+export function logDifference(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, n] of a) if ((b.get(k) ?? 0) !== n) out.set(k, (b.get(k) ?? 0) - n);
+  for (const [k, n] of b) if (!a.has(k)) out.set(k, n);
+  return out;
+}
+
 export function formatMismatch(name: string, m: Mismatch): string {
   const where = m.step === "boot" ? "boot" : `step ${m.step}`;
   return `FAIL ${name}: ${where}, ${m.field}, expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`;

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 486,
-    "reproduced": 486
+    "traces": 494,
+    "reproduced": 494
   },
   "6.12": {
-    "traces": 300,
-    "reproduced": 300
+    "traces": 310,
+    "reproduced": 310
   },
   "7.2": {
-    "traces": 198,
-    "reproduced": 198
+    "traces": 207,
+    "reproduced": 207
   }
 };
