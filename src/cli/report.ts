@@ -166,7 +166,7 @@ function describeRace(r: BootRaceJson): string {
       return `user space's first lasting reclaimable slab page in ${r.region}'s first kernel block comes at a different time from one run to the next (${r.outcomes.length} outcomes); this run: ${when} (page-alloc-pins.ts)`;
     }
     case "unmovable-spill":
-      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock up to twice, at times that differ from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages", "twice, between user space's movable pages and its reclaimable one", "twice, after the first chunk of user space's movable pages"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock up to three times, at times that differ from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages", "twice, between user space's movable pages and its reclaimable one", "twice, after the first chunk of user space's movable pages", "three times, twice between user space's movable pages and its reclaimable one, then once more"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "movable-busy":
       return `one of user space's movable pages in ${r.region}'s first kernel block is busy for a moment when virtio-mem first tries to unplug it, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
     case "movable-refill":
@@ -185,6 +185,8 @@ function describeRace(r: BootRaceJson): string {
       return `user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for ${r.region}'s first kernel block up to the next pageblock or one further, from one run to the next; this run: ${r.chosen === 1 ? "one further" : "the next"} (page-alloc-pins.ts)`;
     case "kernel-split":
       return `on a one-CPU machine, a larger unmovable page of user space takes a piece of the pageblock in ${r.region}'s first kernel block that the kworker's last refill drew partly, in some runs; this run: ${r.chosen === 1 ? "it does" : "it does not"} (page-alloc-pins.ts)`;
+    case "list-decay":
+      return `the hot-adding CPU's per-CPU list for ${r.region}'s first kernel block shrinks as its high decays (6.7+), and user space's larger unmovable pages take a piece of the last whole pageblock it gave back, or not before the unplug; this run: ${r.chosen === 1 ? "they do" : "not before the unplug"} (page-alloc-pins.ts)`;
     case "boot-pagecache":
       return `while a device plugged at boot is added on ${r.region}, init's page cache or the next block's vmemmap reaches the first kernel block first, from one boot to the next; this run: ${r.chosen === 0 ? "the page cache" : "the vmemmap"} (page-alloc-pins.ts)`;
     case "boot-pcp":

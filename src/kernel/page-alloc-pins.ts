@@ -42,7 +42,7 @@
  * Recordings of one scenario differ where this order is timing: each such
  * departure the tracepoints showed is a race with the order above as outcome
  * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
- * unmovable-refill, plug-movable, plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split, boot-pagecache, boot-pcp;
+ * unmovable-refill, plug-movable, plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split, list-decay, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
  * caller (page-alloc.ts) picks the outcome.
  * Pure: no kernel state beyond the object it is given.
@@ -714,9 +714,14 @@ function drawUnmovable(s: FirstBlockAlloc, n: number): number {
  * space (orders 1 to 3) took a piece of the partly drawn pageblock's rest,
  * which is among the smallest free UNMOVABLE pieces
  * (a64-pin-trace-1cpu-1g.r1.sid: `sh`'s order-2 page in pageblock 10;
- * `.r2.sid`: none there).
+ * `.r2.sid`: none there). `decayed` (the list-decay race, where pcp->high
+ * decays, 6.7+, and other CPUs run user space): the list shrinks as its high
+ * decays, giving its last pages back to the buddy, newest first, and another
+ * CPU's order-1 to order-3 refill takes a piece of the last whole pageblock
+ * on it, next to the partly drawn one (a64-pin-trace-4cpu-1800m.r5.sid:
+ * `grep`'s order-3 refill in pageblock 16, 17 being the partly drawn one).
  */
-export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean, splitTaken?: () => boolean): Pin[] {
+export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean, splitTaken?: () => boolean, decayed?: () => boolean): Pin[] {
   const kw = s.kworker;
   // User space frees pages on that CPU all the time, and every free halves alloc_factor; pcp->high decays
   // to high_min within seconds (decay_pcp_high()).
@@ -736,6 +741,11 @@ export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?
     // With one CPU no other CPU's refill comes; a larger unmovable page of user space may still take a piece (the
     // kernel-split race).
     if (otherCpus || splitTaken?.()) pins.push({ pfn: split.pb, kind: "unmovable" });
+  }
+  if (split && otherCpus && decayed) {
+    const whole = kw.list.filter((e) => e.pb !== split.pb && e.pb !== s.smallPb && e.pages === s.pageblockPages);
+    const last = whole[whole.length - 1];
+    if (last && !pins.some((p) => p.pfn === last.pb) && !kw.usedPbs.includes(last.pb) && decayed()) pins.push({ pfn: last.pb, kind: "unmovable" });
   }
   kw.list = [];
   return pins;

@@ -116,7 +116,7 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
 }
 
 /** The races the page allocator model runs into after the boot (page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md). */
-export const PAGE_ALLOC_RACES = ["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "boot-pagecache", "boot-pcp"] as const;
+export const PAGE_ALLOC_RACES = ["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "list-decay", "boot-pagecache", "boot-pcp"] as const;
 
 type PageAllocRace = (typeof PAGE_ALLOC_RACES)[number];
 
@@ -178,12 +178,15 @@ export function pageAllocUserSpace(k: Kernel): void {
     // kernel-list: 0 user space's small pages reach the next pageblock on the hot-add CPU's list, 1 one further.
     // kernel-split (one CPU): 0 the rest of the pageblock the kworker's last refill drew partly stays free, 1 a
     // larger unmovable page of user space takes a piece of it.
-    pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1, () => runtimeRace(k, "kernel-split", region, 2) === 1));
+    // list-decay (6.7+, several CPUs): 0 the list keeps its pages until the unplug drains it, 1 its high decays and
+    // another CPU's larger unmovable refill takes a piece of the last whole pageblock it gave back.
+    const decayed = k.rules.pcpHighDecay ? () => runtimeRace(k, "list-decay", region, 2) === 1 : undefined;
+    pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1, () => runtimeRace(k, "kernel-split", region, 2) === 1, decayed));
     // unmovable-spill 4 and 5: user space's first unmovable refill finds the small pages' pageblocks full and moves
     // on (twice, or once) before its movable and reclaimable pages come (page-alloc-pins.ts spill(); 6 and 7 below).
     let spillChosen: number | undefined;
     if (newDevices && spillRace(s)) {
-      spillChosen = runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES);
+      spillChosen = runtimeRace(k, "unmovable-spill", region, spillOutcomes(k));
       if (spillChosen === 4) pin(k, spill(s, 3));
       if (spillChosen === 5) pin(k, spill(s, 1));
     }
@@ -235,10 +238,13 @@ export function pageAllocUserSpace(k: Kernel): void {
       decide();
       return doRefill("before");
     };
-    // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one.
+    // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one; 8, and a
+    // third after it.
+    let movedBetween = false;
     const between = () => {
       decide();
-      const pins = [...doRefill("midway"), ...doRefill("after"), ...((spillChosen === 6 || spillChosen === 7) && spillRace(s) ? spill(s, 3) : [])];
+      movedBetween = (spillChosen === 6 || spillChosen === 7 || spillChosen === 8) && spillRace(s);
+      const pins = [...doRefill("midway"), ...doRefill("after"), ...(movedBetween ? spill(s, 3) : [])];
       moreMovable(s, rest);
       return pins;
     };
@@ -248,9 +254,10 @@ export function pageAllocUserSpace(k: Kernel): void {
     const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
     pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, between, first));
+    if (spillChosen === 8 && movedBetween) pin(k, spillAgain(s));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
     userSpaceAfterPlug(s, plugChunks, true);
-    if (spillRace(s)) pin(k, spill(s, spillChosen ?? runtimeRace(k, "unmovable-spill", region, SPILL_OUTCOMES)));
+    if (spillRace(s)) pin(k, spill(s, spillChosen ?? runtimeRace(k, "unmovable-spill", region, spillOutcomes(k))));
   }
 }
 
@@ -371,8 +378,19 @@ function refillOutcome(chosen: number, pbs: number, at: readonly RefillAt[]): Re
 /** The stolen pageblocks whose use the unmovable-refill race enumerates: a 2016-page refill's two 4 MiB chunks (4 KiB pages). */
 const REFILL_MASK_PAGEBLOCKS = 4;
 
-/** The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it, 6 two between its movable and reclaimable pages, 7 two after its first movable chunk (page-alloc-pins.ts spill()). */
-const SPILL_OUTCOMES = 8;
+/**
+ * The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it,
+ * 6 two between its movable and reclaimable pages, 7 two after its first movable chunk (page-alloc-pins.ts spill());
+ * with four CPUs or more, 8: two between its movable and reclaimable pages and a third after them (each move is a
+ * refill that found no free unmovable page while the other CPUs' lists held them: seen with four,
+ * a64-pin-trace-4cpu-1800m.r1).
+ */
+function spillOutcomes(k: Kernel): number {
+  return cpuCount(k) >= THIRD_MOVE_CPUS ? 9 : 8;
+}
+
+/** The fewest CPUs with which the unmovable-spill race offers a third move. */
+const THIRD_MOVE_CPUS = 4;
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
 const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;

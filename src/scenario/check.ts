@@ -35,7 +35,10 @@ interface Tried {
   mismatches: Mismatch[];
   /** The log lines the run and the trace hold a different number of times: how many more the run has. */
   residual: Map<string, number>;
-  /** How far from the trace: those lines and every other mismatch. */
+  /**
+   * How far from the trace: the log lines it got wrong, then (a fraction, to order runs that get as many wrong)
+   * its other mismatches. A pageblock kept or not is one line, and the sizes and counts it changes follow it.
+   */
   distance: number;
 }
 
@@ -65,7 +68,7 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   const tried = new Map<string, Tried>();
   const record = (combo: Combo, m: Mismatch[], steps: Trace["steps"]): Tried => {
     const residual = logDifference(realLines, stepLogLines(steps));
-    const t = { mismatches: m, residual, distance: residual.size + m.filter((x) => !x.field.startsWith("dmesg")).length };
+    const t = { mismatches: m, residual, distance: residual.size + m.filter((x) => !x.field.startsWith("dmesg")).length / (m.length + 1) };
     tried.set(comboKey(combo), t);
     return t;
   };
@@ -147,8 +150,9 @@ export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown;
  * `races` (one region's), lazily, simplest first: every one-departure
  * combination, every two-departure one, then three-departure ones, but only
  * those that can explain what a two-departure run left different from the
- * trace: the third departure, run alone, changes one of the log lines that
- * run got wrong, and the runs nearest the trace are extended first. `seen`
+ * trace: the third departure, run alone or after one of the two, changes one
+ * of the log lines that run got wrong, and the runs nearest the trace are
+ * extended first. `seen`
  * gives what an earlier combination's run gave (the consumer runs each one
  * before asking for the next).
  */
@@ -165,36 +169,44 @@ function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tri
     return combo;
   };
   for (const s of singles) yield depart([s]);
-  const pairs: [number, number][][] = [];
+  const pairs: [number, number][] = [];
   for (let a = 0; a < singles.length; a++) {
     for (let b = a + 1; b < singles.length; b++) {
       if (singles[a][0] === singles[b][0]) continue;
-      pairs.push([singles[a], singles[b]]);
+      pairs.push([a, b]);
       yield depart([singles[a], singles[b]]);
     }
   }
-  const origin = seen(from);
-  if (!origin) return;
-  // What each departure alone changes: the lines where its run and `from`'s differ from the trace differently.
-  const effects = singles.map((s) => {
-    const t = seen(depart([s]));
-    const changed = new Set<string>();
-    if (!t) return changed;
-    for (const [line, n] of t.residual) if ((origin.residual.get(line) ?? 0) !== n) changed.add(line);
-    for (const line of origin.residual.keys()) if (!t.residual.has(line)) changed.add(line);
+  if (!seen(from)) return;
+  // What departure i changes, alone (given -1) or with departure `given` made already: the lines where the two
+  // runs differ from the trace differently. Races interact (a movable page earlier moves every later steal), so
+  // the change is looked at from each of a two-departure run's parts.
+  const effects = new Map<string, Set<string>>();
+  const effect = (given: number, i: number): Set<string> => {
+    const key = `${given}:${i}`;
+    let changed = effects.get(key);
+    if (changed) return changed;
+    changed = new Set<string>();
+    const before = seen(depart(given < 0 ? [] : [singles[given]]));
+    const after = seen(depart(given < 0 ? [singles[i]] : [singles[given], singles[i]]));
+    if (before && after) {
+      for (const [line, n] of after.residual) if ((before.residual.get(line) ?? 0) !== n) changed.add(line);
+      for (const line of before.residual.keys()) if (!after.residual.has(line)) changed.add(line);
+    }
+    effects.set(key, changed);
     return changed;
-  });
+  };
   const parents = pairs
-    .map((moves) => ({ moves, t: seen(depart(moves)) }))
-    .filter((p): p is { moves: [number, number][]; t: Tried } => p.t !== undefined)
+    .map((pair) => ({ pair, t: seen(depart([singles[pair[0]], singles[pair[1]]])) }))
+    .filter((p): p is { pair: [number, number]; t: Tried } => p.t !== undefined)
     .sort((x, y) => x.t.distance - y.t.distance);
   const done = new Set<string>();
-  for (const { moves, t } of parents) {
+  for (const { pair, t } of parents) {
+    const moves = pair.map((i) => singles[i]);
     for (let i = 0; i < singles.length; i++) {
-      const s = singles[i];
-      if (moves.some(([at]) => at === s[0])) continue;
-      if (![...effects[i]].some((line) => t.residual.has(line))) continue;
-      const combo = depart([...moves, s]);
+      if (moves.some(([at]) => at === singles[i][0])) continue;
+      if (![-1, ...pair].some((given) => [...effect(given, i)].some((line) => t.residual.has(line)))) continue;
+      const combo = depart([...moves, singles[i]]);
       const key = comboKey(combo);
       if (done.has(key)) continue;
       done.add(key);

@@ -48,6 +48,12 @@ export const HOTPLUG_RULES = {
     "6.1: test/oracle/arm64/evidence-pin/a64-pin-trace-uefi-700m.r1 (refills of 63 pages: one chunk of movable pages)",
     [{ since: "6.7", value: true, evidence: "v6.7: mm, pcp: reduce lock contention / alloc_factor in nr_pcp_alloc(); test/oracle/arm64/evidence-pin/a64-pin-trace-uefi-700m.r1.trixie and .r1.sid: the agent's first refill took 2016 pages (63 << 5); a64-pin-trace-uefi-900m.r1.trixie, .r2.trixie, .r1.sid: the kworker's refills of 7, 14, 28, 56, 240, 2016 pages; a64-pin-trace-4cpu-1500m.r1.trixie with 4 CPUs: 7, 14, 28, 56, 119 (cut), 496" }],
   ),
+  pcpHighDecay: rule(
+    "a per-CPU list's high decays towards high_min within seconds once its CPU stops refilling (decay_pcp_high() from the vmstat worker), so the pages a burst of refills left on the list go back to the buddy, the newest first, where other CPUs' refills take them",
+    false,
+    "6.1: no decay (pcp->high is fixed)",
+    [{ since: "6.7", value: true, evidence: "v6.7: mm: tune PCP high automatically (decay_pcp_high()); test/oracle/arm64/evidence-pin/a64-pin-trace-4cpu-1800m.r5.sid: grep's order-3 refill took a piece of pageblock 16, which the kworker's refill had left on CPU 0's list" }],
+  ),
   memmapOnMemoryForce: rule(
     "memory_hotplug.memmap_on_memory=force: the memmap of each block is padded to whole pageblocks, so blocks whose memmap is not pageblock-sized qualify too; the parameter reads back \"force\"",
     false,

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 494,
-    "reproduced": 494
+    "traces": 500,
+    "reproduced": 500
   },
   "6.12": {
-    "traces": 310,
-    "reproduced": 310
+    "traces": 319,
+    "reproduced": 319
   },
   "7.2": {
-    "traces": 207,
-    "reproduced": 207
+    "traces": 214,
+    "reproduced": 214
   }
 };
