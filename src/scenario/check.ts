@@ -23,10 +23,16 @@ const MAX_COMBINATIONS = 512;
 /**
  * Never more runs than this for one trace: enough for every combination of one
  * or two departures among one region's races (a 6.7+ zone after a large plug:
- * ten or eleven races, up to some 3,900 such combinations) and as many three-
- * departure ones again, some ten seconds for a trace that fails.
+ * ten or eleven races, up to some 3,900 such combinations) and LEVEL_RUNS
+ * each of three and four departures: some ten seconds for a trace that fails.
  */
 const MAX_RUNS = 8192;
+
+/** The most departures from the model's order a search tries (past two, only those that explain what is left). */
+const MAX_DEPARTURES = 4;
+
+/** The most runs of three or more departures per level, so the next level has runs left. */
+const LEVEL_RUNS = 1024;
 
 type Combo = { key: string; outcome: number }[];
 
@@ -148,11 +154,11 @@ export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown;
 /**
  * Combinations near `from` (every race's outcome) that depart from it only in
  * `races` (one region's), lazily, simplest first: every one-departure
- * combination, every two-departure one, then three-departure ones, but only
- * those that can explain what a two-departure run left different from the
- * trace: the third departure, run alone or after one of the two, changes one
- * of the log lines that run got wrong, and the runs nearest the trace are
- * extended first. `seen`
+ * combination, every two-departure one, then three- and four-departure
+ * ones, but only those that can explain what a run with one departure fewer
+ * left different from the trace: the new departure, run alone or after one
+ * of that run's, changes one of the log lines it got wrong; the runs nearest
+ * the trace are extended first, at most LEVEL_RUNS per level. `seen`
  * gives what an earlier combination's run gave (the consumer runs each one
  * before asking for the next).
  */
@@ -196,22 +202,30 @@ function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tri
     effects.set(key, changed);
     return changed;
   };
-  const parents = pairs
-    .map((pair) => ({ pair, t: seen(depart([singles[pair[0]], singles[pair[1]]])) }))
-    .filter((p): p is { pair: [number, number]; t: Tried } => p.t !== undefined)
-    .sort((x, y) => x.t.distance - y.t.distance);
-  const done = new Set<string>();
-  for (const { pair, t } of parents) {
-    const moves = pair.map((i) => singles[i]);
-    for (let i = 0; i < singles.length; i++) {
-      if (moves.some(([at]) => at === singles[i][0])) continue;
-      if (![-1, ...pair].some((given) => [...effect(given, i)].some((line) => t.residual.has(line)))) continue;
-      const combo = depart([...moves, singles[i]]);
-      const key = comboKey(combo);
-      if (done.has(key)) continue;
-      done.add(key);
-      yield combo;
+  // Each further level extends the runs of the one before, nearest the trace first, by a departure that can
+  // explain what they got wrong: alone, or after one of their parts, it changes one of those lines.
+  let level: number[][] = pairs;
+  for (let depth = 3; depth <= MAX_DEPARTURES; depth++) {
+    const parents = level
+      .map((parts) => ({ parts, t: seen(depart(parts.map((i) => singles[i]))) }))
+      .filter((p): p is { parts: number[]; t: Tried } => p.t !== undefined)
+      .sort((x, y) => x.t.distance - y.t.distance);
+    const next: number[][] = [];
+    const done = new Set<string>();
+    extend: for (const { parts, t } of parents) {
+      for (let i = 0; i < singles.length; i++) {
+        if (parts.some((p) => singles[p][0] === singles[i][0])) continue;
+        if (![-1, ...parts].some((given) => [...effect(given, i)].some((line) => t.residual.has(line)))) continue;
+        const combo = depart([...parts, i].map((p) => singles[p]));
+        const key = comboKey(combo);
+        if (done.has(key)) continue;
+        done.add(key);
+        next.push([...parts, i]);
+        yield combo;
+        if (next.length >= LEVEL_RUNS) break extend;
+      }
     }
+    level = next;
   }
 }
 

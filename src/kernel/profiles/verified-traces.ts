@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 500,
-    "reproduced": 500
+    "traces": 506,
+    "reproduced": 506
   },
   "6.12": {
-    "traces": 319,
-    "reproduced": 319
+    "traces": 325,
+    "reproduced": 325
   },
   "7.2": {
-    "traces": 214,
-    "reproduced": 214
+    "traces": 220,
+    "reproduced": 220
   }
 };
