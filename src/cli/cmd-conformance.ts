@@ -34,11 +34,15 @@ whether the kworker's reclaimable page steals a chunk then (plug-reclaimable),
 whether the hot-adds' slab pages fill the kernel's first pageblock a refill
 early (hotadd-slab), how far user space's pages reach
 along the hot-adding CPU's list (kernel-list), whether on one CPU a larger
-page takes the rest of the kworker's last pageblock (kernel-split), and for
-a device plugged at boot whether init's page cache comes before the vmemmap
-(boot-pagecache) and who uses the probing CPU's per-CPU pageblocks
+page takes the rest of the kworker's last pageblock (kernel-split), whether
+that list's high decays and gives a pageblock back to other CPUs (list-decay),
+and for a device plugged at boot whether init's page cache comes before the
+vmemmap (boot-pagecache) and who uses the probing CPU's per-CPU pageblocks
 (boot-pcp)), the line names the outcome that reproduced the trace:
-"(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". Uevents sent from
+"(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". The outcomes are
+tried in every combination, or, past 512, up to four departures from the
+model's own (past two, those that explain what fewer left different), at
+most 8,192 runs a trace. Uevents sent from
 asynchronous work (libnvdimm device registration) may come later than the model
 sends them, and the unregistrations of a region's seeds come in the order their
 async registration finished, as in the kernel; everything else must match in order.

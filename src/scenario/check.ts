@@ -186,7 +186,7 @@ function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tri
   if (!seen(from)) return;
   // What departure i changes, alone (given -1) or with departure `given` made already: the lines where the two
   // runs differ from the trace differently. Races interact (a movable page earlier moves every later steal), so
-  // the change is looked at from each of a two-departure run's parts.
+  // the change is looked at from each of a run's departures as well.
   const effects = new Map<string, Set<string>>();
   const effect = (given: number, i: number): Set<string> => {
     const key = `${given}:${i}`;

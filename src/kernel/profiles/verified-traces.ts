@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 506,
-    "reproduced": 506
+    "traces": 512,
+    "reproduced": 512
   },
   "6.12": {
-    "traces": 325,
-    "reproduced": 325
+    "traces": 330,
+    "reproduced": 330
   },
   "7.2": {
-    "traces": 220,
-    "reproduced": 220
+    "traces": 226,
+    "reproduced": 226
   }
 };
