@@ -386,11 +386,8 @@ const REFILL_MASK_PAGEBLOCKS = 4;
  * a64-pin-trace-4cpu-1800m.r1).
  */
 function spillOutcomes(k: Kernel): number {
-  return cpuCount(k) >= THIRD_MOVE_CPUS ? 9 : 8;
+  return cpuCount(k) >= 4 ? 9 : 8;
 }
-
-/** The fewest CPUs with which the unmovable-spill race offers a third move. */
-const THIRD_MOVE_CPUS = 4;
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */
 const RECLAIMABLE = ["rule", "deferred", "never", "freed"] as const;
