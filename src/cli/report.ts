@@ -131,7 +131,7 @@ function ordinal(n: number): string {
   return `${n}${n % 10 === 1 && n % 100 !== 11 ? "st" : n % 10 === 2 && n % 100 !== 12 ? "nd" : n % 10 === 3 && n % 100 !== 13 ? "rd" : "th"}`;
 }
 
-/** The races the model meets after the boot (page-alloc-pins.ts): the report says "race", not "boot race". */
+/** The races the model meets after the boot (page-alloc.ts PAGE_ALLOC_RACES): the report says "race", not "boot race". */
 const RUNTIME_RACES = new Set<string>(PAGE_ALLOC_RACES);
 
 /**
@@ -166,7 +166,7 @@ function describeRace(r: BootRaceJson): string {
       return `user space's first lasting reclaimable slab page in ${r.region}'s first kernel block comes at a different time from one run to the next (${r.outcomes.length} outcomes); this run: ${when} (page-alloc-pins.ts)`;
     }
     case "unmovable-spill":
-      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock up to three times, at times that differ from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages", "twice, between user space's movable pages and its reclaimable one", "twice, after the first chunk of user space's movable pages", "three times, twice between user space's movable pages and its reclaimable one, then once more"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock up to ${r.outcomes.length > 8 ? "three times" : "twice"}, at times that differ from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages", "twice, between user space's movable pages and its reclaimable one", "twice, after the first chunk of user space's movable pages", "three times, twice between user space's movable pages and its reclaimable one, then once more"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "movable-busy":
       return `one of user space's movable pages in ${r.region}'s first kernel block is busy for a moment when virtio-mem first tries to unplug it, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
     case "movable-refill":
@@ -174,19 +174,19 @@ function describeRace(r: BootRaceJson): string {
     case "unmovable-refill":
       return `a process on another CPU refills its unmovable per-CPU list with a scaled batch (6.7+) that steals whole chunks of ${r.region}'s first kernel block, in some runs, at a time and with a use of its pages that differ from one run to the next; this run: ${describeRefill(r)} (page-alloc-pins.ts)`;
     case "plug-movable":
-      return `user space's first movable page in ${r.region}'s first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: ${r.chosen === 0 ? "after them" : `before the ${ordinal(Math.ceil(r.chosen / 2) + 1)} hot-add of the plug, its scaled refills ${r.chosen % 2 === 1 ? "before" : "after"} its reclaimable steal`} (page-alloc-pins.ts)`;
+      return `user space's first movable page in ${r.region}'s first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: ${r.chosen === 0 ? "after them" : `before the ${ordinal(Math.ceil(r.chosen / 2) + 1)} hot-add of the plug, its scaled refills ${r.chosen % 2 === 1 ? "before" : "after"} its reclaimable steal`} (page-alloc-plug.ts)`;
     case "plug-reclaimable":
-      return `the hot-adding kworker's reclaimable page steals a chunk of ${r.region}'s first kernel block in the middle of a plug in some runs (user space's reclaimable pages then go there); this run: ${r.chosen === 0 ? "it does not" : `before the ${ordinal(r.chosen + 1)} hot-add of the plug`} (page-alloc-pins.ts)`;
+      return `the hot-adding kworker's reclaimable page steals a chunk of ${r.region}'s first kernel block in the middle of a plug in some runs (user space's reclaimable pages then go there); this run: ${r.chosen === 0 ? "it does not" : `before the ${ordinal(r.chosen + 1)} hot-add of the plug`} (page-alloc-plug.ts)`;
     case "migrated-busy":
       return `one of the pages virtio-mem's unplug migrated into the freed vmemmap chunk of ${r.region}'s first kernel block is busy for a moment when it reaches them, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
     case "hotadd-slab":
       return `the hot-adds' own slab pages in ${r.region}'s first kernel block take from 0 to some 40 pages of the kernel's small pageblock, so its page-table refills run out of it at one refill or the next, from one run to the next; this run: ${r.chosen === 1 ? "one refill earlier" : "at the model's count"} (page-alloc-pins.ts)`;
     case "kernel-list":
-      return `user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for ${r.region}'s first kernel block up to the next pageblock or one further, from one run to the next; this run: ${r.chosen === 1 ? "one further" : "the next"} (page-alloc-pins.ts)`;
+      return `user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for ${r.region}'s first kernel block up to the next pageblock or one further, from one run to the next; this run: ${r.chosen === 1 ? "one further" : "the next"} (page-alloc-kworker.ts)`;
     case "kernel-split":
-      return `on a one-CPU machine, a larger unmovable page of user space takes a piece of the pageblock in ${r.region}'s first kernel block that the kworker's last refill drew partly, in some runs; this run: ${r.chosen === 1 ? "it does" : "it does not"} (page-alloc-pins.ts)`;
+      return `on a one-CPU machine, a larger unmovable page of user space takes a piece of the pageblock in ${r.region}'s first kernel block that the kworker's last refill drew partly, in some runs; this run: ${r.chosen === 1 ? "it does" : "it does not"} (page-alloc-kworker.ts)`;
     case "list-decay":
-      return `the hot-adding CPU's per-CPU list for ${r.region}'s first kernel block shrinks as its high decays (6.7+), and user space's larger unmovable pages take a piece of the last whole pageblock it gave back, or not before the unplug; this run: ${r.chosen === 1 ? "they do" : "not before the unplug"} (page-alloc-pins.ts)`;
+      return `the hot-adding CPU's per-CPU list for ${r.region}'s first kernel block shrinks as its high decays (6.7+), and user space's larger unmovable pages take a piece of the last whole pageblock it gave back, or not before the unplug; this run: ${r.chosen === 1 ? "they do" : "not before the unplug"} (page-alloc-kworker.ts)`;
     case "boot-pagecache":
       return `while a device plugged at boot is added on ${r.region}, init's page cache or the next block's vmemmap reaches the first kernel block first, from one boot to the next; this run: ${r.chosen === 0 ? "the page cache" : "the vmemmap"} (page-alloc-pins.ts)`;
     case "boot-pcp":

@@ -44,7 +44,10 @@
  * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
  * unmovable-refill, plug-movable, plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split, list-decay, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
- * caller (page-alloc.ts) picks the outcome.
+ * caller (page-alloc.ts) picks the outcome. Three parts live apart and are
+ * re-exported here: the first block's state, pins and fallback steal
+ * (page-alloc-block.ts), the hot-adding CPU's per-CPU list
+ * (page-alloc-kworker.ts) and user space during a plug (page-alloc-plug.ts).
  * Pure: no kernel state beyond the object it is given.
  */
 

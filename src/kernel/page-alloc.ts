@@ -86,19 +86,19 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     } else if (!k.bootProbing && s.plugAdds > 0 && midPlugRace(s, elsewhere)) {
       // plug-movable: 0 user space's first movable page comes after the plug; 2n - 1, before the n-th hot-add after
       // the plug's first, and its scaled refills before its reclaimable steal; 2n, the same with them after it
-      // (page-alloc-pins.ts movableMidPlug()).
+      // (page-alloc-plug.ts movableMidPlug()).
       const chosen = runtimeRace(k, "plug-movable", `node${nid}`, 2 * s.plugAdds + 1);
       if (chosen === 2 * s.plugAdds - 1 || chosen === 2 * s.plugAdds) movableMidPlug(s, chosen === 2 * s.plugAdds);
     }
     // plug-reclaimable: 0 no reclaimable page of the kernel during the plug; n, the hot-add kworker's reclaimable
-    // page steals the head chunk before the n-th hot-add after the plug's first (page-alloc-pins.ts reclaimableMidPlug()).
+    // page steals the head chunk before the n-th hot-add after the plug's first (page-alloc-plug.ts reclaimableMidPlug()).
     if (!k.bootProbing && s.plugAdds > 0 && reclaimableMidPlugRace(s) && runtimeRace(k, "plug-reclaimable", `node${nid}`, s.plugAdds + 1) === s.plugAdds) pin(k, reclaimableMidPlug(s));
     if (!k.bootProbing) s.plugAdds++;
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
     const pageCacheFirst = racing ? runtimeRace(k, "boot-pagecache", `node${nid}`, 2) === 0 : true;
     // The linear map's page-table pages (one per pageSize / 8 pages mapped) go through the hot-add CPU's per-CPU
-    // list; where refills scale (6.7+) its refills grow to whole chunks (page-alloc-pins.ts kernelPages()).
+    // list; where refills scale (6.7+) its refills grow to whole chunks (page-alloc-kworker.ts kernelPages()).
     const zone = k.node(s.nid).zones[s.zoneIdx];
     const batch = pcpBatch(zone.managed, g.pageSize);
     const pageTables = g.hotplugLinearMapPages && localCpu
@@ -107,7 +107,7 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
           batch,
           ...(k.rules.pcpBatchScale ? { limits: pcpLimits(k, zone, batch) } : {}),
           // hotadd-slab: 0 the small pageblock holds the page tables' refills up to the model's count, 1 the
-          // hot-adds' slab pages took its last pages one refill earlier (page-alloc-pins.ts kernelPages()).
+          // hot-adds' slab pages took its last pages one refill earlier (page-alloc-kworker.ts kernelPages()).
           slabFirst: () => runtimeRace(k, "hotadd-slab", `node${s.nid}`, 2) === 1,
         }
       : undefined;
@@ -154,7 +154,7 @@ export function pageAllocBootEnds(k: Kernel): void {
  * and the linear map's page tables of the removed sections go back to the
  * page allocator. The page tables go where pageAllocHotAdd() drew them from:
  * the first kernel block of the block's node, when that node has CPU 0
- * (page-alloc-pins.ts kernelPagesFreed()).
+ * (page-alloc-kworker.ts kernelPagesFreed()).
  */
 export function pageAllocRemove(k: Kernel, startPfn: number, nr: number, nid: number): void {
   k.unmovable = k.unmovable.filter((u) => u.owner === undefined || u.owner < startPfn || u.owner >= startPfn + nr);
@@ -287,7 +287,7 @@ export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): bool
 /**
  * The zone's per-CPU batch as it stands (zone_batchsize() of its managed
  * pages; zone_pcp_update() runs at every online): how many chunks user
- * space's first movable refills split (page-alloc-pins.ts movableRefillChunks()).
+ * space's first movable refills split (pcp.ts movableRefillChunks()).
  */
 function refreshBatch(k: Kernel, s: FirstBlockAlloc): void {
   if (s.movableTaken) return;

@@ -413,9 +413,9 @@ test("page-allocator races: user space's first movable page (plug-movable) or th
   const f = join(dir, "a64-pin-trace-4cpu-1700m.r1.trixie.json");
   const { scenario, trace } = toRunnable(readFileSync(f, "utf8"), f);
   const run = runScenario(scenario, { boot: "derive", profile: "6.12", bootSnapshot: trace!.bootSnapshot, bootRaces: { "plug-movable:node0": 7 } });
-  assert.match(renderReport(run, "1700m"), /race: user space's first movable page in node0's first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: before the 5th hot-add of the plug, its scaled refills before its reclaimable steal/);
+  assert.match(renderReport(run, "1700m"), /race: user space's first movable page in node0's first kernel block comes after a plug's hot-adds or in the middle of them, from one run to the next; this run: before the 5th hot-add of the plug, its scaled refills before its reclaimable steal \(page-alloc-plug\.ts\)/);
   const run2 = runScenario(scenario, { boot: "derive", profile: "6.12", bootSnapshot: trace!.bootSnapshot, bootRaces: { "plug-reclaimable:node0": 5 } });
-  assert.match(renderReport(run2, "1700m"), /race: the hot-adding kworker's reclaimable page steals a chunk of node0's first kernel block in the middle of a plug in some runs \(user space's reclaimable pages then go there\); this run: before the 6th hot-add of the plug/);
+  assert.match(renderReport(run2, "1700m"), /race: the hot-adding kworker's reclaimable page steals a chunk of node0's first kernel block in the middle of a plug in some runs \(user space's reclaimable pages then go there\); this run: before the 6th hot-add of the plug \(page-alloc-plug\.ts\)/);
 });
 
 test("conformance searches races region by region when their combinations are too many (two nodes' first blocks)", () => {
@@ -446,7 +446,7 @@ test("page-allocator races: three unmovable moves, two between user space's mova
   toldBy(join(dir, "a64-pin-trace-4cpu-1800m.r2.sid.json"), { "unmovable-spill:node0": 6 });
   const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
   const run = runScenario(scenario, { boot: "derive", profile: "6.1", bootSnapshot: trace!.bootSnapshot, bootRaces: { "unmovable-spill:node0": 8 } });
-  assert.match(renderReport(run, "1800m"), /this run: three times, twice between user space's movable pages and its reclaimable one, then once more/);
+  assert.match(renderReport(run, "1800m"), /move to a new pageblock up to three times, .*; this run: three times, twice between user space's movable pages and its reclaimable one, then once more \(page-alloc-pins\.ts\)/);
 });
 
 test("page-allocator races: the hot-add CPU's list decays (6.7+), and user space's larger unmovable pages take a piece of its last whole pageblock (list-decay)", () => {
@@ -466,7 +466,7 @@ test("page-allocator races: the hot-add CPU's list decays (6.7+), and user space
   }
   const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
   const run = runScenario(scenario, { boot: "derive", profile: "7.2", bootSnapshot: trace!.bootSnapshot, bootRaces: { "list-decay:node0": 1 } });
-  assert.match(renderReport(run, "1800m"), /race: the hot-adding CPU's per-CPU list for node0's first kernel block shrinks as its high decays \(6\.7\+\), and user space's larger unmovable pages take a piece of the last whole pageblock it gave back, or not before the unplug; this run: they do/);
+  assert.match(renderReport(run, "1800m"), /race: the hot-adding CPU's per-CPU list for node0's first kernel block shrinks as its high decays \(6\.7\+\), and user space's larger unmovable pages take a piece of the last whole pageblock it gave back, or not before the unplug; this run: they do \(page-alloc-kworker\.ts\)/);
   // 6.1 has no decay: no such race.
   const v61 = join(dir, "a64-pin-trace-4cpu-1800m.r1.json");
   const r61 = toRunnable(readFileSync(v61, "utf8"), v61);
@@ -510,10 +510,10 @@ test("the run report names the kworker's races and the spill's timing (a64-probe
     return renderReport(t, scenario.name);
   };
   const sid = run("a64-probe22-uefi-vm-4m-1800m.sid.json", { "kernel-list:node0": 1, "unmovable-spill:node0": 1 });
-  assert.match(sid, /race: user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for node0's first kernel block up to the next pageblock or one further, from one run to the next; this run: one further/);
+  assert.match(sid, /race: user space's small unmovable pages on the hot-adding CPU take the pages its per-CPU list holds for node0's first kernel block up to the next pageblock or one further, from one run to the next; this run: one further \(page-alloc-kworker\.ts\)/);
   assert.match(sid, /race: the hot-adds' own slab pages in node0's first kernel block take from 0 to some 40 pages of the kernel's small pageblock, .*this run: at the model's count/);
   const v61 = run("a64-probe22-uefi-vm-4m-1800m.json", { "unmovable-spill:node0": 4 });
-  assert.match(v61, /race: the small unmovable pages \(page tables, slab\) in node0's first kernel block move to a new pageblock up to three times, at times that differ from one run to the next; this run: twice, before user space's movable and reclaimable pages/);
+  assert.match(v61, /race: the small unmovable pages \(page tables, slab\) in node0's first kernel block move to a new pageblock up to twice, at times that differ from one run to the next; this run: twice, before user space's movable and reclaimable pages/);
 });
 
 test("bootRaces is checked: an unknown race name or an outcome that is not a whole number is bad input, located", () => {
