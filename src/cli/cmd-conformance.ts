@@ -5,6 +5,7 @@ import { Option, type Command } from "commander";
 import { InputError } from "../errors.js";
 import { checkTrace, type ConformanceResult } from "../scenario/check.js";
 import { formatMismatch } from "../scenario/conformance.js";
+import { statusLine } from "./io.js";
 
 export function registerConformance(program: Command): void {
   program
@@ -42,7 +43,8 @@ vmemmap (boot-pagecache) and who uses the probing CPU's per-CPU pageblocks
 "(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". The outcomes are
 tried in every combination, or, past 512, up to four departures from the
 model's own (past two, those that explain what fewer left different), at
-most 8,192 runs a trace. Uevents sent from
+most 8,192 runs a trace (on a terminal, a status line on stderr counts them
+while a search takes more than a second). Uevents sent from
 asynchronous work (libnvdimm device registration) may come later than the model
 sends them, and the unregistrations of a region's seeds come in the order their
 async registration finished, as in the kernel; everything else must match in order.
@@ -62,7 +64,11 @@ Examples:
           throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: f });
         }
         for (const mode of modes) {
-          const r = checkTrace(text, f, mode);
+          // A trace the model's own outcomes do not reproduce can take seconds of search: say so on a terminal.
+          const status = statusLine();
+          const label = modes.length > 1 ? `${basename(f)} [${mode}]` : basename(f);
+          const r = checkTrace(text, f, mode, (runs, most) => status.show(`${label}: trying other outcomes of its races, run ${runs} of at most ${most}`));
+          status.clear();
           results.push(r);
           if (!opts.json) {
             const name = modes.length > 1 ? `${r.name} [${mode}]` : r.name;

@@ -236,6 +236,42 @@ export async function* withNewline(chunks: Iterable<string>): AsyncGenerator<str
 
 // ---- progress -----------------------------------------------------------
 
+/** Where a status line goes: a terminal's stream (process.stderr), or a test's. */
+export interface StatusStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
+
+/**
+ * A status line on stderr for one piece of work that may take seconds (a
+ * conformance search): shown only on a terminal, only once the work has
+ * taken `delayMs`, redrawn at most ten times a second and cut to the
+ * terminal's width so it stays one line; clear() wipes it before the work's
+ * result is printed.
+ */
+export function statusLine(stream: StatusStream = process.stderr, now: () => number = Date.now, delayMs = 1000): { show(text: string): void; clear(): void } {
+  const start = now();
+  let drawn = -Infinity;
+  let shown = false;
+  return {
+    show(text) {
+      if (!stream.isTTY) return;
+      const t = now();
+      if (t - start < delayMs || t - drawn < 100) return;
+      drawn = t;
+      shown = true;
+      // A terminal that reports no size (0 columns: a pty nobody sized) is taken as 80 wide.
+      const width = (stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80) - 1;
+      stream.write(`\r\x1b[K${text.length > width ? text.slice(0, Math.max(0, width - 1)) + "…" : text}`);
+    },
+    clear() {
+      if (shown) stream.write("\r\x1b[K");
+      shown = false;
+    },
+  };
+}
+
 /** Progress on stderr for work that takes over a second (only on a terminal). */
 export function progress(enabled: boolean): (done: number, total: number, what: string) => void {
   const start = Date.now();

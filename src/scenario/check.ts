@@ -56,9 +56,11 @@ const comboKey = (combo: Combo): string => combo.map((c) => c.outcome).join(",")
  * nvdimm-region.ts), the real trace shows one outcome of it: when the
  * model's own choice does not reproduce the trace, the other outcomes are
  * run too (every combination, or region by region when they are too many),
- * and the trace passes if one of them reproduces it exactly.
+ * and the trace passes if one of them reproduces it exactly. `onRun` is told
+ * of each of those runs before it starts (how many so far, and the most there
+ * can be), for a caller that shows progress.
  */
-export function checkTrace(text: string, file: string, boot: "derive" | "import"): ConformanceResult {
+export function checkTrace(text: string, file: string, boot: "derive" | "import", onRun?: (runs: number, most: number) => void): ConformanceResult {
   const { scenario, trace, bootMode } = toRunnable(text, file);
   if (!trace || bootMode) throw new InputError("not a trace (no format linux-memhp-oracle-trace/1 with a boot snapshot)", { file });
   const real = trace.raw as RealTrace;
@@ -70,6 +72,8 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   if (mismatches.length === 0 || races.length === 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
   // At most MAX_RUNS more runs in all, whatever the search: a failing trace costs a bounded time.
   let budget = MAX_RUNS;
+  // The most runs this search can make: every other combination where they are few.
+  const most = Math.min(MAX_RUNS, combinationCount(races) - 1);
   const realLines = stepLogLines(real.steps);
   const tried = new Map<string, Tried>();
   const record = (combo: Combo, m: Mismatch[], steps: Trace["steps"]): Tried => {
@@ -83,6 +87,7 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
     const known = tried.get(comboKey(combo));
     if (known) return known.mismatches;
     budget--;
+    onRun?.(MAX_RUNS - budget, most);
     const run = runScenario(scenario, { ...base, bootRaces: Object.fromEntries(combo.map((c) => [c.key, c.outcome])) });
     return record(combo, compareTraces(real, run), run.steps).mismatches;
   };

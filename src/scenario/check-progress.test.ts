@@ -1,0 +1,53 @@
+/**
+ * checkTrace tells its caller of each run its search makes (what `memhp
+ * conformance` shows as a status line on a terminal), and of none when the
+ * model's own outcomes reproduce the trace.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkTrace } from "./check.js";
+import { REPO_ROOT } from "../testing/paths.js";
+
+const ARM64 = join(REPO_ROOT, "test", "oracle", "arm64", "traces");
+
+function runsOf(text: string, file: string): { pass: boolean; races: number; calls: [number, number][] } {
+  const calls: [number, number][] = [];
+  const r = checkTrace(text, file, "derive", (runs, most) => calls.push([runs, most]));
+  return { pass: r.mismatches.length === 0, races: r.races.length, calls };
+}
+
+test("a trace the model's own outcomes reproduce makes no search run", () => {
+  const file = join(ARM64, "a64-probe20-uefi-vm-2m-900m.sid.json");
+  const { pass, races, calls } = runsOf(readFileSync(file, "utf8"), file);
+  assert.ok(pass);
+  assert.ok(races > 0, "the boot ran into races: a search was possible");
+  assert.deepEqual(calls, []);
+});
+
+test("a search reports each run, counting up from 1, never past the most it names", () => {
+  // Reproduced by other outcomes than the model's own (unmovable-spill 1, reclaimable 1): a few runs.
+  const found = join(ARM64, "a64-dts-vm-2dev-numa3.run2.json");
+  const a = runsOf(readFileSync(found, "utf8"), found);
+  assert.ok(a.pass);
+  assert.ok(a.calls.length > 0);
+  a.calls.forEach(([runs, most], i) => {
+    assert.equal(runs, i + 1);
+    assert.ok(runs <= most, `${runs} of at most ${most}`);
+  });
+
+  // The same recording with one unplug line gone: no outcome gives it, and the search runs every other combination.
+  const raw = JSON.parse(readFileSync(found, "utf8")) as { steps: { dmesg: string[]; dmesg_levels: number[] }[] };
+  const step = raw.steps[2];
+  const at = step.dmesg.findIndex((l) => l.includes("unplugging memory: 0xc0a00000"));
+  assert.ok(at >= 0);
+  step.dmesg.splice(at, 1);
+  step.dmesg_levels.splice(at, 1);
+  const b = runsOf(JSON.stringify(raw), found);
+  assert.ok(!b.pass);
+  const most = b.calls[0][1];
+  assert.ok(most > 1 && most <= 8192, `most ${most}`);
+  assert.deepEqual(b.calls.map(([runs]) => runs), Array.from({ length: most }, (_, i) => i + 1), "every combination but the model's own, each once");
+  assert.ok(b.calls.every(([, m]) => m === most));
+});
