@@ -24,9 +24,10 @@ export function fakeOffline(vm: VirtioMemDriver, pfn: number, nr: number): Err |
   const z = zoneOfPfn(vm, pfn);
   const movable = z?.idx === ZONE_MOVABLE;
   if (!movable && !vm.k.isUnmovable(pfn, pfn + nr) && pageAllocTransientBusy(vm.k, pfn, nr)) {
-    // A movable page busy for a moment: this attempt fails; the device's config-change interrupt for the
-    // sub-blocks unplugged meanwhile queues the work again, and that pass takes it.
-    vm.retry();
+    // A movable page busy for a moment: this attempt fails, and nothing is queued for it. The work runs again
+    // at once only if this pass offlined and removed a block (removeMemoryRange, offlineAndRemoveRange: the
+    // recorded late lines); otherwise the retry timer (50 s) fires after the oracle stopped waiting, and the
+    // sub-block stays plugged.
     return EBUSY;
   }
   for (let retry = 0; retry < 5; retry++) {
