@@ -135,7 +135,7 @@ function ordinal(n: number): string {
 const RUNTIME_RACES = new Set<string>(PAGE_ALLOC_RACES);
 
 /**
- * An outcome of the unmovable-refill race (page-alloc.ts refillOutcome()): 0
+ * An outcome of the unmovable-refill race (page-alloc-pins.ts refillOutcome()): 0
  * none; else 1 + place * 2^n + mask, with two places (after or before user
  * space's movable pages) or three (also after their first chunk) and n
  * stolen pageblocks.
@@ -166,9 +166,9 @@ function describeRace(r: BootRaceJson): string {
       return `user space's first lasting reclaimable slab page in ${r.region}'s first kernel block comes at a different time from one run to the next (${r.outcomes.length} outcomes); this run: ${when} (page-alloc-pins.ts)`;
     }
     case "unmovable-spill":
-      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock up to ${r.outcomes.length > 8 ? "three times" : "twice"}, at times that differ from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages", "twice, between user space's movable pages and its reclaimable one", "twice, after the first chunk of user space's movable pages", "three times, twice between user space's movable pages and its reclaimable one, then once more"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+      return `the small unmovable pages (page tables, slab) in ${r.region}'s first kernel block move to a new pageblock up to ${r.outcomes.length > 8 ? "three times" : "twice"}, at times that differ from one run to the next; this run: ${["never", "once", "once, and again when user space next reads new devices", "twice, the second time into the chunk after the reclaimable one", "twice, before user space's movable and reclaimable pages", "once, before user space's movable and reclaimable pages", "twice, between user space's movable pages and its reclaimable one", "twice, after the first chunk of user space's movable pages", "three times, twice between user space's movable pages and its reclaimable one, then once more", "once, after the first chunk of user space's movable pages, before the other chunks of its scaled refills"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "movable-busy":
-      return `one of user space's movable pages in ${r.region}'s first kernel block is busy for a moment when virtio-mem first tries to unplug it, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
+      return `one of user space's movable pages in ${r.region}'s first kernel block is busy for a moment when virtio-mem first tries to unplug it, in some runs; this run: ${r.chosen === 1 ? "it is: that attempt fails, and the pass after it takes it where a block was removed meanwhile (otherwise it stays plugged until virtio-mem's 50 s retry timer)" : "it is not"} (page-alloc-unplug.ts)`;
     case "movable-refill":
       return `user space's first movable refill in ${r.region}'s newly populated kernel zone is already scaled (6.7+: several chunks of a large zone) or not, from one run to the next; this run: ${r.chosen === 1 ? "not (one chunk)" : "scaled"} (page-alloc-pins.ts)`;
     case "unmovable-refill":
@@ -178,7 +178,7 @@ function describeRace(r: BootRaceJson): string {
     case "plug-reclaimable":
       return `the hot-adding kworker's reclaimable page steals a chunk of ${r.region}'s first kernel block in the middle of a plug in some runs (user space's reclaimable pages then go there); this run: ${r.chosen === 0 ? "it does not" : `before the ${ordinal(r.chosen + 1)} hot-add of the plug`} (page-alloc-plug.ts)`;
     case "migrated-busy":
-      return `one of the pages virtio-mem's unplug migrated into the freed vmemmap chunk of ${r.region}'s first kernel block is busy for a moment when it reaches them, in some runs; this run: ${r.chosen === 1 ? "it is, and a later pass takes it" : "it is not"} (page-alloc-pins.ts)`;
+      return `one of the pages virtio-mem's unplug migrated into the freed vmemmap chunk of ${r.region}'s first kernel block is busy when it reaches them, in some runs; this run: ${["it is not", "it is: that attempt fails, and the pass after it takes it where a block was removed meanwhile (otherwise it stays plugged until virtio-mem's 50 s retry timer)", "it is, and stays so: the lowest pageblock the removals' freed vmemmaps left, where the migrated pages end, stays plugged"][r.chosen] ?? r.chosen} (page-alloc-unplug.ts)`;
     case "hotadd-slab":
       return `the hot-adds' own slab pages in ${r.region}'s first kernel block take from 0 to some 40 pages of the kernel's small pageblock, so its page-table refills run out of it at one refill or the next, from one run to the next; this run: ${r.chosen === 1 ? "one refill earlier" : "at the model's count"} (page-alloc-pins.ts)`;
     case "kernel-list":

@@ -60,6 +60,13 @@ export interface FirstBlockAlloc {
   vmemmapChunk: number | null;
   /** The migrated-busy race was met. */
   migratedDecided: boolean;
+  /** First pfns of the vmemmap pageblocks the removal of later blocks freed (where an unplug's migrated pages go). */
+  freedVmemmaps: number[];
+  /** migrated-busy 2: the pageblock whose migrated pages stay busy, so that every unplug attempt of it fails. */
+  stuck: number | null;
+  /** The pfns of this block: [start, end). */
+  start: number;
+  end: number;
   /** The reclaimable steal happened: nothing more gets pinned. */
   settled: boolean;
   /** The hot-add CPU's order-0 unmovable per-CPU list, where refills scale (kernelPages()). */
@@ -115,7 +122,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, lateRefills: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, lateRefills: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, freedVmemmaps: [], stuck: null, start: pfn, end: pfn + nr, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }

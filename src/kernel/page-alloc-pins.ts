@@ -44,10 +44,11 @@
  * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
  * unmovable-refill, plug-movable, plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split, list-decay, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
- * caller (page-alloc.ts) picks the outcome. Three parts live apart and are
+ * caller (page-alloc.ts) picks the outcome. Four parts live apart and are
  * re-exported here: the first block's state, pins and fallback steal
  * (page-alloc-block.ts), the hot-adding CPU's per-CPU list
- * (page-alloc-kworker.ts) and user space during a plug (page-alloc-plug.ts).
+ * (page-alloc-kworker.ts), user space during a plug (page-alloc-plug.ts)
+ * and what virtio-mem's unplug attempts meet (page-alloc-unplug.ts).
  * Pure: no kernel state beyond the object it is given.
  */
 
@@ -58,6 +59,7 @@ import { pcpRefill } from "./pcp.js";
 export * from "./page-alloc-block.js";
 export * from "./page-alloc-kworker.js";
 export * from "./page-alloc-plug.js";
+export * from "./page-alloc-unplug.js";
 
 /** A pageblock-order unmovable allocation through the per-CPU list (a vmemmap block): the pageblock it takes, if any. */
 export function pageblockUnmovable(s: FirstBlockAlloc, refill = 2): number | null {
@@ -305,40 +307,6 @@ export function migrateIn(s: FirstBlockAlloc): void {
 }
 
 /**
- * Whether an unplug attempt of [pfn, pfn + nr) meets the movable-busy race:
- * the first time a range holding user space's movable pages (and no pinned
- * page) is taken, one of them may be busy for a moment (locked, under I/O),
- * so alloc_contig_range() fails once and a later pass of the same resize
- * takes it (`a64-pin-trace-2dev-numa3-steals.r6.trixie`, and x86
- * `pin-pc-numa-node1`: the sub-block of the movable pageblock unplugged after
- * the ones below it).
- */
-export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): boolean {
-  // The pages user space uses first are at the start of its first chunk (a larger refill's later chunks are
-  // mostly free: a64-pin-trace-uefi-700m.r1.sid, sub-block 4 of pageblocks 8 to 12).
-  const p = s.movablePbs[0];
-  return !s.busyDecided && p !== undefined && p >= pfn && p < pfn + nr;
-}
-
-/**
- * Whether an unplug attempt of [pfn, pfn + nr), which holds no pinned page,
- * meets the migrated-busy race: the range holds the first chunk the hot-adds'
- * vmemmaps stole, whose vmemmaps the removal of the later blocks freed. With
- * the zone's movable pages used up, the unplug's own migration targets (the
- * pages it moves out of the sub-blocks above) steal that chunk
- * (`mm_page_alloc_extfrag` of the kworker in the steals recordings, e.g.
- * `a64-pin-trace-4cpu-1600m.r2.trixie`: pageblock 2, then 1), and one of those
- * pages may be busy for a moment when virtio-mem reaches it: that attempt
- * fails and a later pass takes it (pageblock 2 unplugged after 1:
- * `a64-pin-trace-4cpu-1500m.r2.trixie`, `-1100m-steals.r2.sid`,
- * `../quirks/a64-probe27-uefi-4cpu-vm-2m-1400m.trixie`). Met once.
- */
-export function migratedBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): boolean {
-  const c = s.vmemmapChunk;
-  return !s.migratedDecided && c !== null && c >= pfn && c < pfn + nr;
-}
-
-/**
  * The unmovable-refill race, where refills scale and a scaled refill is more
  * than a chunk: a process on another CPU refills its unmovable list with
  * batch << 5 pages, more than the free UNMOVABLE pages, so the refill steals
@@ -365,3 +333,30 @@ export function unmovableRefill(s: FirstBlockAlloc, chunks: number, kept: number
   }
   return pins;
 }
+
+/** Where a scaled unmovable refill on another CPU comes: after user space's movable pages, before them, or after their first chunk. */
+export type RefillAt = "after" | "before" | "midway";
+
+/** An outcome of the unmovable-refill race other than 0 (no such refill): where it comes, and which of its pageblocks keep pages. */
+export interface RefillOutcome {
+  readonly at: RefillAt;
+  /** Bit i: the i-th stolen pageblock keeps pages (unmovableRefill()). */
+  readonly kept: number;
+}
+
+/**
+ * The unmovable-refill race's outcome `chosen`: 0 no such refill; 1 + p * 2^n + m,
+ * the refill comes at place `at[p]` and keeps pages in the stolen pageblocks
+ * of mask m (n of them). Outcome 1 is the refill whose pages all stay free;
+ * 5, for two chunks of two pageblocks, the one whose second chunk's first
+ * pageblock keeps pages (`a64-pin-trace-uefi-700m.r1.sid`).
+ */
+export function refillOutcome(chosen: number, pbs: number, at: readonly RefillAt[]): RefillOutcome | null {
+  if (chosen <= 0) return null;
+  const i = chosen - 1;
+  const place = at[Math.floor(i / 2 ** pbs)];
+  return place ? { at: place, kept: i % 2 ** pbs } : null;
+}
+
+/** The stolen pageblocks whose use the unmovable-refill race enumerates: a 2016-page refill's two 4 MiB chunks (4 KiB pages). */
+export const REFILL_MASK_PAGEBLOCKS = 4;

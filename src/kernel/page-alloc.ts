@@ -12,7 +12,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, migratedBusyRace, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, migratedBusyRace, migratedStuck, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, REFILL_MASK_PAGEBLOCKS, refillOutcome, type RefillAt, type RefillOutcome, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -157,7 +157,9 @@ export function pageAllocBootEnds(k: Kernel): void {
  * (page-alloc-kworker.ts kernelPagesFreed()).
  */
 export function pageAllocRemove(k: Kernel, startPfn: number, nr: number, nid: number): void {
-  k.unmovable = k.unmovable.filter((u) => u.owner === undefined || u.owner < startPfn || u.owner >= startPfn + nr);
+  const freed = (u: { owner?: number }) => u.owner !== undefined && u.owner >= startPfn && u.owner < startPfn + nr;
+  for (const u of k.unmovable) if (freed(u)) for (const s of k.firstBlockAllocs) if (u.start >= s.start && u.start < s.end) s.freedVmemmaps.push(u.start);
+  k.unmovable = k.unmovable.filter((u) => !freed(u));
   if (!k.geometry.hotplugLinearMapPages || !(k.cpusByNode[nid] ?? []).includes(0)) return;
   for (const s of k.firstBlockAllocs) if (s.nid === nid) kernelPagesFreed(s, Math.ceil(nr / (k.geometry.pageSize / 8)));
 }
@@ -204,17 +206,17 @@ export function pageAllocUserSpace(k: Kernel): void {
     // further chunks now.
     const plugChunks = movableRefillChunks(pcpBatch(k.node(s.nid).zones[s.zoneIdx].managed, k.geometry.pageSize), k.rules.pcpBatchScale, s.chunkPages, cpuCount(k));
     userSpaceAfterPlug(s, plugChunks);
-    // unmovable-spill 7: the two moves come after the first chunk of user space's movable pages and before the other
-    // chunks of its scaled refills.
+    // unmovable-spill 7 (9): the two moves (one) come after the first chunk of user space's movable pages and before
+    // the other chunks of its scaled refills.
     let rest = 0;
     const midway = () => !s.movableTaken && !elsewhere && !s.smallMovable && s.movableChunks > 1;
-    if (spillChosen === 7 && midway()) {
+    if ((spillChosen === 7 || spillChosen === 9) && midway()) {
       rest = s.movableChunks - 1;
       s.movableChunks = 1;
     }
     // A scaled unmovable refill on another CPU (page-alloc-pins.ts unmovableRefill()), met once user space has its
     // small unmovable pageblock: 0 none; else where it comes (after user space's movable pages, before them, or
-    // after their first chunk) and which of the stolen pageblocks keep pages (refillOutcome()).
+    // after their first chunk) and which of the stolen pageblocks keep pages (page-alloc-pins.ts refillOutcome()).
     const chunks = unmovableRefillChunks(k, s);
     const pbs = Math.min(REFILL_MASK_PAGEBLOCKS, (chunks * s.chunkPages) / s.pageblockPages);
     let refill: RefillOutcome | null = null;
@@ -239,11 +241,18 @@ export function pageAllocUserSpace(k: Kernel): void {
       return doRefill("before");
     };
     // unmovable-spill 6: the two moves come between user space's movable pages and its reclaimable one; 8, and a
-    // third after it.
+    // third after it. 9: the one move, then the other movable chunks, then another CPU's scaled unmovable refill
+    // (a64-pin-trace-4cpu-1500m-500m.r7.trixie: base64 stole 18 after cat's chunk 16; sh's movable refill took 17,
+    // 20 and 22, then its unmovable one stole 24 and 26).
     let movedBetween = false;
     const between = () => {
       decide();
-      movedBetween = (spillChosen === 6 || spillChosen === 7 || spillChosen === 8) && spillRace(s);
+      movedBetween = spillChosen !== undefined && spillChosen >= 6 && spillRace(s);
+      if (spillChosen === 9) {
+        const pins = [...doRefill("midway"), ...(movedBetween ? spill(s, 1) : [])];
+        moreMovable(s, rest);
+        return [...pins, ...doRefill("after")];
+      }
       const pins = [...doRefill("midway"), ...doRefill("after"), ...(movedBetween ? spill(s, 3) : [])];
       moreMovable(s, rest);
       return pins;
@@ -264,21 +273,28 @@ export function pageAllocUserSpace(k: Kernel): void {
 /**
  * virtio-mem's fake-offlining of [pfn, pfn + nr) in a kernel zone, which holds
  * no pinned page: whether one of user space's movable pages there is busy for
- * a moment, so this attempt fails (page-alloc-pins.ts movableBusyRace(); the
+ * a moment, so this attempt fails (page-alloc-unplug.ts movableBusyRace(); the
  * race "movable-busy:nodeN", outcome 1), or one of the pages the unplug
  * migrated into the freed vmemmap chunk is (migratedBusyRace(), "migrated-busy").
  */
 export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): boolean {
   for (const s of k.firstBlockAllocs) {
+    if (s.stuck !== null && s.stuck >= pfn && s.stuck < pfn + nr) return true;
     if (movableBusyRace(s, pfn, nr)) {
       s.busyDecided = true;
       if (runtimeRace(k, "movable-busy", `node${s.nid}`, 2) === 1) return true;
     }
     // migrated-busy: the freed vmemmap chunk took the unplug's migrated pages; 0 taken at the first try, 1 one of
-    // them busy, a later pass takes it (page-alloc-pins.ts migratedBusyRace()).
+    // them busy, a later pass takes it, 2 the lowest freed vmemmap pageblock, the last they reach, stays busy
+    // (page-alloc-unplug.ts migratedBusyRace(), migratedStuck()).
     if (migratedBusyRace(s, pfn, nr)) {
       s.migratedDecided = true;
-      if (runtimeRace(k, "migrated-busy", `node${s.nid}`, 2) === 1) return true;
+      const chosen = runtimeRace(k, "migrated-busy", `node${s.nid}`, 3);
+      if (chosen === 1) return true;
+      if (chosen === 2) {
+        s.stuck = migratedStuck(s, pfn, (p) => k.isUnmovable(p, p + 1) !== null);
+        if (s.stuck >= pfn && s.stuck < pfn + nr) return true;
+      }
     }
   }
   return false;
@@ -351,42 +367,15 @@ function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
   return otherCpus ? 4 : here;
 }
 
-/** Where a scaled unmovable refill on another CPU comes: after user space's movable pages, before them, or after their first chunk. */
-type RefillAt = "after" | "before" | "midway";
-
-/** An outcome of the unmovable-refill race other than 0 (no such refill): where it comes, and which of its pageblocks keep pages. */
-interface RefillOutcome {
-  readonly at: RefillAt;
-  /** Bit i: the i-th stolen pageblock keeps pages (page-alloc-pins.ts unmovableRefill()). */
-  readonly kept: number;
-}
-
-/**
- * The unmovable-refill race's outcome `chosen`: 0 no such refill; 1 + p * 2^n + m,
- * the refill comes at place `at[p]` and keeps pages in the stolen pageblocks
- * of mask m (n of them). Outcome 1 is the refill whose pages all stay free;
- * 5, for two chunks of two pageblocks, the one whose second chunk's first
- * pageblock keeps pages (`a64-pin-trace-uefi-700m.r1.sid`).
- */
-function refillOutcome(chosen: number, pbs: number, at: readonly RefillAt[]): RefillOutcome | null {
-  if (chosen <= 0) return null;
-  const i = chosen - 1;
-  const place = at[Math.floor(i / 2 ** pbs)];
-  return place ? { at: place, kept: i % 2 ** pbs } : null;
-}
-
-/** The stolen pageblocks whose use the unmovable-refill race enumerates: a 2016-page refill's two 4 MiB chunks (4 KiB pages). */
-const REFILL_MASK_PAGEBLOCKS = 4;
-
 /**
  * The outcomes of the unmovable-spill race: 0 to 3 moves after user space's run, 4 two before it, 5 one before it,
  * 6 two between its movable and reclaimable pages, 7 two after its first movable chunk (page-alloc-pins.ts spill());
  * with four CPUs or more, 8: two between its movable and reclaimable pages and a third after them (each move is a
  * refill that found no free unmovable page while the other CPUs' lists held them: seen with four,
- * a64-pin-trace-4cpu-1800m.r1).
+ * a64-pin-trace-4cpu-1800m.r1), and 9: one after its first movable chunk (a64-pin-trace-4cpu-1500m-500m.r7.trixie).
  */
 function spillOutcomes(k: Kernel): number {
-  return cpuCount(k) >= 4 ? 9 : 8;
+  return cpuCount(k) >= 4 ? 10 : 8;
 }
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */

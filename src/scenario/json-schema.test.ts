@@ -37,6 +37,8 @@ function filesUnder(dir: string): string[] {
       if (statSync(p).isDirectory()) return f === "memblock" ? [] : filesUnder(p);
       // evidence-pin/*.scenario.json are oracle scenarios with shell steps (kernel tracing), which memhp cannot run; their traces are checked.
       if (basename(dir) === "evidence-pin" && f.endsWith(".scenario.json")) return [];
+      // evidence-races.json: the race outcomes that reproduce each evidence trace (npm run evidence:races), not a scenario.
+      if (f === "evidence-races.json") return [];
       return /\.(json|ya?ml)$/.test(f) ? [p] : [];
     });
 }

@@ -9,8 +9,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 512
   },
   "6.12": {
-    "traces": 330,
-    "reproduced": 330
+    "traces": 331,
+    "reproduced": 331
   },
   "7.2": {
     "traces": 226,
