@@ -35,7 +35,7 @@ export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): bo
  * pages may be busy for a moment when virtio-mem reaches it: that attempt
  * fails and a later pass takes it (pageblock 2 unplugged after 1:
  * `a64-pin-trace-4cpu-1500m.r2.trixie`, `-1100m-steals.r2.sid`,
- * `../quirks/a64-probe27-uefi-4cpu-vm-2m-1400m.trixie`). Met once.
+ * `../traces/a64-probe27-uefi-4cpu-vm-2m-1400m.trixie`). Met once.
  */
 export function migratedBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): boolean {
   const c = s.vmemmapChunk;

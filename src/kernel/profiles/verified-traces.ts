@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 512,
-    "reproduced": 512
+    "traces": 518,
+    "reproduced": 518
   },
   "6.12": {
-    "traces": 331,
-    "reproduced": 331
+    "traces": 337,
+    "reproduced": 337
   },
   "7.2": {
-    "traces": 226,
-    "reproduced": 226
+    "traces": 232,
+    "reproduced": 232
   }
 };
