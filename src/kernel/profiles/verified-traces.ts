@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 518,
-    "reproduced": 518
+    "traces": 522,
+    "reproduced": 522
   },
   "6.12": {
-    "traces": 337,
-    "reproduced": 337
+    "traces": 339,
+    "reproduced": 339
   },
   "7.2": {
-    "traces": 232,
-    "reproduced": 232
+    "traces": 236,
+    "reproduced": 236
   }
 };
