@@ -7,7 +7,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { traceProfile } from "./check.js";
 import { compareTraces, type RealTrace } from "./conformance.js";
@@ -64,4 +66,31 @@ test("every other evidence recording is reproduced by the race outcomes named fo
     checked++;
   }
   assert.ok(checked >= 135, `${checked} reproduced`);
+});
+
+test("npm run evidence:races: a recording it cannot read is an error naming the file and place (exit 2), and nothing is written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "memhp-evidence-"));
+  try {
+    mkdirSync(join(dir, "arm64", "evidence-pin"), { recursive: true });
+    // A good recording, and one cut short: the recorder stopped at its last step (no dmesg there).
+    const good = readFileSync(join(ORACLE, "arm64/evidence-pin/a64-pin-trace-128m.json"), "utf8");
+    writeFileSync(join(dir, "arm64", "evidence-pin", "a.json"), good);
+    const cut = JSON.parse(good) as { steps: Record<string, unknown>[] };
+    delete cut.steps[cut.steps.length - 1].dmesg;
+    writeFileSync(join(dir, "arm64", "evidence-pin", "b.json"), JSON.stringify(cut, null, 1));
+    writeFileSync(join(dir, "arm64", "evidence-pin", "c.json"), "{ not json");
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "evidence-races.mjs"), dir], { encoding: "utf8" });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /b\.json:\d+:\d+: steps\[\d+\]\.dmesg: missing required field/);
+    assert.match(r.stderr, /c\.json: /);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    assert.ok(!existsSync(join(dir, "evidence-races.json")), "nothing written");
+    rmSync(join(dir, "arm64", "evidence-pin", "b.json"));
+    rmSync(join(dir, "arm64", "evidence-pin", "c.json"));
+    const ok = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "evidence-races.mjs"), dir], { encoding: "utf8" });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(dir, "evidence-races.json"), "utf8")) as object), ["arm64/evidence-pin/a.json"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
