@@ -3,7 +3,9 @@ import type { Command } from "commander";
 import { RULES, VERSIONS, resolveKernel, resolveRules, type RuleName } from "../kernel/profile.js";
 import { CONFIG_OPTIONS, PRESETS } from "../kernel/profiles/config.js";
 import { VERIFIED_TRACES } from "../kernel/profiles/verified-traces.js";
-import { verifyKernelTraces } from "../scenario/kernel-verification.js";
+import { basename } from "node:path";
+import { countKernelTraces, verifyKernelTraces } from "../scenario/kernel-verification.js";
+import { statusLine } from "./io.js";
 import { REPO_ROOT } from "../testing/paths.js";
 
 function show(v: unknown): string {
@@ -12,12 +14,22 @@ function show(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Every trace run now, with a status line on a terminal (it takes minutes): which trace, how many of how many. */
+function verifyNow(): ReturnType<typeof verifyKernelTraces> {
+  const total = Object.values(countKernelTraces(REPO_ROOT)).reduce((a, b) => a + b, 0);
+  const status = statusLine();
+  let n = 0;
+  const tally = verifyKernelTraces(REPO_ROOT, (file) => status.show(`running trace ${++n} of ${total}: ${basename(file)}`));
+  status.clear();
+  return tally;
+}
+
 export function registerKernels(program: Command): void {
   program
     .command("kernels")
     .description("list the kernel profiles (versions), their build configuration presets, how many real-kernel traces each reproduces, and the rules that differ")
     .option("--json", "machine-readable: profiles, presets, config options, rules with evidence")
-    .option("--verify", "run every real-kernel trace now (test/oracle and ../shared/conformance, both boot modes) and count, instead of the recorded counts")
+    .option("--verify", "run every real-kernel trace now (test/oracle and ../shared/conformance, both boot modes) and count, instead of the recorded counts; lists the traces not reproduced with their first difference (minutes; a status line on a terminal)")
     .addHelpText(
       "after",
       `
@@ -34,9 +46,7 @@ Examples:
   memhp kernels --verify`,
     )
     .action((opts: { json?: boolean; verify?: boolean }) => {
-      const counts: Record<string, { traces: number; reproduced: number }> = opts.verify
-        ? Object.fromEntries(Object.entries(verifyKernelTraces(REPO_ROOT)).map(([v, t]) => [v, { traces: t.traces, reproduced: t.reproduced }]))
-        : { ...VERIFIED_TRACES };
+      const counts: Record<string, { traces: number; reproduced: number; failing?: { file: string; why: string }[] }> = opts.verify ? verifyNow() : { ...VERIFIED_TRACES };
       const profiles = VERSIONS.map((v) => {
         const p = resolveKernel(v.version);
         return {
@@ -80,6 +90,10 @@ Examples:
           p.config.MHP_MEMMAP_ON_MEMORY ? "built" : "not built",
           p.traces.traces ? `${p.traces.reproduced} of ${p.traces.traces}` : "-",
         ]);
+      }
+      if (opts.verify) {
+        const failing = profiles.flatMap((p) => (p.traces.failing ?? []).map((f) => `  ${p.version.padEnd(5)} ${f.file}: ${f.why}`));
+        out.push("", failing.length ? "Traces not reproduced (the first difference):" : "Every trace reproduced.", ...failing);
       }
       out.push("", "Rules that differ between versions (value per version):");
       for (const r of rules) {

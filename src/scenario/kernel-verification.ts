@@ -9,6 +9,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { checkTrace } from "./check.js";
+import { formatMismatch } from "./conformance.js";
+import { InputError } from "../errors.js";
 import { parseRelease, traceRelease } from "../kernel/profile.js";
 
 /** Folders of traces, relative to the repository root (../shared is beside it). */
@@ -37,7 +39,8 @@ function walkJson(dir: string): string[] {
 export interface VersionTally {
   traces: number;
   reproduced: number;
-  failing: string[];
+  /** The traces it does not reproduce (relative to the repository root), each with why: the first boot mode that fails and its first mismatch, or the error. */
+  failing: { file: string; why: string }[];
 }
 
 /** Run every trace under the roots; tally per kernel version (major.minor of the trace's kernel). */
@@ -58,14 +61,21 @@ export function verifyKernelTraces(repoRoot: string, onTrace?: (file: string) =>
       const t = (out[version] ??= { traces: 0, reproduced: 0, failing: [] });
       t.traces++;
       onTrace?.(file);
-      let ok = true;
+      let why: string | null = null;
       try {
-        for (const boot of ["derive", "import"] as const) if (checkTrace(text, file, boot).mismatches.length) ok = false;
-      } catch {
-        ok = false;
+        for (const boot of ["derive", "import"] as const) {
+          const first = checkTrace(text, file, boot).mismatches[0];
+          if (first) {
+            why = `${boot} boot: ${formatMismatch("", first).replace(/^FAIL : /, "")}`;
+            break;
+          }
+        }
+      } catch (e) {
+        // Where in the trace (its line and field): the file is named beside it.
+        why = e instanceof InputError ? new InputError(e.message, { ...e.location, file: undefined }).format() : (e as Error).message;
       }
-      if (ok) t.reproduced++;
-      else t.failing.push(relative(repoRoot, file));
+      if (why === null) t.reproduced++;
+      else t.failing.push({ file: relative(repoRoot, file), why });
     }
   }
   return out;
