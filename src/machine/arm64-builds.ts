@@ -211,18 +211,42 @@ const DEBIAN_6_12_16K: Arm64Build = {
   },
 };
 
-export const ARM64_BUILDS: Record<string, Arm64Build> = { "6.1": DEBIAN_6_1, "6.12": DEBIAN_6_12, "6.12-16k": DEBIAN_6_12_16K, "7.2": DEBIAN_7_2 };
+/**
+ * Debian unstable's linux-image-7.2.*-arm64-16k (7.2.13): its own image and
+ * initrd reservation, 7.2's program at 16K granularity (memmap per section
+ * with base pages), measured with memblock=debug
+ * (test/oracle/arm64/memblock/a64-mb-16k-*.sid).
+ */
+const DEBIAN_7_2_16K: Arm64Build = {
+  ...DEBIAN_7_2,
+  name: "7.2-16k",
+  image: { size: 0x2fa0000, code: { off: 0, size: 0x2540000 }, data: { off: 0x2950000, size: 0x650000 } },
+  // Its vmlinuz is 0x74000 bytes longer than the 4K build's; edk2's ACPI tables, configuration table entry and NVS page sit 0x70000 lower.
+  uefiLoad: { fileEnd: 0x6a50000, fileSize: 0x2e7d000, peSize: 0x2fb0000 },
+  initrdSize: 0x494000,
+  efi: { acpi: [{ off: 0x6a50000, size: 0x10000 }, { off: 0x6a3e000 - 0xf98, size: 0x10 }], memattr: DEBIAN_7_2.efi.memattr },
+  nvdimmNvs: 0x6a70000,
+  early: {
+    ...DEBIAN_7_2.early,
+    pageSize: 16384,
+    nodeData: 0x3940,
+    pcpu: { unit: 0x24000, slots: 0x130, chunks: [[0x88, 0x400, 0x408, 0x40], [0x88, 0x400, 0x408, 0x40]] },
+    usemapBytes: 32,
+  },
+};
+
+export const ARM64_BUILDS: Record<string, Arm64Build> = { "6.1": DEBIAN_6_1, "6.12": DEBIAN_6_12, "6.12-16k": DEBIAN_6_12_16K, "7.2": DEBIAN_7_2, "7.2-16k": DEBIAN_7_2_16K };
 
 /**
- * The build data for a kernel version (the newest measured one not newer than it) and page size (16K: the one 16K build
- * measured, whatever the version; which versions have a 16K build at all is the kernel profile's business). Debian builds
+ * The build data for a kernel version (the newest measured one not newer than it) and page size (16K: 6.12's build
+ * below 7.2, 7.2's from it; which versions have a 16K build at all is the kernel profile's business). Debian builds
  * no 64K kernel: a 64K machine (an imported dump's, or a config override) gets the 16K build's data at 64K granularity,
  * unverified.
  */
 export function arm64Build(version: string | undefined, pageSize = 4096): Arm64Build | null {
   const v = (version ?? "6.1").split(".").map(Number);
   const num = (v[0] ?? 0) * 1000 + (v[1] ?? 0);
-  if (pageSize === 16384) return DEBIAN_6_12_16K;
+  if (pageSize === 16384) return num >= 7002 ? DEBIAN_7_2_16K : DEBIAN_6_12_16K;
   if (pageSize === 65536) return { ...DEBIAN_6_12_16K, name: "6.12-64k (unverified)", initrdSize: 0x490000, early: { ...DEBIAN_6_12_16K.early, pageSize: 65536 } };
   if (pageSize !== 4096) return null;
   return num >= 7002 ? DEBIAN_7_2 : num >= 6012 ? DEBIAN_6_12 : DEBIAN_6_1;

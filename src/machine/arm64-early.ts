@@ -143,7 +143,9 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     if (p.memmapPerSection) {
       must("usemaps", mb.alloc({ size: mine.length * p.usemapBytes, align: SMP_CACHE, nid }));
       must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered, g), PAGE, nid) ? 0 : null);
-      for (const _ of mine) must("a section's memmap", mb.alloc({ size: g.sectionMemmap, align: g.pte, nid }));
+      // A block-mapped memmap is one block-aligned allocation; a base-page one (16K pages: 512 KiB a section) is a page
+      // at a time, top-down, so it lies page-aligned right below the last (a64-mb-16k-1g-dt.sid: 256 pages for 8 sections).
+      for (const _ of mine) must("a section's memmap", mb.alloc({ size: g.sectionMemmap, align: g.sectionMemmap >= g.pte ? g.pte : PAGE, nid }));
       continue;
     }
     const goal = alignDown(nodeData.get(nid)!, g.section);
