@@ -121,6 +121,15 @@ test("virt with a device tree takes QEMU's NUMA nodes as they are; under ACPI Li
   assert.deepEqual(dt.numaFirmware, { kind: "devicetree", meminfo: [{ nid: 1, start: 0x60000000, end: 0x80000000 }, { nid: 0, start: 0x40000000, end: 0x60000000 }] });
   const uefi = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, smp: 2, numa, cmdline: [] });
   assert.deepEqual(uefi.possibleNodes, [0]);
+  // The SRAT was parsed before the NUMA init gave up: each proximity domain keeps its node (processors first, then
+  // memory, NVDIMMs and the device-memory range), so an NFIT region on domain 1 has target_node 1
+  // (a64-probe37-16k-uefi-numa2-nv-node1: ndctl's "target_node":1, then kmem's -EINVAL: node 1 is not possible).
+  assert.deepEqual(uefi.pxmToNode, { 0: 0, 1: 1 });
+  // A CPU-less domain comes after the ones with CPUs.
+  const cpuless = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, smp: 2, cmdline: [], numa: [{ nodeid: 0, mem: 512 * MiB }, { nodeid: 1, cpus: "0-1", mem: 512 * MiB }] });
+  assert.deepEqual(cpuless.pxmToNode, { 1: 0, 0: 1 });
+  // A device tree has no SRAT (and no NFIT).
+  assert.equal(dt.pxmToNode, undefined);
 });
 
 test("mem= on arm64: memory past the limit (counted from the bottom, edk2's flash included) goes, nomap ranges stay, the kernel image and initrd come back as System RAM", () => {

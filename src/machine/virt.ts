@@ -106,6 +106,26 @@ function platformIomem(root: Resource, spec: MachineSpec, map: VirtMap): void {
   });
 }
 
+/**
+ * The nodes acpi_numa_init() gives the proximity domains of QEMU's SRAT for
+ * virt (build_srat(): a GICC entry per CPU, then memory per node with RAM,
+ * the NVDIMMs, the device-memory range on the last node): numbered in order
+ * of first appearance, processors first. arm64's NUMA init then gives up
+ * under ACPI (edk2's flash lies outside every SRAT range) and runs one
+ * node, but the mapping stays: an NFIT region's target_node is
+ * pxm_to_node() of its domain (a64-probe37-16k-uefi-numa2-nv-node1). No
+ * SRAT without NUMA in QEMU.
+ */
+function virtSratNodes(spec: MachineSpec, nvdimms: { node: number }[]): Record<number, number> | undefined {
+  const numa = qemuNuma(spec);
+  if (!numa) return undefined;
+  const withRam = numa.nodeMem.flatMap((mem, pxm) => (mem > 0 ? [pxm] : []));
+  const out: Record<number, number> = {};
+  let next = 0;
+  for (const pxm of [...numa.cpuNode, ...withRam, ...nvdimms.map((n) => n.node), numa.nodeMem.length - 1]) if (out[pxm] === undefined) out[pxm] = next++;
+  return out;
+}
+
 /** Boot layout of a QEMU virt machine running an arm64 kernel (4 KiB pages). */
 export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
   const map = virtMap(spec);
@@ -129,6 +149,7 @@ export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
     iomem: resourceSpecs(root),
     memblock: ram.memblock,
     possibleNodes,
+    ...(map.uefi ? { pxmToNode: virtSratNodes(spec, placed.nvdimms) } : {}),
     cpusByNode,
     // of_numa_parse_memory_nodes() walks the /memory nodes in tree order: QEMU adds each before the ones it added earlier.
     numaFirmware: map.uefi ? { kind: "acpi" } : { kind: "devicetree", meminfo: dtMemoryNodes(spec, map).reverse() },

@@ -57,6 +57,8 @@ function memoryAddPhysaddrToNid(layout: BootLayout, addr: number): number {
 
 /** pxm_to_node() of an NFIT SPA proximity domain (QEMU already numbered nvdimm nodes by SRAT order). */
 function nfitTargetNode(layout: BootLayout, node: number, k: Kernel): number {
+  // virt under ACPI: the SRAT's numbering, though the kernel runs one node (virt.ts virtSratNodes()).
+  if (layout.arch) return layout.pxmToNode?.[node] ?? -1;
   const hasSrat = (layout.srat ?? []).length > 0 || layout.sratHotplug.length > 0;
   if (!hasSrat) return -1;
   return k.possibleNodes.includes(node) ? node : -1;

@@ -5,6 +5,7 @@
  * the guest: `size`, `requested-size`, `size_reached`).
  */
 import { VirtioMemDriver } from "../kernel/drivers/virtio-mem.js";
+import { reportProbeFailure } from "../kernel/drivers/driver-core.js";
 import { adoptImportedBlocks } from "../kernel/drivers/virtio-mem-import.js";
 import { makeResource, requestResource, walk, type Resource } from "../kernel/resource.js";
 import { ERRNO_NUMBER, type Errno } from "../kernel/errno.js";
@@ -74,7 +75,7 @@ export function initVirtioMem(sys: System, imported: boolean): void {
     const err = drv.probe(adopt);
     if (err) {
       // really_probe(): the device stays unbound; QEMU still takes requests, nobody answers them.
-      k.printk(4, `virtio_mem: probe of ${name} failed with error -${errnoNumber(err)}`);
+      reportProbeFailure(k, "virtio_mem", name, -errnoNumber(err));
     } else {
       dev.onConfigChanged = () => drv.configChangedCb();
       if (adopt) {

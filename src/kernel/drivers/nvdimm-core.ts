@@ -11,6 +11,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import type { Errno } from "../errno.js";
+import { reportProbeFailure } from "./driver-core.js";
 export type {
   NdKind,
   Devres,
@@ -305,9 +306,7 @@ export function reallyProbe(
   if (!r.ok) {
     releaseDevres(d);
     d.driver = null;
-    if (r.errno !== "ENODEV" && r.errno !== "ENXIO") {
-      k.printk(4, `${drv}: probe of ${d.name} failed with error ${ERRNO_NEG[r.errno] ?? -1}`);
-    }
+    reportProbeFailure(k, drv, d.name, ERRNO_NEG[r.errno] ?? -1);
     return r;
   }
   emit("bind");

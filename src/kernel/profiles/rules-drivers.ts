@@ -15,6 +15,19 @@ export interface CharMajors {
 }
 
 export const DRIVER_RULES = {
+  probeFailureDevErr: rule(
+    "the driver core reports a failed probe (any errno but ENODEV and ENXIO) with dev_err(): \"<driver> <device>: probe with driver <driver> failed with error -N\" at level 3; before, pr_warn(): \"<driver>: probe of <device> failed with error -N\" at level 4 (drivers/base/dd.c call_driver_probe())",
+    false,
+    "test/oracle/traces/h-legacy-pmem-64m-fsdax-mem and pmem2-legacy-* (6.1: kmem: probe of dax0.0 failed with error -22); test/oracle/kernels/bullseye/virtio-mem-bbm (5.10)",
+    [
+      {
+        since: "6.12",
+        value: true,
+        evidence:
+          "test/oracle/arm64/traces/a64-probe37-16k-uefi-numa2-nv-node1.trixie and .sid step 2 (<3>kmem dax0.0: probe with driver kmem failed with error -22); ../shared/conformance/kernels/trixie/legacy-pmem-collision boot (nd_pmem namespace0.0: probe with driver nd_pmem …)",
+      },
+    ],
+  ),
   physaddrToNidDevicetree: rule<"stub" | "meminfo">(
     "memory_add_physaddr_to_nid() on a device-tree arm64 boot (a virtio-mem device's node when pxm_to_node() finds none): the generic stub (pr_info_once \"Unknown online node for memory at …, assuming node 0\") or numa_memblks' lookup (the meminfo block holding the address, else the first block's node)",
     "stub",
