@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 522,
-    "reproduced": 522
+    "traces": 538,
+    "reproduced": 538
   },
   "6.12": {
-    "traces": 339,
-    "reproduced": 339
+    "traces": 361,
+    "reproduced": 361
   },
   "7.2": {
-    "traces": 236,
-    "reproduced": 236
+    "traces": 270,
+    "reproduced": 270
   }
 };
