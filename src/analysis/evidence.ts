@@ -8,7 +8,7 @@ import { walk, type Resource } from "../kernel/resource.js";
 import type { Errno } from "../kernel/errno.js";
 
 export type BlockAction = "offline" | "online" | "online_kernel" | "online_movable" | "remove";
-export type RangeAction = "hot-add" | "map-device-memory" | "plug-dimm";
+export type RangeAction = "hot-add" | "map-device-memory" | "plug-dimm" | "dax-kmem";
 
 export interface RuleRef {
   /** Kernel (or QEMU) function and file. */

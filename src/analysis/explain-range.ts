@@ -8,6 +8,8 @@ import type { Kernel } from "../kernel/kernel.js";
 import { built, findPreset } from "../kernel/profiles/config.js";
 import { REGION_DISJOINT, REGION_MIXED, regionIntersectsSystemRam, type Resource } from "../kernel/resource.js";
 import { ev, hexRange, resourcesIn, size, systemRamIn, verdict, type Evidence, type Verdict } from "./evidence.js";
+import { daxState, type DevDax } from "../kernel/drivers/dax.js";
+import { kmemPlan, kmemRange } from "../kernel/drivers/dax-kmem.js";
 
 export interface RangeExplanation {
   kind: "range";
@@ -237,6 +239,72 @@ export function predictMapDevice(k: Kernel, start: number, sz: number): Verdict 
   });
 }
 
+/**
+ * Predicts `daxctl reconfigure-device -m system-ram` of a dax device: what
+ * dev_dax_kmem_probe() meets (kmemPlan(), the probe's own checks), then
+ * whether each block-trimmed range is free in /proc/iomem.
+ */
+export function predictKmem(k: Kernel, d: DevDax): Verdict {
+  const how = `daxctl reconfigure-device -m system-ram ${d.name} (dax kmem: dev_dax_kmem_probe())`;
+  const rule = { kernel: "drivers/dax/kmem.c dev_dax_kmem_probe()", spec: "06 §6" };
+  const ranges = d.ranges.map((r) => ev(`${d.name} range`, r.start, r.end));
+  if (d.kmem) {
+    return verdict({
+      action: "dax-kmem", how, ok: true,
+      result: d.driver === "kmem" ? "already System RAM (bound to kmem)" : "its memory stays System RAM: an earlier hot-remove failed (pinned until reboot)",
+      reason: "kmem already added this device's memory", rule, evidence: ranges,
+    });
+  }
+  const plan = kmemPlan(k, d);
+  if (!plan.ok && plan.why === "invalid-node") {
+    return verdict({
+      action: "dax-kmem", how, ok: false, errno: plan.errno,
+      reason: `the device has no target node (${plan.nid}): "rejecting DAX region with invalid node: ${plan.nid}" — its region's firmware description gave no proximity domain the kernel knows`,
+      rule, evidence: [ev(`${d.name}: target_node ${plan.nid}`), ...ranges],
+    });
+  }
+  if (!plan.ok) {
+    return verdict({
+      action: "dax-kmem", how, ok: false, errno: plan.errno,
+      reason: `no whole memory block (${size(k.hotplugGranule)}) fits in the device: "rejecting DAX region without any memory after alignment"`,
+      rule, evidence: [ev(`block size 0x${k.hotplugGranule.toString(16)}`), ...ranges],
+    });
+  }
+  if (!plan.nodePossible) {
+    return verdict({
+      action: "dax-kmem", how, ok: false, errno: "EINVAL",
+      reason: `target node ${plan.nid} is not a possible node, so memory_group_register_static() refuses it and the probe fails ("probe with driver kmem failed with error -22")${k.geometry.arch.startsWith("arm64") ? ": arm64 under ACPI runs one node (edk2's flash lies outside the SRAT), but the SRAT still gives the NVDIMM's proximity domain its own node number" : ""}`,
+      rule: { kernel: "drivers/dax/kmem.c dev_dax_kmem_probe(), mm/memory_hotplug.c memory_group_register_static()", spec: rule.spec },
+      evidence: [ev(`${d.name}: target_node ${plan.nid}`), ev(`possible nodes: ${k.possibleNodes.join(", ")}`), ...ranges],
+      notes: k.rules.kmemTruncationWarning && plan.whole > plan.total ? [`the probe still logs "DAX region truncated by ${size(plan.whole - plan.total)} due to alignment" first`] : [],
+    });
+  }
+  const blocks: number[] = [];
+  for (const r of d.ranges) {
+    const t = kmemRange(k, r);
+    if (!t) continue;
+    // daxctl unbinds device_dax first, so the device's own claim is no conflict.
+    const rr = predictRequestRegion(k, t.start, t.end);
+    if (!rr.ok && rr.conflict.name !== d.name) {
+      return verdict({
+        action: "dax-kmem", how, ok: false, errno: "EBUSY",
+        reason: `the block-trimmed range ${hexRange(t.start, t.end)} ${rr.why}: "could not reserve region"`,
+        rule, evidence: [ev(`conflict: "${rr.conflict.name}"`, rr.conflict.start, rr.conflict.end), ...ranges],
+      });
+    }
+    for (let a = t.start; a < t.end; a += k.hotplugGranule) blocks.push(a / k.hotplugGranule);
+  }
+  const lost = plan.whole - plan.total;
+  return verdict({
+    action: "dax-kmem", how, ok: true,
+    result: `adds ${size(plan.total)} as System RAM (kmem) on node ${plan.nid}: ${blocks.length} block(s)${blocks.length ? ` memory${blocks[0]}${blocks.length > 1 ? `..memory${blocks[blocks.length - 1]}` : ""}` : ""}`,
+    reason: "the device has a target node that is possible, and whole memory blocks in it",
+    rule,
+    evidence: [ev(`${d.name}: target_node ${plan.nid}`), ...ranges],
+    notes: lost > 0 ? [`${size(lost)} of the device is trimmed to whole memory blocks and stays unused`] : [],
+  });
+}
+
 /** Everything explain knows about an address range. */
 export function explainRange(k: Kernel, start: number, sz: number, ctx: ExplainContext = {}): RangeExplanation {
   const ps = k.geometry.pageSize;
@@ -258,6 +326,8 @@ export function explainRange(k: Kernel, start: number, sz: number, ctx: ExplainC
     );
   }
   verdicts.push(predictHotAdd(k, start, sz), predictMapDevice(k, start, sz));
+  // A dax device in the range: what handing it to kmem would do.
+  for (const d of daxState(k).devices) if (d.ranges.some((r) => r.start <= end && start <= r.end)) verdicts.push(predictKmem(k, d));
   return {
     kind: "range",
     range: hexRange(start, end),

@@ -120,7 +120,7 @@ export function renderExplanation(e: Explanation): string {
 export function registerExplain(program: Command): void {
   program
     .command("explain")
-    .description("why a block can or cannot go offline / online / movable / be removed, or why a range can or cannot be hot-added or mapped as device memory")
+    .description("why a block can or cannot go offline / online / movable / be removed, or why a range can or cannot be hot-added or mapped as device memory (and what dax kmem would do with a dax device in it)")
     .argument("<target>", "memoryN or N (a block), ADDRESS, START-END (inclusive) or START+SIZE")
     .argument("[file]", "scenario, trace or machine file run up to step N (FILE@N; default: to the end)")
     .option("--sysroot <dir>", "a dump of a real machine (directory or tarball) instead of FILE; / for the running machine")

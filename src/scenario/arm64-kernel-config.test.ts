@@ -186,7 +186,7 @@ test("memhp kernels lists the arm64 presets with their Debian config (text and -
   assert.match(t.stdout, /^ {2}debian-12-arm64 +6\.1 +arm64 4K +ZONE_DEVICE=n ACPI_HOTPLUG_MEMORY=n FIRMWARE_MEMMAP=n auto_online=offline +\(test\/kernel-configs\/config-6\.1\.0-57-arm64\)$/m);
 });
 
-test("Debian 13's 16K-page kernel and Debian unstable's arm64 kernel (real recordings): reproduce with the boot imported, on their builds (arm64-conformance.test.ts runs them derived too)", async () => {
+test("Debian's 16K-page kernels (13 and unstable) and Debian unstable's arm64 kernel (real recordings): reproduce with the boot imported, on their builds (arm64-conformance.test.ts runs them derived too)", async () => {
   const { checkTrace } = await import("./check.js");
   const dir = path.join(REPO_ROOT, "test", "oracle", "arm64", "traces");
   const files = fs.readdirSync(dir).filter((f) => f.startsWith("a64-16k-"));
@@ -194,7 +194,8 @@ test("Debian 13's 16K-page kernel and Debian unstable's arm64 kernel (real recor
   for (const f of files) {
     const text = fs.readFileSync(path.join(dir, f), "utf8");
     const t = JSON.parse(text) as { kernel_package: string; scenario: { machine: { acpi?: boolean } }; boot: { snapshot: { zoneinfo: { node0: { DMA: { start_pfn: number } } } } } };
-    assert.match(t.kernel_package, /^linux-image-6\.12\.118\+deb13-arm64-16k /);
+    // Debian 13's 16K kernel (.trixie) or Debian unstable's (.sid), each with its own build data.
+    assert.match(t.kernel_package, f.endsWith(".sid.json") ? /^linux-image-7\.2\.13\+deb14-arm64-16k / : /^linux-image-6\.12\.118\+deb13-arm64-16k /, f);
     // 16K pfns: RAM starts at pfn 4096 under UEFI (with edk2's flash at 0x04000000), at 65536 (0x40000000) on a device tree.
     assert.equal(t.boot.snapshot.zoneinfo.node0.DMA.start_pfn, t.scenario.machine.acpi === false ? 65536 : 4096, f);
     const r = checkTrace(text, f, "import");
@@ -209,4 +210,5 @@ test("Debian 13's 16K-page kernel and Debian unstable's arm64 kernel (real recor
   }
   const sc = parseScenario(fs.readFileSync(path.join(REPO_ROOT, "test", "oracle", "arm64", "scenarios", "a64-16k-boot-1g.json"), "utf8"), "a64-16k-boot-1g.json");
   assert.equal(bootSystem(sc.machine, { boot: "derive" }).kernel.kernelProfile.preset, "debian-13-arm64-16k");
+  assert.equal(bootSystem({ ...sc.machine, kernel: { version: "7.2" } }, { boot: "derive" }).kernel.kernelProfile.preset, "debian-unstable-arm64-16k");
 });

@@ -18,7 +18,9 @@ test("verifyKernelTraces: a trace that does not reproduce is named with its firs
   trace.steps[1].result.errno = "EINVAL";
   const cut = JSON.parse(good) as { steps: Record<string, unknown>[] };
   delete cut.steps[2].dmesg;
-  const root = mkdtempSync(join(tmpdir(), "memhp-verify-"));
+  // The repository one level down, so that its ../shared (which verifyKernelTraces also reads) is empty.
+  const top = mkdtempSync(join(tmpdir(), "memhp-verify-"));
+  const root = join(top, "repo");
   try {
     const dir = join(root, "test/oracle/arm64/traces");
     mkdirSync(dir, { recursive: true });
@@ -37,6 +39,6 @@ test("verifyKernelTraces: a trace that does not reproduce is named with its firs
     assert.match(short.why, /^line \d+:\d+: steps\[2\]\.dmesg: missing required field$/);
     assert.equal(tally["6.12"].failing.length, 2);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    rmSync(top, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,7 @@
  */
 import { stringGetSize } from "../string-helpers.js";
 import type { Kernel } from "../kernel.js";
-import { EBUSY, EINVAL } from "../errno.js";
+import { EBUSY, EINVAL, type Errno } from "../errno.js";
 import { addMemory, removeMemory } from "../hotplug.js";
 import { registerStaticGroup, unregisterGroup } from "../memory-block.js";
 import { removeResource, requestRegion, type Resource } from "../resource.js";
@@ -30,28 +30,47 @@ export function kmemRange(k: Kernel, r: { start: number; end: number }): { start
   return start >= end ? null : { start, end };
 }
 
+/**
+ * What dev_dax_kmem_probe() will find before it adds anything, in its order:
+ * the device's target node (none: "invalid node"), the memory left once each
+ * range is trimmed to memory blocks (none: rejected where the version says
+ * so), and whether memory_group_register_static() takes the node (it must be
+ * possible: an NVDIMM's proximity domain on arm64 under ACPI is not). Shared
+ * by the probe and by `explain` (analysis/explain-range.ts).
+ */
+export type KmemPlan =
+  | { ok: false; errno: Errno; why: "invalid-node" | "empty"; nid: number }
+  | { ok: true; nid: number; total: number; whole: number; nodePossible: boolean };
+
+export function kmemPlan(k: Kernel, d: DevDax): KmemPlan {
+  const nid = d.targetNode;
+  if (nid < 0) return { ok: false, errno: EINVAL, why: "invalid-node", nid };
+  const total = d.ranges.reduce((n, r) => {
+    const t = kmemRange(k, r);
+    return n + (t ? t.end - t.start + 1 : 0);
+  }, 0);
+  if (!total && k.rules.kmemRejectsEmptyRegion) return { ok: false, errno: EINVAL, why: "empty", nid };
+  const whole = d.ranges.reduce((a, r) => a + (r.end - r.start + 1), 0);
+  return { ok: true, nid, total, whole, nodePossible: !k.rules.memoryGroups || k.possibleNodes.includes(nid) };
+}
+
 /** dev_dax_kmem_probe(). */
 export function kmemProbe(k: Kernel, d: DevDax): ProbeResult {
   const dev = `kmem ${d.name}`;
-  const nid = d.targetNode;
-  if (nid < 0) {
+  const plan = kmemPlan(k, d);
+  const nid = plan.nid;
+  if (!plan.ok && plan.why === "invalid-node") {
     k.printk(4, `${dev}: rejecting DAX region with invalid node: ${nid}`);
-    return { ok: false, errno: EINVAL };
+    return { ok: false, errno: plan.errno };
   }
-  let total = 0;
   d.ranges.forEach((r, i) => {
-    const t = kmemRange(k, r);
-    if (!t) {
-      k.printk(6, `${dev}: mapping${i}: ${hex0x(r.start)}-${hex0x(r.end)} too small after alignment`);
-      return;
-    }
-    total += t.end - t.start + 1;
+    if (!kmemRange(k, r)) k.printk(6, `${dev}: mapping${i}: ${hex0x(r.start)}-${hex0x(r.end)} too small after alignment`);
   });
-  if (!total && k.rules.kmemRejectsEmptyRegion) {
+  if (!plan.ok) {
     k.printk(4, `${dev}: rejecting DAX region without any memory after alignment`);
-    return { ok: false, errno: EINVAL };
+    return { ok: false, errno: plan.errno };
   }
-  const whole = d.ranges.reduce((a, r) => a + (r.end - r.start + 1), 0);
+  const { total, whole } = plan;
   if (k.rules.kmemTruncationWarning && whole > total) k.printk(4, `${dev}: DAX region truncated by ${stringGetSize(whole - total)} due to alignment`);
   initNodeMemoryType(k, nid, "dax");
   // Memory groups exist since v5.15; before, kmem adds memory on the node itself.
