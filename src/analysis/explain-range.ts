@@ -273,7 +273,7 @@ export function predictKmem(k: Kernel, d: DevDax): Verdict {
   if (!plan.nodePossible) {
     return verdict({
       action: "dax-kmem", how, ok: false, errno: "EINVAL",
-      reason: `target node ${plan.nid} is not a possible node, so memory_group_register_static() refuses it and the probe fails ("probe with driver kmem failed with error -22")${k.geometry.arch.startsWith("arm64") ? ": arm64 under ACPI runs one node (edk2's flash lies outside the SRAT), but the SRAT still gives the NVDIMM's proximity domain its own node number" : ""}`,
+      reason: `target node ${plan.nid} is not a possible node, so memory_group_register_static() refuses it and the probe fails ("probe with driver kmem failed with error -22")${k.numaFirmware.kind === "acpi-faked" ? ": arm64 under ACPI runs one faked node (edk2's flash lies outside the SRAT), while phys_to_target_node() still finds the node the SRAT gave the NVDIMM's range" : ""}`,
       rule: { kernel: "drivers/dax/kmem.c dev_dax_kmem_probe(), mm/memory_hotplug.c memory_group_register_static()", spec: rule.spec },
       evidence: [ev(`${d.name}: target_node ${plan.nid}`), ev(`possible nodes: ${k.possibleNodes.join(", ")}`), ...ranges],
       notes: k.rules.kmemTruncationWarning && plan.whole > plan.total ? [`the probe still logs "DAX region truncated by ${size(plan.whole - plan.total)} due to alignment" first`] : [],

@@ -175,4 +175,12 @@ export interface PluggedMemoryDevice {
   slot: number;
 }
 
-export type NumaFirmware = { kind: "acpi" } | { kind: "devicetree"; meminfo: { start: number; end: number; nid: number }[] };
+export type NumaFirmware =
+  | { kind: "acpi" }
+  | { kind: "devicetree"; meminfo: { start: number; end: number; nid: number }[] }
+  /**
+   * arm64 under ACPI on virt: the SRAT is parsed, then the NUMA init gives up (edk2's flash lies outside it) and fakes
+   * one node over boot memory, turning NUMA off (pxm_to_node() finds nothing). `reserved`: the SRAT ranges outside
+   * memblock (NVDIMMs, then the device-memory range) with the nodes the parse gave them, which numa_memblks keeps.
+   */
+  | { kind: "acpi-faked"; meminfo: { start: number; end: number; nid: number }[]; reserved: { start: number; end: number; nid: number }[] };

@@ -121,15 +121,24 @@ test("virt with a device tree takes QEMU's NUMA nodes as they are; under ACPI Li
   assert.deepEqual(dt.numaFirmware, { kind: "devicetree", meminfo: [{ nid: 1, start: 0x60000000, end: 0x80000000 }, { nid: 0, start: 0x40000000, end: 0x60000000 }] });
   const uefi = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, smp: 2, numa, cmdline: [] });
   assert.deepEqual(uefi.possibleNodes, [0]);
-  // The SRAT was parsed before the NUMA init gave up: each proximity domain keeps its node (processors first, then
-  // memory, NVDIMMs and the device-memory range), so an NFIT region on domain 1 has target_node 1
-  // (a64-probe37-16k-uefi-numa2-nv-node1: ndctl's "target_node":1, then kmem's -EINVAL: node 1 is not possible).
-  assert.deepEqual(uefi.pxmToNode, { 0: 0, 1: 1 });
-  // A CPU-less domain comes after the ones with CPUs.
-  const cpuless = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 1, smp: 2, cmdline: [], numa: [{ nodeid: 0, mem: 512 * MiB }, { nodeid: 1, cpus: "0-1", mem: 512 * MiB }] });
-  assert.deepEqual(cpuless.pxmToNode, { 1: 0, 0: 1 });
-  // A device tree has no SRAT (and no NFIT).
-  assert.equal(dt.pxmToNode, undefined);
+  // The SRAT was parsed before the NUMA init gave up and faked one node over boot memory: its ranges outside memblock
+  // keep the nodes the parse gave them (processors first, then memory, NVDIMMs, the device-memory range on the last
+  // node), where phys_to_target_node() finds an NVDIMM's node (a64-probe37-16k-uefi-numa2-nv-node1: "changing target
+  // node from -1 to 1"; kmem then fails with -EINVAL: node 1 is not possible).
+  const nv = { id: "nv1", size: 512 * MiB, addr: 0xc0000000, node: 1, label_size: 128 * 1024 };
+  const withNv = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 2, smp: 2, numa, nvdimms: [nv], cmdline: [] });
+  assert.deepEqual(withNv.numaFirmware, {
+    kind: "acpi-faked",
+    meminfo: [{ start: 0x04000000, end: 0x80000000, nid: 0 }],
+    reserved: [
+      // The NVDIMM's SPA range (its label area is carved from the backend), then QEMU's device-memory region.
+      { start: 0xc0000000, end: 0xe0000000 - 128 * 1024, nid: 1 },
+      { start: 0x80000000, end: 0x80000000 + 5 * GiB, nid: 1 },
+    ],
+  });
+  // A CPU-less domain comes after the ones with CPUs: an NVDIMM on domain 0 belongs to node 1.
+  const cpuless = virtBootLayout({ type: "virt", memory: GiB, maxmem: 4 * GiB, slots: 2, smp: 2, cmdline: [], nvdimms: [{ ...nv, node: 0 }], numa: [{ nodeid: 0, mem: 512 * MiB }, { nodeid: 1, cpus: "0-1", mem: 512 * MiB }] });
+  assert.equal(cpuless.numaFirmware?.kind === "acpi-faked" && cpuless.numaFirmware.reserved[0].nid, 1);
 });
 
 test("mem= on arm64: memory past the limit (counted from the bottom, edk2's flash included) goes, nomap ranges stay, the kernel image and initrd come back as System RAM", () => {

@@ -10,7 +10,7 @@ import { alignUp, GiB } from "../kernel/units.js";
 import { arm64BootRam, dtMemoryNodes } from "./arm64-boot.js";
 import { insertResource, makeResource, makeRoot, requestResource, resourceSpecs, type Resource } from "../kernel/resource.js";
 import { placeColdplugged, qemuNuma } from "./qemu-map.js";
-import type { BootLayout, MachineSpec } from "./types.js";
+import type { BootLayout, MachineSpec, NumaFirmware } from "./types.js";
 
 /** VIRT_MEM: where RAM starts. */
 export const VIRT_RAM_BASE = 0x40000000;
@@ -107,23 +107,29 @@ function platformIomem(root: Resource, spec: MachineSpec, map: VirtMap): void {
 }
 
 /**
- * The nodes acpi_numa_init() gives the proximity domains of QEMU's SRAT for
- * virt (build_srat(): a GICC entry per CPU, then memory per node with RAM,
- * the NVDIMMs, the device-memory range on the last node): numbered in order
- * of first appearance, processors first. arm64's NUMA init then gives up
- * under ACPI (edk2's flash lies outside every SRAT range) and runs one
- * node, but the mapping stays: an NFIT region's target_node is
- * pxm_to_node() of its domain (a64-probe37-16k-uefi-numa2-nv-node1). No
- * SRAT without NUMA in QEMU.
+ * What arm64's NUMA init leaves under ACPI on virt. acpi_numa_init() numbers
+ * the proximity domains of QEMU's SRAT (build_srat(): a GICC entry per CPU,
+ * then memory per node with RAM, the NVDIMMs, the device-memory range on the
+ * last node) in order of first appearance, processors first ("ACPI: SRAT:
+ * Node 1 PXM 0 ..." when node 0 has no CPU). The init then gives up (edk2's
+ * flash lies outside every SRAT range: "NUMA: no nodes coverage") and fakes
+ * one node over boot memory, which turns NUMA off. The SRAT's ranges outside
+ * memblock keep their nodes in numa_memblks' reserved meminfo: where an
+ * NVDIMM belongs (phys_to_target_node(), 6.12+; a64-probe37-16k-uefi-numa2-nv-node1:
+ * "changing target node from -1 to 1"). Without NUMA in QEMU there is no SRAT.
  */
-function virtSratNodes(spec: MachineSpec, nvdimms: { node: number }[]): Record<number, number> | undefined {
+function virtAcpiNuma(spec: MachineSpec, map: VirtMap, memblock: { start: number; end: number }[], nvdimms: { start: number; size: number; node: number }[]): NumaFirmware {
   const numa = qemuNuma(spec);
-  if (!numa) return undefined;
+  const meminfo = memblock.length ? [{ start: memblock[0].start, end: memblock[memblock.length - 1].end, nid: 0 }] : [];
+  if (!numa) return { kind: "acpi-faked", meminfo, reserved: [] };
+  const last = numa.nodeMem.length - 1;
   const withRam = numa.nodeMem.flatMap((mem, pxm) => (mem > 0 ? [pxm] : []));
-  const out: Record<number, number> = {};
+  const node: Record<number, number> = {};
   let next = 0;
-  for (const pxm of [...numa.cpuNode, ...withRam, ...nvdimms.map((n) => n.node), numa.nodeMem.length - 1]) if (out[pxm] === undefined) out[pxm] = next++;
-  return out;
+  for (const pxm of [...numa.cpuNode, ...withRam, ...nvdimms.map((n) => n.node), ...(map.deviceMemory ? [last] : [])]) if (node[pxm] === undefined) node[pxm] = next++;
+  const reserved = nvdimms.map((n) => ({ start: n.start, end: n.start + n.size, nid: node[n.node] }));
+  if (map.deviceMemory) reserved.push({ start: map.deviceMemory.base, end: map.deviceMemory.base + map.deviceMemory.size, nid: node[last] });
+  return { kind: "acpi-faked", meminfo, reserved };
 }
 
 /** Boot layout of a QEMU virt machine running an arm64 kernel (4 KiB pages). */
@@ -149,10 +155,9 @@ export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
     iomem: resourceSpecs(root),
     memblock: ram.memblock,
     possibleNodes,
-    ...(map.uefi ? { pxmToNode: virtSratNodes(spec, placed.nvdimms) } : {}),
     cpusByNode,
     // of_numa_parse_memory_nodes() walks the /memory nodes in tree order: QEMU adds each before the ones it added earlier.
-    numaFirmware: map.uefi ? { kind: "acpi" } : { kind: "devicetree", meminfo: dtMemoryNodes(spec, map).reverse() },
+    numaFirmware: map.uefi ? virtAcpiNuma(spec, map, ram.memblock, placed.nvdimms) : { kind: "devicetree", meminfo: dtMemoryNodes(spec, map).reverse() },
     sratHotplug: hotplug,
     deviceMemory: map.deviceMemory ? { ...map.deviceMemory } : null,
     legacyPmem: [],

@@ -6,6 +6,7 @@
  * `ndctl list -DRNi` / `daxctl list -RDi` parts of a snapshot.
  */
 import type { Kernel } from "../kernel/kernel.js";
+import { arm64MemoryAddPhysaddrToNid, arm64PhysToTargetNode } from "../kernel/numa-addr.js";
 import { walk, removeResource, type Resource } from "../kernel/resource.js";
 import { ZONE_DEVICE } from "../kernel/zone.js";
 import { daxDriverRegister, daxState } from "../kernel/drivers/dax.js";
@@ -57,8 +58,8 @@ function memoryAddPhysaddrToNid(layout: BootLayout, addr: number): number {
 
 /** pxm_to_node() of an NFIT SPA proximity domain (QEMU already numbered nvdimm nodes by SRAT order). */
 function nfitTargetNode(layout: BootLayout, node: number, k: Kernel): number {
-  // virt under ACPI: the SRAT's numbering, though the kernel runs one node (virt.ts virtSratNodes()).
-  if (layout.arch) return layout.pxmToNode?.[node] ?? -1;
+  // arm64 under ACPI: its faked node turned NUMA off, so no domain maps to a node (virt.ts virtAcpiNuma()).
+  if (k.numaFirmware.kind !== "acpi") return -1;
   const hasSrat = (layout.srat ?? []).length > 0 || layout.sratHotplug.length > 0;
   if (!hasSrat) return -1;
   return k.possibleNodes.includes(node) ? node : -1;
@@ -174,7 +175,8 @@ export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[
     k,
     sys.layout.nvdimms.map((n) => ({ slot: n.slot, start: n.start, size: n.size, labelSize: n.labelSize, pxm: n.node })),
     (node) => nfitTargetNode(sys.layout, node, k),
-    (addr) => memoryAddPhysaddrToNid(sys.layout, addr),
+    (addr) => (k.numaFirmware.kind === "acpi" ? memoryAddPhysaddrToNid(sys.layout, addr) : arm64MemoryAddPhysaddrToNid(k, addr)),
+    (addr) => (k.numaFirmware.kind === "acpi" ? physToTargetNode(sys.layout, addr) : arm64PhysToTargetNode(k, addr)),
   );
   applyBootBttSeeds(k, nfit, bootDevices, choices);
   flushBootProbes(k, nfit, choices);

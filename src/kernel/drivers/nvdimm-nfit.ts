@@ -68,7 +68,7 @@ export function nfitDriver(k: Kernel): { devpath: string; subsystem: string; nam
  * in that order, so region ids follow the table; the DIMMs are sorted by device
  * handle first (nfit_mem_init()'s nfit_mem_cmp), so nmem ids follow the slots.
  */
-export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: number) => number, addrToNid: (addr: number) => number): NdBus | null {
+export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: number) => number, addrToNid: (addr: number) => number, addrToTarget: (addr: number) => number): NdBus | null {
   if (nvdimms.length === 0) return null;
   const byHandle = [...nvdimms].sort((a, b) => a.slot - b.slot);
   const drv = nfitDriver(k);
@@ -84,14 +84,20 @@ export function nfitProbe(k: Kernel, nvdimms: NfitNvdimm[], pxmToNode: (pxm: num
     });
     if (!covered) insertNested(k.iomem, makeResource(n.start, n.start + n.size - 1, "Persistent Memory", { busy: false }, "PERSISTENT_MEMORY"));
     // QEMU's SPA ranges carry a valid proximity domain: target_node = pxm_to_node(pxm),
-    // numa_node = pxm_to_online_node(pxm). Only when the domain maps to no node does
-    // acpi_nfit_register_region() fall back to the address (memory_add_physaddr_to_nid()
-    // for numa_node, phys_to_target_node() for target_node), saying so in the log.
-    const nid = pxmToNode(n.pxm);
+    // numa_node = pxm_to_online_node(pxm). Where the domain maps to no node (always on arm64
+    // under ACPI, whose faked node turns NUMA off) acpi_nfit_register_region() falls back to
+    // the address (memory_add_physaddr_to_nid() for numa_node, phys_to_target_node() for
+    // target_node), saying so in the log.
+    let nid = pxmToNode(n.pxm);
     let numaNode = onlineNodeOf(k, nid);
+    const range = `[${hexPa(n.start)}-${hexPa(n.start + n.size - 1)}]`;
     if (numaNode < 0) {
       numaNode = addrToNid(n.start);
-      k.printk(6, `${drv.name} ACPI0012:00: changing numa node from -1 to ${numaNode} for nfit region [${hexPa(n.start)}-${hexPa(n.start + n.size - 1)}]`);
+      k.printk(6, `${drv.name} ACPI0012:00: changing numa node from -1 to ${numaNode} for nfit region ${range}`);
+    }
+    if (nid < 0) {
+      nid = addrToTarget(n.start);
+      k.printk(6, `${drv.name} ACPI0012:00: changing target node from -1 to ${nid} for nfit region ${range}`);
     }
     const r = ndRegionCreate(k, bus, { start: n.start, size: n.size, pagemap: false, targetNode: nid, numaNode, dimm: dimms.get(n.slot) });
     markBootBttRace(r, 0);

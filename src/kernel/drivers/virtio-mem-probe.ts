@@ -4,6 +4,7 @@ import { registerDynamicGroup } from "../memory-block.js";
 import { registerMemoryNotifier } from "../online.js";
 import { requestRegion, type Resource } from "../resource.js";
 import { memoryNotifier } from "./virtio-mem-online.js";
+import { arm64MemoryAddPhysaddrToNid } from "../numa-addr.js";
 import { DEFAULT_OFFLINE_THRESHOLD, type Err, hx, isPowerOf2, NUMA_NO_NODE, registerVirtioMemDevice, VirtioMemDriver } from "./virtio-mem.js";
 
 /**
@@ -32,26 +33,19 @@ export function probe(vm: VirtioMemDriver, adopt?: Resource | null): Err | null 
   return null;
 }
 
-/** virtio_mem_translate_node_id(): the ACPI PXM of the device (QEMU offers VIRTIO_MEM_F_ACPI_PXM); a device tree has no PXMs. */
+/**
+ * virtio_mem_translate_node_id(): pxm_to_node() of the device's ACPI PXM (QEMU offers VIRTIO_MEM_F_ACPI_PXM). A device
+ * tree has no PXMs, and arm64 under ACPI has NUMA turned off by its faked node: none.
+ */
 export function translateNodeId(vm: VirtioMemDriver, nodeId: number): number {
-  if (vm.k.numaFirmware.kind === "devicetree") return NUMA_NO_NODE;
+  if (vm.k.numaFirmware.kind !== "acpi") return NUMA_NO_NODE;
   return vm.k.possibleNodes.includes(nodeId) ? nodeId : NUMA_NO_NODE;
 }
 
-/** memory_add_physaddr_to_nid(): the NUMA meminfo block of the address, else the first block's node; the generic stub says node 0. */
+/** memory_add_physaddr_to_nid() of the device's start: arm64's (kernel/numa-addr.ts), else the first online node. */
 export function memoryAddPhysaddrToNid(vm: VirtioMemDriver, addr: number): number {
-  const fw = vm.k.numaFirmware;
-  if (fw.kind !== "devicetree") return vm.k.onlineNodes()[0] ?? 0;
-  if (vm.k.rules.physaddrToNidDevicetree === "stub") {
-    const msg = `Unknown online node for memory at ${hx(addr)}, assuming node 0`;
-    // pr_info_once(): one line per boot, whichever device asks first.
-    if (!vm.k.printedOnce.has("memory_add_physaddr_to_nid")) {
-      vm.k.printedOnce.add("memory_add_physaddr_to_nid");
-      vm.k.printk(6, msg);
-    }
-    return 0;
-  }
-  return (fw.meminfo.find((b) => b.start <= addr && addr < b.end) ?? fw.meminfo[0])?.nid ?? 0;
+  if (vm.k.numaFirmware.kind === "acpi") return vm.k.onlineNodes()[0] ?? 0;
+  return arm64MemoryAddPhysaddrToNid(vm.k, addr);
 }
 
 export function initHotplug(vm: VirtioMemDriver, adopt: Resource | null): Err | null {

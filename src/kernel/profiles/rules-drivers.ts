@@ -28,11 +28,18 @@ export const DRIVER_RULES = {
       },
     ],
   ),
-  physaddrToNidDevicetree: rule<"stub" | "meminfo">(
-    "memory_add_physaddr_to_nid() on a device-tree arm64 boot (a virtio-mem device's node when pxm_to_node() finds none): the generic stub (pr_info_once \"Unknown online node for memory at …, assuming node 0\") or numa_memblks' lookup (the meminfo block holding the address, else the first block's node)",
+  arm64NumaMemblks: rule<"stub" | "meminfo">(
+    "arm64's memory_add_physaddr_to_nid() and phys_to_target_node() (a virtio-mem device's or an NVDIMM's node when pxm_to_node() finds none: always on a device tree, and under ACPI, where the NUMA init fakes one node and turns NUMA off): the generic stubs (pr_info_once \"Unknown online node for memory at …, assuming node 0\", \"Unknown target node for memory at …\") or numa_memblks' lookups (the meminfo block holding the address, else the first block's node; for the target node, else the SRAT ranges outside memblock)",
     "stub",
-    "test/oracle/arm64/traces/a64-numa-3node-dt.json (6.1: \"Unknown online node for memory at 0x80000000, assuming node 0\", nid 0)",
-    [{ since: "6.12", value: "meminfo", evidence: "test/oracle/arm64/traces/a64-numa-3node-dt.trixie.json (nid 2: the last /memory node, first in tree order); arm64 selects NUMA_MEMBLKS from 6.12" }],
+    "test/oracle/arm64/traces/a64-numa-3node-dt.json (6.1: \"Unknown online node for memory at 0x80000000, assuming node 0\", nid 0); a64-probe38-uefi-numa2-cpuless0-nv-node0.json (6.1: both lines, target node 0)",
+    [
+      {
+        since: "6.12",
+        value: "meminfo",
+        evidence:
+          "test/oracle/arm64/traces/a64-numa-3node-dt.trixie.json (nid 2: the last /memory node, first in tree order); a64-probe38-uefi-numa2-cpuless0-nv-node0.trixie and .sid (\"changing target node from -1 to 1\": the NVDIMM's SRAT node); arm64 selects NUMA_MEMBLKS from 6.12",
+      },
+    ],
   ),
   charMajors: rule<CharMajors>(
     "the dynamic character majors of the nd bus (ndctlN), nvdimm (nmemN), dax and cxl memdev devices: they follow the order the build's drivers and the guest's modules register",
