@@ -148,7 +148,8 @@ function reusedBlock(spec: MachineSpec, nvdimm: boolean, build: string): { page:
   const bins = cmdlinePoolBins(spec);
   const kind = nvdimm ? "nvdimm" : "plain";
   const n = virtioMemCount(spec);
-  return EDK2_MEMATTR_REUSED_BY_BUILD[build]?.[bins]?.[kind]?.[n] ?? EDK2_MEMATTR_REUSED[bins]?.[kind]?.[n];
+  const numa = (spec.numa ?? []).length > 1 ? EDK2_MEMATTR_REUSED_NUMA[build]?.[bins]?.[kind]?.[n] : undefined;
+  return numa ?? EDK2_MEMATTR_REUSED_BY_BUILD[build]?.[bins]?.[kind]?.[n] ?? EDK2_MEMATTR_REUSED[bins]?.[kind]?.[n];
 }
 
 type Reused = Partial<Record<number, { page: number; offset: number }>>;
@@ -184,6 +185,16 @@ export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reus
 export const EDK2_MEMATTR_REUSED_BY_BUILD: Record<string, Record<string, { plain?: Reused; nvdimm?: Reused }>> = {
   "6.12": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } }, "128/256": { nvdimm: { 0: { page: 0, offset: 0x98 } } } },
   "7.2": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } }, "128/256": { nvdimm: { 0: { page: 0, offset: 0x98 } } } },
+};
+
+/**
+ * With QEMU NUMA nodes (-numa, two of them) 6.1's boot leaves that block too: an NVDIMM and one virtio-mem device
+ * (test/oracle/arm64/traces/a64-probe40-uefi-numa2-nv-vm-node1, held out; a64-probe40-efi-smp1-numa2-nv-vm with one
+ * CPU; without -numa it takes the fresh page: a64-probe40-efi-smp2-nonuma-nv-vm, a64-sweep-nv-plus-vm). Measured
+ * for 6.1 only (6.12 and 7.2 reuse it either way).
+ */
+export const EDK2_MEMATTR_REUSED_NUMA: Record<string, Record<string, { plain?: Reused; nvdimm?: Reused }>> = {
+  "6.1": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
 };
 
 /** edk2's boot-services blocks at fixed places above the RAM base, whatever the RAM (Boot Data at RAM + 64 MiB, PEI's Boot Code/Data below RAM + 128 MiB; every efi=debug map shows them). */

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 538,
-    "reproduced": 538
+    "traces": 541,
+    "reproduced": 541
   },
   "6.12": {
-    "traces": 361,
-    "reproduced": 361
+    "traces": 362,
+    "reproduced": 362
   },
   "7.2": {
-    "traces": 270,
-    "reproduced": 270
+    "traces": 271,
+    "reproduced": 271
   }
 };
