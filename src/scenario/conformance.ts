@@ -252,7 +252,12 @@ export function logDifference(a: Map<string, number>, b: Map<string, number>): M
   return out;
 }
 
-export function formatMismatch(name: string, m: Mismatch): string {
+/** "step N, FIELD, expected …, got …": where a run departs from the real kernel. */
+export function describeMismatch(m: Mismatch): string {
   const where = m.step === "boot" ? "boot" : `step ${m.step}`;
-  return `FAIL ${name}: ${where}, ${m.field}, expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`;
+  return `${where}, ${m.field}, expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`;
+}
+
+export function formatMismatch(name: string, m: Mismatch): string {
+  return `FAIL ${name}: ${describeMismatch(m)}`;
 }

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { checkTrace } from "./check.js";
-import { formatMismatch } from "./conformance.js";
+import { describeMismatch } from "./conformance.js";
 import { InputError } from "../errors.js";
 import { parseRelease, traceRelease } from "../kernel/profile.js";
 
@@ -66,7 +66,7 @@ export function verifyKernelTraces(repoRoot: string, onTrace?: (file: string) =>
         for (const boot of ["derive", "import"] as const) {
           const first = checkTrace(text, file, boot).mismatches[0];
           if (first) {
-            why = `${boot} boot: ${formatMismatch("", first).replace(/^FAIL : /, "")}`;
+            why = `${boot} boot: ${describeMismatch(first)}`;
             break;
           }
         }

@@ -10,7 +10,7 @@
  * about nvdimm.
  */
 import type { Kernel } from "../kernel.js";
-import type { Errno } from "../errno.js";
+import { ERRNO_NUMBER, type Errno } from "../errno.js";
 import { reportProbeFailure } from "./driver-core.js";
 export type {
   NdKind,
@@ -283,11 +283,6 @@ export function releaseDevres(d: DevBase): void {
 
 export type ProbeResult = { ok: true } | { ok: false; errno: Errno };
 
-export const ERRNO_NEG: Record<string, number> = {
-  EPERM: -1, ENOENT: -2, EIO: -5, ENXIO: -6, E2BIG: -7, ENOMEM: -12, EACCES: -13, EBUSY: -16, EEXIST: -17,
-  ENODEV: -19, EINVAL: -22, ENOSPC: -28, ERANGE: -34, EOPNOTSUPP: -95, EAGAIN: -11,
-};
-
 /**
  * really_probe(): bind `drv` to `d` with `probe`; on failure release what
  * the probe acquired and print the driver core's message (ENODEV and ENXIO
@@ -306,7 +301,7 @@ export function reallyProbe(
   if (!r.ok) {
     releaseDevres(d);
     d.driver = null;
-    reportProbeFailure(k, drv, d.name, ERRNO_NEG[r.errno] ?? -1);
+    reportProbeFailure(k, drv, d.name, -ERRNO_NUMBER[r.errno]);
     return r;
   }
   emit("bind");
