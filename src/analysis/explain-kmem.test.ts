@@ -16,13 +16,20 @@ import { ERRNO_NUMBER } from "../kernel/errno.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { toRunnable } from "../scenario/resolve-text.js";
 import { applyStep, bootSystem, type RunnableScenario } from "../scenario/runner.js";
+import { traceProfile } from "../scenario/check.js";
 import { jsonFiles, ORACLE_TRACES, REPO_ROOT, TRACES } from "../testing/paths.js";
 import { explainRange, predictKmem } from "./explain-range.js";
 
 const FILES = [...jsonFiles(TRACES), ...jsonFiles(ORACLE_TRACES), ...jsonFiles(join(REPO_ROOT, "test", "oracle", "arm64", "traces"))].filter((f) => readFileSync(f, "utf8").includes('"devdax"'));
 
-function stateAt(scn: RunnableScenario, n: number): Kernel {
-  const sys = bootSystem(scn.machine, { boot: "derive" });
+/** A recording's scenario and the kernel it was recorded on. */
+function load(file: string): { scn: RunnableScenario; profile: ReturnType<typeof traceProfile> } {
+  const r = toRunnable(readFileSync(file, "utf8"), file);
+  return { scn: r.scenario, profile: traceProfile(r.trace!.raw as Record<string, unknown>, file) };
+}
+
+function stateAt({ scn, profile }: ReturnType<typeof load>, n: number): Kernel {
+  const sys = bootSystem(scn.machine, { boot: "derive", profile });
   for (let i = 0; i < n; i++) applyStep(sys, scn.steps[i]);
   return sys.kernel;
 }
@@ -36,13 +43,13 @@ test("explain's dax-kmem verdicts agree with kmem on the model, after every step
   let checked = 0;
   const failures = new Set<string>();
   for (const file of FILES) {
-    const scn = toRunnable(readFileSync(file, "utf8"), file).scenario;
-    for (let n = 0; n <= scn.steps.length; n++) {
-      const k = stateAt(scn, n);
+    const rec = load(file);
+    for (let n = 0; n <= rec.scn.steps.length; n++) {
+      const k = stateAt(rec, n);
       for (const d of daxState(k).devices) {
         if (!d.registered || d.kmem) continue;
         const v = predictKmem(k, d);
-        const copy = stateAt(scn, n);
+        const copy = stateAt(rec, n);
         const logged = copy.log.length;
         // What daxctl asks of the kernel (its own policy checks left out): unbind device_dax, give kmem the id.
         if (d.driver) daxDriverUnbind(copy, d.driver, d.name);
@@ -67,8 +74,7 @@ test("explain's dax-kmem verdicts agree with kmem on the model, after every step
 test("explain on an arm64 NVDIMM of NUMA node 1 says why kmem fails (target node 1 is not possible under ACPI), as the real kernel did", () => {
   const file = join(REPO_ROOT, "test", "oracle", "arm64", "traces", "a64-probe37-16k-uefi-numa2-nv-node1.sid.json");
   const text = readFileSync(file, "utf8");
-  const scn = toRunnable(text, file).scenario;
-  const k = stateAt(scn, 1);
+  const k = stateAt(load(file), 1);
   const e = explainRange(k, 0xc0000000, 512 * 2 ** 20);
   const v = e.verdicts.find((x) => x.action === "dax-kmem");
   assert.ok(v, "a dax-kmem verdict for the dax device in the range");
@@ -83,8 +89,7 @@ test("explain on an arm64 NVDIMM of NUMA node 1 says why kmem fails (target node
 test("explain on an arm64 NVDIMM of node 0 predicts the blocks kmem adds, as many as the real kernel onlined", () => {
   const file = join(REPO_ROOT, "test", "oracle", "arm64", "traces", "a64-16k-probe-nv-devdax.sid.json");
   const text = readFileSync(file, "utf8");
-  const scn = toRunnable(text, file).scenario;
-  const k = stateAt(scn, 1);
+  const k = stateAt(load(file), 1);
   const d = daxState(k).devices.find((x) => x.name === "dax0.0")!;
   const v = predictKmem(k, d);
   assert.equal(v.ok, true, v.reason);

@@ -13,9 +13,10 @@ import { memremapPages, type DevPagemap } from "../kernel/memremap.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { toRunnable } from "../scenario/resolve-text.js";
 import { applyStep, bootSystem, type RunnableScenario } from "../scenario/runner.js";
+import { traceProfile } from "../scenario/check.js";
 import type { System } from "../machine/system.js";
-import { jsonFiles, ORACLE_TRACES, traceFile, TRACES } from "../testing/paths.js";
-import { basename } from "node:path";
+import { jsonFiles, ORACLE_TRACES, REPO_ROOT, traceFile, TRACES } from "../testing/paths.js";
+import { basename, join } from "node:path";
 import { explainBlock, explainRange, predictHotAdd, predictMapDevice, predictOffline, predictOnline, predictRemove } from "./explain.js";
 
 /** Every conformance trace: DIMMs, sysfs, legacy PMEM, NVDIMMs, kmem, virtio-mem. */
@@ -176,6 +177,33 @@ test("explain's device-memory verdicts agree with memremap_pages() on the model"
       const where = `after step ${n}, memremap 0x${start.toString(16)}+0x${size.toString(16)}`;
       assert.equal(r.ok, v.ok, `${where}: explain says ${v.ok ? "ok" : `${v.errno} (${v.reason})`}, the model says ${r.ok ? "ok" : r.errno}`);
       if (!r.ok) assert.equal(r.errno, v.errno, where);
+    }
+  }
+});
+
+test("arm64: a dax kmem block with a self-hosted memmap cannot go offline on 7.2 (its vmemmap leaf would split), can on 6.12", () => {
+  for (const [kernel, ok] of [["sid", false], ["trixie", true]] as const) {
+    const file = join(REPO_ROOT, "test", "oracle", "arm64", "traces", `a64-probe44-kmem-mom.${kernel}.json`);
+    const r = toRunnable(readFileSync(file, "utf8"), file);
+    const at = () => {
+      const sys = bootSystem(r.scenario.machine, { boot: "derive", profile: traceProfile(r.trace!.raw as Record<string, unknown>, file) });
+      for (let i = 0; i < 5; i++) applyStep(sys, r.scenario.steps[i]);
+      return sys.kernel;
+    };
+    // After reconfigure-dax (step 5): memory22 is the first kmem block, its first 2 MiB its memmap.
+    const k = at();
+    const b = k.blocks.get(22)!;
+    assert.equal(b.nrVmemmapPages, 512);
+    const v = predictOffline(k, b);
+    const copy = at();
+    const w = sysfsWrite(copy, "/sys/devices/system/memory/memory22/state", "offline\n");
+    assert.equal(v.ok, ok, v.reason);
+    assert.equal(w.ok, ok);
+    if (!ok) {
+      assert.equal(v.errno, "EPERM");
+      assert.equal(w.ok ? null : w.errno, "EPERM");
+      assert.match(v.reason, /splits a leaf entry in vmemmap/);
+      assert.ok(copy.log.some((l) => l.level === 4 && l.text === "[b0200000 b8000000] splits a leaf entry in vmemmap"));
     }
   }
 });

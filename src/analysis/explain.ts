@@ -8,7 +8,7 @@
  * memory group, node, alignment). explain.test.ts holds the predictions
  * against what the model does when you try. Pure (browser-safe).
  */
-import { bootMemoryIn } from "../kernel/arm64-mmu.js";
+import { bootMemoryIn, vmemmapLeafSplit } from "../kernel/arm64-mmu.js";
 import { versionedRule } from "./rule-version.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
 import type { MemoryBlock } from "../kernel/memory-block.js";
@@ -151,6 +151,14 @@ export function predictOffline(k: Kernel, b: MemoryBlock): Verdict {
       reason: `a pageblock of the block holds a page the isolation code cannot move (${unmovable[0].why}); start_isolate_page_range() fails, the page is dumped ("unmovable page") and offline_pages() returns -EBUSY ("failure to isolate range")`,
       rule: { kernel: "mm/memory_hotplug.c offline_pages(), mm/page_isolation.c start_isolate_page_range()/has_unmovable_pages()", spec: "04 §7 (step 3.5)" },
       evidence,
+    });
+  }
+  if (k.rules.arm64LeafSplitVeto && vmemmapLeafSplit(k, start, nr)) {
+    return verdict({
+      action: "offline", how, ok: false, errno: "EPERM",
+      reason: `arm64 would have to split a leaf mapping of its vmemmap: the struct pages of pfn ${start.toString(16)} or ${end.toString(16)} lie inside a ${k.geometry.pageSize === 4096 ? "2 MiB block" : "page"} of it (a self-hosted memmap moves the offline range's start off the block's first pfn), so its memory notifier vetoes going offline ("[${(start * ps).toString(16)} ${(end * ps).toString(16)}] splits a leaf entry in vmemmap") and offline_pages() fails "due to notifier failure"`,
+      rule: { kernel: "arch/arm64/mm/mmu.c prevent_bootmem_remove_notifier(), can_unmap_without_split()", spec: "04 §7 (step 3.7)", version_rule: versionedRule(k, "arm64LeafSplitVeto") },
+      evidence: [ev(`offline range: pages ${start.toString(16)}-${(end - 1).toString(16)}`, start * ps, end * ps - 1), zoneEv(k, zone)],
     });
   }
   const boot = bootMemoryIn(k, start, nr);

@@ -7,6 +7,9 @@
  * ("Boot memory [48000000 50000000] offlining attempted"); NOTIFY_BAD turns
  * into EPERM and offline_pages() logs its "notifier failure". Evidence:
  * test/oracle/arm64/traces/a64-probe2-sysfs-errors on 6.1, 6.12 and 7.2.
+ * Newer kernels (rule `arm64LeafSplitVeto`) first refuse any range whose
+ * linear map or vmemmap edges fall inside a leaf mapping, which they would
+ * have to split.
  */
 import { archFamily } from "./arch.js";
 import { EPERM } from "./errno.js";
@@ -27,11 +30,28 @@ export function bootMemoryIn(k: Kernel, startPfn: number, nr: number): { start: 
   return null;
 }
 
+/**
+ * can_unmap_without_split() for [startPfn, startPfn + nr): false when the struct pages of either edge lie inside a
+ * vmemmap leaf. With 4K pages vmemmap_populate() maps the memmap in 2 MiB blocks (struct pages of 128 MiB each), else
+ * with base pages. The vmemmap starts at memstart_addr, 1 GiB-aligned on virt, so an edge's offset into its leaf is
+ * that of its pfn's struct page. The linear map of hot-added memory is page-mapped (rodata=full): never split.
+ */
+export function vmemmapLeafSplit(k: Kernel, startPfn: number, nr: number): boolean {
+  const g = k.geometry;
+  const leaf = g.pageSize === 4096 ? 2 * 1024 * 1024 : g.pageSize;
+  return [startPfn, startPfn + nr].some((pfn) => (pfn * g.structPageSize) % leaf !== 0);
+}
+
 /** prevent_bootmem_remove_init(): on arm64 kernels, the notifier that keeps boot memory online. */
 export function preventBootmemRemoveInit(k: Kernel): void {
   if (archFamily(k.geometry.arch) !== "arm64") return;
   registerMemoryNotifier(k, (action, arg) => {
     if (action !== "GOING_OFFLINE") return;
+    if (k.rules.arm64LeafSplitVeto && vmemmapLeafSplit(k, arg.startPfn, arg.nrPages)) {
+      const ps = k.geometry.pageSize;
+      k.printk(4, `[${(arg.startPfn * ps).toString(16)} ${((arg.startPfn + arg.nrPages) * ps).toString(16)}] splits a leaf entry in vmemmap`);
+      return EPERM;
+    }
     const boot = bootMemoryIn(k, arg.startPfn, arg.nrPages);
     if (!boot) return;
     k.printk(4, `Boot memory [${boot.start.toString(16)} ${boot.end.toString(16)}] offlining attempted`);

@@ -4,6 +4,7 @@
  * Models the parts of setup_arch()/free_area_init() (zone spans),
  * memory_dev_init() and node_dev_init() that decide what hotplug sees.
  */
+import { x86NumaInit } from "./numa-addr.js";
 import type { BootLayout } from "../machine/types.js";
 import { defaultBlockSize, GEOMETRIES, isArm64, validBlockSize, X86_64, zoneLimits } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
@@ -144,7 +145,7 @@ export function bootKernel(layout: BootLayout, opts: BootOptions): Kernel {
   k.singleOwner = opts.singleOwner ?? false;
   k.possibleNodes = [...layout.possibleNodes].sort((a, b) => a - b);
   k.cpusByNode = { ...layout.cpusByNode };
-  if (layout.numaFirmware) k.numaFirmware = layout.numaFirmware;
+  k.numaFirmware = layout.numaFirmware ?? x86NumaInit(layout);
   k.bootMemEnd = layout.bootMemEnd;
   k.maxPfn = layout.bootMemEnd / g.pageSize;
 
@@ -350,6 +351,8 @@ function markBootReservations(k: Kernel, layout: BootLayout): void {
     for (const ram of k.iomem.children) {
       for (const c of ram.children) {
         if (c.name === "reserved" || c.name.startsWith("Kernel ")) k.unmovable.push({ start: Math.floor(c.start / ps), end: Math.floor(c.end / ps) + 1, why: `boot reservation [mem ${"0x" + c.start.toString(16)}] (memblock, PG_reserved)` });
+        // The crash kernel's reservation (crashkernel=) is memblock's too: a64-probe43-uefi-2g-at (offlining it: EBUSY, "failure to isolate range").
+        if (c.name === "Crash kernel") k.unmovable.push({ start: Math.floor(c.start / ps), end: Math.floor(c.end / ps) + 1, why: "crash kernel reservation (crashkernel=, PG_reserved)" });
       }
     }
     return;
@@ -360,8 +363,10 @@ function markBootReservations(k: Kernel, layout: BootLayout): void {
   }
   // The crash kernel's reservation (crashkernel=) sits under the initrd at the top of low memory; what memblock hands
   // out top-down afterwards (memmap, SWIOTLB) goes below it.
-  const crash = k.iomem.children.flatMap((c) => c.children).find((c) => c.name === "Crash kernel");
-  if (crash) k.unmovable.push({ start: Math.floor(crash.start / ps), end: Math.floor(crash.end / ps) + 1, why: "crash kernel reservation (crashkernel=, PG_reserved)" });
+  const crashes = k.iomem.children.flatMap((c) => c.children).filter((c) => c.name === "Crash kernel");
+  for (const c of crashes) k.unmovable.push({ start: Math.floor(c.start / ps), end: Math.floor(c.end / ps) + 1, why: "crash kernel reservation (crashkernel=, PG_reserved)" });
+  // x86 reserves one, under QEMU's initrd.
+  const crash = crashes[0];
   const below = (end: number) => (crash && crash.start < end && end - crash.end - 1 <= CRASH_ALIGN.x86_64 + X86_INITRD_BYTES ? crash.start : end);
   const byNode = new Map<number, number>();
   let present = 0;

@@ -117,8 +117,9 @@ export function addMemoryResource(k: Kernel, nidOrGroup: number, res: Resource, 
   };
   if (newNode && k.rules.nodeRegisteredBeforeBlocks) registerNode();
   let vmemmap = 0;
-  if (flags.memmapOnMemory) {
-    if (!mhpSupportsMemmapOnMemory(k, size)) return fail(EINVAL);
+  // MHP_MEMMAP_ON_MEMORY: a self-hosted memmap where mhp_supports_memmap_on_memory() allows it, else the usual way (ACPI
+  // asks only where it is supported; dax kmem asks for a device's setting).
+  if (flags.memmapOnMemory && mhpSupportsMemmapOnMemory(k, size)) {
     vmemmap = Math.ceil(((memmapUnit(k, size) / k.geometry.pageSize) * k.geometry.structPageSize) / k.geometry.pageSize);
     if (k.params.memmapOnMemoryForce) vmemmap = alignUp(vmemmap, k.geometry.pageblockSize / k.geometry.pageSize);
   }

@@ -73,7 +73,7 @@ export class Kernel {
   readonly nodeOnline = new Set<number>();
   possibleNodes: number[] = [0];
   /** The firmware's NUMA description (machine/types.ts NumaFirmware). */
-  numaFirmware: NumaFirmware = { kind: "acpi" };
+  numaFirmware: NumaFirmware = { kind: "acpi", meminfo: [], srat: [], hotplug: [], windows: [], maxAddr: 0 };
   /** Messages printed with pr_info_once() and friends that were printed already. */
   readonly printedOnce = new Set<string>();
   cpusByNode: Record<number, number[]> = { 0: [0] };

@@ -1,8 +1,9 @@
 /**
- * arm64's address-to-node lookups, against what the real kernels logged at
- * boot (conformance leaves the boot log out, so these lines are checked
+ * The address-to-node lookups. arm64's against what the real kernels logged
+ * at boot (conformance leaves the boot log out, so these lines are checked
  * here): under ACPI the faked node leaves every proximity domain without a
- * node, and the NFIT and virtio-mem drivers fall back to the address.
+ * node, and the NFIT and virtio-mem drivers fall back to the address. x86's
+ * against the SRAT QEMU builds.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,11 @@ import { toRunnable } from "../scenario/resolve-text.js";
 import { runScenario } from "../scenario/runner.js";
 import { traceProfile } from "../scenario/check.js";
 import { REPO_ROOT } from "../testing/paths.js";
+import { deriveBootLayout } from "../machine/qemu.js";
+import type { MachineSpec } from "../machine/types.js";
+import { bootKernel } from "./boot.js";
+import { memoryAddPhysaddrToNid, physToTargetNode } from "./numa-addr.js";
+import { GiB } from "./units.js";
 
 const NUMA_LINES = /changing (numa|target) node|Unknown (online|target) node|virtio_mem virtio\d+: nid:/;
 
@@ -40,4 +46,29 @@ test("virtio-mem on NUMA node 1 under UEFI: no node from its PXM; 6.1's stub say
     assert.deepEqual(model, real, f);
   }
   assert.deepEqual(bootLines("a64-probe30-uefi-1cpu-vm-2m-online-512m.json").real, ["Unknown online node for memory at 0x80000000, assuming node 0", "virtio_mem virtio0: nid: 0"]);
+});
+
+test("x86 under ACPI: the SRAT's node for an address (the hotplug range's node above RAM), -1 outside it; the dummy node 0 without an SRAT", () => {
+  const spec = (numa: MachineSpec["numa"]): MachineSpec => ({ type: "pc", memory: 2 * GiB, maxmem: 8 * GiB, slots: 2, cmdline: [], numa });
+  const two = deriveBootLayout(spec([{ nodeid: 0, cpus: "0", mem: 1 * GiB }, { nodeid: 1, mem: 1 * GiB }]));
+  const k = bootKernel(two, { cmdline: [], profile: "6.1" });
+  assert.equal(k.numaFirmware.kind, "acpi");
+  assert.equal(physToTargetNode(k, 0x1000), 0);
+  assert.equal(physToTargetNode(k, 1.5 * GiB), 1);
+  // QEMU's SRAT gives the device-memory region (from 4 GiB) to the last node as hot-pluggable.
+  assert.equal(physToTargetNode(k, 4 * GiB), 1);
+  assert.equal(physToTargetNode(k, 64 * GiB), -1);
+  // memory_add_physaddr_to_nid(): numa_meminfo's block, else its first block's node.
+  assert.equal(memoryAddPhysaddrToNid(k, 1.5 * GiB), 1);
+  assert.equal(memoryAddPhysaddrToNid(k, 4 * GiB), 0);
+
+  // With maxmem QEMU builds an SRAT even without -numa: node 0, the device-memory region hot-pluggable.
+  const one = bootKernel(deriveBootLayout(spec(undefined)), { cmdline: [], profile: "6.1" });
+  assert.equal(physToTargetNode(one, 4 * GiB), 0);
+  assert.equal(physToTargetNode(one, 64 * GiB), -1);
+  // Without it there is no SRAT: dummy_numa_init()'s node 0 up to the end of RAM.
+  const flat = bootKernel(deriveBootLayout({ type: "pc", memory: 2 * GiB, cmdline: [] }), { cmdline: [], profile: "6.1" });
+  assert.equal(physToTargetNode(flat, 1 * GiB), 0);
+  assert.equal(physToTargetNode(flat, 4 * GiB), -1);
+  assert.equal(memoryAddPhysaddrToNid(flat, 4 * GiB), 0);
 });

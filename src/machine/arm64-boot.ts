@@ -21,7 +21,7 @@ import { VIRT_FLASH1, type VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
 import { efiLoad, memattrDelta, memattrOffset } from "./arm64-edk2.js";
 import { arm64Build, ORACLE_CMDLINE, type Arm64Build, type FromTop } from "./arm64-builds.js";
-import { cpuNodes, earlyAllocations } from "./arm64-early.js";
+import { cpuNodes, earlyAllocations, numaOff } from "./arm64-early.js";
 import { paramsFromCmdline } from "../kernel/boot.js";
 import { mergeMemblockRanges } from "./memblock-ranges.js";
 
@@ -92,7 +92,8 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   const memory: Range[] = [...(map.uefi ? [VIRT_FLASH1] : []), { start: map.ramBase, end: T }];
   // With a device tree, QEMU gives each NUMA node's RAM its own /memory node (numa-node-id) and Linux takes the nodes as
   // they are; under ACPI edk2's flash is outside the SRAT, so Linux falls back to one node.
-  const nodes = map.uefi ? [{ nid: 0, start: map.ramBase, end: T }] : dtMemoryNodes(spec, map);
+  // numa=off: the dummy node over all of it (one memblock region, one System RAM resource, whatever the tree says).
+  const nodes = map.uefi || numaOff(spec) ? [{ nid: 0, start: map.ramBase, end: T }] : dtMemoryNodes(spec, map);
   const nodeOf = (a: number) => nodes.find((n) => n.start <= a && a < n.end)?.nid ?? 0;
   const mb = new Memblock({ kernFlag: build.early.kernFlag });
   const cuts = [...new Set([...memory.flatMap((m) => [m.start, m.end]), ...nomap.flatMap((n) => [n.start, n.end]), ...nodes.map((n) => n.start)])].sort((x, y) => x - y);
@@ -116,7 +117,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   for (const f of fixed) if (isLoader(f)) mb.reserve(f.start, f.end);
 
   const cmdline = [...ORACLE_CMDLINE, ...spec.cmdline, ...(map.uefi ? ["initrd=initrd"] : [])].join(" ");
-  const { cma, crash } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), memoryNodeStarts: nodes.map((n) => n.start), cpuNode: cpuNodes(spec, nodes.length > 1) });
+  const { cma, crash } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), memoryNodeStarts: map.uefi ? [map.ramBase] : dtMemoryNodes(spec, map).map((n) => n.start), cpuNode: cpuNodes(spec, nodes.length > 1) });
 
   // request_standard_resources(): one resource per memblock.memory region, nomap ones "reserved".
   const top: Resource[] = mb.memory.map((m) => (m.nomap ? makeResource(m.base, m.end - 1, "reserved") : makeResource(m.base, m.end - 1, "System RAM", { busy: true, sysram: true })));
@@ -126,7 +127,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
     for (const [rng, name] of [
       [code, "Kernel code"],
       [data, "Kernel data"],
-      ...(crash ? ([[crash, "Crash kernel"]] as const) : []),
+      ...crash.map((x) => [x, "Crash kernel"] as const),
     ] as const) {
       if (rng.start >= r.start && rng.end - 1 <= r.end) requestResource(r, makeResource(rng.start, rng.end - 1, name, { busy: true, sysram: true }));
     }

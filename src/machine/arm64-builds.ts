@@ -87,6 +87,11 @@ export interface EarlyProgram {
   kernFlag: boolean;
   /** swiotlb: only when RAM goes beyond ZONE_DMA (6.1), or always, sized 1 MiB per GiB when not needed for DMA (6.12, kmalloc bouncing). */
   swiotlb: "over-dma-limit" | "kmalloc-bounce";
+  /**
+   * reserve_crashkernel(): 6.1's arm64 code (one attempt; crashkernel=,high without ,low takes no low part) or the
+   * generic crash_reserve.c (6.9 on: fallbacks between low and high, a default 128 MiB low part). kernel/crash-reserve.ts.
+   */
+  crashkernel: "arch-6.1" | "generic";
 }
 
 /** The oracle's boot arguments ahead of the scenario's (QEMU -append); the EFI stub adds " initrd=initrd". */
@@ -115,6 +120,7 @@ const DEBIAN_6_1: Arm64Build = {
     hashFrom: "zones",
     lpa2: false,
     swiotlb: "over-dma-limit",
+    crashkernel: "arch-6.1",
     aliasBlocks: true,
     cmaFirst: false,
     usemapBytes: 56,
@@ -144,6 +150,7 @@ const DEBIAN_6_12: Arm64Build = {
     hashFrom: "free",
     lpa2: true,
     swiotlb: "kmalloc-bounce",
+    crashkernel: "generic",
     aliasBlocks: true,
     cmaFirst: false,
     usemapBytes: 56,
@@ -179,6 +186,7 @@ const DEBIAN_7_2: Arm64Build = {
     hashFrom: "free",
     lpa2: true,
     swiotlb: "kmalloc-bounce",
+    crashkernel: "generic",
     aliasBlocks: false,
     cmaFirst: true,
     numaCmaPerNode: 64 * 1024 * 1024,

@@ -8,13 +8,14 @@
  * are computed here; each build's structure sizes are data.
  * Pure: no I/O.
  */
+import { memparse } from "../kernel/cmdline.js";
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
 import { Memblock, nrKernelPagesByZones, nrKernelPagesFree, systemHashBytes } from "./arm64-memblock.js";
 import type { EarlyProgram } from "./arm64-builds.js";
 import type { MachineSpec } from "./types.js";
 import type { VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
-import { CRASH_ALIGN, crashkernelSize } from "../kernel/crash-reserve.js";
+import { ARM64_DEFAULT_CRASH_LOW, CRASH_ALIGN, parseCrashkernel, reserveCrashkernel } from "../kernel/crash-reserve.js";
 import { qemuNuma } from "./qemu-map.js";
 
 interface Range {
@@ -48,6 +49,50 @@ export function granule(page: number) {
 const SMP_CACHE = 64;
 /** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (a block: 2 MiB with 4K pages, as a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000; 32 MiB with 16K). */
 const CMA = { size: 64 * MiB };
+
+/** early_cma(): the last cma=SIZE[@BASE[-LIMIT]] (LIMIT defaults to BASE + SIZE, a fixed place); null without one. */
+export function cmaCmdline(cmdline: string): { size: number; base: number; limit: number } | null {
+  let out: { size: number; base: number; limit: number } | null = null;
+  for (const w of cmdline.split(" ")) {
+    if (!w.startsWith("cma=")) continue;
+    const size = memparse(w.slice(4));
+    if (!size) continue;
+    if (!size.rest.startsWith("@")) {
+      out = { size: size.value, base: 0, limit: 0 };
+      continue;
+    }
+    const base = memparse(size.rest.slice(1));
+    const b = base?.value ?? 0;
+    const limit = base?.rest.startsWith("-") ? (memparse(base.rest.slice(1))?.value ?? 0) : b + size.value;
+    out = { size: size.value, base: b, limit };
+  }
+  return out;
+}
+
+/**
+ * dma_contiguous_reserve(limit) → cma_declare_contiguous(): the global CMA area, cma= or the build's default, aligned to
+ * a pageblock (`align`). A fixed one (cma=SIZE@BASE) is reserved exactly there if it fits below the limit and nothing
+ * holds it; any other is allocated in [BASE, min(LIMIT, limit)) as cma_alloc_mem() does. Null: no area (cma=0, or
+ * no room: the kernel logs and goes on).
+ */
+function globalCma(mb: Memblock, cmdline: string, align: number, limit: number): { start: number; end: number } | null {
+  const c = cmaCmdline(cmdline);
+  const fixed = c !== null && c.base + c.size === c.limit;
+  const size = alignUp(c ? c.size : CMA.size, align);
+  if (!size) return null;
+  const base = alignUp(c?.base ?? 0, align);
+  let max = alignDown(c && c.limit ? Math.min(c.limit, limit) : limit, align);
+  const end = mb.memory[mb.memory.length - 1].end;
+  if (!max || max > end) max = end;
+  if (base + size > max) return null;
+  if (fixed) {
+    if (mb.reserved.some((r) => r.base < base + size && base < r.end)) return null;
+    mb.reserve(base, base + size);
+    return { start: base, end: base + size };
+  }
+  const at = base ? mb.alloc({ size, align, min: base, max, phys: true }) : cmaAllocMem(mb, size, align, max);
+  return at === null ? null : { start: at, end: at + size };
+}
 const IO_TLB = { slab: 2048, segsize: 128, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
 
 export interface EarlyContext {
@@ -58,10 +103,15 @@ export interface EarlyContext {
   cmdline: string;
   /** Nodes with memory, ascending. */
   nodes: number[];
-  /** Where each /memory node of the device tree starts (their names carry the address). */
+  /** Where each /memory node of the device tree starts (their names carry the address; one per QEMU NUMA node with RAM). */
   memoryNodeStarts: number[];
   /** Each CPU's node. */
   cpuNode: number[];
+}
+
+/** numa=off: arm64_numa_init() skips ACPI's and the device tree's NUMA descriptions for the dummy node 0 over all memory. */
+export function numaOff(spec: MachineSpec): boolean {
+  return spec.cmdline.includes("numa=off");
 }
 
 /** Each CPU's node on a NUMA device-tree boot (QEMU's -numa cpus=), else 0. */
@@ -70,7 +120,7 @@ export function cpuNodes(spec: MachineSpec, numa: boolean): number[] {
 }
 
 /** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
-export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number }[]; crash: { start: number; end: number } | null } {
+export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number }[]; crash: { start: number; end: number }[] } {
   const ncpu = c.spec.smp ?? 1;
   const must = (what: string, at: number | null): number => {
     if (at === null) throw new MachineRefused(`the arm64 kernel cannot boot on this machine: memblock has no room for ${what} (the kernel panics)`, ["memory"]);
@@ -88,11 +138,12 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
   const dtNuma = c.spec.maxmem !== undefined || (c.spec.numa ?? []).length > 0;
-  const dtBytes = dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu) + (c.nodes.length - 1) * p.dtUnflatten.perExtraNode + c.memoryNodeStarts.reduce((sum, a) => sum + memoryNodeNameExtra(a), 0);
+  const dtBytes = dtUnflattenBytes(p.dtUnflatten[dtNuma ? "numa" : "plain"], ncpu) + (c.memoryNodeStarts.length - 1) * p.dtUnflatten.perExtraNode + c.memoryNodeStarts.reduce((sum, a) => sum + memoryNodeNameExtra(a), 0);
   if (!c.map.uefi) must("the device tree", mb.alloc({ size: dtBytes, align: 8 }));
   // bootmem_init() → arch_numa_init(): without an SRAT (or with one Linux rejects) ACPI's attempt fails and the dummy node follows.
   if (p.numaDistance) {
-    if (c.map.uefi || !dtNuma) {
+    // numa=off goes straight to the dummy node.
+    if (!numaOff(c.spec) && (c.map.uefi || !dtNuma)) {
       const d = must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
       mb.free(d, d + 0x100);
     }
@@ -105,21 +156,24 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
   const cma: { start: number; end: number }[] = [];
-  let crash: { start: number; end: number } | null = null;
+  const crash: { start: number; end: number }[] = [];
   const cmaAndResources = () => {
-    const at = cmaAllocMem(mb, CMA.size, g.pte, dmaLimit);
-    if (at !== null) cma.push({ start: at, end: at + CMA.size });
+    const global = globalCma(mb, c.cmdline, g.pte, dmaLimit);
+    if (global) cma.push(global);
     if (p.numaCmaPerNode && c.nodes.length > 1) {
       for (const nid of c.nodes) {
         const a = cmaAllocMem(mb, p.numaCmaPerNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
         if (a !== null) cma.push({ start: a, end: a + p.numaCmaPerNode });
       }
     }
-    // reserve_crashkernel() (crashkernel=SIZE): 2 MiB-aligned, top-down below the DMA limit; a failure only logs.
-    const crashSize = crashkernelSize(c.cmdline, PAGE);
-    if (crashSize) {
-      const at = mb.alloc({ size: crashSize, align: CRASH_ALIGN.arm64, max: dmaLimit });
-      if (at !== null) crash = { start: at, end: at + crashSize };
+    // reserve_crashkernel(): 2 MiB-aligned, top-down below the DMA limit (CRASH_ADDR_LOW_MAX) unless ,high or @offset
+    // say otherwise; a failure only logs. The size of a range list is chosen by memblock's memory.
+    const defaultLow = p.crashkernel === "generic" ? ARM64_DEFAULT_CRASH_LOW : 0;
+    const req = parseCrashkernel(c.cmdline, mb.physMemSize(), defaultLow);
+    if (req) {
+      const lim = { lowMax: dmaLimit, highMax: 2 ** (lpa2 ? 52 : 48), align: CRASH_ALIGN.arm64, page: PAGE, defaultLow: ARM64_DEFAULT_CRASH_LOW };
+      const got = reserveCrashkernel(req, p.crashkernel, lim, { alloc: (size, align, min, max) => mb.alloc({ size, align, min, max, phys: true }), free: (b, e) => mb.free(b, e) });
+      for (const r of [got.crash, got.low]) if (r) crash.push(r);
     }
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   };
@@ -144,8 +198,12 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
       must("usemaps", mb.alloc({ size: mine.length * p.usemapBytes, align: SMP_CACHE, nid }));
       must("vmemmap page tables", mb.allocPages(vmemmapTables(mine, memstart, vmemmapCovered, g), PAGE, nid) ? 0 : null);
       // A block-mapped memmap is one block-aligned allocation; a base-page one (16K pages: 512 KiB a section) is a page
-      // at a time, top-down, so it lies page-aligned right below the last (a64-mb-16k-1g-dt.sid: 256 pages for 8 sections).
-      for (const _ of mine) must("a section's memmap", mb.alloc({ size: g.sectionMemmap, align: g.sectionMemmap >= g.pte ? g.pte : PAGE, nid }));
+      // at a time, top-down (a64-mb-16k-1g-dt.sid: 256 pages for 8 sections), so its pages fill the highest free pages,
+      // holes included (a64-probe45-16k-uefi-6g-high.sid: the 480 KiB above edk2's memory attributes table).
+      for (const _ of mine) {
+        if (g.sectionMemmap >= g.pte) must("a section's memmap", mb.alloc({ size: g.sectionMemmap, align: g.pte, nid }));
+        else must("a section's memmap", mb.allocPages(g.sectionMemmap / PAGE, PAGE, nid) ? 0 : null);
+      }
       continue;
     }
     const goal = alignDown(nodeData.get(nid)!, g.section);

@@ -160,7 +160,8 @@ type Reused = Partial<Record<number, { page: number; offset: number }>>;
  * to build.efi.memattr (before the page-table and NUMA shifts) and its offset in that page. Measured:
  * 256/384 (the oracle's usual command lines, 109-161 bytes with initrd=initrd) for 0-24 devices, with
  * an NVDIMM 0-9; 128/256 (nothing beside the oracle's own words: a64-efi-nocmd-*) for 0-5 devices, with an
- * NVDIMM 0-2; 256/640, 384/640 and 640/1024 (172-418 bytes) for 0-4 devices, with an NVDIMM 0-2.
+ * NVDIMM 0-2; 256/640, 384/640 and 640/1024 (172-418 bytes) for 0-4 devices, with an NVDIMM 0-2; 256/256 (88-93 bytes
+ * of -append, a64-probe43-uefi-2g-high and -6g-high on 6.1, 6.12 and 7.2) for 0 devices.
  * Anything else takes a fresh page.
  */
 export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reused }> = {
@@ -170,6 +171,7 @@ export const EDK2_MEMATTR_REUSED: Record<string, { plain?: Reused; nvdimm?: Reus
   },
   "128/256": { plain: { 4: { page: 0, offset: 0x518 } }, nvdimm: { 2: { page: -1, offset: 0x518 } } },
   "256/640": { plain: { 0: { page: 0, offset: 0x198 } } },
+  "256/256": { plain: { 0: { page: 0, offset: 0x198 } } },
   "384/640": { plain: { 0: { page: 0, offset: 0x218 } } },
   "640/1024": { plain: { 1: { page: 2, offset: 0x698 }, 3: { page: 3, offset: 0x698 } }, nvdimm: { 1: { page: 2, offset: 0x698 } } },
 };
@@ -191,10 +193,14 @@ export const EDK2_MEMATTR_REUSED_BY_BUILD: Record<string, Record<string, { plain
  * With QEMU NUMA nodes (-numa, two of them) 6.1's boot leaves that block too: an NVDIMM and one virtio-mem device
  * (test/oracle/arm64/traces/a64-probe40-uefi-numa2-nv-vm-node1, held out; a64-probe40-efi-smp1-numa2-nv-vm with one
  * CPU; without -numa it takes the fresh page: a64-probe40-efi-smp2-nonuma-nv-vm, a64-sweep-nv-plus-vm). Measured
- * for 6.1 only (6.12 and 7.2 reuse it either way).
+ * for 6.1 only (6.12 and 7.2 reuse it either way). And 6.12 and 7.2 with the short command line (128/256), no device
+ * and two NUMA nodes reuse a block one page above the fresh page, at 0x98 (test/oracle/arm64/traces/a64-probe47-uefi-numa2-kernelcore-1g.trixie
+ * and .sid, held out; 6.1 takes the fresh page; without -numa every kernel does: a64-efi-nocmd-vm0*).
  */
 export const EDK2_MEMATTR_REUSED_NUMA: Record<string, Record<string, { plain?: Reused; nvdimm?: Reused }>> = {
   "6.1": { "256/384": { nvdimm: { 1: { page: 2, offset: 0x198 } } } },
+  "6.12": { "128/256": { plain: { 0: { page: 1, offset: 0x98 } } } },
+  "7.2": { "128/256": { plain: { 0: { page: 1, offset: 0x98 } } } },
 };
 
 /** edk2's boot-services blocks at fixed places above the RAM base, whatever the RAM (Boot Data at RAM + 64 MiB, PEI's Boot Code/Data below RAM + 128 MiB; every efi=debug map shows them). */

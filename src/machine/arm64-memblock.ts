@@ -36,6 +36,8 @@ export interface AllocRequest {
   exact?: boolean;
   /** Search from the lowest address up (memblock_set_bottom_up()); no retry without min. */
   bottomUp?: boolean;
+  /** memblock_phys_alloc_range(): [min, max) only, no retry without min. */
+  phys?: boolean;
 }
 
 export class Memblock {
@@ -160,7 +162,7 @@ export class Memblock {
       return onNode !== null || req.nid === undefined || req.exact ? onNode : this.findTopDown(req.size, req.align, min, max);
     };
     let at = find(req.min ?? 0);
-    if (at === null && req.min) at = find(0);
+    if (at === null && req.min && !req.phys) at = find(0);
     if (at !== null) this.reserve(at, at + req.size, this.kernFlag);
     return at;
   }

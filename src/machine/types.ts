@@ -176,7 +176,13 @@ export interface PluggedMemoryDevice {
 }
 
 export type NumaFirmware =
-  | { kind: "acpi" }
+  /**
+   * x86 under ACPI (kernel/numa-addr.ts x86NumaInit()): `meminfo` is memblock by node (numa_meminfo's
+   * blocks), `srat` every SRAT memory entry (numa_meminfo plus numa_reserved_meminfo), `hotplug` the SRAT's hotplug
+   * entries, `windows` the CXL windows acpi_parse_cfmws() gave a node, `maxAddr` max_pfn's address (where the dummy
+   * node 0 ends without an SRAT).
+   */
+  | { kind: "acpi"; meminfo: MemblockRange[]; srat: MemblockRange[]; hotplug: MemblockRange[]; windows: MemblockRange[]; maxAddr: number }
   | { kind: "devicetree"; meminfo: { start: number; end: number; nid: number }[] }
   /**
    * arm64 under ACPI on virt: the SRAT is parsed, then the NUMA init gives up (edk2's flash lies outside it) and fakes

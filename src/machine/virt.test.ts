@@ -6,6 +6,7 @@ import { GiB, MiB } from "../kernel/units.js";
 import { virtMap } from "./virt.js";
 import { virtBootLayout } from "./virt.js";
 import { arm64BootRam } from "./arm64-boot.js";
+import { cmaCmdline } from "./arm64-early.js";
 import { Memblock, systemHashBytes, nrKernelPagesByZones } from "./arm64-memblock.js";
 
 test("virt: the device-memory region starts at the next GiB above RAM and holds maxmem - memory + 1 GiB per slot", () => {
@@ -148,4 +149,34 @@ test("mem= on arm64: memory past the limit (counted from the bottom, edk2's flas
   assert.deepEqual(ram[0], [0x40000000, 0x6bffffff]);
   assert.ok(ram.some(([s]) => s === 0x76400000), "the 6.1 image from _text");
   assert.ok(layout.iomem.some((r) => r.name === "reserved" && r.start === 0x7fc00000), "edk2's nomap range above the cut stays");
+});
+
+test("numa=off: a device-tree boot runs the dummy node over both /memory nodes (one memblock region, one System RAM), as a64-probe46-dts-numa2-numa-off-vm recorded", () => {
+  const numa = [
+    { nodeid: 0, cpus: "0", mem: GiB },
+    { nodeid: 1, cpus: "1", mem: GiB },
+  ];
+  const off = virtBootLayout({ type: "virt", memory: 2 * GiB, maxmem: 8 * GiB, slots: 1, smp: 2, acpi: false, numa, cmdline: ["numa=off"] });
+  assert.deepEqual(off.possibleNodes, [0]);
+  assert.deepEqual(off.cpusByNode, { 0: [0, 1] });
+  assert.deepEqual(off.memblock.map((r) => [r.start, r.end, r.nid]), [[0x40000000, 0xc0000000, 0]]);
+  assert.ok(off.iomem.some((r) => r.start === 0x40000000 && r.end === 0xbfffffff && r.name === "System RAM"));
+  assert.deepEqual(off.numaFirmware, { kind: "devicetree", meminfo: [{ nid: 0, start: 0x40000000, end: 0xc0000000 }] });
+  // Under UEFI the SRAT is not parsed: no reserved ranges with their nodes.
+  const uefi = virtBootLayout({ type: "virt", memory: 2 * GiB, maxmem: 8 * GiB, slots: 1, smp: 2, numa, cmdline: ["numa=off"] });
+  assert.equal(uefi.numaFirmware?.kind === "acpi-faked" && uefi.numaFirmware.reserved.length, 0);
+});
+
+test("cma=: size, @base (a fixed place) and -limit as early_cma() reads them; the last one wins", () => {
+  assert.equal(cmaCmdline("console=ttyAMA0"), null);
+  assert.deepEqual(cmaCmdline("cma=0"), { size: 0, base: 0, limit: 0 });
+  assert.deepEqual(cmaCmdline("cma=128M"), { size: 128 * MiB, base: 0, limit: 0 });
+  assert.deepEqual(cmaCmdline("cma=256M@0x80000000"), { size: 256 * MiB, base: 0x80000000, limit: 0x90000000 });
+  assert.deepEqual(cmaCmdline("cma=64M@2G-3G"), { size: 64 * MiB, base: 2 * GiB, limit: 3 * GiB });
+  assert.deepEqual(cmaCmdline("cma=64M cma=32M"), { size: 32 * MiB, base: 0, limit: 0 });
+  // Where the areas go (a64-probe48-*, all three kernels): none with cma=0, a fixed one exactly at its base.
+  const at = (cmdline: string[], acpi = true) => virtBootLayout({ type: "virt", memory: 2 * GiB, maxmem: 8 * GiB, slots: 1, acpi, cmdline }).cma;
+  assert.deepEqual(at(["cma=0"]), []);
+  assert.deepEqual(at(["cma=256M@0x80000000"], false), [{ start: 0x80000000, end: 0x90000000 }]);
+  assert.equal(at(["cma=128M"])![0].end - at(["cma=128M"])![0].start, 128 * MiB);
 });

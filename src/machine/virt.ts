@@ -8,6 +8,7 @@
  */
 import { alignUp, GiB } from "../kernel/units.js";
 import { arm64BootRam, dtMemoryNodes } from "./arm64-boot.js";
+import { numaOff } from "./arm64-early.js";
 import { insertResource, makeResource, makeRoot, requestResource, resourceSpecs, type Resource } from "../kernel/resource.js";
 import { placeColdplugged, qemuNuma } from "./qemu-map.js";
 import type { BootLayout, MachineSpec, NumaFirmware } from "./types.js";
@@ -121,7 +122,8 @@ function platformIomem(root: Resource, spec: MachineSpec, map: VirtMap): void {
 function virtAcpiNuma(spec: MachineSpec, map: VirtMap, memblock: { start: number; end: number }[], nvdimms: { start: number; size: number; node: number }[]): NumaFirmware {
   const numa = qemuNuma(spec);
   const meminfo = memblock.length ? [{ start: memblock[0].start, end: memblock[memblock.length - 1].end, nid: 0 }] : [];
-  if (!numa) return { kind: "acpi-faked", meminfo, reserved: [] };
+  // numa=off: the SRAT is not even parsed.
+  if (!numa || numaOff(spec)) return { kind: "acpi-faked", meminfo, reserved: [] };
   const last = numa.nodeMem.length - 1;
   const withRam = numa.nodeMem.flatMap((mem, pxm) => (mem > 0 ? [pxm] : []));
   const node: Record<number, number> = {};
@@ -145,7 +147,7 @@ export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
   const ncpu = spec.smp ?? 1;
   const hotplug = map.uefi && map.deviceMemory ? [{ start: map.deviceMemory.base, end: map.deviceMemory.base + map.deviceMemory.size, nid: 0 }] : [];
   // A device-tree boot takes QEMU's NUMA nodes as they are (of_numa_init); under ACPI Linux runs one node (arm64-boot.ts).
-  const numa = !map.uefi && (spec.numa ?? []).length > 1 ? spec.numa! : null;
+  const numa = !map.uefi && !numaOff(spec) && (spec.numa ?? []).length > 1 ? spec.numa! : null;
   const possibleNodes = numa ? [...new Set(numa.map((n, i) => n.nodeid ?? i))].sort((a, b) => a - b) : [0];
   const cpusByNode: Record<number, number[]> = Object.fromEntries(possibleNodes.map((n) => [n, [] as number[]]));
   const cpuNode = numa ? qemuNuma(spec)!.cpuNode : [];
@@ -157,7 +159,7 @@ export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
     possibleNodes,
     cpusByNode,
     // of_numa_parse_memory_nodes() walks the /memory nodes in tree order: QEMU adds each before the ones it added earlier.
-    numaFirmware: map.uefi ? virtAcpiNuma(spec, map, ram.memblock, placed.nvdimms) : { kind: "devicetree", meminfo: dtMemoryNodes(spec, map).reverse() },
+    numaFirmware: map.uefi ? virtAcpiNuma(spec, map, ram.memblock, placed.nvdimms) : { kind: "devicetree", meminfo: numa ? dtMemoryNodes(spec, map).reverse() : [{ nid: 0, start: map.ramBase, end: map.ramTop }] },
     sratHotplug: hotplug,
     deviceMemory: map.deviceMemory ? { ...map.deviceMemory } : null,
     legacyPmem: [],

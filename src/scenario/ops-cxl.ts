@@ -11,7 +11,7 @@ import { sysfsRead } from "../kernel/sysfs.js";
 import type { System } from "../machine/system.js";
 import { cxl } from "../tools/cxl.js";
 import { cxlListJson, cxlListStderr, jsoncPretty } from "../tools/cxl-list.js";
-import { physToTargetNode } from "./ops-nvdimm.js";
+import { memoryAddPhysaddrToNid, physToTargetNode } from "../kernel/numa-addr.js";
 import type { RawStep } from "./runner.js";
 
 /** Decoder and region attributes the oracle's snapshot reads, by device kind. */
@@ -26,11 +26,8 @@ export function initCxl(sys: System, bootDevices?: string[], choices?: Record<st
   registerCxlSysfs();
   const k = sys.kernel;
   cxlInit(k, p, {
-    targetNode: (addr) => physToTargetNode(sys.layout, addr),
-    numaNode: (addr) => {
-      const m = sys.layout.memblock.find((x) => x.start <= addr && addr < x.end);
-      return m ? m.nid : (sys.layout.memblock[0]?.nid ?? 0);
-    },
+    targetNode: (addr) => physToTargetNode(k, addr),
+    numaNode: (addr) => memoryAddPhysaddrToNid(k, addr),
     hypervisor: sys.layout.hypervisor,
     memdevIds: memdevIdsOf(bootDevices),
     raceChoice: choices?.["cxl-memdev-ids:cxl_pci"],

@@ -6,7 +6,7 @@
  * `ndctl list -DRNi` / `daxctl list -RDi` parts of a snapshot.
  */
 import type { Kernel } from "../kernel/kernel.js";
-import { arm64MemoryAddPhysaddrToNid, arm64PhysToTargetNode } from "../kernel/numa-addr.js";
+import { memoryAddPhysaddrToNid, physToTargetNode } from "../kernel/numa-addr.js";
 import { walk, removeResource, type Resource } from "../kernel/resource.js";
 import { ZONE_DEVICE } from "../kernel/zone.js";
 import { daxDriverRegister, daxState } from "../kernel/drivers/dax.js";
@@ -18,7 +18,6 @@ import type { Disk, NdBus } from "../kernel/drivers/nvdimm-core.js";
 import { ndState } from "../kernel/drivers/nvdimm-core.js";
 import { registerNdSysfs } from "../kernel/drivers/nvdimm-sysfs.js";
 import type { System } from "../machine/system.js";
-import type { BootLayout } from "../machine/types.js";
 import { daxctl } from "../tools/daxctl.js";
 import { daxctlListJson } from "../tools/daxctl-list.js";
 import { ndctl } from "../tools/ndctl.js";
@@ -26,42 +25,12 @@ import { ndctlListJson } from "../tools/ndctl-list.js";
 import { normalizeUuids, type ToolResult } from "../tools/tool-util.js";
 import type { RawStep } from "./runner.js";
 
-/** phys_to_target_node(): the SRAT node of an address (numa_meminfo or the reserved ranges), else the dummy node below max_pfn. */
-export function physToTargetNode(layout: BootLayout, addr: number): number {
-  const w = layout.cxl?.windows.find((x) => x.node !== undefined && x.base <= addr && addr < x.base + x.size);
-  if (w) return w.node!;
-  const srat = layout.srat ?? [];
-  if (srat.length) {
-    const e = srat.find((x) => x.start <= addr && addr < x.end);
-    return e ? e.nid : -1;
-  }
-  if (layout.sratHotplug.length) {
-    const h = layout.sratHotplug.find((x) => x.start <= addr && addr < x.end);
-    if (h) return h.nid;
-    const m = layout.memblock.find((x) => x.start <= addr && addr < x.end);
-    return m ? m.nid : addr < layout.bootMemEnd ? 0 : -1;
-  }
-  // No SRAT: dummy_numa_init() fakes node 0 over [0, max_pfn).
-  return addr < layout.bootMemEnd ? 0 : -1;
-}
-
-/**
- * memory_add_physaddr_to_nid(): the node of the SRAT memory range holding the
- * address if it is boot memory (numa_meminfo keeps only ranges memblock
- * knows), else the node of numa_meminfo's first block.
- */
-function memoryAddPhysaddrToNid(layout: BootLayout, addr: number): number {
-  const m = layout.memblock.find((x) => x.start <= addr && addr < x.end);
-  if (m) return m.nid;
-  return layout.memblock[0]?.nid ?? 0;
-}
-
 /** pxm_to_node() of an NFIT SPA proximity domain (QEMU already numbered nvdimm nodes by SRAT order). */
-function nfitTargetNode(layout: BootLayout, node: number, k: Kernel): number {
+function nfitTargetNode(node: number, k: Kernel): number {
+  const fw = k.numaFirmware;
   // arm64 under ACPI: its faked node turned NUMA off, so no domain maps to a node (virt.ts virtAcpiNuma()).
-  if (k.numaFirmware.kind !== "acpi") return -1;
-  const hasSrat = (layout.srat ?? []).length > 0 || layout.sratHotplug.length > 0;
-  if (!hasSrat) return -1;
+  if (fw.kind !== "acpi") return -1;
+  if (!fw.srat.length && !fw.hotplug.length) return -1;
   return k.possibleNodes.includes(node) ? node : -1;
 }
 
@@ -165,7 +134,7 @@ export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[
   moduleEvent(k, "/bus/nd/drivers/nd_pmem", "drivers");
   moduleEvent(k, "/module/nd_pmem", "module");
   // nd_e820
-  const e820 = e820PmemProbe(k, (addr) => physToTargetNode(sys.layout, addr));
+  const e820 = e820PmemProbe(k, (addr) => physToTargetNode(k, addr));
   applyBootBttSeeds(k, e820, bootDevices, choices);
   flushBootProbes(k, e820, choices);
   moduleEvent(k, "/bus/platform/drivers/e820_pmem", "drivers");
@@ -174,9 +143,9 @@ export function initNvdimm(sys: System, imported: boolean, bootDevices?: string[
   const nfit = nfitProbe(
     k,
     sys.layout.nvdimms.map((n) => ({ slot: n.slot, start: n.start, size: n.size, labelSize: n.labelSize, pxm: n.node })),
-    (node) => nfitTargetNode(sys.layout, node, k),
-    (addr) => (k.numaFirmware.kind === "acpi" ? memoryAddPhysaddrToNid(sys.layout, addr) : arm64MemoryAddPhysaddrToNid(k, addr)),
-    (addr) => (k.numaFirmware.kind === "acpi" ? physToTargetNode(sys.layout, addr) : arm64PhysToTargetNode(k, addr)),
+    (node) => nfitTargetNode(node, k),
+    (addr) => memoryAddPhysaddrToNid(k, addr),
+    (addr) => physToTargetNode(k, addr),
   );
   applyBootBttSeeds(k, nfit, bootDevices, choices);
   flushBootProbes(k, nfit, choices);

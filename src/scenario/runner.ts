@@ -3,6 +3,7 @@
  * (linux-memhp-oracle-trace/1), so model and real kernel can be compared
  * field by field.
  */
+import { x86NumaInit } from "../kernel/numa-addr.js";
 import { importSnapshot } from "../abi/import-snapshot.js";
 import { takeSnapshot, type Snapshot } from "../abi/snapshot.js";
 import { bootKernel } from "../kernel/boot.js";
@@ -110,7 +111,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
   let k: Kernel;
   if (opts.boot === "import") {
     if (!opts.bootSnapshot) throw new Error("import boot needs a boot snapshot");
-    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile, arch: machine.arch, deviceMemory: layout.deviceMemory, numaFirmware: layout.numaFirmware, cma: layout.cma });
+    k = importSnapshot(opts.bootSnapshot, { cmdline: machine.cmdline, profile, arch: machine.arch, deviceMemory: layout.deviceMemory, numaFirmware: layout.numaFirmware ?? x86NumaInit(layout), cma: layout.cma });
     // A snapshot has no CPUs: they are the machine's (where the kernel's and user space's pages come from, page-alloc.ts).
     if (machine.type !== "synthetic") k.cpusByNode = { ...layout.cpusByNode };
   } else {

@@ -296,7 +296,7 @@ export function cmdDevice(k: Kernel, argv: string[], action: Action): ToolResult
     }
   }
   ndFlush(k);
-  const verb = { reconfigure: ["reconfiguring devices", "reconfigured"], online: ["onlining memory", "onlined memory for"], offline: ["offlining memory", "offlined memory for"], enable: ["enabling devices", "enabled"], disable: ["disabling devices", "disabled"] }[action];
+  const verb = { reconfigure: ["reconfiguring devices", "reconfigured"], online: ["onlining memory", "onlined memory for"], offline: ["offlining memory", "offlined memory for"], enable: ["enabling device", "enabled"], disable: ["disabling device", "disabled"] }[action];
   if (rc < 0) c.err.write(`error ${verb[0]}: ${strerror(rc)}\n`);
   c.err.write(`${verb[1]} ${processed} device${processed === 1 ? "" : "s"}\n`);
   return result(argv, rc, c);

@@ -65,7 +65,7 @@ export function cmdDimm(k: Kernel, argv: string[], action: "init-labels" | "zero
     case "enable-dimm":
     case "disable-dimm":
       c.err.write(`${action === "enable-dimm" ? "enabled" : "disabled"} ${n >= 0 ? n : 0} nmem${n > 1 ? "s" : ""}\n`);
-      return result(argv, n >= 0 ? 0 : n, c);
+      return result(argv, n >= 0 ? 0 : 1, c);
   }
 }
 

@@ -51,6 +51,18 @@ test("ndctl/daxctl on a machine without pmem", () => {
   assert.equal(d.rc, 250);
   assert.deepEqual(d.stderr, ["error reconfiguring devices: No such device or address", "reconfigured 0 devices"]);
   assert.equal(ndctl(sys.kernel, ["list"]).stdout_json, undefined);
+  // daxctl/device.c: enable and disable say "device" in their error line, reconfigure "devices".
+  assert.deepEqual(daxctl(sys.kernel, ["disable-device", "dax0.0"]).stderr, ["error disabling device: No such device or address", "disabled 0 devices"]);
+  assert.deepEqual(daxctl(sys.kernel, ["enable-device", "dax0.0"]).stderr, ["error enabling device: No such device or address", "enabled 0 devices"]);
+});
+
+test("ndctl disable-dimm on a DIMM whose region is up: skipped, exit 1 (EXIT_FAILURE), as a64-probe42-nv-dimm-relabel recorded", () => {
+  const sys = bootSystem({ type: "pc", memory: 1024 * MiB, maxmem: 4096 * MiB, slots: 2, cmdline: [], nvdimms: [{ id: "nv1", size: 512 * MiB + 128 * 1024, label_size: 128 * 1024 }] }, { boot: "derive" });
+  const busy = ndctl(sys.kernel, ["disable-dimm", "nmem0"]);
+  assert.deepEqual([busy.rc, busy.stderr], [1, ["nmem0 is active, skipping...", "disabled 0 nmem"]]);
+  assert.equal(ndctl(sys.kernel, ["disable-region", "region0"]).rc, 0);
+  const done = ndctl(sys.kernel, ["disable-dimm", "nmem0"]);
+  assert.deepEqual([done.rc, done.stderr], [0, ["disabled 1 nmem"]]);
 });
 
 test("label-less legacy region: sub-dividing refused, alignment errors name the region", () => {

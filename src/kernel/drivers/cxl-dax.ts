@@ -43,7 +43,8 @@ export function cxlDaxRegionProbe(k: Kernel, st: CxlState, r: CxlRegion): void {
   const region: DaxRegion = { id: r.id, parent, start: r.res.start, end: r.res.end, align: DAX_CXL_ALIGN, targetNode, devices: [], kmemType: true };
   ds.regions.push(region);
   const range = { start: r.res.start, end: r.res.end };
-  const dev = devmCreateDevDax(k, region, 0, range, { type: "GENERIC", ranges: [{ ...range }], owner: `dax${r.id}.0`, mapped: 0, nid: -1 });
+  // dax_cxl asks for memmap_on_memory (used where the kernel has it and the parameter allows).
+  const dev = devmCreateDevDax(k, region, 0, range, { type: "GENERIC", ranges: [{ ...range }], owner: `dax${r.id}.0`, mapped: 0, nid: -1 }, true);
   daxBusProbeDevice(k, dev);
   r.dax.driver = "cxl_dax_region";
   r.dax.daxRegionId = r.id;

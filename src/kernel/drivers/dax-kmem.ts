@@ -97,9 +97,9 @@ export function kmemProbe(k: Kernel, d: DevDax): ProbeResult {
     res.flags = { busy: false, sysram: true, driverManaged: false, mergeable: false };
     data.res[i] = res;
     // Driver-managed "System RAM (kmem)" since v5.8; before, plain System RAM (with a firmware memmap entry).
-    const a = k.rules.driverManagedRam
-      ? addMemory(k, groups ? g : nid, t.start, len, "System RAM (kmem)", { nidIsMgid: groups })
-      : addMemory(k, groups ? g : nid, t.start, len, "System RAM", { nidIsMgid: groups });
+    // MHP_MEMMAP_ON_MEMORY when the device asks for it (6.8+); add_memory_resource() ignores it where unsupported.
+    const flags = { nidIsMgid: groups, memmapOnMemory: k.rules.daxMemmapOnMemory && d.memmapOnMemory };
+    const a = addMemory(k, groups ? g : nid, t.start, len, k.rules.driverManagedRam ? "System RAM (kmem)" : "System RAM", flags);
     if (!a.ok) {
       k.printk(4, `${dev}: mapping${i}: ${hex0x(t.start)}-${hex0x(t.end)} memory add failed`);
       removeResource(res);

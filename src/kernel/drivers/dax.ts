@@ -6,7 +6,9 @@
  * device,kmem}.c.
  */
 import type { Kernel } from "../kernel.js";
-import { EBUSY, EINVAL, ENODEV, type Errno } from "../errno.js";
+import { kstrtobool } from "../boot.js";
+import { EBUSY, EINVAL, ENODEV, EOPNOTSUPP, type Errno } from "../errno.js";
+import { mhpSupportsMemmapOnMemory } from "../hotplug.js";
 import { memremapPages, memunmapPages, type DevPagemap } from "../memremap.js";
 import { removeResource, requestRegion, type Resource } from "../resource.js";
 import { hex0x } from "../units.js";
@@ -64,6 +66,8 @@ export interface DevDax extends DevBase {
   minor: number;
   /** Driver data of kmem; survives an unbind whose hot-remove failed. */
   kmem: KmemData | null;
+  /** dev_dax->memmap_on_memory (6.8+): kmem adds the memory with MHP_MEMMAP_ON_MEMORY. dax_cxl sets it, dax_pmem not. */
+  memmapOnMemory: boolean;
 }
 
 export interface DaxDriver {
@@ -146,7 +150,7 @@ export function daxPmemProbe(k: Kernel, nd: NdPfn): ProbeResult {
 export function daxPmemRemove(_k: Kernel, _nd: NdPfn): void {}
 
 /** devm_create_dev_dax(): device `daxR.N` of a dax region over one range, registered (its `add` uevent); the caller probes it. */
-export function devmCreateDevDax(k: Kernel, region: DaxRegion, id: number, range: { start: number; end: number }, pgmapTemplate: DevPagemap): DevDax {
+export function devmCreateDevDax(k: Kernel, region: DaxRegion, id: number, range: { start: number; end: number }, pgmapTemplate: DevPagemap, memmapOnMemory = false): DevDax {
   const st = daxState(k);
   const dev: DevDax = {
     kind: "daxdev",
@@ -160,6 +164,7 @@ export function devmCreateDevDax(k: Kernel, region: DaxRegion, id: number, range
     pgmap: null,
     minor: st.minors.get(),
     kmem: null,
+    memmapOnMemory,
     registered: true,
     killed: false,
     driver: null,
@@ -246,6 +251,20 @@ export function daxDriverIdStore(k: Kernel, name: string, action: "new_id" | "re
   } else if (has) {
     drv.ids = drv.ids.filter((x) => x !== s);
   }
+  return null;
+}
+
+/**
+ * memmap_on_memory_store() (6.8+): a boolean; turning it on needs mhp_supports_memmap_on_memory() (the parameter on,
+ * a block's memmap fit for it), else EOPNOTSUPP; changing it while kmem holds the device is EBUSY
+ * (test/oracle/arm64/traces/a64-probe44-kmem-mom-*).
+ */
+export function daxMemmapOnMemoryStore(k: Kernel, d: DevDax, buf: string): Errno | null {
+  const v = kstrtobool(buf);
+  if (v === null) return EINVAL;
+  if (v && !mhpSupportsMemmapOnMemory(k, k.blockSize)) return EOPNOTSUPP;
+  if (d.memmapOnMemory !== v && d.driver === "kmem") return EBUSY;
+  d.memmapOnMemory = v;
   return null;
 }
 

@@ -10,7 +10,7 @@
 import type { Kernel } from "../kernel.js";
 import type { Errno } from "../errno.js";
 import { registerSysfsProvider, type SysfsAttr, type WriteResult } from "../sysfs.js";
-import { daxDevPath, daxParentNode, daxDriverBind, daxDriverIdStore, daxDriverUnbind, daxRegionAvailable, daxState, devDaxSize, type DevDax } from "./dax.js";
+import { daxDevPath, daxParentNode, daxDriverBind, daxDriverIdStore, daxDriverUnbind, daxMemmapOnMemoryStore, daxRegionAvailable, daxState, devDaxSize, type DevDax } from "./dax.js";
 import { devPath, ndState, regionNstype, type NdDevice, type NdNamespace, type NdPfn, type NdRegion } from "./nvdimm-core.js";
 import { allNdDevices, ndDriverBind, ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { dimmAvailableSlots } from "./nvdimm-label.js";
@@ -282,6 +282,8 @@ function daxDevAttr(k: Kernel, d: DevDax, rest: string): Found {
       return ro(() => `${daxParentNode(d.region.parent)}\n`);
     case "modalias":
       return ro(() => "dax:t0\n");
+    case "memmap_on_memory":
+      return k.rules.daxMemmapOnMemory ? { show: () => `${d.memmapOnMemory ? 1 : 0}\n`, store: (_k, buf) => res(daxMemmapOnMemoryStore(k, d, buf)) } : null;
     case "uevent":
       return { show: () => "" };
     case "driver/unbind":

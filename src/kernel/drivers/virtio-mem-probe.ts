@@ -4,7 +4,7 @@ import { registerDynamicGroup } from "../memory-block.js";
 import { registerMemoryNotifier } from "../online.js";
 import { requestRegion, type Resource } from "../resource.js";
 import { memoryNotifier } from "./virtio-mem-online.js";
-import { arm64MemoryAddPhysaddrToNid } from "../numa-addr.js";
+import { memoryAddPhysaddrToNid } from "../numa-addr.js";
 import { DEFAULT_OFFLINE_THRESHOLD, type Err, hx, isPowerOf2, NUMA_NO_NODE, registerVirtioMemDevice, VirtioMemDriver } from "./virtio-mem.js";
 
 /**
@@ -20,7 +20,7 @@ export function probe(vm: VirtioMemDriver, adopt?: Resource | null): Err | null 
   vm.addr = c.addr;
   vm.regionSize = c.regionSize;
   vm.nid = translateNodeId(vm, c.nodeId);
-  if (vm.nid === NUMA_NO_NODE) vm.nid = memoryAddPhysaddrToNid(vm, vm.addr);
+  if (vm.nid === NUMA_NO_NODE) vm.nid = memoryAddPhysaddrToNid(vm.k, vm.addr);
   vm.info(`start address: ${hx(vm.addr)}`);
   vm.info(`region size: ${hx(vm.regionSize)}`);
   vm.info(`device block size: ${hx(vm.deviceBlockSize)}`);
@@ -40,12 +40,6 @@ export function probe(vm: VirtioMemDriver, adopt?: Resource | null): Err | null 
 export function translateNodeId(vm: VirtioMemDriver, nodeId: number): number {
   if (vm.k.numaFirmware.kind !== "acpi") return NUMA_NO_NODE;
   return vm.k.possibleNodes.includes(nodeId) ? nodeId : NUMA_NO_NODE;
-}
-
-/** memory_add_physaddr_to_nid() of the device's start: arm64's (kernel/numa-addr.ts), else the first online node. */
-export function memoryAddPhysaddrToNid(vm: VirtioMemDriver, addr: number): number {
-  if (vm.k.numaFirmware.kind === "acpi") return vm.k.onlineNodes()[0] ?? 0;
-  return arm64MemoryAddPhysaddrToNid(vm.k, addr);
 }
 
 export function initHotplug(vm: VirtioMemDriver, adopt: Resource | null): Err | null {

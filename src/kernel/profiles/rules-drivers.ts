@@ -58,6 +58,18 @@ export const DRIVER_RULES = {
   driverManagedRam: rule("add_memory_driver_managed(): \"System RAM (kmem)\" resources without firmware memmap entries", false, HISTORY, [
     { since: "5.8", value: true, evidence: "v5.8: mm/memory_hotplug: introduce add_memory_driver_managed(); " + HISTORY },
   ]),
+  daxMemmapOnMemory: rule(
+    "dax devices have a memmap_on_memory attribute (0 or 1; 1 needs mhp_supports_memmap_on_memory(), else EOPNOTSUPP; no change while kmem holds the device: EBUSY), and kmem adds their memory with a self-hosted memmap when it is set; dax_cxl sets it, dax_pmem does not",
+    false,
+    HISTORY,
+    [
+      {
+        since: "6.8",
+        value: true,
+        evidence: "v6.8: dax: add a sysfs knob to control memmap_on_memory behavior; test/oracle/arm64/traces/a64-probe44-kmem-mom-*.trixie and .sid",
+      },
+    ],
+  ),
   kmemHotRemove: rule("dax kmem can hot-remove its memory again (before: the memory stays until reboot)", false, HISTORY, [
     { since: "5.3", value: true, evidence: "v5.3: device-dax: \"Hotremove\" persistent memory that is used like normal RAM; " + HISTORY },
   ]),

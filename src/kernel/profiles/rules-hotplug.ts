@@ -54,6 +54,12 @@ export const HOTPLUG_RULES = {
     "6.1: no decay (pcp->high is fixed)",
     [{ since: "6.7", value: true, evidence: "v6.7: mm: tune PCP high automatically (decay_pcp_high()); test/oracle/arm64/evidence-pin/a64-pin-trace-4cpu-1800m.r5.sid: grep's order-3 refill took a piece of pageblock 16, which the kworker's refill had left on CPU 0's list" }],
   ),
+  arm64LeafSplitVeto: rule(
+    "arm64's boot-memory notifier first vetoes (EPERM, \"[start end] splits a leaf entry in vmemmap\") going offline for a range whose struct pages start or end inside a vmemmap leaf: with 4K pages the vmemmap is mapped in 2 MiB blocks, one per 128 MiB of memory, so a block with a self-hosted memmap (its offline range starts after that memmap) cannot go offline",
+    false,
+    "test/oracle/arm64/traces/a64-probe44-kmem-mom.trixie (6.12: the dax kmem blocks with memmap_on_memory go offline)",
+    [{ since: "7.2", arch: "arm64", value: true, evidence: "test/oracle/arm64/traces/a64-probe44-kmem-mom.sid step 6 (\"[b0200000 b8000000] splits a leaf entry in vmemmap\", offlining fails due to notifier failure, EPERM); upstream: arm64/mm: reject memory removal that splits a kernel leaf mapping (after 6.12)" }],
+  ),
   memmapOnMemoryForce: rule(
     "memory_hotplug.memmap_on_memory=force: the memmap of each block is padded to whole pageblocks, so blocks whose memmap is not pageblock-sized qualify too; the parameter reads back \"force\"",
     false,

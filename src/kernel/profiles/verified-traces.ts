@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 541,
-    "reproduced": 541
+    "traces": 582,
+    "reproduced": 582
   },
   "6.12": {
-    "traces": 362,
-    "reproduced": 362
+    "traces": 417,
+    "reproduced": 417
   },
   "7.2": {
-    "traces": 271,
-    "reproduced": 271
+    "traces": 326,
+    "reproduced": 326
   }
 };
