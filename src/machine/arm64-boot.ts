@@ -65,6 +65,10 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   if (map.uefi && T0 - map.ramBase < UEFI_MIN_RAM) {
     throw new MachineRefused(`memhp models edk2 (UEFI) boots of virt from ${UEFI_MIN_RAM / MiB} MiB of RAM up (edk2 and the EFI stub place the kernel and their tables that far below the top); use acpi: false for a device-tree boot`, ["memory"]);
   }
+  if (map.uefi && spec.cmdline.includes("acpi=off")) {
+    // a64-probe50-uefi-2g-acpi-off (not kept: it never finished): "EFI stub: Generating empty DTB", then nothing.
+    throw new MachineRefused("the arm64 kernel cannot boot with acpi=off under UEFI: edk2 hands QEMU virt's description over as ACPI tables only, the EFI stub generates an empty device tree, and without ACPI Linux finds no memory and stops early (use acpi: false for a device-tree boot)", ["cmdline"]);
+  }
   if (map.uefi) {
     nomap.push({ ...VIRT_FLASH1 }, { start: T0 - 0x3bc0000, end: T0 - 0x38d0000 }, { start: T0 - 0x400000, end: T0 - 0x20000 });
     if (nvdimm) nomap.push({ start: T0 - build.nvdimmNvs, end: T0 - build.nvdimmNvs + 0x10000 });

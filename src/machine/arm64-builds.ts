@@ -78,8 +78,8 @@ export interface EarlyProgram {
   aliasBlocks: boolean;
   /** 7.2's bootmem_init() reserves CMA and request_standard_resources() runs before sparse_init(). */
   cmaFirst: boolean;
-  /** dma_numa_cma_reserve(): a CMA area of this many bytes on each node after the global one, when the kernel runs more than one node (7.2: 64 MiB, a64-dts-numa3-cpuless-mid.sid's four "cma: Reserved 64 MiB" lines). */
-  numaCmaPerNode?: number;
+  /** dma_numa_cma_reserve(): a CMA area on each node after the global one, as large as it, when the kernel runs more than one node (7.2: a64-dts-numa3-cpuless-mid.sid's four "cma: Reserved 64 MiB" lines; a64-probe50-dts-numa2-cma32.sid's three of 32 MiB). */
+  numaCmaPerNode?: boolean;
   /** sparse_init_nid(): usemap bytes per section; 7.2 takes the usemaps anywhere and maps each section's memmap on its own (2 MiB each, after the vmemmap tables). */
   usemapBytes: number;
   memmapPerSection: boolean;
@@ -92,6 +92,10 @@ export interface EarlyProgram {
    * generic crash_reserve.c (6.9 on: fallbacks between low and high, a default 128 MiB low part). kernel/crash-reserve.ts.
    */
   crashkernel: "arch-6.1" | "generic";
+  /** rodata=off maps the linear map with blocks (6.1; 6.12 and 7.2 keep base pages: a64-probe49-uefi-2g-rodata-off). */
+  rodataOffBlocks: boolean;
+  /** A boot gigantic page's memblock reservation is split: its first page, then the rest MEMBLOCK_RSRV_NOINIT (6.12 on). */
+  hugetlbNoinitTail: boolean;
 }
 
 /** The oracle's boot arguments ahead of the scenario's (QEMU -append); the EFI stub adds " initrd=initrd". */
@@ -121,6 +125,8 @@ const DEBIAN_6_1: Arm64Build = {
     lpa2: false,
     swiotlb: "over-dma-limit",
     crashkernel: "arch-6.1",
+    rodataOffBlocks: true,
+    hugetlbNoinitTail: false,
     aliasBlocks: true,
     cmaFirst: false,
     usemapBytes: 56,
@@ -151,6 +157,8 @@ const DEBIAN_6_12: Arm64Build = {
     lpa2: true,
     swiotlb: "kmalloc-bounce",
     crashkernel: "generic",
+    rodataOffBlocks: false,
+    hugetlbNoinitTail: true,
     aliasBlocks: true,
     cmaFirst: false,
     usemapBytes: 56,
@@ -187,9 +195,11 @@ const DEBIAN_7_2: Arm64Build = {
     lpa2: true,
     swiotlb: "kmalloc-bounce",
     crashkernel: "generic",
+    rodataOffBlocks: false,
+    hugetlbNoinitTail: true,
     aliasBlocks: false,
     cmaFirst: true,
-    numaCmaPerNode: 64 * 1024 * 1024,
+    numaCmaPerNode: true,
     usemapBytes: 88,
     memmapPerSection: true,
     kernFlag: true,

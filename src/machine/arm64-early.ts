@@ -50,6 +50,47 @@ const SMP_CACHE = 64;
 /** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (a block: 2 MiB with 4K pages, as a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000; 32 MiB with 16K). */
 const CMA = { size: 64 * MiB };
 
+/** setup_io_tlb_npages(): the last swiotlb=[SLABS][,AREAS][,force|noforce]; SLABS rounded up to a segment (128). */
+export function swiotlbCmdline(cmdline: string): { slabs: number | null; areas: number | null; force: boolean; noforce: boolean } {
+  const out = { slabs: null as number | null, areas: null as number | null, force: false, noforce: false };
+  for (const w of cmdline.split(" ")) {
+    if (!w.startsWith("swiotlb=")) continue;
+    let rest = w.slice("swiotlb=".length);
+    const num = () => {
+      const m = /^(0[xX][0-9a-fA-F]+|[0-9]+)/.exec(rest);
+      if (!m) return null;
+      rest = rest.slice(m[1].length);
+      return Number(m[1]);
+    };
+    const slabs = num();
+    if (slabs !== null) out.slabs = alignUp(slabs, IO_TLB.segsize);
+    if (rest.startsWith(",")) rest = rest.slice(1);
+    const areas = num();
+    if (areas !== null) out.areas = areas;
+    if (rest.startsWith(",")) rest = rest.slice(1);
+    if (rest === "force") out.force = true;
+    else if (rest === "noforce") out.noforce = true;
+  }
+  return out;
+}
+
+/**
+ * Gigantic huge pages the command line asks for at boot (hugepagesz=SIZE then hugepages=N, SIZE of 1 GiB or more):
+ * each one memblock allocation of its own size and alignment, top-down (alloc_bootmem_huge_page()).
+ */
+export function bootGiganticPages(cmdline: string): number[] {
+  const out: number[] = [];
+  let size = 0;
+  for (const w of cmdline.split(" ")) {
+    if (w.startsWith("hugepagesz=")) size = memparse(w.slice("hugepagesz=".length))?.value ?? 0;
+    else if (w.startsWith("hugepages=") && size >= GiB) {
+      const n = memparse(w.slice("hugepages=".length));
+      for (let i = 0; i < (n && n.rest === "" ? n.value : 0); i++) out.push(size);
+    }
+  }
+  return out;
+}
+
 /** early_cma(): the last cma=SIZE[@BASE[-LIMIT]] (LIMIT defaults to BASE + SIZE, a fixed place); null without one. */
 export function cmaCmdline(cmdline: string): { size: number; base: number; limit: number } | null {
   let out: { size: number; base: number; limit: number } | null = null;
@@ -133,7 +174,9 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // paging_init(): map_kernel() (6.1), the linear map, then init_pg_dir freed and the idmap built.
   // With FEAT_LPA2 (QEMU's "max" CPU) a 6.12 kernel built for 52-bit VAs runs 52-bit: five levels of page tables.
   const lpa2 = p.lpa2 && /^max\b/.test(c.spec.cpu ?? "");
-  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, p.aliasBlocks ? c.code : null, g, lpa2 && g.page === 4096), PAGE) ? 0 : null);
+  // rodata=off: 6.1 maps the linear map with blocks (a64-probe49-uefi-2g-rodata-off; 6.12 and 7.2 keep pages).
+  const blocks = p.rodataOffBlocks && c.cmdline.split(" ").includes("rodata=off");
+  must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, p.aliasBlocks ? c.code : null, g, lpa2 && g.page === 4096, blocks), PAGE) ? 0 : null);
   if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
   mb.allocPages(p.idmapTables, PAGE);
   // unflatten_device_tree().
@@ -161,9 +204,11 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     const global = globalCma(mb, c.cmdline, g.pte, dmaLimit);
     if (global) cma.push(global);
     if (p.numaCmaPerNode && c.nodes.length > 1) {
-      for (const nid of c.nodes) {
-        const a = cmaAllocMem(mb, p.numaCmaPerNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
-        if (a !== null) cma.push({ start: a, end: a + p.numaCmaPerNode });
+      // As large as the global area (cma= or the default): a64-probe50-dts-numa2-cma32.sid, three areas of 32 MiB.
+      const perNode = global ? global.end - global.start : 0;
+      for (const nid of perNode ? c.nodes : []) {
+        const a = cmaAllocMem(mb, perNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
+        if (a !== null) cma.push({ start: a, end: a + perNode });
       }
     }
     // reserve_crashkernel(): 2 MiB-aligned, top-down below the DMA limit (CRASH_ADDR_LOW_MAX) unless ,high or @offset
@@ -232,17 +277,27 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   for (const chunk of p.pcpu.chunks) for (const size of chunk) must("pcpu_alloc_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
   mb.free(ai, ai + PAGE);
   mb.free(areas, areas + PAGE);
+  // parse_args() → hugepages_setup(): gigantic pages from memblock (a64-probe49-uefi-4g-hugepagesz-1g: 0x80000000 on 4 GiB,
+  // the highest free GiB); 6.12 on mark all but the first page MEMBLOCK_RSRV_NOINIT (a reserved region of their own).
+  for (const size of bootGiganticPages(c.cmdline)) {
+    const at = mb.alloc({ size, align: size });
+    if (at !== null && p.hugetlbNoinitTail) mb.markNoinit(at + PAGE, at + size);
+  }
   // vfs_caches_init_early(): the dentry and inode hash tables, from memblock unless hashdist spreads them over nodes (vmalloc).
   if (c.nodes.length === 1) for (const scale of [13, 14]) must("a hash table", mb.alloc({ size: systemHashBytes(nrKernelPages, PAGE, scale), align: SMP_CACHE }));
-  // mem_init() → swiotlb_init().
-  const nareas = 2 ** Math.ceil(Math.log2(ncpu));
+  // mem_init() → swiotlb_init(); swiotlb= sets the slabs (then kmalloc bouncing keeps them), the areas, force or noforce.
+  const st = swiotlbCmdline(c.cmdline);
+  const nareas = 2 ** Math.ceil(Math.log2(st.areas ?? ncpu));
   const over = c.map.ramTop > dmaLimit;
   let nslabs = 0;
-  if (over) nslabs = IO_TLB.defaultSlabs;
+  // force only matters where nothing else asks for bounce buffers (6.1 within the DMA limit): kmalloc bouncing sizes them
+  // as ever (a64-probe50-uefi-2g-swiotlb-force).
+  if (st.noforce) nslabs = 0;
+  else if (over) nslabs = st.slabs ?? IO_TLB.defaultSlabs;
   else if (p.swiotlb === "kmalloc-bounce") {
     const size = Math.min(IO_TLB.defaultSlabs * IO_TLB.slab, alignUp(Math.ceil(mb.physMemSize() / 1024), IO_TLB.slab));
-    nslabs = alignUp(size / IO_TLB.slab, IO_TLB.segsize);
-  }
+    nslabs = st.slabs ?? alignUp(size / IO_TLB.slab, IO_TLB.segsize);
+  } else if (st.force) nslabs = st.slabs ?? IO_TLB.defaultSlabs;
   if (nslabs) {
     nslabs = Math.max(nslabs, IO_TLB.segsize * nareas);
     nslabs = 2 ** Math.ceil(Math.log2(nslabs));
@@ -309,9 +364,32 @@ function chunksTouched(ranges: Range[], size: number): number {
  * alias [_stext, __init_begin) (mapped with blocks); a PMD page per GiB,
  * a PUD page per 512 GiB, and with five levels a P4D page per 256 TiB.
  */
-function linearMapTables(mb: Memblock, alias: Range | null, g: ReturnType<typeof granule>, extraLevel: boolean): number {
+function linearMapTables(mb: Memblock, alias: Range | null, g: ReturnType<typeof granule>, extraLevel: boolean, blocks = false): number {
   const mapped: Range[] = mb.memory.filter((m) => !m.nomap).map((m) => ({ start: m.base, end: m.end }));
   const upper = chunksTouched(mapped, g.pmd) + chunksTouched(mapped, g.pud) + (extraLevel ? chunksTouched(mapped, g.p4d) : 0);
+  if (blocks) {
+    // Block-mapped: a PTE page only for a block-sized chunk a mapping starts or ends inside (the alias is mapped apart).
+    const pieces: Range[] = [];
+    for (const m of mapped) {
+      if (!alias || alias.end <= m.start || alias.start >= m.end) pieces.push(m);
+      else {
+        if (m.start < alias.start) pieces.push({ start: m.start, end: alias.start });
+        if (alias.end < m.end) pieces.push({ start: alias.end, end: m.end });
+      }
+    }
+    if (alias) pieces.push(alias);
+    // A PTE page for each block-sized chunk a mapping starts or ends inside; a PMD page for each GiB no single mapping
+    // covers whole (a whole one is a PUD block).
+    const partial = new Set<number>();
+    for (const r of pieces) {
+      if (r.start % g.pte) partial.add(Math.floor(r.start / g.pte));
+      if (r.end % g.pte) partial.add(Math.floor(r.end / g.pte));
+    }
+    const gibs = new Set<number>();
+    for (const r of pieces) for (let i = Math.floor(r.start / g.pmd); i * g.pmd < r.end; i++) gibs.add(i);
+    const whole = [...gibs].filter((i) => pieces.some((r) => r.start <= i * g.pmd && (i + 1) * g.pmd <= r.end)).length;
+    return partial.size + gibs.size - whole + chunksTouched(mapped, g.pud) + (extraLevel ? chunksTouched(mapped, g.p4d) : 0);
+  }
   if (!alias) return chunksTouched(mapped, g.pte) + upper;
   const paged: Range[] = [];
   for (const m of mapped) {

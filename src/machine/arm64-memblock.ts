@@ -22,6 +22,8 @@ export interface MbRegion {
   nid?: number;
   /** A reserved region the kernel allocated (MEMBLOCK_RSRV_KERN, 7.x): it never merges with firmware reservations. */
   kern?: boolean;
+  /** MEMBLOCK_RSRV_NOINIT (6.11+: a boot gigantic page's tail): it never merges with other reservations. */
+  noinit?: boolean;
 }
 
 export interface AllocRequest {
@@ -59,6 +61,20 @@ export class Memblock {
   reserve(base: number, end: number, kern = false): void {
     if (end <= base) return;
     this.reserved = mergeRegions([...this.reserved, kern ? { base, end, kern } : { base, end }], false);
+  }
+
+  /** memblock_reserved_mark_noinit(): the reserved part of [base, end) becomes a region of its own kind. */
+  markNoinit(base: number, end: number): void {
+    const out: MbRegion[] = [];
+    for (const r of this.reserved) {
+      if (r.end <= base || r.base >= end) out.push(r);
+      else {
+        if (r.base < base) out.push({ ...r, end: base });
+        out.push({ ...r, base: Math.max(r.base, base), end: Math.min(r.end, end), noinit: true });
+        if (r.end > end) out.push({ ...r, base: end });
+      }
+    }
+    this.reserved = out.sort((a, b) => a.base - b.base);
   }
 
   /** memblock_phys_free(): the range leaves the reserved regions (splitting one if needed). */
@@ -193,7 +209,7 @@ function mergeRegions(list: MbRegion[], byFlags: boolean): MbRegion[] {
   const out: MbRegion[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    const same = byFlags ? !!last?.nomap === !!r.nomap && last?.nid === r.nid : !!last?.kern === !!r.kern;
+    const same = byFlags ? !!last?.nomap === !!r.nomap && last?.nid === r.nid : !!last?.kern === !!r.kern && !!last?.noinit === !!r.noinit;
     if (last && same && r.base <= last.end) last.end = Math.max(last.end, r.end);
     else out.push({ ...r });
   }

@@ -6,7 +6,7 @@ import { GiB, MiB } from "../kernel/units.js";
 import { virtMap } from "./virt.js";
 import { virtBootLayout } from "./virt.js";
 import { arm64BootRam } from "./arm64-boot.js";
-import { cmaCmdline } from "./arm64-early.js";
+import { bootGiganticPages, cmaCmdline, swiotlbCmdline } from "./arm64-early.js";
 import { Memblock, systemHashBytes, nrKernelPagesByZones } from "./arm64-memblock.js";
 
 test("virt: the device-memory region starts at the next GiB above RAM and holds maxmem - memory + 1 GiB per slot", () => {
@@ -100,6 +100,8 @@ test("a virt kernel built with CONFIG_ACPI_HOTPLUG_MEMORY hot-adds the DIMM (mac
 test("virt boots memhp has no layout for, or QEMU refuses, are located errors, never crashes", () => {
   assert.match(loadError('{"machine":{"type":"virt","memory":"128M"}}'), /machine\.memory: memhp models edk2 \(UEFI\) boots of virt from 256 MiB/);
   assert.match(loadError('{"machine":{"type":"virt","memory":"32M","acpi":false}}'), /machine\.memory: QEMU refuses to start: .*not enough space after kernel to load initrd/);
+  // Under UEFI acpi=off leaves Linux without a description of the machine (the recorder's boot never got past the EFI stub).
+  assert.match(loadError('{"machine":{"type":"virt","memory":"2G","cmdline":["acpi=off"]}}'), /machine\.cmdline: the arm64 kernel cannot boot with acpi=off under UEFI/);
   // Below 256 MiB QEMU loads the initrd halfway into RAM: a 200 MiB device-tree guest boots.
   const spec = { type: "virt" as const, memory: 200 * MiB, acpi: false, cmdline: [] };
   const ram = arm64BootRam(spec, virtMap(spec), false, "6.1");
@@ -179,4 +181,18 @@ test("cma=: size, @base (a fixed place) and -limit as early_cma() reads them; th
   assert.deepEqual(at(["cma=0"]), []);
   assert.deepEqual(at(["cma=256M@0x80000000"], false), [{ start: 0x80000000, end: 0x90000000 }]);
   assert.equal(at(["cma=128M"])![0].end - at(["cma=128M"])![0].start, 128 * MiB);
+});
+
+test("swiotlb= and hugepagesz=/hugepages= as the kernel reads them (a64-probe49-*)", () => {
+  assert.deepEqual(swiotlbCmdline("quiet"), { slabs: null, areas: null, force: false, noforce: false });
+  assert.deepEqual(swiotlbCmdline("swiotlb=8192"), { slabs: 8192, areas: null, force: false, noforce: false });
+  assert.deepEqual(swiotlbCmdline("swiotlb=1000,4,force"), { slabs: 1024, areas: 4, force: true, noforce: false });
+  assert.deepEqual(swiotlbCmdline("swiotlb=noforce"), { slabs: null, areas: null, force: false, noforce: true });
+  assert.deepEqual(bootGiganticPages("hugepagesz=1G hugepages=2"), [GiB, GiB]);
+  assert.deepEqual(bootGiganticPages("hugepages=64"), [], "2 MiB pages come from the buddy allocator later");
+  assert.deepEqual(bootGiganticPages("hugepagesz=2M hugepages=8 hugepagesz=1G hugepages=1"), [GiB]);
+  // Where the 1 GiB page goes on a 4 GiB UEFI guest: the highest GiB nothing holds yet (all three kernels).
+  const l = virtBootLayout({ type: "virt", memory: 4 * GiB, maxmem: 16 * GiB, slots: 4, cmdline: ["hugepagesz=1G", "hugepages=1"] }, "6.12");
+  const reserved = l.iomem.flatMap((r) => r.children ?? []).filter((r) => r.name === "reserved" && r.start >= 0x80000000 && r.end <= 0xbfffffff);
+  assert.deepEqual(reserved.map((r) => [r.start, r.end]), [[0x80000000, 0x80000fff], [0x80001000, 0xbfffffff]], "6.12: the page's tail is a reservation of its own");
 });

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 582,
-    "reproduced": 582
+    "traces": 590,
+    "reproduced": 590
   },
   "6.12": {
-    "traces": 417,
-    "reproduced": 417
+    "traces": 426,
+    "reproduced": 426
   },
   "7.2": {
-    "traces": 326,
-    "reproduced": 326
+    "traces": 335,
+    "reproduced": 335
   }
 };
