@@ -8,7 +8,9 @@
  * are computed here; each build's structure sizes are data.
  * Pure: no I/O.
  */
-import { memparse } from "../kernel/cmdline.js";
+import { cmaCmdline } from "../kernel/dma-contiguous.js";
+import { bootGiganticPages } from "../kernel/hugetlb.js";
+import { IO_TLB_SEGSIZE, swiotlbCmdline } from "../kernel/swiotlb.js";
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
 import { Memblock, nrKernelPagesByZones, nrKernelPagesFree, systemHashBytes } from "./arm64-memblock.js";
 import type { EarlyProgram } from "./arm64-builds.js";
@@ -50,66 +52,6 @@ const SMP_CACHE = 64;
 /** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (a block: 2 MiB with 4K pages, as a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000; 32 MiB with 16K). */
 const CMA = { size: 64 * MiB };
 
-/** setup_io_tlb_npages(): the last swiotlb=[SLABS][,AREAS][,force|noforce]; SLABS rounded up to a segment (128). */
-export function swiotlbCmdline(cmdline: string): { slabs: number | null; areas: number | null; force: boolean; noforce: boolean } {
-  const out = { slabs: null as number | null, areas: null as number | null, force: false, noforce: false };
-  for (const w of cmdline.split(" ")) {
-    if (!w.startsWith("swiotlb=")) continue;
-    let rest = w.slice("swiotlb=".length);
-    const num = () => {
-      const m = /^(0[xX][0-9a-fA-F]+|[0-9]+)/.exec(rest);
-      if (!m) return null;
-      rest = rest.slice(m[1].length);
-      return Number(m[1]);
-    };
-    const slabs = num();
-    if (slabs !== null) out.slabs = alignUp(slabs, IO_TLB.segsize);
-    if (rest.startsWith(",")) rest = rest.slice(1);
-    const areas = num();
-    if (areas !== null) out.areas = areas;
-    if (rest.startsWith(",")) rest = rest.slice(1);
-    if (rest === "force") out.force = true;
-    else if (rest === "noforce") out.noforce = true;
-  }
-  return out;
-}
-
-/**
- * Gigantic huge pages the command line asks for at boot (hugepagesz=SIZE then hugepages=N, SIZE of 1 GiB or more):
- * each one memblock allocation of its own size and alignment, top-down (alloc_bootmem_huge_page()).
- */
-export function bootGiganticPages(cmdline: string): number[] {
-  const out: number[] = [];
-  let size = 0;
-  for (const w of cmdline.split(" ")) {
-    if (w.startsWith("hugepagesz=")) size = memparse(w.slice("hugepagesz=".length))?.value ?? 0;
-    else if (w.startsWith("hugepages=") && size >= GiB) {
-      const n = memparse(w.slice("hugepages=".length));
-      for (let i = 0; i < (n && n.rest === "" ? n.value : 0); i++) out.push(size);
-    }
-  }
-  return out;
-}
-
-/** early_cma(): the last cma=SIZE[@BASE[-LIMIT]] (LIMIT defaults to BASE + SIZE, a fixed place); null without one. */
-export function cmaCmdline(cmdline: string): { size: number; base: number; limit: number } | null {
-  let out: { size: number; base: number; limit: number } | null = null;
-  for (const w of cmdline.split(" ")) {
-    if (!w.startsWith("cma=")) continue;
-    const size = memparse(w.slice(4));
-    if (!size) continue;
-    if (!size.rest.startsWith("@")) {
-      out = { size: size.value, base: 0, limit: 0 };
-      continue;
-    }
-    const base = memparse(size.rest.slice(1));
-    const b = base?.value ?? 0;
-    const limit = base?.rest.startsWith("-") ? (memparse(base.rest.slice(1))?.value ?? 0) : b + size.value;
-    out = { size: size.value, base: b, limit };
-  }
-  return out;
-}
-
 /**
  * dma_contiguous_reserve(limit) → cma_declare_contiguous(): the global CMA area, cma= or the build's default, aligned to
  * a pageblock (`align`). A fixed one (cma=SIZE@BASE) is reserved exactly there if it fits below the limit and nothing
@@ -134,7 +76,7 @@ function globalCma(mb: Memblock, cmdline: string, align: number, limit: number):
   const at = base ? mb.alloc({ size, align, min: base, max, phys: true }) : cmaAllocMem(mb, size, align, max);
   return at === null ? null : { start: at, end: at + size };
 }
-const IO_TLB = { slab: 2048, segsize: 128, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
+const IO_TLB = { slab: 2048, segsize: IO_TLB_SEGSIZE, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
 
 export interface EarlyContext {
   spec: MachineSpec;

@@ -6,7 +6,9 @@ import { GiB, MiB } from "../kernel/units.js";
 import { virtMap } from "./virt.js";
 import { virtBootLayout } from "./virt.js";
 import { arm64BootRam } from "./arm64-boot.js";
-import { bootGiganticPages, cmaCmdline, swiotlbCmdline } from "./arm64-early.js";
+import { cmaCmdline } from "../kernel/dma-contiguous.js";
+import { bootGiganticPages } from "../kernel/hugetlb.js";
+import { swiotlbCmdline } from "../kernel/swiotlb.js";
 import { Memblock, systemHashBytes, nrKernelPagesByZones } from "./arm64-memblock.js";
 
 test("virt: the device-memory region starts at the next GiB above RAM and holds maxmem - memory + 1 GiB per slot", () => {

@@ -1,0 +1,25 @@
+/**
+ * kernel/dma/contiguous.c, the part the command line sets: cma= (the global
+ * CMA area's size, base and limit). Where the area goes is the
+ * architecture's boot (machine/arm64-early.ts, cma_declare_contiguous()). Pure.
+ */
+import { memparse } from "./cmdline.js";
+
+/** early_cma(): the last cma=SIZE[@BASE[-LIMIT]] (LIMIT defaults to BASE + SIZE, a fixed place); null without one. */
+export function cmaCmdline(cmdline: string): { size: number; base: number; limit: number } | null {
+  let out: { size: number; base: number; limit: number } | null = null;
+  for (const w of cmdline.split(" ")) {
+    if (!w.startsWith("cma=")) continue;
+    const size = memparse(w.slice(4));
+    if (!size) continue;
+    if (!size.rest.startsWith("@")) {
+      out = { size: size.value, base: 0, limit: 0 };
+      continue;
+    }
+    const base = memparse(size.rest.slice(1));
+    const b = base?.value ?? 0;
+    const limit = base?.rest.startsWith("-") ? (memparse(base.rest.slice(1))?.value ?? 0) : b + size.value;
+    out = { size: size.value, base: b, limit };
+  }
+  return out;
+}
