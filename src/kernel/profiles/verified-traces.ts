@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 590,
-    "reproduced": 590
+    "traces": 594,
+    "reproduced": 594
   },
   "6.12": {
-    "traces": 426,
-    "reproduced": 426
+    "traces": 431,
+    "reproduced": 431
   },
   "7.2": {
-    "traces": 335,
-    "reproduced": 335
+    "traces": 339,
+    "reproduced": 339
   }
 };
