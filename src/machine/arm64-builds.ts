@@ -96,6 +96,8 @@ export interface EarlyProgram {
   rodataOffBlocks: boolean;
   /** A boot gigantic page's memblock reservation is split: its first page, then the rest MEMBLOCK_RSRV_NOINIT (6.12 on). */
   hugetlbNoinitTail: boolean;
+  /** Gigantic boot pages come from memblock before sparse_init() (7.2's hugetlb_bootmem_alloc()), not in parse_args(). */
+  giganticBeforeSparse: boolean;
 }
 
 /** The oracle's boot arguments ahead of the scenario's (QEMU -append); the EFI stub adds " initrd=initrd". */
@@ -127,6 +129,7 @@ const DEBIAN_6_1: Arm64Build = {
     crashkernel: "arch-6.1",
     rodataOffBlocks: true,
     hugetlbNoinitTail: false,
+    giganticBeforeSparse: false,
     aliasBlocks: true,
     cmaFirst: false,
     usemapBytes: 56,
@@ -159,6 +162,7 @@ const DEBIAN_6_12: Arm64Build = {
     crashkernel: "generic",
     rodataOffBlocks: false,
     hugetlbNoinitTail: true,
+    giganticBeforeSparse: false,
     aliasBlocks: true,
     cmaFirst: false,
     usemapBytes: 56,
@@ -197,6 +201,7 @@ const DEBIAN_7_2: Arm64Build = {
     crashkernel: "generic",
     rodataOffBlocks: false,
     hugetlbNoinitTail: true,
+    giganticBeforeSparse: true,
     aliasBlocks: false,
     cmaFirst: true,
     numaCmaPerNode: true,

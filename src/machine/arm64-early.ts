@@ -165,6 +165,18 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     must("standard resources", mb.alloc({ size: 64 * mb.memory.length, align: SMP_CACHE }));
   };
   if (p.cmaFirst) cmaAndResources();
+  // Gigantic boot pages from memblock, each of its own size and alignment (a64-probe49-uefi-4g-hugepagesz-1g: 0x80000000
+  // on 4 GiB, the highest free GiB); 6.12 on mark all but the first page MEMBLOCK_RSRV_NOINIT (a region of their own).
+  // 6.1 and 6.12 allocate them in parse_args() → hugepages_setup(), after the per-CPU areas; 7.2 in
+  // hugetlb_bootmem_alloc() before sparse_init(), so the hash tables see the memory they took
+  // (a64-probe52-uefi-4g-hugepages-1g-x2-mbdbg.sid: dentry and inode hashes of 2 and 1 MiB, not 4 and 2).
+  const giganticPages = () => {
+    for (const size of bootGiganticPages(c.cmdline)) {
+      const at = mb.alloc({ size, align: size });
+      if (at !== null && p.hugetlbNoinitTail) mb.markNoinit(at + PAGE, at + size);
+    }
+  };
+  if (p.giganticBeforeSparse) giganticPages();
   // sparse_init(): the section roots (a root page when a root's first present section is seen, on that section's node),
   // then per node the usemaps next to its NODE_DATA, its memmap, and the vmemmap page tables it needs first.
   const sections = presentSections(mb, g.section);
@@ -219,12 +231,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   for (const chunk of p.pcpu.chunks) for (const size of chunk) must("pcpu_alloc_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
   mb.free(ai, ai + PAGE);
   mb.free(areas, areas + PAGE);
-  // parse_args() → hugepages_setup(): gigantic pages from memblock (a64-probe49-uefi-4g-hugepagesz-1g: 0x80000000 on 4 GiB,
-  // the highest free GiB); 6.12 on mark all but the first page MEMBLOCK_RSRV_NOINIT (a reserved region of their own).
-  for (const size of bootGiganticPages(c.cmdline)) {
-    const at = mb.alloc({ size, align: size });
-    if (at !== null && p.hugetlbNoinitTail) mb.markNoinit(at + PAGE, at + size);
-  }
+  if (!p.giganticBeforeSparse) giganticPages();
   // vfs_caches_init_early(): the dentry and inode hash tables, from memblock unless hashdist spreads them over nodes (vmalloc).
   if (c.nodes.length === 1) for (const scale of [13, 14]) must("a hash table", mb.alloc({ size: systemHashBytes(nrKernelPages, PAGE, scale), align: SMP_CACHE }));
   // mem_init() → swiotlb_init(); swiotlb= sets the slabs (then kmalloc bouncing keeps them), the areas, force or noforce.

@@ -13,7 +13,7 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 431
   },
   "7.2": {
-    "traces": 339,
-    "reproduced": 339
+    "traces": 342,
+    "reproduced": 342
   }
 };
