@@ -9,16 +9,17 @@ import { GiB } from "./units.js";
 
 /**
  * Gigantic huge pages the command line asks for at boot (hugepagesz=SIZE then hugepages=N, SIZE of 1 GiB or more):
- * each one memblock allocation of its own size and alignment, top-down (alloc_bootmem_huge_page()).
+ * how many of which size. Each is one memblock allocation of its own size and alignment, top-down
+ * (alloc_bootmem_huge_page()), until memblock has no room ("HugeTLB: allocating N of page size … failed").
  */
-export function bootGiganticPages(cmdline: string): number[] {
-  const out: number[] = [];
+export function bootGiganticPages(cmdline: string): { size: number; count: number }[] {
+  const out: { size: number; count: number }[] = [];
   let size = 0;
   for (const w of cmdline.split(" ")) {
     if (w.startsWith("hugepagesz=")) size = memparse(w.slice("hugepagesz=".length))?.value ?? 0;
     else if (w.startsWith("hugepages=") && size >= GiB) {
       const n = memparse(w.slice("hugepages=".length));
-      for (let i = 0; i < (n && n.rest === "" ? n.value : 0); i++) out.push(size);
+      if (n && n.rest === "" && n.value > 0) out.push({ size, count: n.value });
     }
   }
   return out;

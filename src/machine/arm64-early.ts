@@ -171,9 +171,12 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // hugetlb_bootmem_alloc() before sparse_init(), so the hash tables see the memory they took
   // (a64-probe52-uefi-4g-hugepages-1g-x2-mbdbg.sid: dentry and inode hashes of 2 and 1 MiB, not 4 and 2).
   const giganticPages = () => {
-    for (const size of bootGiganticPages(c.cmdline)) {
-      const at = mb.alloc({ size, align: size });
-      if (at !== null && p.hugetlbNoinitTail) mb.markNoinit(at + PAGE, at + size);
+    for (const { size, count } of bootGiganticPages(c.cmdline)) {
+      for (let i = 0; i < count; i++) {
+        const at = mb.alloc({ size, align: size });
+        if (at === null) break;
+        if (p.hugetlbNoinitTail) mb.markNoinit(at + PAGE, at + size);
+      }
     }
   };
   if (p.giganticBeforeSparse) giganticPages();

@@ -190,11 +190,22 @@ test("swiotlb= and hugepagesz=/hugepages= as the kernel reads them (a64-probe49-
   assert.deepEqual(swiotlbCmdline("swiotlb=8192"), { slabs: 8192, areas: null, force: false, noforce: false });
   assert.deepEqual(swiotlbCmdline("swiotlb=1000,4,force"), { slabs: 1024, areas: 4, force: true, noforce: false });
   assert.deepEqual(swiotlbCmdline("swiotlb=noforce"), { slabs: null, areas: null, force: false, noforce: true });
-  assert.deepEqual(bootGiganticPages("hugepagesz=1G hugepages=2"), [GiB, GiB]);
+  assert.deepEqual(bootGiganticPages("hugepagesz=1G hugepages=2"), [{ size: GiB, count: 2 }]);
   assert.deepEqual(bootGiganticPages("hugepages=64"), [], "2 MiB pages come from the buddy allocator later");
-  assert.deepEqual(bootGiganticPages("hugepagesz=2M hugepages=8 hugepagesz=1G hugepages=1"), [GiB]);
+  assert.deepEqual(bootGiganticPages("hugepagesz=2M hugepages=8 hugepagesz=1G hugepages=1"), [{ size: GiB, count: 1 }]);
   // Where the 1 GiB page goes on a 4 GiB UEFI guest: the highest GiB nothing holds yet (all three kernels).
   const l = virtBootLayout({ type: "virt", memory: 4 * GiB, maxmem: 16 * GiB, slots: 4, cmdline: ["hugepagesz=1G", "hugepages=1"] }, "6.12");
   const reserved = l.iomem.flatMap((r) => r.children ?? []).filter((r) => r.name === "reserved" && r.start >= 0x80000000 && r.end <= 0xbfffffff);
   assert.deepEqual(reserved.map((r) => [r.start, r.end]), [[0x80000000, 0x80000fff], [0x80001000, 0xbfffffff]], "6.12: the page's tail is a reservation of its own");
+});
+
+test("hugepages= asking for more gigantic pages than memory holds: the boot takes what fits and goes on, in bounded time and memory", () => {
+  assert.deepEqual(bootGiganticPages("hugepagesz=1G hugepages=1000000000000"), [{ size: GiB, count: 1000000000000 }]);
+  const t = Date.now();
+  const l = virtBootLayout({ type: "virt", memory: 4 * GiB, maxmem: 16 * GiB, slots: 4, cmdline: ["hugepagesz=1G", "hugepages=1000000000000"] }, "6.1");
+  assert.ok(Date.now() - t < 5000);
+  // Two whole free GiBs on a 4 GiB UEFI guest, one reservation on 6.1 ("40000000-bfffffff : reserved", as
+  // a64-probe51-uefi-4g-hugepages-1g-x2 recorded two pages there).
+  const giant = l.iomem.flatMap((r) => r.children ?? []).filter((r) => r.name === "reserved" && r.start === 0x40000000);
+  assert.deepEqual(giant.map((r) => [r.start, r.end]), [[0x40000000, 0xbfffffff]]);
 });
