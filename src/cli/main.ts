@@ -31,7 +31,7 @@ function baseProgram(): Command {
   const program = new Command();
   program
     .name("memhp")
-    .description("Linux memory hotplug, executable: a faithful model of the Linux 6.1 memory hotplug subsystem.")
+    .description("Linux memory hotplug, executable: a faithful model of the Linux memory hotplug subsystem (5.10, 6.1, 6.12 and 7.2, x86_64 and arm64).")
     .version("0.1.0", "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })

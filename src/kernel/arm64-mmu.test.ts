@@ -49,3 +49,14 @@ test("explain: an arm64 boot block cannot go offline (EPERM), with the notifier 
   assert.match(v.rule.kernel, /prevent_bootmem_remove_notifier/);
   assert.match(v.reason, /Boot memory \[48000000 50000000\] offlining attempted/);
 });
+
+test("rodata=: full keeps rodata_full, any boolean drops it, anything else changes nothing; the last one wins", async () => {
+  const { arm64RodataFull } = await import("./arm64-mmu.js");
+  assert.equal(arm64RodataFull("quiet"), true);
+  assert.equal(arm64RodataFull("rodata=off"), false);
+  assert.equal(arm64RodataFull("rodata=on"), false, "a64-probe55-uefi-2g-rodata-on: on is not full");
+  assert.equal(arm64RodataFull("rodata=0"), false);
+  assert.equal(arm64RodataFull("rodata=full"), true);
+  assert.equal(arm64RodataFull("rodata=off rodata=full"), true);
+  assert.equal(arm64RodataFull("rodata=bogus"), true);
+});

@@ -12,9 +12,27 @@
  * have to split.
  */
 import { archFamily } from "./arch.js";
+import { kstrtobool } from "./cmdline.js";
 import { EPERM } from "./errno.js";
 import type { Kernel } from "./kernel.js";
 import { registerMemoryNotifier } from "./online.js";
+
+/**
+ * rodata= as arm64's parse_rodata() reads it: "full" asks for rodata_full (Debian's default, RODATA_FULL_DEFAULT_ENABLED);
+ * a boolean (on, off, 1, 0, y, n, …: kstrtobool()) turns it off; anything else is refused and changes nothing. The last
+ * one wins. Without rodata_full, 6.1 maps the linear map with blocks (a64-probe49-uefi-2g-rodata-off,
+ * a64-probe55-uefi-2g-rodata-on).
+ */
+export function arm64RodataFull(cmdline: string): boolean {
+  let full = true;
+  for (const w of cmdline.split(" ")) {
+    if (!w.startsWith("rodata=")) continue;
+    const v = w.slice("rodata=".length);
+    if (v === "full") full = true;
+    else if (kstrtobool(v) !== null) full = false;
+  }
+  return full;
+}
 
 /**
  * What prevent_bootmem_remove_notifier() objects to in [startPfn, startPfn + nr): the range it warns about (from the

@@ -9,7 +9,7 @@ import type { BootLayout } from "../machine/types.js";
 import { defaultBlockSize, GEOMETRIES, isArm64, validBlockSize, X86_64, zoneLimits } from "./arch.js";
 import { firmwareMapAddEarly } from "./firmware-memmap.js";
 import { preventBootmemRemoveInit } from "./arm64-mmu.js";
-import { memparse } from "./cmdline.js";
+import { kstrtobool, memparse } from "./cmdline.js";
 import { CRASH_ALIGN } from "./crash-reserve.js";
 import { Kernel, type HotplugParams, type OnlineType } from "./kernel.js";
 import { getProfile, type KernelProfile } from "./profile.js";
@@ -30,20 +30,6 @@ export const DEFAULT_PARAMS: HotplugParams = {
 };
 
 const ONLINE_TYPES: OnlineType[] = ["offline", "online", "online_kernel", "online_movable"];
-
-/** kstrtobool() as the kernel parses booleans. */
-export function kstrtobool(s: string): boolean | null {
-  const c0 = s[0];
-  const c1 = s[1];
-  if (c0 === undefined) return null;
-  if ("yYtT1".includes(c0)) return true;
-  if ("nNfF0".includes(c0)) return false;
-  if (c0 === "o" || c0 === "O") {
-    if (c1 === "n" || c1 === "N") return true;
-    if (c1 === "f" || c1 === "F") return false;
-  }
-  return null;
-}
 
 /** Parse the hotplug-related kernel command line words. */
 export function paramsFromCmdline(cmdline: string[], profile: KernelProfile = getProfile("6.1")): { params: HotplugParams; memLimit: number | null; kaslr: boolean; kernelcore: CoreSize | null; movablecore: CoreSize | null } {
@@ -365,9 +351,8 @@ function markBootReservations(k: Kernel, layout: BootLayout): void {
   // out top-down afterwards (memmap, SWIOTLB) goes below it.
   const crashes = k.iomem.children.flatMap((c) => c.children).filter((c) => c.name === "Crash kernel");
   for (const c of crashes) k.unmovable.push({ start: Math.floor(c.start / ps), end: Math.floor(c.end / ps) + 1, why: "crash kernel reservation (crashkernel=, PG_reserved)" });
-  // x86 reserves one, under QEMU's initrd.
-  const crash = crashes[0];
-  const below = (end: number) => (crash && crash.start < end && end - crash.end - 1 <= CRASH_ALIGN.x86_64 + X86_INITRD_BYTES ? crash.start : end);
+  // x86 reserves them under QEMU's initrd, or under NODE_DATA at the top of the highest RAM; what comes later goes below.
+  const below = (end: number) => crashes.find((x) => x.start < end && end - x.end - 1 <= CRASH_ALIGN.x86_64 + X86_INITRD_BYTES)?.start ?? end;
   const byNode = new Map<number, number>();
   let present = 0;
   for (const r of layout.memblock) {
@@ -383,6 +368,8 @@ function markBootReservations(k: Kernel, layout: BootLayout): void {
     k.unmovable.push({ start: Math.floor((end - bytes) / ps), end: end / ps, why: `memblock allocations at the top of node ${nid} (memmap, NODE_DATA; PG_reserved)` });
     if (end !== nodeEnd && nodeEnd === lowTop) swiotlbTop = end - bytes;
   }
+  // A low part under the initrd (crashkernel=,high with RAM above 4 GiB) pushes SWIOTLB below it.
+  if (swiotlbTop === lowTop && below(lowTop) !== lowTop) swiotlbTop = below(lowTop);
   if (lowTop > 0) {
     const swiotlb = layout.memblock.some((r) => r.end > 4 * GiB) || layout.deviceMemory !== null ? 64 * MiB : 0;
     if (swiotlbTop === lowTop) {

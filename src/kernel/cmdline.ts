@@ -22,3 +22,17 @@ export function memparse(s: string): { value: number; rest: string } | null {
   }
   return { value: Number(v), rest };
 }
+
+/** kstrtobool() (lib/kstrtox.c) as the kernel parses booleans: y/Y/t/T/1 and "on" true, n/N/f/F/0 and "off" false. */
+export function kstrtobool(s: string): boolean | null {
+  const c0 = s[0];
+  const c1 = s[1];
+  if (c0 === undefined) return null;
+  if ("yYtT1".includes(c0)) return true;
+  if ("nNfF0".includes(c0)) return false;
+  if (c0 === "o" || c0 === "O") {
+    if (c1 === "n" || c1 === "N") return true;
+    if (c1 === "f" || c1 === "F") return false;
+  }
+  return null;
+}

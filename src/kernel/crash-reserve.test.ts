@@ -1,18 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ARM64_DEFAULT_CRASH_LOW, crashkernelSize, parseCrashkernel, reserveCrashkernel, type CrashAllocator } from "./crash-reserve.js";
+import { ARM64_DEFAULT_CRASH_LOW, parseCrashkernel, reserveCrashkernel, x86DefaultCrashLow, type CrashAllocator } from "./crash-reserve.js";
 import { GiB, MiB } from "./units.js";
 
-test("crashkernelSize(): the plain form, page-aligned; the last one wins; x86 takes no other form", () => {
-  assert.equal(crashkernelSize("console=ttyS0 crashkernel=128M", 4096), 128 * 2 ** 20);
-  assert.equal(crashkernelSize("crashkernel=1G", 4096), 2 ** 30);
-  assert.equal(crashkernelSize("crashkernel=100000", 4096), 102400);
-  assert.equal(crashkernelSize("crashkernel=64M crashkernel=256M", 4096), 256 * 2 ** 20);
-  assert.equal(crashkernelSize("crashkernel=256M,high", 4096), null);
-  assert.equal(crashkernelSize("crashkernel=512M-2G:64M,2G-:128M", 4096), null);
-  assert.equal(crashkernelSize("crashkernel=256M@16M", 4096), null);
-  assert.equal(crashkernelSize("quiet", 4096), null);
-  assert.equal(crashkernelSize("crashkernel=0", 4096), null);
+test("parseCrashkernel(): the plain form; the last one wins", () => {
+  assert.equal(parseCrashkernel("console=ttyS0 crashkernel=128M", GiB, 0)?.size, 128 * MiB);
+  assert.equal(parseCrashkernel("crashkernel=0x10000000", GiB, 0)?.size, 256 * MiB);
+  assert.equal(parseCrashkernel("crashkernel=64M crashkernel=256M", GiB, 0)?.size, 256 * MiB);
+  assert.equal(parseCrashkernel("quiet", GiB, 0), null);
+  assert.equal(parseCrashkernel("crashkernel=0", GiB, 0), null);
 });
 
 test("parseCrashkernel(): SIZE@OFFSET, range lists against memory rounded up to 128 MiB, ,high with ,low or the default", () => {
@@ -86,4 +82,29 @@ test("reserveCrashkernel(): 6.1's one attempt and the generic fallbacks between 
   full.taken.push([GiB, 4 * GiB]);
   assert.deepEqual(reserveCrashkernel({ ...high, lowSize: 128 * MiB }, "generic", lim, full), { crash: null, low: null });
   assert.deepEqual(full.taken, [[GiB, 4 * GiB]]);
+});
+
+test("reserveCrashkernel(): x86 before 6.7 tries a plain request low, then anywhere; ,high anywhere; @offset 1 MiB-aligned", () => {
+  const lim = { lowMax: 4 * GiB, highMax: 64 * 2 ** 40, align: 16 * MiB, page: 4096, defaultLow: x86DefaultCrashLow(64 * MiB) };
+  assert.equal(lim.defaultLow, 256 * MiB, "swiotlb's 64 MiB and 8 MiB are less than 256 MiB");
+  assert.equal(x86DefaultCrashLow(512 * MiB), 520 * MiB);
+  // 6 GiB (3 below 4 GiB, 3 above): a plain request stays low; ,high goes to the top, with its low part below 4 GiB.
+  const plain = { size: 256 * MiB, base: 0, high: false, lowSize: 0 };
+  assert.deepEqual(reserveCrashkernel(plain, "x86-6.1", lim, fakeMemblock(0, 7 * GiB)).crash, { start: 4 * GiB - 256 * MiB, end: 4 * GiB });
+  const high = { size: 256 * MiB, base: 0, high: true, lowSize: 64 * MiB };
+  assert.deepEqual(reserveCrashkernel(high, "x86-6.1", lim, fakeMemblock(0, 7 * GiB)), {
+    crash: { start: 7 * GiB - 256 * MiB, end: 7 * GiB },
+    low: { start: 4 * GiB - 64 * MiB, end: 4 * GiB },
+  });
+  // A plain request with no room low goes high and takes the default low part.
+  const lowFull = fakeMemblock(0, 7 * GiB);
+  lowFull.taken.push([16 * MiB, 4 * GiB - 300 * MiB]);
+  assert.deepEqual(reserveCrashkernel({ ...plain, size: 512 * MiB }, "x86-6.1", lim, lowFull), {
+    crash: { start: 7 * GiB - 512 * MiB, end: 7 * GiB },
+    low: { start: 4 * GiB - 256 * MiB, end: 4 * GiB },
+  });
+  // @offset: 1 MiB alignment is enough on x86 before 6.7; the generic code wants the architecture's 16 MiB.
+  const fixed = { size: 128 * MiB, base: 0x20100000, high: false, lowSize: 0 };
+  assert.deepEqual(reserveCrashkernel(fixed, "x86-6.1", lim, fakeMemblock(0, 2 * GiB)).crash, { start: 0x20100000, end: 0x28100000 });
+  assert.equal(reserveCrashkernel(fixed, "generic", lim, fakeMemblock(0, 2 * GiB)).crash, null);
 });

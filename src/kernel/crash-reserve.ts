@@ -3,8 +3,8 @@
  * arch code before 6.9): what `crashkernel=` asks for, and where the
  * reservation goes given the architecture's limits. The architecture calls
  * it at its point of the boot (arm64: arm64-early.ts, 2 MiB-aligned; x86:
- * qemu.ts, the plain form, 16 MiB-aligned below 4 GiB), recorded in
- * test/oracle/*probe11-crashkernel* and arm64's a64-probe43-*.
+ * qemu.ts, 16 MiB-aligned), recorded in test/oracle/*probe11-crashkernel*,
+ * x-probe53-crashkernel-* and arm64's a64-probe43-*.
  */
 import { memparse } from "./cmdline.js";
 import { alignUp, MiB } from "./units.js";
@@ -99,20 +99,23 @@ export function parseCrashkernel(cmdline: string, systemRam: number, defaultLow:
   return lowSize === null ? null : { size, base: 0, high: true, lowSize };
 }
 
-/**
- * crashkernel=SIZE (the plain form only, no @offset), page-aligned; null without one. x86's placement (qemu.ts)
- * takes no other form.
- */
-export function crashkernelSize(cmdline: string, page: number): number | null {
-  const r = parseCrashkernel(cmdline, 0, 0);
-  return r && !r.high && r.base === 0 ? alignUp(r.size, page) : null;
-}
-
 /** CRASH_ALIGN: where x86_64 and arm64 align the reservation. */
 export const CRASH_ALIGN = { x86_64: 16 * MiB, arm64: 2 * MiB } as const;
 
 /** DEFAULT_CRASH_KERNEL_LOW_SIZE of arm64 (6.2 on): the low part a high reservation gets without crashkernel=,low. */
 export const ARM64_DEFAULT_CRASH_LOW = 128 * MiB;
+
+/**
+ * x86_64's low part without crashkernel=,low: room for the bounce buffers (swiotlb's size, `swiotlbBytes`) and 8 MiB
+ * more, at least 256 MiB (x-probe53-crashkernel-high-low takes the 64 MiB it asks for; the default is a rule of the
+ * code, crash_low_size_default()).
+ */
+export function x86DefaultCrashLow(swiotlbBytes: number): number {
+  return Math.max(swiotlbBytes + 8 * MiB, 256 * MiB);
+}
+
+/** How an architecture's reserve_crashkernel() searches (reserveCrashkernel()). */
+export type CrashStyle = "arch-6.1" | "x86-6.1" | "generic";
 
 /** The boot allocator as the reservation uses it: memblock_phys_alloc_range() (top-down in [min, max)) and memblock_phys_free(). */
 export interface CrashAllocator {
@@ -122,24 +125,32 @@ export interface CrashAllocator {
 
 /**
  * Where the reservation goes. `style` "arch-6.1": arm64's reserve_crashkernel() of 6.1 — one attempt (below
- * `lowMax`, anywhere with ,high, exactly at @offset). "generic": reserve_crashkernel_generic() (6.9 on) — a plain
+ * `lowMax`, anywhere with ,high, exactly at @offset). "x86-6.1": x86's of 5.10 to 6.6 — a plain request tries below
+ * `lowMax` and then anywhere, a ,high one anywhere, both from `align` up; @offset is taken 1 MiB-aligned
+ * (x-probe53-crashkernel-offset). "generic": reserve_crashkernel_generic() (arm64 6.9 on, x86 6.7 on) — a plain
  * request that finds no room below `lowMax` retries above it with the default low part, a ,high one that finds none
  * above retries below. Either way a reservation above `lowMax` takes its low part below it, or is given back.
  */
-export function reserveCrashkernel(req: CrashRequest, style: "arch-6.1" | "generic", lim: { lowMax: number; highMax: number; align: number; page: number; defaultLow: number }, mb: CrashAllocator): { crash: { start: number; end: number } | null; low: { start: number; end: number } | null } {
+export function reserveCrashkernel(req: CrashRequest, style: CrashStyle, lim: { lowMax: number; highMax: number; align: number; page: number; defaultLow: number }, mb: CrashAllocator): { crash: { start: number; end: number } | null; low: { start: number; end: number } | null } {
   const size = alignUp(req.size, lim.page);
   let lowSize = req.lowSize;
-  let min = 0;
-  let max = lim.lowMax;
-  if (req.base) [min, max] = [req.base, req.base + size];
-  else if (req.high) [min, max] = style === "generic" ? [lim.lowMax, lim.highMax] : [0, lim.highMax];
-  let at = mb.alloc(size, lim.align, min, max);
-  if (at === null && style === "generic" && !req.base) {
-    if (!req.high) {
-      lowSize = lim.defaultLow;
-      at = mb.alloc(size, lim.align, lim.lowMax, lim.highMax);
-    } else if (lim.lowMax !== lim.highMax) {
-      at = mb.alloc(size, lim.align, 0, lim.lowMax);
+  let at: number | null;
+  if (req.base) at = mb.alloc(size, style === "x86-6.1" ? MiB : lim.align, req.base, req.base + size);
+  else if (style === "x86-6.1") {
+    at = req.high ? null : mb.alloc(size, lim.align, lim.align, lim.lowMax);
+    if (at === null) at = mb.alloc(size, lim.align, lim.align, lim.highMax);
+    // A plain request that lands high takes the default low part (a ,low beside it is not read here).
+    if (!req.high) lowSize = lim.defaultLow;
+  } else {
+    const [min, max] = !req.high ? [0, lim.lowMax] : style === "generic" ? [lim.lowMax, lim.highMax] : [0, lim.highMax];
+    at = mb.alloc(size, lim.align, min, max);
+    if (at === null && style === "generic") {
+      if (!req.high) {
+        lowSize = lim.defaultLow;
+        at = mb.alloc(size, lim.align, lim.lowMax, lim.highMax);
+      } else if (lim.lowMax !== lim.highMax) {
+        at = mb.alloc(size, lim.align, 0, lim.lowMax);
+      }
     }
   }
   if (at === null) return { crash: null, low: null };

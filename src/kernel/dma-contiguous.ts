@@ -23,3 +23,13 @@ export function cmaCmdline(cmdline: string): { size: number; base: number; limit
   }
   return out;
 }
+
+/** early_cma_pernuma(): the last cma_pernuma=SIZE (memparse; 0 when it reads no number); null without one. */
+export function cmaPernumaCmdline(cmdline: string): number | null {
+  let out: number | null = null;
+  for (const w of cmdline.split(" ")) {
+    if (!w.startsWith("cma_pernuma=")) continue;
+    out = memparse(w.slice("cma_pernuma=".length))?.value ?? 0;
+  }
+  return out;
+}

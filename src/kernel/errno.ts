@@ -18,6 +18,7 @@ export const EINVAL: Errno = "EINVAL";
 export const ENOSPC: Errno = "ENOSPC";
 export const ERANGE: Errno = "ERANGE";
 export const EOPNOTSUPP: Errno = "EOPNOTSUPP";
+export const EHWPOISON: Errno = "EHWPOISON";
 
 export const ERRNO_NUMBER: Record<Errno, number> = {
   EPERM: 1, EISDIR: 21, ENOENT: 2, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOMEM: 12, EACCES: 13, EBUSY: 16,

@@ -5,6 +5,7 @@
  * try_remove_memory(), remove_memory(), offline_and_remove_memory(),
  * __try_online_node(), try_offline_node().
  */
+import { clearHwpoisonedPages } from "./memory-failure.js";
 import type { Kernel } from "./kernel.js";
 import { E2BIG, EBUSY, EEXIST, EINVAL, ERRNO_NUMBER, OK, fail, type KernelResult } from "./errno.js";
 import { firmwareMapAddHotplug, firmwareMapRemove } from "./firmware-memmap.js";
@@ -187,6 +188,7 @@ export function tryRemoveMemory(k: Kernel, start: number, size: number): KernelR
   firmwareMapRemove(k, start, start + size, "System RAM");
   for (const b of blocks) removeMemoryBlock(k, b.id);
   k.sparse.removePages(startPfn, nrPages);
+  clearHwpoisonedPages(k, startPfn, nrPages);
   pageAllocRemove(k, startPfn, nrPages, nid);
   releaseMemRegionAdjustable(k.iomem, start, size);
   if (nid >= 0) tryOfflineNode(k, nid);

@@ -87,6 +87,8 @@ export class Kernel {
   /** pfn ranges holding pages the isolation code cannot move (PG_reserved boot allocations, slab); `owner`: freed with the section starting there (a vmemmap). */
   unmovable: { start: number; end: number; why: string; owner?: number }[] = [];
   allocation: AllocationModel = { pinFirstKernelBlock: true };
+  /** Pages marked PG_hwpoison (memory-failure.ts): alloc_contig_range() cannot take them; offline_pages() skips them. */
+  readonly hwpoisoned = new Set<number>();
   /** The page allocator's view of the first block of each newly populated kernel zone (page-alloc-pins.ts). */
   firstBlockAllocs: FirstBlockAlloc[] = [];
   /** How many of `uevents` user space had seen when it last ran (page-alloc-pins.ts). */
@@ -266,6 +268,12 @@ export class Kernel {
   pgmapCovers(pfn: number): boolean {
     for (const p of this.pgmaps) if (pfn >= p.start && pfn < p.end) return true;
     return false;
+  }
+
+  /** The first hardware-poisoned pfn in [startPfn, endPfn), or null. */
+  hwpoisonIn(startPfn: number, endPfn: number): number | null {
+    for (const pfn of this.hwpoisoned) if (pfn >= startPfn && pfn < endPfn) return pfn;
+    return null;
   }
 
   isUnmovable(startPfn: number, endPfn: number): { start: number; end: number; why: string } | null {

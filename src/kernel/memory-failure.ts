@@ -1,15 +1,21 @@
 /**
  * mm/memory-failure.c as the memory sysfs reaches it: soft_offline_page()
- * behind /sys/devices/system/memory/soft_offline_page (6.1: the store
- * parses a physical address with kstrtoull(buf, 0), shifts it to a pfn and
- * calls soft_offline_page(pfn, 0)). A valid, online page is taken out of use
- * (freed pages off the buddy lists, in-use ones migrated first) without a
- * log line, and nothing the snapshots show changes (oracle trace
- * robust-sysfs-edges: MemTotal and the block stay as they were, and the
- * block still goes offline).
+ * and memory_failure() behind /sys/devices/system/memory/soft_offline_page
+ * and hard_offline_page (the stores parse a physical address with
+ * kstrtoull(buf, 0) and shift it to a pfn). Either marks the page
+ * PG_hwpoison (Kernel.hwpoisoned): it stays out of use, nothing the
+ * snapshots show changes (MemTotal included), the block still goes offline
+ * and online (offline_pages() skips such pages), but alloc_contig_range()
+ * cannot take it, so virtio-mem cannot unplug what holds it (oracle traces
+ * robust-sysfs-edges, a64-probe55-uefi-2g-vm-128m-soft-offline,
+ * a64-probe56-*-hwpoison-*). soft_offline_page() is silent on a page it
+ * takes; memory_failure() reports on the pages it is given: a free page is
+ * recovered, a boot reservation (PG_reserved) is not handled. The model
+ * knows where the kernel's pages are, not user space's: an online page
+ * outside the boot reservations is taken to be free.
  */
 import type { Kernel } from "./kernel.js";
-import { EINVAL, EIO, ENXIO, ERANGE, type Errno } from "./errno.js";
+import { EBUSY, EHWPOISON, EINVAL, EIO, ENXIO, ERANGE, type Errno } from "./errno.js";
 
 /** kstrtoull(s, 0) with one trailing newline allowed, as a BigInt. */
 function kstrtoull(s: string): bigint | Errno {
@@ -21,17 +27,67 @@ function kstrtoull(s: string): bigint | Errno {
   return v > 0xffffffffffffffffn ? ERANGE : v;
 }
 
+/** The pfn a store's buffer names, or the errno the store returns for it. */
+function storePfn(k: Kernel, buf: string): number | Errno {
+  const addr = kstrtoull(buf);
+  // kstrtoull()'s own error (-ERANGE included) is returned as -EINVAL by the stores.
+  if (typeof addr !== "bigint") return EINVAL;
+  const pfnBig = addr / BigInt(k.geometry.pageSize);
+  if (pfnBig > BigInt(Number.MAX_SAFE_INTEGER)) return ENXIO;
+  return Number(pfnBig);
+}
+
+const hex = (pfn: number) => `0x${pfn.toString(16)}`;
+
+/** pfn_to_online_page(): a valid pfn in an online section. */
+function onlinePfn(k: Kernel, pfn: number): boolean {
+  if (!k.sparse.pfnValid(pfn)) return false;
+  return k.sparse.get(k.sparse.sectionNr(pfn))?.online === true;
+}
+
 /** soft_offline_page_store(): ok, or the errno the write returns. */
 export function softOfflinePageStore(k: Kernel, buf: string): { ok: true } | { ok: false; errno: Errno } {
-  const addr = kstrtoull(buf);
-  // kstrtoull()'s own error (-ERANGE included) is returned as -EINVAL by the store.
-  if (typeof addr !== "bigint") return { ok: false, errno: EINVAL };
-  const pfnBig = addr / BigInt(k.geometry.pageSize);
-  if (pfnBig > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, errno: ENXIO };
-  const pfn = Number(pfnBig);
+  const pfn = storePfn(k, buf);
+  if (typeof pfn !== "number") return { ok: false, errno: pfn };
   // soft_offline_page(): pfn_valid(), then pfn_to_online_page() (not ZONE_DEVICE, the section online).
   if (!k.sparse.pfnValid(pfn)) return { ok: false, errno: ENXIO };
-  const s = k.sparse.get(k.sparse.sectionNr(pfn));
-  if (!s || !s.online) return { ok: false, errno: EIO };
+  if (!onlinePfn(k, pfn)) return { ok: false, errno: EIO };
+  if (k.hwpoisoned.has(pfn)) {
+    k.printk(6, k.rules.memoryFailureTexts.softAlreadyPoisoned.replace("%#lx", hex(pfn)));
+    return { ok: true };
+  }
+  k.hwpoisoned.add(pfn);
   return { ok: true };
+}
+
+/** hard_offline_page_store() → memory_failure(pfn, MF_SW_SIMULATED): ok, or the errno the write returns. */
+export function hardOfflinePageStore(k: Kernel, buf: string): { ok: true } | { ok: false; errno: Errno } {
+  const pfn = storePfn(k, buf);
+  if (typeof pfn !== "number") return { ok: false, errno: pfn };
+  const t = k.rules.memoryFailureTexts;
+  const report = (text: string) => k.printk(3, `Memory failure: ${hex(pfn)}: ${text}`);
+  if (!onlinePfn(k, pfn)) {
+    // Not the kernel's page: no struct page, or an offline section (ZONE_DEVICE pages are not modelled here).
+    report(t.noStructPage.text);
+    return { ok: false, errno: t.noStructPage.errno };
+  }
+  if (k.hwpoisoned.has(pfn)) {
+    report(t.alreadyPoisoned);
+    return { ok: false, errno: EHWPOISON };
+  }
+  // TestSetPageHWPoison() comes first: the page stays poisoned whatever the report.
+  k.hwpoisoned.add(pfn);
+  if (k.isUnmovable(pfn, pfn + 1)) {
+    // get_hwpoison_page() gives up on a PG_reserved page.
+    report("unhandlable page.");
+    report(`recovery action for ${t.unhandlable}: Ignored`);
+    return { ok: false, errno: EBUSY };
+  }
+  report("recovery action for free buddy page: Recovered");
+  return { ok: true };
+}
+
+/** clear_hwpoisoned_pages() (sparse_remove_section()): removed memory takes its poison marks with it. */
+export function clearHwpoisonedPages(k: Kernel, pfn: number, nr: number): void {
+  for (const p of [...k.hwpoisoned]) if (p >= pfn && p < pfn + nr) k.hwpoisoned.delete(p);
 }

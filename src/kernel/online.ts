@@ -6,7 +6,7 @@
  * adjust_present_page_count).
  */
 import type { Kernel } from "./kernel.js";
-import { EBUSY, EINVAL, OK, fail, type Errno, type KernelResult } from "./errno.js";
+import { EBUSY, EHWPOISON, EINVAL, OK, fail, type Errno, type KernelResult } from "./errno.js";
 import { memoryBlockDevpath, type MemoryBlock } from "./memory-block.js";
 import { shrinkZoneSpan } from "./pfn.js";
 import { countSystemRamPages } from "./resource.js";
@@ -123,6 +123,8 @@ function adjustPresent(k: Kernel, z: Zone, b: MemoryBlock, startPfn: number, del
 function memoryBlockOnline(k: Kernel, b: MemoryBlock): KernelResult {
   const startPfn = b.startPfn;
   const nrPages = b.nrPages;
+  // A block that holds a hardware-poisoned page stays offline (rule onlineRefusesHwpoison).
+  if (k.rules.onlineRefusesHwpoison && k.hwpoisonIn(startPfn, startPfn + nrPages) !== null) return fail(EHWPOISON);
   const vmemmap = b.nrVmemmapPages;
   const zone = zoneForPfnRange(k, b.onlineType, b.nid, blockGroup(k, b), startPfn, nrPages);
   if (vmemmap) {

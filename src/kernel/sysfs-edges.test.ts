@@ -56,3 +56,41 @@ test("soft_offline_page: a valid online page succeeds; invalid, offline and garb
   assert.deepEqual(w("page"), { ok: false, errno: "EINVAL" });
   assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "offline\n"), { ok: true }, "the block still goes offline");
 });
+
+test("hard_offline_page: memory_failure() on a free page recovers it, a second time it is already poisoned; boot reservations and holes are refused", () => {
+  const k = machine();
+  const w = (v: string) => sysfsWrite(k, `${MEM}/hard_offline_page`, `${v}\n`);
+  const lines = () => k.log.splice(0).map((l) => `<${l.level}> ${l.text}`);
+  lines();
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "online_movable\n"), { ok: true });
+  lines();
+  assert.deepEqual(w("0x100201000"), { ok: true });
+  assert.deepEqual(lines(), ["<3> Memory failure: 0x100201: recovery action for free buddy page: Recovered"]);
+  assert.deepEqual(w("0x100201000"), { ok: false, errno: "EHWPOISON" });
+  assert.deepEqual(lines(), ["<3> Memory failure: 0x100201: already hardware poisoned"], "6.1's words");
+  assert.deepEqual(sysfsWrite(k, `${MEM}/soft_offline_page`, "0x100201000\n"), { ok: true });
+  assert.deepEqual(lines(), ["<6> soft_offline_page: 0x100201 page already poisoned"]);
+  assert.deepEqual(w("0x800000000"), { ok: false, errno: "ENXIO" });
+  assert.deepEqual(lines(), ["<3> Memory failure: 0x800000: memory outside kernel control"]);
+  assert.deepEqual(w("0x1000000"), { ok: false, errno: "EBUSY" }, "the kernel image");
+  assert.deepEqual(lines(), ["<3> Memory failure: 0x1000: unhandlable page.", "<3> Memory failure: 0x1000: recovery action for unknown page: Ignored"]);
+  assert.deepEqual(w("garbage"), { ok: false, errno: "EINVAL" });
+  // offline_pages() skips the poisoned page; 6.1 onlines the block again.
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "offline\n"), { ok: true });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "online_movable\n"), { ok: true });
+});
+
+test("hard_offline_page: from 6.4 a block holding a poisoned page does not come online again (EHWPOISON); removal forgets the poison", () => {
+  const sys = bootSystem({ type: "pc", memory: GiB, maxmem: 4 * GiB, slots: 2, cmdline: ["memhp_default_state=offline"] }, { boot: "derive", profile: "6.12" });
+  sys.plugDimm({ id: "d1", size: 256 * MiB, addr: 4 * GiB });
+  const k = sys.kernel;
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "online_movable\n"), { ok: true });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/hard_offline_page`, "0x100201000\n"), { ok: true });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/hard_offline_page`, "0x100201000\n"), { ok: false, errno: "EHWPOISON" });
+  assert.equal(k.log.at(-1)?.text, "Memory failure: 0x100201: recovery action for already poisoned page: Failed");
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "offline\n"), { ok: true });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "online_movable\n"), { ok: false, errno: "EHWPOISON" });
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory33/state`, "online_movable\n"), { ok: true }, "the other block");
+  sys.unplugDimm("d1");
+  assert.equal(k.hwpoisoned.size, 0);
+});

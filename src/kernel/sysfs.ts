@@ -9,13 +9,13 @@
 import { built } from "./profiles/config.js";
 import type { Kernel, OnlineType } from "./kernel.js";
 import { EACCES, EINVAL, ENOENT, ERANGE, type Errno } from "./errno.js";
-import { kstrtobool } from "./boot.js";
+import { kstrtobool } from "./cmdline.js";
 import { deviceOffline, deviceOnline } from "./online.js";
 import { validZones } from "./zone-policy.js";
 import { hexPad } from "./units.js";
 import { memoryBlockDevpath } from "./memory-block.js";
 import { countSystemRamPages } from "./resource.js";
-import { softOfflinePageStore } from "./memory-failure.js";
+import { softOfflinePageStore, hardOfflinePageStore } from "./memory-failure.js";
 
 export type SysfsResult = { ok: true; value: string } | { ok: false; errno: Errno };
 export type WriteResult = { ok: true } | { ok: false; errno: Errno };
@@ -186,7 +186,7 @@ function rootAttr(k: Kernel, path: string): Attr | null {
     case `${MEM}/soft_offline_page`:
       return { store: (kk, buf) => softOfflinePageStore(kk, buf) };
     case `${MEM}/hard_offline_page`:
-      return { store: () => ({ ok: false, errno: EINVAL }) };
+      return { store: (kk, buf) => hardOfflinePageStore(kk, buf) };
     case `${MEM}/uevent`:
       return { show: () => "", store: (kk, buf) => ueventStore(kk, "/devices/system/memory", "memory", buf) };
     case `${PARAMS}/online_policy`:

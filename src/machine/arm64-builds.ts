@@ -6,6 +6,7 @@
  * replays the allocations, arm64-boot.ts places the firmware's ranges.
  */
 import { MiB } from "../kernel/units.js";
+import type { HugetlbCmaProgram } from "./cma-reserve.js";
 
 const KiB4 = 0x1000;
 
@@ -66,10 +67,16 @@ export interface EarlyProgram {
   numaDistance: boolean;
   /** alloc_node_data(): sizeof(pg_data_t). */
   nodeData: number;
-  /** alloc_bootmem_cpumask_var() right after it (6.12). */
+  /** alloc_bootmem_cpumask_var() right after it (6.12): NR_CPUS bits (512: 64 bytes); 0 for none. */
   cpumask: number;
-  /** setup_per_cpu_areas() → pcpu_embed_first_chunk(): the unit per CPU, pcpu_setup_first_chunk()'s slot lists, pcpu_alloc_first_chunk()'s maps (twice). */
-  pcpu: { unit: number; slots: number; chunks: number[][] };
+  /**
+   * setup_per_cpu_areas(): the embedded first chunk's unit per CPU; the static per-CPU data ("percpu: … s87272");
+   * PERCPU_DYNAMIC_EARLY_SIZE, the least dynamic room a page-mapped first chunk (percpu_alloc=page) gets; and
+   * sizeof(struct pcpu_chunk) with its populated bitmap (arm64-start-kernel.ts firstChunkMaps()).
+   */
+  pcpu: { unit: number; staticSize: number; dynEarly: number; chunkStruct: number };
+  /** sizeof(struct printk_info): 88 bytes, 112 in 7.2 (a64-probe53-uefi-2g-log-buf-len-4m: 3 + 11 MiB of ring for 4 MiB of text on 6.1, "4194304 + 17825792" bytes on 7.2). */
+  printkInfo: number;
   /** nr_kernel_pages for the hash tables: from the zones (6.1 free_area_init_core) or memblock's free pages (6.12 calc_nr_kernel_pages). */
   hashFrom: "zones" | "free";
   /** Built for 52-bit virtual addresses with LPA2 (CONFIG_ARM64_VA_BITS_52): used when the CPU has FEAT_LPA2. */
@@ -78,8 +85,16 @@ export interface EarlyProgram {
   aliasBlocks: boolean;
   /** 7.2's bootmem_init() reserves CMA and request_standard_resources() runs before sparse_init(). */
   cmaFirst: boolean;
-  /** dma_numa_cma_reserve(): a CMA area on each node after the global one, as large as it, when the kernel runs more than one node (7.2: a64-dts-numa3-cpuless-mid.sid's four "cma: Reserved 64 MiB" lines; a64-probe50-dts-numa2-cma32.sid's three of 32 MiB). */
-  numaCmaPerNode?: boolean;
+  /**
+   * Per-node CMA areas (kernel/dma/contiguous.c), none where the build lacks them (6.12: DMA_NUMA_CMA unset).
+   * "param": 6.1's dma_pernuma_cma_reserve() — with cma_pernuma=SIZE, an area of SIZE on every online node, before
+   * sparse_init() (a64-probe55-dts-numa2-cma-pernuma-32m: 0x7de00000 and 0xbda00000, then the global area).
+   * "param-or-global": 7.2's dma_numa_cma_reserve() with CMA_SIZE_PERNUMA — right after the global area, when the
+   * kernel runs more than one node, an area on each of cma_pernuma=SIZE or else as large as the global one
+   * (a64-dts-numa3-cpuless-mid.sid's four "cma: Reserved 64 MiB" lines; a64-probe50-dts-numa2-cma32.sid's three of
+   * 32 MiB; a64-probe55-dts-numa2-cma-pernuma-32m.sid).
+   */
+  pernumaCma?: "param" | "param-or-global";
   /** sparse_init_nid(): usemap bytes per section; 7.2 takes the usemaps anywhere and maps each section's memmap on its own (2 MiB each, after the vmemmap tables). */
   usemapBytes: number;
   memmapPerSection: boolean;
@@ -92,10 +107,19 @@ export interface EarlyProgram {
    * generic crash_reserve.c (6.9 on: fallbacks between low and high, a default 128 MiB low part). kernel/crash-reserve.ts.
    */
   crashkernel: "arch-6.1" | "generic";
-  /** rodata=off maps the linear map with blocks (6.1; 6.12 and 7.2 keep base pages: a64-probe49-uefi-2g-rodata-off). */
+  /** Without rodata_full (rodata=off or =on) the linear map is mapped with blocks (6.1; 6.12 and 7.2 keep base pages: a64-probe49-uefi-2g-rodata-off, a64-probe55-uefi-2g-rodata-on). */
   rodataOffBlocks: boolean;
   /** A boot gigantic page's memblock reservation is split: its first page, then the rest MEMBLOCK_RSRV_NOINIT (6.12 on). */
   hugetlbNoinitTail: boolean;
+  /**
+   * hugetlb_cma='s areas (cma-reserve.ts hugetlbCma()) and when they are reserved: in bootmem_init() right after the
+   * NUMA nodes (6.1, 6.12), or in mm_core_init_early() after setup_arch() (7.x: after the global and per-node CMA
+   * areas and the crash kernel). a64-probe55-uefi-4g-hugetlb-cma-1g: 0xf6400000 on 6.1 (2 MiB-aligned, across 4 GiB),
+   * 0xc0000000 on 6.12, 0x80000000 on 7.2; a64-probe55-dts-numa2-4g-hugetlb-cma-2g.
+   */
+  hugetlbCma: HugetlbCmaProgram & { when: "bootmem_init" | "mm_core_init_early" };
+  /** reserve_mem= is read (6.11 on: a64-probe55-uefi-2g-reserve-mem; 6.1 passes it to user space). */
+  reserveMem: boolean;
   /** Gigantic boot pages come from memblock before sparse_init() (7.2's hugetlb_bootmem_alloc()), not in parse_args(). */
   giganticBeforeSparse: boolean;
 }
@@ -122,7 +146,11 @@ const DEBIAN_6_1: Arm64Build = {
     numaDistance: true,
     nodeData: 0x2c80,
     cpumask: 0,
-    pcpu: { unit: 0x1f000, slots: 0x120, chunks: [[0x90, 0x180, 0x188, 0x60], [0x90, 0x400, 0x408, 0x100]] },
+    pernumaCma: "param",
+    hugetlbCma: { align: "pageblock", sizing: "roundup", search: "one", when: "bootmem_init" },
+    reserveMem: false,
+    pcpu: { unit: 0x1f000, staticSize: 87272, dynEarly: 12 * 1024, chunkStruct: 0x90 },
+    printkInfo: 88,
     hashFrom: "zones",
     lpa2: false,
     swiotlb: "over-dma-limit",
@@ -155,7 +183,10 @@ const DEBIAN_6_12: Arm64Build = {
     numaDistance: false,
     nodeData: 0x3740,
     cpumask: 0x40,
-    pcpu: { unit: 0x22000, slots: 0x130, chunks: [[0xc8, 0x180, 0x188, 0x60], [0xc8, 0x400, 0x408, 0x100]] },
+    hugetlbCma: { align: "gigantic", sizing: "roundup", search: "one", when: "bootmem_init" },
+    reserveMem: true,
+    pcpu: { unit: 0x22000, staticSize: 101528, dynEarly: 20 * 1024, chunkStruct: 0xc8 },
+    printkInfo: 88,
     hashFrom: "free",
     lpa2: true,
     swiotlb: "kmalloc-bounce",
@@ -194,7 +225,10 @@ const DEBIAN_7_2: Arm64Build = {
     numaDistance: false,
     nodeData: 0x3800,
     cpumask: 0x40,
-    pcpu: { unit: 0x24000, slots: 0x130, chunks: [[0x88, 0x180, 0x188, 0x60], [0x88, 0x400, 0x408, 0x100]] },
+    hugetlbCma: { align: "gigantic", sizing: "multiple", search: "multi", when: "mm_core_init_early" },
+    reserveMem: true,
+    pcpu: { unit: 0x24000, staticSize: 109144, dynEarly: 20 * 1024, chunkStruct: 0x88 },
+    printkInfo: 112,
     hashFrom: "free",
     lpa2: true,
     swiotlb: "kmalloc-bounce",
@@ -204,7 +238,7 @@ const DEBIAN_7_2: Arm64Build = {
     giganticBeforeSparse: true,
     aliasBlocks: false,
     cmaFirst: true,
-    numaCmaPerNode: true,
+    pernumaCma: "param-or-global",
     usemapBytes: 88,
     memmapPerSection: true,
     kernFlag: true,
@@ -229,7 +263,7 @@ const DEBIAN_6_12_16K: Arm64Build = {
     ...DEBIAN_6_12.early,
     pageSize: 16384,
     nodeData: 0x3880,
-    pcpu: { unit: 0x3c000, slots: 0x130, chunks: [[0xc8, 0x200, 0x208, 0x20], [0xc8, 0x600, 0x608, 0x60]] },
+    pcpu: { unit: 0x3c000, staticSize: 200024, dynEarly: 20 * 1024, chunkStruct: 0xc8 },
     usemapBytes: 32,
   },
 };
@@ -253,7 +287,7 @@ const DEBIAN_7_2_16K: Arm64Build = {
     ...DEBIAN_7_2.early,
     pageSize: 16384,
     nodeData: 0x3940,
-    pcpu: { unit: 0x24000, slots: 0x130, chunks: [[0x88, 0x400, 0x408, 0x40], [0x88, 0x400, 0x408, 0x40]] },
+    pcpu: { unit: 0x24000, staticSize: 109272, dynEarly: 20 * 1024, chunkStruct: 0x88 },
     usemapBytes: 32,
   },
 };

@@ -1,24 +1,27 @@
 /**
  * The arm64 kernel's early memblock allocations, replayed in the kernel's
- * order for one build (arm64-builds.ts EarlyProgram): paging_init()'s page
- * tables, the device tree, NUMA data, sparse_init(), CMA, the standard
- * resources, the command line, the percpu first chunk, the hash tables and
- * swiotlb (arch/arm64/kernel/setup.c, arch/arm64/mm/init.c and mmu.c,
- * mm/sparse.c, mm/percpu.c, kernel/dma/swiotlb.c). Sizes the kernel computes
- * are computed here; each build's structure sizes are data.
+ * order for one build (arm64-builds.ts EarlyProgram): setup_arch()'s —
+ * paging_init()'s page tables, the device tree, NUMA data, CMA, the crash
+ * kernel, the standard resources, sparse_init() (arch/arm64/kernel/setup.c,
+ * arch/arm64/mm/init.c and mmu.c, mm/sparse.c) — then start_kernel()'s
+ * (arm64-start-kernel.ts). Sizes the kernel computes are computed here;
+ * each build's structure sizes are data.
  * Pure: no I/O.
  */
-import { cmaCmdline } from "../kernel/dma-contiguous.js";
+import { cmaPernumaCmdline } from "../kernel/dma-contiguous.js";
+import { cmaAllocMem, globalCma, hugetlbCma } from "./cma-reserve.js";
 import { bootGiganticPages } from "../kernel/hugetlb.js";
-import { IO_TLB_SEGSIZE, swiotlbCmdline } from "../kernel/swiotlb.js";
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
-import { Memblock, nrKernelPagesByZones, nrKernelPagesFree, systemHashBytes } from "./arm64-memblock.js";
+import { Memblock, nrKernelPagesByZones, nrKernelPagesFree } from "./arm64-memblock.js";
+import { startKernelAllocations } from "./arm64-start-kernel.js";
 import type { EarlyProgram } from "./arm64-builds.js";
 import type { MachineSpec } from "./types.js";
 import type { VirtMap } from "./virt.js";
 import { MachineRefused } from "./refusal.js";
 import { ARM64_DEFAULT_CRASH_LOW, CRASH_ALIGN, parseCrashkernel, reserveCrashkernel } from "../kernel/crash-reserve.js";
 import { qemuNuma } from "./qemu-map.js";
+import { nrCpuIds } from "../kernel/smp.js";
+import { arm64RodataFull } from "../kernel/arm64-mmu.js";
 
 interface Range {
   start: number;
@@ -49,35 +52,6 @@ export function granule(page: number) {
   return { page, pte, pmd: pte * e, pud: pte * e * e, p4d: pte * e * e * e, section, sectionsPerRoot: page / 32, sectionMemmap: (section / page) * STRUCT_PAGE };
 }
 const SMP_CACHE = 64;
-/** The default CMA area (Debian: CONFIG_CMA_SIZE_MBYTES=64), aligned to a pageblock (a block: 2 MiB with 4K pages, as a two-node 2 GiB device-tree boot on 6.1 has it at 0xbaa00000; 32 MiB with 16K). */
-const CMA = { size: 64 * MiB };
-
-/**
- * dma_contiguous_reserve(limit) → cma_declare_contiguous(): the global CMA area, cma= or the build's default, aligned to
- * a pageblock (`align`). A fixed one (cma=SIZE@BASE) is reserved exactly there if it fits below the limit and nothing
- * holds it; any other is allocated in [BASE, min(LIMIT, limit)) as cma_alloc_mem() does. Null: no area (cma=0, or
- * no room: the kernel logs and goes on).
- */
-function globalCma(mb: Memblock, cmdline: string, align: number, limit: number): { start: number; end: number } | null {
-  const c = cmaCmdline(cmdline);
-  const fixed = c !== null && c.base + c.size === c.limit;
-  const size = alignUp(c ? c.size : CMA.size, align);
-  if (!size) return null;
-  const base = alignUp(c?.base ?? 0, align);
-  let max = alignDown(c && c.limit ? Math.min(c.limit, limit) : limit, align);
-  const end = mb.memory[mb.memory.length - 1].end;
-  if (!max || max > end) max = end;
-  if (base + size > max) return null;
-  if (fixed) {
-    if (mb.reserved.some((r) => r.base < base + size && base < r.end)) return null;
-    mb.reserve(base, base + size);
-    return { start: base, end: base + size };
-  }
-  const at = base ? mb.alloc({ size, align, min: base, max, phys: true }) : cmaAllocMem(mb, size, align, max);
-  return at === null ? null : { start: at, end: at + size };
-}
-const IO_TLB = { slab: 2048, segsize: IO_TLB_SEGSIZE, slotBytes: 24, areaBytes: 16, defaultSlabs: 32768 };
-
 export interface EarlyContext {
   spec: MachineSpec;
   map: VirtMap;
@@ -88,7 +62,7 @@ export interface EarlyContext {
   nodes: number[];
   /** Where each /memory node of the device tree starts (their names carry the address; one per QEMU NUMA node with RAM). */
   memoryNodeStarts: number[];
-  /** Each CPU's node. */
+  /** Each possible CPU's node (nr_cpu_ids of them: nr_cpus= may leave some of the firmware's out). */
   cpuNode: number[];
 }
 
@@ -97,13 +71,15 @@ export function numaOff(spec: MachineSpec): boolean {
   return spec.cmdline.includes("numa=off");
 }
 
-/** Each CPU's node on a NUMA device-tree boot (QEMU's -numa cpus=), else 0. */
+/** Each possible CPU's node on a NUMA device-tree boot (QEMU's -numa cpus=), else 0; nr_cpus= keeps the first ones. */
 export function cpuNodes(spec: MachineSpec, numa: boolean): number[] {
-  return numa ? qemuNuma(spec)!.cpuNode : new Array<number>(spec.smp ?? 1).fill(0);
+  const n = nrCpuIds(spec.smp ?? 1, spec.cmdline.join(" "));
+  return (numa ? qemuNuma(spec)!.cpuNode : new Array<number>(spec.smp ?? 1).fill(0)).slice(0, n);
 }
 
 /** The kernel's early memblock allocations, in order (a replay of setup_arch(), start_kernel() and mm_core_init() for this build). */
 export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext): { cma: { start: number; end: number }[]; crash: { start: number; end: number }[] } {
+  // The device tree lists every CPU QEMU has, possible or not.
   const ncpu = c.spec.smp ?? 1;
   const must = (what: string, at: number | null): number => {
     if (at === null) throw new MachineRefused(`the arm64 kernel cannot boot on this machine: memblock has no room for ${what} (the kernel panics)`, ["memory"]);
@@ -115,9 +91,10 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
 
   // paging_init(): map_kernel() (6.1), the linear map, then init_pg_dir freed and the idmap built.
   // With FEAT_LPA2 (QEMU's "max" CPU) a 6.12 kernel built for 52-bit VAs runs 52-bit: five levels of page tables.
-  const lpa2 = p.lpa2 && /^max\b/.test(c.spec.cpu ?? "");
-  // rodata=off: 6.1 maps the linear map with blocks (a64-probe49-uefi-2g-rodata-off; 6.12 and 7.2 keep pages).
-  const blocks = p.rodataOffBlocks && c.cmdline.split(" ").includes("rodata=off");
+  // arm64.nolva turns that off: 48 bits, four levels (a64-probe55-cpumax-uefi-2g-nolva).
+  const lpa2 = p.lpa2 && /^max\b/.test(c.spec.cpu ?? "") && !c.cmdline.split(" ").includes("arm64.nolva");
+  // Without rodata=full (rodata=off, rodata=on): 6.1 maps the linear map with blocks (6.12 and 7.2 keep pages).
+  const blocks = p.rodataOffBlocks && !arm64RodataFull(c.cmdline);
   must("page tables", mb.allocPages(p.mapKernelTables + linearMapTables(mb, p.aliasBlocks ? c.code : null, g, lpa2 && g.page === 4096, blocks), PAGE) ? 0 : null);
   if (p.initPgDir) mb.free(c.data.end - p.initPgDir, c.data.end);
   mb.allocPages(p.idmapTables, PAGE);
@@ -137,22 +114,30 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // numa_register_nodes(): NODE_DATA on each node; 6.12 then a cpumask per node id.
   const nodeData = new Map<number, number>();
   for (const nid of c.nodes) nodeData.set(nid, must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE, nid })));
-  if (p.cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: p.cpumask, align: SMP_CACHE }));
+  // A cpumask holds nr_cpu_ids bits: NR_CPUS this early, unless nr_cpus= set it lower (a64-probe54-uefi-2g-4cpu-nr-cpus-1-mbdbg: 8 bytes).
+  const cpumask = Math.ceil(nrCpuIds(p.cpumask * 8, c.cmdline) / 64) * 8;
+  if (cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: cpumask, align: SMP_CACHE }));
   // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
   const cma: { start: number; end: number }[] = [];
   const crash: { start: number; end: number }[] = [];
+  // Per-node CMA areas of `size` on each node, exactly there (cma_declare_contiguous_nid()); a node without room has none.
+  const pernuma = cmaPernumaCmdline(c.cmdline);
+  const pernumaAreas = (size: number) => {
+    for (const nid of size ? c.nodes : []) {
+      const a = cmaAllocMem(mb, alignUp(size, g.pte), g.pte, mb.memory[mb.memory.length - 1].end, nid);
+      if (a !== null) cma.push({ start: a, end: a + alignUp(size, g.pte) });
+    }
+  };
+  // hugetlb_cma=: gigantic pages' CMA areas, one per node (PUD-sized pages with 4K pages, contiguous PMDs with 16K and 64K).
+  const gigantic = g.page === 4096 ? g.pmd : g.pte * 32;
+  const hugetlbAreas = () => cma.push(...hugetlbCma(mb, c.cmdline, p.hugetlbCma, c.nodes, gigantic, g.pte));
+  if (p.hugetlbCma.when === "bootmem_init") hugetlbAreas();
+  if (p.pernumaCma === "param" && pernuma) pernumaAreas(pernuma);
   const cmaAndResources = () => {
     const global = globalCma(mb, c.cmdline, g.pte, dmaLimit);
     if (global) cma.push(global);
-    if (p.numaCmaPerNode && c.nodes.length > 1) {
-      // As large as the global area (cma= or the default): a64-probe50-dts-numa2-cma32.sid, three areas of 32 MiB.
-      const perNode = global ? global.end - global.start : 0;
-      for (const nid of perNode ? c.nodes : []) {
-        const a = cmaAllocMem(mb, perNode, g.pte, mb.memory[mb.memory.length - 1].end, nid);
-        if (a !== null) cma.push({ start: a, end: a + perNode });
-      }
-    }
+    if (p.pernumaCma === "param-or-global" && c.nodes.length > 1) pernumaAreas(pernuma ?? (global ? global.end - global.start : 0));
     // reserve_crashkernel(): 2 MiB-aligned, top-down below the DMA limit (CRASH_ADDR_LOW_MAX) unless ,high or @offset
     // say otherwise; a failure only logs. The size of a range list is chosen by memblock's memory.
     const defaultLow = p.crashkernel === "generic" ? ARM64_DEFAULT_CRASH_LOW : 0;
@@ -179,6 +164,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
       }
     }
   };
+  if (p.hugetlbCma.when === "mm_core_init_early") hugetlbAreas();
   if (p.giganticBeforeSparse) giganticPages();
   // sparse_init(): the section roots (a root page when a root's first present section is seen, on that section's node),
   // then per node the usemaps next to its NODE_DATA, its memmap, and the vmemmap page tables it needs first.
@@ -221,44 +207,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // free_area_init(): 6.12 counts memblock's free pages here.
   const nrKernelPages = p.hashFrom === "free" ? nrKernelPagesFree(mb, PAGE) : nrKernelPagesByZones(zoneSpans(mb, PAGE), PAGE, STRUCT_PAGE);
   if (!p.cmaFirst) cmaAndResources();
-  // setup_command_line(): saved_command_line and static_command_line.
-  for (let i = 0; i < 2; i++) must("the command line", mb.alloc({ size: c.cmdline.length + 1, align: SMP_CACHE }));
-  // setup_per_cpu_areas() → pcpu_embed_first_chunk().
-  const ai = must("pcpu alloc info", mb.alloc({ size: PAGE, align: PAGE }));
-  const areas = must("pcpu areas", mb.alloc({ size: PAGE, align: SMP_CACHE }));
-  // One group per node, in the order of their first CPU; each group's units on its node.
-  const groups: number[] = [];
-  for (const n of c.cpuNode) if (!groups.includes(n)) groups.push(n);
-  for (const g of groups) must("the first percpu chunk", mb.alloc({ size: p.pcpu.unit * c.cpuNode.filter((n) => n === g).length, align: PAGE, nid: g }));
-  for (const size of [8 * groups.length, 8 * groups.length, 4 * ncpu, 8 * ncpu, p.pcpu.slots]) must("pcpu_setup_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
-  for (const chunk of p.pcpu.chunks) for (const size of chunk) must("pcpu_alloc_first_chunk", mb.alloc({ size, align: SMP_CACHE }));
-  mb.free(ai, ai + PAGE);
-  mb.free(areas, areas + PAGE);
-  if (!p.giganticBeforeSparse) giganticPages();
-  // vfs_caches_init_early(): the dentry and inode hash tables, from memblock unless hashdist spreads them over nodes (vmalloc).
-  if (c.nodes.length === 1) for (const scale of [13, 14]) must("a hash table", mb.alloc({ size: systemHashBytes(nrKernelPages, PAGE, scale), align: SMP_CACHE }));
-  // mem_init() → swiotlb_init(); swiotlb= sets the slabs (then kmalloc bouncing keeps them), the areas, force or noforce.
-  const st = swiotlbCmdline(c.cmdline);
-  const nareas = 2 ** Math.ceil(Math.log2(st.areas ?? ncpu));
-  const over = c.map.ramTop > dmaLimit;
-  let nslabs = 0;
-  // force only matters where nothing else asks for bounce buffers (6.1 within the DMA limit): kmalloc bouncing sizes them
-  // as ever (a64-probe50-uefi-2g-swiotlb-force).
-  if (st.noforce) nslabs = 0;
-  else if (over) nslabs = st.slabs ?? IO_TLB.defaultSlabs;
-  else if (p.swiotlb === "kmalloc-bounce") {
-    const size = Math.min(IO_TLB.defaultSlabs * IO_TLB.slab, alignUp(Math.ceil(mb.physMemSize() / 1024), IO_TLB.slab));
-    nslabs = st.slabs ?? alignUp(size / IO_TLB.slab, IO_TLB.segsize);
-  } else if (st.force) nslabs = st.slabs ?? IO_TLB.defaultSlabs;
-  if (nslabs) {
-    nslabs = Math.max(nslabs, IO_TLB.segsize * nareas);
-    nslabs = 2 ** Math.ceil(Math.log2(nslabs));
-    // swiotlb_init_remap() warns and goes on without bounce buffers when memblock has no room.
-    if (mb.alloc({ size: nslabs * IO_TLB.slab, align: PAGE, max: dmaLimit }) !== null) {
-      must("the swiotlb slots", mb.alloc({ size: alignUp(nslabs * IO_TLB.slotBytes, PAGE), align: PAGE }));
-      must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
-    }
-  }
+  startKernelAllocations(mb, p, c, { must, nrKernelPages, dmaLimit, giganticPages: p.giganticBeforeSparse ? null : giganticPages });
   return { cma, crash };
 }
 
@@ -270,16 +219,6 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
 function memoryNodeNameExtra(start: number): number {
   const bytes = (n: number) => alignUp(n, 8);
   return bytes(`memory@${start.toString(16)}`.length + 1) - bytes("memory@40000000".length + 1);
-}
-
-/**
- * cma_alloc_mem(): bottom-up from 4 GiB when the limit leaves room there (keeping DMA memory free), else top-down
- * below the limit; on exactly the node asked for.
- */
-function cmaAllocMem(mb: Memblock, size: number, align: number, limit: number, nid?: number): number | null {
-  const FOUR_G = 4 * GiB;
-  const at = limit >= FOUR_G + size ? mb.alloc({ size, align, min: FOUR_G, max: limit, nid, exact: true, bottomUp: true }) : null;
-  return at ?? mb.alloc({ size, align, max: limit, nid, exact: nid !== undefined });
 }
 
 /** The unflattened device tree's size for ncpu CPUs: measured, or the nearest measured count plus perCpu per CPU. */

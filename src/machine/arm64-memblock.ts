@@ -217,21 +217,6 @@ function mergeRegions(list: MbRegion[], byFlags: boolean): MbRegion[] {
 }
 
 /**
- * alloc_large_system_hash() with no size given: one bucket (8 bytes) per
- * 2^scale bytes of nr_kernel_pages (rounded up to 1 MiB first; one more
- * scale step per 4x beyond 64 GiB), rounded up to a power of two; bytes.
- */
-export function systemHashBytes(nrKernelPages: number, pageSize: number, scale: number): number {
-  const pageShift = Math.log2(pageSize);
-  let n = alignUp(nrKernelPages, MiB / pageSize);
-  // ADAPT_SCALE_BASE (64 GiB of pages), ADAPT_SCALE_SHIFT 2.
-  for (let adapt = (64 * 1024 * MiB) / pageSize; adapt < n; adapt *= 4) scale++;
-  n = scale > pageShift ? Math.floor(n / 2 ** (scale - pageShift)) : n * 2 ** (pageShift - scale);
-  if (n * 8 < pageSize) n = pageSize / 8;
-  return 2 ** Math.ceil(Math.log2(n)) * 8;
-}
-
-/**
  * nr_kernel_pages as 6.1's free_area_init_core() counts it: per zone,
  * present pages minus the zone's memmap (calc_memmap_size(): the present
  * pages' struct pages when the zone has large holes, else the spanned pages').

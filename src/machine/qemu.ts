@@ -5,6 +5,7 @@
  * by node, NUMA nodes and SRAT, the device-memory region and the devices
  * QEMU placed in it. Pure functions: no I/O, runs in a browser.
  */
+import { nrCpuIds } from "../kernel/smp.js";
 import { sratNvdimmOrder } from "./qom-order.js";
 import {
   insertResource,
@@ -18,7 +19,8 @@ import {
   type Resource,
 } from "../kernel/resource.js";
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
-import { CRASH_ALIGN, crashkernelSize } from "../kernel/crash-reserve.js";
+import { CRASH_ALIGN, parseCrashkernel, reserveCrashkernel, x86DefaultCrashLow } from "../kernel/crash-reserve.js";
+import { swiotlbCmdline } from "../kernel/swiotlb.js";
 import { X86_INITRD_BYTES } from "../kernel/boot.js";
 import {
   E820_ACPI,
@@ -92,6 +94,58 @@ interface IomemInputs {
   nvdimms: { start: number; size: number }[];
 }
 
+/**
+ * x86's reserve_crashkernel() over what memblock holds by then: E820 RAM less the kernel image, QEMU's initrd at the
+ * top of low RAM (x-probe11-crashkernel: 0x77000000 on a 2 GiB pc) and NODE_DATA at the top of the highest RAM
+ * (initmem_init() comes first: x-probe53-crashkernel-high-low's high part ends 16 MiB below the top of its 6 GiB).
+ * The low part (ranges: low part, then the main one) is allocated after the main one.
+ */
+function x86Crashkernel(cmdline: string, table: RawE820[], rules: Rules): { start: number; end: number }[] {
+  const ram = table.filter((e) => e.type === E820_RAM);
+  const systemRam = ram.reduce((a, e) => a + e.end - e.start, 0);
+  const slabs = swiotlbCmdline(cmdline).slabs;
+  const defaultLow = x86DefaultCrashLow(slabs !== null ? slabs * 2048 : 64 * MiB);
+  const req = parseCrashkernel(cmdline, systemRam, defaultLow);
+  if (!req || !ram.length) return [];
+  const lowTop = Math.max(0, ...ram.filter((e) => e.end <= 4 * GiB).map((e) => e.end));
+  const top = Math.max(...ram.map((e) => e.end));
+  const image = rules.kernelImage;
+  const taken: { start: number; end: number }[] = [
+    { start: 0, end: MiB },
+    { start: image[0].start, end: image[image.length - 1].end + 1 },
+    { start: lowTop - X86_INITRD_BYTES, end: lowTop },
+    { start: top - 4096, end: top },
+  ];
+  const alloc = (size: number, align: number, min: number, max: number): number | null => {
+    // Top-down: the highest aligned start whose range lies in RAM, in [min, max), clear of what is taken.
+    const free = ram.flatMap((e) => subtract({ start: e.start, end: e.end }, taken)).sort((a, b) => b.end - a.end);
+    for (const f of free) {
+      const at = alignDown(Math.min(f.end, max) - size, align);
+      if (at >= Math.max(f.start, min) && at + size <= f.end) {
+        taken.push({ start: at, end: at + size });
+        return at;
+      }
+    }
+    return null;
+  };
+  const free = (start: number, end: number) => {
+    const i = taken.findIndex((t) => t.start === start && t.end === end);
+    if (i >= 0) taken.splice(i, 1);
+  };
+  const lim = { lowMax: 4 * GiB, highMax: 64 * 2 ** 40, align: CRASH_ALIGN.x86_64, page: 4096, defaultLow };
+  const got = reserveCrashkernel(req, rules.crashkernelReserve, lim, { alloc, free });
+  return [got.low, got.crash].filter((r): r is { start: number; end: number } => r !== null);
+}
+
+/** `r` less the ranges in `holes`. */
+function subtract(r: { start: number; end: number }, holes: { start: number; end: number }[]): { start: number; end: number }[] {
+  let parts = [r];
+  for (const h of holes) {
+    parts = parts.flatMap((p) => (h.end <= p.start || p.end <= h.start ? [p] : [{ start: p.start, end: h.start }, { start: h.end, end: p.end }].filter((q) => q.end > q.start)));
+  }
+  return parts;
+}
+
 /** The boot /proc/iomem, built with the kernel's resource code in the order the kernel inserts things. */
 export function bootIomem(inp: IomemInputs): IomemSpec[] {
   const root = makeRoot();
@@ -99,14 +153,8 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
   requestResource(root, makeResource(VIDEO_ROM.start, VIDEO_ROM.end, "Video ROM", { busy: true }));
   requestResource(root, makeResource(0xf0000, 0xfffff, "System ROM", { busy: true }));
   for (const k of inp.rules.kernelImage) insertResource(root, makeResource(k.start, k.end, k.name, { busy: true, sysram: true }));
-  // reserve_crashkernel() (crashkernel=SIZE): 16 MiB-aligned, top-down below 4 GiB, under QEMU's initrd at the top of
-  // low RAM (x-probe11-crashkernel: 0x77000000 on a 2 GiB pc); System RAM adopts it.
-  const crashSize = crashkernelSize(inp.spec.cmdline.join(" "), 4096);
-  if (crashSize) {
-    const lowTop = Math.max(0, ...inp.table.filter((e) => e.type === E820_RAM && e.end <= 4 * GiB).map((e) => e.end));
-    const base = alignDown(lowTop - X86_INITRD_BYTES - crashSize, CRASH_ALIGN.x86_64);
-    if (base >= CRASH_ALIGN.x86_64) insertResource(root, makeResource(base, base + crashSize - 1, "Crash kernel", { busy: true, sysram: true }));
-  }
+  // reserve_crashkernel(): 16 MiB-aligned, top-down; System RAM adopts the reservations (the low part first).
+  for (const r of x86Crashkernel(inp.spec.cmdline.join(" "), inp.table, inp.rules)) insertResource(root, makeResource(r.start, r.end - 1, "Crash kernel", { busy: true, sysram: true }));
   // e820__reserve_resources()
   const late: Resource[] = [];
   for (const e of inp.table) {
@@ -192,7 +240,8 @@ export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules(
   let srat: SratMemoryEntry[] | null = null;
   let pxmToNode: Record<number, number> | undefined;
   let possibleNodes = [0];
-  const ncpu = spec.smp ?? 1;
+  // Possible CPUs: nr_cpus= may leave some of QEMU's out.
+  const ncpu = nrCpuIds(spec.smp ?? 1, spec.cmdline.join(" "));
   const cpusByNode: Record<number, number[]> = {};
   // numa=off: x86_numa_init() skips the SRAT and fakes one node; a device's _PXM maps to no node, and
   // memory_add_physaddr_to_nid() falls back to node 0 (x-probe12-numa-off).

@@ -9,7 +9,8 @@ import { arm64BootRam } from "./arm64-boot.js";
 import { cmaCmdline } from "../kernel/dma-contiguous.js";
 import { bootGiganticPages } from "../kernel/hugetlb.js";
 import { swiotlbCmdline } from "../kernel/swiotlb.js";
-import { Memblock, systemHashBytes, nrKernelPagesByZones } from "./arm64-memblock.js";
+import { Memblock, nrKernelPagesByZones } from "./arm64-memblock.js";
+import { largeSystemHashBytes } from "../kernel/large-system-hash.js";
 
 test("virt: the device-memory region starts at the next GiB above RAM and holds maxmem - memory + 1 GiB per slot", () => {
   const m = virtMap({ type: "virt", memory: 1536 * MiB, maxmem: 8 * GiB, slots: 4, cmdline: [] });
@@ -42,8 +43,8 @@ test("memblock top-down: the highest aligned fit below the limit, skipping nomap
 test("hash tables are sized from nr_kernel_pages (1 GiB UEFI guest: 2 MiB dentry, 1 MiB inode)", () => {
   const nk = nrKernelPagesByZones([{ spanned: 507904, present: 278528 }], 4096, 64);
   assert.equal(nk, 274176);
-  assert.equal(systemHashBytes(nk, 4096, 13), 2 * MiB);
-  assert.equal(systemHashBytes(nk, 4096, 14), MiB);
+  assert.equal(largeSystemHashBytes(nk, 4096, 13), 2 * MiB);
+  assert.equal(largeSystemHashBytes(nk, 4096, 14), MiB);
 });
 
 function loadError(text: string): string {

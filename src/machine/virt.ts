@@ -6,6 +6,7 @@
  * no firmware), the platform devices and PCI windows in /proc/iomem, and the
  * boot RAM with its reservations (arm64-boot.ts). Pure: runs in a browser.
  */
+import { nrCpuIds } from "../kernel/smp.js";
 import { alignUp, GiB } from "../kernel/units.js";
 import { arm64BootRam, dtMemoryNodes } from "./arm64-boot.js";
 import { numaOff } from "./arm64-early.js";
@@ -144,7 +145,8 @@ export function virtBootLayout(spec: MachineSpec, build = "6.1"): BootLayout {
   platformIomem(root, spec, map);
   // acpi_nfit: each NVDIMM's SPA range.
   for (const nv of placed.nvdimms) insertResource(root, makeResource(nv.start, nv.start + nv.size - 1, "Persistent Memory", {}, "PERSISTENT_MEMORY"));
-  const ncpu = spec.smp ?? 1;
+  // Possible CPUs: nr_cpus= may leave some of QEMU's out.
+  const ncpu = nrCpuIds(spec.smp ?? 1, spec.cmdline.join(" "));
   const hotplug = map.uefi && map.deviceMemory ? [{ start: map.deviceMemory.base, end: map.deviceMemory.base + map.deviceMemory.size, nid: 0 }] : [];
   // A device-tree boot takes QEMU's NUMA nodes as they are (of_numa_init); under ACPI Linux runs one node (arm64-boot.ts).
   const numa = !map.uefi && !numaOff(spec) && (spec.numa ?? []).length > 1 ? spec.numa! : null;

@@ -7,6 +7,7 @@
  */
 import type { Snapshot } from "../abi/snapshot.js";
 import type { Trace } from "./runner.js";
+import { STRERROR, type Errno } from "../kernel/errno.js";
 
 export interface Mismatch {
   /** "boot" or the step number (from 1: the state after it is FILE@N). */
@@ -86,10 +87,20 @@ function compareSnapshot(out: Mismatch[], step: number | "boot", real: Snapshot,
   if (rc !== undefined || mc !== undefined) diffValue(out, step, "cxl", rc, mc);
 }
 
+/**
+ * The errno a failed write's message names, when the recorder could not name it (it knows the common ones: an
+ * EHWPOISON write reads "dd: error writing '…': Memory page has hardware error", errno null).
+ */
+function errnoOfMessage(error: unknown): Errno | null {
+  if (typeof error !== "string") return null;
+  const hit = (Object.entries(STRERROR) as [Errno, string][]).find(([, text]) => error.endsWith(`: ${text}`));
+  return hit ? hit[0] : null;
+}
+
 /** The parts of a step result that must match. */
 export function outcomeOf(op: string, result: Record<string, unknown>): unknown {
   const r = stripNoisy(result) as Record<string, unknown>;
-  const writeOutcome = (w: Record<string, unknown>) => (w.ok ? { ok: true } : { ok: false, errno: w.errno });
+  const writeOutcome = (w: Record<string, unknown>) => (w.ok ? { ok: true } : { ok: false, errno: w.errno ?? errnoOfMessage(w.error) });
   switch (op) {
     case "write":
       return Array.isArray(r.writes) ? (r.writes as Record<string, unknown>[]).map(writeOutcome) : writeOutcome(r);

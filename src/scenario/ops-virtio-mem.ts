@@ -4,7 +4,7 @@
  * and the `virtio-mem-resize` op (QMP qom-set requested-size, then wait for
  * the guest: `size`, `requested-size`, `size_reached`).
  */
-import { VirtioMemDriver } from "../kernel/drivers/virtio-mem.js";
+import { VirtioMemDriver, virtioMemParamsFromCmdline } from "../kernel/drivers/virtio-mem.js";
 import { reportProbeFailure } from "../kernel/drivers/driver-core.js";
 import { adoptImportedBlocks } from "../kernel/drivers/virtio-mem-import.js";
 import { makeResource, requestResource, walk, type Resource } from "../kernel/resource.js";
@@ -16,7 +16,8 @@ import type { RawStep } from "./runner.js";
 
 interface Bound {
   dev: VirtioMemDevice;
-  drv: VirtioMemDriver;
+  /** Null when the module did not load: QEMU takes requests, nobody answers them. */
+  drv: VirtioMemDriver | null;
 }
 
 const boundOf = new WeakMap<System, Bound[]>();
@@ -66,10 +67,24 @@ function claimPciBar(sys: System, index: number): void {
 export function initVirtioMem(sys: System, imported: boolean): void {
   const k = sys.kernel;
   const bound: Bound[] = [];
-  (sys.layout.virtioMem ?? []).forEach((v, i) => {
+  const devices = sys.layout.virtioMem ?? [];
+  // The module's parameters from the command line; one that does not parse keeps the module from loading at all.
+  const mod = devices.length ? virtioMemParamsFromCmdline(sys.spec.cmdline) : null;
+  if (mod && "invalid" in mod) {
+    k.printk(3, mod.invalid);
+    devices.forEach((v, i) => {
+      const dev = new VirtioMemDevice({ id: v.id, addr: v.start, regionSize: v.size, blockSize: v.blockSize, requestedSize: v.requestedSize, node: v.node });
+      if (!(imported && findResource(k.iomem, `virtio${i}`, v.start, v.start + v.size - 1))) claimPciBar(sys, i);
+      bound.push({ dev, drv: null });
+    });
+    boundOf.set(sys, bound);
+    return;
+  }
+  for (const l of mod?.log ?? []) k.printk(l.level, l.text);
+  devices.forEach((v, i) => {
     const dev = new VirtioMemDevice({ id: v.id, addr: v.start, regionSize: v.size, blockSize: v.blockSize, requestedSize: v.requestedSize, node: v.node });
     const name = `virtio${i}`;
-    const drv = new VirtioMemDriver(k, dev, name);
+    const drv = new VirtioMemDriver(k, dev, name, mod && !("invalid" in mod) ? mod.params : undefined);
     const adopt = imported ? findResource(k.iomem, name, v.start, v.start + v.size - 1) : null;
     if (!adopt) claimPciBar(sys, i);
     const err = drv.probe(adopt);
@@ -98,8 +113,8 @@ function errnoNumber(e: string): number {
 /** Run the drivers' queued work until none is left (work of one device can queue another's). */
 function settleVirtioMem(sys: System): void {
   const bound = virtioMemOf(sys);
-  for (let guard = 0; guard < 100 && bound.some((b) => b.drv.hasPendingWork); guard++) {
-    for (const b of bound) b.drv.runPendingWork();
+  for (let guard = 0; guard < 100 && bound.some((b) => b.drv?.hasPendingWork); guard++) {
+    for (const b of bound) b.drv?.runPendingWork();
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { EINVAL, type Errno } from "../errno.js";
-import { kstrtobool } from "../boot.js";
+import { kstrtobool } from "../cmdline.js";
 import { registerSysfsProvider, type SysfsAttr, type WriteResult } from "../sysfs.js";
 import { hex0x, hexPa } from "../units.js";
 import { cxlState, decoderPath, memdevPath, portPath, type CxlDecoder, type CxlState } from "./cxl-core.js";

@@ -6,7 +6,7 @@
  * device,kmem}.c.
  */
 import type { Kernel } from "../kernel.js";
-import { kstrtobool } from "../boot.js";
+import { kstrtobool } from "../cmdline.js";
 import { EBUSY, EINVAL, ENODEV, EOPNOTSUPP, type Errno } from "../errno.js";
 import { mhpSupportsMemmapOnMemory } from "../hotplug.js";
 import { memremapPages, memunmapPages, type DevPagemap } from "../memremap.js";

@@ -31,8 +31,9 @@ export function fakeOffline(vm: VirtioMemDriver, pfn: number, nr: number): Err |
     return EBUSY;
   }
   for (let retry = 0; retry < 5; retry++) {
-    // alloc_contig_range() fails on unmovable pages; free and movable pages are taken.
-    const busy = vm.k.isUnmovable(pfn, pfn + nr);
+    // alloc_contig_range() fails on unmovable and hardware-poisoned pages (a64-probe56-uefi-2g-vm-2m-hwpoison-unplug:
+    // the sub-block holding the poisoned page stays plugged); free and movable pages are taken.
+    const busy = vm.k.isUnmovable(pfn, pfn + nr) || vm.k.hwpoisonIn(pfn, pfn + nr) !== null;
     if (busy && !movable) break;
     if (busy) continue;
     adjustManaged(vm, pfn, -nr, z);

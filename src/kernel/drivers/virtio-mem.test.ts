@@ -159,3 +159,16 @@ test("QEMU: requested-size must be a multiple of the block size and fit the back
   assert.deepEqual(dev.setRequestedSize(3 * MiB), { error: { class: "GenericError", desc: "'requested-size' has to be multiples of 'block-size' (0x200000)" } });
   assert.deepEqual(dev.setRequestedSize(2 * GiB), { error: { class: "GenericError", desc: "'requested-size' cannot exceed the memory backend size(0x40000000)" } });
 });
+
+test("virtio_mem.* on the command line sets the module's parameters; a value that does not parse fails the load", async () => {
+  const { virtioMemParamsFromCmdline, DEFAULT_VIRTIO_MEM_PARAMS } = await import("./virtio-mem.js");
+  assert.deepEqual(virtioMemParamsFromCmdline(["quiet"]), { params: DEFAULT_VIRTIO_MEM_PARAMS, log: [] });
+  const p = virtioMemParamsFromCmdline(["virtio_mem.force_bbm=1", "virtio_mem.unplug_online=off", "virtio_mem.bbm_block_size=0x10000000", "virtio_mem.bbm_safe_unplug=n"]);
+  assert.deepEqual(p, { params: { forceBbm: true, unplugOnline: false, bbmBlockSize: 0x10000000, bbmSafeUnplug: false }, log: [] });
+  assert.equal((virtioMemParamsFromCmdline(["virtio_mem.force_bbm"]) as { params: { forceBbm: boolean } }).params.forceBbm, true, "a bool without a value is true");
+  assert.equal((virtioMemParamsFromCmdline(["virtio_mem.bbm_block_size=268435456"]) as { params: { bbmBlockSize: number } }).params.bbmBlockSize, 256 * 2 ** 20);
+  // a64-probe58-uefi-2g-vm-2m-bbm-256m: no suffixes for an unsigned long.
+  assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.bbm_block_size=256M"]), { invalid: "virtio_mem: `256M' invalid for parameter `bbm_block_size'" });
+  assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.force_bbm=maybe"]), { invalid: "virtio_mem: `maybe' invalid for parameter `force_bbm'" });
+  assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.nosuch=1"]), { params: DEFAULT_VIRTIO_MEM_PARAMS, log: [{ level: 4, text: "virtio_mem: unknown parameter 'nosuch' ignored" }] });
+});

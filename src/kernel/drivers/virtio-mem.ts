@@ -13,6 +13,7 @@
  * oracle's settling observes). The hrtimer retry (50 s and up) is not
  * modelled.
  */
+import { kstrtobool } from "../cmdline.js";
 import type { Kernel } from "../kernel.js";
 import { EBUSY, ENOMEM, ENOSPC, type Errno, ERRNO_NUMBER } from "../errno.js";
 import type { MemoryGroup } from "../memory-block.js";
@@ -61,6 +62,47 @@ export interface VirtioMemParams {
 }
 
 export const DEFAULT_VIRTIO_MEM_PARAMS: VirtioMemParams = { unplugOnline: true, forceBbm: false, bbmBlockSize: 0, bbmSafeUnplug: true };
+
+/**
+ * The module's parameters as its load sets them from the command line (modprobe passes each
+ * "virtio_mem.NAME[=VALUE]" on, in order; the last one wins): bools through kstrtobool() (no value: true),
+ * bbm_block_size through kstrtoul() (bytes, no suffix). A value that does not parse fails the whole load, with
+ * the line the kernel logs (a64-probe58-uefi-2g-vm-2m-bbm-256m: "virtio_mem: `256M' invalid for parameter
+ * `bbm_block_size'", no driver, nothing plugged); an unknown name is logged and ignored.
+ */
+export function virtioMemParamsFromCmdline(cmdline: string[]): { params: VirtioMemParams; log: { level: number; text: string }[] } | { invalid: string } {
+  const params = { ...DEFAULT_VIRTIO_MEM_PARAMS };
+  const log: { level: number; text: string }[] = [];
+  const bools: Record<string, "unplugOnline" | "forceBbm" | "bbmSafeUnplug"> = { unplug_online: "unplugOnline", force_bbm: "forceBbm", bbm_safe_unplug: "bbmSafeUnplug" };
+  for (const w of cmdline) {
+    if (!w.startsWith("virtio_mem.")) continue;
+    const eq = w.indexOf("=");
+    const name = (eq < 0 ? w.slice("virtio_mem.".length) : w.slice("virtio_mem.".length, eq)).replace(/-/g, "_");
+    const value = eq < 0 ? null : w.slice(eq + 1);
+    const invalid = { invalid: `virtio_mem: \`${value ?? ""}' invalid for parameter \`${name}'` };
+    if (name in bools) {
+      const b = value === null ? true : kstrtobool(value);
+      if (b === null) return invalid;
+      params[bools[name]] = b;
+    } else if (name === "bbm_block_size") {
+      const n = value === null ? null : kstrtoul(value);
+      if (n === null) return invalid;
+      params.bbmBlockSize = n;
+    } else {
+      log.push({ level: 4, text: `virtio_mem: unknown parameter '${name}' ignored` });
+    }
+  }
+  return { params, log };
+}
+
+/** kstrtoul(s, 0): a C-notation unsigned number (one trailing newline allowed), at most 2^64 - 1; null otherwise. */
+function kstrtoul(s: string): number | null {
+  const m = /^\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\n?$/.exec(s);
+  if (!m) return null;
+  const lit = m[1];
+  const v = /^0[xX]/.test(lit) ? BigInt(lit) : lit.length > 1 && lit[0] === "0" ? BigInt(`0o${lit.slice(1)}`) : BigInt(lit);
+  return v > 0xffffffffffffffffn ? null : Number(v);
+}
 
 /** Errors of the driver's paths (errno names; EAGAIN/ETXTBSY only live inside the driver). */
 export type Err = Errno | "EAGAIN" | "ETXTBSY";

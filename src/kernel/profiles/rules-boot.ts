@@ -37,6 +37,12 @@ export const BOOT_RULES = {
       { since: "7.2", arch: "arm64", value: "7.2", evidence: "test/oracle/arm64/memblock/*.sid.json and the arm64-*.sid recordings (linux-image-7.2.13+deb14-arm64)" },
     ],
   ),
+  crashkernelReserve: rule<"x86-6.1" | "generic">(
+    "how x86's reserve_crashkernel() searches for crashkernel= (kernel/crash-reserve.ts reserveCrashkernel()): its own code (a plain request below 4 GiB, then anywhere; ,high anywhere; @offset 1 MiB-aligned) or reserve_crashkernel_generic() (,high above 4 GiB first, then below; @offset 16 MiB-aligned)",
+    "x86-6.1",
+    "traces/x-probe11-crashkernel.json and x-probe53-crashkernel-*.json boot iomem (linux-image-6.1.0-57-amd64)",
+    [{ since: "6.7", arch: "x86_64", value: "generic", evidence: "commit 9c08a2a139fe (x86: kdump: use generic interface to simplify crashkernel reservation code), v6.7; not recorded on 6.12 or 7.2" }],
+  ),
   localApicResource: rule("/proc/iomem has the Local APIC's \"fee00000-fee00fff : Local APIC\" resource", true, "traces/boot-1g.json boot iomem", [
     { since: "6.12", value: false, evidence: "trixie/boot-1g.json boot iomem: no Local APIC line" },
   ]),

@@ -5,6 +5,7 @@
  * kernel code reads it as `k.rules.NAME`.
  */
 import { rule } from "./rule.js";
+import type { Errno } from "../errno.js";
 
 const HISTORY = "../shared/spec/08-history.md";
 
@@ -53,6 +54,44 @@ export const HOTPLUG_RULES = {
     false,
     "6.1: no decay (pcp->high is fixed)",
     [{ since: "6.7", value: true, evidence: "v6.7: mm: tune PCP high automatically (decay_pcp_high()); test/oracle/arm64/evidence-pin/a64-pin-trace-4cpu-1800m.r5.sid: grep's order-3 refill took a piece of pageblock 16, which the kworker's refill had left on CPU 0's list" }],
+  ),
+  onlineRefusesHwpoison: rule(
+    "memory_block_online() refuses a block holding hardware-poisoned pages with EHWPOISON (the block's nr_hwpoison counter; before: the block goes online and the poisoned page stays out of use)",
+    false,
+    "test/oracle/arm64/traces/a64-probe56-uefi-2g-vm-128m-hwpoison-offline (6.1: online_movable after offline succeeds)",
+    [{ since: "6.4", value: true, evidence: "v6.4: mm/hwpoison: introduce per-memory_block hwpoison counter; a64-probe56-uefi-2g-vm-128m-hwpoison-offline.trixie and .sid: \"Memory page has hardware error\"" }],
+  ),
+  memoryFailureTexts: rule<{ alreadyPoisoned: string; unhandlable: string; noStructPage: { text: string; errno: Errno }; softAlreadyPoisoned: string }>(
+    "what memory_failure() (hard_offline_page) and soft_offline_page() say on a page already poisoned, a page get_hwpoison_page() cannot handle (a boot reservation), and a pfn with no online struct page (mm/memory-failure.c)",
+    {
+      alreadyPoisoned: "already hardware poisoned",
+      unhandlable: "unknown page",
+      noStructPage: { text: "memory outside kernel control", errno: "ENXIO" },
+      softAlreadyPoisoned: "soft_offline_page: %#lx page already poisoned",
+    },
+    "test/oracle/arm64/traces/a64-probe56-uefi-2g-vm-128m-hwpoison-offline (6.1)",
+    [
+      {
+        since: "6.12",
+        value: {
+          alreadyPoisoned: "recovery action for already poisoned page: Failed",
+          unhandlable: "get hwpoison page",
+          noStructPage: { text: "memory outside kernel control", errno: "ENXIO" },
+          softAlreadyPoisoned: "Soft offline: %#lx: page already poisoned",
+        },
+        evidence: "test/oracle/arm64/traces/a64-probe56-uefi-2g-vm-128m-hwpoison-offline.trixie",
+      },
+      {
+        since: "7.2",
+        value: {
+          alreadyPoisoned: "recovery action for already poisoned page: Failed",
+          unhandlable: "get hwpoison page",
+          noStructPage: { text: "recovery action for non struct page pfn: Ignored", errno: "EBUSY" },
+          softAlreadyPoisoned: "Soft offline: %#lx: page already poisoned",
+        },
+        evidence: "test/oracle/arm64/traces/a64-probe56-uefi-2g-vm-128m-hwpoison-offline.sid",
+      },
+    ],
   ),
   arm64LeafSplitVeto: rule(
     "arm64's boot-memory notifier first vetoes (EPERM, \"[start end] splits a leaf entry in vmemmap\") going offline for a range whose struct pages start or end inside a vmemmap leaf: with 4K pages the vmemmap is mapped in 2 MiB blocks, one per 128 MiB of memory, so a block with a self-hosted memmap (its offline range starts after that memmap) cannot go offline",

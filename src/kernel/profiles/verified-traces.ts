@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 594,
-    "reproduced": 594
+    "traces": 628,
+    "reproduced": 628
   },
   "6.12": {
-    "traces": 431,
-    "reproduced": 431
+    "traces": 466,
+    "reproduced": 466
   },
   "7.2": {
-    "traces": 342,
-    "reproduced": 342
+    "traces": 377,
+    "reproduced": 377
   }
 };
