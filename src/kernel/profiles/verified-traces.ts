@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 628,
-    "reproduced": 628
+    "traces": 629,
+    "reproduced": 629
   },
   "6.12": {
-    "traces": 466,
-    "reproduced": 466
+    "traces": 472,
+    "reproduced": 472
   },
   "7.2": {
-    "traces": 377,
-    "reproduced": 377
+    "traces": 383,
+    "reproduced": 383
   }
 };
