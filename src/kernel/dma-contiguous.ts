@@ -33,3 +33,19 @@ export function cmaPernumaCmdline(cmdline: string): number | null {
   }
   return out;
 }
+
+/** early_numa_cma(): the last numa_cma=NODE:SIZE[,NODE:SIZE…], read up to the first pair it cannot parse; null without one. */
+export function numaCmaCmdline(cmdline: string): Map<number, number> | null {
+  let out: Map<number, number> | null = null;
+  for (const w of cmdline.split(" ")) {
+    if (!w.startsWith("numa_cma=")) continue;
+    out = new Map();
+    for (const part of w.slice("numa_cma=".length).split(",")) {
+      const m = /^(\d+):(.*)$/.exec(part);
+      const size = m ? memparse(m[2]) : null;
+      if (!m || !size || size.rest !== "") break;
+      out.set(Number(m[1]), size.value);
+    }
+  }
+  return out;
+}

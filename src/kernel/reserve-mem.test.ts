@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { reserveMemCmdline } from "./reserve-mem.js";
-import { cmaPernumaCmdline } from "./dma-contiguous.js";
+import { cmaPernumaCmdline, numaCmaCmdline } from "./dma-contiguous.js";
 import { MiB } from "./units.js";
 
 test("reserve_mem=SIZE:ALIGN:NAME: each valid one, in order; the alignment at least 64 bytes; names unique and short", () => {
@@ -23,4 +23,11 @@ test("cma_pernuma=: memparse, the last one wins; absent is null", () => {
   assert.equal(cmaPernumaCmdline("cma_pernuma=32M cma_pernuma=16M"), 16 * MiB);
   assert.equal(cmaPernumaCmdline("cma_pernuma=x"), 0);
   assert.equal(cmaPernumaCmdline("cma=64M"), null);
+});
+
+test("numa_cma=NODE:SIZE,…: pairs up to the first bad one; absent is null", () => {
+  assert.deepEqual(numaCmaCmdline("numa_cma=1:16M"), new Map([[1, 16 * MiB]]));
+  assert.deepEqual(numaCmaCmdline("numa_cma=0:32M,1:16M"), new Map([[0, 32 * MiB], [1, 16 * MiB]]));
+  assert.deepEqual(numaCmaCmdline("numa_cma=0:32M,x"), new Map([[0, 32 * MiB]]));
+  assert.equal(numaCmaCmdline("cma_pernuma=16M"), null);
 });

@@ -89,10 +89,10 @@ export interface EarlyProgram {
    * Per-node CMA areas (kernel/dma/contiguous.c), none where the build lacks them (6.12: DMA_NUMA_CMA unset).
    * "param": 6.1's dma_pernuma_cma_reserve() — with cma_pernuma=SIZE, an area of SIZE on every online node, before
    * sparse_init() (a64-probe55-dts-numa2-cma-pernuma-32m: 0x7de00000 and 0xbda00000, then the global area).
-   * "param-or-global": 7.2's dma_numa_cma_reserve() with CMA_SIZE_PERNUMA — right after the global area, when the
-   * kernel runs more than one node, an area on each of cma_pernuma=SIZE or else as large as the global one
-   * (a64-dts-numa3-cpuless-mid.sid's four "cma: Reserved 64 MiB" lines; a64-probe50-dts-numa2-cma32.sid's three of
-   * 32 MiB; a64-probe55-dts-numa2-cma-pernuma-32m.sid).
+   * "param-or-global": 7.2's dma_numa_cma_reserve() with CMA_SIZE_PERNUMA — right after the global area, an area on
+   * each node of numa_cma=NODE:SIZE, else of cma_pernuma=SIZE, else (neither given, more than one node) as large as the
+   * global one (a64-dts-numa3-cpuless-mid.sid's four "cma: Reserved 64 MiB" lines; a64-probe50-dts-numa2-cma32.sid's
+   * three of 32 MiB; a64-probe55-dts-numa2-cma-pernuma-32m.sid; a64-probe62-dts-numa2-4g-numa-cma.sid).
    */
   pernumaCma?: "param" | "param-or-global";
   /** sparse_init_nid(): usemap bytes per section; 7.2 takes the usemaps anywhere and maps each section's memmap on its own (2 MiB each, after the vmemmap tables). */

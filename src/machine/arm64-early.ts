@@ -8,7 +8,7 @@
  * each build's structure sizes are data.
  * Pure: no I/O.
  */
-import { cmaPernumaCmdline } from "../kernel/dma-contiguous.js";
+import { cmaPernumaCmdline, numaCmaCmdline } from "../kernel/dma-contiguous.js";
 import { cmaAllocMem, globalCma, hugetlbCma } from "./cma-reserve.js";
 import { bootGiganticPages } from "../kernel/hugetlb.js";
 import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
@@ -121,23 +121,37 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
   const cma: { start: number; end: number }[] = [];
   const crash: { start: number; end: number }[] = [];
-  // Per-node CMA areas of `size` on each node, exactly there (cma_declare_contiguous_nid()); a node without room has none.
+  // Per-node CMA areas, each of its node's size, exactly on it (cma_declare_contiguous_nid()); a node without room has none.
   const pernuma = cmaPernumaCmdline(c.cmdline);
-  const pernumaAreas = (size: number) => {
-    for (const nid of size ? c.nodes : []) {
-      const a = cmaAllocMem(mb, alignUp(size, g.pte), g.pte, mb.memory[mb.memory.length - 1].end, nid);
-      if (a !== null) cma.push({ start: a, end: a + alignUp(size, g.pte) });
+  const numaCma = numaCmaCmdline(c.cmdline);
+  const pernumaAreas = (sizeOf: (nid: number) => number) => {
+    for (const nid of c.nodes) {
+      const size = alignUp(sizeOf(nid), g.pte);
+      const a = size ? cmaAllocMem(mb, size, g.pte, mb.memory[mb.memory.length - 1].end, nid) : null;
+      if (a !== null) cma.push({ start: a, end: a + size });
     }
   };
   // hugetlb_cma=: gigantic pages' CMA areas, one per node (PUD-sized pages with 4K pages, contiguous PMDs with 16K and 64K).
   const gigantic = g.page === 4096 ? g.pmd : g.pte * 32;
-  const hugetlbAreas = () => cma.push(...hugetlbCma(mb, c.cmdline, p.hugetlbCma, c.nodes, gigantic, g.pte));
+  // With hugetlb_cma areas reserved, gigantic pages come from them later: no boot-time ones ("HugeTLB: hugetlb_cma is
+  // enabled, skip boot time allocation", a64-probe62-uefi-4g-hugetlb-cma-hugepages-1g).
+  let hugetlbFromCma = false;
+  const hugetlbAreas = () => {
+    const areas = hugetlbCma(mb, c.cmdline, p.hugetlbCma, c.nodes, gigantic, g.pte);
+    cma.push(...areas);
+    hugetlbFromCma = areas.length > 0;
+  };
   if (p.hugetlbCma.when === "bootmem_init") hugetlbAreas();
-  if (p.pernumaCma === "param" && pernuma) pernumaAreas(pernuma);
+  if (p.pernumaCma === "param" && pernuma) pernumaAreas(() => pernuma);
   const cmaAndResources = () => {
     const global = globalCma(mb, c.cmdline, g.pte, dmaLimit);
     if (global) cma.push(global);
-    if (p.pernumaCma === "param-or-global" && c.nodes.length > 1) pernumaAreas(pernuma ?? (global ? global.end - global.start : 0));
+    if (p.pernumaCma === "param-or-global") {
+      // numa_cma=NODE:SIZE, else cma_pernuma=, else (neither given, more than one node) the global area's size
+      // (a64-probe62-dts-numa2-4g-numa-cma.sid: numa_cma=1:16M gives node 1 its 16 MiB and node 0 nothing).
+      const byDefault = pernuma === null && numaCma === null && c.nodes.length > 1 && global ? global.end - global.start : 0;
+      pernumaAreas((nid) => numaCma?.get(nid) || pernuma || byDefault);
+    }
     // reserve_crashkernel(): 2 MiB-aligned, top-down below the DMA limit (CRASH_ADDR_LOW_MAX) unless ,high or @offset
     // say otherwise; a failure only logs. The size of a range list is chosen by memblock's memory.
     const defaultLow = p.crashkernel === "generic" ? ARM64_DEFAULT_CRASH_LOW : 0;
@@ -156,6 +170,7 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
   // hugetlb_bootmem_alloc() before sparse_init(), so the hash tables see the memory they took
   // (a64-probe52-uefi-4g-hugepages-1g-x2-mbdbg.sid: dentry and inode hashes of 2 and 1 MiB, not 4 and 2).
   const giganticPages = () => {
+    if (hugetlbFromCma) return;
     for (const { size, count } of bootGiganticPages(c.cmdline)) {
       for (let i = 0; i < count; i++) {
         const at = mb.alloc({ size, align: size });
