@@ -3,7 +3,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import { daxDriverBind, daxDriverIdStore, daxDriverUnbind, type DevDax } from "../kernel/drivers/dax.js";
 import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import { neg, parseOptions, strerror, type ToolResult } from "./tool-util.js";
-import { Ctx, type DaxctlRegion, daxctlRegions, EBUSY, EINVAL, enabled, ENXIO, isSystemRam, memoryOp, numOnline, numSections, readAttr, result } from "./daxctl-lib.js";
+import { Ctx, daxctlRegions, daxDevFilter, daxRegionFilter, EBUSY, EINVAL, enabled, ENXIO, isSystemRam, memoryOp, numOnline, numSections, readAttr, result } from "./daxctl-lib.js";
 import { daxDevJson } from "./daxctl-list.js";
 
 interface Params {
@@ -182,19 +182,6 @@ function reconfigDevdax(c: Ctx, p: Params, d: DevDax): number {
 
 type Action = "reconfigure" | "online" | "offline" | "enable" | "disable";
 
-function devFilter(d: DevDax, ident: string): boolean {
-  if (ident === "all") return true;
-  if (ident === d.name) return true;
-  const m = /^(\d+)\.(\d+)$/.exec(ident);
-  return !!m && Number(m[1]) === d.region.id && Number(m[2]) === d.id;
-}
-
-function regionFilter(r: DaxctlRegion, ident: string | undefined): boolean {
-  if (!ident || ident === "all") return true;
-  if (/^\d+$/.test(ident)) return Number(ident) === r.id;
-  return ident === `region${r.id}`;
-}
-
 function doDevice(c: Ctx, p: Params, d: DevDax, action: Action): number {
   switch (action) {
     case "reconfigure": {
@@ -207,7 +194,7 @@ function doDevice(c: Ctx, p: Params, d: DevDax, action: Action): number {
       }
       if (rc < 0) return rc;
       c.json = c.json ?? [];
-      c.json.push(daxDevJson(c.k, d));
+      c.json.push(daxDevJson(c.k, d, { human: c.human }));
       return 0;
     }
     case "online":
@@ -252,6 +239,7 @@ export function cmdDevice(k: Kernel, argv: string[], action: Action): ToolResult
     return result(argv, 129, c);
   }
   const o = po.opts;
+  c.human = o.human === true;
   const p: Params = {
     mode: typeof o.mode === "string" ? o.mode : undefined,
     noOnline: o.noOnline === true,
@@ -288,9 +276,9 @@ export function cmdDevice(k: Kernel, argv: string[], action: Action): ToolResult
   let rc = ENXIO;
   let processed = 0;
   for (const r of daxctlRegions(k)) {
-    if (!regionFilter(r, p.region)) continue;
+    if (!daxRegionFilter(r, p.region)) continue;
     for (const d of r.devices) {
-      if (!devFilter(d, device)) continue;
+      if (!daxDevFilter(d, device)) continue;
       rc = doDevice(c, p, d, action);
       if (rc === 0) processed++;
     }

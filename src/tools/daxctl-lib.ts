@@ -3,7 +3,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { daxParentPath, daxState, type DaxRegionParent, type DevDax, devDaxSize } from "../kernel/drivers/dax.js";
 import { type NdPfn, readdirOrder } from "../kernel/drivers/nvdimm-core.js";
-import { neg, Stderr, strerror, toolResult, type ToolResult } from "./tool-util.js";
+import { displayJsonArray, neg, scanInt, scanPair, Stderr, strerror, toolResult, type ToolResult } from "./tool-util.js";
 
 export const ENXIO = -6;
 export const EBUSY = -16;
@@ -53,6 +53,20 @@ export function daxctlRegions(k: Kernel): DaxctlRegion[] {
     if (!seen.includes(d.region.parent)) seen.push(d.region.parent);
   }
   return seen.reverse().map((p) => daxRegionOf(k, p));
+}
+
+/** util_daxctl_region_filter(): "all", or a region id as "%d" or "region%d". */
+export function daxRegionFilter(r: DaxctlRegion, ident: string | undefined): boolean {
+  if (ident === undefined || ident === "all") return true;
+  const n = scanInt(ident) ?? (ident.startsWith("region") ? scanInt(ident, "region".length) : null);
+  return n !== null && n.value === r.id;
+}
+
+/** util_daxctl_dev_filter(): "all", the device name, or "X.Y" (region id X, device id Y). */
+export function daxDevFilter(d: DevDax, ident: string | undefined): boolean {
+  if (ident === undefined || ident === "all" || ident === d.name) return true;
+  const xy = scanPair(ident);
+  return xy !== null && xy[0] === d.region.id && xy[1] === d.id;
 }
 
 export function enabled(d: DevDax): boolean {
@@ -164,6 +178,8 @@ export function memoryOp(k: Kernel, d: DevDax, op: "online_movable" | "online" |
 export class Ctx {
   readonly err = new Stderr();
   json: unknown[] | null = null;
+  /** -u: the devices reported print with human sizes, one alone as an object. */
+  human = false;
   constructor(readonly k: Kernel) {}
   lib(fn: string, msg: string): void {
     this.err.log("libdaxctl", fn, msg);
@@ -171,5 +187,5 @@ export class Ctx {
 }
 
 export function result(argv: string[], rc: number, c: Ctx): ToolResult {
-  return toolResult("daxctl", argv, rc, c.err, c.json ?? undefined);
+  return toolResult("daxctl", argv, rc, c.err, c.json ? displayJsonArray(c.json, { human: c.human }, c.err) : undefined);
 }

@@ -5,7 +5,8 @@ import { writeLabelIndex, zeroLabelArea } from "../kernel/drivers/nvdimm-label.j
 import { ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import type { NdDimm } from "../kernel/drivers/nvdimm-core.js";
 import { neg, parseOptions, type ToolResult } from "./tool-util.js";
-import { bindDev, busDimms, busFilter, Ctx, dimmFilter, EBUSY, EINVAL, ENXIO, ndBuses, result, usage } from "./ndctl-lib.js";
+import { bindDev, busDimms, Ctx, EBUSY, EINVAL, ENXIO, ndBuses, result, usage } from "./ndctl-lib.js";
+import { busFilter, dimmFilter } from "./ndctl-filter.js";
 
 export function cmdDimm(k: Kernel, argv: string[], action: "init-labels" | "zero-labels" | "enable-dimm" | "disable-dimm"): ToolResult {
   const c = new Ctx(k);

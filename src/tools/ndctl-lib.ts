@@ -1,8 +1,8 @@
 /**
  * What ndctl's commands share: device enumeration, the namespace view
- * (mode, enabled, idle), the command context, bus/region/dimm filters and
- * the libndctl operations they are built from. Models ndctl/lib/libndctl.c
- * and util/filter.c.
+ * (mode, enabled, idle), the command context and the libndctl operations
+ * they are built from. Models ndctl/lib/libndctl.c (the device filters are
+ * ndctl-filter.ts).
  *
  * libndctl lists devices with list_add() while reading sysfs directories,
  * so its iteration order is the reverse of readdir() (kernfs hash) order.
@@ -34,6 +34,11 @@ export type Loc = "none" | "mem" | "dev";
 function reversedReaddir<T extends { name: string }>(items: T[]): T[] {
   const order = readdirOrder(items.map((i) => i.name));
   return order.map((n) => items.find((i) => i.name === n)!).reverse();
+}
+
+/** ndctl_bus_get_provider(): the bus descriptor's provider_name (acpi_nfit, e820_pmem, cxl_pmem). */
+export function busProvider(b: NdBus): string {
+  return b.provider === "e820" ? "e820" : b.provider === "cxl" ? "CXL" : "ACPI.NFIT";
 }
 
 export function ndBuses(k: Kernel): NdBus[] {
@@ -235,49 +240,4 @@ export function zeroInfoBlock(c: Ctx, ns: NdNamespace): number {
   namespaceStore(c.k, ns, "force_raw", "0\n");
   nsDisableInvalidate(c, ns);
   return rc;
-}
-
-/**
- * strtoul(s, &end, 0) accepted whole, as ndctl's filters take a device id:
- * the id, or null when the text is not entirely a number (or is ULONG_MAX,
- * which they use as "no id"). Negative numbers wrap as in C.
- */
-function strtoulId(s: string): bigint | null {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
-  if (!m) return null;
-  const ULONG = 1n << 64n;
-  let v = BigInt(m[2].length > 1 && m[2][0] === "0" && !/^0[xX]/.test(m[2]) ? "0o" + m[2].slice(1) : m[2]);
-  if (v >= ULONG) v = ULONG - 1n; // strtoul saturates
-  if (m[1] === "-" && v !== 0n) v = ULONG - v;
-  return v === ULONG - 1n ? null : v;
-}
-
-/**
- * ndctl's util_{bus,region,dimm}_filter(): IDENT is space-separated words;
- * "all" matches everything. A quirk kept as ndctl has it: the id is parsed
- * from the first word for every word (strtok_r has cut the buffer there), so
- * a numeric first word compares ids only and a named first word names only.
- */
-export function identFilter(ident: string | undefined, id: number, names: string[]): boolean {
-  if (!ident) return true;
-  const words = ident.split(" ").filter(Boolean);
-  const firstId = words.length ? strtoulId(words[0]) : null;
-  for (const word of words) {
-    if (word === "all") return true;
-    if (firstId !== null && firstId === BigInt(id)) return true;
-    if (firstId === null && names.includes(word)) return true;
-  }
-  return false;
-}
-
-export function regionFilter(r: NdRegion, ident: string | undefined): boolean {
-  return identFilter(ident, r.id, [r.name]);
-}
-
-export function busFilter(b: NdBus, ident: string | undefined): boolean {
-  return identFilter(ident, b.id, [b.provider === "e820" ? "e820" : "ACPI.NFIT", b.name]);
-}
-
-export function dimmFilter(d: NdDimm, ident: string | undefined): boolean {
-  return identFilter(ident, d.id, [d.name]);
 }

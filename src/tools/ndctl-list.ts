@@ -1,194 +1,144 @@
-/** `ndctl list` and its JSON (namespaces, regions, dimms, buses). Models ndctl/list.c and ndctl/json.c. */
+/**
+ * `ndctl list`: which devices it lists (options, filters, idle ones) and how
+ * it nests and prints them. Models ndctl/list.c; the JSON of each device is
+ * ndctl-json.ts, the filters ndctl-filter.ts.
+ */
 import type { Kernel } from "../kernel/kernel.js";
-import { dimmUniqueId } from "../kernel/drivers/nvdimm-dimm.js";
-import { pfnSize } from "../kernel/drivers/nvdimm-pfn.js";
 import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
-import { regionAvailableSize, regionMaxAvailableExtent, regionSetCookie } from "../kernel/drivers/nvdimm-region.js";
-import { ND_DEVICE, type NdDimm, type NdNamespace, type NdRegion, NULL_UUID, regionNstype } from "../kernel/drivers/nvdimm-core.js";
-import { daxRegionForNd } from "./daxctl-lib.js";
-import { daxRegionJson } from "./daxctl-list.js";
-import { parseOptions, type ToolResult } from "./tool-util.js";
-import { blockDevice, busDimms, busRegions, Ctx, type Loc, ndBuses, nsBtt, nsDax, nsIsActive, nsList, nsModeOf, nsPfn, pfnLocation, result, usage } from "./ndctl-lib.js";
+import type { NdDimm, NdNamespace, NdRegion } from "../kernel/drivers/nvdimm-core.js";
+import { displayJsonArray, type JsonFlags, parseOptions, type ToolResult } from "./tool-util.js";
+import { Ctx, nsIsActive, result, usage } from "./ndctl-lib.js";
+import { dimmFilter, type FilterParams, ndctlFilterWalk } from "./ndctl-filter.js";
+import { busJson, dimmJson, namespaceJson, regionEnabled, regionJson } from "./ndctl-json.js";
 
-/** util_namespace_to_json(). */
-export function namespaceJson(k: Kernel, ns: NdNamespace, flags: { dax: boolean; daxDevs: boolean }): Record<string, unknown> | null {
-  const j: Record<string, unknown> = { dev: ns.name };
-  const btt = nsBtt(ns);
-  const dax = nsDax(ns);
-  const pfn = nsPfn(ns);
-  const mode = nsModeOf(k, ns);
-  let size: number | null = null;
-  let loc: Loc = "none";
-  switch (mode) {
-    case "fsdax":
-      if (pfn) {
-        size = pfnSize(pfn);
-        loc = pfnLocation(pfn);
-      } else {
-        size = ns.size;
-        loc = "mem";
-      }
-      j.mode = "fsdax";
-      break;
-    case "devdax":
-      if (!dax) return null;
-      size = pfnSize(dax);
-      j.mode = "devdax";
-      loc = pfnLocation(dax);
-      break;
-    case "sector":
-      if (!btt) return null;
-      j.mode = "sector";
-      size = btt.driver ? btt.size : null;
-      break;
-    case "raw":
-      size = ns.size;
-      j.mode = "raw";
-      break;
-  }
-  if (mode !== "sector" && mode !== "raw") j.map = loc;
-  if (size !== null) j.size = size;
-  let align = 0;
-  let bdev = "";
-  if (btt) {
-    j.uuid = btt.uuid ?? NULL_UUID;
-    bdev = btt.disk?.name ?? "";
-  } else if (pfn) {
-    align = pfn.align;
-    j.uuid = pfn.uuid ?? NULL_UUID;
-    bdev = pfn.disk?.name ?? "";
-  } else if (dax) {
-    align = dax.align;
-    j.uuid = dax.uuid ?? NULL_UUID;
-    const region = daxRegionForNd(k, dax);
-    if (flags.dax && region) {
-      j.daxregion = daxRegionJson(k, region, { path: false, devices: flags.daxDevs, idle: false });
-    } else if (region && region.devices.length) {
-      j.chardev = region.devices[0].name;
-    }
-  } else if (ns.nstype !== "io") {
-    j.uuid = ns.uuid ?? NULL_UUID;
-    bdev = blockDevice(ns);
-  } else {
-    bdev = blockDevice(ns);
-  }
-  if (!dax) j.sector_size = btt ? btt.lbasize : ns.nstype === "pmem" && ns.lbasize ? ns.lbasize : 512;
-  if (align) j.align = align;
-  if (bdev) j.blockdev = bdev;
-  if (!nsIsActive(k, ns)) j.state = "disabled";
-  if (ns.altName) j.name = ns.altName;
-  return j;
-}
+type Json = Record<string, unknown>;
 
-export interface ListFlags {
+/** What `ndctl list` is asked for: its switches and filters (-v is a count). */
+export interface ListOptions extends FilterParams {
   buses?: boolean;
   dimms?: boolean;
   regions?: boolean;
   namespaces?: boolean;
   idle?: boolean;
+  configured?: boolean;
   dax?: boolean;
+  human?: boolean;
+  verbose?: number;
+  mediaErrors?: boolean;
+  capabilities?: boolean;
+  firmware?: boolean;
+  health?: boolean;
 }
 
-export function regionEnabled(k: Kernel, r: NdRegion): boolean {
+function numListFlags(l: ListOptions): number {
+  return [l.buses, l.dimms, l.regions, l.namespaces].filter(Boolean).length;
+}
+
+/** cmd_list() after parsing: what the switches imply (filters alone select what is listed, -v adds), then the walk and the printing. */
+function list(c: Ctx, opts: ListOptions): number {
+  const k = c.k;
   ndFlush(k);
-  return r.driver !== null;
-}
-
-function dimmJson(d: NdDimm): Record<string, unknown> {
-  const j: Record<string, unknown> = d.cxl ? (d.cxlIdSecurity ? { dev: d.name, id: String(d.serial), security: "disabled" } : { dev: d.name }) : { dev: d.name, id: dimmUniqueId(d), handle: d.handle, phys_id: d.physId };
-  if (!d.driver) j.state = "disabled";
-  return j;
-}
-
-function regionJson(k: Kernel, r: NdRegion, list: ListFlags): Record<string, unknown> {
-  const io = regionNstype(r) !== ND_DEVICE.NAMESPACE_PMEM;
-  const j: Record<string, unknown> = {
-    dev: r.name,
-    size: r.size,
-    align: r.align,
-    available_size: io ? 0 : regionAvailableSize(r),
-    max_available_extent: io ? 0 : regionMaxAvailableExtent(r),
-    type: "pmem",
-  };
-  if (!io) {
-    const c = regionSetCookie(r);
-    if (c !== null) j.iset_id = Number(c);
+  const l: ListOptions = { ...opts };
+  const p: FilterParams = { bus: l.bus, region: l.region, type: l.type, dimm: l.dimm, mode: l.mode, namespace: l.namespace, numaNode: l.numaNode };
+  if (numListFlags(l) === 0) {
+    l.buses = p.bus !== undefined;
+    l.regions = p.region !== undefined;
+    l.dimms = p.dimm !== undefined;
+    if (l.dax && p.mode === undefined) p.mode = "dax";
   }
-  if (list.dimms && r.mappings.length) {
-    const maps = [...r.mappings].reverse().filter((m) => list.idle || m.dimm.driver);
-    if (maps.length) j.mappings = maps.map((m) => ({ dimm: m.dimm.name, offset: m.start, length: m.size, position: m.position }));
-  }
-  if (!regionEnabled(k, r)) j.state = "disabled";
-  j.persistence_domain = r.persistenceDomain ?? "unknown";
-  return j;
-}
+  const v = l.verbose ?? 0;
+  if (v >= 3) l.idle = l.firmware = l.health = l.capabilities = true;
+  if (v >= 2) l.dimms = l.buses = l.regions = true;
+  if (v >= 1) l.mediaErrors = l.namespaces = l.dax = true;
+  if (numListFlags(l) === 0) l.namespaces = true;
+  const f: JsonFlags = { idle: l.idle, configured: l.configured, mediaErrors: l.mediaErrors, dax: l.dax, daxDevs: l.dax, human: l.human, verbose: v > 0, capabilities: l.capabilities, firmware: l.firmware };
+  const shown = (enabled: boolean): boolean => enabled || !!l.configured || !!l.idle;
 
-/** `ndctl list` with the given flags: the JSON value it prints (undefined when it prints nothing). */
-export function ndctlListJson(k: Kernel, list: ListFlags): unknown {
-  ndFlush(k);
-  // The accumulators of list.c's struct list_filter_arg.
-  let jdimms: unknown[] | null = null;
-  let jregions: Record<string, unknown>[] | null = null;
-  let jnamespaces: unknown[] | null = null;
-  let jbus: Record<string, unknown> | null = null;
-  let jregion: Record<string, unknown> | null = null;
-  const jbuses: Record<string, unknown>[] = [];
-  for (const bus of ndBuses(k)) {
-    if (list.buses) {
-      jdimms = null;
-      jregion = null;
-      jregions = null;
-      jnamespaces = null;
-      jbus = { provider: bus.provider === "e820" ? "e820" : "ACPI.NFIT", dev: bus.name, scrub_state: "idle" };
-      jbuses.push(jbus);
-    }
-    if (list.dimms) {
-      for (const d of busDimms(k, bus)) {
-        if (!list.idle && !d.driver) continue;
-        if (!jdimms) {
-          jdimms = [];
-          if (jbus) jbus.dimms = jdimms;
-        }
-        jdimms.push(dimmJson(d));
-      }
-    }
-    for (const r of busRegions(k, bus)) {
-      if (list.regions) {
-        if (!list.idle && !regionEnabled(k, r)) continue;
+  // The accumulators of struct list_filter_arg.
+  let jbuses: Json[] | null = null;
+  let jbus: Json | null = null;
+  let jdimms: Json[] | null = null;
+  let jregions: Json[] | null = null;
+  let jregion: Json | null = null;
+  let jnamespaces: Json[] | null = null;
+  const rc = ndctlFilterWalk(
+    c,
+    {
+      bus: (b) => {
+        // A listed bus holds its own dimms, regions and namespaces: start afresh.
+        if (jbuses) jdimms = jregion = jregions = jnamespaces = null;
+        if (!l.buses) return true;
+        jbuses = jbuses ?? [];
+        jbus = busJson(b);
+        jbuses.push(jbus);
+        return true;
+      },
+      dimm: l.dimms
+        ? (d: NdDimm) => {
+            if (!shown(d.driver !== null)) return;
+            if (!jdimms) {
+              jdimms = [];
+              if (jbus) jbus.dimms = jdimms;
+            }
+            jdimms.push(dimmJson(d, f));
+          }
+        : undefined,
+      region: (r: NdRegion) => {
+        if (!l.regions) return true;
+        if (!shown(regionEnabled(k, r))) return true;
         if (!jregions) {
           jregions = [];
           if (jbus) jbus.regions = jregions;
         }
-        jregion = regionJson(k, r, list);
+        const mappings = l.dimms ? (d: NdDimm) => dimmFilter(d, p.dimm) && shown(d.driver !== null) : null;
+        jregion = regionJson(k, r, f, mappings);
+        // A new region starts a new namespace list.
         jnamespaces = null;
         jregions.push(jregion);
-      }
-      if (!list.namespaces) continue;
-      for (const ns of nsList(r)) {
-        if (!nsIsActive(k, ns) && !list.idle) continue;
-        if (!jnamespaces) {
-          jnamespaces = [];
-          const container = jregion ?? jbus;
-          if (container) container.namespaces = jnamespaces;
-        }
-        const jn = namespaceJson(k, ns, { dax: !!list.dax, daxDevs: !!list.dax });
-        if (jn) jnamespaces.push(jn);
-      }
-    }
+        return true;
+      },
+      namespace: l.namespaces
+        ? (ns: NdNamespace) => {
+            if (!nsIsActive(k, ns) && !l.idle && !(l.configured && ns.size > 0)) return;
+            const container = jregion ?? jbus;
+            if (!jnamespaces) {
+              jnamespaces = [];
+              if (container) container.namespaces = jnamespaces;
+            }
+            // Where ndctl fails to describe a namespace it skips it (and exits with an error, not modelled).
+            const jn = namespaceJson(k, ns, f);
+            if (jn) jnamespaces.push(jn);
+          }
+        : undefined,
+    },
+    p,
+  );
+  if (rc) return rc;
+  c.stdoutJson = display(jbuses, jdimms, jregions, jnamespaces, f, c);
+  return 0;
+}
+
+/** list_display(): buses; or, when more than one kind was listed, an object of them; or the one list. */
+function display(jbuses: Json[] | null, jdimms: Json[] | null, jregions: Json[] | null, jnamespaces: Json[] | null, f: JsonFlags, c: Ctx): unknown {
+  if (jbuses) return displayJsonArray(jbuses, f, c.err);
+  if ((jdimms ? 1 : 0) + (jregions ? 1 : 0) + (jnamespaces ? 1 : 0) > 1) {
+    const platform: Json = {};
+    if (jdimms) platform.dimms = jdimms;
+    if (jregions) platform.regions = jregions;
+    if (jnamespaces && !jregions) platform.namespaces = jnamespaces;
+    return platform;
   }
-  if (list.buses) return jbuses.length ? jbuses : undefined;
-  const parts = (jdimms ? 1 : 0) + (jregions ? 1 : 0) + (jnamespaces ? 1 : 0);
-  if (parts > 1) {
-    const p: Record<string, unknown> = {};
-    if (jdimms) p.dimms = jdimms;
-    if (jregions) p.regions = jregions;
-    if (jnamespaces && !jregions) p.namespaces = jnamespaces;
-    return p;
-  }
-  if (jdimms) return jdimms;
-  if (jregions) return jregions;
-  if (jnamespaces) return jnamespaces;
+  if (jdimms) return displayJsonArray(jdimms, f, c.err);
+  if (jregions) return displayJsonArray(jregions, f, c.err);
+  if (jnamespaces) return displayJsonArray(jnamespaces, f, c.err);
   return undefined;
+}
+
+/** `ndctl list` with the given options: the JSON value it prints (undefined when it prints nothing). */
+export function ndctlListJson(k: Kernel, o: ListOptions): unknown {
+  const c = new Ctx(k);
+  list(c, o);
+  return c.stdoutJson;
 }
 
 export function cmdList(k: Kernel, argv: string[]): ToolResult {
@@ -199,12 +149,19 @@ export function cmdList(k: Kernel, argv: string[]): ToolResult {
     { short: "d", long: "dimm", type: "string", key: "dimm" },
     { short: "n", long: "namespace", type: "string", key: "namespace" },
     { short: "m", long: "mode", type: "string", key: "mode" },
+    { short: "t", long: "type", type: "string", key: "type" },
+    { short: "U", long: "numa-node", type: "string", key: "numaNode" },
     { short: "B", long: "buses", type: "bool", key: "buses" },
     { short: "D", long: "dimms", type: "bool", key: "dimms" },
+    { short: "F", long: "firmware", type: "bool", key: "firmware" },
+    { short: "H", long: "health", type: "bool", key: "health" },
     { short: "R", long: "regions", type: "bool", key: "regions" },
     { short: "N", long: "namespaces", type: "bool", key: "namespaces" },
     { short: "X", long: "device-dax", type: "bool", key: "dax" },
+    { short: "C", long: "capabilities", type: "bool", key: "capabilities" },
     { short: "i", long: "idle", type: "bool", key: "idle" },
+    { short: "c", long: "configured", type: "bool", key: "configured" },
+    { short: "M", long: "media-errors", type: "bool", key: "mediaErrors" },
     { short: "u", long: "human", type: "bool", key: "human" },
     { short: "v", long: "verbose", type: "incr", key: "verbose" },
   ]);
@@ -212,10 +169,34 @@ export function cmdList(k: Kernel, argv: string[]): ToolResult {
     c.err.error(`${po.error}\n`);
     return usage(argv, c, "ndctl list [<options>]");
   }
+  if (po.args.length) {
+    for (const a of po.args) c.err.error(`unknown parameter "${a}"\n`);
+    return usage(argv, c, "ndctl list [<options>]");
+  }
   const o = po.opts;
-  const flags: ListFlags = { buses: !!o.buses, dimms: !!o.dimms, regions: !!o.regions, namespaces: !!o.namespaces, idle: !!o.idle, dax: !!o.dax };
-  if (!flags.buses && !flags.dimms && !flags.regions && !flags.namespaces) flags.namespaces = true;
-  const json = ndctlListJson(k, flags);
-  if (json !== undefined) c.stdoutJson = json;
-  return result(argv, 0, c);
+  const str = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined);
+  const bool = (x: unknown): boolean => x === true;
+  const rc = list(c, {
+    bus: str(o.bus),
+    region: str(o.region),
+    dimm: str(o.dimm),
+    namespace: str(o.namespace),
+    mode: str(o.mode),
+    type: str(o.type),
+    numaNode: str(o.numaNode),
+    buses: bool(o.buses),
+    dimms: bool(o.dimms),
+    regions: bool(o.regions),
+    namespaces: bool(o.namespaces),
+    dax: bool(o.dax),
+    idle: bool(o.idle),
+    configured: bool(o.configured),
+    mediaErrors: bool(o.mediaErrors),
+    capabilities: bool(o.capabilities),
+    firmware: bool(o.firmware),
+    health: bool(o.health),
+    human: bool(o.human),
+    verbose: typeof o.verbose === "number" ? o.verbose : 0,
+  });
+  return result(argv, rc, c);
 }

@@ -5,7 +5,7 @@ import { BTT_LBASIZE_SUPPORTED } from "../kernel/drivers/nvdimm-btt.js";
 import { ND_DEVICE, type NdNamespace, type NdPfn, type NdRegion, newUuid, regionNstype } from "../kernel/drivers/nvdimm-core.js";
 import { isPow2, type OptSpec, parseSize64 } from "./tool-util.js";
 import { Ctx, EAGAIN, EINVAL, ENODEV, ENXIO, type Loc, type Mode, nsDax, nsModeOf, nsPfn, PAGE, SZ_16M, SZ_2M, UINT_MAX } from "./ndctl-lib.js";
-import { regionEnabled } from "./ndctl-list.js";
+import { regionEnabled } from "./ndctl-json.js";
 import { doSetupPfn } from "./ndctl-namespace.js";
 
 export interface Params {

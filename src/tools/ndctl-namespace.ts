@@ -8,8 +8,9 @@ import { ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import { bttStore } from "../kernel/drivers/nvdimm-btt.js";
 import { ND_DEVICE, type NdNamespace, type NdPfn, type NdRegion, newUuid, NULL_UUID, regionNstype } from "../kernel/drivers/nvdimm-core.js";
 import { neg, parseOptions, strerror, type ToolResult } from "./tool-util.js";
-import { bindDev, busFilter, busRegions, Ctx, EAGAIN, EBUSY, EINVAL, ENODEV, ENOSPC, ENXIO, ndBuses, nsConfigIdle, nsDelete, nsDisableSafe, nsEnable, nsIsActive, nsList, nsModeOf, regionFilter, result, setEnforceMode, SZ_16M, UINT_MAX, usage, zeroInfoBlock } from "./ndctl-lib.js";
-import { namespaceJson } from "./ndctl-list.js";
+import { bindDev, busRegions, Ctx, EAGAIN, EBUSY, EINVAL, ENODEV, ENOSPC, ENXIO, ndBuses, nsConfigIdle, nsDelete, nsDisableSafe, nsEnable, nsIsActive, nsList, nsModeOf, result, setEnforceMode, SZ_16M, UINT_MAX, usage, zeroInfoBlock } from "./ndctl-lib.js";
+import { busFilter, regionFilter } from "./ndctl-filter.js";
+import { namespaceJson } from "./ndctl-json.js";
 import { BASE_OPTS, CREATE_OPTS, DESTROY_OPTS, type Params, type Parsed, regionGetNamespaceSeed, setDefaults, toParams, validateNamespaceOptions } from "./ndctl-namespace-options.js";
 
 export function doSetupPfn(k: Kernel, ns: NdNamespace | null, q: Parsed): boolean {

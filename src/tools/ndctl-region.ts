@@ -2,8 +2,9 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import { parseOptions, type ToolResult } from "./tool-util.js";
-import { bindDev, busFilter, busRegions, Ctx, EBUSY, ENXIO, ndBuses, nsDisableSafe, nsList, regionFilter, result, usage } from "./ndctl-lib.js";
-import { regionEnabled } from "./ndctl-list.js";
+import { bindDev, busRegions, Ctx, EBUSY, ENXIO, ndBuses, nsDisableSafe, nsList, result, usage } from "./ndctl-lib.js";
+import { busFilter, regionFilter } from "./ndctl-filter.js";
+import { regionEnabled } from "./ndctl-json.js";
 
 export function cmdRegion(k: Kernel, argv: string[], action: "enable" | "disable"): ToolResult {
   const c = new Ctx(k);

@@ -96,6 +96,93 @@ export function exitStatus(rc: number): number {
   return ((rc % 256) + 256) % 256;
 }
 
+/**
+ * util/json.h's util_json_flags: what a *_to_json() function includes and how
+ * it prints numbers. Shared by ndctl and daxctl.
+ */
+export interface JsonFlags {
+  idle?: boolean;
+  configured?: boolean;
+  mediaErrors?: boolean;
+  /** The caller knows the dax region's parent: no "path". */
+  dax?: boolean;
+  daxDevs?: boolean;
+  daxMappings?: boolean;
+  human?: boolean;
+  verbose?: boolean;
+  capabilities?: boolean;
+  firmware?: boolean;
+}
+
+const SZ_1K = 1024n;
+const SZ_1M = 1024n * SZ_1K;
+const SZ_1G = 1024n * SZ_1M;
+const SZ_1T = 1024n * SZ_1G;
+
+/** "%ld.%02ld" of a count of hundredths. */
+function centi(c: bigint, unit: string): string {
+  return `${c / 100n}.${String(c % 100n).padStart(2, "0")} ${unit}`;
+}
+
+/**
+ * util/json.c display_size(): a size as ndctl and daxctl print it with
+ * --human. Below 5000 KiB the plain number; otherwise binary and decimal
+ * units side by side, rounded to hundredths: MiB/MB below 2 GiB, GiB/GB
+ * below 2 TiB, TiB/TB above.
+ */
+export function humanSize(bytes: number | bigint): number | string {
+  const b = BigInt(bytes);
+  if (b < 5000n * SZ_1K) return Number(b);
+  const [bin, binUnit, dec, decUnit] = b < 2n * SZ_1G ? [SZ_1M, "MiB", 1000000n, "MB"] : b < 2n * SZ_1T ? [SZ_1G, "GiB", 1000000000n, "GB"] : [SZ_1T, "TiB", 1000000000000n, "TB"];
+  const cBin = ((b * 200n) / (bin as bigint) + 1n) / 2n;
+  const cDec = (b / ((dec as bigint) / 200n) + 1n) / 2n;
+  return `${centi(cBin, binUnit as string)} (${centi(cDec, decUnit as string)})`;
+}
+
+/** util_json_object_size(): the number, or with `human` its display_size() form. */
+export function jsonSize(bytes: number | bigint, f: JsonFlags): number | string {
+  return f.human ? humanSize(bytes) : Number(bytes);
+}
+
+/** util_json_object_hex(): the number, or with `human` "%#llx" (0 prints as "0"). */
+export function jsonHex(v: number | bigint, f: JsonFlags): number | string {
+  if (!f.human) return Number(v);
+  const b = BigInt.asUintN(64, BigInt(v));
+  return b === 0n ? "0" : `0x${b.toString(16)}`;
+}
+
+/**
+ * util_display_json_array(): what a listing prints. With `human`, a list of
+ * one object prints the object alone; an empty list prints "[]" with a
+ * warning (nothing at all with `human`).
+ */
+export function displayJsonArray(list: unknown[], f: JsonFlags, err: Stderr): unknown {
+  if (list.length > 1 || !f.human) {
+    if (list.length === 0) err.warning("no matching devices found\n");
+    return list;
+  }
+  return list.length ? list[0] : undefined;
+}
+
+/**
+ * One integer conversion of sscanf() ("%d"/"%ld") at `pos`: white space,
+ * an optional sign, then at least one digit. Returns the value and where
+ * the scan stopped, or null when nothing converts.
+ */
+export function scanInt(s: string, pos = 0): { value: number; end: number } | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s.slice(pos));
+  if (!m) return null;
+  return { value: Number(m[1]), end: pos + m[0].length };
+}
+
+/** sscanf(s, "%d.%d") == 2 (the "X.Y" form of a namespace or dax device name): the two numbers, or null. */
+export function scanPair(s: string): [number, number] | null {
+  const a = scanInt(s);
+  if (!a || s[a.end] !== ".") return null;
+  const b = scanInt(s, a.end + 1);
+  return b ? [a.value, b.value] : null;
+}
+
 export interface OptSpec {
   short?: string;
   long: string;

@@ -4,7 +4,7 @@ import { parseOptions, parseSize64, Stderr, normalizeUuids } from "./tool-util.j
 import { bootSystem } from "../scenario/runner.js";
 import { ndctl } from "./ndctl.js";
 import { daxctl } from "./daxctl.js";
-import { identFilter } from "./ndctl-lib.js";
+import { identFilter } from "./ndctl-filter.js";
 
 const MiB = 1 << 20;
 
