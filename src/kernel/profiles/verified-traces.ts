@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 629,
-    "reproduced": 629
+    "traces": 635,
+    "reproduced": 635
   },
   "6.12": {
-    "traces": 472,
-    "reproduced": 472
+    "traces": 480,
+    "reproduced": 480
   },
   "7.2": {
-    "traces": 383,
-    "reproduced": 383
+    "traces": 391,
+    "reproduced": 391
   }
 };
