@@ -6,6 +6,8 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { walk, type Resource } from "../kernel/resource.js";
 import type { Errno } from "../kernel/errno.js";
+import type { MemoryBlock } from "../kernel/memory-block.js";
+import { ZONE_NAMES, zoneEnd, type Zone } from "../kernel/zone.js";
 
 export type BlockAction = "offline" | "online" | "online_kernel" | "online_movable" | "remove";
 export type RangeAction = "hot-add" | "map-device-memory" | "plug-dimm" | "dax-kmem";
@@ -106,4 +108,27 @@ export function resourcesIn(k: Kernel, start: number, end: number): Evidence[] {
 
 export function verdict(v: Omit<Verdict, "notes" | "certain"> & { notes?: string[]; certain?: boolean }): Verdict {
   return { certain: true, notes: [], ...v };
+}
+
+export function zoneDesc(k: Kernel, z: Zone): string {
+  const ps = k.geometry.pageSize;
+  if (z.spanned === 0) return `${ZONE_NAMES[z.idx]} of node ${z.nid} is empty (spans nothing)`;
+  return `${ZONE_NAMES[z.idx]} of node ${z.nid} spans pfn ${z.startPfn.toString(16)}-${(zoneEnd(z) - 1).toString(16)} (${hexRange(z.startPfn * ps, zoneEnd(z) * ps - 1)}), present ${z.present} pages`;
+}
+
+export function zoneEv(k: Kernel, z: Zone): Evidence {
+  const ps = k.geometry.pageSize;
+  return z.spanned === 0 ? ev(zoneDesc(k, z)) : ev(zoneDesc(k, z), z.startPfn * ps, zoneEnd(z) * ps - 1);
+}
+
+/** The device that manages the memory of a block, from iomem: ACPI DIMM, dax kmem, virtio-mem, or boot E820 RAM. */
+export function ramOwner(k: Kernel, b: MemoryBlock): { kind: "boot" | "acpi" | "kmem" | "virtio-mem" | "other"; resource: Resource | null; container: Resource | null } {
+  const ps = k.geometry.pageSize;
+  const ram = systemRamIn(k, b.startPfn * ps, (b.startPfn + b.nrPages) * ps)[0] ?? null;
+  const container = ram?.parent && ram.parent !== k.iomem ? ram.parent : null;
+  if (ram?.name === "System RAM (virtio_mem)") return { kind: "virtio-mem", resource: ram, container };
+  if (ram?.name === "System RAM (kmem)") return { kind: "kmem", resource: ram, container };
+  if (b.firmwareNode || [...k.acpiMemDevices.values()].some((d) => d.physicalNodes.includes(b.id))) return { kind: "acpi", resource: ram, container };
+  if (b.boot) return { kind: "boot", resource: ram, container };
+  return { kind: "other", resource: ram, container };
 }

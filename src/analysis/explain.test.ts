@@ -207,3 +207,23 @@ test("arm64: a dax kmem block with a self-hosted memmap cannot go offline on 7.2
     }
   }
 });
+
+test("explain: from 6.4 a block holding a hardware-poisoned page cannot come online (EHWPOISON), as the model does; 6.1 onlines it", () => {
+  for (const [profile, refused] of [["6.12", true], ["6.1", false]] as const) {
+    const sys = bootSystem({ type: "pc", memory: 1024 * 2 ** 20, maxmem: 4 * 2 ** 30, slots: 2, cmdline: ["memhp_default_state=offline"] }, { boot: "derive", profile });
+    sys.plugDimm({ id: "d1", size: 256 * 2 ** 20, addr: 4 * 2 ** 30 });
+    const k = sys.kernel;
+    assert.deepEqual(sysfsWrite(k, "/sys/devices/system/memory/memory32/state", "online_movable\n"), { ok: true });
+    assert.deepEqual(sysfsWrite(k, "/sys/devices/system/memory/hard_offline_page", "0x100201000\n"), { ok: true });
+    assert.deepEqual(sysfsWrite(k, "/sys/devices/system/memory/memory32/state", "offline\n"), { ok: true });
+    const v = predictOnline(k, k.blocks.get(32)!, "online_movable");
+    assert.equal(v.ok, !refused, profile);
+    if (refused) {
+      assert.equal(v.errno, "EHWPOISON");
+      assert.match(v.reason, /hardware-poisoned page \(pfn 100201/);
+      assert.equal(v.rule.version_rule?.since, "6.4");
+    }
+    const tried = sysfsWrite(k, "/sys/devices/system/memory/memory32/state", "online_movable\n");
+    assert.deepEqual(tried, refused ? { ok: false, errno: "EHWPOISON" } : { ok: true }, "the model does what explain predicted");
+  }
+});

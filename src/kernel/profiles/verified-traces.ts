@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 635,
-    "reproduced": 635
+    "traces": 640,
+    "reproduced": 640
   },
   "6.12": {
-    "traces": 480,
-    "reproduced": 480
+    "traces": 489,
+    "reproduced": 489
   },
   "7.2": {
-    "traces": 391,
-    "reproduced": 391
+    "traces": 400,
+    "reproduced": 400
   }
 };
