@@ -217,6 +217,8 @@ function accountCma(k: Kernel, layout: BootLayout): void {
     const nid = layout.memblock.find((r) => r.start <= c.start && c.start < r.end)?.nid ?? 0;
     const z = k.node(nid).zones.find((z) => z.present > 0 && z.idx <= ZONE_NORMAL && z.startPfn <= c.start / ps && c.end / ps <= z.startPfn + z.spanned);
     if (z) z.cmaPages += (c.end - c.start) / ps;
+    // An area that lies in one zone is activated: its pages go to the buddy allocator as MIGRATE_CMA (movable).
+    if (z) k.cmaAreas.push({ start: c.start / ps, end: c.end / ps });
   }
 }
 

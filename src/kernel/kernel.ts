@@ -87,6 +87,11 @@ export class Kernel {
   /** pfn ranges holding pages the isolation code cannot move (PG_reserved boot allocations, slab); `owner`: freed with the section starting there (a vmemmap). */
   unmovable: { start: number; end: number; why: string; owner?: number }[] = [];
   allocation: AllocationModel = { pinFirstKernelBlock: true };
+  /**
+   * Activated CMA areas (pfn ranges, end exclusive): their pages are the buddy allocator's, movable, though memblock
+   * reserved them and `unmovable` still lists them (the boot's accounting counts them out of the managed pages).
+   */
+  readonly cmaAreas: { start: number; end: number }[] = [];
   /** Pages marked PG_hwpoison (memory-failure.ts): alloc_contig_range() cannot take them; offline_pages() skips them. */
   readonly hwpoisoned = new Set<number>();
   /** The page allocator's view of the first block of each newly populated kernel zone (page-alloc-pins.ts). */

@@ -15,6 +15,7 @@
  * outside the boot reservations is taken to be free.
  */
 import type { Kernel } from "./kernel.js";
+import { getDevPagemap } from "./memremap.js";
 import { EBUSY, EHWPOISON, EINVAL, EIO, ENXIO, ERANGE, type Errno } from "./errno.js";
 
 /** kstrtoull(s, 0) with one trailing newline allowed, as a BigInt. */
@@ -39,6 +40,11 @@ function storePfn(k: Kernel, buf: string): number | Errno {
 
 const hex = (pfn: number) => `0x${pfn.toString(16)}`;
 
+/** A page get_hwpoison_page() cannot handle: a boot reservation (PG_reserved), not a page of an activated CMA area. */
+function unhandlable(k: Kernel, pfn: number): boolean {
+  return k.isUnmovable(pfn, pfn + 1) !== null && !k.cmaAreas.some((a) => pfn >= a.start && pfn < a.end);
+}
+
 /** pfn_to_online_page(): a valid pfn in an online section. */
 function onlinePfn(k: Kernel, pfn: number): boolean {
   if (!k.sparse.pfnValid(pfn)) return false;
@@ -51,10 +57,17 @@ export function softOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
   if (typeof pfn !== "number") return { ok: false, errno: pfn };
   // soft_offline_page(): pfn_valid(), then pfn_to_online_page() (not ZONE_DEVICE, the section online).
   if (!k.sparse.pfnValid(pfn)) return { ok: false, errno: ENXIO };
+  // Only online pages: ZONE_DEVICE ones are not (a64-probe65-nv-devdax-hard-offline: EIO, silently).
   if (!onlinePfn(k, pfn)) return { ok: false, errno: EIO };
   if (k.hwpoisoned.has(pfn)) {
     k.printk(6, k.rules.memoryFailureTexts.softAlreadyPoisoned.replace("%#lx", hex(pfn)));
     return { ok: true };
+  }
+  // get_hwpoison_page() gives up on a PG_reserved page: EIO, and the page is not marked
+  // (a64-probe65-uefi-2g-soft-offline-reserved).
+  if (unhandlable(k, pfn)) {
+    k.printk(3, `Memory failure: ${hex(pfn)}: unhandlable page.`);
+    return { ok: false, errno: EIO };
   }
   k.hwpoisoned.add(pfn);
   return { ok: true };
@@ -67,7 +80,13 @@ export function hardOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
   const t = k.rules.memoryFailureTexts;
   const report = (text: string) => k.printk(3, `Memory failure: ${hex(pfn)}: ${text}`);
   if (!onlinePfn(k, pfn)) {
-    // Not the kernel's page: no struct page, or an offline section (ZONE_DEVICE pages are not modelled here).
+    // memory_failure_dev_pagemap(): a device-dax page (MEMORY_DEVICE_GENERIC) cannot be recovered
+    // (a64-probe65-nv-devdax-hard-offline on 6.12 and 7.2). Other device pages are not modelled here.
+    if (k.sparse.pfnValid(pfn) && getDevPagemap(k, pfn)?.type === "GENERIC") {
+      report("recovery action for dax page: Failed");
+      return { ok: false, errno: EBUSY };
+    }
+    // No struct page, or an offline section.
     report(t.noStructPage.text);
     return { ok: false, errno: t.noStructPage.errno };
   }
@@ -77,7 +96,7 @@ export function hardOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
   }
   // TestSetPageHWPoison() comes first: the page stays poisoned whatever the report.
   k.hwpoisoned.add(pfn);
-  if (k.isUnmovable(pfn, pfn + 1)) {
+  if (unhandlable(k, pfn)) {
     // get_hwpoison_page() gives up on a PG_reserved page.
     report("unhandlable page.");
     report(`recovery action for ${t.unhandlable}: Ignored`);

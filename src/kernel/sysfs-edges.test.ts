@@ -94,3 +94,16 @@ test("hard_offline_page: from 6.4 a block holding a poisoned page does not come 
   sys.unplugDimm("d1");
   assert.equal(k.hwpoisoned.size, 0);
 });
+
+test("soft_offline_page of a boot reservation: \"unhandlable page.\", EIO, nothing marked; a page of an activated CMA area is movable", () => {
+  const k = machine();
+  k.log.splice(0);
+  assert.deepEqual(sysfsWrite(k, `${MEM}/soft_offline_page`, "0x1000000\n"), { ok: false, errno: "EIO" }, "the kernel image");
+  assert.deepEqual(k.log.splice(0).map((l) => `<${l.level}> ${l.text}`), ["<3> Memory failure: 0x1000: unhandlable page."]);
+  assert.equal(k.hwpoisoned.size, 0);
+  // a64-probe65-uefi-2g-soft-offline-reserved: 0xb5100000 is in 6.1's CMA area on a 2 GiB UEFI guest.
+  const arm = bootSystem({ type: "virt", memory: 2 * GiB, maxmem: 16 * GiB, slots: 4, cmdline: [] }, { boot: "derive" }).kernel;
+  assert.ok(arm.cmaAreas.some((a) => a.start <= 0xb5100 && 0xb5100 < a.end), "the CMA area");
+  assert.ok(arm.isUnmovable(0xb5100, 0xb5101), "memblock reserved it");
+  assert.deepEqual(sysfsWrite(arm, `${MEM}/soft_offline_page`, "0xb5100000\n"), { ok: true });
+});

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 640,
-    "reproduced": 640
+    "traces": 641,
+    "reproduced": 641
   },
   "6.12": {
-    "traces": 489,
-    "reproduced": 489
+    "traces": 491,
+    "reproduced": 491
   },
   "7.2": {
-    "traces": 400,
-    "reproduced": 400
+    "traces": 402,
+    "reproduced": 402
   }
 };
