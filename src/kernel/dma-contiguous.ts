@@ -10,8 +10,8 @@ export function cmaCmdline(cmdline: string): { size: number; base: number; limit
   let out: { size: number; base: number; limit: number } | null = null;
   for (const w of cmdline.split(" ")) {
     if (!w.startsWith("cma=")) continue;
-    const size = memparse(w.slice(4));
-    if (!size) continue;
+    // memparse() reads no digits as 0: cma=abc asks for no area (a64-probe66-uefi-2g-cma-abc: "0K cma-reserved").
+    const size = memparse(w.slice(4)) ?? { value: 0, rest: w.slice(4) };
     if (!size.rest.startsWith("@")) {
       out = { size: size.value, base: 0, limit: 0 };
       continue;

@@ -103,7 +103,9 @@ export function startKernelAllocations(mb: Memblock, p: EarlyProgram, c: EarlyCo
     nslabs = Math.max(nslabs, IO_TLB.segsize * nareas);
     nslabs = 2 ** Math.ceil(Math.log2(nslabs));
     // swiotlb_init_remap() warns and goes on without bounce buffers when memblock has no room.
-    if (mb.alloc({ size: nslabs * IO_TLB.slab, align: PAGE, max: s.dmaLimit }) !== null) {
+    // memblock_alloc_low(): below ARCH_LOW_ADDRESS_LIMIT, the DMA limit less one, taken as an exclusive end (without a CMA
+    // area at the top of the DMA zone the buffer ends a page below 4 GiB: a64-probe66-dts-numa2-4g-cma0).
+    if (mb.alloc({ size: nslabs * IO_TLB.slab, align: PAGE, max: s.dmaLimit - 1 }) !== null) {
       must("the swiotlb slots", mb.alloc({ size: alignUp(nslabs * IO_TLB.slotBytes, PAGE), align: PAGE }));
       must("the swiotlb areas", mb.alloc({ size: IO_TLB.areaBytes * nareas, align: SMP_CACHE }));
     }

@@ -179,9 +179,12 @@ test("cma=: size, @base (a fixed place) and -limit as early_cma() reads them; th
   assert.deepEqual(cmaCmdline("cma=256M@0x80000000"), { size: 256 * MiB, base: 0x80000000, limit: 0x90000000 });
   assert.deepEqual(cmaCmdline("cma=64M@2G-3G"), { size: 64 * MiB, base: 2 * GiB, limit: 3 * GiB });
   assert.deepEqual(cmaCmdline("cma=64M cma=32M"), { size: 32 * MiB, base: 0, limit: 0 });
+  // memparse() reads no digits as 0 (a64-probe66-uefi-2g-cma-abc: "0K cma-reserved" on all three kernels).
+  assert.deepEqual(cmaCmdline("cma=abc"), { size: 0, base: 0, limit: 0 });
   // Where the areas go (a64-probe48-*, all three kernels): none with cma=0, a fixed one exactly at its base.
   const at = (cmdline: string[], acpi = true) => virtBootLayout({ type: "virt", memory: 2 * GiB, maxmem: 8 * GiB, slots: 1, acpi, cmdline }).cma;
   assert.deepEqual(at(["cma=0"]), []);
+  assert.deepEqual(at(["cma=abc"]), []);
   assert.deepEqual(at(["cma=256M@0x80000000"], false), [{ start: 0x80000000, end: 0x90000000 }]);
   assert.equal(at(["cma=128M"])![0].end - at(["cma=128M"])![0].start, 128 * MiB);
 });

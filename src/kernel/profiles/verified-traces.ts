@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 36
   },
   "6.1": {
-    "traces": 641,
-    "reproduced": 641
+    "traces": 644,
+    "reproduced": 644
   },
   "6.12": {
-    "traces": 491,
-    "reproduced": 491
+    "traces": 494,
+    "reproduced": 494
   },
   "7.2": {
-    "traces": 402,
-    "reproduced": 402
+    "traces": 405,
+    "reproduced": 405
   }
 };
