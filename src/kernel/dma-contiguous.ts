@@ -3,7 +3,7 @@
  * CMA area's size, base and limit). Where the area goes is the
  * architecture's boot (machine/arm64-early.ts, cma_declare_contiguous()). Pure.
  */
-import { memparse } from "./cmdline.js";
+import { memparse, nodeSizes } from "./cmdline.js";
 
 /** early_cma(): the last cma=SIZE[@BASE[-LIMIT]] (LIMIT defaults to BASE + SIZE, a fixed place); null without one. */
 export function cmaCmdline(cmdline: string): { size: number; base: number; limit: number } | null {
@@ -39,13 +39,7 @@ export function numaCmaCmdline(cmdline: string): Map<number, number> | null {
   let out: Map<number, number> | null = null;
   for (const w of cmdline.split(" ")) {
     if (!w.startsWith("numa_cma=")) continue;
-    out = new Map();
-    for (const part of w.slice("numa_cma=".length).split(",")) {
-      const m = /^(\d+):(.*)$/.exec(part);
-      const size = m ? memparse(m[2]) : null;
-      if (!m || !size || size.rest !== "") break;
-      out.set(Number(m[1]), size.value);
-    }
+    out = nodeSizes(w.slice("numa_cma=".length));
   }
   return out;
 }

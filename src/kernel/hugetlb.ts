@@ -4,7 +4,7 @@
  * machine/arm64-early.ts); smaller ones from the buddy allocator afterwards,
  * which memhp does not model. Pure.
  */
-import { memparse } from "./cmdline.js";
+import { memparse, nodeSizes } from "./cmdline.js";
 import { GiB } from "./units.js";
 
 /**
@@ -33,14 +33,7 @@ export function hugetlbCmaCmdline(cmdline: string): { total: number } | { perNod
     const v = w.slice("hugetlb_cma=".length);
     if (/^\d+:/.test(v)) {
       // cmdline_parse_hugetlb_cma(): node:size pairs separated by commas, up to the first one it cannot read.
-      const perNode = new Map<number, number>();
-      for (const part of v.split(",")) {
-        const m = /^(\d+):(.*)$/.exec(part);
-        const size = m ? memparse(m[2]) : null;
-        if (!m || !size || size.rest !== "") break;
-        perNode.set(Number(m[1]), size.value);
-      }
-      out = { perNode };
+      out = { perNode: nodeSizes(v) };
     } else {
       out = { total: memparse(v)?.value ?? 0 };
     }

@@ -6,6 +6,7 @@
  * the ones taken from memblock before the buddy allocator exists
  * (vfs_caches_init_early(), one node). Pure.
  */
+import { simpleStrtoull } from "./cmdline.js";
 import { alignUp, MiB } from "./units.js";
 
 /** Bytes per bucket of the dentry (hlist_bl_head) and inode (hlist_head) tables. */
@@ -19,8 +20,8 @@ export function hashEntriesCmdline(cmdline: string, name: "dhash_entries" | "iha
   let n = 0;
   for (const w of cmdline.split(" ")) {
     if (!w.startsWith(name + "=")) continue;
-    const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(w.slice(name.length + 1));
-    n = !m ? 0 : /^0[xX]/.test(m[1]) ? parseInt(m[1], 16) : m[1].length > 1 && m[1][0] === "0" ? parseInt(m[1], 8) : Number(m[1]);
+    const v = simpleStrtoull(w.slice(name.length + 1));
+    n = v ? Number(v.value) : 0;
   }
   return n;
 }

@@ -7,6 +7,7 @@
 import type { Kernel, OnlineType } from "./kernel.js";
 import { EBUSY, EEXIST, EINVAL, type Errno } from "./errno.js";
 import type { ZoneIdx } from "./zone.js";
+import { isPowerOf2 } from "./units.js";
 
 export type BlockState = "online" | "offline" | "going-offline";
 
@@ -150,7 +151,7 @@ export function registerStaticGroup(k: Kernel, nid: number, maxPages: number): n
 /** memory_group_register_dynamic(). */
 export function registerDynamicGroup(k: Kernel, nid: number, unitPages: number): number | Errno {
   if (!k.possibleNodes.includes(nid)) return EINVAL;
-  if (unitPages === 0 || unitPages < k.hotplugGranule / k.geometry.pageSize || !Number.isInteger(Math.log2(unitPages))) return EINVAL;
+  if (unitPages === 0 || unitPages < k.hotplugGranule / k.geometry.pageSize || !isPowerOf2(unitPages)) return EINVAL;
   return registerGroup(k, { nid, kind: "dynamic", pages: unitPages });
 }
 

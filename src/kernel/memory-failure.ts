@@ -16,17 +16,9 @@
  */
 import type { Kernel } from "./kernel.js";
 import { getDevPagemap } from "./memremap.js";
-import { EBUSY, EHWPOISON, EINVAL, EIO, ENXIO, ERANGE, type Errno } from "./errno.js";
-
-/** kstrtoull(s, 0) with one trailing newline allowed, as a BigInt. */
-function kstrtoull(s: string): bigint | Errno {
-  const t = s.endsWith("\n") ? s.slice(0, -1) : s;
-  const m = /^\+?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.exec(t);
-  if (!m) return EINVAL;
-  const lit = m[1];
-  const v = /^0x/i.test(lit) ? BigInt(lit) : lit.length > 1 && lit[0] === "0" ? BigInt(`0o${lit.slice(1)}`) : BigInt(lit);
-  return v > 0xffffffffffffffffn ? ERANGE : v;
-}
+import { EBUSY, EHWPOISON, EINVAL, EIO, ENXIO, type Errno } from "./errno.js";
+import { kstrtoull } from "./cmdline.js";
+import { hex0x } from "./units.js";
 
 /** The pfn a store's buffer names, or the errno the store returns for it. */
 function storePfn(k: Kernel, buf: string): number | Errno {
@@ -37,8 +29,6 @@ function storePfn(k: Kernel, buf: string): number | Errno {
   if (pfnBig > BigInt(Number.MAX_SAFE_INTEGER)) return ENXIO;
   return Number(pfnBig);
 }
-
-const hex = (pfn: number) => `0x${pfn.toString(16)}`;
 
 /** A page get_hwpoison_page() cannot handle: a boot reservation (PG_reserved), not a page of an activated CMA area. */
 function unhandlable(k: Kernel, pfn: number): boolean {
@@ -60,13 +50,13 @@ export function softOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
   // Only online pages: ZONE_DEVICE ones are not (a64-probe65-nv-devdax-hard-offline: EIO, silently).
   if (!onlinePfn(k, pfn)) return { ok: false, errno: EIO };
   if (k.hwpoisoned.has(pfn)) {
-    k.printk(6, k.rules.memoryFailureTexts.softAlreadyPoisoned.replace("%#lx", hex(pfn)));
+    k.printk(6, k.rules.memoryFailureTexts.softAlreadyPoisoned.replace("%#lx", hex0x(pfn)));
     return { ok: true };
   }
   // get_hwpoison_page() gives up on a PG_reserved page: EIO, and the page is not marked
   // (a64-probe65-uefi-2g-soft-offline-reserved).
   if (unhandlable(k, pfn)) {
-    k.printk(3, `Memory failure: ${hex(pfn)}: unhandlable page.`);
+    k.printk(3, `Memory failure: ${hex0x(pfn)}: unhandlable page.`);
     return { ok: false, errno: EIO };
   }
   k.hwpoisoned.add(pfn);
@@ -78,7 +68,7 @@ export function hardOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
   const pfn = storePfn(k, buf);
   if (typeof pfn !== "number") return { ok: false, errno: pfn };
   const t = k.rules.memoryFailureTexts;
-  const report = (text: string) => k.printk(3, `Memory failure: ${hex(pfn)}: ${text}`);
+  const report = (text: string) => k.printk(3, `Memory failure: ${hex0x(pfn)}: ${text}`);
   if (!onlinePfn(k, pfn)) {
     // memory_failure_dev_pagemap(): a device-dax page (MEMORY_DEVICE_GENERIC) cannot be recovered
     // (a64-probe65-nv-devdax-hard-offline on 6.12 and 7.2). Other device pages are not modelled here.

@@ -6,6 +6,7 @@
  * exceeds configured maximum of M - clipping" and ignores the rest
  * (a64-probe53-uefi-2g-4cpu-nr-cpus-1). Pure.
  */
+import { simpleStrtoull } from "./cmdline.js";
 
 /** nr_cpu_ids for `cpus` CPUs the firmware describes: the last nr_cpus=N below it wins (0 or a bad number: ignored). */
 export function nrCpuIds(cpus: number, cmdline: string): number {
@@ -13,10 +14,8 @@ export function nrCpuIds(cpus: number, cmdline: string): number {
   for (const w of cmdline.split(" ")) {
     if (!w.startsWith("nr_cpus=")) continue;
     // simple_strtoul(): leading digits (C bases), the rest ignored.
-    const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(w.slice("nr_cpus=".length));
-    if (!m) continue;
-    const v = /^0[xX]/.test(m[1]) ? parseInt(m[1], 16) : m[1].length > 1 && m[1][0] === "0" ? parseInt(m[1], 8) : Number(m[1]);
-    if (v > 0 && v < n) n = v;
+    const v = simpleStrtoull(w.slice("nr_cpus=".length));
+    if (v && v.value > 0n && v.value < BigInt(n)) n = Number(v.value);
   }
   return n;
 }

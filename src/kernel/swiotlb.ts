@@ -3,6 +3,7 @@
  * bounce-buffer slabs, areas, force or noforce). Where the buffer goes is
  * the architecture's boot (machine/arm64-early.ts). Pure.
  */
+import { simpleStrtoull } from "./cmdline.js";
 import { alignUp } from "./units.js";
 
 /** IO_TLB_SEGSIZE: slabs come in segments of 128. */
@@ -14,11 +15,12 @@ export function swiotlbCmdline(cmdline: string): { slabs: number | null; areas: 
   for (const w of cmdline.split(" ")) {
     if (!w.startsWith("swiotlb=")) continue;
     let rest = w.slice("swiotlb=".length);
+    // isdigit(), then simple_strtoul(str, &str, 0).
     const num = () => {
-      const m = /^(0[xX][0-9a-fA-F]+|[0-9]+)/.exec(rest);
-      if (!m) return null;
-      rest = rest.slice(m[1].length);
-      return Number(m[1]);
+      const v = /^[0-9]/.test(rest) ? simpleStrtoull(rest) : null;
+      if (!v) return null;
+      rest = v.rest;
+      return Number(v.value);
     };
     const slabs = num();
     if (slabs !== null) out.slabs = alignUp(slabs, IO_TLB_SEGSIZE);

@@ -9,7 +9,7 @@
 import { built } from "./profiles/config.js";
 import type { Kernel, OnlineType } from "./kernel.js";
 import { EACCES, EINVAL, ENOENT, ERANGE, type Errno } from "./errno.js";
-import { kstrtobool } from "./cmdline.js";
+import { kstrtobool, kstrtoull } from "./cmdline.js";
 import { deviceOffline, deviceOnline } from "./online.js";
 import { validZones } from "./zone-policy.js";
 import { hexPad } from "./units.js";
@@ -157,15 +157,11 @@ function ueventStore(k: Kernel, devpath: string, subsystem: string, buf: string,
   return { ok: true };
 }
 
-/** kstrtouint(s, 0) with one trailing newline allowed. */
+/** kstrtouint(s, 0): kstrtoull() limited to 32 bits. */
 function kstrtouint(s: string): number | Errno {
-  const t = s.endsWith("\n") ? s.slice(0, -1) : s;
-  const m = /^\+?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.exec(t);
-  if (!m) return EINVAL;
-  const lit = m[1];
-  const v = /^0x/i.test(lit) ? parseInt(lit.slice(2), 16) : lit.length > 1 && lit[0] === "0" ? parseInt(lit, 8) : Number(lit);
-  if (v > 0xffffffff) return ERANGE;
-  return v;
+  const v = kstrtoull(s);
+  if (typeof v !== "bigint") return v === "ERANGE" ? ERANGE : EINVAL;
+  return v > 0xffffffffn ? ERANGE : Number(v);
 }
 
 function rootAttr(k: Kernel, path: string): Attr | null {

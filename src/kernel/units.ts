@@ -181,3 +181,8 @@ export function rangesOverlap(a: Range, b: Range): boolean {
 export function assertNever(x: never, what = "value"): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
 }
+
+/** is_power_of_2(): exact at any size (comparing with the power itself: log2 of 2^53 - 1 rounds to 53). */
+export function isPowerOf2(x: number): boolean {
+  return x > 0 && 2 ** Math.round(Math.log2(x)) === x;
+}

@@ -38,6 +38,7 @@ import {
   toE820Entries,
   type RawE820,
 } from "./e820.js";
+import { Memblock } from "./arm64-memblock.js";
 import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, seabiosPlacement, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
 import { addCxlPciResources, bus0Windows, cxlWindowNodes, placeCxl, type CxlPlatform } from "./cxl-platform.js";
 import { syntheticBootLayout } from "./synthetic.js";
@@ -110,40 +111,17 @@ function x86Crashkernel(cmdline: string, table: RawE820[], rules: Rules): { star
   const lowTop = Math.max(0, ...ram.filter((e) => e.end <= 4 * GiB).map((e) => e.end));
   const top = Math.max(...ram.map((e) => e.end));
   const image = rules.kernelImage;
-  const taken: { start: number; end: number }[] = [
-    { start: 0, end: MiB },
-    { start: image[0].start, end: image[image.length - 1].end + 1 },
-    { start: lowTop - X86_INITRD_BYTES, end: lowTop },
-    { start: top - 4096, end: top },
-  ];
-  const alloc = (size: number, align: number, min: number, max: number): number | null => {
-    // Top-down: the highest aligned start whose range lies in RAM, in [min, max), clear of what is taken.
-    const free = ram.flatMap((e) => subtract({ start: e.start, end: e.end }, taken)).sort((a, b) => b.end - a.end);
-    for (const f of free) {
-      const at = alignDown(Math.min(f.end, max) - size, align);
-      if (at >= Math.max(f.start, min) && at + size <= f.end) {
-        taken.push({ start: at, end: at + size });
-        return at;
-      }
-    }
-    return null;
-  };
-  const free = (start: number, end: number) => {
-    const i = taken.findIndex((t) => t.start === start && t.end === end);
-    if (i >= 0) taken.splice(i, 1);
-  };
+  // memblock as reserve_crashkernel() finds it: E820 RAM less the first MiB, the kernel image, the initrd and NODE_DATA.
+  const mb = new Memblock();
+  for (const e of ram) mb.addMemory(e.start, e.end);
+  mb.reserve(0, MiB);
+  mb.reserve(image[0].start, image[image.length - 1].end + 1);
+  mb.reserve(lowTop - X86_INITRD_BYTES, lowTop);
+  mb.reserve(top - 4096, top);
+  const alloc = (size: number, align: number, min: number, max: number) => mb.alloc({ size, align, min, max, phys: true });
   const lim = { lowMax: 4 * GiB, highMax: 64 * 2 ** 40, align: CRASH_ALIGN.x86_64, page: 4096, defaultLow };
-  const got = reserveCrashkernel(req, rules.crashkernelReserve, lim, { alloc, free });
+  const got = reserveCrashkernel(req, rules.crashkernelReserve, lim, { alloc, free: (base, end) => mb.free(base, end) });
   return [got.low, got.crash].filter((r): r is { start: number; end: number } => r !== null);
-}
-
-/** `r` less the ranges in `holes`. */
-function subtract(r: { start: number; end: number }, holes: { start: number; end: number }[]): { start: number; end: number }[] {
-  let parts = [r];
-  for (const h of holes) {
-    parts = parts.flatMap((p) => (h.end <= p.start || p.end <= h.start ? [p] : [{ start: p.start, end: h.start }, { start: h.end, end: p.end }].filter((q) => q.end > q.start)));
-  }
-  return parts;
 }
 
 /** The boot /proc/iomem, built with the kernel's resource code in the order the kernel inserts things. */

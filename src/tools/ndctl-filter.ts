@@ -9,6 +9,7 @@ import { sysfsDirExists } from "../kernel/sysfs.js";
 import type { NdBus, NdDimm, NdNamespace, NdRegion } from "../kernel/drivers/nvdimm-core.js";
 import { busDimms, busProvider, busRegions, type Ctx, EINVAL, type Mode, ndBuses, nsList, nsModeOf } from "./ndctl-lib.js";
 import { scanPair } from "./tool-util.js";
+import { cStrtoimax, cStrtoumax, U64_MAX } from "./c-strto.js";
 
 /**
  * strtoul(s, &end, 0) accepted whole, as ndctl's filters take a device id:
@@ -16,13 +17,9 @@ import { scanPair } from "./tool-util.js";
  * which they use as "no id"). Negative numbers wrap as in C.
  */
 function strtoulId(s: string): bigint | null {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
-  if (!m) return null;
-  const ULONG = 1n << 64n;
-  let v = BigInt(m[2].length > 1 && m[2][0] === "0" && !/^0[xX]/.test(m[2]) ? "0o" + m[2].slice(1) : m[2]);
-  if (v >= ULONG) v = ULONG - 1n; // strtoul saturates
-  if (m[1] === "-" && v !== 0n) v = ULONG - v;
-  return v === ULONG - 1n ? null : v;
+  const r = cStrtoumax(s, 0);
+  if (r.end === 0 || r.end !== s.length) return null;
+  return r.value === U64_MAX ? null : r.value;
 }
 
 /** The words of an identifier as strtok_r(ident, " ") cuts them. */
@@ -137,11 +134,8 @@ export interface FilterCallbacks {
 
 /** strtol(s, &end, 0) accepted whole, or null. */
 function strtolWhole(s: string): number | null {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
-  if (!m) return null;
-  const lit = m[2];
-  const v = /^0[xX]/.test(lit) ? parseInt(lit, 16) : lit.length > 1 && lit[0] === "0" ? parseInt(lit, 8) : Number(lit);
-  return m[1] === "-" ? -v : v;
+  const r = cStrtoimax(s, 0);
+  return r.end === 0 || r.end !== s.length ? null : Number(r.value);
 }
 
 const NUMA_NO_NODE = -1;

@@ -4,6 +4,8 @@
  * long options, `--opt=value`, bundled short flags, `--no-` negation), the
  * stderr conventions of util/usage.c and util/log.c, and errno texts.
  */
+import { isPowerOf2 } from "../kernel/units.js";
+import { cStrtoimax } from "./c-strto.js";
 import type { Kernel } from "../kernel/kernel.js";
 
 export interface ToolResult {
@@ -170,9 +172,8 @@ export function displayJsonArray(list: unknown[], f: JsonFlags, err: Stderr): un
  * the scan stopped, or null when nothing converts.
  */
 export function scanInt(s: string, pos = 0): { value: number; end: number } | null {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s.slice(pos));
-  if (!m) return null;
-  return { value: Number(m[1]), end: pos + m[0].length };
+  const r = cStrtoimax(s.slice(pos), 10);
+  return r.end === 0 ? null : { value: Number(r.value), end: pos + r.end };
 }
 
 /** sscanf(s, "%d.%d") == 2 (the "X.Y" form of a namespace or dax device name): the two numbers, or null. */
@@ -268,10 +269,9 @@ export function parseSize64(s: string | undefined): { value: number; units: numb
   return { value: v, units: unit };
 }
 
+/** A power of two that is also a safe integer (what ndctl's option parsing reads). */
 export function isPow2(x: number): boolean {
-  if (!Number.isSafeInteger(x) || x <= 0) return false;
-  while (x % 2 === 0) x /= 2;
-  return x === 1;
+  return Number.isSafeInteger(x) && isPowerOf2(x);
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -8,7 +8,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { EINVAL, type Errno } from "../errno.js";
-import { kstrtobool } from "../cmdline.js";
+import { kstrtobool, kstrtoull } from "../cmdline.js";
 import { registerSysfsProvider, type SysfsAttr, type WriteResult } from "../sysfs.js";
 import { hex0x, hexPa } from "../units.js";
 import { cxlState, decoderPath, memdevPath, portPath, type CxlDecoder, type CxlState } from "./cxl-core.js";
@@ -21,12 +21,10 @@ const ro = (f: () => string): SysfsAttr => ({ show: () => f() + "\n" });
 /** %#llx of a u64 that may be all ones. */
 const u64 = (x: number) => (x < 0 ? "0xffffffffffffffff" : hex0x(x));
 
-/** kstrtou64(buf, 0) as sysfs passes it (one trailing newline allowed). */
+/** kstrtou64(buf, 0) as sysfs passes it (one trailing newline allowed); null when it fails or passes 2^53. */
 export function parseU64(buf: string): number | null {
-  const s = buf.endsWith("\n") ? buf.slice(0, -1) : buf;
-  if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(s)) return null;
-  const n = s.startsWith("0x") || s.startsWith("0X") ? Number.parseInt(s.slice(2), 16) : s.length > 1 && s.startsWith("0") ? Number.parseInt(s, 8) : Number(s);
-  return Number.isSafeInteger(n) ? n : null;
+  const v = kstrtoull(buf);
+  return typeof v === "bigint" && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
 }
 
 function num(buf: string, set: (n: number) => Errno | null): WriteResult {

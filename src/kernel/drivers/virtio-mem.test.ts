@@ -167,8 +167,21 @@ test("virtio_mem.* on the command line sets the module's parameters; a value tha
   assert.deepEqual(p, { params: { forceBbm: true, unplugOnline: false, bbmBlockSize: 0x10000000, bbmSafeUnplug: false }, log: [] });
   assert.equal((virtioMemParamsFromCmdline(["virtio_mem.force_bbm"]) as { params: { forceBbm: boolean } }).params.forceBbm, true, "a bool without a value is true");
   assert.equal((virtioMemParamsFromCmdline(["virtio_mem.bbm_block_size=268435456"]) as { params: { bbmBlockSize: number } }).params.bbmBlockSize, 256 * 2 ** 20);
+  // 2^64 - 1 is no power of two, though as a double it would round to one: the probe must still warn and keep its size.
+  const huge = (virtioMemParamsFromCmdline(["virtio_mem.bbm_block_size=0xffffffffffffffff"]) as { params: { bbmBlockSize: number } }).params.bbmBlockSize;
+  assert.equal(huge, Number.MAX_SAFE_INTEGER, "kept as a number that is no power of two");
+  assert.equal((virtioMemParamsFromCmdline(["virtio_mem.bbm_block_size=0x8000000000000000"]) as { params: { bbmBlockSize: number } }).params.bbmBlockSize, 2 ** 63);
   // a64-probe58-uefi-2g-vm-2m-bbm-256m: no suffixes for an unsigned long.
   assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.bbm_block_size=256M"]), { invalid: "virtio_mem: `256M' invalid for parameter `bbm_block_size'" });
   assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.force_bbm=maybe"]), { invalid: "virtio_mem: `maybe' invalid for parameter `force_bbm'" });
   assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.nosuch=1"]), { params: DEFAULT_VIRTIO_MEM_PARAMS, log: [{ level: 4, text: "virtio_mem: unknown parameter 'nosuch' ignored" }] });
+});
+
+test("isPowerOf2(): exact, also past 2^53 (log2 of 2^53 - 1 rounds to 53)", async () => {
+  const { isPowerOf2 } = await import("./virtio-mem.js");
+  assert.equal(isPowerOf2(2 ** 27), true);
+  assert.equal(isPowerOf2(2 ** 63), true);
+  assert.equal(isPowerOf2(Number.MAX_SAFE_INTEGER), false);
+  assert.equal(isPowerOf2(3 * 2 ** 20), false);
+  assert.equal(isPowerOf2(0), false);
 });

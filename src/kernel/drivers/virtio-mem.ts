@@ -13,7 +13,7 @@
  * oracle's settling observes). The hrtimer retry (50 s and up) is not
  * modelled.
  */
-import { kstrtobool } from "../cmdline.js";
+import { kstrtobool, kstrtoull } from "../cmdline.js";
 import type { Kernel } from "../kernel.js";
 import { EBUSY, ENOMEM, ENOSPC, type Errno, ERRNO_NUMBER } from "../errno.js";
 import type { MemoryGroup } from "../memory-block.js";
@@ -85,9 +85,10 @@ export function virtioMemParamsFromCmdline(cmdline: string[]): { params: VirtioM
       if (b === null) return invalid;
       params[bools[name]] = b;
     } else if (name === "bbm_block_size") {
-      const n = value === null ? null : kstrtoul(value);
-      if (n === null) return invalid;
-      params.bbmBlockSize = n;
+      const n = value === null ? null : kstrtoull(value);
+      if (typeof n !== "bigint") return invalid;
+      // Past 2^53 a number loses its low bits: keep a power of two as it is (exact), anything else as a non-power.
+      params.bbmBlockSize = n <= BigInt(Number.MAX_SAFE_INTEGER) || (n & (n - 1n)) === 0n ? Number(n) : Number.MAX_SAFE_INTEGER;
     } else {
       log.push({ level: 4, text: `virtio_mem: unknown parameter '${name}' ignored` });
     }
@@ -95,14 +96,6 @@ export function virtioMemParamsFromCmdline(cmdline: string[]): { params: VirtioM
   return { params, log };
 }
 
-/** kstrtoul(s, 0): a C-notation unsigned number (one trailing newline allowed), at most 2^64 - 1; null otherwise. */
-function kstrtoul(s: string): number | null {
-  const m = /^\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\n?$/.exec(s);
-  if (!m) return null;
-  const lit = m[1];
-  const v = /^0[xX]/.test(lit) ? BigInt(lit) : lit.length > 1 && lit[0] === "0" ? BigInt(`0o${lit.slice(1)}`) : BigInt(lit);
-  return v > 0xffffffffffffffffn ? null : Number(v);
-}
 
 /** Errors of the driver's paths (errno names; EAGAIN/ETXTBSY only live inside the driver). */
 export type Err = Errno | "EAGAIN" | "ETXTBSY";
@@ -115,9 +108,7 @@ export function hx(x: number): string {
   return `0x${x.toString(16)}`;
 }
 
-export function isPowerOf2(x: number): boolean {
-  return x > 0 && Number.isInteger(Math.log2(x));
-}
+export { isPowerOf2 } from "../units.js";
 
 /** All virtio-mem devices of a kernel (they share one online-page callback). */
 const devicesOf = new WeakMap<Kernel, VirtioMemDriver[]>();
