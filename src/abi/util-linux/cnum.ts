@@ -7,28 +7,16 @@
  */
 
 export { asciiLower, cIsSpace, cStrtoimax, cStrtoumax, U64_MAX } from "../../tools/c-strto.js";
-import { cIsSpace, cStrtoimax, cStrtoumax, I64_MAX, I64_MIN } from "../../tools/c-strto.js";
+import { cStrtoimax, cStrtoumax } from "../../tools/c-strto.js";
 
 export function cIsDigit(ch: string | undefined): boolean {
   return ch !== undefined && ch >= "0" && ch <= "9";
 }
 
-/** fscanf("%d"): the int read, or null when nothing matched. */
+/** fscanf("%d"): the int read, or null when nothing matched (strtol() underneath, then the low 32 bits, as glibc stores it). */
 export function cScanInt(s: string): number | null {
-  let i = 0;
-  while (cIsSpace(s[i])) i++;
-  let neg = false;
-  if (s[i] === "+" || s[i] === "-") {
-    neg = s[i] === "-";
-    i++;
-  }
-  if (!cIsDigit(s[i])) return null;
-  let v = 0n;
-  while (cIsDigit(s[i])) v = v * 10n + BigInt(s.charCodeAt(i++) - 48);
-  if (neg) v = -v;
-  // glibc converts with strtol and stores the low 32 bits
-  v = BigInt.asIntN(32, BigInt.asIntN(64, v > I64_MAX ? I64_MAX : v < I64_MIN ? I64_MIN : v));
-  return Number(v);
+  const r = cStrtoimax(s, 10);
+  return r.end === 0 ? null : Number(BigInt.asIntN(32, r.value));
 }
 
 /** ul_path_read_buffer(): drop one trailing newline. */
