@@ -2,6 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KernelSpecError, nearestProfile, profileForRelease, resolveKernel, resolveRules, ruleSource, traceRelease, RULES, VERSIONS } from "./profile.js";
 import { compareVersions, parseRelease } from "./profiles/version.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "../testing/paths.js";
 
 test("versions compare numerically, releases parse to major.minor", () => {
   assert.ok(compareVersions("5.10", "5.2") > 0);
@@ -82,4 +85,11 @@ test("configuration: the version's preset, overrides per option, impossible buil
   assert.deepEqual(err({ preset: "fedora" }).path, ["preset"]);
   assert.deepEqual(err({ version: "6.1", config: { CONFIG_MHP_MEMMAP_ON_MEMORY: "maybe" } }).path, ["config", "CONFIG_MHP_MEMMAP_ON_MEMORY"]);
   assert.ok(VERSIONS.every((v) => resolveKernel(v.version).version === v.version));
+});
+
+test("docs/KERNELS.md's table of version differences names every rule", () => {
+  const doc = readFileSync(join(REPO_ROOT, "docs", "KERNELS.md"), "utf8");
+  const rows = new Set([...doc.matchAll(/^\| `(\w+)`/gm)].map((m) => m[1]));
+  const missing = Object.keys(RULES).filter((name) => !rows.has(name));
+  assert.deepEqual(missing, [], "rules without a row in docs/KERNELS.md");
 });

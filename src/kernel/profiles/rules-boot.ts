@@ -29,7 +29,7 @@ export const BOOT_RULES = {
     ],
   ),
   arm64Build: rule<"6.1" | "6.12" | "7.2">(
-    "which Debian arm64 build's boot data applies on QEMU virt (EFI stub image placement, initrd size, edk2 allocations, the kernel's early memblock allocations): machine/arm64-boot.ts ARM64_BUILDS",
+    "which Debian arm64 build's boot data applies on QEMU virt (EFI stub image placement, initrd size, edk2 allocations, the kernel's early memblock allocations): machine/arm64-builds.ts ARM64_BUILDS",
     "6.1",
     "conformance/arm64/traces/6.1 and test/oracle/arm64 (linux-image-6.1.0-57-arm64)",
     [
