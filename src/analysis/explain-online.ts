@@ -57,7 +57,7 @@ export function predictOnline(k: Kernel, b: MemoryBlock, type: "online" | "onlin
   if (!b.devOffline) {
     return verdict({
       action: type, how, ok: false, errno: "EINVAL",
-      reason: `the block is already online${b.zone ? ` (in ${ZONE_NAMES[b.zone.idx]})` : ""}: device_online() returns 1, which state_store() turns into -EINVAL; 6.1 cannot move an online block to another zone — offline it first`,
+      reason: `the block is already online${b.zone ? ` (in ${ZONE_NAMES[b.zone.idx]})` : ""}: device_online() returns 1, which state_store() turns into -EINVAL; Linux cannot move an online block to another zone — offline it first`,
       rule: { kernel: "drivers/base/memory.c state_store(), drivers/base/core.c device_online()", spec: "04 §2 (step 5), 04 §12" },
       evidence: [ev(`memory${b.id}/state reads ${b.state}`)],
     });

@@ -227,3 +227,34 @@ test("explain: from 6.4 a block holding a hardware-poisoned page cannot come onl
     assert.deepEqual(tried, refused ? { ok: false, errno: "EHWPOISON" } : { ok: true }, "the model does what explain predicted");
   }
 });
+
+test("explain: virtio-mem cannot take back a block holding a hardware-poisoned page (alloc_contig_range fails on it), as the model and 6.12 do", () => {
+  const file = join(REPO_ROOT, "test", "oracle", "arm64", "traces", "a64-probe56-uefi-2g-vm-2m-hwpoison-unplug.trixie.json");
+  const r = toRunnable(readFileSync(file, "utf8"), file);
+  const at = (n: number) => {
+    const sys = bootSystem(r.scenario.machine, { boot: "derive", profile: traceProfile(r.trace!.raw as Record<string, unknown>, file) });
+    for (let i = 0; i < n; i++) applyStep(sys, r.scenario.steps[i]);
+    return sys.kernel;
+  };
+  // After the plug (step 1) both blocks can go; after hard_offline_page (step 2) memory24 cannot, memory25 can.
+  assert.equal(predictRemove(at(1), at(1).blocks.get(24)!).ok, true);
+  const k = at(2);
+  const v = predictRemove(k, k.blocks.get(24)!);
+  assert.equal(v.ok, false, v.reason);
+  assert.equal(v.errno, "EBUSY");
+  assert.match(v.reason, /alloc_contig_range\(\).*hardware-poisoned page at pfn c0201.*stays plugged/);
+  assert.equal(predictRemove(k, k.blocks.get(25)!).ok, true);
+  // The model (step 3, resize to 0): memory25 goes, memory24 stays online.
+  const after = at(3);
+  assert.equal(after.blocks.get(24)?.state, "online");
+  assert.equal(after.blocks.has(25), false);
+});
+
+test("explain: a block that is already online cannot be onlined again on any version, and the reason names none", () => {
+  const sys = bootSystem({ type: "pc", memory: 1024 * 2 ** 20, maxmem: 4 * 2 ** 30, slots: 2, cmdline: ["memhp_default_state=online"] }, { boot: "derive", profile: "6.12" });
+  sys.plugDimm({ id: "d1", size: 128 * 2 ** 20, addr: 4 * 2 ** 30 });
+  const v = predictOnline(sys.kernel, sys.kernel.blocks.get(32)!, "online_movable");
+  assert.equal(v.errno, "EINVAL");
+  assert.doesNotMatch(v.reason, /\b6\.1\b/);
+  assert.match(v.reason, /Linux cannot move an online block to another zone/);
+});

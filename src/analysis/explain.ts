@@ -13,6 +13,7 @@ import { versionedRule } from "./rule-version.js";
 import type { Kernel, OnlineType } from "../kernel/kernel.js";
 import type { MemoryBlock } from "../kernel/memory-block.js";
 import { countSystemRamPages, type Resource } from "../kernel/resource.js";
+import { virtioMemDevices } from "../kernel/drivers/virtio-mem.js";
 import { blockGroup, defaultKernelZoneForPfn, zoneForPfnRange } from "../kernel/zone-policy.js";
 import { ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL, zoneEnd, zoneIntersects, type Zone } from "../kernel/zone.js";
 import { ev, hexRange, resourcesIn, systemRamIn, verdict, type Evidence, type RuleRef, type Verdict } from "./evidence.js";
@@ -232,6 +233,8 @@ export function predictRemove(k: Kernel, b: MemoryBlock): Verdict {
     });
   }
   if (owner.kind === "virtio-mem" && b.state !== "offline") {
+    const poisoned = virtioMemPoisonVerdict(k, b, how);
+    if (poisoned) return poisoned;
     const v = predictOffline(k, b);
     return verdict({
       action: "remove", how, ok: v.ok, errno: v.ok ? undefined : v.errno, certain: false,
@@ -246,6 +249,27 @@ export function predictRemove(k: Kernel, b: MemoryBlock): Verdict {
     reason: "the block is offline, so try_remove_memory() can remove it",
     rule: { kernel: "mm/memory_hotplug.c try_remove_memory()", spec: "05 §2" },
     evidence: [ev(`memory${b.id} is offline`, b.startPfn * ps, (b.startPfn + b.nrPages) * ps - 1)],
+  });
+}
+
+/**
+ * A virtio-mem block holding a hardware-poisoned page: the driver takes its pages with alloc_contig_range() (sub-block
+ * mode, and big-block mode's safe unplug before offline_and_remove_memory()), which fails on that page, so the unit
+ * holding it stays plugged (a64-probe56-uefi-2g-vm-2m-hwpoison-unplug: memory24 stays online). Without safe unplug a
+ * big block goes through offline_pages(), which skips poisoned pages: null then, as for any other block.
+ */
+function virtioMemPoisonVerdict(k: Kernel, b: MemoryBlock, how: string): Verdict | null {
+  const poison = k.hwpoisonIn(b.startPfn, b.startPfn + b.nrPages);
+  if (poison === null) return null;
+  const ps = k.geometry.pageSize;
+  const vm = virtioMemDevices(k).find((d) => d.containsRange(b.startPfn * ps, b.nrPages * ps));
+  const sbm = vm?.inSbm ?? true;
+  if (!sbm && !vm!.params.bbmSafeUnplug) return null;
+  return verdict({
+    action: "remove", how, ok: false, errno: "EBUSY",
+    reason: `virtio-mem takes memory back with alloc_contig_range() (${sbm ? "sub-block mode: the whole block, then sub-block by sub-block" : "big-block mode's safe unplug, before offline_and_remove_memory()"}), which fails on the hardware-poisoned page at pfn ${poison.toString(16)}: the ${sbm ? "sub-block" : "big block"} holding it stays plugged and the block is not removed`,
+    rule: { kernel: "drivers/virtio/virtio_mem.c virtio_mem_fake_offline(), mm/page_alloc.c alloc_contig_range()", spec: "05 §4" },
+    evidence: [ev("poisoned page", poison * ps, (poison + 1) * ps - 1)],
   });
 }
 
