@@ -69,7 +69,7 @@ export function initVirtioMem(sys: System, imported: boolean): void {
   const bound: Bound[] = [];
   const devices = sys.layout.virtioMem ?? [];
   // The module's parameters from the command line; one that does not parse keeps the module from loading at all.
-  const mod = devices.length ? virtioMemParamsFromCmdline(sys.spec.cmdline) : null;
+  const mod = devices.length ? virtioMemParamsFromCmdline(sys.spec.cmdline, k.rules.virtioMemModuleParams) : null;
   if (mod && "invalid" in mod) {
     k.printk(3, mod.invalid);
     devices.forEach((v, i) => {

@@ -161,7 +161,9 @@ test("QEMU: requested-size must be a multiple of the block size and fit the back
 });
 
 test("virtio_mem.* on the command line sets the module's parameters; a value that does not parse fails the load", async () => {
-  const { virtioMemParamsFromCmdline, DEFAULT_VIRTIO_MEM_PARAMS } = await import("./virtio-mem.js");
+  const { virtioMemParamsFromCmdline: parse, DEFAULT_VIRTIO_MEM_PARAMS } = await import("./virtio-mem.js");
+  const all = ["unplug_online", "force_bbm", "bbm_block_size", "bbm_safe_unplug"];
+  const virtioMemParamsFromCmdline = (cmdline: string[]) => parse(cmdline, all);
   assert.deepEqual(virtioMemParamsFromCmdline(["quiet"]), { params: DEFAULT_VIRTIO_MEM_PARAMS, log: [] });
   const p = virtioMemParamsFromCmdline(["virtio_mem.force_bbm=1", "virtio_mem.unplug_online=off", "virtio_mem.bbm_block_size=0x10000000", "virtio_mem.bbm_safe_unplug=n"]);
   assert.deepEqual(p, { params: { forceBbm: true, unplugOnline: false, bbmBlockSize: 0x10000000, bbmSafeUnplug: false }, log: [] });
@@ -175,6 +177,18 @@ test("virtio_mem.* on the command line sets the module's parameters; a value tha
   assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.bbm_block_size=256M"]), { invalid: "virtio_mem: `256M' invalid for parameter `bbm_block_size'" });
   assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.force_bbm=maybe"]), { invalid: "virtio_mem: `maybe' invalid for parameter `force_bbm'" });
   assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.nosuch=1"]), { params: DEFAULT_VIRTIO_MEM_PARAMS, log: [{ level: 4, text: "virtio_mem: unknown parameter 'nosuch' ignored" }] });
+});
+
+test("a parameter the version's module does not have is logged and ignored, whatever its value (6.12 has no bbm_safe_unplug, 5.10 no big blocks)", async () => {
+  const { virtioMemParamsFromCmdline, DEFAULT_VIRTIO_MEM_PARAMS } = await import("./virtio-mem.js");
+  const { resolveRules } = await import("../profile.js");
+  const unknown = (name: string) => ({ level: 4, text: `virtio_mem: unknown parameter '${name}' ignored` });
+  const known612 = resolveRules("6.12").virtioMemModuleParams;
+  assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.bbm_safe_unplug=0"], known612), { params: DEFAULT_VIRTIO_MEM_PARAMS, log: [unknown("bbm_safe_unplug")] });
+  assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.bbm_safe_unplug=maybe"], known612), { params: DEFAULT_VIRTIO_MEM_PARAMS, log: [unknown("bbm_safe_unplug")] }, "not parsed, so no failed load");
+  assert.equal((virtioMemParamsFromCmdline(["virtio_mem.bbm_safe_unplug=0"], resolveRules("6.1").virtioMemModuleParams) as { params: { bbmSafeUnplug: boolean } }).params.bbmSafeUnplug, false);
+  const known510 = resolveRules("5.10").virtioMemModuleParams;
+  assert.deepEqual(virtioMemParamsFromCmdline(["virtio_mem.force_bbm=1", "virtio_mem.unplug_online=0"], known510), { params: { ...DEFAULT_VIRTIO_MEM_PARAMS, unplugOnline: false }, log: [unknown("force_bbm")] });
 });
 
 test("isPowerOf2(): exact, also past 2^53 (log2 of 2^53 - 1 rounds to 53)", async () => {

@@ -68,9 +68,10 @@ export const DEFAULT_VIRTIO_MEM_PARAMS: VirtioMemParams = { unplugOnline: true, 
  * "virtio_mem.NAME[=VALUE]" on, in order; the last one wins): bools through kstrtobool() (no value: true),
  * bbm_block_size through kstrtoul() (bytes, no suffix). A value that does not parse fails the whole load, with
  * the line the kernel logs (a64-probe58-uefi-2g-vm-2m-bbm-256m: "virtio_mem: `256M' invalid for parameter
- * `bbm_block_size'", no driver, nothing plugged); an unknown name is logged and ignored.
+ * `bbm_block_size'", no driver, nothing plugged). A name the version's module does not have (`known`, rule
+ * virtioMemModuleParams) is logged and ignored, whatever its value.
  */
-export function virtioMemParamsFromCmdline(cmdline: string[]): { params: VirtioMemParams; log: { level: number; text: string }[] } | { invalid: string } {
+export function virtioMemParamsFromCmdline(cmdline: string[], known: readonly string[]): { params: VirtioMemParams; log: { level: number; text: string }[] } | { invalid: string } {
   const params = { ...DEFAULT_VIRTIO_MEM_PARAMS };
   const log: { level: number; text: string }[] = [];
   const bools: Record<string, "unplugOnline" | "forceBbm" | "bbmSafeUnplug"> = { unplug_online: "unplugOnline", force_bbm: "forceBbm", bbm_safe_unplug: "bbmSafeUnplug" };
@@ -80,7 +81,9 @@ export function virtioMemParamsFromCmdline(cmdline: string[]): { params: VirtioM
     const name = (eq < 0 ? w.slice("virtio_mem.".length) : w.slice("virtio_mem.".length, eq)).replace(/-/g, "_");
     const value = eq < 0 ? null : w.slice(eq + 1);
     const invalid = { invalid: `virtio_mem: \`${value ?? ""}' invalid for parameter \`${name}'` };
-    if (name in bools) {
+    if (!known.includes(name)) {
+      log.push({ level: 4, text: `virtio_mem: unknown parameter '${name}' ignored` });
+    } else if (name in bools) {
       const b = value === null ? true : kstrtobool(value);
       if (b === null) return invalid;
       params[bools[name]] = b;

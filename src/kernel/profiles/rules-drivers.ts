@@ -79,6 +79,15 @@ export const DRIVER_RULES = {
   virtioMemBigBlocks: rule("virtio-mem has big-block mode (BBM) for device blocks larger than a memory block", false, "v5.10 drivers/virtio/virtio_mem.c (sub-block mode only)", [
     { since: "5.11", value: true, evidence: "v5.11: virtio-mem: Big Block Mode (BBM memory hotplug)" },
   ]),
+  virtioMemModuleParams: rule<readonly string[]>(
+    "the virtio_mem module's parameters (virtio_mem.NAME= on the command line); any other name is logged (\"virtio_mem: unknown parameter 'NAME' ignored\") and ignored",
+    ["unplug_online"],
+    "kernels/bullseye/x-probe68-vm-2m-force-bbm and x-probe68-vm-128m-bbm-unsafe-hwpoison boot: force_bbm and bbm_safe_unplug unknown",
+    [
+      { since: "5.11", value: ["unplug_online", "force_bbm", "bbm_block_size", "bbm_safe_unplug"], evidence: "v5.11 virtio-mem BBM series; traces/x-probe68-vm-128m-bbm-unsafe-hwpoison (6.1: the block with the poisoned page is offlined and removed)" },
+      { since: "6.12", value: ["unplug_online", "force_bbm", "bbm_block_size"], evidence: "kernels/trixie and kernels/sid/x-probe68-vm-128m-bbm-unsafe-hwpoison boot (\"unknown parameter 'bbm_safe_unplug' ignored\"; big blocks are always fake-offlined first, so the poisoned page keeps memory32); upstream: virtio-mem: remove unsafe unplug in Big Block Mode (BBM), after 6.1 (first verified on 6.12)" },
+    ],
+  ),
   virtioMemLogsRanges: rule(
     "virtio_mem debug lines name physical ranges (\"plugging memory: 0x… - 0x…\"); before, memory block ids and sub-block numbers (\"plugging memory block: 32 : 0 - 31\")",
     false,
