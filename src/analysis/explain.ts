@@ -259,7 +259,7 @@ export function predictRemove(k: Kernel, b: MemoryBlock): Verdict {
  * big block goes through offline_pages(), which skips poisoned pages: null then, as for any other block.
  */
 function virtioMemPoisonVerdict(k: Kernel, b: MemoryBlock, how: string): Verdict | null {
-  const poison = k.hwpoisonIn(b.startPfn, b.startPfn + b.nrPages);
+  const poison = k.hwpoisonTakenIn(b.startPfn, b.startPfn + b.nrPages);
   if (poison === null) return null;
   const ps = k.geometry.pageSize;
   const vm = virtioMemDevices(k).find((d) => d.containsRange(b.startPfn * ps, b.nrPages * ps));

@@ -92,8 +92,13 @@ export class Kernel {
    * reserved them and `unmovable` still lists them (the boot's accounting counts them out of the managed pages).
    */
   readonly cmaAreas: { start: number; end: number }[] = [];
-  /** Pages marked PG_hwpoison (memory-failure.ts): alloc_contig_range() cannot take them; offline_pages() skips them. */
+  /** Pages marked PG_hwpoison (memory-failure.ts): offline_pages() skips them. */
   readonly hwpoisoned = new Set<number>();
+  /**
+   * Those of `hwpoisoned` left free in the buddy (5.10's memory_failure(): "Delayed", rule memoryFailureTakesFreePage):
+   * alloc_contig_range() still takes them. The others were taken off the buddy: alloc_contig_range() cannot have them.
+   */
+  readonly hwpoisonedFree = new Set<number>();
   /** The page allocator's view of the first block of each newly populated kernel zone (page-alloc-pins.ts). */
   firstBlockAllocs: FirstBlockAlloc[] = [];
   /** How many of `uevents` user space had seen when it last ran (page-alloc-pins.ts). */
@@ -278,6 +283,12 @@ export class Kernel {
   /** The first hardware-poisoned pfn in [startPfn, endPfn), or null. */
   hwpoisonIn(startPfn: number, endPfn: number): number | null {
     for (const pfn of this.hwpoisoned) if (pfn >= startPfn && pfn < endPfn) return pfn;
+    return null;
+  }
+
+  /** The first hardware-poisoned pfn in [startPfn, endPfn) that is out of the buddy (alloc_contig_range() fails on it), or null. */
+  hwpoisonTakenIn(startPfn: number, endPfn: number): number | null {
+    for (const pfn of this.hwpoisoned) if (pfn >= startPfn && pfn < endPfn && !this.hwpoisonedFree.has(pfn)) return pfn;
     return null;
   }
 

@@ -59,6 +59,7 @@ export function softOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
     k.printk(3, `Memory failure: ${hex0x(pfn)}: unhandlable page.`);
     return { ok: false, errno: EIO };
   }
+  // take_page_off_buddy(): even 5.10 takes a free page out (x-probe68-vm-128m-hwpoison.bullseye: its block stays plugged).
   k.hwpoisoned.add(pfn);
   return { ok: true };
 }
@@ -82,7 +83,7 @@ export function hardOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
   }
   if (k.hwpoisoned.has(pfn)) {
     report(t.alreadyPoisoned);
-    return { ok: false, errno: EHWPOISON };
+    return t.alreadyPoisonedErrno ? { ok: false, errno: t.alreadyPoisonedErrno } : { ok: true };
   }
   // TestSetPageHWPoison() comes first: the page stays poisoned whatever the report.
   k.hwpoisoned.add(pfn);
@@ -92,11 +93,22 @@ export function hardOfflinePageStore(k: Kernel, buf: string): { ok: true } | { o
     report(`recovery action for ${t.unhandlable}: Ignored`);
     return { ok: false, errno: EBUSY };
   }
+  if (!k.rules.memoryFailureTakesFreePage) {
+    // 5.10: a free page is left where it is, in the buddy (x-probe68-vm-2m-hwpoison-unplug.bullseye).
+    k.hwpoisonedFree.add(pfn);
+    report("recovery action for free buddy page: Delayed");
+    return { ok: true };
+  }
   report("recovery action for free buddy page: Recovered");
   return { ok: true };
 }
 
 /** clear_hwpoisoned_pages() (sparse_remove_section()): removed memory takes its poison marks with it. */
 export function clearHwpoisonedPages(k: Kernel, pfn: number, nr: number): void {
-  for (const p of [...k.hwpoisoned]) if (p >= pfn && p < pfn + nr) k.hwpoisoned.delete(p);
+  for (const p of [...k.hwpoisoned]) {
+    if (p >= pfn && p < pfn + nr) {
+      k.hwpoisoned.delete(p);
+      k.hwpoisonedFree.delete(p);
+    }
+  }
 }

@@ -107,3 +107,27 @@ test("soft_offline_page of a boot reservation: \"unhandlable page.\", EIO, nothi
   assert.ok(arm.isUnmovable(0xb5100, 0xb5101), "memblock reserved it");
   assert.deepEqual(sysfsWrite(arm, `${MEM}/soft_offline_page`, "0xb5100000\n"), { ok: true });
 });
+
+test("5.10's memory_failure() leaves a free page in the buddy (\"Delayed\"): a second report is no error, and alloc_contig_range() can still take the page", () => {
+  const sys = bootSystem({ type: "pc", memory: GiB, maxmem: 4 * GiB, slots: 2, cmdline: ["memhp_default_state=offline"] }, { boot: "derive", profile: "5.10" });
+  sys.plugDimm({ id: "d1", size: 256 * MiB, addr: 4 * GiB });
+  const k = sys.kernel;
+  const lines = () => k.log.splice(0).map((l) => `<${l.level}> ${l.text}`);
+  assert.deepEqual(sysfsWrite(k, `${MEM}/memory32/state`, "online_movable\n"), { ok: true });
+  lines();
+  assert.deepEqual(sysfsWrite(k, `${MEM}/hard_offline_page`, "0x100201000\n"), { ok: true });
+  assert.deepEqual(lines(), ["<3> Memory failure: 0x100201: recovery action for free buddy page: Delayed"]);
+  // x-probe68-vm-2m-hwpoison-unplug.bullseye step 3: TestSetPageHWPoison() reports and returns 0.
+  assert.deepEqual(sysfsWrite(k, `${MEM}/hard_offline_page`, "0x100201000\n"), { ok: true });
+  assert.deepEqual(lines(), ["<3> Memory failure: 0x100201: already hardware poisoned"]);
+  assert.equal(k.hwpoisonTakenIn(0x100000, 0x108000), null, "still a free buddy page");
+  // soft_offline_page() takes its page off the buddy: that one alloc_contig_range() cannot have.
+  assert.deepEqual(sysfsWrite(k, `${MEM}/soft_offline_page`, "0x100402000\n"), { ok: true });
+  assert.equal(k.hwpoisonTakenIn(0x100000, 0x108000), 0x100402);
+  // 6.1 takes the hard-offlined page too.
+  const six = bootSystem({ type: "pc", memory: GiB, maxmem: 4 * GiB, slots: 2, cmdline: ["memhp_default_state=offline"] }, { boot: "derive", profile: "6.1" });
+  six.plugDimm({ id: "d1", size: 256 * MiB, addr: 4 * GiB });
+  assert.deepEqual(sysfsWrite(six.kernel, `${MEM}/memory32/state`, "online_movable\n"), { ok: true });
+  assert.deepEqual(sysfsWrite(six.kernel, `${MEM}/hard_offline_page`, "0x100201000\n"), { ok: true });
+  assert.equal(six.kernel.hwpoisonTakenIn(0x100000, 0x108000), 0x100201);
+});

@@ -88,6 +88,18 @@ export const DRIVER_RULES = {
       { since: "6.12", value: ["unplug_online", "force_bbm", "bbm_block_size"], evidence: "kernels/trixie and kernels/sid/x-probe68-vm-128m-bbm-unsafe-hwpoison boot (\"unknown parameter 'bbm_safe_unplug' ignored\"; big blocks are always fake-offlined first, so the poisoned page keeps memory32); upstream: virtio-mem: remove unsafe unplug in Big Block Mode (BBM), after 6.1 (first verified on 6.12)" },
     ],
   ),
+  virtioMemFakeOfflineRetries: rule(
+    "how many times virtio-mem's fake offline calls alloc_contig_range() on a range in ZONE_MOVABLE before giving up (elsewhere once)",
+    1,
+    "kernels/bullseye/x-probe68-vm-128m-hwpoison step 4: two \"PFNs busy\" lines per pass (the whole block, then its one sub-block)",
+    [{ since: "5.11", value: 5, evidence: "v5.11 virtio-mem BBM series: virtio_mem_fake_offline() retries five times on ZONE_MOVABLE" }],
+  ),
+  contigRangeBusyLog: rule(
+    "alloc_contig_range() logs \"alloc_contig_range: [START, END) PFNs busy\" (level 6) when the range is not isolated after the migration",
+    true,
+    "kernels/bullseye/x-probe68-vm-128m-hwpoison step 4 (5.10)",
+    [{ since: "6.1", value: false, evidence: "traces/x-probe68-vm-128m-hwpoison step 4: the same failure is silent (the oldest verified kernel)" }],
+  ),
   virtioMemLogsRanges: rule(
     "virtio_mem debug lines name physical ranges (\"plugging memory: 0x… - 0x…\"); before, memory block ids and sub-block numbers (\"plugging memory block: 32 : 0 - 31\")",
     false,

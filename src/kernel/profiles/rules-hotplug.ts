@@ -61,20 +61,39 @@ export const HOTPLUG_RULES = {
     "test/oracle/arm64/traces/a64-probe56-uefi-2g-vm-128m-hwpoison-offline (6.1: online_movable after offline succeeds)",
     [{ since: "6.4", value: true, evidence: "v6.4: mm/hwpoison: introduce per-memory_block hwpoison counter; a64-probe56-uefi-2g-vm-128m-hwpoison-offline.trixie and .sid: \"Memory page has hardware error\"" }],
   ),
-  memoryFailureTexts: rule<{ alreadyPoisoned: string; unhandlable: string; noStructPage: { text: string; errno: Errno }; softAlreadyPoisoned: string }>(
-    "what memory_failure() (hard_offline_page) and soft_offline_page() say on a page already poisoned, a page get_hwpoison_page() cannot handle (a boot reservation), and a pfn with no online struct page (mm/memory-failure.c)",
+  memoryFailureTakesFreePage: rule(
+    "memory_failure() takes a free page off the buddy (take_page_off_buddy(): \"free buddy page: Recovered\"), so alloc_contig_range() can no longer have it; before, it leaves it there (\"Delayed\") and virtio-mem can still unplug it",
+    false,
+    "kernels/bullseye/x-probe68-vm-2m-hwpoison-unplug and x-probe68-vm-128m-hwpoison (5.10: \"Delayed\"; the block holding the page is unplugged and removed)",
+    [{ since: "6.1", value: true, evidence: "traces/x-probe68-vm-128m-hwpoison (6.1: \"Recovered\", the block stays plugged; the oldest verified kernel, upstream: mm,hwpoison: take free pages off the buddy freelists)" }],
+  ),
+  memoryFailureTexts: rule<{ alreadyPoisoned: string; alreadyPoisonedErrno: Errno | null; unhandlable: string; noStructPage: { text: string; errno: Errno }; softAlreadyPoisoned: string }>(
+    "what memory_failure() (hard_offline_page) and soft_offline_page() say on a page already poisoned (and the write's errno: null, it succeeds), a page get_hwpoison_page() cannot handle (a boot reservation), and a pfn with no online struct page (mm/memory-failure.c)",
     {
       alreadyPoisoned: "already hardware poisoned",
+      alreadyPoisonedErrno: null,
       unhandlable: "unknown page",
       noStructPage: { text: "memory outside kernel control", errno: "ENXIO" },
       softAlreadyPoisoned: "soft_offline_page: %#lx page already poisoned",
     },
-    "test/oracle/arm64/traces/a64-probe56-uefi-2g-vm-128m-hwpoison-offline (6.1)",
+    "kernels/bullseye/x-probe68-vm-2m-hwpoison-unplug step 3 (5.10: a second hard_offline_page is reported and succeeds; the other texts as 6.1, not recorded)",
     [
+      {
+        since: "6.1",
+        value: {
+          alreadyPoisoned: "already hardware poisoned",
+          alreadyPoisonedErrno: "EHWPOISON",
+          unhandlable: "unknown page",
+          noStructPage: { text: "memory outside kernel control", errno: "ENXIO" },
+          softAlreadyPoisoned: "soft_offline_page: %#lx page already poisoned",
+        },
+        evidence: "test/oracle/arm64/traces/a64-probe56-uefi-2g-vm-128m-hwpoison-offline (6.1; the oldest verified kernel returning EHWPOISON)",
+      },
       {
         since: "6.12",
         value: {
           alreadyPoisoned: "recovery action for already poisoned page: Failed",
+          alreadyPoisonedErrno: "EHWPOISON",
           unhandlable: "get hwpoison page",
           noStructPage: { text: "memory outside kernel control", errno: "ENXIO" },
           softAlreadyPoisoned: "Soft offline: %#lx: page already poisoned",
@@ -85,6 +104,7 @@ export const HOTPLUG_RULES = {
         since: "7.2",
         value: {
           alreadyPoisoned: "recovery action for already poisoned page: Failed",
+          alreadyPoisonedErrno: "EHWPOISON",
           unhandlable: "get hwpoison page",
           noStructPage: { text: "recovery action for non struct page pfn: Ignored", errno: "EBUSY" },
           softAlreadyPoisoned: "Soft offline: %#lx: page already poisoned",
