@@ -41,7 +41,7 @@ export const BOOT_RULES = {
     "how x86's reserve_crashkernel() searches for crashkernel= (kernel/crash-reserve.ts reserveCrashkernel()): its own code (a plain request below 4 GiB, then anywhere; ,high anywhere; @offset 1 MiB-aligned) or reserve_crashkernel_generic() (,high above 4 GiB first, then below; @offset 16 MiB-aligned)",
     "x86-6.1",
     "traces/x-probe11-crashkernel.json and x-probe53-crashkernel-*.json boot iomem (linux-image-6.1.0-57-amd64)",
-    [{ since: "6.7", arch: "x86_64", value: "generic", evidence: "commit 9c08a2a139fe (x86: kdump: use generic interface to simplify crashkernel reservation code), v6.7; not recorded on 6.12 or 7.2" }],
+    [{ since: "6.7", arch: "x86_64", value: "generic", evidence: "commit 9c08a2a139fe (x86: kdump: use generic interface to simplify crashkernel reservation code), v6.7; kernels/trixie and kernels/sid/x-probe53-crashkernel-*.json reproduce, though on those machines (no RAM above 4 GiB) both searches place the same ranges" }],
   ),
   localApicResource: rule("/proc/iomem has the Local APIC's \"fee00000-fee00fff : Local APIC\" resource", true, "traces/boot-1g.json boot iomem", [
     { since: "6.12", value: false, evidence: "trixie/boot-1g.json boot iomem: no Local APIC line" },
