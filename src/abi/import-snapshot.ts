@@ -108,11 +108,11 @@ export function layoutFromSnapshot(s: Snapshot, arch?: ArchName, deviceMemory: B
 
 /**
  * An online block whose valid_zones reads `none` on a kernel that says so for
- * blocks with holes (validZonesNoneWithHoles) still lies in one zone: the
+ * blocks sharing device pages (validZonesNoneWithDevicePages) still lies in one zone: the
  * populated zone of its node whose span holds the whole block, if one does.
  */
 function zoneSpanning(k: Kernel, b: MemoryBlock): { nid: number; idx: ZoneIdx } | null {
-  if (!k.rules.validZonesNoneWithHoles) return null;
+  if (!k.rules.validZonesNoneWithDevicePages) return null;
   const n = k.node(b.nid);
   const z = n.zones.find((z) => z.present > 0 && z.startPfn <= b.startPfn && b.startPfn + b.nrPages <= z.startPfn + z.spanned);
   return z ? { nid: b.nid, idx: z.idx } : null;

@@ -131,3 +131,16 @@ test("5.10's memory_failure() leaves a free page in the buddy (\"Delayed\"): a s
   assert.deepEqual(sysfsWrite(six.kernel, `${MEM}/hard_offline_page`, "0x100201000\n"), { ok: true });
   assert.equal(six.kernel.hwpoisonTakenIn(0x100000, 0x108000), 0x100201);
 });
+
+test("5.10's valid_zones of an online block: `none` where a MAX_ORDER chunk starts in device pages (legacy PMEM in the block), its zone where it starts in a plain hole", () => {
+  const zonesOf6 = (cmdline: string[], profile: string) => {
+    const sys = bootSystem({ type: "pc", memory: GiB, maxmem: 4 * GiB, slots: 2, cmdline }, { boot: "derive", profile });
+    return sysfsRead(sys.kernel, `${MEM}/memory6/valid_zones`);
+  };
+  // x-probe69-acpi-data.bullseye: ACPI data (E820 type 3, no memblock memory) over the first 64 MiB of memory6.
+  assert.deepEqual(zonesOf6(["memmap=64M#0x30000000"], "5.10"), { ok: true, value: "DMA32\n" });
+  // x-probe69-reserve-mid.bullseye (q35): the same for a reserved range; legacy-pmem-collision.bullseye: PMEM reads none.
+  assert.deepEqual(zonesOf6(["memmap=64M$0x30000000"], "5.10"), { ok: true, value: "DMA32\n" });
+  assert.deepEqual(zonesOf6(["memmap=64M!0x30000000"], "5.10"), { ok: true, value: "none\n" });
+  assert.deepEqual(zonesOf6(["memmap=64M!0x30000000"], "6.1"), { ok: true, value: "DMA32\n" });
+});

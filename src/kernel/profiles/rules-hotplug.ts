@@ -134,10 +134,10 @@ export const HOTPLUG_RULES = {
   offlineRefusesHoles: rule("offline_pages() refuses a block with memory holes (EINVAL, \"failed due to memory holes\" at level 7)", false, HISTORY, [
     { since: "5.10", value: true, evidence: "bullseye/legacy-pmem-collision.json step 0 (the oldest verified kernel already refuses; " + HISTORY + " dates it later)" },
   ]),
-  validZonesNoneWithHoles: rule(
-    "valid_zones of an online block that is not all System RAM reads `none` (test_pages_in_a_zone() sees the holes' struct pages in zone 0); later the block's remembered zone",
+  validZonesNoneWithDevicePages: rule(
+    "valid_zones of an online block reads `none` where a MAX_ORDER chunk starts in device pages (test_pages_in_a_zone() finds ZONE_DEVICE struct pages: legacy PMEM sharing the block, mapped now or before, is not System RAM); plain holes carry the block's zone; later the block's remembered zone",
     true,
-    "bullseye/legacy-pmem-collision.json boot: memory7 (legacy PMEM inside it) reads none",
+    "bullseye/legacy-pmem-collision.json boot: memory7 (legacy PMEM inside it) reads none; kernels/bullseye/x-probe69-acpi-data and x-probe69-reserve-mid: an ACPI or reserved range at a block's start reads DMA32",
     [{ since: "6.1", value: false, evidence: "traces/legacy-pmem-collision.json boot: memory7 reads DMA32" }],
   ),
   memoryBlockZone: rule(
