@@ -233,7 +233,8 @@ function offlinePages(k: Kernel, b: MemoryBlock, start: number, nr: number, zone
   zone.managed -= nr;
   adjustPresent(k, zone, b, start, -nr);
   pageAllocMigrated(k, zone);
-  if (zone.present === 0) logZonelistRebuild(k, undefined, zone.nid);
+  // 6.1 rebuilds before node_states_clear_node(): a node that lost its last memory still counts as having some.
+  if (zone.present === 0) logZonelistRebuild(k, undefined, k.rules.offlineClearsNodeBeforeZonelists ? undefined : zone.nid);
   memoryNotify(k, "OFFLINE", arg);
   shrinkZoneSpan(k, zone, start, end);
   return OK;

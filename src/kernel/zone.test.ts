@@ -54,3 +54,20 @@ test("6.12 on: a memoryless local node is left out of its own order (6.1 lists i
   assert.deepEqual(fallbackOrder(kernelWith({ 0: [0], 1: [1] }, {}, "6.12"), 1, [0]), [0]);
   assert.deepEqual(fallbackOrder(kernelWith({ 0: [0], 1: [1] }, {}, "6.12"), 1, [0, 1]), [1, 0]);
 });
+
+test("offlining a node's last memory: 6.1 rebuilds the zonelists with the node still in N_MEMORY, 6.12 on without it", async () => {
+  const { bootSystem } = await import("../scenario/runner.js");
+  const { sysfsWrite } = await import("./sysfs.js");
+  const GiB = 2 ** 30;
+  const orders = (profile: string) => {
+    const sys = bootSystem({ type: "pc", memory: GiB, maxmem: 4 * GiB, slots: 2, smp: 2, cmdline: ["memhp_default_state=online_movable"], numa: [{ nodeid: 0, cpus: "0", mem: GiB }, { nodeid: 1, cpus: "1" }] }, { boot: "derive", profile });
+    sys.plugDimm({ id: "d1", size: 128 * 2 ** 20, addr: 4 * GiB, node: 1 });
+    const k = sys.kernel;
+    k.log.splice(0);
+    assert.deepEqual(sysfsWrite(k, "/sys/devices/system/memory/memory32/state", "offline\n"), { ok: true });
+    return k.log.filter((l) => l.text.startsWith("Fallback order")).map((l) => l.text);
+  };
+  // test/oracle/cxl/cxl-pmem-numa.json step 5 (6.1); cxl/cxl-pmem-numa.trixie and cxl-probe67-ram-numa.sid step 13.
+  assert.deepEqual(orders("6.1"), ["Fallback order for Node 0: 0 1 ", "Fallback order for Node 1: 1 0 "]);
+  assert.deepEqual(orders("6.12"), ["Fallback order for Node 0: 0 ", "Fallback order for Node 1: 0 "]);
+});
