@@ -31,6 +31,7 @@ export function initCxl(sys: System, bootDevices?: string[], choices?: Record<st
     hypervisor: sys.layout.hypervisor,
     memdevIds: memdevIdsOf(bootDevices),
     raceChoice: choices?.["cxl-memdev-ids:cxl_pci"],
+    endpointChoice: choices?.["cxl-endpoint-order:cxl_mem"],
   });
 }
 

@@ -152,7 +152,7 @@ function claimRegs(k: Kernel, base: number, size: number, name: string): void {
  * device. The iomem claims (windows, register blocks) are made here; an
  * imported boot already has them and they are kept.
  */
-export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number }): CxlState | null {
+export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number; endpointChoice?: number }): CxlState | null {
   const rules = cxlRules(k);
   if (!rules) return null; // modprobe cxl_acpi fails: no such module
   const st: CxlState = { platform, rules, root: null, ports: [], portIda: new Ida(), memdevs: [], regions: [], bridge: null, ndRegions: new Map(), windowRes: new Map(), targetNode: env.targetNode, numaNode: env.numaNode, hypervisor: env.hypervisor };
@@ -245,7 +245,16 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     }
   });
   st.memdevs.sort((a, b) => a.id - b.id);
-  for (const m of st.memdevs) {
+  // cxl_mem makes the endpoint ports: by memdev id on 6.1; from 6.12 in an order of its own (rule cxlMemProbeOrder:
+  // outcome i is the i-th permutation of the memdevs by id).
+  let endpointOrder = st.memdevs;
+  if (k.rules.cxlMemProbeOrder === "race" && n >= 2 && n <= 3) {
+    const orders = permutations([...Array(n).keys()]);
+    const pick = orders[env.endpointChoice ?? 0] ? env.endpointChoice ?? 0 : 0;
+    nd.bootRaces.push({ race: "cxl-endpoint-order", region: "cxl_mem", outcomes: orders.map((_, i) => i), chosen: pick });
+    endpointOrder = orders[pick].map((i) => st.memdevs[i]);
+  }
+  for (const m of endpointOrder) {
     const rp = platform.rootPorts[m.dev.rp];
     const parent = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
     const ep: CxlPort = { name: "", id: st.portIda.get(), kind: "endpoint", parent, depth: 2, host: m.name, dports: [], decoders: [], memdev: m, regs: m.dev.bars[0].start };
@@ -267,9 +276,9 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   if (st.memdevs.some((m) => m.nvdimm) || rules.bridgeWithoutPmem) {
     const bus = ndBusRegister(k, "cxl", `${portPath(root)}/nvdimm-bridge0`);
     st.bridge.bus = bus;
-    // cxl_nvdimm takes the pmemN devices in reverse memdev order (recorded both ways round:
-    // test/oracle/cxl/cxl-pmem-two-devices and cxl-pmem-interleave: nmem0 is mem1's).
-    for (const m of [...st.memdevs].reverse()) {
+    // 6.1's cxl_nvdimm takes the pmemN devices in reverse memdev order (recorded both ways round:
+    // test/oracle/cxl/cxl-pmem-two-devices and cxl-pmem-interleave: nmem0 is mem1's); later ones in endpoint order.
+    for (const m of k.rules.cxlMemProbeOrder === "race" ? endpointOrder : [...st.memdevs].reverse()) {
       if (!m.nvdimm) continue;
       const nmem = cxlNmemCreate(k, bus, m);
       m.nvdimm.nmem = nmem;
