@@ -95,19 +95,23 @@ function createRegion(k: Kernel, st: CxlState, argv: string[]): ToolResult {
     err.write("cxl region: cmd_create_region: created 0 regions\n");
     return result(argv, 0, err);
   };
+  // cxl-cli's try(): "<device>: <op> failed: <strerror>", the device being the region or the endpoint decoder.
+  const tried = (dev: string, op: string, errno: Errno) => undo(`${dev}: ${op} failed: ${STRERROR[errno] ?? errno}`, "create_region");
+  // create_region()'s order: granularity, ways, uuid, size.
   const steps: [string, string, string][] = [
-    [`${R}/uuid`, newUuid(k), "failed to set uuid"],
-    [`${R}/interleave_granularity`, String(o.granularity ?? root.ig), "failed to set interleave granularity"],
-    [`${R}/interleave_ways`, String(ways), "failed to set interleave ways"],
-    [`${R}/size`, `0x${size.toString(16)}`, "failed to set size"],
+    [`${R}/interleave_granularity`, String(o.granularity ?? root.ig), "set_interleave_granularity"],
+    [`${R}/interleave_ways`, String(ways), "set_interleave_ways"],
+    [`${R}/uuid`, newUuid(k), "set_uuid"],
+    [`${R}/size`, `0x${size.toString(16)}`, "set_size"],
   ];
-  for (const [p, v, msg] of steps) if ((e = write(k, p, v))) return undo(`${msg}: ${STRERROR[e] ?? e}`);
+  for (const [p, v, op] of steps) if ((e = write(k, p, v))) return tried(region, op, e);
   for (let i = 0; i < mems.length; i++) {
     // cxl_memdev_find_decoder(): the first endpoint decoder without a region or DPA.
     const d = mems[i].endpoint?.decoders.find((x) => !x.region && x.dpaSize === 0);
     if (!d) return undo(`could not get a free decoder for ${mems[i].name}`, "cxl_memdev_find_decoder");
-    if ((e = write(k, `${BUS}/${d.name}/mode`, o.type))) return undo(`${d.name}: set_mode failed: ${STRERROR[e] ?? e}`);
-    if ((e = write(k, `${BUS}/${d.name}/dpa_size`, `0x${(size / ways).toString(16)}`))) return undo(`${d.name}: set_dpa_size failed: ${STRERROR[e] ?? e}`);
+    if ((e = write(k, `${BUS}/${d.name}/mode`, o.type))) return tried(d.name, "set_mode", e);
+    // test/oracle/cxl/cxl-pmem-region-size.sid: "cxl region: create_region: decoder2.1: set_dpa_size failed: No space left on device".
+    if ((e = write(k, `${BUS}/${d.name}/dpa_size`, `0x${(size / ways).toString(16)}`))) return tried(d.name, "set_dpa_size", e);
     if ((e = write(k, `${R}/target${i}`, d.name))) return undo(`failed to set target${i} to ${o.targets[i]}`);
   }
   if ((e = write(k, `${R}/commit`, "1"))) return undo(`failed to commit decode: ${STRERROR[e] ?? e}`);
