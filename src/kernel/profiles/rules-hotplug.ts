@@ -143,8 +143,8 @@ export const HOTPLUG_RULES = {
   offlineClearsNodeBeforeZonelists: rule(
     "offline_pages() takes a node that lost its last memory out of N_MEMORY before it rebuilds the zonelists, so the node leaves every fallback order (before: it stays in them until the next rebuild)",
     false,
-    "test/oracle/cxl/cxl-pmem-numa.json step 5 (6.1: \"Fallback order for Node 0: 0 1 2 \" as node2's memory goes)",
-    [{ since: "6.12", value: true, evidence: "test/oracle/cxl/cxl-pmem-numa.trixie and cxl-probe67-ram-numa.trixie/.sid step 13: \"Fallback order for Node 0: 0 1 \", \"Node 2: 1 0 \"; upstream: mm/memory_hotplug: node_states_clear_node() before build_all_zonelists() (after 6.1, first verified on 6.12)" }],
+    "test/oracle/cxl/cxl-pmem-numa.json step 5 (6.1: \"Fallback order for Node 0: 0 1 2 \" as node2's memory goes); traces/x-probe76-numa-node1-dimm-offline and kernels/bullseye/ (6.1 and 5.10)",
+    [{ since: "6.12", value: true, evidence: "test/oracle/cxl/cxl-pmem-numa.trixie and cxl-probe67-ram-numa.trixie/.sid step 13: \"Fallback order for Node 0: 0 1 \", \"Node 2: 1 0 \"; kernels/trixie and sid/x-probe76-numa-node1-dimm-offline; upstream: mm/memory_hotplug: node_states_clear_node() before build_all_zonelists() (after 6.1, first verified on 6.12)" }],
   ),
   memoryBlockZone: rule(
     "a memory block remembers the zone it was onlined to (mem->zone): offlining a block that spans two zones fails at once, silently; before, offline_pages() logs why (memory holes, multizone range)",
