@@ -103,6 +103,19 @@ test("reserveCrashkernel(): x86 before 6.7 tries a plain request low, then anywh
     crash: { start: 7 * GiB - 512 * MiB, end: 7 * GiB },
     low: { start: 4 * GiB - 256 * MiB, end: 4 * GiB },
   });
+  // ... unless crashkernel=,low says otherwise: x86's code reads it for a plain request that went high (x-probe79-ck-plain-high-low64
+  // on 5.10 and 6.1: 64 MiB), the generic code does not (6.12 and 7.2: 256 MiB); crashkernel=0,low: no low part.
+  const asked = parseCrashkernel("crashkernel=512M crashkernel=64M,low", 6 * GiB, lim.defaultLow)!;
+  assert.equal(asked.lowAsked, 64 * MiB);
+  const lowFull2 = () => {
+    const m = fakeMemblock(0, 7 * GiB);
+    m.taken.push([16 * MiB, 4 * GiB - 300 * MiB]);
+    return m;
+  };
+  assert.deepEqual(reserveCrashkernel(asked, "x86-6.1", lim, lowFull2()).low, { start: 4 * GiB - 64 * MiB, end: 4 * GiB });
+  assert.deepEqual(reserveCrashkernel(asked, "generic", lim, lowFull2()).low, { start: 4 * GiB - 256 * MiB, end: 4 * GiB });
+  const none = parseCrashkernel("crashkernel=512M crashkernel=0,low", 6 * GiB, lim.defaultLow)!;
+  assert.deepEqual(reserveCrashkernel(none, "x86-6.1", lim, lowFull2()), { crash: { start: 7 * GiB - 512 * MiB, end: 7 * GiB }, low: null });
   // @offset: 1 MiB alignment is enough on x86 before 6.7; the generic code wants the architecture's 16 MiB.
   const fixed = { size: 128 * MiB, base: 0x20100000, high: false, lowSize: 0 };
   assert.deepEqual(reserveCrashkernel(fixed, "x86-6.1", lim, fakeMemblock(0, 2 * GiB)).crash, { start: 0x20100000, end: 0x28100000 });

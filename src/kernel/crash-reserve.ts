@@ -18,6 +18,8 @@ export interface CrashRequest {
   high: boolean;
   /** The low part's size (crashkernel=SIZE,low, or the default with ,high); 0: none. */
   lowSize: number;
+  /** A plain request's crashkernel=SIZE,low, if given: x86's own code (before 6.7) takes it when the request lands high. */
+  lowAsked?: number;
 }
 
 const NAME = "crashkernel=";
@@ -89,7 +91,10 @@ export function parseCrashkernel(cmdline: string, systemRam: number, defaultLow:
   if (plain !== null) {
     const colon = plain.indexOf(":");
     const r = colon >= 0 ? ranges(plain, systemRam) : simple(plain);
-    return r && r.size > 0 ? { size: r.size, base: r.base, high: false, lowSize: 0 } : null;
+    if (!r || r.size <= 0) return null;
+    const low = lastWord(words, ",low");
+    const lowAsked = low === null ? null : suffixed(low, ",low");
+    return lowAsked === null ? { size: r.size, base: r.base, high: false, lowSize: 0 } : { size: r.size, base: r.base, high: false, lowSize: 0, lowAsked };
   }
   const high = lastWord(words, ",high");
   const size = high === null ? null : suffixed(high, ",high");
@@ -139,8 +144,9 @@ export function reserveCrashkernel(req: CrashRequest, style: CrashStyle, lim: { 
   else if (style === "x86-6.1") {
     at = req.high ? null : mb.alloc(size, lim.align, lim.align, lim.lowMax);
     if (at === null) at = mb.alloc(size, lim.align, lim.align, lim.highMax);
-    // A plain request that lands high takes the default low part (a ,low beside it is not read here).
-    if (!req.high) lowSize = lim.defaultLow;
+    // A plain request that lands high takes crashkernel=,low if given, else the default low part
+    // (x-probe79-ck-plain-high-low64 on 5.10 and 6.1; the generic code below ignores the ,low: 6.12 and 7.2).
+    if (!req.high) lowSize = req.lowAsked ?? lim.defaultLow;
   } else {
     const [min, max] = !req.high ? [0, lim.lowMax] : style === "generic" ? [lim.lowMax, lim.highMax] : [0, lim.highMax];
     at = mb.alloc(size, lim.align, min, max);
