@@ -121,7 +121,7 @@ export function arm64BootRam(spec: MachineSpec, map: VirtMap, nvdimm: boolean, b
   for (const f of fixed) if (isLoader(f)) mb.reserve(f.start, f.end);
 
   const cmdline = [...ORACLE_CMDLINE, ...spec.cmdline, ...(map.uefi ? ["initrd=initrd"] : [])].join(" ");
-  const { cma, crash } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), memoryNodeStarts: map.uefi ? [map.ramBase] : dtMemoryNodes(spec, map).map((n) => n.start), cpuNode: cpuNodes(spec, nodes.length > 1) });
+  const { cma, crash } = earlyAllocations(mb, build.early, { spec, map, code, data, cmdline, nodes: nodes.map((n) => n.nid), parsedNodes: map.uefi || numaOff(spec) ? [0] : [...new Set([...nodes.map((n) => n.nid), ...(spec.numa ?? []).map((n) => n.nodeid)])].sort((a, b) => a - b), memoryNodeStarts: map.uefi ? [map.ramBase] : dtMemoryNodes(spec, map).map((n) => n.start), cpuNode: cpuNodes(spec, nodes.length > 1) });
 
   // request_standard_resources(): one resource per memblock.memory region, nomap ones "reserved".
   const top: Resource[] = mb.memory.map((m) => (m.nomap ? makeResource(m.base, m.end - 1, "reserved") : makeResource(m.base, m.end - 1, "System RAM", { busy: true, sysram: true })));

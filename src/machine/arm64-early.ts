@@ -60,6 +60,8 @@ export interface EarlyContext {
   cmdline: string;
   /** Nodes with memory, ascending. */
   nodes: number[];
+  /** Every node the firmware describes (numa_nodes_parsed), ascending: a device tree's memoryless nodes too. */
+  parsedNodes: number[];
   /** Where each /memory node of the device tree starts (their names carry the address; one per QEMU NUMA node with RAM). */
   memoryNodeStarts: number[];
   /** Each possible CPU's node (nr_cpu_ids of them: nr_cpus= may leave some of the firmware's out). */
@@ -111,21 +113,23 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     }
     must("numa_distance", mb.alloc({ size: 0x100, align: PAGE }));
   }
-  // numa_register_nodes(): NODE_DATA on each node; 6.12 then a cpumask per node id.
+  // numa_register_nodes(): NODE_DATA on each parsed node, a memoryless one's on another node ("NODE_DATA(1) on node 0":
+  // a64-probe80-dts-memless-node1-vm); 6.12 then a cpumask per node id.
   const nodeData = new Map<number, number>();
-  for (const nid of c.nodes) nodeData.set(nid, must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE, nid })));
+  for (const nid of c.parsedNodes) nodeData.set(nid, must("NODE_DATA", mb.alloc({ size: p.nodeData, align: SMP_CACHE, nid })));
   // A cpumask holds nr_cpu_ids bits: NR_CPUS this early, unless nr_cpus= set it lower (a64-probe54-uefi-2g-4cpu-nr-cpus-1-mbdbg: 8 bytes).
   const cpumask = Math.ceil(nrCpuIds(p.cpumask * 8, c.cmdline) / 64) * 8;
-  if (cpumask) for (let i = 0; i <= Math.max(...c.nodes); i++) must("a cpumask", mb.alloc({ size: cpumask, align: SMP_CACHE }));
+  if (cpumask) for (let i = 0; i <= Math.max(...c.parsedNodes); i++) must("a cpumask", mb.alloc({ size: cpumask, align: SMP_CACHE }));
   // dma_contiguous_reserve(arm64_dma_phys_limit) (a failure is logged, not fatal), then request_standard_resources():
   // a struct resource per memblock.memory region. 7.2 does both before sparse_init().
   const cma: { start: number; end: number }[] = [];
   const crash: { start: number; end: number }[] = [];
-  // Per-node CMA areas, each of its node's size, exactly on it (cma_declare_contiguous_nid()); a node without room has none.
+  // Per-node CMA areas, each of its node's size, exactly on it (cma_declare_contiguous_nid()); a node without room has
+  // none, a memoryless one neither ("dma_numa_cma_reserve: reservation failed: err -12, node 1": a64-probe80-*.sid).
   const pernuma = cmaPernumaCmdline(c.cmdline);
   const numaCma = numaCmaCmdline(c.cmdline);
   const pernumaAreas = (sizeOf: (nid: number) => number) => {
-    for (const nid of c.nodes) {
+    for (const nid of c.parsedNodes) {
       const size = alignUp(sizeOf(nid), g.pte);
       const a = size ? cmaAllocMem(mb, size, g.pte, mb.memory[mb.memory.length - 1].end, nid) : null;
       if (a !== null) cma.push({ start: a, end: a + size });
@@ -147,9 +151,9 @@ export function earlyAllocations(mb: Memblock, p: EarlyProgram, c: EarlyContext)
     const global = globalCma(mb, c.cmdline, g.pte, dmaLimit);
     if (global) cma.push(global);
     if (p.pernumaCma === "param-or-global") {
-      // numa_cma=NODE:SIZE, else cma_pernuma=, else (neither given, more than one node) the global area's size
-      // (a64-probe62-dts-numa2-4g-numa-cma.sid: numa_cma=1:16M gives node 1 its 16 MiB and node 0 nothing).
-      const byDefault = pernuma === null && numaCma === null && c.nodes.length > 1 && global ? global.end - global.start : 0;
+      // numa_cma=NODE:SIZE, else cma_pernuma=, else (neither given, more than one node, memoryless ones counted) the
+      // global area's size (a64-probe62-dts-numa2-4g-numa-cma.sid: numa_cma=1:16M gives node 1 its 16 MiB and node 0 nothing).
+      const byDefault = pernuma === null && numaCma === null && c.parsedNodes.length > 1 && global ? global.end - global.start : 0;
       pernumaAreas((nid) => numaCma?.get(nid) || pernuma || byDefault);
     }
     // reserve_crashkernel(): 2 MiB-aligned, top-down below the DMA limit (CRASH_ADDR_LOW_MAX) unless ,high or @offset
