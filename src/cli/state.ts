@@ -15,6 +15,7 @@ import type { MachineSpec } from "../machine/types.js";
 import { resolveScenario } from "../scenario/resolve.js";
 import { applyStep, bootSystem, type RawStep } from "../scenario/runner.js";
 import { makeMachineFile } from "../scenario/machine-file.js";
+import { traceQemuVersion } from "../machine/qemu-version.js";
 
 export interface LoadedState {
   sys: System;
@@ -43,7 +44,8 @@ export function loadModelState(arg: string, boot: "derive" | "import" = "derive"
   if (r.upTo !== undefined && r.upTo > steps.length) throw new InputError(`@${r.upTo}: the scenario has only ${steps.length} step(s)`, { file: arg });
   // --kernel, else the scenario's machine.kernel, else the release a trace or machine file names (nearest verified profile).
   const profile = kernel ?? kernelOfSource(r)?.version;
-  const sys = bootSystem(r.scenario.machine, { boot: mode, bootSnapshot: r.trace?.bootSnapshot, bootDevices: r.trace?.bootDevices, profile });
+  const qemu = traceQemuVersion((r.trace?.raw as { qemu?: unknown } | undefined)?.qemu) ?? undefined;
+  const sys = bootSystem(r.scenario.machine, { boot: mode, bootSnapshot: r.trace?.bootSnapshot, bootDevices: r.trace?.bootDevices, profile, qemu });
   const n = r.upTo ?? Math.min(defaultStep ?? steps.length, steps.length);
   for (let i = 0; i < n; i++) {
     applyStep(sys, steps[i]);

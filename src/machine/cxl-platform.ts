@@ -14,7 +14,7 @@
  */
 import { alignUp, GiB, KiB, MiB } from "../kernel/units.js";
 import { insertResource, makeResource, requestResource, type Resource } from "../kernel/resource.js";
-import { bridgeWindow, flattenPlaced, mergeRanges, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
+import { bridgeWindow, flattenPlaced, mergeRanges, type BridgeOptions, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
 
 export interface CxlHostBridgeSpec {
   id: string;
@@ -140,16 +140,22 @@ const TYPE3_BARS = [
   { bar: 4, size: 4 * KiB },
 ];
 
-/** The entries the expanders add to bus 0's regions (root port BARs, then bridge windows from the highest bus down). */
-export function cxlPciEntries(spec: CxlSpec): PciEntry[] {
+/**
+ * The entries the expanders add to bus 0's regions (root port BARs, then
+ * bridge windows from the highest bus down). A cxl-rp's BAR 0 is 64-bit and
+ * its prefetchable window decodes 64-bit addresses; `padAlign` is SeaBIOS
+ * 1.16.3's size for that window when it pads (seabios-pci.ts).
+ */
+export function cxlPciEntries(spec: CxlSpec, padAlign?: number): PciEntry[] {
   const { hbs, rps } = topology(spec);
-  const bars: PciEntry[] = rps.map(({ rp, slot }) => ({ name: bdf(hbs.find((h) => h.id === rp.bus)!.bus_nr, slot), size: CXL_COMPONENT_BLOCK, align: CXL_COMPONENT_BLOCK, pref: false, bar: 0 }));
+  const bars: PciEntry[] = rps.map(({ rp, slot }) => ({ name: bdf(hbs.find((h) => h.id === rp.bus)!.bus_nr, slot), size: CXL_COMPONENT_BLOCK, align: CXL_COMPONENT_BLOCK, pref: false, bar: 0, is64: true }));
+  const opts: BridgeOptions = { pref64: true, padAlign };
   const windows: PciEntry[] = [];
   for (const r of [...rps].sort((a, b) => b.secondary - a.secondary)) {
     const dev = spec.type3.find((d) => d.bus === r.rp.id);
     const kids: PciEntry[] = dev ? TYPE3_BARS.map((b) => ({ name: bdf(r.secondary, 0), size: b.size, align: b.size, pref: false, bar: b.bar })) : [];
     const bus = `0000:${hex2(r.secondary)}`;
-    windows.push(bridgeWindow(bus, false, kids, true)!, bridgeWindow(bus, true, [], true)!);
+    windows.push(bridgeWindow(bus, false, kids, true, opts)!, bridgeWindow(bus, true, [], true, opts)!);
   }
   return [...bars, ...windows];
 }
@@ -237,32 +243,48 @@ export function windowLabel(w: PlacedWindow): string {
 }
 
 /**
- * Bus 0's 32-bit _CRS windows with expanders, as QEMU's build_dsdt() makes
- * them: crs_replace_with_free_ranges() over the hole [end of low RAM,
- * IOAPIC) with the used ranges sorted — MMCONFIG, each expander's ranges and
+ * Bus 0's _CRS windows with expanders, as QEMU's build_dsdt() makes them:
+ * crs_replace_with_free_ranges() over the hole [end of low RAM, IOAPIC)
+ * with the used ranges sorted — MMCONFIG, each expander's 32-bit ranges and
  * the CXL host bridge register area. That area lies above the hole, yet the
- * loop still emits the gap before it: a window from the IOAPIC to the
- * register area, emitted as a 32-bit DWordMemory: valid only when the area
- * starts at 4 GiB ("fec00000-ffffffff : PCI Bus 0000:00" on a 1 GiB guest);
- * above that its truncated limit makes it invalid and the kernel ignores it
- * (recorded: test/oracle/cxl/cxl-pmem-65g-2g-blocks has none).
+ * loop still emits the gap before it: a window from the last used range to
+ * the register area, emitted as a 32-bit DWordMemory: valid only when the
+ * area starts at 4 GiB ("fec00000-ffffffff : PCI Bus 0000:00" on a 1 GiB
+ * guest); above that its truncated limit makes it invalid and the kernel
+ * ignores it (recorded: test/oracle/cxl/cxl-pmem-65g-2g-blocks has none,
+ * cxl-probe78-ram-4g.trixie none from 0xfea00000 either). The 64-bit window
+ * is the same over the expanders' 64-bit ranges (SeaBIOS 1.16.3 puts root
+ * port BARs and prefetchable windows there): QWords, so the gaps past its
+ * end stay ("c000020000-c03fffffff : PCI Bus 0000:00" on cxl-probe78-ram-4g).
  */
 export function bus0Windows(windows: Range[], p: CxlPlatform): Range[] {
   const hole = windows.filter((w) => w.start >= 0x100000 && w.end <= 0xfebfffff).sort((a, b) => a.start - b.start);
   if (hole.length === 0) return windows;
+  // build_crs() files an expander's ranges ending at or below 4 GiB as 32-bit, the others as 64-bit.
+  const low = expanderRanges(p).filter((r) => r.end <= 0xffffffff);
+  const high = expanderRanges(p).filter((r) => r.end > 0xffffffff);
   const used: Range[] = [];
   for (let i = 0; i + 1 < hole.length; i++) used.push({ start: hole[i].end + 1, end: hole[i + 1].start - 1 });
-  used.push(...expanderRanges(p), { start: p.hostRegBase, end: p.hostRegBase + CXL_HOST_REG_SIZE - 1 });
-  used.sort((a, b) => a.start - b.start);
-  const end = hole[hole.length - 1].end;
-  const out: Range[] = windows.filter((w) => !hole.includes(w));
-  let free = hole[0].start;
+  used.push(...low, { start: p.hostRegBase, end: p.hostRegBase + CXL_HOST_REG_SIZE - 1 });
+  const hole64 = windows.find((w) => w.start >= 0x100000000);
+  const out: Range[] = windows.filter((w) => !hole.includes(w) && w !== hole64);
+  out.push(...freeWithGaps(used, hole[0].start, hole[hole.length - 1].end, true));
+  // The 64-bit window less the expanders' 64-bit ranges, emitted as QWords: every gap counts, even past its end.
+  if (hole64) out.push(...freeWithGaps(high, hole64.start, hole64.end, false));
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** crs_replace_with_free_ranges() over [start, end]: the gap before each used range, then the rest; a DWord gap reaching above 4 GiB is dropped (its truncated limit is below its base: the kernel ignores it). */
+function freeWithGaps(usedRanges: Range[], start: number, end: number, dword: boolean): Range[] {
+  const used = [...usedRanges].sort((a, b) => a.start - b.start);
+  const out: Range[] = [];
+  let free = start;
   for (const u of used) {
-    if (free < u.start && !(free > end && u.start - 1 > 0xffffffff)) out.push({ start: free, end: u.start - 1 });
+    if (free < u.start && !(dword && u.start - 1 > 0xffffffff)) out.push({ start: free, end: u.start - 1 });
     free = u.end + 1;
   }
   if (free < end) out.push({ start: free, end });
-  return out.sort((a, b) => a.start - b.start);
+  return out;
 }
 
 /** The PCI resources of the expanders as the kernel's PCI scan enters them: root bus windows, root port BARs and bridge windows, device BARs. */

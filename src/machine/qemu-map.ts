@@ -1,5 +1,6 @@
 /**
- * What QEMU 7.2 (pc = i440fx, q35) and SeaBIOS 1.16.2 build for a machine:
+ * What QEMU 7.2 or 10.0 (pc = i440fx, q35) and their SeaBIOS (1.16.2, 1.16.3:
+ * qemu-version.ts) build for a machine:
  * RAM split around the PCI hole, the device-memory region, the PCI windows
  * of the ACPI host bridge, the firmware E820 table, NUMA nodes and SRAT,
  * cold-plugged NVDIMMs / virtio-mem devices, and PCI BAR placement.
@@ -13,7 +14,8 @@ import { FILE_BACKEND_ALIGN, memoryDeviceFreeAddr, RAM_BACKEND_ALIGN, ramSlotsOf
 import { MachineRefused, qemuRefuses } from "./refusal.js";
 import type { MachineSpec } from "./types.js";
 import { cxlPciEntries, cxlRangeEnd } from "./cxl-platform.js";
-import { placeRootRegions, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
+import { placeRootRegions, type Mem64Options, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
+import { machineTypeName, QEMU_FACTS, type QemuVersion } from "./qemu-version.js";
 
 const FOUR_G = 4 * GiB;
 const AMD_HT_START = 0xfd00000000;
@@ -35,10 +37,12 @@ export interface QemuMap {
   pciWindows: { start: number; end: number }[];
   /** cxl=on: where the CXL host-bridge registers start (the CFMWS windows follow). */
   cxlBase?: number;
+  /** The QEMU release (qemu-version.ts). */
+  qemu: QemuVersion;
 }
 
 /** RAM split, device memory, PCI holes (pc_init1 / pc_q35_init, pc_memory_init, pc_pci_hole64_start). */
-export function qemuMap(spec: MachineSpec): QemuMap {
+export function qemuMap(spec: MachineSpec, qemu: QemuVersion = spec.qemu ?? "7.2"): QemuMap {
   const ram = spec.memory;
   let lowmem: number;
   if (spec.type === "q35") {
@@ -75,28 +79,32 @@ export function qemuMap(spec: MachineSpec): QemuMap {
     pciWindows.push({ start: below4g, end: IO_APIC - 1 });
   }
   pciWindows.push({ start: hole64.start, end: hole64.end - 1 });
-  return spec.cxl ? { below4g, above4g, deviceMemory, hole64, pciWindows, cxlBase: ramEnd } : { below4g, above4g, deviceMemory, hole64, pciWindows };
+  return spec.cxl ? { below4g, above4g, deviceMemory, hole64, pciWindows, cxlBase: ramEnd, qemu } : { below4g, above4g, deviceMemory, hole64, pciWindows, qemu };
 }
 
 /** SeaBIOS keeps an SMBIOS structure table of up to this many bytes in the F segment (BUILD_MAX_SMBIOS_FSEG), a larger one in its high zone. */
 const SMBIOS_FSEG_MAX = 600;
 
 /**
- * Length of the SMBIOS structure table the guest sees: QEMU 7.2's tables for
- * a `-nodefaults` pc-i440fx-7.2 / pc-q35-7.2 machine plus the type 0 that
- * SeaBIOS 1.16.2 (Debian) prepends. Structures with their strings and the
- * closing NULs (measured in the guest, /sys/firmware/dmi/tables/DMI):
- * type 0 (SeaBIOS) 67; type 1 81 (pc) / 75 (q35, shorter product and version
- * strings); type 3 42 / 39; one type 4 68 / 65 (7.2 machines put all CPUs
- * of `-smp N` in one socket); type 16 25; one type 17 per started 16 GiB of
- * RAM, 53 bytes ("DIMM n" grows by a byte from n = 10); one type 19 (33) per
- * RAM entry of QEMU's own E820 table (below and above 4 GiB); type 32 13;
- * type 127 6.
+ * Length of the SMBIOS structure table the guest sees: QEMU's tables for a
+ * `-nodefaults` pc-i440fx-V / pc-q35-V machine plus the type 0 that SeaBIOS
+ * (Debian) prepends. Structures with their strings and the closing NULs
+ * (measured in the guest under 7.2, /sys/firmware/dmi/tables/DMI):
+ * type 0 (SeaBIOS) 67; type 1 27 + "QEMU", the product ("Standard PC
+ * (i440FX + PIIX, 1996)" / "Standard PC (Q35 + ICH9, 2009)") and the machine
+ * type name: 81 / 75 on 7.2; type 3 22 + "QEMU" and the machine type name:
+ * 42 / 39; one type 4 68 / 65 (all CPUs of `-smp N` in one socket; taken
+ * as is for 10.0); type 16 25; one type 17 per started
+ * smbios_memory_device_size of RAM (16 GiB on 7.2, one on 10.0), 53 bytes
+ * ("DIMM n" grows by a byte from n = 10); one type 19 (33) per RAM entry of
+ * QEMU's own E820 table (below and above 4 GiB); type 32 13; type 127 6.
  */
 export function smbiosTableLength(spec: MachineSpec, map: QemuMap): number {
   const q35 = spec.type === "q35";
-  let len = 67 + (q35 ? 75 + 39 + 65 : 81 + 42 + 68) + 25 + 13 + 6;
-  const dimms = Math.ceil((map.below4g + map.above4g) / (16 * GiB));
+  const name = machineTypeName(q35 ? "q35" : "pc", map.qemu).length + 1;
+  const product = (q35 ? "Standard PC (Q35 + ICH9, 2009)" : "Standard PC (i440FX + PIIX, 1996)").length + 1;
+  let len = 67 + (27 + 5 + product + name + 1) + (22 + 5 + name + 1) + (q35 ? 65 : 68) + 25 + 13 + 6;
+  const dimms = Math.ceil((map.below4g + map.above4g) / QEMU_FACTS[map.qemu].smbiosMemoryDeviceSize);
   for (let i = 0; i < dimms; i++) len += 53 + String(i).length - 1;
   len += 33 * ((map.below4g > 0 ? 1 : 0) + (map.above4g > 0 ? 1 : 0));
   return len;
@@ -323,14 +331,35 @@ export function seabiosPlacement(spec: MachineSpec, map: QemuMap): PlacedEntry[]
   const firstSlot = spec.type === "q35" ? 1 : 2;
   (spec.virtio_mem ?? []).forEach((vm, i) => {
     const slot = (firstSlot + i).toString(16).padStart(2, "0");
-    entries.push({ name: `0000:00:${slot}.0`, size: 16 * 1024, align: 16 * 1024, pref: true, driverRegion: "virtio-pci-modern" });
+    entries.push({ name: `0000:00:${slot}.0`, size: 16 * 1024, align: 16 * 1024, pref: true, is64: true, driverRegion: "virtio-pci-modern" });
   });
-  if (spec.type === "q35") entries.push({ name: "0000:00:1f.2", size: 4096, align: 4096, pref: false }); // ICH9 AHCI ABAR
-  if (spec.cxl) entries.push(...cxlPciEntries(spec.cxl));
+  if (spec.type === "q35") entries.push({ name: "0000:00:1f.2", size: 4096, align: 4096, pref: false }); // ICH9 AHCI ABAR (32-bit)
+  const mem64 = seabiosMem64(spec, map);
+  if (spec.cxl) entries.push(...cxlPciEntries(spec.cxl, mem64?.pad ? mem64.top! / 2048 : undefined));
   const pcimemStart = spec.type === "q35" ? MCFG_BASE + MCFG_SIZE : map.below4g <= 0x80000000 ? 0x80000000 : map.below4g <= 0xc0000000 ? 0xc0000000 : map.below4g;
-  const placed = placeRootRegions(entries, pcimemStart);
-  if (!placed) throw new MachineRefused("PCI BARs do not fit below 4 GiB (64-bit BAR placement is not modelled)", [spec.virtio_mem?.length ? "virtio_mem" : "cxl"]);
+  const placed = placeRootRegions(entries, pcimemStart, mem64);
+  const where: (string | number)[] = [spec.virtio_mem?.length ? "virtio_mem" : "cxl"];
+  if (!placed) throw new MachineRefused("PCI BARs do not fit below 4 GiB", where);
+  // QEMU's pci-hole64 would follow bus 0's own 64-bit BARs (pci_bus_get_w64_range): not modelled.
+  if (placed.some((p) => p.entry.name.startsWith("0000:00:") && p.start >= FOUR_G)) throw new MachineRefused("bus 0 BARs above 4 GiB (QEMU's 64-bit PCI hole around them is not modelled)", where);
   return placed;
+}
+
+/**
+ * SeaBIOS's 64-bit placement inputs: 1.16.3 reads qemu64's 40 phys-bits
+ * (AuthenticAMD, accepted by its QEMU quirk check) and pads when there is
+ * RAM above 4 GiB; 1.16.2 only goes high when bus 0 overflows, and its
+ * placement above the RAM is not modelled (undefined: refused as before).
+ */
+function seabiosMem64(spec: MachineSpec, map: QemuMap): Mem64Options | undefined {
+  if (!QEMU_FACTS[map.qemu].mem64FromPhysBits) return undefined;
+  const table = seabiosE820(spec, map);
+  return {
+    top: 2 ** Math.min(PHYS_BITS, 46),
+    pad: map.above4g > 0,
+    lowest: map.hole64.start,
+    used: (start, size) => table.some((e) => start + size > e.start && start < e.end),
+  };
 }
 
 /** The BARs of bus 0's own devices, placed. */

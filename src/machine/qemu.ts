@@ -1,6 +1,6 @@
 /**
- * The boot layout a Debian 6.1 kernel (nokaslr) sees on a QEMU 7.2 `pc` or
- * `q35` machine with SeaBIOS: firmware E820, the boot /proc/iomem tree
+ * The boot layout a Debian kernel (nokaslr) sees on a QEMU 7.2 or 10.0
+ * (qemu-version.ts) `pc` or `q35` machine with SeaBIOS: firmware E820, the boot /proc/iomem tree
  * (before driver modules claim namespaces, dax or virtio devices), memblock
  * by node, NUMA nodes and SRAT, the device-memory region and the devices
  * QEMU placed in it. Pure functions: no I/O, runs in a browser.
@@ -42,6 +42,7 @@ import { Memblock } from "./arm64-memblock.js";
 import { placeColdplugged, qemuMap, qemuNuma, seabiosBars, seabiosE820, seabiosPlacement, sratMemory, type PciBar, type QemuMap, type SratMem } from "./qemu-map.js";
 import { addCxlPciResources, bus0Windows, cxlWindowNodes, placeCxl, type CxlPlatform } from "./cxl-platform.js";
 import { syntheticBootLayout } from "./synthetic.js";
+import { qemuVersionOf } from "./qemu-version.js";
 import { resolveRules, type Rules } from "../kernel/profile.js";
 import { virtBootLayout } from "./virt.js";
 import type { BootLayout, IomemSpec, MachineSpec, MemblockRange, SratMemoryEntry } from "./types.js";
@@ -156,10 +157,12 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
     if (!insertResource(root, r)) windows.push(r);
   }
   const barRes = new Map<PciBar, Resource>();
+  const unclaimed: PciBar[] = [];
   for (const b of inp.bars) {
     const win = windows.find((w) => w.start <= b.start && w.end >= b.end);
     const r = makeResource(b.start, b.end, b.device);
     if (win && !requestResource(win, r)) barRes.set(b, r);
+    else unclaimed.push(b);
   }
   if (inp.cxl) addCxlPciResources(root, inp.cxl);
   // e820__reserve_resources_late()
@@ -174,10 +177,41 @@ export function bootIomem(inp: IomemInputs): IomemSpec[] {
     requestRegion(root, 0xb0000000, 0x10000000, inp.rules.pnpSystemResourceNames === "pnp" ? "pnp 00:05" : "PNP0C01:00", {});
     insertResource(root, makeResource(0xb0000000, 0xbfffffff, `${inp.rules.ecamResourceName} 0000 [bus 00-ff]`, { busy: true }));
   }
+  // pcibios_assign_resources(): a BAR no window holds ("can't claim; no compatible bridge window") is assigned anew.
+  for (const b of unclaimed) {
+    const r = assignBar(windows, inp.table, b);
+    if (r) barRes.set({ ...b, start: r.start, end: r.end }, r);
+  }
   // NFIT SPA ranges (acpi_nfit), then drivers' own regions inside BARs.
   for (const nv of inp.nvdimms) insertResource(root, makeResource(nv.start, nv.start + nv.size - 1, "Persistent Memory", {}, "PERSISTENT_MEMORY"));
   for (const [b] of barRes) if (b.driverRegion) requestRegion(root, b.start, b.end - b.start + 1, b.driverRegion, {});
   return resourceSpecs(root);
+}
+
+/**
+ * The kernel's allocation of a 32-bit memory BAR in bus 0's windows, in
+ * their order: the first size-aligned free range at or above 1 MiB
+ * (pcibios_align_resource()) and below 4 GiB, clear of the window's
+ * children and of every E820 entry (arch_remove_reservations()). A
+ * simplification of __find_resource(), enough where the gap it finds is
+ * clear of E820 entries (test/oracle/cxl/cxl-probe78-ram-4g.trixie: the
+ * AHCI BAR at 0x80000000).
+ */
+function assignBar(windows: Resource[], table: RawE820[], b: PciBar): Resource | null {
+  const size = b.end - b.start + 1;
+  for (const w of windows) {
+    const taken = [...w.children.map((c) => ({ start: c.start, end: c.end })), ...table.map((x) => ({ start: x.start, end: x.end - 1 }))];
+    let s = alignUp(Math.max(w.start, MiB), size);
+    while (s + size - 1 <= Math.min(w.end, 0xffffffff)) {
+      const hit = taken.find((c) => c.start <= s + size - 1 && c.end >= s);
+      if (!hit) {
+        const r = makeResource(s, s + size - 1, b.device);
+        return requestResource(w, r) ? null : r;
+      }
+      s = alignUp(hit.end + 1, size);
+    }
+  }
+  return null;
 }
 
 /** memblock by node: RAM pieces split at SRAT boundaries; a piece outside every entry takes the node whose span holds it. */
@@ -205,11 +239,11 @@ function memblockByNode(ram: { start: number; end: number }[], srat: SratMemoryE
   return out;
 }
 
-/** Boot layout of a QEMU 7.2 pc/q35 machine (or a synthetic or arm64 virt one) as a kernel with these rules sees it (default: 6.1's). */
+/** Boot layout of a QEMU pc/q35 machine (or a synthetic or arm64 virt one) as a kernel with these rules sees it (default: 6.1's). */
 export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules("6.1")): BootLayout {
   if (spec.type === "synthetic") return syntheticBootLayout(spec);
   if (spec.type === "virt") return virtBootLayout(spec, rules.arm64Build);
-  const map = qemuMap(spec);
+  const map = qemuMap(spec, qemuVersionOf(spec, rules));
   const placed = placeColdplugged(spec, map);
   const firmware = seabiosE820(spec, map);
   const table = kernelE820(firmware, spec.cmdline);
@@ -244,10 +278,11 @@ export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules(
 
   const memblock = memblockByNode(memblockFromE820(table), srat);
   const cxl = spec.cxl && map.cxlBase !== undefined ? placeCxl(spec.cxl, map.cxlBase, seabiosPlacement(spec, map)) : undefined;
+  const bars = seabiosBars(spec, map);
   if (cxl && srat && pxmToNode) possibleNodes = cxlWindowNodes(cxl, srat, pxmToNode, possibleNodes);
   return {
     e820: toE820Entries(firmware),
-    iomem: bootIomem({ spec, rules, map, table, bars: seabiosBars(spec, map), nvdimms: placed.nvdimms, cxl }),
+    iomem: bootIomem({ spec, rules, map, table, bars, nvdimms: placed.nvdimms, cxl }),
     memblock,
     possibleNodes,
     cpusByNode,

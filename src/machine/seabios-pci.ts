@@ -9,8 +9,18 @@
  * larger alignment on top); inside a region entries are sorted by alignment,
  * then size, larger first, keeping creation order among equals (device BARs
  * in BDF order first, then bridge windows from the highest bus down).
+ *
+ * 64-bit placement: when bus 0's regions do not fit below the IOAPIC, or
+ * (1.16.3) when the CPU has long mode, at least 36 phys-bits and there is
+ * RAM above 4 GiB ("padding"), the entries that can go above 4 GiB (64-bit
+ * BARs, 64-bit prefetchable bridge windows whose contents are all 64-bit)
+ * move, in their sorted order, to a 64-bit MEM and PREFMEM region placed
+ * one after the other, each 1 GiB aligned. 1.16.2 starts them at the end of
+ * RAM or QEMU's reserved-memory-end; 1.16.3 pushes them up to the top of the
+ * phys-bits space (less the padded size) and one size further down when
+ * that range touches an E820 entry (QEMU's AMD HyperTransport hole).
  */
-import { alignDown, alignUp, MiB } from "../kernel/units.js";
+import { alignDown, alignUp, GiB, MiB } from "../kernel/units.js";
 
 const IO_APIC = 0xfec00000;
 export const PCI_BRIDGE_MEM_MIN = 2 * MiB;
@@ -27,6 +37,8 @@ export interface PciEntry {
   driverRegion?: string;
   /** BAR number, for BARs. */
   bar?: number;
+  /** A 64-bit BAR, or a 64-bit prefetchable window holding only 64-bit entries: may go above 4 GiB. */
+  is64?: boolean;
 }
 
 export interface PlacedEntry {
@@ -47,13 +59,23 @@ export function sortEntries(list: PciEntry[]): PciEntry[] {
   return out;
 }
 
+/** How a bridge's windows are sized. */
+export interface BridgeOptions {
+  /** Its prefetchable window decodes 64-bit addresses (PCIe root ports). */
+  pref64?: boolean;
+  /** 1.16.3 padding: the alignment (and least size) of a hotplug bridge's 64-bit prefetchable window (2^phys-bits / 2048). */
+  padAlign?: number;
+}
+
 /** A bridge window entry for the given children (pci_bios_check_devices for a bridge). */
-export function bridgeWindow(bus: string, pref: boolean, children: PciEntry[], hotplug: boolean): PciEntry | null {
+export function bridgeWindow(bus: string, pref: boolean, children: PciEntry[], hotplug: boolean, opts: BridgeOptions = {}): PciEntry | null {
   const sum = children.reduce((a, c) => a + c.size, 0);
   if (sum === 0 && !hotplug) return null;
-  const align = Math.max(PCI_BRIDGE_MEM_MIN, ...children.map((c) => c.align));
+  const is64 = pref && opts.pref64 === true && children.every((c) => c.is64);
+  let align = Math.max(PCI_BRIDGE_MEM_MIN, ...children.map((c) => c.align));
+  if (hotplug && is64 && opts.padAlign) align = opts.padAlign;
   const size = alignUp(Math.max(sum, PCI_BRIDGE_MEM_MIN), align);
-  return { name: bus, size, align, pref, children: sortEntries(children) };
+  return { name: bus, size, align, pref, is64, children: sortEntries(children) };
 }
 
 function mapEntries(list: PciEntry[], base: number): PlacedEntry[] {
@@ -65,19 +87,59 @@ function mapEntries(list: PciEntry[], base: number): PlacedEntry[] {
   });
 }
 
-/** pci_bios_init_root_regions_mem() + pci_region_map_entries() for bus 0: the placed entries, low to high. */
-export function placeRootRegions(entries: PciEntry[], lowest: number): PlacedEntry[] | null {
-  const region = (pref: boolean) => {
-    const list = sortEntries(entries.filter((e) => e.pref === pref));
-    return { list, sum: list.reduce((a, r) => a + r.size, 0), align: list.length ? list[0].align : 1 };
-  };
-  const mem = region(false);
-  const pref = region(true);
+interface Region {
+  list: PciEntry[];
+  sum: number;
+  align: number;
+}
+const regionOf = (list: PciEntry[]): Region => ({ list, sum: list.reduce((a, r) => a + r.size, 0), align: list.length ? list[0].align : 1 });
+
+/** pci_bios_init_root_regions_mem(): both regions packed down from the IOAPIC, or null when they reach below `lowest`. */
+function place32(mem: Region, pref: Region, lowest: number): PlacedEntry[] | null {
   const [top, bottom] = mem.align < pref.align ? [mem, pref] : [pref, mem];
   const topBase = alignDown(IO_APIC - top.sum, top.align);
   const bottomBase = alignDown(topBase - bottom.sum, bottom.align);
   if (bottomBase < lowest) return null;
-  return [...mapEntries(bottom.list, bottomBase), ...mapEntries(top.list, topBase)].sort((x, y) => x.start - y.start);
+  return [...mapEntries(bottom.list, bottomBase), ...mapEntries(top.list, topBase)];
+}
+
+/** What decides SeaBIOS's 64-bit placement. */
+export interface Mem64Options {
+  /** 1.16.3: the top of the 64-bit PCI space, 2^min(phys-bits, 46); absent (1.16.2): none. */
+  top?: number;
+  /** 1.16.3 with RAM above 4 GiB: everything 64-bit goes high, the window padded. */
+  pad?: boolean;
+  /** The lowest base: the end of RAM above 4 GiB or QEMU's etc/reserved-memory-end, whichever is higher. */
+  lowest: number;
+  /** e820_is_used(): whether [start, start + size) meets an entry of SeaBIOS's E820 table. */
+  used: (start: number, size: number) => boolean;
+}
+
+/** pci_bios_map_devices() for bus 0: the placed entries, low to high, or null when they do not fit. */
+export function placeRootRegions(entries: PciEntry[], lowest: number, mem64?: Mem64Options): PlacedEntry[] | null {
+  const mem = sortEntries(entries.filter((e) => !e.pref));
+  const pref = sortEntries(entries.filter((e) => e.pref));
+  const low = (m: PciEntry[], p: PciEntry[]) => place32(regionOf(m), regionOf(p), lowest);
+  if (!mem64?.pad) {
+    const fits = low(mem, pref);
+    if (fits || !mem64) return fits && fits.sort((x, y) => x.start - y.start);
+  }
+  // pci_region_migrate_64bit_entries(): the 64-bit entries leave, in their order.
+  const high = (l: PciEntry[]) => regionOf(l.filter((e) => e.is64));
+  const hiMem = high(mem);
+  const hiPref = high(pref);
+  const placed = low(mem.filter((e) => !e.is64), pref.filter((e) => !e.is64));
+  if (!placed) return null;
+  let base = mem64.lowest;
+  if (mem64.top !== undefined) {
+    let size = alignUp(hiMem.sum, GiB) + alignUp(hiPref.sum, GiB);
+    if (mem64.pad) size = alignUp(size, mem64.top / 8);
+    if (base < mem64.top - size) base = mem64.top - size;
+    if (mem64.used(base, size)) base -= size;
+  }
+  base = alignUp(alignUp(base, hiMem.align), GiB);
+  const prefBase = alignUp(alignUp(base + hiMem.sum, hiPref.align), GiB);
+  return [...placed, ...mapEntries(hiMem.list, base), ...mapEntries(hiPref.list, prefBase)].sort((x, y) => x.start - y.start);
 }
 
 /** Every placed entry, depth first. */

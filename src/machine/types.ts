@@ -35,6 +35,8 @@ export interface MachineSpec {
   arch?: import("../kernel/arch.js").ArchName;
   /** CXL (q35 `cxl=on`): host bridges, root ports, type-3 devices, fixed memory windows (cxl-platform.ts). */
   cxl?: import("./cxl-platform.js").CxlSpec;
+  /** The QEMU release (qemu-version.ts); absent: 10.0 for CXL where the kernel needs it, else 7.2. */
+  qemu?: import("./qemu-version.js").QemuVersion;
 }
 
 export interface NumaNodeSpec {

@@ -3,6 +3,7 @@ import { InputError } from "../errors.js";
 import { DEFAULT_VERSION, kernelSpecOf, nearestProfile, parseRelease, traceRelease, versionInfo, VERSIONS, type KernelSpec } from "../kernel/profile.js";
 import { compareTraces, logDifference, stepLogLines, type Mismatch, type RealTrace } from "./conformance.js";
 import { toRunnable } from "./resolve-text.js";
+import { traceQemuVersion } from "../machine/qemu-version.js";
 import { runScenario, type BootRaceJson, type RunOptions, type Trace } from "./runner.js";
 
 export interface ConformanceResult {
@@ -64,7 +65,7 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   const { scenario, trace, bootMode } = toRunnable(text, file);
   if (!trace || bootMode) throw new InputError("not a trace (no format linux-memhp-oracle-trace/1 with a boot snapshot)", { file });
   const real = trace.raw as RealTrace;
-  const base: RunOptions = { boot, bootSnapshot: trace.bootSnapshot, bootDevices: trace.bootDevices, profile: traceProfile(trace.raw as Record<string, unknown>, file) };
+  const base: RunOptions = { boot, bootSnapshot: trace.bootSnapshot, bootDevices: trace.bootDevices, profile: traceProfile(trace.raw as Record<string, unknown>, file), qemu: traceQemuVersion((trace.raw as { qemu?: unknown }).qemu) ?? undefined };
   const model = runScenario(scenario, base);
   const mismatches = compareTraces(real, model);
   const races: BootRaceJson[] = model.boot.noisy?.races ?? [];

@@ -59,6 +59,7 @@ const DOCS: Record<string, string> = {
   "machine.acpi": "virt only: false boots from a device tree without firmware (acpi=off).",
   "machine.firmware": "virt only: the firmware image instead of edk2.",
   "machine.cxl": "CXL (q35 only): host bridges, root ports, type-3 memory devices and fixed memory windows.",
+  "machine.qemu": 'The QEMU release, "7.2" or "10.0" (its SeaBIOS places PCI differently); default: 10.0 for CXL from Linux 6.12, else 7.2, or what a trace names.',
   "machine.memory": "Boot memory (QEMU -m), default 1G.",
   "machine.maxmem": "End of the hotplug area (QEMU -m maxmem=): room for DIMMs, NVDIMMs and virtio-mem devices.",
   "machine.slots": "Memory slots for DIMMs and NVDIMMs (QEMU -m slots=); needs maxmem.",

@@ -259,3 +259,13 @@ test("loadScenarioFile: an unreadable file is an InputError naming it", () => {
     (e: unknown) => e instanceof InputError && e.location.file === missing && /cannot read: no such file/.test(e.message),
   );
 });
+
+test("machine.qemu: 7.2 or 10.0 (YAML numbers too); another release is refused where it is written", () => {
+  const scn = (q: string) => `name: q\nmachine:\n  type: q35\n  memory: 1G\n  qemu: ${q}\nsteps: []\n`;
+  assert.equal(load(scn("10.0"), "q.yaml").machine.qemu, "10.0");
+  assert.equal(load(scn('"7.2"'), "q.yaml").machine.qemu, "7.2");
+  const err = inputError(scn("8.2"), "q.yaml");
+  assert.equal(err.location.field, "machine.qemu");
+  assert.match(err.message, /QEMU 8\.2 is not modelled/);
+  assert.equal(inputError(scn("10.0").replace("q35", "synthetic"), "q.yaml").location.field, "machine.qemu");
+});

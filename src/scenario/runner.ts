@@ -84,6 +84,8 @@ export interface RunOptions {
   profile?: string | KernelSpec;
   /** What-if memory block design (derive boot only). */
   design?: BlockDesign;
+  /** The QEMU a trace was recorded on (its `qemu` field), where the machine names none. */
+  qemu?: import("../machine/qemu-version.js").QemuVersion;
   /** Why this kernel profile was chosen (a trace's or machine file's release), for the report: "Linux 6.18.4 (modelled with the 6.12 profile: …)". */
   kernelNote?: string;
 }
@@ -99,6 +101,7 @@ export interface BlockDesign {
 
 /** Boot the machine of a scenario, deriving or importing the kernel's boot state. */
 export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
+  if (opts.qemu && !machine.qemu && (machine.type === "pc" || machine.type === "q35")) machine = { ...machine, qemu: opts.qemu };
   let profile;
   try {
     profile = resolveMachineKernel(opts.profile ?? machine.kernel, machine);

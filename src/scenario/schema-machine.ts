@@ -8,6 +8,7 @@ import { z } from "zod";
 import { KiB, MiB, formatSize, isPowerOfTwo } from "../kernel/units.js";
 import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../machine/types.js";
 import { KernelField } from "./kernel-schema.js";
+import { QEMU_VERSIONS, type QemuVersion } from "../machine/qemu-version.js";
 import { CxlSchema } from "./schema-cxl.js";
 import { virtMachineIssues } from "./virt-checks.js";
 import { machineKernelIssues } from "./machine-kernel.js";
@@ -56,6 +57,17 @@ export const VirtioMemSchema = z
   })
   .transform((d): VirtioMemSpec => compact({ ...d, block_size: d.block_size ?? 2 * MiB, requested_size: d.requested_size ?? 0 }));
 
+/** `qemu: "10.0"` (YAML's 7.2 and 10.0 are numbers: taken as the release they spell). */
+const QemuField = z
+  .unknown()
+  .transform((v, ctx): QemuVersion => {
+    const text = typeof v === "number" ? (Number.isInteger(v) ? v.toFixed(1) : String(v)) : v;
+    if (typeof text === "string" && (QEMU_VERSIONS as readonly string[]).includes(text)) return text as QemuVersion;
+    ctx.addIssue({ code: "custom", message: `QEMU ${JSON.stringify(v)} is not modelled (releases: ${QEMU_VERSIONS.map((x) => `"${x}"`).join(", ")})` });
+    return z.NEVER;
+  })
+  .meta({ anyOf: [{ type: "string", enum: [...QEMU_VERSIONS] }, { type: "number", enum: [7.2, 10] }] });
+
 /** Keys the oracle accepts in `machine` that only concern the host or QEMU's command line: accepted, not used. */
 export const IGNORED_MACHINE_KEYS = ["ram_noreserve", "machine_options", "extra_qemu_args"] as const;
 
@@ -79,6 +91,7 @@ export const MachineSchema = z
     la57: opt(z.boolean()),
     arch: opt(z.enum(["x86_64", "arm64-4k", "arm64-16k", "arm64-64k", "ppc64", "ppc64-4k", "s390x"])),
     cxl: opt(CxlSchema),
+    qemu: opt(QemuField),
     ram_noreserve: z.unknown().optional(),
     machine_options: z.unknown().optional(),
     extra_qemu_args: z.unknown().optional(),
@@ -108,6 +121,7 @@ export const MachineSchema = z
       const total = numa.reduce((s, n) => s + (n.mem ?? 0), 0);
       if (total !== memory) issue(["numa"], `the NUMA nodes' mem adds up to ${formatSize(total)}, not memory (${formatSize(memory)}): QEMU refuses to start`);
     }
+    if (m.qemu !== undefined && type !== "pc" && type !== "q35") issue(["qemu"], `qemu names the QEMU of a pc or q35 machine; this machine is ${type}`);
     if (m.cxl && type !== "q35") issue(["cxl"], `CXL needs type: q35 (QEMU's cxl=on), not ${type}`);
     const hotplug = m.maxmem !== undefined && m.maxmem > memory;
     if (m.nvdimms?.length && !hotplug) issue(["nvdimms"], "NVDIMMs need maxmem greater than memory (QEMU's device memory region)");
@@ -149,5 +163,6 @@ export const MachineSchema = z
         la57: m.la57,
         arch: m.arch ?? (m.type === "virt" ? "arm64-4k" : undefined),
         cxl: m.cxl,
+        qemu: m.qemu,
       }),
   );

@@ -20,6 +20,9 @@ export const CXL_RULES = {
   cxlHdmDecoders: rule("HDM decoders per host bridge and per device (QEMU 7.2: 1; QEMU 10.0, needed from 6.12 on: 4)", 1, CXL + "/6.1 (decoder1.0, decoder2.0 only)", [
     { since: "6.12", value: 4, evidence: CXL + "/6.12 (decoder1.0-1.3, decoder2.0-2.3)" },
   ]),
+  cxlQemu: rule<"7.2" | "10.0">("the QEMU a CXL machine runs on unless the scenario or trace names one (machine/qemu-version.ts): the kernel's cxl_pci needs QEMU 10.0's event interrupts from 6.12 on", "7.2", CXL + "/6.1 (qemu: 7.2.22)", [
+    { since: "6.12", value: "10.0", evidence: CXL + "/6.12 and 7.2 (qemu: 10.0.13, the oracle's --qemu trixie)" },
+  ]),
   cxlRootDportIsPciHost: rule("root0's dports are the PCI host bridges (pci0000:0c, alias ACPI0016:00); before, the ACPI devices", false, CXL + "/6.1 cxl list", [
     { since: "6.12", value: true, evidence: CXL + "/6.12 cxl list dports" },
   ]),
