@@ -274,13 +274,21 @@ export function bus0Windows(windows: Range[], p: CxlPlatform): Range[] {
   return out.sort((a, b) => a.start - b.start);
 }
 
-/** crs_replace_with_free_ranges() over [start, end]: the gap before each used range, then the rest; a DWord gap reaching above 4 GiB is dropped (its truncated limit is below its base: the kernel ignores it). */
+/**
+ * crs_replace_with_free_ranges() over [start, end]: the gap before each used range, then the rest. A DWord gap
+ * reaching above 4 GiB keeps only the low 32 bits of its limit: below its base the kernel ignores it (a 4 GiB q35,
+ * the CXL host bridge's registers at 0x180000000: cxl-probe78-ram-4g.trixie), at or above it the gap ends there
+ * (a 6 GiB one, registers at 0x200000000: `fea00000-ffffffff`, cxl-probe81-ram-1g-6g.trixie).
+ */
 function freeWithGaps(usedRanges: Range[], start: number, end: number, dword: boolean): Range[] {
   const used = [...usedRanges].sort((a, b) => a.start - b.start);
   const out: Range[] = [];
   let free = start;
   for (const u of used) {
-    if (free < u.start && !(dword && u.start - 1 > 0xffffffff)) out.push({ start: free, end: u.start - 1 });
+    if (free < u.start) {
+      const limit = dword ? (u.start - 1) % 2 ** 32 : u.start - 1;
+      if (limit >= free) out.push({ start: free, end: limit });
+    }
     free = u.end + 1;
   }
   if (free < end) out.push({ start: free, end });
