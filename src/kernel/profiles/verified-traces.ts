@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 671
   },
   "6.12": {
-    "traces": 536,
-    "reproduced": 536
+    "traces": 537,
+    "reproduced": 537
   },
   "7.2": {
-    "traces": 452,
-    "reproduced": 452
+    "traces": 454,
+    "reproduced": 454
   }
 };
