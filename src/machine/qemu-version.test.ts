@@ -13,21 +13,14 @@ import { deriveBootLayout } from "./qemu.js";
 import { qemuMap, seabiosE820, smbiosTableLength } from "./qemu-map.js";
 import { qemuVersionOf, traceQemuVersion } from "./qemu-version.js";
 import type { MachineSpec } from "./types.js";
+import { CXL_ONE_VOLATILE } from "../testing/cxl-specs.js";
 
 const cxl4g: MachineSpec = {
   type: "q35",
   memory: 4 * GiB,
   smp: 1,
   cmdline: [],
-  cxl: {
-    host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
-    root_ports: [
-      { id: "rp0", bus: "cxl.1", port: 0 },
-      { id: "rp1", bus: "cxl.1", port: 1 },
-    ],
-    type3: [{ id: "vmem0", bus: "rp0", size: GiB, volatile: true }],
-    windows: [{ targets: ["cxl.1"], size: 4 * GiB }],
-  },
+  cxl: CXL_ONE_VOLATILE,
 };
 
 test("qemuVersionOf: the machine's own, else 10.0 for CXL from 6.12 (rule cxlQemu), else 7.2", () => {

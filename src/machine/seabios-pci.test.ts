@@ -8,17 +8,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GiB, MiB } from "../kernel/units.js";
 import { cxlPciEntries, type CxlSpec } from "./cxl-platform.js";
+import { CXL_ONE_VOLATILE } from "../testing/cxl-specs.js";
 import { bridgeWindow, flattenPlaced, placeRootRegions, type Mem64Options, type PciEntry } from "./seabios-pci.js";
 
-const CXL: CxlSpec = {
-  host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
-  root_ports: [
-    { id: "rp0", bus: "cxl.1", port: 0 },
-    { id: "rp1", bus: "cxl.1", port: 1 },
-  ],
-  type3: [{ id: "vmem0", bus: "rp0", size: GiB, volatile: true }],
-  windows: [{ targets: ["cxl.1"], size: 4 * GiB }],
-};
+const CXL: CxlSpec = CXL_ONE_VOLATILE;
 const AHCI: PciEntry = { name: "0000:00:1f.2", size: 4096, align: 4096, pref: false };
 const TOP = 2 ** 40; // qemu64: 40 phys-bits
 const HT = { start: 0xfd00000000, end: 0x10000000000 }; // QEMU's E820 reservation of the AMD HyperTransport hole

@@ -1,0 +1,17 @@
+/**
+ * The CXL topology of test/oracle/cxl/cxl-probe78-ram-4g.trixie (one pxb-cxl
+ * with two root ports, a 1 GiB volatile device behind the first, a 4 GiB
+ * window), shared by the machine layer's tests.
+ */
+import { GiB } from "../kernel/units.js";
+import type { CxlSpec } from "../machine/cxl-platform.js";
+
+export const CXL_ONE_VOLATILE: CxlSpec = {
+  host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
+  root_ports: [
+    { id: "rp0", bus: "cxl.1", port: 0 },
+    { id: "rp1", bus: "cxl.1", port: 1 },
+  ],
+  type3: [{ id: "vmem0", bus: "rp0", size: GiB, volatile: true }],
+  windows: [{ targets: ["cxl.1"], size: 4 * GiB }],
+};
