@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 671
   },
   "6.12": {
-    "traces": 537,
-    "reproduced": 537
+    "traces": 539,
+    "reproduced": 539
   },
   "7.2": {
-    "traces": 454,
-    "reproduced": 454
+    "traces": 456,
+    "reproduced": 456
   }
 };
