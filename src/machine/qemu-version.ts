@@ -41,11 +41,6 @@ export function qemuVersionOf(spec: MachineSpec, rules: Pick<Rules, "cxlQemu">):
   return spec.cxl ? rules.cxlQemu : "7.2";
 }
 
-/** The facts of the QEMU a machine boots on. */
-export function qemuFacts(spec: MachineSpec, rules: Pick<Rules, "cxlQemu">): QemuFacts {
-  return QEMU_FACTS[qemuVersionOf(spec, rules)];
-}
-
 /** The default machine type's name (SMBIOS type 1 and 3 version strings). */
 export function machineTypeName(type: "pc" | "q35", v: QemuVersion): string {
   return `${type === "q35" ? "pc-q35" : "pc-i440fx"}-${v}`;

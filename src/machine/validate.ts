@@ -8,6 +8,7 @@
  */
 import { GEOMETRIES, X86_64, validBlockSize } from "../kernel/arch.js";
 import { formatSize } from "../kernel/units.js";
+import { KernelSpecError, resolveKernel, type Rules } from "../kernel/profile.js";
 import { deriveBootLayout } from "./qemu.js";
 import { MachineRefused } from "./refusal.js";
 import type { MachineSpec } from "./types.js";
@@ -30,6 +31,18 @@ export function checkMachineStarts(spec: MachineSpec): void {
       throw new MachineRefused(`RAM of ${formatSize(spec.memory)} lies beyond what ${g.arch} can address (2^${bits} bytes = ${formatSize(limit)})${how}`, ["memory"]);
     }
   }
-  // QEMU's pc and q35 (other machine types build their layout elsewhere).
-  if (spec.type === undefined || spec.type === "pc" || spec.type === "q35" || spec.type === "virt") deriveBootLayout(spec);
+  // QEMU's pc and q35 (other machine types build their layout elsewhere), laid out as the machine's own kernel boots
+  // it: the kernel decides which QEMU a CXL machine runs on (rule cxlQemu), and with it the PCI layout.
+  if (spec.type === undefined || spec.type === "pc" || spec.type === "q35" || spec.type === "virt") deriveBootLayout(spec, kernelRules(spec));
+}
+
+/** The rules of `machine.kernel`, or undefined (6.1's) when it names none; an unknown kernel is reported where it is read. */
+function kernelRules(spec: MachineSpec): Rules | undefined {
+  if (spec.kernel === undefined) return undefined;
+  try {
+    return resolveKernel(spec.kernel, spec.type === "virt" ? "arm64" : "x86_64").rules;
+  } catch (e) {
+    if (e instanceof KernelSpecError) return undefined;
+    throw e;
+  }
 }

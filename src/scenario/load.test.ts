@@ -269,3 +269,16 @@ test("machine.qemu: 7.2 or 10.0 (YAML numbers too); another release is refused w
   assert.match(err.message, /QEMU 8\.2 is not modelled/);
   assert.equal(inputError(scn("10.0").replace("q35", "synthetic"), "q.yaml").location.field, "machine.qemu");
 });
+
+test("a machine is checked on the QEMU its own kernel boots it on: a CXL q35 with RAM above 4 GiB and virtio-mem is refused at load under 7.2 (QEMU 10.0 would put bus 0's BARs above 4 GiB), accepted under 6.1 (QEMU 7.2)", () => {
+  const scn = (kernel: string) =>
+    `name: q\nmachine:\n  type: q35\n  memory: 4G\n  maxmem: 16G\n  slots: 1\n  cpu: qemu64,hypervisor=off\n  kernel: "${kernel}"\n` +
+    `  virtio_mem: [{id: vm0, size: 1G, block_size: 2M, requested_size: 0}]\n` +
+    `  cxl:\n    host_bridges: [{id: cxl.1, bus_nr: 12}]\n    root_ports: [{id: rp0, bus: cxl.1, port: 0, chassis: 0, slot: 2}, {id: rp1, bus: cxl.1, port: 1, chassis: 0, slot: 3}]\n` +
+    `    type3: [{id: vm1, bus: rp0, size: 512M, volatile: true, sn: "0x1"}]\n    windows: [{targets: [cxl.1], size: 4G}]\nsteps: []\n`;
+  assert.equal(load(scn("6.1"), "q.yaml").machine.memory, 4 * GiB);
+  const err = inputError(scn("7.2"), "q.yaml");
+  assert.equal(err.location.field, "machine.virtio_mem");
+  assert.ok(err.location.line !== undefined, "located in the file");
+  assert.match(err.message, /bus 0 BARs above 4 GiB/);
+});
