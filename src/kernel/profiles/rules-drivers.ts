@@ -85,7 +85,7 @@ export const DRIVER_RULES = {
     "kernels/bullseye/x-probe68-vm-2m-force-bbm and x-probe68-vm-128m-bbm-unsafe-hwpoison boot: force_bbm and bbm_safe_unplug unknown",
     [
       { since: "5.11", value: ["unplug_online", "force_bbm", "bbm_block_size", "bbm_safe_unplug"], evidence: "v5.11 virtio-mem BBM series; traces/x-probe68-vm-128m-bbm-unsafe-hwpoison (6.1: the block with the poisoned page is offlined and removed)" },
-      { since: "6.12", value: ["unplug_online", "force_bbm", "bbm_block_size"], evidence: "kernels/trixie and kernels/sid/x-probe68-vm-128m-bbm-unsafe-hwpoison boot (\"unknown parameter 'bbm_safe_unplug' ignored\"; big blocks are always fake-offlined first, so the poisoned page keeps memory32); upstream: virtio-mem: remove unsafe unplug in Big Block Mode (BBM), after 6.1 (first verified on 6.12)" },
+      { since: "6.12", value: ["unplug_online", "force_bbm", "bbm_block_size"], evidence: "kernels/trixie and kernels/sid/x-probe68-vm-128m-bbm-unsafe-hwpoison boot (\"unknown parameter 'bbm_safe_unplug' ignored\"; big blocks are always fake-offlined first, so the poisoned page keeps memory32); the parameter went upstream after 6.1 with the unsafe big-block unplug (first verified on 6.12, not bisected)" },
     ],
   ),
   virtioMemFakeOfflineRetries: rule(

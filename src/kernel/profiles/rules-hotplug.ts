@@ -65,7 +65,7 @@ export const HOTPLUG_RULES = {
     "memory_failure() takes a free page off the buddy (take_page_off_buddy(): \"free buddy page: Recovered\"), so alloc_contig_range() can no longer have it; before, it leaves it there (\"Delayed\") and virtio-mem can still unplug it",
     false,
     "kernels/bullseye/x-probe68-vm-2m-hwpoison-unplug and x-probe68-vm-128m-hwpoison (5.10: \"Delayed\"; the block holding the page is unplugged and removed)",
-    [{ since: "6.1", value: true, evidence: "traces/x-probe68-vm-128m-hwpoison (6.1: \"Recovered\", the block stays plugged; the oldest verified kernel, upstream: mm,hwpoison: take free pages off the buddy freelists)" }],
+    [{ since: "6.1", value: true, evidence: "traces/x-probe68-vm-128m-hwpoison (6.1: \"Recovered\", the block stays plugged; the oldest verified kernel showing it, not bisected)" }],
   ),
   memoryFailureTexts: rule<{ alreadyPoisoned: string; alreadyPoisonedErrno: Errno | null; unhandlable: string; noStructPage: { text: string; errno: Errno }; softAlreadyPoisoned: string }>(
     "what memory_failure() (hard_offline_page) and soft_offline_page() say on a page already poisoned (and the write's errno: null, it succeeds), a page get_hwpoison_page() cannot handle (a boot reservation), and a pfn with no online struct page (mm/memory-failure.c)",
@@ -144,7 +144,7 @@ export const HOTPLUG_RULES = {
     "offline_pages() takes a node that lost its last memory out of N_MEMORY before it rebuilds the zonelists, so the node leaves every fallback order (before: it stays in them until the next rebuild)",
     false,
     "test/oracle/cxl/cxl-pmem-numa.json step 5 (6.1: \"Fallback order for Node 0: 0 1 2 \" as node2's memory goes); traces/x-probe76-numa-node1-dimm-offline and kernels/bullseye/ (6.1 and 5.10)",
-    [{ since: "6.12", value: true, evidence: "test/oracle/cxl/cxl-pmem-numa.trixie and cxl-probe67-ram-numa.trixie/.sid step 13: \"Fallback order for Node 0: 0 1 \", \"Node 2: 1 0 \"; kernels/trixie and sid/x-probe76-numa-node1-dimm-offline; upstream: mm/memory_hotplug: node_states_clear_node() before build_all_zonelists() (after 6.1, first verified on 6.12)" }],
+    [{ since: "6.12", value: true, evidence: "test/oracle/cxl/cxl-pmem-numa.trixie and cxl-probe67-ram-numa.trixie/.sid step 13: \"Fallback order for Node 0: 0 1 \", \"Node 2: 1 0 \"; kernels/trixie and sid/x-probe76-numa-node1-dimm-offline; upstream moved node_states_clear_node() before build_all_zonelists() in offline_pages() after 6.1 (first verified on 6.12, not bisected)" }],
   ),
   memoryBlockZone: rule(
     "a memory block remembers the zone it was onlined to (mem->zone): offlining a block that spans two zones fails at once, silently; before, offline_pages() logs why (memory holes, multizone range)",
