@@ -10,7 +10,8 @@ import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import { sysfsRead } from "../kernel/sysfs.js";
 import type { System } from "../machine/system.js";
 import { cxl } from "../tools/cxl.js";
-import { cxlListJson, cxlListStderr, jsoncPretty } from "../tools/cxl-list.js";
+import { cxlListAll } from "../tools/cxl-list.js";
+import { jsoncPretty } from "../tools/cxl-json.js";
 import { memoryAddPhysaddrToNid, physToTargetNode } from "../kernel/numa-addr.js";
 import type { RawStep } from "./runner.js";
 
@@ -51,6 +52,7 @@ export function applyCxlStep(sys: System, step: RawStep): unknown | undefined {
   const k = sys.kernel;
   const r = cxl(k, ((step.args as unknown[]) ?? []).map(String));
   ndFlush(k);
+  if (r.unsupported) return { error: `memhp: ${r.unsupported}`, unsupported: true };
   const out: Record<string, unknown> = { argv: r.argv, rc: r.rc };
   if (r.stdout_json !== undefined) out.stdout_json = r.stdout_json;
   out.stderr = r.stderr;
@@ -76,8 +78,7 @@ export function cxlSnapshot(sys: System): Record<string, unknown> | undefined {
   }
   const sorted = Object.fromEntries(Object.entries(sysfs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   // The oracle reads `cxl list -vvi 2>&1`: when libcxl complains, the output is no longer JSON.
-  const json = cxlListJson(k, st, 2);
-  const stderr = cxlListStderr(st);
+  const { json, stderr } = cxlListAll(st);
   const list = stderr.length ? { unparsed: [...stderr, ...jsoncPretty(json).split("\n")] } : json;
   return { cxl: { list, devices: devs.map((d) => d.name).sort(), sysfs: sorted } };
 }

@@ -1,128 +1,277 @@
 /**
- * cxl-cli 76 `cxl list` JSON (cxl/list.c, cxl/json.c): buses with their
- * dports, ports, endpoints (with their memdev), decoders and regions,
- * nested as `ports:root0`, `endpoints:port1`, `decoders:X`, `regions:X`.
+ * `cxl list` of cxl-cli 76 (cxl/list.c, cxl_filter_walk() of cxl/filter.c):
+ * its options, and the walk from the bus down through ports, endpoints and
+ * decoders that puts each listed object either inside its listed parent
+ * ("ports:root0", "decoders:endpoint2", "regions:decoder0.0") or, when the
+ * parent is not listed, in a top-level array of its kind. One non-empty kind
+ * prints flat (`cxl list -M` is `[{"memdev":...}]`); several print as
+ * containers ({"memdevs":[...]}, {"root decoders":[...]}, ...).
  */
-import type { Kernel } from "../kernel/kernel.js";
 import type { CxlDecoder, CxlPort, CxlState } from "../kernel/drivers/cxl-core.js";
 import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
+import * as F from "./cxl-filter.js";
+import type { CxlListParams } from "./cxl-filter.js";
+import { appendDports, appendTargets, busJson, type CxlJsonFlags, decoderJson, type Json, memdevJson, type MemdevScope, portJson, regionJson } from "./cxl-json.js";
+import { displayJsonArray, type OptSpec, parseOptions, Stderr, usageWithOptions } from "./tool-util.js";
+
+type List = Json[];
+
+/** One run of the walk: the state, what was asked, and what libcxl said on stderr while reading. */
+class Walk {
+  readonly flags: CxlJsonFlags;
+  readonly scope: MemdevScope;
+  readonly stderr: string[] = [];
+  private readonly mapped = new Set<CxlRegion>();
+  constructor(
+    readonly st: CxlState,
+    readonly p: CxlListParams,
+  ) {
+    this.flags = { human: p.human, targets: p.targets };
+    this.scope = p.memdev === undefined && p.serial === undefined ? null : F.filteredMemdevs(st, p);
+  }
+  /** A region's mappings are read once; each position without a target is a libcxl error then. */
+  region(r: CxlRegion): Json {
+    const first = !this.mapped.has(r);
+    this.mapped.add(r);
+    return regionJson(r, this.flags, (x, i) => {
+      if (first) this.stderr.push(`libcxl: cxl_mappings_init: ${x.name} target${i}:  lookup failure`);
+    });
+  }
+  get single(): boolean {
+    return this.p.single;
+  }
+}
+
+const childPorts = (st: CxlState, p: CxlPort) => st.ports.filter((x) => x.parent === p && x.kind !== "endpoint");
+const endpointsOf = (st: CxlState, p: CxlPort) => st.ports.filter((x) => x.parent === p && x.kind === "endpoint");
+
+/** cond_add_put_array_suffix(): a non-empty child array under "<key>:<parent>". */
+function addChildren(parent: Json | null, key: string, name: string, list: List | null): void {
+  if (parent && list && list.length) parent[`${key}:${name}`] = list;
+}
+
+function walkRegions(w: Walk, d: CxlDecoder, out: List): void {
+  const { st, p } = w;
+  for (const r of st.regions.filter((x) => x.root === d)) {
+    if (!F.regionMatches(r, p.region) || !F.portByBus(st, p.bus) || !F.portMatches(d.port, p.port, false) || !F.decoderMatches(d, p.decoder)) continue;
+    if (!p.idle && !r.driver) continue;
+    out.push(w.region(r));
+  }
+}
+
+function walkDecoders(w: Walk, port: CxlPort, out: List, regionsOut: List | null): void {
+  const { st, p } = w;
+  for (const d of port.decoders) {
+    let jd: Json | null = null;
+    let childRegions: List | null = null;
+    if (p.decoders && F.decoderMatches(d, p.decoder) && F.portByBus(st, p.bus) && F.portMatches(port, p.port, w.single) && F.decoderByMemdev(st, d, p) && F.decoderByRegion(d, p.region)) {
+      // A disabled decoder is skipped without -i, and so are its regions.
+      if (!p.idle && d.size === 0) continue;
+      jd = decoderJson(st, d, w.flags);
+      appendTargets(st, jd, d, w.scope, w.flags);
+      if (p.regions) childRegions = [];
+      out.push(jd);
+    }
+    if (!p.regions || port.kind !== "root") continue;
+    const into = childRegions ?? regionsOut;
+    if (into) walkRegions(w, d, into);
+    addChildren(jd, "regions", d.name, childRegions);
+  }
+}
+
+function walkEndpoints(w: Walk, port: CxlPort, eps: List, devs: List, decoders: List): void {
+  const { st, p } = w;
+  for (const ep of endpointsOf(st, port)) {
+    if (!F.endpointMatches(ep, p.endpoint) || !F.portByBus(st, p.bus) || !F.endpointByPort(ep, p.port, w.single) || !F.endpointByMemdev(st, ep, p)) continue;
+    let jep: Json | null = null;
+    if (p.endpoints) {
+      jep = portJson(ep, "endpoint");
+      eps.push(jep);
+    }
+    if (p.memdevs) {
+      const m = ep.memdev;
+      if (!m || !F.memdevMatches(m, p.memdev, p.serial) || !F.memdevByDecoder(st, m, p.decoder) || !F.memdevByPort(st, m, p.bus, p.port)) continue;
+      const jm = memdevJson(m, w.flags);
+      if (jep) jep.memdev = jm;
+      else devs.push(jm);
+    }
+    if (!p.decoders) continue;
+    const childDecoders = p.endpoints ? [] : null;
+    walkDecoders(w, ep, childDecoders ?? decoders, null);
+    addChildren(jep, "decoders", ep.name, childDecoders);
+  }
+}
+
+interface Lists {
+  ports: List;
+  portDecoders: List;
+  eps: List;
+  epDecoders: List;
+  devs: List;
+}
+
+function walkChildPorts(w: Walk, parent: CxlPort, to: Lists): void {
+  const { st, p } = w;
+  for (const port of childPorts(st, parent)) {
+    if (!F.portByMemdev(st, port, p)) continue;
+    let jport: Json | null = null;
+    let kids: Partial<Lists> = {};
+    if (F.portMatches(port, p.port, w.single) && F.portByBus(st, p.bus) && p.ports) {
+      jport = portJson(port, "port");
+      appendDports(st, jport, port, w.scope, w.flags);
+      to.ports.push(jport);
+      kids = { ports: [], devs: p.memdevs ? [] : undefined, eps: p.endpoints ? [] : undefined, portDecoders: p.decoders ? [] : undefined };
+    }
+    const decs = kids.portDecoders;
+    const mine: Lists = { ports: kids.ports ?? to.ports, portDecoders: decs ?? to.portDecoders, eps: kids.eps ?? to.eps, epDecoders: decs ?? to.epDecoders, devs: kids.devs ?? to.devs };
+    if (p.endpoints || p.memdevs || p.decoders) walkEndpoints(w, port, mine.eps, mine.devs, mine.epDecoders);
+    walkDecoders(w, port, mine.portDecoders, null);
+    walkChildPorts(w, port, mine);
+    addChildren(jport, "ports", port.name, kids.ports ?? null);
+    addChildren(jport, "endpoints", port.name, kids.eps ?? null);
+    addChildren(jport, "decoders", port.name, decs ?? null);
+    addChildren(jport, "memdevs", port.name, kids.devs ?? null);
+  }
+}
+
+/** cxl_filter_walk(): the listing, and libcxl's stderr lines while it read the regions. */
+export function cxlFilterWalk(st: CxlState, p: CxlListParams): { list: unknown[]; stderr: string[] } {
+  const w = new Walk(st, p);
+  const anon: List = [];
+  const buses: List = [];
+  const busDecoders: List = [];
+  const regions: List = [];
+  const top: Lists = { ports: [], portDecoders: [], eps: [], epDecoders: [], devs: [] };
+  for (const m of st.memdevs) if (F.memdevMatches(m, p.memdev, p.serial) && !m.endpoint && p.idle && p.memdevs) anon.push(memdevJson(m, w.flags));
+  const root = st.root;
+  if (root && F.busByMemdev(st, p)) {
+    let jbus: Json | null = null;
+    let kids: Partial<Lists> & { regions?: List } = {};
+    if (F.busMatches(st, p.bus) && F.portMatches(root, p.port, w.single) && p.buses) {
+      jbus = busJson(st);
+      appendDports(st, jbus, root, w.scope, w.flags);
+      buses.push(jbus);
+      kids = { ports: p.ports ? [] : undefined, eps: p.endpoints ? [] : undefined, devs: p.memdevs ? [] : undefined, portDecoders: p.decoders ? [] : undefined, regions: p.regions ? [] : undefined };
+    }
+    const decs = kids.portDecoders;
+    walkDecoders(w, root, decs ?? busDecoders, kids.regions ?? regions);
+    if (p.endpoints || p.memdevs || p.decoders) walkEndpoints(w, root, kids.eps ?? top.eps, kids.devs ?? top.devs, decs ?? top.epDecoders);
+    walkChildPorts(w, root, { ports: kids.ports ?? top.ports, portDecoders: decs ?? top.portDecoders, eps: kids.eps ?? top.eps, epDecoders: decs ?? top.epDecoders, devs: kids.devs ?? top.devs });
+    addChildren(jbus, "ports", root.name, kids.ports ?? null);
+    addChildren(jbus, "endpoints", root.name, kids.eps ?? null);
+    addChildren(jbus, "decoders", root.name, decs ?? null);
+    addChildren(jbus, "regions", root.name, kids.regions ?? null);
+    addChildren(jbus, "memdevs", root.name, kids.devs ?? null);
+  }
+  const kinds: [string, List][] = [
+    ["anon memdevs", anon],
+    ["buses", buses],
+    ["ports", top.ports],
+    ["endpoints", top.eps],
+    ["memdevs", top.devs],
+    ["root decoders", busDecoders],
+    ["port decoders", top.portDecoders],
+    ["endpoint decoders", top.epDecoders],
+    ["regions", regions],
+  ];
+  const present = kinds.filter(([, l]) => l.length);
+  const list = present.length > 1 ? present.map(([name, l]) => ({ [name]: l })) : present.flatMap(([, l]) => l);
+  return { list, stderr: w.stderr };
+}
+
+const OPTIONS: OptSpec[] = [
+  { short: "m", long: "memdev", type: "string", key: "memdev", argh: "memory device name(s)", help: "filter by CXL memory device name(s)" },
+  { short: "s", long: "serial", type: "string", key: "serial", argh: "memory device serial(s)", help: "filter by CXL memory device serial number(s)" },
+  { short: "M", long: "memdevs", type: "bool", key: "memdevs", help: "include CXL memory device info" },
+  { short: "b", long: "bus", type: "string", key: "bus", argh: "bus device name", help: "filter by CXL bus device name(s)" },
+  { short: "B", long: "buses", type: "bool", key: "buses", help: "include CXL bus info" },
+  { short: "p", long: "port", type: "string", key: "port", argh: "port device name", help: "filter by CXL port device name(s)" },
+  { short: "P", long: "ports", type: "bool", key: "ports", help: "include CXL port info" },
+  { short: "S", long: "single", type: "bool", key: "single", help: "skip listing descendant objects" },
+  { short: "e", long: "endpoint", type: "string", key: "endpoint", argh: "endpoint device name", help: "filter by CXL endpoint device name(s)" },
+  { short: "E", long: "endpoints", type: "bool", key: "endpoints", help: "include CXL endpoint info" },
+  { short: "d", long: "decoder", type: "string", key: "decoder", argh: "decoder device name", help: "filter by CXL decoder device name(s) / class" },
+  { short: "D", long: "decoders", type: "bool", key: "decoders", help: "include CXL decoder info" },
+  { short: "T", long: "targets", type: "bool", key: "targets", help: "include CXL target data with decoders, ports, or regions" },
+  { short: "r", long: "region", type: "string", key: "region", argh: "region name", help: "filter by CXL region name(s)" },
+  { short: "R", long: "regions", type: "bool", key: "regions", help: "include CXL regions" },
+  { short: "i", long: "idle", type: "bool", key: "idle", help: "include disabled devices" },
+  { short: "u", long: "human", type: "bool", key: "human", help: "use human friendly number formats" },
+  { short: "H", long: "health", type: "bool", key: "health", help: "include memory device health information" },
+  { short: "I", long: "partition", type: "bool", key: "partition", help: "include memory device partition information" },
+  { short: "A", long: "alert-config", type: "bool", key: "alertConfig", help: "include alert configuration information" },
+  { short: "v", long: "verbose", type: "incr", key: "verbose", help: "increase output detail" },
+  // Debian builds cxl-cli with ENABLE_DEBUG.
+  { long: "debug", type: "bool", key: "debug", help: "debug list walk" },
+];
+
+const USAGE = usageWithOptions("cxl list [<options>]", OPTIONS);
+
+/** What `cxl list` printed: exit status, JSON (absent when nothing printed) and stderr; or what memhp cannot model. */
+export type CxlListOutcome = { rc: number; json?: unknown; stderr: string[] } | { unsupported: string };
 
 /**
- * Largest free extent of a root decoder (libcxl's max_available_extent): the
- * gaps between its configured regions (a size and a committed decode state;
- * regions still being assembled do not count), in start order.
+ * cmd_list(): options to listing parameters (a filter alone lists its own
+ * kind, nothing at all lists memdevs and regions, -v adds the tree, -vv
+ * idle objects), the walk, and util_display_json_array().
  */
-export function maxAvailableExtent(st: CxlState, d: CxlDecoder): number {
-  const regions = st.regions.filter((r) => r.root === d && r.res && r.size > 0 && r.state === "commit").sort((a, b) => a.res!.start - b.res!.start);
-  let best = 0;
-  let at = d.start;
-  for (const r of regions) {
-    best = Math.max(best, r.res!.start - at);
-    at = r.res!.start + r.size;
+export function cxlList(st: CxlState, argv: string[]): CxlListOutcome {
+  const err = new Stderr();
+  const po = parseOptions(argv, OPTIONS);
+  if ("error" in po) {
+    err.error(po.error);
+    err.write(USAGE);
+    return { rc: 129, stderr: err.lines() };
   }
-  return Math.max(best, d.start + d.size - at);
+  if (po.args.length) {
+    for (const a of po.args) err.error(`unknown parameter "${a}"\n`);
+    err.write(USAGE);
+    return { rc: 129, stderr: err.lines() };
+  }
+  const o = po.opts;
+  const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+  const b = (k: string) => o[k] === true;
+  const p: CxlListParams = {
+    memdev: s("memdev"), serial: s("serial"), bus: s("bus"), port: s("port"), endpoint: s("endpoint"), decoder: s("decoder"), region: s("region"),
+    memdevs: b("memdevs"), buses: b("buses"), ports: b("ports"), endpoints: b("endpoints"), decoders: b("decoders"), regions: b("regions"),
+    targets: b("targets"), idle: b("idle"), human: b("human"), single: b("single"),
+  };
+  if (p.single && p.port === undefined) {
+    err.error("-S/--single expects a port filter: -p/--port=\n");
+    err.write(USAGE);
+    return { rc: 129, stderr: err.lines() };
+  }
+  const kinds = () => [p.memdevs, p.buses, p.ports, p.endpoints, p.decoders, p.regions].filter(Boolean).length;
+  if (kinds() === 0) {
+    // A filter alone lists the objects it filters, each by itself (-S).
+    if (p.memdev !== undefined || p.serial !== undefined) p.memdevs = true;
+    if (p.bus !== undefined) p.buses = true;
+    if (p.port !== undefined) p.ports = true;
+    if (p.endpoint !== undefined) p.endpoints = true;
+    if (p.decoder !== undefined) p.decoders = true;
+    p.single = true;
+    if (p.region !== undefined) p.regions = true;
+  }
+  if (kinds() === 0) p.regions = p.memdevs = true;
+  const verbose = typeof o.verbose === "number" ? o.verbose : 0;
+  if (verbose >= 3 || b("health") || b("partition") || b("alertConfig")) {
+    return { unsupported: "cxl list's mailbox data (-H health, -I partition, -A alert configuration; -vvv asks for all three) is not modelled" };
+  }
+  if (b("debug")) return { unsupported: "cxl list --debug (libcxl's debug log of the walk) is not modelled" };
+  if (verbose >= 2) p.idle = true;
+  if (verbose >= 1) p.buses = p.ports = p.endpoints = p.decoders = p.targets = true;
+  if (F.filterHas(p.port, "root") && p.ports) p.buses = true;
+  if (F.filterHas(p.port, "endpoint") && p.ports) p.endpoints = true;
+  const { list, stderr } = cxlFilterWalk(st, p);
+  for (const l of stderr) err.write(l + "\n");
+  const json = displayJsonArray(list, { human: p.human }, err);
+  return json === undefined ? { rc: 0, stderr: err.lines() } : { rc: 0, json, stderr: err.lines() };
 }
 
-export function regionJson(r: CxlRegion, opts: { mappings: boolean }): Record<string, unknown> {
-  const j: Record<string, unknown> = { region: r.name, resource: r.res ? r.res.start : 0, size: r.res ? r.size : 0 };
-  j.interleave_ways = r.iw;
-  j.interleave_granularity = r.ig;
-  j.decode_state = r.state === "commit" ? "commit" : "reset";
-  if (!r.driver) j.state = "disabled";
-  if (opts.mappings) {
-    // cxl-cli lists a region's mappings last position first.
-    const maps = r.targets.map((t, i) => (t ? { position: i, memdev: t.port.memdev!.name, decoder: t.name } : null)).filter((x) => x).reverse();
-    if (r.iw > 0) j.mappings = maps;
-  }
-  return j;
-}
-
-function decoderJson(st: CxlState, d: CxlDecoder, verbose: number): Record<string, unknown> {
-  const j: Record<string, unknown> = { decoder: d.name };
-  if (d.size) {
-    j.resource = d.start;
-    j.size = d.size;
-  }
-  j.interleave_ways = d.iw;
-  if (d.iw > 1) j.interleave_granularity = d.ig;
-  if (d.kind === "root") {
-    j.max_available_extent = maxAvailableExtent(st, d);
-    j.pmem_capable = true;
-    j.volatile_capable = true;
-    j.accelmem_capable = true;
-  }
-  if (d.region) j.region = d.region.name;
-  if (!d.size) j.state = "disabled";
-  if (d.kind === "endpoint") {
-    if (d.dpaSize) {
-      j.dpa_resource = d.dpaStart;
-      j.dpa_size = d.dpaSize;
-    }
-    if (d.mode !== "none") j.mode = d.mode;
-  } else if (verbose > 0) {
-    j.nr_targets = d.targets.length;
-    // Listed last position first, like a region's mappings.
-    j.targets = d.targets.map((t, i) => (t.alias ? { target: t.name, alias: t.alias, position: i, id: t.id } : { target: t.name, position: i, id: t.id })).reverse();
-  }
-  if (d.kind === "root") {
-    const regs = st.regions.filter((r) => r.root === d);
-    if (regs.length) j[`regions:${d.name}`] = regs.map((r) => regionJson(r, { mappings: true }));
-  }
-  return j;
-}
-
-function dportsJson(p: CxlPort): unknown[] {
-  return p.dports.map((d) => (d.alias ? { dport: d.name, alias: d.alias, id: d.id } : { dport: d.name, id: d.id }));
-}
-
-function portJson(st: CxlState, p: CxlPort, verbose: number): Record<string, unknown> {
-  if (p.kind === "endpoint") {
-    const m = p.memdev!;
-    const memdev: Record<string, unknown> = { memdev: m.name };
-    if (m.dev.volatile) memdev.ram_size = m.dev.size;
-    else memdev.pmem_size = m.dev.size;
-    memdev.serial = m.dev.serial;
-    memdev.host = m.dev.bdf;
-    return { endpoint: p.name, host: p.host, depth: p.depth, memdev, [`decoders:${p.name}`]: p.decoders.map((d) => decoderJson(st, d, verbose)) };
-  }
-  const j: Record<string, unknown> = { port: p.name, host: p.host, depth: p.depth, nr_dports: p.dports.length, dports: dportsJson(p) };
-  const eps = st.ports.filter((x) => x.parent === p && x.kind === "endpoint");
-  if (eps.length) j[`endpoints:${p.name}`] = eps.map((e) => portJson(st, e, verbose));
-  j[`decoders:${p.name}`] = p.decoders.map((d) => decoderJson(st, d, verbose));
-  return j;
-}
-
-/** `cxl list -vvi` (the oracle's snapshot): the bus tree. */
-export function cxlListJson(_k: Kernel, st: CxlState, verbose = 2): unknown {
-  const root = st.root;
-  if (!root) return [];
-  const bus: Record<string, unknown> = { bus: root.name, provider: "ACPI.CXL", nr_dports: root.dports.length, dports: dportsJson(root) };
-  const ports = st.ports.filter((p) => p.parent === root);
-  if (ports.length) bus[`ports:${root.name}`] = ports.map((p) => portJson(st, p, verbose));
-  bus[`decoders:${root.name}`] = root.decoders.map((d) => decoderJson(st, d, verbose));
-  return [bus];
-}
-
-/** libcxl's complaints while it loads the regions (stderr): each interleave position without a target. */
-export function cxlListStderr(st: CxlState): string[] {
-  const out: string[] = [];
-  for (const r of st.regions) r.targets.forEach((t, i) => {
-    if (!t) out.push(`libcxl: cxl_mappings_init: ${r.name} target${i}:  lookup failure`);
-  });
-  return out;
-}
-
-/** json-c's JSON_C_TO_STRING_PRETTY output (two-space indent, no space after the colon), as lines. */
-export function jsoncPretty(v: unknown, indent = 0): string {
-  const pad = (n: number) => " ".repeat(n);
-  if (Array.isArray(v)) {
-    if (v.length === 0) return `[\n${pad(indent)}]`;
-    return `[\n${v.map((x) => pad(indent + 2) + jsoncPretty(x, indent + 2)).join(",\n")}\n${pad(indent)}]`;
-  }
-  if (v && typeof v === "object") {
-    const e = Object.entries(v);
-    if (e.length === 0) return "{\n" + pad(indent) + "}";
-    return `{\n${e.map(([k, x]) => `${pad(indent + 2)}${JSON.stringify(k)}:${jsoncPretty(x, indent + 2)}`).join(",\n")}\n${pad(indent)}}`;
-  }
-  return JSON.stringify(v);
+/** `cxl list -vvi` (the oracle's snapshot): the bus tree and libcxl's complaints. */
+export function cxlListAll(st: CxlState): { json: unknown; stderr: string[] } {
+  if (!st.root) return { json: [], stderr: [] };
+  const p: CxlListParams = { memdevs: true, buses: true, ports: true, endpoints: true, decoders: true, regions: true, targets: true, idle: true, human: false, single: false };
+  const { list, stderr } = cxlFilterWalk(st, p);
+  return { json: list, stderr };
 }

@@ -8,8 +8,10 @@ import type { Kernel } from "../kernel/kernel.js";
 import { STRERROR, type Errno } from "../kernel/errno.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { cxlState, type CxlDecoder, type CxlState } from "../kernel/drivers/cxl-core.js";
+import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
 import { newUuid } from "../kernel/drivers/nvdimm-core.js";
-import { cxlListJson, cxlListStderr, maxAvailableExtent, regionJson } from "./cxl-list.js";
+import { cxlList } from "./cxl-list.js";
+import { maxAvailableExtent, regionJson } from "./cxl-json.js";
 import { Stderr, type ToolResult } from "./tool-util.js";
 import { parseSize } from "../kernel/units.js";
 
@@ -118,7 +120,38 @@ function createRegion(k: Kernel, st: CxlState, argv: string[]): ToolResult {
   if ((e = write(k, "/sys/bus/cxl/drivers/cxl_region/bind", region))) return undo(`failed to enable: ${STRERROR[e] ?? e}`);
   err.write("cxl region: cmd_create_region: created 1 region\n");
   const r = st.regions.find((x) => x.name === region)!;
-  return result(argv, 0, err, regionJson(r, { mappings: true }));
+  return result(argv, 0, err, regionJson(r, { human: false, targets: true }));
+}
+
+/**
+ * destroy_region() of cxl/region.c: disable (with -f), reset the decode,
+ * then for each position clear the target and free its decoder's DPA, and
+ * delete the region. The first failure stops it there, with its log line.
+ */
+function destroyRegion(k: Kernel, r: CxlRegion, force: boolean, err: Stderr): Errno | null {
+  const log = (msg: string) => err.write(`cxl region: destroy_region: ${msg}\n`);
+  const why = (e: Errno) => STRERROR[e] ?? e;
+  if (r.driver) {
+    if (!force) {
+      log(`${r.name} active. Disable it or use --force`);
+      return "EBUSY";
+    }
+    const e = write(k, "/sys/bus/cxl/drivers/cxl_region/unbind", r.name);
+    if (e) return log(`${r.name}: error disabling region: ${why(e)}`), e;
+  }
+  let e = write(k, `${BUS}/${r.name}/commit`, "0");
+  if (e) return log(`${r.name}: failed to reset decode: ${why(e)}`), e;
+  if (r.iw === 0) return log(`${r.name}: error getting interleave ways`), "ENXIO";
+  for (let i = 0; i < r.iw; i++) {
+    // cxl_region_get_target_decoder(): an empty position ends the teardown (libcxl's own complaint is not shown).
+    const d = r.targets[i];
+    if (!d) return "ENXIO";
+    // libcxl writes strlen + 1 bytes: clearing a target is one NUL.
+    if ((e = write(k, `${BUS}/${r.name}/target${i}`, "\0"))) return log(`${r.name}: clearing target${i} failed: ${why(e)}`), e;
+    // test/oracle/cxl/cxl-probe85-list-two-devices.sid: "destroy_region: decoder2.0: set_dpa_size failed: Device or resource busy".
+    if ((e = write(k, `${BUS}/${d.name}/dpa_size`, "0"))) return log(`${d.name}: set_dpa_size failed: ${why(e)}`), e;
+  }
+  return write(k, `${BUS}/${r.root.name}/delete_region`, r.name);
 }
 
 /** enable-region / disable-region / destroy-region over the named regions (or "all"). */
@@ -136,23 +169,7 @@ function regionAction(k: Kernel, st: CxlState, argv: string[], action: "enable" 
       let e: Errno | null = null;
       if (action === "enable") e = r.driver ? null : write(k, "/sys/bus/cxl/drivers/cxl_region/bind", r.name);
       else if (action === "disable") e = r.driver ? write(k, "/sys/bus/cxl/drivers/cxl_region/unbind", r.name) : null;
-      else {
-        if (r.driver && !force) {
-          err.write(`cxl region: destroy_region: ${r.name} active. Disable it or use --force\n`);
-          err.write(`cxl region: decoder_region_action: ${r.name}: failed: ${STRERROR.EBUSY}\n`);
-          last = "EBUSY";
-          continue;
-        }
-        if (r.driver) e = write(k, "/sys/bus/cxl/drivers/cxl_region/unbind", r.name);
-        if (!e && r.state === "commit") e = write(k, `${BUS}/${r.name}/commit`, "0");
-        for (let i = 0; !e && i < r.targets.length; i++) {
-          const d = r.targets[i];
-          if (!d) continue;
-          e = write(k, `${BUS}/${r.name}/target${i}`, "\0") ?? // libcxl writes strlen + 1 bytes: clearing a target is one NUL
-            write(k, `${BUS}/${d.name}/dpa_size`, "0");
-        }
-        if (!e) e = write(k, `${BUS}/${r.root.name}/delete_region`, r.name);
-      }
+      else e = destroyRegion(k, r, force, err);
       if (e) {
         err.write(`cxl region: decoder_region_action: ${r.name}: failed: ${STRERROR[e] ?? e}\n`);
         last = e;
@@ -178,9 +195,9 @@ export function cxl(k: Kernel, argv: string[]): ToolResult {
   }
   switch (argv[0]) {
     case "list": {
-      const v = argv.slice(1).reduce((a, x) => a + (/^-[a-zA-Z]*$/.test(x) ? (x.match(/v/g) ?? []).length : 0), 0);
-      for (const l of cxlListStderr(st)) err.write(l + "\n");
-      return result(argv, 0, err, cxlListJson(k, st, v));
+      const r = cxlList(st, argv.slice(1));
+      if ("unsupported" in r) return { argv: ["cxl", ...argv], rc: 1, stderr: [], unsupported: r.unsupported };
+      return { argv: ["cxl", ...argv], rc: r.rc, stderr: r.stderr, ...(r.json !== undefined ? { stdout_json: r.json } : {}) };
     }
     case "create-region":
       return createRegion(k, st, argv);

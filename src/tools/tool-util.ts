@@ -14,6 +14,8 @@ export interface ToolResult {
   stdout_json?: unknown;
   stdout?: string[];
   stderr: string[];
+  /** What memhp cannot model about this run (the command's outcome is then unknown). */
+  unsupported?: string;
 }
 
 /** A finished run of `tool argv…`: exit status, stderr lines and, when the command printed JSON, that JSON. */
@@ -189,6 +191,30 @@ export interface OptSpec {
   long: string;
   type: "string" | "bool" | "incr";
   key: string;
+  /** The help line usage_with_options() prints, and a string option's argument name ("<argh>"). */
+  help?: string;
+  argh?: string;
+}
+
+/**
+ * usage_with_options() (util/parse-options.c) as stderr text: the usage
+ * line, then each option as "    -x, --long <argh>" padded to 24 columns
+ * (or alone on its line when longer) and its help two columns further.
+ */
+export function usageWithOptions(usage: string, specs: OptSpec[]): string {
+  const WIDTH = 24;
+  const GAP = 2;
+  let out = `\n usage: ${usage}\n\n`;
+  for (const o of specs) {
+    let line = "    " + (o.short ? `-${o.short}` : "    ");
+    if (o.short) line += ", ";
+    line += `--${o.long}`;
+    if (o.type === "string") line += ` <${o.argh ?? "..."}>`;
+    const pad = line.length <= WIDTH ? WIDTH - line.length : WIDTH;
+    out += line.length <= WIDTH ? line : `${line}\n`;
+    out += `${" ".repeat(pad + GAP)}${o.help ?? ""}\n`;
+  }
+  return out + "\n";
 }
 
 export type ParsedOpts = { opts: Record<string, string | boolean | number | undefined>; args: string[] } | { error: string };

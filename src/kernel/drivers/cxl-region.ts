@@ -114,34 +114,6 @@ export function setSize(k: Kernel, st: CxlState, r: CxlRegion, size: number): Er
   return null;
 }
 
-/** The endpoint decoders' memdev partition sizes (pmem after ram). */
-export function partition(st: CxlState, d: CxlDecoder): { ram: number; pmem: number } {
-  const dev = d.port.memdev!.dev;
-  return dev.volatile ? { ram: dev.size, pmem: 0 } : { ram: 0, pmem: dev.size };
-}
-
-/** dpa_size_store(): allocate from the mode's partition after what other decoders hold, or free with 0. */
-export function setDpaSize(st: CxlState, d: CxlDecoder, size: number): Errno | null {
-  if (d.committed || d.region) return EBUSY;
-  if (size === 0) {
-    d.dpaStart = -1;
-    d.dpaSize = 0;
-    return null;
-  }
-  if (d.mode === "none") return EINVAL;
-  if (size % SZ_256M !== 0) return EINVAL;
-  if (d.dpaSize) return EBUSY;
-  const p = partition(st, d);
-  const base = d.mode === "ram" ? 0 : p.ram;
-  const end = d.mode === "ram" ? p.ram : p.ram + p.pmem;
-  let at = base;
-  for (const o of d.port.decoders) if (o !== d && o.dpaSize && o.dpaStart >= base && o.dpaStart < end) at = Math.max(at, o.dpaStart + o.dpaSize);
-  if (at + size > end) return "ENOSPC" as Errno;
-  d.dpaStart = at;
-  d.dpaSize = size;
-  return null;
-}
-
 /** The ports from the host bridge down to the endpoint's parent (the switch ports a region crosses). */
 function pathPorts(ep: CxlPort): CxlPort[] {
   const out: CxlPort[] = [];

@@ -12,7 +12,8 @@ import { kstrtobool, kstrtoull } from "../cmdline.js";
 import { registerSysfsProvider, type SysfsAttr, type WriteResult } from "../sysfs.js";
 import { hex0x, hexPa } from "../units.js";
 import { cxlState, decoderPath, memdevPath, portPath, type CxlDecoder, type CxlState } from "./cxl-core.js";
-import { createRegion, deleteRegion, regionBind, regionPath, regionUnbind, setCommit, setDpaSize, setInterleave, setSize, setTarget, type CxlRegion } from "./cxl-region.js";
+import { setDpaSize } from "./cxl-hdm.js";
+import { createRegion, deleteRegion, regionBind, regionPath, regionUnbind, setCommit, setInterleave, setSize, setTarget, type CxlRegion } from "./cxl-region.js";
 
 type Found = SysfsAttr | "dir" | null;
 

@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 671
   },
   "6.12": {
-    "traces": 539,
-    "reproduced": 539
+    "traces": 542,
+    "reproduced": 542
   },
   "7.2": {
-    "traces": 456,
-    "reproduced": 456
+    "traces": 460,
+    "reproduced": 460
   }
 };
