@@ -14,6 +14,7 @@
  */
 import { alignUp, GiB, KiB, MiB } from "../kernel/units.js";
 import { insertResource, makeResource, requestResource, type Resource } from "../kernel/resource.js";
+import { QEMU_FACTS, type QemuVersion } from "./qemu-version.js";
 import { bridgeWindow, flattenPlaced, mergeRanges, type BridgeOptions, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
 
 export interface CxlHostBridgeSpec {
@@ -69,8 +70,16 @@ export interface PlacedHostBridge {
   busNr: number;
   /** ACPI _UID (QEMU: the bus number). */
   uid: number;
+  /**
+   * Its place among the ACPI0016 devices (ACPI0016:NN): QEMU adds each
+   * expander bus at the head of pcie.0's child list and writes the DSDT from
+   * that list, so the last host bridge created comes first.
+   */
+  acpiIndex: number;
   /** Host bridge component registers (CHBS base). */
   chbcr: number;
+  /** The registers have an HDM decoder capability (else the kernel's port passes addresses through to its one root port). */
+  hdm: boolean;
   /** Last bus number behind it. */
   busEnd: number;
   /** ACPI _CRS memory windows. */
@@ -167,7 +176,7 @@ export function cxlRangeEnd(spec: CxlSpec, cxlBase: number): number {
 }
 
 /** Everything QEMU and SeaBIOS placed, from bus 0's placed entries. */
-export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[]): CxlPlatform {
+export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[], qemu: QemuVersion): CxlPlatform {
   const { hbs, rps } = topology(spec);
   const flat = flattenPlaced(placed);
   const find = (name: string, pred: (p: PlacedEntry) => boolean) => {
@@ -212,7 +221,12 @@ export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[]):
       index: i,
       busNr: h.bus_nr,
       uid: h.bus_nr,
-      chbcr: cxlBase + i * CXL_COMPONENT_BLOCK,
+      // test/oracle/cxl/cxl-probe86-two-hb-*: cxl.2 (bus 222) is ACPI0016:00 and root0's first dport.
+      acpiIndex: hbs.length - 1 - i,
+      // Its registers' block: QEMU maps them walking the same list (cxl_hook_up_pxb_registers()).
+      chbcr: cxlBase + (hbs.length - 1 - i) * CXL_COMPONENT_BLOCK,
+      // test/oracle/cxl/cxl-probe86-two-hb-*: QEMU 10.0's host bridges with one root port each list one decoder.
+      hdm: !(QEMU_FACTS[qemu].singleRootPortPassthrough && mine.length === 1),
       busEnd: mine.length ? Math.max(...mine.map((r) => r.secondary)) : h.bus_nr,
       crs: mergeRanges(mine.flatMap((r) => [r.bar0, r.mem, r.pref])),
     };

@@ -28,11 +28,18 @@ export interface QemuFacts {
   mem64FromPhysBits: boolean;
   /** MachineClass smbios_memory_device_size: RAM per SMBIOS type 17 structure (pc-*-9.0 and older 16 GiB, 9.1 on 2047 TiB). */
   smbiosMemoryDeviceSize: number;
+  /**
+   * QEMU 8.1 on: a pxb-cxl host bridge with a single root port has no HDM
+   * decoder capability (pxb-cxl's hdm_for_passthrough is off by default), so
+   * the kernel gives its port one passthrough decoder. QEMU 7.2 always has
+   * HDM decoders.
+   */
+  singleRootPortPassthrough: boolean;
 }
 
 export const QEMU_FACTS: Record<QemuVersion, QemuFacts> = {
-  "7.2": { seabios: "1.16.2", mem64FromPhysBits: false, smbiosMemoryDeviceSize: 16 * GiB },
-  "10.0": { seabios: "1.16.3", mem64FromPhysBits: true, smbiosMemoryDeviceSize: 2047 * TiB },
+  "7.2": { seabios: "1.16.2", mem64FromPhysBits: false, smbiosMemoryDeviceSize: 16 * GiB, singleRootPortPassthrough: false },
+  "10.0": { seabios: "1.16.3", mem64FromPhysBits: true, smbiosMemoryDeviceSize: 2047 * TiB, singleRootPortPassthrough: true },
 };
 
 /** The QEMU a machine boots on: its own `qemu`, else 10.0 for a CXL machine where the kernel needs it, else 7.2. */

@@ -277,7 +277,7 @@ export function deriveBootLayout(spec: MachineSpec, rules: Rules = resolveRules(
   }
 
   const memblock = memblockByNode(memblockFromE820(table), srat);
-  const cxl = spec.cxl && map.cxlBase !== undefined ? placeCxl(spec.cxl, map.cxlBase, seabiosPlacement(spec, map)) : undefined;
+  const cxl = spec.cxl && map.cxlBase !== undefined ? placeCxl(spec.cxl, map.cxlBase, seabiosPlacement(spec, map), map.qemu) : undefined;
   const bars = seabiosBars(spec, map);
   if (cxl && srat && pxmToNode) possibleNodes = cxlWindowNodes(cxl, srat, pxmToNode, possibleNodes);
   return {

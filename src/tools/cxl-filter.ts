@@ -112,7 +112,7 @@ export function regionMatches(r: CxlRegion, f: string | undefined): boolean {
 /** cxl_dport_maps_memdev() / cxl_target_maps_memdev(): the device sits below this downstream port. */
 export function dportMapsMemdev(st: CxlState, port: CxlPort, d: CxlDport, m: CxlMemdev): boolean {
   const rp = st.platform.rootPorts[m.dev.rp];
-  if (port.kind === "root") return port.dports.indexOf(d) === rp.hb;
+  if (port.kind === "root") return d.id === st.platform.hostBridges[rp.hb].uid;
   return port.kind === "switch" && port.hb === rp.hb && d.name === rp.bdf;
 }
 

@@ -114,3 +114,20 @@ test("a port filter alone lists that port by itself; with -P it keeps the port's
   assert.ok(!("unsupported" in single));
   assert.deepEqual(single.json, [{ bus: "root0", provider: "ACPI.CXL" }]);
 });
+
+test("create-region's integer options are OPT_INTEGERs: a word that is not a number is a usage error with the option list", () => {
+  const sys = machine();
+  const r = applyStep(sys, { op: "cxl", args: ["create-region", "-m", "-d", "decoder0.0", "-w", "two", "mem0"] }) as { rc: number; stderr: string[] };
+  assert.equal(r.rc, 129);
+  assert.equal(r.stderr[0], "  Error: switch `w' expects a numerical value");
+  assert.equal(r.stderr[2], " usage: cxl create-region <target0> ... [<options>]");
+  assert.ok(r.stderr.includes("    -w, --ways <n>        number of memdevs participating in the regions interleave set"));
+  assert.ok(r.stderr.includes("    -s, --size <size in bytes or with a K/M/G etc. suffix>"));
+  // No root decoder: parse_create_options() refuses, exit 1.
+  const d = applyStep(sys, { op: "cxl", args: ["create-region", "-m", "mem0"] }) as { rc: number; stderr: string[] };
+  assert.deepEqual(d, { argv: ["cxl", "create-region", "-m", "mem0"], rc: 1, stderr: ["cxl region: parse_create_options: no root decoder specified", "cxl region: cmd_create_region: created 0 regions"] });
+  // --ways=0 is a number, and not a valid one.
+  const z = applyStep(sys, { op: "cxl", args: ["create-region", "-m", "-d", "decoder0.0", "--ways=0", "mem0"] }) as { rc: number; stderr: string[] };
+  assert.equal(z.rc, 1);
+  assert.equal(z.stderr[0], "cxl region: parse_create_options: Invalid interleave ways: 0");
+});

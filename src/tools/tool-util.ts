@@ -189,7 +189,8 @@ export function scanPair(s: string): [number, number] | null {
 export interface OptSpec {
   short?: string;
   long: string;
-  type: "string" | "bool" | "incr";
+  /** "int": OPT_INTEGER, strtol() in base 10 that must read the whole argument. */
+  type: "string" | "bool" | "incr" | "int";
   key: string;
   /** The help line usage_with_options() prints, and a string option's argument name ("<argh>"). */
   help?: string;
@@ -209,7 +210,8 @@ export function usageWithOptions(usage: string, specs: OptSpec[]): string {
     let line = "    " + (o.short ? `-${o.short}` : "    ");
     if (o.short) line += ", ";
     line += `--${o.long}`;
-    if (o.type === "string") line += ` <${o.argh ?? "..."}>`;
+    if (o.type === "string") line += o.argh ? ` <${o.argh}>` : " ...";
+    if (o.type === "int") line += " <n>";
     const pad = line.length <= WIDTH ? WIDTH - line.length : WIDTH;
     out += line.length <= WIDTH ? line : `${line}\n`;
     out += `${" ".repeat(pad + GAP)}${o.help ?? ""}\n`;
@@ -226,6 +228,13 @@ export function parseOptions(argv: string[], specs: OptSpec[]): ParsedOpts {
   const set = (s: OptSpec, v: string | boolean | undefined): void => {
     if (s.type === "incr") opts[s.key] = ((opts[s.key] as number | undefined) ?? 0) + 1;
     else opts[s.key] = v;
+  };
+  // OPT_INTEGER: strtol(arg, &end, 10) into an int; anything left over is an error.
+  const setInt = (s: OptSpec, v: string, what: string): string | null => {
+    const r = cStrtoimax(v, 10);
+    if (r.end !== v.length) return `${what} expects a numerical value`;
+    opts[s.key] = Number(BigInt.asIntN(32, r.value));
+    return null;
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -252,10 +261,20 @@ export function parseOptions(argv: string[], specs: OptSpec[]): ParsedOpts {
         }
         return { error: `unknown option \`${name}'` };
       }
-      if (spec.type === "string") {
-        if (inline !== undefined) set(spec, inline);
-        else if (i + 1 < argv.length) set(spec, argv[++i]);
+      if (negated && spec.type === "int") {
+        opts[spec.key] = 0;
+        continue;
+      }
+      if (spec.type === "string" || spec.type === "int") {
+        let v: string;
+        if (inline !== undefined) v = inline;
+        else if (i + 1 < argv.length) v = argv[++i];
         else return { error: `option \`${name}' requires a value` };
+        if (spec.type === "string") set(spec, v);
+        else {
+          const bad = setInt(spec, v, `option \`${name}'`);
+          if (bad) return { error: bad };
+        }
       } else {
         if (inline !== undefined) return { error: `option \`${name}' takes no value` };
         set(spec, !negated);
@@ -267,11 +286,17 @@ export function parseOptions(argv: string[], specs: OptSpec[]): ParsedOpts {
         const c = a[j];
         const spec = specs.find((s) => s.short === c);
         if (!spec) return { error: `unknown switch \`${c}'` };
-        if (spec.type === "string") {
+        if (spec.type === "string" || spec.type === "int") {
           const rest = a.slice(j + 1);
-          if (rest) set(spec, rest);
-          else if (i + 1 < argv.length) set(spec, argv[++i]);
+          let v: string;
+          if (rest) v = rest;
+          else if (i + 1 < argv.length) v = argv[++i];
           else return { error: `switch \`${c}' requires a value` };
+          if (spec.type === "string") set(spec, v);
+          else {
+            const bad = setInt(spec, v, `switch \`${c}'`);
+            if (bad) return { error: bad };
+          }
           break;
         }
         set(spec, true);

@@ -170,16 +170,19 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   }
   const hbDport = (i: number): CxlDport => {
     const hb = platform.hostBridges[i];
-    const acpi = `ACPI0016:${hex2(i)}`;
+    const acpi = `ACPI0016:${hex2(hb.acpiIndex)}`;
     const pci = `pci0000:${hex2(hb.busNr)}`;
     return rules.rootDportIsPciHost ? { name: pci, alias: acpi, id: hb.uid } : { name: acpi, alias: pci, id: hb.uid };
   };
-  const root: CxlPort = { name: "root0", id: st.portIda.get(), kind: "root", parent: null, depth: 0, host: "ACPI0017:00", dports: platform.hostBridges.map((_, i) => hbDport(i)), decoders: [], regs: 0 };
+  // cxl_acpi finds the host bridges in ACPI namespace order.
+  const acpiOrder = platform.hostBridges.map((_, i) => i).sort((a, b) => platform.hostBridges[a].acpiIndex - platform.hostBridges[b].acpiIndex);
+  const hbDports = platform.hostBridges.map((_, i) => hbDport(i));
+  const root: CxlPort = { name: "root0", id: st.portIda.get(), kind: "root", parent: null, depth: 0, host: "ACPI0017:00", dports: acpiOrder.map((i) => hbDports[i]), decoders: [], regs: 0 };
   st.root = root;
   st.ports.push(root);
   portEvent(k, "add", root);
   for (const w of platform.windows) {
-    const d = newDecoder(root, "root", w.targets.map((t) => root.dports[t]));
+    const d = newDecoder(root, "root", w.targets.map((t) => hbDports[t]));
     d.start = w.base;
     d.size = w.size;
     d.iw = w.targets.length;
@@ -188,7 +191,8 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     d.nextRegionId = nd.regionIda.get();
     decoderEvent(k, "add", d);
   }
-  platform.hostBridges.forEach((hb, i) => {
+  for (const i of acpiOrder) {
+    const hb = platform.hostBridges[i];
     const rps = platform.rootPorts.filter((r) => r.hb === i);
     const enumerated = rules.dportsOnlyWithDevices ? rps.filter((r) => platform.devices.some((d) => platform.rootPorts[d.rp] === r)) : rps;
     const dports = enumerated.map((r) => ({ name: r.bdf, id: r.port }));
@@ -197,10 +201,12 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     st.ports.push(port);
     portEvent(k, "add", port);
     const def = dports.find((d) => d.id === 0) ?? dports[0];
-    for (let n = 0; n < rules.hdmDecoders; n++) decoderEvent(k, "add", newDecoder(port, "switch", def ? [def] : []));
+    // A passthrough port has one decoder to its one dport and leaves its registers alone.
+    const passthrough = dports.length === 1 && (rules.passthroughPorts === "one-dport" || !hb.hdm);
+    for (let n = 0; n < (passthrough ? 1 : rules.hdmDecoders); n++) decoderEvent(k, "add", newDecoder(port, "switch", def ? [def] : []));
     portEvent(k, "bind", port);
-    for (const c of rules.componentClaims(hb.chbcr)) claimRegs(k, c.start, c.size, c.name === "port" ? port.name : c.name);
-  });
+    if (!passthrough) for (const c of rules.componentClaims(hb.chbcr)) claimRegs(k, c.start, c.size, c.name === "port" ? port.name : c.name);
+  }
   st.bridge = { name: "nvdimm-bridge0", bus: null };
   cxlUevent(k, "add", `${portPath(root)}/nvdimm-bridge0`, "cxl_nvdimm_bridge", CXL_DEVICE.nvdimm_bridge);
   k.uevent("bind", ACPI0017, "platform", [

@@ -11,7 +11,7 @@ import { cxlDaxRegionAdd, cxlDaxRegionProbe, cxlDaxRegionRemove } from "./cxl-da
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, type Errno } from "../errno.js";
 import { insertNested, insertResource, makeResource, removeResource, removeResourceKeepChildren, type Resource } from "../resource.js";
-import { alignUp, hex0x, MiB } from "../units.js";
+import { alignUp, hex0x, isPowerOf2, MiB } from "../units.js";
 import { ndState, ndUevent, type NdRegion } from "./nvdimm-core.js";
 import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { ndRegionCreate } from "./nvdimm-region.js";
@@ -164,28 +164,33 @@ export function setTarget(k: Kernel, st: CxlState, r: CxlRegion, pos: number, bu
   d.iw = r.iw;
   d.ig = r.ig;
   if (r.targets.every((t) => t)) {
-    // cxl_region_setup_targets(): program the switch decoders' interleave and target lists.
-    for (const p of pathPorts(ep)) {
-      const sd = p.decoders.find((x) => x.region === r)!;
-      const through = r.targets.map((t, i) => ({ t: t!, i })).filter(({ t }) => pathPorts(t.port).includes(p));
-      const dports: CxlDport[] = [];
-      for (const { t } of through) {
-        const bdf = st.platform.rootPorts[t.port.memdev!.dev.rp].bdf;
-        const dp = p.dports.find((x) => x.name === bdf);
-        if (dp && !dports.includes(dp)) dports.push(dp);
+    // cxl_region_setup_targets(): position by position, each port from the host bridge down; a port's
+    // interleave is set the first time (its granularity the region's times the root's ways), then each
+    // position adds its dport to the port's targets (the "target[n]" printed is the last slot filled).
+    const rootWays = isPowerOf2(r.root.iw) ? r.root.iw : r.root.iw / 3;
+    const filled = new Map<CxlPort, CxlDport[]>();
+    r.targets.forEach((t, i) => {
+      const m = t!.port.memdev!;
+      const rp = st.platform.rootPorts[m.dev.rp];
+      for (const p of pathPorts(t!.port)) {
+        const sd = p.decoders.find((x) => x.region === r)!;
+        let set = filled.get(p);
+        if (!set) {
+          const through = r.targets.filter((x) => pathPorts(x!.port).includes(p));
+          sd.start = r.res!.start;
+          sd.size = r.size;
+          sd.iw = new Set(through.map((x) => st.platform.rootPorts[x!.port.memdev!.dev.rp].bdf)).size;
+          sd.ig = r.ig * rootWays;
+          k.printk(7, `cxl ${r.name}: ${portLabel(p)} iw: ${sd.iw} ig: ${sd.ig}`);
+          set = [];
+          filled.set(p, set);
+        }
+        const dp = p.dports.find((x) => x.name === rp.bdf);
+        if (dp && !set.includes(dp)) set.push(dp);
+        k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${set.length - 1}] = ${rp.bdf} for ${m.name}:${t!.name} @ ${i}`);
       }
-      sd.start = r.res.start;
-      sd.size = r.size;
-      sd.iw = dports.length;
-      sd.ig = r.ig;
-      sd.targets = dports;
-      k.printk(7, `cxl ${r.name}: ${portLabel(p)} iw: ${sd.iw} ig: ${r.ig}`);
-      for (const { t, i } of through) {
-        const m = t.port.memdev!;
-        const rp = st.platform.rootPorts[m.dev.rp];
-        k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${i}] = ${rp.bdf} for ${m.name}:${t.name} @ ${i}`);
-      }
-    }
+    });
+    for (const [p, set] of filled) p.decoders.find((x) => x.region === r)!.targets = set;
     const posField = k.rules.cxlInterleavePosDebug;
     if (posField) {
       r.targets.forEach((t, i) => {
@@ -199,24 +204,38 @@ export function setTarget(k: Kernel, st: CxlState, r: CxlRegion, pos: number, bu
   return null;
 }
 
+/**
+ * cxl_region_detach(): the endpoint leaves each port's region reference (the
+ * last endpoint through a port frees it: the port's decoder is no longer the
+ * region's but keeps its HPA range); then a region that had all its targets
+ * tears them down (cxl_region_teardown_targets()), and every port decoder
+ * still referenced loses its range. So a one-way port keeps its range and
+ * one shared with another target loses it (6.1's cxl-pmem-interleave; on
+ * two host bridges, test/oracle/cxl/cxl-probe86-two-hb-interleave: decoder1.0
+ * reset, decoder2.0 kept).
+ */
 function detach(st: CxlState, r: CxlRegion, pos: number): void {
   const d = r.targets[pos]!;
-  r.targets[pos] = null;
   d.region = null;
   d.start = 0;
   d.size = 0;
   for (const p of pathPorts(d.port)) {
     const sd = p.decoders.find((x) => x.region === r);
-    if (sd && !r.targets.some((t) => t && pathPorts(t.port).includes(p))) {
-      sd.region = null;
-      // Observed on 6.1: an interleaving switch decoder loses its HPA range when its last target goes,
-      // a one-way one keeps it (test/oracle/cxl/cxl-pmem-interleave vs ../shared/conformance/cxl 6.1).
-      if (sd.iw > 1) {
-        sd.start = 0;
-        sd.size = 0;
+    if (sd && !r.targets.some((t, i) => i !== pos && t && pathPorts(t.port).includes(p))) sd.region = null;
+  }
+  if (r.state === "active") {
+    for (const t of r.targets) {
+      if (!t) continue;
+      for (const p of pathPorts(t.port)) {
+        const sd = p.decoders.find((x) => x.region === r);
+        if (sd) {
+          sd.start = 0;
+          sd.size = 0;
+        }
       }
     }
   }
+  r.targets[pos] = null;
   r.state = "idle";
   void st;
 }

@@ -17,6 +17,8 @@ export interface RegClaim {
 export interface CxlRules {
   /** HDM decoders per host bridge / device (QEMU 7.2: 1; QEMU 10.0: 4). Evidence: decoder1.0-1.3 in 6.12/7.2 traces. */
   hdmDecoders: number;
+  /** Which host bridge ports get one passthrough decoder (profiles/rules-cxl.ts cxlPassthroughPorts). */
+  passthroughPorts: "one-dport" | "no-hdm";
   /** The root port's dports are the PCI host bridges (pci0000:0c, alias ACPI0016:00). Evidence: 6.12 `cxl list` dports. */
   rootDportIsPciHost: boolean;
   /** A host bridge port lists only the root ports with a device below (7.2: nr_dports 1 of 2). */
@@ -73,6 +75,7 @@ export function cxlRules(k: Kernel): CxlRules | null {
   if (!r.cxlRegions) return null;
   return {
     hdmDecoders: r.cxlHdmDecoders,
+    passthroughPorts: r.cxlPassthroughPorts,
     rootDportIsPciHost: r.cxlRootDportIsPciHost,
     dportsOnlyWithDevices: r.cxlDportsOnlyWithDevices,
     bridgeWithoutPmem: r.cxlBridgeWithoutPmem,

@@ -29,6 +29,12 @@ export const CXL_RULES = {
   cxlDportsOnlyWithDevices: rule("a host bridge port lists only root ports with a device below (dports enumerated on demand)", false, CXL + "/6.12 (nr_dports 2)", [
     { since: "7.2", value: true, evidence: CXL + "/7.2 (nr_dports 1 of 2 root ports)" },
   ]),
+  cxlPassthroughPorts: rule<"one-dport" | "no-hdm">(
+    "which host bridge ports get a single passthrough decoder instead of their HDM decoders: every port with one dport (\"one-dport\"), or one with one dport whose registers have no HDM decoder capability (\"no-hdm\": QEMU 10.0's host bridges with a single root port)",
+    "one-dport",
+    "drivers/cxl/port.c cxl_port_probe() in 6.1 (devm_cxl_add_passthrough_decoder() when enumerating finds one dport, before the HDM registers are looked at); not recorded: the 6.1 traces' host bridges have two root ports",
+    [{ since: "6.12", value: "no-hdm", evidence: "drivers/cxl/port.c cxl_switch_port_probe() (passthrough only when devm_cxl_setup_hdm() gives -ENODEV); test/oracle/cxl/cxl-probe86-two-hb-interleave.trixie and .sid (one decoder per host bridge port, no HDM claim in iomem)" }],
+  ),
   cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: unrecorded with volatile devices only (its traces all have a persistent device); kept off there", [
     { since: "6.12", value: true, evidence: CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 under nvdimm-bridge0 with one volatile device)" },
   ]),

@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 671
   },
   "6.12": {
-    "traces": 542,
-    "reproduced": 542
+    "traces": 546,
+    "reproduced": 546
   },
   "7.2": {
-    "traces": 460,
-    "reproduced": 460
+    "traces": 464,
+    "reproduced": 464
   }
 };
