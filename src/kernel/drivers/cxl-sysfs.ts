@@ -13,7 +13,8 @@ import { registerSysfsProvider, type SysfsAttr, type WriteResult } from "../sysf
 import { hex0x, hexPa } from "../units.js";
 import { cxlState, decoderPath, memdevPath, portPath, type CxlDecoder, type CxlState } from "./cxl-core.js";
 import { setDpaSize } from "./cxl-hdm.js";
-import { createRegion, deleteRegion, regionBind, regionPath, regionUnbind, setCommit, setInterleave, setSize, setTarget, type CxlRegion } from "./cxl-region.js";
+import { createRegion, deleteRegion, regionBind, regionPath, regionUnbind, setCommit, setInterleave, setSize, type CxlRegion } from "./cxl-region.js";
+import { setTarget } from "./cxl-region-target.js";
 
 type Found = SysfsAttr | "dir" | null;
 

@@ -32,9 +32,12 @@ export const CXL_RULES = {
   cxlPassthroughPorts: rule<"one-dport" | "no-hdm">(
     "which host bridge ports get a single passthrough decoder instead of their HDM decoders: every port with one dport (\"one-dport\"), or one with one dport whose registers have no HDM decoder capability (\"no-hdm\": QEMU 10.0's host bridges with a single root port)",
     "one-dport",
-    "drivers/cxl/port.c cxl_port_probe() in 6.1 (devm_cxl_add_passthrough_decoder() when enumerating finds one dport, before the HDM registers are looked at); not recorded: the 6.1 traces' host bridges have two root ports",
+    "drivers/cxl/port.c cxl_port_probe() in 6.1 (devm_cxl_add_passthrough_decoder() when enumerating finds one dport, before the HDM registers are looked at); test/oracle/cxl/cxl-probe86-two-hb-interleave (6.1 on QEMU 7.2, whose bridges have HDM registers: no register claim for the one-root-port bridges) and cxl-probe87-two-hb-hdm (two root ports: 100000000-10000ffff : port1)",
     [{ since: "6.12", value: "no-hdm", evidence: "drivers/cxl/port.c cxl_switch_port_probe() (passthrough only when devm_cxl_setup_hdm() gives -ENODEV); test/oracle/cxl/cxl-probe86-two-hb-interleave.trixie and .sid (one decoder per host bridge port, no HDM claim in iomem)" }],
   ),
+  cxlAttachFailureWarns: rule("a region target write the kernel refuses is also a warning on the endpoint port (\"failed to attach decoderX.Y to regionN: -errno\", attach_target())", false, "test/oracle/cxl/cxl-probe87-two-hb-hdm.trixie (6.12: only the dev_dbg line)", [
+    { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe87-two-hb-hdm.sid (cxl_port endpoint4: failed to attach decoder4.0 to region0: -6); drivers/cxl/core/region.c attach_target() in 7.1" },
+  ]),
   cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: unrecorded with volatile devices only (its traces all have a persistent device); kept off there", [
     { since: "6.12", value: true, evidence: CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 under nvdimm-bridge0 with one volatile device)" },
   ]),

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 62
   },
   "6.1": {
-    "traces": 671,
-    "reproduced": 671
+    "traces": 673,
+    "reproduced": 673
   },
   "6.12": {
-    "traces": 546,
-    "reproduced": 546
+    "traces": 547,
+    "reproduced": 547
   },
   "7.2": {
-    "traces": 464,
-    "reproduced": 464
+    "traces": 465,
+    "reproduced": 465
   }
 };

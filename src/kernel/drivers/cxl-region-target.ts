@@ -1,0 +1,162 @@
+/**
+ * A CXL region's targets (drivers/cxl/core/region.c): target%d_store(),
+ * cxl_region_attach() with its position checks, each port taking the region
+ * (cxl_port_attach_region()), the switch decoders set up once every
+ * position is filled (cxl_region_setup_targets()), and detaching again
+ * (cxl_region_detach(), cxl_region_teardown_targets()).
+ */
+import type { Kernel } from "../kernel.js";
+import { EBUSY, EINVAL, ENODEV, ENXIO, ERRNO_NUMBER, type Errno } from "../errno.js";
+import { hex0x, isPowerOf2 } from "../units.js";
+import type { CxlDecoder, CxlDport, CxlPort, CxlState } from "./cxl-core.js";
+import type { CxlRegion } from "./cxl-region.js";
+
+/** dev_name(port->uport):dev_name(port) as region.c prints a port. */
+function portLabel(p: CxlPort): string {
+  return `${p.host}:${p.name}`;
+}
+
+/** The ports from the host bridge down to the endpoint's parent (the switch ports a region crosses). */
+export function pathPorts(ep: CxlPort): CxlPort[] {
+  const out: CxlPort[] = [];
+  for (let p = ep.parent; p && p.kind !== "root"; p = p.parent) out.unshift(p);
+  return out;
+}
+
+/** target%d_store(): attach an endpoint decoder at a position, or detach with "". */
+export function setTarget(k: Kernel, st: CxlState, r: CxlRegion, pos: number, buf: string): Errno | null {
+  const name = buf.replace(/\n$/, "");
+  if (pos >= r.iw) return ENXIO;
+  if (name === "") {
+    if (r.state === "commit") return EBUSY;
+    const d = r.targets[pos];
+    if (d) detach(st, r, pos);
+    return null;
+  }
+  const d = st.ports.flatMap((p) => p.decoders).find((x) => x.name === name && x.kind === "endpoint");
+  if (!d) return ENODEV;
+  const e = attachTarget(k, st, r, d, pos);
+  // attach_target() (7.2): every refusal is also a warning on the endpoint port
+  // (test/oracle/cxl/cxl-probe87-two-hb-hdm.sid: "cxl_port endpoint4: failed to attach decoder4.0 to region0: -6").
+  if (e && k.rules.cxlAttachFailureWarns) k.printk(4, `cxl_port ${d.port.name}: failed to attach ${d.name} to ${r.name}: -${ERRNO_NUMBER[e]}`);
+  return e;
+}
+
+/** cxl_region_attach(): the decoder takes the position, and the ports above it take the region. */
+function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos: number): Errno | null {
+  if (r.state === "commit" || r.targets[pos]) return EBUSY;
+  if (d.region) return EBUSY;
+  if (!r.res) return ENXIO;
+  if (d.mode !== r.mode || d.dpaSize === 0) return ENXIO;
+  if (d.dpaSize * r.iw !== r.size) return EINVAL;
+  const ep = d.port;
+  const mem = ep.memdev!;
+  const hbIdx = st.platform.rootPorts[mem.dev.rp].hb;
+  const win = r.root.window!;
+  if (!win.targets.includes(hbIdx)) {
+    k.printk(7, `cxl ${r.name}: ${mem.name}:${d.name} invalid target for ${r.root.name}`);
+    return ENXIO;
+  }
+  // cxl_region_attach_position(): the root decoder's target at this position must be the endpoint's host bridge
+  // (test/oracle/cxl/cxl-probe87-two-hb-hdm: mem0 under the window's second bridge cannot be target0).
+  if (win.targets[pos % win.targets.length] !== hbIdx) {
+    k.printk(7, `cxl ${r.name}: ${mem.name}:${d.name} invalid target position for ${r.root.name}`);
+    return ENXIO;
+  }
+  r.targets[pos] = d;
+  d.region = r;
+  // cxl_port_attach_region(): the endpoint port first (its own counts), then each port up to the host bridge.
+  k.printk(7, `cxl ${r.name}: ${mem.name}:${ep.name} ${d.name} add: ${mem.name}:${d.name} @ ${pos} next: none nr_eps: 1 nr_targets: 1`);
+  for (const p of pathPorts(ep).reverse()) {
+    const sd = p.decoders.find((x) => x.region === r) ?? p.decoders.find((x) => !x.region && !x.committed);
+    if (!sd) {
+      k.printk(7, `cxl ${r.name}: ${p.name}: no decoder available`);
+      r.targets[pos] = null;
+      d.region = null;
+      return EBUSY;
+    }
+    sd.region = r;
+    const eps = r.targets.filter((t): t is CxlDecoder => t !== null && pathPorts(t.port).includes(p));
+    const dports = new Set(eps.map((t) => st.platform.rootPorts[t.port.memdev!.dev.rp].bdf));
+    k.printk(7, `cxl ${r.name}: ${portLabel(p)} ${sd.name} add: ${mem.name}:${d.name} @ ${pos} next: ${mem.name} nr_eps: ${eps.length} nr_targets: ${dports.size}`);
+  }
+  d.start = r.res.start;
+  d.size = r.size;
+  d.iw = r.iw;
+  d.ig = r.ig;
+  if (r.targets.every((t) => t)) {
+    // cxl_region_setup_targets(): position by position, each port from the host bridge down; a port's
+    // interleave is set the first time (its granularity the region's times the root's ways), then each
+    // position adds its dport to the port's targets (the "target[n]" printed is the last slot filled).
+    const rootWays = isPowerOf2(r.root.iw) ? r.root.iw : r.root.iw / 3;
+    const filled = new Map<CxlPort, CxlDport[]>();
+    r.targets.forEach((t, i) => {
+      const m = t!.port.memdev!;
+      const rp = st.platform.rootPorts[m.dev.rp];
+      for (const p of pathPorts(t!.port)) {
+        const sd = p.decoders.find((x) => x.region === r)!;
+        let set = filled.get(p);
+        if (!set) {
+          const through = r.targets.filter((x) => pathPorts(x!.port).includes(p));
+          sd.start = r.res!.start;
+          sd.size = r.size;
+          sd.iw = new Set(through.map((x) => st.platform.rootPorts[x!.port.memdev!.dev.rp].bdf)).size;
+          sd.ig = r.ig * rootWays;
+          k.printk(7, `cxl ${r.name}: ${portLabel(p)} iw: ${sd.iw} ig: ${sd.ig}`);
+          set = [];
+          filled.set(p, set);
+        }
+        const dp = p.dports.find((x) => x.name === rp.bdf);
+        if (dp && !set.includes(dp)) set.push(dp);
+        k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${set.length - 1}] = ${rp.bdf} for ${m.name}:${t!.name} @ ${i}`);
+      }
+    });
+    for (const [p, set] of filled) p.decoders.find((x) => x.region === r)!.targets = set;
+    const posField = k.rules.cxlInterleavePosDebug;
+    if (posField) {
+      r.targets.forEach((t, i) => {
+        const m = t!.port.memdev!;
+        k.printk(7, `cxl_mem ${m.name}: decoder:${t!.name} parent:${m.dev.bdf} port:${t!.port.name} range:${hex0x(r.res!.start)}-${hex0x(r.res!.end)} pos:${i}`);
+        k.printk(7, `cxl ${t!.name}: Test cxl_calc_interleave_pos(): success test_pos:${i} ${posField}->pos:${i}`);
+      });
+    }
+    r.state = "active";
+  }
+  return null;
+}
+
+/**
+ * cxl_region_detach(): the endpoint leaves each port's region reference (the
+ * last endpoint through a port frees it: the port's decoder is no longer the
+ * region's but keeps its HPA range); then a region that had all its targets
+ * tears them down (cxl_region_teardown_targets()), and every port decoder
+ * still referenced loses its range. So a one-way port keeps its range and
+ * one shared with another target loses it (6.1's cxl-pmem-interleave; on
+ * two host bridges, test/oracle/cxl/cxl-probe86-two-hb-interleave: decoder1.0
+ * reset, decoder2.0 kept).
+ */
+export function detach(st: CxlState, r: CxlRegion, pos: number): void {
+  const d = r.targets[pos]!;
+  d.region = null;
+  d.start = 0;
+  d.size = 0;
+  for (const p of pathPorts(d.port)) {
+    const sd = p.decoders.find((x) => x.region === r);
+    if (sd && !r.targets.some((t, i) => i !== pos && t && pathPorts(t.port).includes(p))) sd.region = null;
+  }
+  if (r.state === "active") {
+    for (const t of r.targets) {
+      if (!t) continue;
+      for (const p of pathPorts(t.port)) {
+        const sd = p.decoders.find((x) => x.region === r);
+        if (sd) {
+          sd.start = 0;
+          sd.size = 0;
+        }
+      }
+    }
+  }
+  r.targets[pos] = null;
+  r.state = "idle";
+  void st;
+}
