@@ -193,6 +193,8 @@ function describeRace(r: BootRaceJson): string {
       return `the pageblocks left on the boot probe's per-CPU list (${r.region}) stay free, are used by that CPU, or serve the later hot-adds, from one run to the next; this run: ${["they stay free", "that CPU uses them", "the later hot-adds use them"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
     case "cxl-endpoint-order":
       return `${r.region} makes the endpoint ports in one of ${r.outcomes.length} orders from one boot to the next, whatever the memdev ids; this run: order ${r.chosen}${r.chosen === 0 ? " (by memdev id)" : ""}`;
+    case "cxl-nmem-order":
+      return `${r.region} registers the nmems of the endpoints in one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (endpoint order)" : ""}`;
     case "cxl-memdev-ids":
       return `${r.region}'s async probes give the memdev ids to the devices in one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (PCI order)" : ""}`;
     default: {

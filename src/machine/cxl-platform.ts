@@ -20,6 +20,8 @@ import { bridgeWindow, flattenPlaced, mergeRanges, type BridgeOptions, type PciE
 export interface CxlHostBridgeSpec {
   id: string;
   bus_nr: number;
+  /** pxb-cxl's numa_node: the proximity domain its _PXM names. */
+  numa_node?: number;
 }
 export interface CxlRootPortSpec {
   id: string;
@@ -78,6 +80,9 @@ export interface PlacedHostBridge {
   acpiIndex: number;
   /** Host bridge component registers (CHBS base). */
   chbcr: number;
+  /** Its _PXM (pxb-cxl numa_node), and the node Linux makes of it: the node of every PCI device below (cxlWindowNodes()). */
+  pxm?: number;
+  node?: number;
   /** The registers have an HDM decoder capability (else the kernel's port passes addresses through to its one root port). */
   hdm: boolean;
   /** Last bus number behind it. */
@@ -221,10 +226,12 @@ export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[], 
       index: i,
       busNr: h.bus_nr,
       uid: h.bus_nr,
-      // test/oracle/cxl/cxl-probe86-two-hb-*: cxl.2 (bus 222) is ACPI0016:00 and root0's first dport.
-      acpiIndex: hbs.length - 1 - i,
+      pxm: h.numa_node,
+      // test/oracle/cxl/cxl-probe86-two-hb-*: cxl.2 (bus 222, given second) is ACPI0016:00; cxl-probe88-hb-order-swapped:
+      // given first, it is ACPI0016:01.
+      acpiIndex: spec.host_bridges.length - 1 - spec.host_bridges.indexOf(h),
       // Its registers' block: QEMU maps them walking the same list (cxl_hook_up_pxb_registers()).
-      chbcr: cxlBase + (hbs.length - 1 - i) * CXL_COMPONENT_BLOCK,
+      chbcr: cxlBase + (spec.host_bridges.length - 1 - spec.host_bridges.indexOf(h)) * CXL_COMPONENT_BLOCK,
       // test/oracle/cxl/cxl-probe86-two-hb-*: QEMU 10.0's host bridges with one root port each list one decoder.
       hdm: !(QEMU_FACTS[qemu].singleRootPortPassthrough && mine.length === 1),
       busEnd: mine.length ? Math.max(...mine.map((r) => r.secondary)) : h.bus_nr,
@@ -335,9 +342,11 @@ export function addCxlPciResources(root: Resource, p: CxlPlatform): void {
  * covers gets a node of its own, from a fake proximity domain one past the
  * highest in use (arch/x86/mm/srat.c, drivers/acpi/numa/srat.c
  * acpi_parse_cfmws()). Without an SRAT x86 falls back to one dummy node and
- * nothing is made. Sets each window's node; returns the possible nodes.
+ * nothing is made. Sets each window's node and each host bridge's (its _PXM's
+ * node, none when the SRAT does not name it); returns the possible nodes.
  */
 export function cxlWindowNodes(p: CxlPlatform, srat: { start: number; end: number; pxm: number }[], pxmToNode: Record<number, number>, possible: number[]): number[] {
+  for (const h of p.hostBridges) if (h.pxm !== undefined) h.node = pxmToNode[h.pxm];
   let fakePxm = Math.max(-1, ...Object.keys(pxmToNode).map(Number)) + 1;
   const nodes = [...possible];
   for (const w of p.windows) {

@@ -282,3 +282,18 @@ test("a machine is checked on the QEMU its own kernel boots it on: a CXL q35 wit
   assert.ok(err.location.line !== undefined, "located in the file");
   assert.match(err.message, /bus 0 BARs above 4 GiB/);
 });
+
+test("CXL host bridges take the oracle's numa_node (a node machine.numa has) and windows a granularity as a size (\"1K\")", () => {
+  const scn = (hb: string, gran: string, numa = "") =>
+    `name: q\nmachine:\n  type: q35\n  memory: 1G\n${numa}` +
+    `  cxl:\n    host_bridges: [${hb}]\n    root_ports: [{id: rp0, bus: cxl.1, port: 0}]\n` +
+    `    type3: [{id: m0, bus: rp0, size: 512M}]\n    windows: [{targets: [cxl.1], size: 4G, interleave_granularity: ${gran}}]\nsteps: []\n`;
+  const two = "  numa: [{nodeid: 0, cpus: \"0\", mem: 512M}, {nodeid: 1, mem: 512M}]\n";
+  const m = load(scn("{id: cxl.1, bus_nr: 12, numa_node: 1}", "1K", two), "q.yaml").machine;
+  assert.equal(m.cxl?.host_bridges[0].numa_node, 1);
+  assert.equal(m.cxl?.windows[0].interleave_granularity, 1024);
+  const err = inputError(scn("{id: cxl.1, bus_nr: 12, numa_node: 1}", "256"), "q.yaml");
+  assert.equal(err.location.field, "machine.cxl.host_bridges[0].numa_node");
+  assert.match(err.message, /Illegal numa node 1/);
+  assert.match(inputError(scn("{id: cxl.1, bus_nr: 12}", "3K"), "q.yaml").message, /power of two from 256 to 16384/);
+});

@@ -33,6 +33,7 @@ export function initCxl(sys: System, bootDevices?: string[], choices?: Record<st
     memdevIds: memdevIdsOf(bootDevices),
     raceChoice: choices?.["cxl-memdev-ids:cxl_pci"],
     endpointChoice: choices?.["cxl-endpoint-order:cxl_mem"],
+    nmemChoice: choices?.["cxl-nmem-order:cxl_pmem"],
   });
 }
 

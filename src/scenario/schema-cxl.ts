@@ -41,7 +41,8 @@ const Id = z.string().min(1);
 const Int = z.number().int().min(0);
 const nullish = <T extends z.ZodType>(s: T) => s.nullish().transform((v): z.output<T> | undefined => v ?? undefined);
 
-const HostBridge = z.strictObject({ id: Id, bus_nr: Int.max(255) });
+/** numa_node: pxb-cxl's NUMA node (its _PXM), one of machine.numa's nodes. */
+const HostBridge = z.strictObject({ id: Id, bus_nr: Int.max(255), numa_node: nullish(Int) });
 const RootPort = z.strictObject({ id: Id, bus: Id, port: Int.max(255), chassis: nullish(Int), slot: nullish(Int) });
 /** A serial number: a JSON integer or a string in any base ("0x1"). */
 const Serial = z.union([Int, z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/, "not a serial number (e.g. \"0x1\")")]).transform((v) => Number(v));
@@ -56,7 +57,10 @@ const Type3 = z.strictObject({
 const Window = z.strictObject({
   targets: z.array(Id).min(1),
   size: size(true),
-  interleave_granularity: nullish(z.number().int().refine((n) => [256, 512, 1024, 2048, 4096, 8192, 16384].includes(n), "interleave_granularity must be a power of two from 256 to 16384")),
+  // A number or a size as the oracle reads it ("1K").
+  interleave_granularity: size(false)
+    .refine((n) => n === undefined || [256, 512, 1024, 2048, 4096, 8192, 16384].includes(n), "interleave_granularity must be a power of two from 256 to 16384")
+    .optional(),
 });
 
 export const CxlSchema = z

@@ -123,6 +123,12 @@ export const MachineSchema = z
     }
     if (m.qemu !== undefined && type !== "pc" && type !== "q35") issue(["qemu"], `qemu names the QEMU of a pc or q35 machine; this machine is ${type}`);
     if (m.cxl && type !== "q35") issue(["cxl"], `CXL needs type: q35 (QEMU's cxl=on), not ${type}`);
+    // pxb_dev_realize_common(): a host bridge's numa_node must be below the number of NUMA nodes.
+    m.cxl?.host_bridges.forEach((h, i) => {
+      if (h.numa_node !== undefined && h.numa_node >= numa.length) {
+        issue(["cxl", "host_bridges", i, "numa_node"], `QEMU refuses the host bridge: Illegal numa node ${h.numa_node} (machine.numa has ${numa.length} node${numa.length === 1 ? "" : "s"})`);
+      }
+    });
     const hotplug = m.maxmem !== undefined && m.maxmem > memory;
     if (m.nvdimms?.length && !hotplug) issue(["nvdimms"], "NVDIMMs need maxmem greater than memory (QEMU's device memory region)");
     if (m.virtio_mem?.length && !hotplug) issue(["virtio_mem"], "virtio-mem devices need maxmem greater than memory (QEMU's device memory region)");

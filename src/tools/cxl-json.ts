@@ -4,11 +4,11 @@
  * targets, regions with their mappings. Sizes and hex values follow -u
  * (tool-util.ts); dports, targets and mappings appear only with -T (or -v).
  *
- * Not modelled: the memdev's numa_node (no recording has shown one), and the
- * mailbox objects of -H/-I/-A (health, partition, alert configuration).
+ * Not modelled: the mailbox objects of -H/-I/-A (health, partition, alert configuration).
  */
 import type { CxlDecoder, CxlMemdev, CxlPort, CxlState } from "../kernel/drivers/cxl-core.js";
 import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
+import { readdirOrder } from "../kernel/drivers/nvdimm-core.js";
 import { dportMapsMemdev } from "./cxl-filter.js";
 import { jsonHex, jsonSize } from "./tool-util.js";
 
@@ -39,11 +39,15 @@ export function maxAvailableExtent(st: CxlState, d: CxlDecoder): number {
   return Math.max(best, d.start + d.size - at);
 }
 
-export function memdevJson(m: CxlMemdev, f: CxlJsonFlags): Json {
+export function memdevJson(st: CxlState, m: CxlMemdev, f: CxlJsonFlags): Json {
   const j: Json = { memdev: m.name };
   if (m.dev.volatile) j.ram_size = jsonSize(m.dev.size, f);
   else j.pmem_size = jsonSize(m.dev.size, f);
   j.serial = jsonHex(m.dev.serial, f);
+  // The memdev's numa_node is its PCI device's: the host bridge's _PXM node, if it has one
+  // (test/oracle/cxl/cxl-probe88-two-hb-numa: "numa_node": 1 under the bridge on node 1).
+  const node = st.platform.hostBridges[st.platform.rootPorts[m.dev.rp].hb].node;
+  if (node !== undefined) j.numa_node = node;
   j.host = m.dev.bdf;
   if (!m.endpoint) j.state = "disabled";
   return j;
@@ -62,7 +66,10 @@ export function portJson(p: CxlPort, key: "port" | "endpoint"): Json {
 export function appendDports(st: CxlState, j: Json, p: CxlPort, scope: MemdevScope, f: CxlJsonFlags): void {
   if (!p.dports.length || !f.targets) return;
   j.nr_dports = p.dports.length;
-  j.dports = p.dports
+  // libcxl reads the port's dportN links and adds each at the head of its list.
+  j.dports = readdirOrder(p.dports.map((d) => `dport${d.id}`))
+    .reverse()
+    .map((n) => p.dports.find((d) => `dport${d.id}` === n)!)
     .filter((d) => !scope || scope.some((m) => dportMapsMemdev(st, p, d, m)))
     .map((d) => (d.alias ? { dport: d.name, alias: d.alias, id: jsonHex(d.id, f) } : { dport: d.name, id: jsonHex(d.id, f) }));
 }
@@ -111,6 +118,7 @@ export function appendTargets(st: CxlState, j: Json, d: CxlDecoder, scope: Memde
  * position whose target libcxl cannot find, when it first reads them.
  */
 export function regionJson(r: CxlRegion, f: CxlJsonFlags, lookupFailed?: (r: CxlRegion, pos: number) => void): Json {
+  // resource_show() gives -1 without an HPA range, and libcxl then keeps its start at 0.
   const j: Json = { region: r.name, resource: jsonHex(r.res ? r.res.start : 0, f), size: jsonSize(r.res ? r.size : 0, f) };
   j.interleave_ways = r.iw;
   j.interleave_granularity = r.ig;

@@ -12,6 +12,7 @@ import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
 import * as F from "./cxl-filter.js";
 import type { CxlListParams } from "./cxl-filter.js";
 import { appendDports, appendTargets, busJson, type CxlJsonFlags, decoderJson, type Json, memdevJson, type MemdevScope, portJson, regionJson } from "./cxl-json.js";
+import { readdirOrder } from "../kernel/drivers/nvdimm-core.js";
 import { displayJsonArray, type OptSpec, parseOptions, Stderr, usageWithOptions } from "./tool-util.js";
 
 type List = Json[];
@@ -42,8 +43,29 @@ class Walk {
   }
 }
 
-const childPorts = (st: CxlState, p: CxlPort) => st.ports.filter((x) => x.parent === p && x.kind !== "endpoint");
-const endpointsOf = (st: CxlState, p: CxlPort) => st.ports.filter((x) => x.parent === p && x.kind === "endpoint");
+/**
+ * libcxl's lists: objects it finds by readdir() (kernfs order) and adds at the
+ * head of a list (child ports, endpoints, memdevs, dports) come out in the
+ * reverse of that order; regions sorted by start address (0 without one).
+ */
+export function libcxlOrder<T>(items: T[], name: (x: T) => string): T[] {
+  const byName = new Map(items.map((x) => [name(x), x]));
+  return readdirOrder([...byName.keys()]).reverse().map((n) => byName.get(n)!);
+}
+
+const childPorts = (st: CxlState, p: CxlPort) => libcxlOrder(st.ports.filter((x) => x.parent === p && x.kind !== "endpoint"), (x) => x.name);
+const endpointsOf = (st: CxlState, p: CxlPort) => libcxlOrder(st.ports.filter((x) => x.parent === p && x.kind === "endpoint"), (x) => x.name);
+
+/** add_cxl_region(): in readdir order, each inserted before the first region starting at or after it. */
+function regionsOf(st: CxlState, d: CxlDecoder): CxlRegion[] {
+  const start = (r: CxlRegion) => (r.res ? r.res.start : 0);
+  const out: CxlRegion[] = [];
+  for (const r of readdirOrder(st.regions.filter((x) => x.root === d).map((x) => x.name)).map((n) => st.regions.find((x) => x.name === n)!)) {
+    const at = out.findIndex((x) => start(r) <= start(x));
+    out.splice(at < 0 ? out.length : at, 0, r);
+  }
+  return out;
+}
 
 /** cond_add_put_array_suffix(): a non-empty child array under "<key>:<parent>". */
 function addChildren(parent: Json | null, key: string, name: string, list: List | null): void {
@@ -52,7 +74,7 @@ function addChildren(parent: Json | null, key: string, name: string, list: List 
 
 function walkRegions(w: Walk, d: CxlDecoder, out: List): void {
   const { st, p } = w;
-  for (const r of st.regions.filter((x) => x.root === d)) {
+  for (const r of regionsOf(st, d)) {
     if (!F.regionMatches(r, p.region) || !F.portByBus(st, p.bus) || !F.portMatches(d.port, p.port, false) || !F.decoderMatches(d, p.decoder)) continue;
     if (!p.idle && !r.driver) continue;
     out.push(w.region(r));
@@ -91,7 +113,7 @@ function walkEndpoints(w: Walk, port: CxlPort, eps: List, devs: List, decoders: 
     if (p.memdevs) {
       const m = ep.memdev;
       if (!m || !F.memdevMatches(m, p.memdev, p.serial) || !F.memdevByDecoder(st, m, p.decoder) || !F.memdevByPort(st, m, p.bus, p.port)) continue;
-      const jm = memdevJson(m, w.flags);
+      const jm = memdevJson(st, m, w.flags);
       if (jep) jep.memdev = jm;
       else devs.push(jm);
     }
@@ -142,7 +164,7 @@ export function cxlFilterWalk(st: CxlState, p: CxlListParams): { list: unknown[]
   const busDecoders: List = [];
   const regions: List = [];
   const top: Lists = { ports: [], portDecoders: [], eps: [], epDecoders: [], devs: [] };
-  for (const m of st.memdevs) if (F.memdevMatches(m, p.memdev, p.serial) && !m.endpoint && p.idle && p.memdevs) anon.push(memdevJson(m, w.flags));
+  for (const m of libcxlOrder(st.memdevs, (x) => x.name)) if (F.memdevMatches(m, p.memdev, p.serial) && !m.endpoint && p.idle && p.memdevs) anon.push(memdevJson(st, m, w.flags));
   const root = st.root;
   if (root && F.busByMemdev(st, p)) {
     let jbus: Json | null = null;

@@ -152,7 +152,7 @@ function claimRegs(k: Kernel, base: number, size: number, name: string): void {
  * device. The iomem claims (windows, register blocks) are made here; an
  * imported boot already has them and they are kept.
  */
-export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number; endpointChoice?: number }): CxlState | null {
+export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number; endpointChoice?: number; nmemChoice?: number }): CxlState | null {
   const rules = cxlRules(k);
   if (!rules) return null; // modprobe cxl_acpi fails: no such module
   const st: CxlState = { platform, rules, root: null, ports: [], portIda: new Ida(), memdevs: [], regions: [], bridge: null, ndRegions: new Map(), windowRes: new Map(), targetNode: env.targetNode, numaNode: env.numaNode, hypervisor: env.hypervisor };
@@ -218,7 +218,7 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   // two devices: test/oracle/cxl/cxl-pmem-two-devices mem0 = 0000:0e:00.0, cxl-pmem-interleave mem0 =
   // 0000:0d:00.0). Outcome i is the i-th permutation of PCI order; an imported boot names the ids.
   const n = platform.devices.length;
-  const perms = n >= 2 && n <= 3 ? permutations([...Array(n).keys()]) : [[...Array(n).keys()]];
+  const perms = n >= 2 && n <= MAX_RACED ? permutations([...Array(n).keys()]) : [[...Array(n).keys()]];
   let chosen = env.raceChoice ?? 0;
   if (env.memdevIds) {
     const fromBoot = platform.devices.map((d, i) => env.memdevIds!.get(d.bdf) ?? i);
@@ -254,7 +254,7 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   // cxl_mem makes the endpoint ports: by memdev id on 6.1; from 6.12 in an order of its own (rule cxlMemProbeOrder:
   // outcome i is the i-th permutation of the memdevs by id).
   let endpointOrder = st.memdevs;
-  if (k.rules.cxlMemProbeOrder === "race" && n >= 2 && n <= 3) {
+  if (k.rules.cxlMemProbeOrder === "race" && n >= 2 && n <= MAX_RACED) {
     const orders = permutations([...Array(n).keys()]);
     const pick = orders[env.endpointChoice ?? 0] ? env.endpointChoice ?? 0 : 0;
     nd.bootRaces.push({ race: "cxl-endpoint-order", region: "cxl_mem", outcomes: orders.map((_, i) => i), chosen: pick });
@@ -284,7 +284,18 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     st.bridge.bus = bus;
     // 6.1's cxl_nvdimm takes the pmemN devices in reverse memdev order (recorded both ways round:
     // test/oracle/cxl/cxl-pmem-two-devices and cxl-pmem-interleave: nmem0 is mem1's); later ones in endpoint order.
-    for (const m of k.rules.cxlMemProbeOrder === "race" ? endpointOrder : [...st.memdevs].reverse()) {
+    // From 6.12 the nmems usually register in endpoint order, but the probes run side by side: the endpoint
+    // with the higher id can register its nmem first (test/oracle/cxl/cxl-probe88-hb-order-swapped.sid: nmem0 is
+    // endpoint4's memdev). Outcome i is the i-th permutation of the endpoint order.
+    let nmemOrder = k.rules.cxlMemProbeOrder === "race" ? endpointOrder : [...st.memdevs].reverse();
+    const pm = nmemOrder.filter((m) => m.nvdimm);
+    if (k.rules.cxlMemProbeOrder === "race" && pm.length >= 2 && pm.length <= MAX_RACED) {
+      const orders = permutations([...Array(pm.length).keys()]);
+      const pick = orders[env.nmemChoice ?? 0] ? env.nmemChoice ?? 0 : 0;
+      nd.bootRaces.push({ race: "cxl-nmem-order", region: "cxl_pmem", outcomes: orders.map((_, i) => i), chosen: pick });
+      nmemOrder = orders[pick].map((i) => pm[i]);
+    }
+    for (const m of nmemOrder) {
       if (!m.nvdimm) continue;
       const nmem = cxlNmemCreate(k, bus, m);
       m.nvdimm.nmem = nmem;
@@ -298,6 +309,9 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
 function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
   return nvdimmCreate(k, bus, { handle: 0, vendorId: 0, serial: m.dev.serial, labelSize: m.dev.lsaSize, labeling: true, labelCmds: true, cxl: true, cxlIdSecurity: k.rules.cxlNvdimmIdSecurity });
 }
+
+/** Devices whose probe orders are raced (4! = 24 outcomes each); more probe in PCI order. */
+const MAX_RACED = 4;
 
 function permutations(xs: number[]): number[][] {
   if (xs.length <= 1) return [xs];

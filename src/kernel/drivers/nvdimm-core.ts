@@ -108,8 +108,8 @@ export interface NdState {
   burst: number;
 }
 
-/** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids" and "cxl-endpoint-order" (cxl-core.ts: the order cxl_pci's async probes take ids, and from 6.12 the order cxl_mem makes the endpoints). */
-export const BOOT_RACES = ["btt-seed", "pfn-seed", "disk-order", "cxl-memdev-ids", "cxl-endpoint-order"] as const;
+/** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids", "cxl-endpoint-order" and "cxl-nmem-order" (cxl-core.ts: the order cxl_pci's async probes take ids, and from 6.12 the order cxl_mem numbers the endpoints and the order their nmems register). */
+export const BOOT_RACES = ["btt-seed", "pfn-seed", "disk-order", "cxl-memdev-ids", "cxl-endpoint-order", "cxl-nmem-order"] as const;
 
 /**
  * A race the kernel runs at boot whose outcome the model cannot know: which

@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 673
   },
   "6.12": {
-    "traces": 547,
-    "reproduced": 547
+    "traces": 551,
+    "reproduced": 551
   },
   "7.2": {
-    "traces": 465,
-    "reproduced": 465
+    "traces": 469,
+    "reproduced": 469
   }
 };
