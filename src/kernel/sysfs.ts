@@ -18,7 +18,8 @@ import { countSystemRamPages } from "./resource.js";
 import { softOfflinePageStore, hardOfflinePageStore } from "./memory-failure.js";
 
 export type SysfsResult = { ok: true; value: string } | { ok: false; errno: Errno };
-export type WriteResult = { ok: true } | { ok: false; errno: Errno };
+/** A write's outcome; `unsupported` says memhp does not model what the kernel would do (the errno is then meaningless). */
+export type WriteResult = { ok: true } | { ok: false; errno: Errno; unsupported?: string };
 
 const MEM = "/sys/devices/system/memory";
 const NODE = "/sys/devices/system/node";

@@ -119,12 +119,18 @@ test("an import reads the race's outcome from the devices the real boot added", 
 
 test("quirk recordings: what the model cannot know fails only where the kernel was random", () => {
   const quirks = join(REPO_ROOT, "test", "oracle", "quirks");
-  // SeaBIOS left bytes at 0xe8800 that probe_roms() took for an option ROM once; a second boot did not.
-  const rom = join(quirks, "pmem2-legacy-32m-odd2m.adapter-rom.json");
-  const d = checkTrace(readFileSync(rom, "utf8"), rom, "derive");
-  assert.ok(d.mismatches.length > 0);
-  assert.ok(d.mismatches.every((m) => /iomem/.test(m.field)), JSON.stringify(d.mismatches.filter((m) => !/iomem/.test(m.field)).slice(0, 2)));
-  assert.deepEqual(checkTrace(readFileSync(rom, "utf8"), rom, "import").mismatches, []);
+  // SeaBIOS left bytes in the E segment that probe_roms() took for an option ROM once; another boot did not.
+  const roms = readdirSync(quirks).filter((f) => f.endsWith(".adapter-rom.json"));
+  assert.ok(roms.length >= 3, roms.join(" "));
+  for (const f of roms) {
+    const rom = join(quirks, f);
+    const d = checkTrace(readFileSync(rom, "utf8"), rom, "derive");
+    assert.ok(d.mismatches.some((m) => m.field.startsWith("iomem") && /Adapter ROM/.test(String(m.expected))), f);
+    // Without boot races the ROM line is all a derived boot gets wrong (with them, the failing run reported is
+    // the model's own choice of outcomes, which may differ elsewhere too).
+    if (!d.races.length) assert.ok(d.mismatches.every((m) => /iomem/.test(m.field)), `${f}: ${JSON.stringify(d.mismatches.filter((m) => !/iomem/.test(m.field)).slice(0, 2))}`);
+    assert.deepEqual(checkTrace(readFileSync(rom, "utf8"), rom, "import").mismatches, [], f);
+  }
 });
 
 test("runs of events in a permutable group may come in any order, each run whole", () => {

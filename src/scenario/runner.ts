@@ -140,6 +140,7 @@ export function bootSystem(machine: MachineSpec, opts: RunOptions): System {
 function sysfsWriteResult(k: Kernel, path: string, value: string, newline: boolean): Record<string, unknown> {
   const r = sysfsWrite(k, path, newline ? value + "\n" : value);
   if (r.ok) return { path, value, ok: true };
+  if (r.unsupported) return { path, value, error: `memhp: ${r.unsupported}`, unsupported: true };
   const text = STRERROR[r.errno as Errno] ?? r.errno;
   const atOpen = r.errno === "EACCES" || r.errno === "ENOENT" || r.errno === "EISDIR";
   const error = atOpen ? `dd: can't open '${path}': ${text}` : `dd: error writing '${path}': ${text}`;

@@ -99,7 +99,6 @@ export function cxlState(k: Kernel): CxlState | undefined {
 }
 
 export const ACPI0017 = "/devices/platform/ACPI0017:00";
-export const CXL_MEM_MAJOR = 247;
 
 export function portPath(p: CxlPort): string {
   return p.parent ? `${portPath(p.parent)}/${p.name}` : `${ACPI0017}/${p.name}`;
@@ -124,7 +123,7 @@ export function cxlUevent(k: Kernel, action: string, path: string, devtype: stri
   k.uevent(action, path, "cxl", vars);
 }
 
-function portEvent(k: Kernel, action: string, p: CxlPort): void {
+export function portEvent(k: Kernel, action: string, p: CxlPort): void {
   cxlUevent(k, action, portPath(p), "cxl_port", p.kind === "root" ? CXL_DEVICE.root : CXL_DEVICE.port, action === "bind" ? "cxl_port" : undefined);
 }
 
@@ -241,7 +240,7 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     ])
       claimRegs(k, mb.start + off, len, dev.bdf);
     cxlUevent(k, "add", memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, undefined, [
-      ["MAJOR", String(CXL_MEM_MAJOR)],
+      ["MAJOR", String(k.rules.cxlMemdevMajor)],
       ["MINOR", String(i)],
       ["DEVNAME", `cxl/${m.name}`],
     ]);
@@ -261,19 +260,9 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     endpointOrder = orders[pick].map((i) => st.memdevs[i]);
   }
   for (const m of endpointOrder) {
-    const rp = platform.rootPorts[m.dev.rp];
-    const parent = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
-    const ep: CxlPort = { name: "", id: st.portIda.get(), kind: "endpoint", parent, depth: 2, host: m.name, dports: [], decoders: [], memdev: m, regs: m.dev.bars[0].start };
-    ep.name = `endpoint${ep.id}`;
-    m.endpoint = ep;
-    st.ports.push(ep);
-    portEvent(k, "add", ep);
-    for (let n = 0; n < rules.hdmDecoders; n++) decoderEvent(k, "add", newDecoder(ep, "endpoint", []));
-    portEvent(k, "bind", ep);
-    for (const c of rules.endpointClaims(ep.regs, m.dev.bdf)) claimRegs(k, c.start, c.size, c.name === "port" ? ep.name : c.name);
-    for (const c of rules.dportClaims(rp.bar0.start)) claimRegs(k, c.start, c.size, c.name === "port" ? parent.name : c.name === "memdev" ? m.name : c.name);
+    makeEndpoint(k, st, m);
     cxlUevent(k, "bind", memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, "cxl_mem", [
-      ["MAJOR", String(CXL_MEM_MAJOR)],
+      ["MAJOR", String(k.rules.cxlMemdevMajor)],
       ["MINOR", String(m.id)],
       ["DEVNAME", `cxl/${m.name}`],
     ]);
@@ -305,8 +294,27 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   return st;
 }
 
+/** cxl_mem's probe: the memdev's endpoint port under its host bridge's port, its decoders and register claims. */
+export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort {
+  const rules = st.rules;
+  const rp = st.platform.rootPorts[m.dev.rp];
+  const parent = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
+  const ep: CxlPort = { name: "", id: st.portIda.get(), kind: "endpoint", parent, depth: 2, host: m.name, dports: [], decoders: [], memdev: m, regs: m.dev.bars[0].start };
+  ep.name = `endpoint${ep.id}`;
+  m.endpoint = ep;
+  st.ports.push(ep);
+  portEvent(k, "add", ep);
+  for (let n = 0; n < rules.hdmDecoders; n++) decoderEvent(k, "add", newDecoder(ep, "endpoint", []));
+  portEvent(k, "bind", ep);
+  for (const c of rules.endpointClaims(ep.regs, m.dev.bdf)) claimRegs(k, c.start, c.size, c.name === "port" ? ep.name : c.name);
+  for (const c of rules.dportClaims(rp.bar0.start)) claimRegs(k, c.start, c.size, c.name === "port" ? parent.name : c.name === "memdev" ? m.name : c.name);
+  return ep;
+}
+
 /** cxl_nvdimm_probe() -> nvdimm_create(): an nmem with the label area, labelling on (NDD_LABELING). */
-function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
+export function cxlNmemCreate(k: Kernel, bus: NdBus, m: CxlMemdev): NdDimm {
+  // cxl_nvdimm_arm_dirty_shutdown_tracking(): QEMU's device cannot set the dirty shutdown state.
+  if (k.rules.cxlNvdimmDirtyShutdownWarn) k.printk(4, `cxl_nvdimm ${m.nvdimm!.name}: GPF: could not set dirty shutdown state`);
   return nvdimmCreate(k, bus, { handle: 0, vendorId: 0, serial: m.dev.serial, labelSize: m.dev.lsaSize, labeling: true, labelCmds: true, cxl: true, cxlIdSecurity: k.rules.cxlNvdimmIdSecurity });
 }
 

@@ -11,7 +11,7 @@ import { cxlDaxRegionAdd, cxlDaxRegionProbe, cxlDaxRegionRemove } from "./cxl-da
 import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, type Errno } from "../errno.js";
 import { insertNested, insertResource, makeResource, removeResource, removeResourceKeepChildren, type Resource } from "../resource.js";
-import { alignUp, MiB } from "../units.js";
+import { alignUp, isPowerOf2, MiB } from "../units.js";
 import { ndState, ndUevent, type NdRegion } from "./nvdimm-core.js";
 import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { ndRegionCreate } from "./nvdimm-region.js";
@@ -68,18 +68,29 @@ export function createRegion(k: Kernel, st: CxlState, root: CxlDecoder, mode: "p
 }
 
 /** interleave_ways_store / interleave_granularity_store: only before targets are attached. */
-export function setInterleave(r: CxlRegion, attr: "ways" | "granularity", v: number): Errno | null {
-  if (r.targets.some((t) => t)) return EBUSY;
+/**
+ * interleave_{ways,granularity}_store(): a valid encoding; ways a power-of-2
+ * multiple of the root's (test/oracle/cxl/cxl-probe89-three-devices: 3 under
+ * a one-way root, "invalid interleave: 3"), granularity the root's when the
+ * root interleaves; then EBUSY once the region has its size (its state is
+ * CXL_CONFIG_INTERLEAVE_ACTIVE from alloc_hpa() on).
+ */
+export function setInterleave(k: Kernel, r: CxlRegion, attr: "ways" | "granularity", v: number): Errno | null {
   if (attr === "ways") {
     if (![1, 2, 3, 4, 6, 8, 12, 16].includes(v)) return EINVAL;
-    if (r.root.iw % v !== 0 && v % r.root.iw !== 0) return EINVAL;
-    r.iw = v;
-    r.targets = new Array<CxlDecoder | null>(v).fill(null);
+    if (v % r.root.iw !== 0 || !isPowerOf2(v / r.root.iw)) {
+      k.printk(7, `cxl ${r.name}: invalid interleave: ${v}`);
+      return EINVAL;
+    }
   } else {
     if (![256, 512, 1024, 2048, 4096, 8192, 16384].includes(v)) return EINVAL;
     if (r.root.iw > 1 && v !== r.root.ig) return EINVAL;
-    r.ig = v;
   }
+  if (r.res || r.targets.some((t) => t)) return EBUSY;
+  if (attr === "ways") {
+    r.iw = v;
+    r.targets = new Array<CxlDecoder | null>(v).fill(null);
+  } else r.ig = v;
   return null;
 }
 

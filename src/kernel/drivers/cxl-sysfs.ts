@@ -15,6 +15,7 @@ import { cxlState, decoderPath, memdevPath, portPath, type CxlDecoder, type CxlS
 import { setDpaSize } from "./cxl-hdm.js";
 import { createRegion, deleteRegion, regionBind, regionPath, regionUnbind, setCommit, setInterleave, setSize, type CxlRegion } from "./cxl-region.js";
 import { setTarget } from "./cxl-region-target.js";
+import { memdevBind, memdevUnbind } from "./cxl-mem.js";
 
 type Found = SysfsAttr | "dir" | null;
 
@@ -124,9 +125,9 @@ function regionAttr(k: Kernel, st: CxlState, r: CxlRegion, attr: string): Found 
         },
       };
     case "interleave_ways":
-      return { show: () => `${r.iw}\n`, store: (_k, buf) => num(buf, (n) => setInterleave(r, "ways", n)) };
+      return { show: () => `${r.iw}\n`, store: (_k, buf) => num(buf, (n) => setInterleave(k, r, "ways", n)) };
     case "interleave_granularity":
-      return { show: () => `${r.ig}\n`, store: (_k, buf) => num(buf, (n) => setInterleave(r, "granularity", n)) };
+      return { show: () => `${r.ig}\n`, store: (_k, buf) => num(buf, (n) => setInterleave(k, r, "granularity", n)) };
     case "size":
       return { show: () => `${hex0x(r.res ? r.size : 0)}\n`, store: (_k, buf) => num(buf, (n) => setSize(k, st, r, n)) };
     case "resource":
@@ -144,7 +145,7 @@ export function cxlDevices(st: CxlState): { name: string; path: string; attr: (k
   }
   for (const m of st.memdevs) {
     out.push({ name: m.name, path: memdevPath(st, m), attr: (_k, a) => (a === "" ? "dir" : a === "serial" ? ro(() => hex0x(m.dev.serial)) : null) });
-    if (m.nvdimm) out.push({ name: m.nvdimm.name, path: `${memdevPath(st, m)}/${m.nvdimm.name}`, attr: (_k, a) => (a === "" ? "dir" : null) });
+    if (m.nvdimm && m.endpoint) out.push({ name: m.nvdimm.name, path: `${memdevPath(st, m)}/${m.nvdimm.name}`, attr: (_k, a) => (a === "" ? "dir" : null) });
   }
   if (st.bridge) out.push({ name: st.bridge.name, path: `${portPath(st.root!)}/${st.bridge.name}`, attr: (_k, a) => (a === "" ? "dir" : null) });
   for (const r of st.regions) {
@@ -166,8 +167,19 @@ function provider(k: Kernel, path: string): Found {
   if (m) {
     if (!CXL_DRIVERS.includes(m[1])) return null;
     if (!m[2]) return "dir";
-    if (m[1] !== "cxl_region" || (m[2] !== "bind" && m[2] !== "unbind")) return null;
+    if (m[2] !== "bind" && m[2] !== "unbind") return null;
     const bind = m[2] === "bind";
+    if (m[1] === "cxl_mem") {
+      return {
+        store: (_k, buf) => {
+          const md = st.memdevs.find((x) => x.name === buf.replace(/\n$/, ""));
+          if (!md) return res("ENODEV");
+          const r = bind ? memdevBind(k, st, md) : memdevUnbind(k, st, md);
+          return r && typeof r === "object" ? { ok: false, errno: "EOPNOTSUPP", unsupported: r.unsupported } : res(r);
+        },
+      };
+    }
+    if (m[1] !== "cxl_region") return null;
     return {
       store: (_k, buf) => {
         const r = st.regions.find((x) => x.name === buf.replace(/\n$/, ""));

@@ -38,6 +38,13 @@ export const CXL_RULES = {
   cxlAttachFailureWarns: rule("a region target write the kernel refuses is also a warning on the endpoint port (\"failed to attach decoderX.Y to regionN: -errno\", attach_target())", false, "test/oracle/cxl/cxl-probe87-two-hb-hdm.trixie (6.12: only the dev_dbg line)", [
     { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe87-two-hb-hdm.sid (cxl_port endpoint4: failed to attach decoder4.0 to region0: -6); drivers/cxl/core/region.c attach_target() in 7.1" },
   ]),
+  cxlMemdevMajor: rule("the character major of /dev/cxl/memN (cxl_memdev_init()'s alloc_chrdev_region(), whatever Debian's build registered before)", 247, CXL + "/6.1 boot uevents (MAJOR=247)", [
+    { since: "6.12", value: 250, evidence: "test/oracle/cxl/cxl-pmem-512m.trixie boot uevents (MAJOR=250)" },
+    { since: "7.2", value: 249, evidence: "test/oracle/cxl/cxl-pmem-512m.sid boot uevents (MAJOR=249)" },
+  ]),
+  cxlNvdimmDirtyShutdownWarn: rule("cxl_nvdimm's probe arms dirty shutdown tracking, which QEMU's device refuses: a warning per nmem (\"GPF: could not set dirty shutdown state\")", false, "test/oracle/cxl/cxl-probe89-memdev-unbind.trixie (6.12: none when the nmem comes back)", [
+    { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe89-memdev-unbind.sid step 7 (cxl_nvdimm pmem1: GPF: could not set dirty shutdown state) and the 7.2 boots; drivers/cxl/pmem.c in 7.1" },
+  ]),
   cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: unrecorded with volatile devices only (its traces all have a persistent device); kept off there", [
     { since: "6.12", value: true, evidence: CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 under nvdimm-bridge0 with one volatile device)" },
   ]),

@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 673
   },
   "6.12": {
-    "traces": 551,
-    "reproduced": 551
+    "traces": 552,
+    "reproduced": 552
   },
   "7.2": {
-    "traces": 469,
-    "reproduced": 469
+    "traces": 471,
+    "reproduced": 471
   }
 };

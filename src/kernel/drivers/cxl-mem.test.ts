@@ -1,0 +1,46 @@
+/**
+ * cxl_mem unbound from a memdev and bound again (test/oracle/cxl/cxl-probe89-memdev-unbind
+ * shows the events); what memhp does not model says so instead of guessing.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GiB } from "../units.js";
+import { applyStep, bootSystem } from "../../scenario/runner.js";
+import type { MachineSpec } from "../../machine/types.js";
+
+const spec: MachineSpec = {
+  type: "q35",
+  memory: GiB,
+  cpu: "qemu64,hypervisor=off",
+  kernel: { version: "7.2" },
+  cmdline: ["memhp_default_state=offline"],
+  cxl: {
+    host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
+    root_ports: [{ id: "rp0", bus: "cxl.1", port: 0 }],
+    type3: [{ id: "pmem0", bus: "rp0", size: GiB, lsa_size: 256 * 1024, sn: 1 }],
+    windows: [{ targets: ["cxl.1"], size: 4 * GiB }],
+  },
+};
+
+test("unbinding cxl_mem: the endpoint goes, the memdev is listed disabled, binding brings endpoint2 back; a second unbind is ENODEV", () => {
+  const sys = bootSystem(spec, { boot: "derive" });
+  const w = (path: string, value: string) => applyStep(sys, { op: "write", path, value }) as { ok?: boolean; errno?: string };
+  assert.equal(w("/sys/bus/cxl/drivers/cxl_mem/unbind", "mem0").ok, true);
+  assert.equal(w("/sys/bus/cxl/drivers/cxl_mem/unbind", "mem0").errno, "ENODEV");
+  assert.equal(w("/sys/bus/cxl/drivers/cxl_mem/unbind", "mem7").errno, "ENODEV");
+  const list = applyStep(sys, { op: "cxl", args: ["list", "-Mi"] }) as { stdout_json: unknown };
+  assert.deepEqual(list.stdout_json, [{ memdev: "mem0", pmem_size: GiB, serial: 1, host: "0000:0d:00.0", state: "disabled" }]);
+  assert.equal(w("/sys/bus/cxl/drivers/cxl_mem/bind", "mem0").ok, true);
+  const eps = applyStep(sys, { op: "cxl", args: ["list", "-E"] }) as { stdout_json: unknown };
+  assert.deepEqual(eps.stdout_json, [{ endpoint: "endpoint2", host: "mem0", depth: 2 }]);
+});
+
+test("unbinding cxl_mem from a memdev in a region is reported as not modelled", () => {
+  const sys = bootSystem(spec, { boot: "derive" });
+  const c = applyStep(sys, { op: "cxl", args: ["create-region", "-m", "-d", "decoder0.0", "-s", "256M", "mem0"] }) as { rc: number };
+  assert.equal(c.rc, 0);
+  const r = applyStep(sys, { op: "write", path: "/sys/bus/cxl/drivers/cxl_mem/unbind", value: "mem0" }) as { unsupported?: boolean; error?: string; ok?: boolean };
+  assert.equal(r.unsupported, true);
+  assert.equal(r.ok, undefined);
+  assert.match(r.error ?? "", /^memhp: unbinding cxl_mem from mem0 while its decoders are in a region is not modelled$/);
+});

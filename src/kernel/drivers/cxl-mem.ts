@@ -1,0 +1,83 @@
+/**
+ * The cxl_mem driver let go of a memdev and given it back through sysfs
+ * (/sys/bus/cxl/drivers/cxl_mem/{unbind,bind}), as
+ * test/oracle/quirks/cxl-memdev-unbind recorded it: unbinding removes the
+ * endpoint port (its decoders last first) and its register claims, then
+ * the memdev's nvdimm (the nmem, then pmemN); binding makes the nvdimm
+ * first, then the endpoint, each with the lowest free id.
+ *
+ * Not modelled: unbinding a memdev whose endpoint decoders take part in a
+ * region (the kernel detaches them from it).
+ */
+import type { Kernel } from "../kernel.js";
+import { ENODEV, type Errno } from "../errno.js";
+import { removeResource, type Resource } from "../resource.js";
+import { walk } from "../resource-walk.js";
+import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
+import { ndState, ndUevent } from "./nvdimm-core.js";
+import { CXL_DEVICE, cxlNmemCreate, cxlUevent, decoderEvent, makeEndpoint, memdevPath, portEvent, type CxlMemdev, type CxlState } from "./cxl-core.js";
+
+export type Unmodelled = { unsupported: string };
+
+function memdevEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: "bind" | "unbind"): void {
+  cxlUevent(k, action, memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, action === "bind" ? "cxl_mem" : undefined, [
+    ["MAJOR", String(k.rules.cxlMemdevMajor)],
+    ["MINOR", String(m.id)],
+    ["DEVNAME", `cxl/${m.name}`],
+  ]);
+}
+
+function nvdimmEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: string): void {
+  cxlUevent(k, action, `${memdevPath(st, m)}/${m.nvdimm!.name}`, "cxl_nvdimm", CXL_DEVICE.nvdimm, action === "bind" ? "cxl_nvdimm" : undefined);
+}
+
+/** unbind_store() for cxl_mem: ENODEV unless the driver holds the device. */
+export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | Unmodelled | null {
+  const ep = m.endpoint;
+  if (!ep) return ENODEV;
+  if (ep.decoders.some((d) => d.region)) return { unsupported: `unbinding cxl_mem from ${m.name} while its decoders are in a region is not modelled` };
+  for (const d of [...ep.decoders].reverse()) decoderEvent(k, "remove", d);
+  portEvent(k, "unbind", ep);
+  portEvent(k, "remove", ep);
+  // The claims made for the endpoint go with it: its own, and on 6.12 the root port's RAS registers the memdev
+  // claimed (the PCI device's stay while cxl_pci holds it, and 7.2's host bridge port keeps its own).
+  const mine: Resource[] = [];
+  walk(k.iomem, (r) => {
+    if (r.name === ep.name || r.name === m.name) mine.push(r);
+    return true;
+  });
+  for (const r of mine) removeResource(r);
+  st.ports = st.ports.filter((p) => p !== ep);
+  st.portIda.put(ep.id);
+  m.endpoint = null;
+  const nmem = m.nvdimm?.nmem;
+  if (nmem) {
+    ndDriverUnbind(k, nmem);
+    ndUevent(k, "remove", nmem);
+    nmem.registered = false;
+    const nd = ndState(k);
+    nd.dimms = nd.dimms.filter((d) => d !== nmem);
+    nd.dimmIda.put(nmem.id);
+    m.nvdimm!.nmem = null;
+  }
+  if (m.nvdimm) {
+    nvdimmEvent(k, st, m, "unbind");
+    nvdimmEvent(k, st, m, "remove");
+  }
+  memdevEvent(k, st, m, "unbind");
+  return null;
+}
+
+/** bind_store() for cxl_mem: the nvdimm and its nmem, then the endpoint (EBUSY-free: an unbound memdev only). */
+export function memdevBind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | null {
+  if (m.endpoint) return "EBUSY" as Errno;
+  if (m.nvdimm && st.bridge?.bus) {
+    nvdimmEvent(k, st, m, "add");
+    m.nvdimm.nmem = cxlNmemCreate(k, st.bridge.bus, m);
+    ndFlush(k);
+    nvdimmEvent(k, st, m, "bind");
+  }
+  makeEndpoint(k, st, m);
+  memdevEvent(k, st, m, "bind");
+  return null;
+}
