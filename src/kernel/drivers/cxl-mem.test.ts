@@ -6,21 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GiB } from "../units.js";
 import { applyStep, bootSystem } from "../../scenario/runner.js";
-import type { MachineSpec } from "../../machine/types.js";
+import { CXL_ONE_PMEM_MACHINE } from "../../testing/cxl-specs.js";
 
-const spec: MachineSpec = {
-  type: "q35",
-  memory: GiB,
-  cpu: "qemu64,hypervisor=off",
-  kernel: { version: "7.2" },
-  cmdline: ["memhp_default_state=offline"],
-  cxl: {
-    host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
-    root_ports: [{ id: "rp0", bus: "cxl.1", port: 0 }],
-    type3: [{ id: "pmem0", bus: "rp0", size: GiB, lsa_size: 256 * 1024, sn: 1 }],
-    windows: [{ targets: ["cxl.1"], size: 4 * GiB }],
-  },
-};
+const spec = CXL_ONE_PMEM_MACHINE;
 
 test("unbinding cxl_mem: the endpoint goes, the memdev is listed disabled, binding brings endpoint2 back; a second unbind is ENODEV", () => {
   const sys = bootSystem(spec, { boot: "derive" });
