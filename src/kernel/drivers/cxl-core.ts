@@ -70,6 +70,13 @@ export interface CxlMemdev {
   endpoint: CxlPort | null;
   /** The cxl_nvdimm device (pmemN) and its nmem on the bridge's bus. */
   nvdimm: { name: string; nmem: NdDimm | null } | null;
+  /**
+   * The device's HDM decoder registers as a commit left them: interleave ways
+   * and granularity stay in the device (a reset clears only the commit bit),
+   * and a new endpoint reads them back (test/oracle/cxl/cxl-probe90-unbind-in-region:
+   * decoder2.0 shows interleave_ways 2 after cxl_mem is bound again).
+   */
+  hdmRegs?: { iw: number; ig: number }[];
   /** DPA ranges taken by endpoint decoders. */
 }
 
@@ -304,7 +311,15 @@ export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort {
   m.endpoint = ep;
   st.ports.push(ep);
   portEvent(k, "add", ep);
-  for (let n = 0; n < rules.hdmDecoders; n++) decoderEvent(k, "add", newDecoder(ep, "endpoint", []));
+  for (let n = 0; n < rules.hdmDecoders; n++) {
+    const d = newDecoder(ep, "endpoint", []);
+    const regs = m.hdmRegs?.[n];
+    if (regs) {
+      d.iw = regs.iw;
+      d.ig = regs.ig;
+    }
+    decoderEvent(k, "add", d);
+  }
   portEvent(k, "bind", ep);
   for (const c of rules.endpointClaims(ep.regs, m.dev.bdf)) claimRegs(k, c.start, c.size, c.name === "port" ? ep.name : c.name);
   for (const c of rules.dportClaims(rp.bar0.start)) claimRegs(k, c.start, c.size, c.name === "port" ? parent.name : c.name === "memdev" ? m.name : c.name);

@@ -23,12 +23,16 @@ test("unbinding cxl_mem: the endpoint goes, the memdev is listed disabled, bindi
   assert.deepEqual(eps.stdout_json, [{ endpoint: "endpoint2", host: "mem0", depth: 2 }]);
 });
 
-test("unbinding cxl_mem from a memdev in a region is reported as not modelled", () => {
+test("unbinding cxl_mem from a memdev in a region takes the region down: disabled, decode reset, the mapping gone; bound again, the endpoint has its decoders back (the 2-way case, where decoder2.0 reads back interleave_ways 2: test/oracle/cxl/cxl-probe90-unbind-in-region)", () => {
   const sys = bootSystem(spec, { boot: "derive" });
   const c = applyStep(sys, { op: "cxl", args: ["create-region", "-m", "-d", "decoder0.0", "-s", "256M", "mem0"] }) as { rc: number };
   assert.equal(c.rc, 0);
-  const r = applyStep(sys, { op: "write", path: "/sys/bus/cxl/drivers/cxl_mem/unbind", value: "mem0" }) as { unsupported?: boolean; error?: string; ok?: boolean };
-  assert.equal(r.unsupported, true);
-  assert.equal(r.ok, undefined);
-  assert.match(r.error ?? "", /^memhp: unbinding cxl_mem from mem0 while its decoders are in a region is not modelled$/);
+  const r = applyStep(sys, { op: "write", path: "/sys/bus/cxl/drivers/cxl_mem/unbind", value: "mem0" }) as { ok?: boolean };
+  assert.equal(r.ok, true);
+  const list = applyStep(sys, { op: "cxl", args: ["list", "-Ri", "-T"] }) as { stdout_json: unknown; stderr: string[] };
+  assert.deepEqual(list.stdout_json, [{ region: "region0", resource: 0x110000000, size: 256 * 1024 * 1024, interleave_ways: 1, interleave_granularity: 256, decode_state: "reset", state: "disabled", mappings: [] }]);
+  assert.deepEqual(list.stderr, ["libcxl: cxl_mappings_init: region0 target0:  lookup failure"]);
+  assert.equal((applyStep(sys, { op: "write", path: "/sys/bus/cxl/drivers/cxl_mem/bind", value: "mem0" }) as { ok?: boolean }).ok, true);
+  const dec = applyStep(sys, { op: "cxl", args: ["list", "-D", "-d", "decoder2.0", "-i"] }) as { stdout_json: unknown };
+  assert.deepEqual(dec.stdout_json, [{ decoder: "decoder2.0", interleave_ways: 1, state: "disabled" }]);
 });

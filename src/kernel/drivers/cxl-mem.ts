@@ -4,10 +4,8 @@
  * test/oracle/quirks/cxl-memdev-unbind recorded it: unbinding removes the
  * endpoint port (its decoders last first) and its register claims, then
  * the memdev's nvdimm (the nmem, then pmemN); binding makes the nvdimm
- * first, then the endpoint, each with the lowest free id.
- *
- * Not modelled: unbinding a memdev whose endpoint decoders take part in a
- * region (the kernel detaches them from it).
+ * first, then the endpoint, each with the lowest free id. A decoder in a
+ * region takes the region down as it goes (cxl_decoder_kill_region()).
  */
 import type { Kernel } from "../kernel.js";
 import { ENODEV, type Errno } from "../errno.js";
@@ -15,9 +13,8 @@ import { removeResource, type Resource } from "../resource.js";
 import { walk } from "../resource-walk.js";
 import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { ndState, ndUevent } from "./nvdimm-core.js";
+import { decoderKillRegion } from "./cxl-region.js";
 import { CXL_DEVICE, cxlNmemCreate, cxlUevent, decoderEvent, makeEndpoint, memdevPath, portEvent, type CxlMemdev, type CxlState } from "./cxl-core.js";
-
-export type Unmodelled = { unsupported: string };
 
 function memdevEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: "bind" | "unbind"): void {
   cxlUevent(k, action, memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, action === "bind" ? "cxl_mem" : undefined, [
@@ -32,11 +29,13 @@ function nvdimmEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: string): voi
 }
 
 /** unbind_store() for cxl_mem: ENODEV unless the driver holds the device. */
-export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | Unmodelled | null {
+export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | null {
   const ep = m.endpoint;
   if (!ep) return ENODEV;
-  if (ep.decoders.some((d) => d.region)) return { unsupported: `unbinding cxl_mem from ${m.name} while its decoders are in a region is not modelled` };
-  for (const d of [...ep.decoders].reverse()) decoderEvent(k, "remove", d);
+  for (const d of [...ep.decoders].reverse()) {
+    decoderKillRegion(k, st, d);
+    decoderEvent(k, "remove", d);
+  }
   portEvent(k, "unbind", ep);
   portEvent(k, "remove", ep);
   // The claims made for the endpoint go with it: its own, and on 6.12 the root port's RAS registers the memdev

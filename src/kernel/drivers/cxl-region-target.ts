@@ -44,7 +44,18 @@ export function setTarget(k: Kernel, st: CxlState, r: CxlRegion, pos: number, bu
 
 /** cxl_region_attach(): the decoder takes the position, and the ports above it take the region. */
 function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos: number): Errno | null {
-  if (r.state === "commit" || r.targets[pos]) return EBUSY;
+  // dev_dbg() on the region names its driver once bound (test/oracle/cxl/cxl-probe90-ram-two-hb-numa.trixie:
+  // "cxl_region region0: region already active").
+  const label = `${r.driver ? "cxl_region" : "cxl"} ${r.name}`;
+  if (r.state === "active" || r.state === "commit") {
+    k.printk(7, `${label}: region already active`);
+    return EBUSY;
+  }
+  if (!r.res) {
+    k.printk(7, `${label}: interleave config missing`);
+    return ENXIO;
+  }
+  if (r.targets[pos]) return EBUSY;
   if (d.region) return EBUSY;
   if (!r.res) return ENXIO;
   if (d.mode !== r.mode || d.dpaSize === 0) return ENXIO;

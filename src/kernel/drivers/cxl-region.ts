@@ -130,7 +130,12 @@ export function setCommit(k: Kernel, st: CxlState, r: CxlRegion, commit: boolean
       k.printk(3, `cxl ${r.name}: Failed to synchronize CPU cache state`);
       return ENXIO;
     }
-    for (const d of allDecoders(r)) d.committed = true;
+    for (const d of allDecoders(r)) {
+      d.committed = true;
+      // cxl_decoder_commit() writes the interleave into the device's registers.
+      const m = d.port.memdev;
+      if (d.kind === "endpoint" && m) (m.hdmRegs ??= [])[d.id] = { iw: d.iw, ig: d.ig };
+    }
     r.state = "commit";
     return null;
   }
@@ -216,6 +221,24 @@ function pmemRegionProbe(k: Kernel, st: CxlState, r: CxlRegion): void {
 }
 
 /** Unbinding cxl_region: pmem_regionN goes (its nd region first), then the region's `unbind`. */
+/**
+ * cxl_decoder_kill_region(): an endpoint decoder going away (its memdev
+ * unbound) takes its region down: the decode reset, the decoder detached,
+ * the region's driver let go (test/oracle/cxl/cxl-probe90-unbind-in-region:
+ * region0 stays, disabled, decode "reset", one mapping).
+ */
+export function decoderKillRegion(k: Kernel, st: CxlState, d: CxlDecoder): void {
+  const r = d.region;
+  if (!r) return;
+  if (r.state === "commit") {
+    for (const x of allDecoders(r)) x.committed = false;
+    r.state = "active";
+  }
+  const pos = r.targets.indexOf(d);
+  if (pos >= 0) detach(st, r, pos);
+  if (r.driver) regionUnbind(k, st, r);
+}
+
 export function regionUnbind(k: Kernel, st: CxlState, r: CxlRegion): Errno | null {
   if (!r.driver) return ENODEV;
   if (r.pmem) {

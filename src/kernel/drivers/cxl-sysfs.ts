@@ -174,8 +174,7 @@ function provider(k: Kernel, path: string): Found {
         store: (_k, buf) => {
           const md = st.memdevs.find((x) => x.name === buf.replace(/\n$/, ""));
           if (!md) return res("ENODEV");
-          const r = bind ? memdevBind(k, st, md) : memdevUnbind(k, st, md);
-          return r && typeof r === "object" ? { ok: false, errno: "EOPNOTSUPP", unsupported: r.unsupported } : res(r);
+          return res(bind ? memdevBind(k, st, md) : memdevUnbind(k, st, md));
         },
       };
     }
