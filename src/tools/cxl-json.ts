@@ -8,7 +8,7 @@
  */
 import type { CxlDecoder, CxlMemdev, CxlPort, CxlState } from "../kernel/drivers/cxl-core.js";
 import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
-import { readdirOrder } from "../kernel/drivers/nvdimm-core.js";
+import { readdirOrder } from "../kernel/kernfs.js";
 import { dportMapsMemdev } from "./cxl-filter.js";
 import { jsonHex, jsonSize } from "./tool-util.js";
 

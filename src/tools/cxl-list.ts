@@ -12,7 +12,7 @@ import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
 import * as F from "./cxl-filter.js";
 import type { CxlListParams } from "./cxl-filter.js";
 import { appendDports, appendTargets, busJson, type CxlJsonFlags, decoderJson, type Json, memdevJson, type MemdevScope, portJson, regionJson } from "./cxl-json.js";
-import { readdirOrder } from "../kernel/drivers/nvdimm-core.js";
+import { readdirOrder } from "../kernel/kernfs.js";
 import { displayJsonArray, type OptSpec, parseOptions, Stderr, usageWithOptions } from "./tool-util.js";
 
 type List = Json[];

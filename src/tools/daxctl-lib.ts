@@ -2,7 +2,8 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { daxParentPath, daxState, type DaxRegionParent, type DevDax, devDaxSize } from "../kernel/drivers/dax.js";
-import { type NdPfn, readdirOrder } from "../kernel/drivers/nvdimm-core.js";
+import { type NdPfn } from "../kernel/drivers/nvdimm-core.js";
+import { readdirOrder } from "../kernel/kernfs.js";
 import { displayJsonArray, neg, scanInt, scanPair, Stderr, strerror, toolResult, type ToolResult } from "./tool-util.js";
 
 export const ENXIO = -6;

@@ -13,7 +13,8 @@ import { namespaceMode, namespaceStore } from "../kernel/drivers/nvdimm-namespac
 import { ndBind, ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import { regionBtts, regionNamespaces, regionPfns } from "../kernel/drivers/nvdimm-region.js";
 import { claimNamespaceStore } from "../kernel/drivers/nvdimm-claim.js";
-import { type NdBtt, type NdBus, type NdDimm, type NdNamespace, type NdPfn, type NdRegion, ndState, NULL_UUID, readdirOrder } from "../kernel/drivers/nvdimm-core.js";
+import { type NdBtt, type NdBus, type NdDimm, type NdNamespace, type NdPfn, type NdRegion, ndState, NULL_UUID } from "../kernel/drivers/nvdimm-core.js";
+import { readdirOrder } from "../kernel/kernfs.js";
 import { daxDeviceHasOnlineMemory, daxRegionForNd } from "./daxctl-lib.js";
 import { neg, Stderr, toolResult, type ToolResult } from "./tool-util.js";
 

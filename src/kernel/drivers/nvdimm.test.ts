@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { kernfsNameHash, readdirOrder } from "./nvdimm-core.js";
+import { kernfsNameHash, readdirOrder } from "../kernfs.js";
 import { fletcher64 } from "./nvdimm-label.js";
 import { bootSystem, applyStep } from "../../scenario/runner.js";
 import { ndState } from "./nvdimm-core.js";
