@@ -36,3 +36,23 @@ test("unbinding cxl_mem from a memdev in a region takes the region down: disable
   const dec = applyStep(sys, { op: "cxl", args: ["list", "-D", "-d", "decoder2.0", "-i"] }) as { stdout_json: unknown };
   assert.deepEqual(dec.stdout_json, [{ decoder: "decoder2.0", interleave_ways: 1, state: "disabled" }]);
 });
+
+test("unbinding cxl_mem under a ram region whose memory is online is reported as not modelled (the recorded guests died)", () => {
+  const spec72: typeof spec = { ...spec, cmdline: ["memhp_default_state=online_movable"], cxl: { ...spec.cxl!, type3: [{ id: "vmem0", bus: "rp0", size: 512 * 1024 * 1024, volatile: true, sn: 1 }] } };
+  const sys = bootSystem(spec72, { boot: "derive" });
+  const D = "/sys/bus/cxl/devices";
+  for (const [path, value] of [
+    [`${D}/decoder0.0/create_ram_region`, "region0"],
+    [`${D}/region0/interleave_granularity`, "256"],
+    [`${D}/region0/interleave_ways`, "1"],
+    [`${D}/region0/size`, "0x20000000"],
+    [`${D}/decoder2.0/mode`, "ram"],
+    [`${D}/decoder2.0/dpa_size`, "0x20000000"],
+    [`${D}/region0/target0`, "decoder2.0"],
+    [`${D}/region0/commit`, "1"],
+    ["/sys/bus/cxl/drivers/cxl_region/bind", "region0"],
+  ]) assert.equal((applyStep(sys, { op: "write", path, value }) as { ok?: boolean }).ok, true, path);
+  const r = applyStep(sys, { op: "write", path: "/sys/bus/cxl/drivers/cxl_mem/unbind", value: "mem0" }) as { unsupported?: boolean; error?: string };
+  assert.equal(r.unsupported, true);
+  assert.match(r.error ?? "", /^memhp: unbinding cxl_mem from mem0 while its ram region's memory is System RAM is not modelled/);
+});

@@ -174,7 +174,8 @@ function provider(k: Kernel, path: string): Found {
         store: (_k, buf) => {
           const md = st.memdevs.find((x) => x.name === buf.replace(/\n$/, ""));
           if (!md) return res("ENODEV");
-          return res(bind ? memdevBind(k, st, md) : memdevUnbind(k, st, md));
+          const r = bind ? memdevBind(k, st, md) : memdevUnbind(k, st, md);
+          return r && typeof r === "object" ? { ok: false, errno: "EOPNOTSUPP", unsupported: r.unsupported } : res(r);
         },
       };
     }
