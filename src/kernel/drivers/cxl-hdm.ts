@@ -46,7 +46,8 @@ function dpaFree(d: CxlDecoder): Errno | null {
 /** cxl_dpa_alloc(). */
 function dpaAlloc(st: CxlState, d: CxlDecoder, size: number): Errno | null {
   if (d.region || d.committed) return EBUSY;
-  if (d.mode === "none") return EINVAL;
+  // No mode: "mode not set" (EINVAL); from 7.2 no partition, EBUSY (test/oracle/cxl/cxl-probe91-sysfs-region-errors.sid).
+  if (d.mode === "none") return st.rules.decoderPartitions ? EBUSY : EINVAL;
   const p = partition(st, d);
   const base = d.mode === "ram" ? 0 : p.ram;
   const end = d.mode === "ram" ? p.ram : p.ram + p.pmem;

@@ -11,6 +11,9 @@ import { hex0x, isPowerOf2 } from "../units.js";
 import type { CxlDecoder, CxlDport, CxlPort, CxlState } from "./cxl-core.js";
 import type { CxlRegion } from "./cxl-region.js";
 
+/** enum cxl_decoder_mode as region.c prints it. */
+const MODE_NUMBER: Record<string, number> = { none: 0, ram: 1, pmem: 2 };
+
 /** dev_name(port->uport):dev_name(port) as region.c prints a port. */
 function portLabel(p: CxlPort): string {
   return `${p.host}:${p.name}`;
@@ -47,6 +50,15 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
   // dev_dbg() on the region names its driver once bound (test/oracle/cxl/cxl-probe90-ram-two-hb-numa.trixie:
   // "cxl_region region0: region already active").
   const label = `${r.driver ? "cxl_region" : "cxl"} ${r.name}`;
+  // The decoder's mode (partition from 7.2) against the region's, first (test/oracle/cxl/cxl-probe91-sysfs-region-errors).
+  if (k.rules.cxlDecoderPartitions && d.mode === "none") {
+    k.printk(7, `${label}: ${d.name} dead`);
+    return ENODEV;
+  }
+  if (d.mode !== r.mode) {
+    k.printk(7, `${label}: ${d.name} region mode: ${MODE_NUMBER[r.mode]} mismatch: ${MODE_NUMBER[d.mode]}`);
+    return EINVAL;
+  }
   if (r.state === "active" || r.state === "commit") {
     k.printk(7, `${label}: region already active`);
     return EBUSY;
@@ -58,7 +70,7 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
   if (r.targets[pos]) return EBUSY;
   if (d.region) return EBUSY;
   if (!r.res) return ENXIO;
-  if (d.mode !== r.mode || d.dpaSize === 0) return ENXIO;
+  if (d.dpaSize === 0) return ENXIO;
   if (d.dpaSize * r.iw !== r.size) return EINVAL;
   const ep = d.port;
   const mem = ep.memdev!;

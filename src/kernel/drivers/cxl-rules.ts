@@ -19,6 +19,8 @@ export interface CxlRules {
   hdmDecoders: number;
   /** Which host bridge ports get one passthrough decoder (profiles/rules-cxl.ts cxlPassthroughPorts). */
   passthroughPorts: "one-dport" | "no-hdm";
+  /** Endpoint decoders pick a DPA partition (profiles/rules-cxl.ts cxlDecoderPartitions). */
+  decoderPartitions: boolean;
   /** The root port's dports are the PCI host bridges (pci0000:0c, alias ACPI0016:00). Evidence: 6.12 `cxl list` dports. */
   rootDportIsPciHost: boolean;
   /** A host bridge port lists only the root ports with a device below (7.2: nr_dports 1 of 2). */
@@ -76,6 +78,7 @@ export function cxlRules(k: Kernel): CxlRules | null {
   return {
     hdmDecoders: r.cxlHdmDecoders,
     passthroughPorts: r.cxlPassthroughPorts,
+    decoderPartitions: r.cxlDecoderPartitions,
     rootDportIsPciHost: r.cxlRootDportIsPciHost,
     dportsOnlyWithDevices: r.cxlDportsOnlyWithDevices,
     bridgeWithoutPmem: r.cxlBridgeWithoutPmem,

@@ -77,6 +77,9 @@ function decoderAttr(k: Kernel, st: CxlState, d: CxlDecoder, attr: string): Foun
             const v = buf.replace(/\n$/, "");
             if (v !== "ram" && v !== "pmem") return res(EINVAL);
             if (d.dpaSize || d.region) return res("EBUSY");
+            // No capacity of that kind on the device: ENXIO ("no available ... capacity"); from 7.2 no such partition, EINVAL.
+            const dev = d.port.memdev!.dev;
+            if ((v === "pmem") === dev.volatile) return res(st.rules.decoderPartitions ? EINVAL : "ENXIO");
             d.mode = v;
             return res(null);
           },

@@ -45,6 +45,9 @@ export const CXL_RULES = {
   cxlNvdimmDirtyShutdownWarn: rule("cxl_nvdimm's probe arms dirty shutdown tracking, which QEMU's device refuses: a warning per nmem (\"GPF: could not set dirty shutdown state\")", false, "test/oracle/cxl/cxl-probe89-memdev-unbind.trixie (6.12: none when the nmem comes back)", [
     { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe89-memdev-unbind.sid step 7 (cxl_nvdimm pmem1: GPF: could not set dirty shutdown state) and the 7.2 boots; drivers/cxl/pmem.c in 7.1" },
   ]),
+  cxlDecoderPartitions: rule("endpoint decoders pick a DPA partition (cxled->part): a target write without one is refused as \"dead\" (ENODEV), a mode the device has no capacity for is EINVAL, dpa_size without a partition EBUSY; before, modes: \"region mode: R mismatch: D\" (EINVAL), \"no available capacity\" (ENXIO), \"mode not set\" (EINVAL)", false, "test/oracle/cxl/cxl-probe91-sysfs-region-errors.trixie (6.12)", [
+    { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe91-sysfs-region-errors.sid (cxl region0: decoder2.0 dead, ENODEV; mode pmem on a volatile device EINVAL; dpa_size with no mode EBUSY)" },
+  ]),
   cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: unrecorded with volatile devices only (its traces all have a persistent device); kept off there", [
     { since: "6.12", value: true, evidence: CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 under nvdimm-bridge0 with one volatile device)" },
   ]),

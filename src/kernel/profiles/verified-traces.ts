@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 673
   },
   "6.12": {
-    "traces": 555,
-    "reproduced": 555
+    "traces": 557,
+    "reproduced": 557
   },
   "7.2": {
-    "traces": 474,
-    "reproduced": 474
+    "traces": 476,
+    "reproduced": 476
   }
 };
