@@ -68,6 +68,12 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
     return ENXIO;
   }
   if (r.targets[pos]) return EBUSY;
+  // cxl_region_validate_position(): the memdev already at another position.
+  const at = r.targets.findIndex((t) => t && t.port.memdev === d.port.memdev);
+  if (at >= 0) {
+    k.printk(7, `${label}: ${d.port.memdev!.name} already specified at position ${pos} via: ${r.targets[at]!.name}`);
+    return EBUSY;
+  }
   if (d.region) return EBUSY;
   if (!r.res) return ENXIO;
   if (d.dpaSize === 0) return ENXIO;

@@ -106,7 +106,8 @@ export function setSize(k: Kernel, st: CxlState, r: CxlRegion, size: number): Er
   // alloc_hpa(): the same size again is fine, another EBUSY; no ways or granularity yet (a ram region has
   // none until written: test/oracle/cxl/cxl-probe91-sysfs-region-errors) is ENXIO, before the size's remainder.
   if (r.res) return r.res.end - r.res.start + 1 === size ? null : EBUSY;
-  if (r.iw === 0 || r.ig === 0) return ENXIO;
+  // A pmem region needs its uuid first (test/oracle/cxl/cxl-probe92-pmem-sysfs-errors: ENXIO on 6.1 to 7.2).
+  if (r.iw === 0 || r.ig === 0 || (r.mode === "pmem" && !r.uuid)) return ENXIO;
   if (size % (SZ_256M * r.iw) !== 0) return EINVAL;
   const win = st.windowRes.get(r.root.window!.index)!;
   let at = alignUp(win.start, SZ_256M);

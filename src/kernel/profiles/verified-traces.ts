@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 673,
-    "reproduced": 673
+    "traces": 674,
+    "reproduced": 674
   },
   "6.12": {
-    "traces": 557,
-    "reproduced": 557
+    "traces": 558,
+    "reproduced": 558
   },
   "7.2": {
-    "traces": 476,
-    "reproduced": 476
+    "traces": 477,
+    "reproduced": 477
   }
 };
