@@ -53,7 +53,8 @@ export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { u
   st.ports = st.ports.filter((p) => p !== ep);
   st.portIda.put(ep.id);
   m.endpoint = null;
-  const nmem = m.nvdimm?.nmem;
+  // 6.1: the nvdimm is not cxl_mem's; it stays (rule cxlMemOwnsNvdimm).
+  const nmem = k.rules.cxlMemOwnsNvdimm ? m.nvdimm?.nmem : null;
   if (nmem) {
     ndDriverUnbind(k, nmem);
     ndUevent(k, "remove", nmem);
@@ -63,7 +64,7 @@ export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { u
     nd.dimmIda.put(nmem.id);
     m.nvdimm!.nmem = null;
   }
-  if (m.nvdimm) {
+  if (m.nvdimm && k.rules.cxlMemOwnsNvdimm) {
     nvdimmEvent(k, st, m, "unbind");
     nvdimmEvent(k, st, m, "remove");
   }
@@ -74,7 +75,7 @@ export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { u
 /** bind_store() for cxl_mem: the nvdimm and its nmem, then the endpoint (EBUSY-free: an unbound memdev only). */
 export function memdevBind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | null {
   if (m.endpoint) return "EBUSY" as Errno;
-  if (m.nvdimm && st.bridge?.bus) {
+  if (m.nvdimm && st.bridge?.bus && k.rules.cxlMemOwnsNvdimm) {
     nvdimmEvent(k, st, m, "add");
     m.nvdimm.nmem = cxlNmemCreate(k, st.bridge.bus, m);
     ndFlush(k);

@@ -11,6 +11,18 @@ import { hex0x, isPowerOf2 } from "../units.js";
 import type { CxlDecoder, CxlDport, CxlPort, CxlState } from "./cxl-core.js";
 import type { CxlRegion } from "./cxl-region.js";
 
+/** cxl_port_setup_targets(): a bridge decoder's granularity under the root (rule cxlBridgeGranularityTimesRootWays). */
+function bridgeGranularity(k: Kernel, r: CxlRegion, rootWays: number, ways: number): number {
+  if (k.rules.cxlBridgeGranularityTimesRootWays) return r.ig * rootWays;
+  if (rootWays > 1 && ways > 1) {
+    const peig = Math.log2(r.ig / 256);
+    const peiw = Math.log2(rootWays);
+    const eiw = Math.log2(ways);
+    return 256 * 2 ** (Math.max(peig + peiw, eiw + peig) - eiw + 1);
+  }
+  return r.ig;
+}
+
 /** enum cxl_decoder_mode as region.c prints it. */
 const MODE_NUMBER: Record<string, number> = { none: 0, ram: 1, pmem: 2 };
 
@@ -130,7 +142,7 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
           sd.start = r.res!.start;
           sd.size = r.size;
           sd.iw = new Set(through.map((x) => st.platform.rootPorts[x!.port.memdev!.dev.rp].bdf)).size;
-          sd.ig = r.ig * rootWays;
+          sd.ig = bridgeGranularity(k, r, rootWays, sd.iw);
           k.printk(7, `cxl ${r.name}: ${portLabel(p)} iw: ${sd.iw} ig: ${sd.ig}`);
           set = [];
           filled.set(p, set);

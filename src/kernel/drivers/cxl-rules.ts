@@ -19,6 +19,8 @@ export interface CxlRules {
   hdmDecoders: number;
   /** Which host bridge ports get one passthrough decoder (profiles/rules-cxl.ts cxlPassthroughPorts). */
   passthroughPorts: "one-dport" | "no-hdm";
+  /** cxl_mem owns the memdev's nvdimm (profiles/rules-cxl.ts cxlMemOwnsNvdimm). */
+  memOwnsNvdimm: boolean;
   /** Endpoint decoders pick a DPA partition (profiles/rules-cxl.ts cxlDecoderPartitions). */
   decoderPartitions: boolean;
   /** The root port's dports are the PCI host bridges (pci0000:0c, alias ACPI0016:00). Evidence: 6.12 `cxl list` dports. */
@@ -79,6 +81,7 @@ export function cxlRules(k: Kernel): CxlRules | null {
     hdmDecoders: r.cxlHdmDecoders,
     passthroughPorts: r.cxlPassthroughPorts,
     decoderPartitions: r.cxlDecoderPartitions,
+    memOwnsNvdimm: r.cxlMemOwnsNvdimm,
     rootDportIsPciHost: r.cxlRootDportIsPciHost,
     dportsOnlyWithDevices: r.cxlDportsOnlyWithDevices,
     bridgeWithoutPmem: r.cxlBridgeWithoutPmem,

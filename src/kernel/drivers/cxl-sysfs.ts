@@ -148,7 +148,7 @@ export function cxlDevices(st: CxlState): { name: string; path: string; attr: (k
   }
   for (const m of st.memdevs) {
     out.push({ name: m.name, path: memdevPath(st, m), attr: (_k, a) => (a === "" ? "dir" : a === "serial" ? ro(() => hex0x(m.dev.serial)) : null) });
-    if (m.nvdimm && m.endpoint) out.push({ name: m.nvdimm.name, path: `${memdevPath(st, m)}/${m.nvdimm.name}`, attr: (_k, a) => (a === "" ? "dir" : null) });
+    if (m.nvdimm && (m.endpoint || !st.rules.memOwnsNvdimm)) out.push({ name: m.nvdimm.name, path: `${memdevPath(st, m)}/${m.nvdimm.name}`, attr: (_k, a) => (a === "" ? "dir" : null) });
   }
   if (st.bridge) out.push({ name: st.bridge.name, path: `${portPath(st.root!)}/${st.bridge.name}`, attr: (_k, a) => (a === "" ? "dir" : null) });
   for (const r of st.regions) {

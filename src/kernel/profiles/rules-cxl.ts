@@ -48,6 +48,12 @@ export const CXL_RULES = {
   cxlDecoderPartitions: rule("endpoint decoders pick a DPA partition (cxled->part): a target write without one is refused as \"dead\" (ENODEV), a mode the device has no capacity for is EINVAL, dpa_size without a partition EBUSY; before, modes: \"region mode: R mismatch: D\" (EINVAL), \"no available capacity\" (ENXIO), \"mode not set\" (EINVAL)", false, "test/oracle/cxl/cxl-probe91-sysfs-region-errors.trixie (6.12)", [
     { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe91-sysfs-region-errors.sid (cxl region0: decoder2.0 dead, ENODEV; mode pmem on a volatile device EINVAL; dpa_size with no mode EBUSY)" },
   ]),
+  cxlMemOwnsNvdimm: rule("cxl_mem's probe adds the memdev's nvdimm (pmemN, and so its nmem): unbinding cxl_mem removes them, binding adds them again; before, they outlive the driver", false, "test/oracle/cxl/cxl-probe89-memdev-unbind (6.1: only the endpoint and its decoder go)", [
+    { since: "6.12", value: true, evidence: "test/oracle/cxl/cxl-probe89-memdev-unbind.trixie and .sid (nmem0 and pmem1 removed at the unbind, added back at the bind)" },
+  ]),
+  cxlBridgeGranularityTimesRootWays: rule("a host bridge decoder's interleave granularity in a region: the region's times the root decoder's ways; before, the region's (6.1's cxl_port_setup_targets(), with its address-bit arithmetic only where both the root and the bridge interleave)", false, "drivers/cxl/core/region.c in 6.1.119; test/oracle/cxl/cxl-probe88-hb-order-swapped and cxl-probe88-two-hb-numa (6.1: iw: 1 ig: 256 under a 2-way root), cxl-probe86-create-region-errors (6.1: iw: 2 ig: 512 with -g 512)", [
+    { since: "6.12", value: true, evidence: "test/oracle/cxl/cxl-probe86-two-hb-interleave.trixie and .sid (iw: 1 ig: 512 under a 2-way root of 256)" },
+  ]),
   cxlBridgeWithoutPmem: rule("the nvdimm bridge registers its nd bus without any persistent device", false, "6.1: unrecorded with volatile devices only (its traces all have a persistent device); kept off there", [
     { since: "6.12", value: true, evidence: CXL + "/6.12/cxl-ram-region and 7.2/cxl-ram-region boot (ndbus0 under nvdimm-bridge0 with one volatile device)" },
   ]),
