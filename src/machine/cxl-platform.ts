@@ -112,6 +112,8 @@ export interface PlacedType3 {
   lsaSize: number;
   serial: number;
   bars: (Range & { bar: number })[];
+  /** Writing Commit 0 to an HDM decoder clears its Committed bit (QemuFacts.type3UncommitClearsCommitted). */
+  uncommitClearsCommitted: boolean;
 }
 
 export interface PlacedWindow {
@@ -217,6 +219,7 @@ export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[], 
       lsaSize: d.lsa_size ?? 0,
       serial: d.sn ?? 0,
       bars: TYPE3_BARS.map((b) => ({ bar: b.bar, ...find(name, (p) => p.entry.bar === b.bar) })),
+      uncommitClearsCommitted: QEMU_FACTS[qemu].type3UncommitClearsCommitted,
     });
   });
   const hostBridges: PlacedHostBridge[] = hbs.map((h, i) => {

@@ -35,11 +35,19 @@ export interface QemuFacts {
    * HDM decoders.
    */
   singleRootPortPassthrough: boolean;
+  /**
+   * A cxl-type3 device clears an HDM decoder's Committed bit when the kernel
+   * writes Commit 0 (hw/mem/cxl_type3.c hdm_decoder_uncommit(), added after
+   * 7.2). QEMU 7.2 keeps the bit: a decoder the kernel reset reads back as
+   * committed with zero size (test/oracle/cxl/cxl-probe90-unbind-in-region,
+   * 6.1).
+   */
+  type3UncommitClearsCommitted: boolean;
 }
 
 export const QEMU_FACTS: Record<QemuVersion, QemuFacts> = {
-  "7.2": { seabios: "1.16.2", mem64FromPhysBits: false, smbiosMemoryDeviceSize: 16 * GiB, singleRootPortPassthrough: false },
-  "10.0": { seabios: "1.16.3", mem64FromPhysBits: true, smbiosMemoryDeviceSize: 2047 * TiB, singleRootPortPassthrough: true },
+  "7.2": { seabios: "1.16.2", mem64FromPhysBits: false, smbiosMemoryDeviceSize: 16 * GiB, singleRootPortPassthrough: false, type3UncommitClearsCommitted: false },
+  "10.0": { seabios: "1.16.3", mem64FromPhysBits: true, smbiosMemoryDeviceSize: 2047 * TiB, singleRootPortPassthrough: true, type3UncommitClearsCommitted: true },
 };
 
 /** The QEMU a machine boots on: its own `qemu`, else 10.0 for a CXL machine where the kernel needs it, else 7.2. */

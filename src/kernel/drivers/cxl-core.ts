@@ -71,12 +71,13 @@ export interface CxlMemdev {
   /** The cxl_nvdimm device (pmemN) and its nmem on the bridge's bus. */
   nvdimm: { name: string; nmem: NdDimm | null } | null;
   /**
-   * The device's HDM decoder registers as a commit left them: interleave ways
-   * and granularity stay in the device (a reset clears only the commit bit),
-   * and a new endpoint reads them back (test/oracle/cxl/cxl-probe90-unbind-in-region:
-   * decoder2.0 shows interleave_ways 2 after cxl_mem is bound again).
+   * The device's HDM decoder registers as a commit and a reset left them:
+   * interleave ways and granularity stay in the device (a reset clears Commit,
+   * base and size), and a new endpoint reads them back (test/oracle/cxl/
+   * cxl-probe90-unbind-in-region: decoder2.0 shows interleave_ways 2 after
+   * cxl_mem is bound again); `committed` is the device's Committed bit.
    */
-  hdmRegs?: { iw: number; ig: number }[];
+  hdmRegs?: { iw: number; ig: number; size: number; committed: boolean }[];
   /** DPA ranges taken by endpoint decoders. */
 }
 
@@ -257,10 +258,11 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     }
   });
   st.memdevs.sort((a, b) => a.id - b.id);
-  // cxl_mem makes the endpoint ports: by memdev id on 6.1; from 6.12 in an order of its own (rule cxlMemProbeOrder:
-  // outcome i is the i-th permutation of the memdevs by id).
+  // cxl_mem makes the endpoint ports in an order of its own: outcome i is the i-th permutation of the memdevs by
+  // id. 6.1 usually goes by memdev id (outcome 0) but not always (test/oracle/cxl/cxl-probe86-two-hb-window-one:
+  // endpoint3 is mem1's).
   let endpointOrder = st.memdevs;
-  if (k.rules.cxlMemProbeOrder === "race" && n >= 2 && n <= MAX_RACED) {
+  if (n >= 2 && n <= MAX_RACED) {
     const orders = permutations([...Array(n).keys()]);
     const pick = orders[env.endpointChoice ?? 0] ? env.endpointChoice ?? 0 : 0;
     nd.bootRaces.push({ race: "cxl-endpoint-order", region: "cxl_mem", outcomes: orders.map((_, i) => i), chosen: pick });
@@ -278,14 +280,16 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   if (st.memdevs.some((m) => m.nvdimm) || rules.bridgeWithoutPmem) {
     const bus = ndBusRegister(k, "cxl", `${portPath(root)}/nvdimm-bridge0`);
     st.bridge.bus = bus;
-    // 6.1's cxl_nvdimm takes the pmemN devices in reverse memdev order (recorded both ways round:
-    // test/oracle/cxl/cxl-pmem-two-devices and cxl-pmem-interleave: nmem0 is mem1's); later ones in endpoint order.
-    // From 6.12 the nmems usually register in endpoint order, but the probes run side by side: the endpoint
-    // with the higher id can register its nmem first (test/oracle/cxl/cxl-probe88-hb-order-swapped.sid: nmem0 is
-    // endpoint4's memdev). Outcome i is the i-th permutation of the endpoint order.
-    let nmemOrder = k.rules.cxlMemProbeOrder === "race" ? endpointOrder : [...st.memdevs].reverse();
-    const pm = nmemOrder.filter((m) => m.nvdimm);
-    if (k.rules.cxlMemProbeOrder === "race" && pm.length >= 2 && pm.length <= MAX_RACED) {
+    // The nmems register in an order of their own too. On 6.1 cxl_nvdimm binds from two walks of the bus at once
+    // (the driver's registration and the bridge's rescan once its nd bus is up), most often the pmemN devices in
+    // reverse memdev order (test/oracle/cxl/cxl-pmem-two-devices and cxl-pmem-interleave: nmem0 is mem1's), but not
+    // always (cxl-probe88-two-hb-g1024: nmem0 is mem0's; cxl-probe89-three-devices: in memdev order). From 6.12
+    // usually in endpoint order, though the endpoint with the higher id can register its nmem first
+    // (cxl-probe88-hb-order-swapped.sid: nmem0 is endpoint4's memdev). Outcome i is the i-th permutation of the
+    // version's usual order (rule cxlNmemOrder).
+    const pm = (k.rules.cxlNmemOrder === "endpoint-order" ? endpointOrder : [...st.memdevs].reverse()).filter((m) => m.nvdimm);
+    let nmemOrder = pm;
+    if (pm.length >= 2 && pm.length <= MAX_RACED) {
       const orders = permutations([...Array(pm.length).keys()]);
       const pick = orders[env.nmemChoice ?? 0] ? env.nmemChoice ?? 0 : 0;
       nd.bootRaces.push({ race: "cxl-nmem-order", region: "cxl_pmem", outcomes: orders.map((_, i) => i), chosen: pick });
@@ -301,8 +305,25 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
   return st;
 }
 
-/** cxl_mem's probe: the memdev's endpoint port under its host bridge's port, its decoders and register claims. */
-export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort {
+/**
+ * init_hdm_decoder()'s refusal: the first of the device's HDM decoders whose
+ * registers say committed with a zero size (a reset on a device that keeps
+ * the Committed bit), or -1.
+ */
+export function committedZeroSizeDecoder(st: CxlState, m: CxlMemdev): number {
+  for (let n = 0; n < st.rules.hdmDecoders; n++) {
+    const regs = m.hdmRegs?.[n];
+    if (regs?.committed && regs.size === 0) return n;
+  }
+  return -1;
+}
+
+/**
+ * cxl_mem's probe: the memdev's endpoint port under its host bridge's port,
+ * its decoders and register claims; null when cxl_port's probe of it fails
+ * (the port added and removed again, the errors logged: the caller's ENXIO).
+ */
+export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort | null {
   const rules = st.rules;
   const rp = st.platform.rootPorts[m.dev.rp];
   const parent = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
@@ -311,7 +332,19 @@ export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort {
   m.endpoint = ep;
   st.ports.push(ep);
   portEvent(k, "add", ep);
+  const bad = committedZeroSizeDecoder(st, m);
   for (let n = 0; n < rules.hdmDecoders; n++) {
+    if (n === bad) {
+      k.printk(4, `cxl_port ${ep.name}: decoder${ep.id}.${n}: Committed with zero size`);
+      k.printk(3, `cxl_port ${ep.name}: Couldn't enumerate decoders (-6)`);
+      k.printk(3, `cxl_mem ${m.name}: ${ep.name} failed probe`);
+      for (const d of [...ep.decoders].reverse()) decoderEvent(k, "remove", d);
+      portEvent(k, "remove", ep);
+      st.ports = st.ports.filter((p) => p !== ep);
+      st.portIda.put(ep.id);
+      m.endpoint = null;
+      return null;
+    }
     const d = newDecoder(ep, "endpoint", []);
     const regs = m.hdmRegs?.[n];
     if (regs) {

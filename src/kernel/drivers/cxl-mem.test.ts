@@ -56,3 +56,23 @@ test("unbinding cxl_mem under a ram region whose memory is online is reported as
   assert.equal(r.unsupported, true);
   assert.match(r.error ?? "", /^memhp: unbinding cxl_mem from mem0 while its ram region's memory is System RAM is not modelled/);
 });
+
+test("binding cxl_mem again after its region was killed: QEMU 7.2's device keeps the Committed bit of the reset decoder, so the new endpoint's probe fails (ENXIO, three log lines, the port added and removed); QEMU 10.0's clears it (test/oracle/cxl/cxl-probe90-unbind-in-region: 6.1 on 7.2, 6.12 and 7.2 on 10.0)", () => {
+  const run = (profile: string, qemu?: "7.2" | "10.0") => {
+    const sys = bootSystem(qemu ? { ...spec, qemu } : spec, { boot: "derive", profile });
+    assert.equal((applyStep(sys, { op: "cxl", args: ["create-region", "-m", "-d", "decoder0.0", "-s", "256M", "mem0"] }) as { rc: number }).rc, 0);
+    assert.equal((applyStep(sys, { op: "write", path: "/sys/bus/cxl/drivers/cxl_mem/unbind", value: "mem0" }) as { ok?: boolean }).ok, true);
+    const before = sys.kernel.log.length;
+    const r = applyStep(sys, { op: "write", path: "/sys/bus/cxl/drivers/cxl_mem/bind", value: "mem0" }) as { ok?: boolean; errno?: string };
+    const eps = applyStep(sys, { op: "cxl", args: ["list", "-E"] }) as { stdout_json?: unknown };
+    return { r, log: sys.kernel.log.slice(before).map((l) => l.text), eps: eps.stdout_json };
+  };
+  const old = run("6.1");
+  assert.equal(old.r.errno, "ENXIO");
+  assert.deepEqual(old.log, ["cxl_port endpoint2: decoder2.0: Committed with zero size", "cxl_port endpoint2: Couldn't enumerate decoders (-6)", "cxl_mem mem0: endpoint2 failed probe"]);
+  assert.deepEqual(old.eps, []);
+  assert.equal(run("6.12", "7.2").r.errno, "ENXIO");
+  const now = run("6.12");
+  assert.equal(now.r.ok, true);
+  assert.deepEqual(now.eps, [{ endpoint: "endpoint2", host: "mem0", depth: 2 }]);
+});

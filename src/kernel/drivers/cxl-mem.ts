@@ -8,13 +8,13 @@
  * region takes the region down as it goes (cxl_decoder_kill_region()).
  */
 import type { Kernel } from "../kernel.js";
-import { ENODEV, type Errno } from "../errno.js";
+import { ENODEV, ENXIO, type Errno } from "../errno.js";
 import { removeResource, type Resource } from "../resource.js";
 import { walk } from "../resource-walk.js";
 import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { ndState, ndUevent } from "./nvdimm-core.js";
 import { decoderKillRegion } from "./cxl-region.js";
-import { CXL_DEVICE, cxlNmemCreate, cxlUevent, decoderEvent, makeEndpoint, memdevPath, portEvent, type CxlMemdev, type CxlState } from "./cxl-core.js";
+import { CXL_DEVICE, committedZeroSizeDecoder, cxlNmemCreate, cxlUevent, decoderEvent, makeEndpoint, memdevPath, portEvent, type CxlMemdev, type CxlState } from "./cxl-core.js";
 
 function memdevEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: "bind" | "unbind"): void {
   cxlUevent(k, action, memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, action === "bind" ? "cxl_mem" : undefined, [
@@ -72,9 +72,19 @@ export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { u
   return null;
 }
 
-/** bind_store() for cxl_mem: the nvdimm and its nmem, then the endpoint (EBUSY-free: an unbound memdev only). */
+/**
+ * bind_store() for cxl_mem: the nvdimm and its nmem, then the endpoint
+ * (EBUSY-free: an unbound memdev only). A device whose HDM decoder reads
+ * back committed with zero size fails cxl_port's probe of the new endpoint:
+ * ENXIO, nothing added (test/oracle/cxl/cxl-probe90-unbind-in-region, 6.1 on
+ * QEMU 7.2).
+ */
 export function memdevBind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | null {
   if (m.endpoint) return "EBUSY" as Errno;
+  if (committedZeroSizeDecoder(st, m) >= 0) {
+    makeEndpoint(k, st, m);
+    return ENXIO;
+  }
   if (m.nvdimm && st.bridge?.bus && k.rules.cxlMemOwnsNvdimm) {
     nvdimmEvent(k, st, m, "add");
     m.nvdimm.nmem = cxlNmemCreate(k, st.bridge.bus, m);

@@ -135,18 +135,31 @@ export function setCommit(k: Kernel, st: CxlState, r: CxlRegion, commit: boolean
     }
     for (const d of allDecoders(r)) {
       d.committed = true;
-      // cxl_decoder_commit() writes the interleave into the device's registers.
+      // cxl_decoder_commit() writes the interleave and size into the device's registers.
       const m = d.port.memdev;
-      if (d.kind === "endpoint" && m) (m.hdmRegs ??= [])[d.id] = { iw: d.iw, ig: d.ig };
+      if (d.kind === "endpoint" && m) (m.hdmRegs ??= [])[d.id] = { iw: d.iw, ig: d.ig, size: r.size, committed: true };
     }
     r.state = "commit";
     return null;
   }
   if (r.state !== "commit") return null;
   if (r.driver) return EBUSY;
-  for (const d of allDecoders(r)) d.committed = false;
+  for (const d of allDecoders(r)) decoderReset(d);
   r.state = "active";
   return null;
+}
+
+/**
+ * cxl_decoder_reset(): Commit cleared, then base and size written 0; the
+ * interleave stays in the device's registers, and so does the Committed bit
+ * where the device does not clear it (PlacedType3.uncommitClearsCommitted).
+ */
+function decoderReset(d: CxlDecoder): void {
+  d.committed = false;
+  const regs = d.kind === "endpoint" ? d.port.memdev?.hdmRegs?.[d.id] : undefined;
+  if (!regs) return;
+  regs.size = 0;
+  regs.committed = !d.port.memdev!.dev.uncommitClearsCommitted;
 }
 
 function allDecoders(r: CxlRegion): CxlDecoder[] {
@@ -234,7 +247,7 @@ export function decoderKillRegion(k: Kernel, st: CxlState, d: CxlDecoder): void 
   const r = d.region;
   if (!r) return;
   if (r.state === "commit") {
-    for (const x of allDecoders(r)) x.committed = false;
+    for (const x of allDecoders(r)) decoderReset(x);
     r.state = "active";
   }
   const pos = r.targets.indexOf(d);

@@ -84,7 +84,7 @@ export interface NdState {
   burst: number;
 }
 
-/** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids", "cxl-endpoint-order" and "cxl-nmem-order" (cxl-core.ts: the order cxl_pci's async probes take ids, and from 6.12 the order cxl_mem numbers the endpoints and the order their nmems register). */
+/** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids", "cxl-endpoint-order" and "cxl-nmem-order" (cxl-core.ts: the order cxl_pci's async probes take ids, the order cxl_mem numbers the endpoints and the order their nmems register). */
 export const BOOT_RACES = ["btt-seed", "pfn-seed", "disk-order", "cxl-memdev-ids", "cxl-endpoint-order", "cxl-nmem-order"] as const;
 
 /**

@@ -70,11 +70,11 @@ export const CXL_RULES = {
   cxlDaxRegionAsyncProbe: rule("the cxl_dax_region driver probes asynchronously (PROBE_PREFER_ASYNCHRONOUS): a ram region's `bind` uevent comes before its dax device and memory", false, CXL + "/6.12/cxl-ram-region step 10 (dax0.0 and its memory before region0's bind)", [
     { since: "7.2", value: true, evidence: "drivers/dax/cxl.c (probe_type PROBE_PREFER_ASYNCHRONOUS, the driver registered from a work item after dax_hmem); " + CXL + "/7.2/cxl-ram-region step 10 (region0's bind right after dax_region0's add)" },
   ]),
-  cxlMemProbeOrder: rule<"by-memdev-id" | "race">(
-    "which memdev's endpoint port cxl_mem makes first, and the order cxl_pmem's nmems follow: by memdev id, the nmems the other way round (\"by-memdev-id\"), or an order of its own from one boot to the next, independent of the memdev ids, the nmems in endpoint order (\"race\")",
-    "by-memdev-id",
-    "test/oracle/cxl/cxl-pmem-two-devices and cxl-pmem-interleave (6.1: endpoint2 is mem0's with either memdev order; nmem0 is mem1's)",
-    [{ since: "6.12", value: "race", evidence: "test/oracle/cxl/cxl-pmem-two-devices.trixie and .sid, cxl-pmem-interleave.sid (and a 6.12 run that died later, not kept): endpoint2 is mem0's with mem0 at 0d:00.0 and mem1's with either memdev order; nmem0 is endpoint2's memdev every time (first verified on 6.12)" }],
+  cxlNmemOrder: rule<"reverse-memdev-id" | "endpoint-order">(
+    "the order cxl_nvdimm usually registers the nmems in (the boot race cxl-nmem-order departs from it; cxl_mem's endpoint order is the race cxl-endpoint-order, usually by memdev id): the memdevs' reverse id order (\"reverse-memdev-id\") or the endpoints' order (\"endpoint-order\")",
+    "reverse-memdev-id",
+    "test/oracle/cxl/cxl-pmem-two-devices, cxl-pmem-interleave and eight more 6.1 two-device recordings (nmem0 is mem1's); the 6.1 exceptions are outcomes of the race: cxl-probe88-two-hb-g1024 (nmem0 is mem0's), cxl-probe89-three-devices (memdev order), and cxl_mem's endpoints in cxl-probe86-two-hb-window-one (endpoint3 is mem1's)",
+    [{ since: "6.12", value: "endpoint-order", evidence: "test/oracle/cxl/cxl-pmem-two-devices.trixie and .sid, cxl-pmem-interleave.sid: nmem0 is endpoint2's memdev every time, the endpoints in either memdev order (first verified on 6.12)" }],
   ),
   cxlNvdimmIdSecurity: rule("a CXL nmem shows `id` (the memdev serial) and `security` (ndctl list: id, security)", false, CXL + "/6.1 ndctl dimms", [
     { since: "6.12", value: true, evidence: CXL + "/6.12 ndctl dimms ({dev, id: \"1\", security: \"disabled\"})" },

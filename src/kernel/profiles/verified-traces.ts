@@ -5,8 +5,8 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 680,
-    "reproduced": 680
+    "traces": 684,
+    "reproduced": 684
   },
   "6.12": {
     "traces": 558,
