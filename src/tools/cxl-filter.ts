@@ -34,6 +34,8 @@ export interface CxlListParams {
   human: boolean;
   /** -S: a port filter names the port alone, not its descendants. */
   single: boolean;
+  /** -I (or -vvv): each memdev's partition_info. */
+  partition?: boolean;
 }
 
 /** which_sep() and strtok_r(): the words of a filter. */

@@ -2,9 +2,8 @@
  * The JSON cxl-cli 76 prints for each CXL object (cxl/json.c): memdevs,
  * the bus, ports and endpoints with their dports, decoders with their
  * targets, regions with their mappings. Sizes and hex values follow -u
- * (tool-util.ts); dports, targets and mappings appear only with -T (or -v).
- *
- * Not modelled: the mailbox objects of -H/-I/-A (health, partition, alert configuration).
+ * (tool-util.ts); dports, targets and mappings appear only with -T (or -v),
+ * a memdev's partition_info with -I (or -vvv).
  */
 import type { CxlDecoder, CxlMemdev, CxlPort, CxlState } from "../kernel/drivers/cxl-core.js";
 import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
@@ -18,6 +17,8 @@ export type Json = Record<string, unknown>;
 export interface CxlJsonFlags {
   human: boolean;
   targets: boolean;
+  /** -I: the memdev's partition_info. */
+  partition?: boolean;
 }
 
 /** The memdevs a filter keeps, for the dports and targets a listing shows (null: no filter). */
@@ -50,7 +51,23 @@ export function memdevJson(st: CxlState, m: CxlMemdev, f: CxlJsonFlags): Json {
   if (node !== undefined) j.numa_node = node;
   j.host = m.dev.bdf;
   if (!m.endpoint) j.state = "disabled";
+  // -H (health) and -A (alert_config) would come before the serial; QEMU's cxl-type3 answered neither mailbox
+  // command in any recording (QEMU 7.2 and 10.0: test/oracle/cxl/cxl-probe95-list-mailbox-*), and libcxl leaves
+  // an object out when its command fails.
+  if (f.partition) j.partition_info = partitionJson(m, f);
   return j;
+}
+
+/**
+ * util_cxl_memdev_partition_to_json(): IDENTIFY's capacities. QEMU's
+ * cxl-type3 reports its volatile and persistent backends as volatile-only
+ * and persistent-only capacity and a partition alignment of 0, so libcxl
+ * stops there (no GET_PARTITION_INFO fields).
+ */
+function partitionJson(m: CxlMemdev, f: CxlJsonFlags): Json {
+  const ram = m.dev.volatile ? m.dev.size : 0;
+  const pmem = m.dev.volatile ? 0 : m.dev.size;
+  return { total_size: jsonSize(ram + pmem, f), volatile_only_size: jsonSize(ram, f), persistent_only_size: jsonSize(pmem, f), partition_alignment_size: jsonSize(0, f) };
 }
 
 /** util_cxl_bus_to_json() and util_cxl_port_to_json(): the name under `key`, host and depth. */

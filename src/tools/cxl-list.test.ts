@@ -87,17 +87,32 @@ test("-S without a port filter and unknown options are usage errors (exit 129)",
   assert.equal(x.stderr[0], '  Error: unknown parameter "extra"');
 });
 
-test("mailbox data (-H, -I, -A, -vvv) and --debug are reported as not modelled, not invented", () => {
+test("-I lists IDENTIFY's partition info (human sizes with -u, 0 stays 0); -H and -A add nothing, as no recorded device answered them; --debug is reported as not modelled", () => {
   const sys = machine();
-  for (const f of [["-H"], ["-I"], ["-A"], ["-vvv"], ["-M", "--health"], ["--debug"]]) {
+  const part = list(sys, "-M", "-I");
+  assert.ok(!("unsupported" in part));
+  const mem = { memdev: "mem0", ram_size: GiB, serial: 1, host: "0000:0d:00.0" };
+  assert.deepEqual(part.json, [{ ...mem, partition_info: { total_size: GiB, volatile_only_size: GiB, persistent_only_size: 0, partition_alignment_size: 0 } }]);
+  const human = list(sys, "-M", "-I", "-u");
+  assert.ok(!("unsupported" in human));
+  // One object with -u is printed alone, not in an array.
+  assert.deepEqual((human.json as { partition_info: unknown }).partition_info, { total_size: "1024.00 MiB (1073.74 MB)", volatile_only_size: "1024.00 MiB (1073.74 MB)", persistent_only_size: 0, partition_alignment_size: 0 });
+  for (const f of [["-M", "-H"], ["-M", "-A"], ["-M", "--health", "--alert-config"]]) {
     const r = list(sys, ...f);
-    assert.ok("unsupported" in r, f.join(" "));
-    assert.match(r.unsupported, /is not modelled$/);
+    assert.ok(!("unsupported" in r), f.join(" "));
+    assert.deepEqual(r.json, [mem], f.join(" "));
   }
+  // -vvv: the -vv tree with each memdev's partition_info.
+  const vvv = list(sys, "-vvv");
+  assert.ok(!("unsupported" in vvv));
+  assert.match(JSON.stringify(vvv.json), /"memdev":\{"memdev":"mem0","ram_size":1073741824,"serial":1,"host":"0000:0d:00.0","partition_info":\{"total_size":1073741824,/);
+  const dbg = list(sys, "--debug");
+  assert.ok("unsupported" in dbg);
+  assert.match(dbg.unsupported, /is not modelled$/);
   // Through the scenario op it is a step error, not a listing.
-  const r = applyStep(sys, { op: "cxl", args: ["list", "-H"] }) as { error?: string; unsupported?: boolean };
+  const r = applyStep(sys, { op: "cxl", args: ["list", "--debug"] }) as { error?: string; unsupported?: boolean };
   assert.equal(r.unsupported, true);
-  assert.match(r.error ?? "", /^memhp: cxl list's mailbox data/);
+  assert.match(r.error ?? "", /^memhp: cxl list --debug/);
 });
 
 test("a port filter alone lists that port by itself; with -P it keeps the port's descendants' listing rules", () => {

@@ -27,7 +27,7 @@ class Walk {
     readonly st: CxlState,
     readonly p: CxlListParams,
   ) {
-    this.flags = { human: p.human, targets: p.targets };
+    this.flags = { human: p.human, targets: p.targets, partition: p.partition === true };
     this.scope = p.memdev === undefined && p.serial === undefined ? null : F.filteredMemdevs(st, p);
   }
   /** A region's mappings are read once; each position without a target is a libcxl error then. */
@@ -276,9 +276,9 @@ export function cxlList(st: CxlState, argv: string[]): CxlListOutcome {
   }
   if (kinds() === 0) p.regions = p.memdevs = true;
   const verbose = typeof o.verbose === "number" ? o.verbose : 0;
-  if (verbose >= 3 || b("health") || b("partition") || b("alertConfig")) {
-    return { unsupported: "cxl list's mailbox data (-H health, -I partition, -A alert configuration; -vvv asks for all three) is not modelled" };
-  }
+  // -H and -A ask the device's mailbox for health and alert configuration; no recorded device answered, so they
+  // add nothing (memdevJson()). -I lists the partition info IDENTIFY gives; -vvv asks for all three.
+  if (verbose >= 3 || b("partition")) p.partition = true;
   if (b("debug")) return { unsupported: "cxl list --debug (libcxl's debug log of the walk) is not modelled" };
   if (verbose >= 2) p.idle = true;
   if (verbose >= 1) p.buses = p.ports = p.endpoints = p.decoders = p.targets = true;

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 684,
-    "reproduced": 684
+    "traces": 685,
+    "reproduced": 685
   },
   "6.12": {
-    "traces": 558,
-    "reproduced": 558
+    "traces": 560,
+    "reproduced": 560
   },
   "7.2": {
-    "traces": 477,
-    "reproduced": 477
+    "traces": 479,
+    "reproduced": 479
   }
 };
