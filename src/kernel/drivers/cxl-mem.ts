@@ -32,9 +32,15 @@ function nvdimmEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: string): voi
 export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { unsupported: string } | null {
   const ep = m.endpoint;
   if (!ep) return ENODEV;
-  // A ram region whose memory kmem holds: the guest died every time (6.12 and 7.2 under QEMU 10.0, probe91).
+  // A ram region whose memory kmem holds online: kmem cannot remove it ("removing memory fails, because memory
+  // [...] is onlined", "... cannot be hotremoved until the next reboot"), the region's decoders are reset under
+  // it all the same, and whatever lived in that memory is gone: user space segfaults and init's death panics the
+  // guest (test/oracle/quirks/cxl-probe91-ram-unbind.sid.console.txt; 6.12 and 7.2, every run). memhp does not
+  // model a guest that dies, so it says so.
   if (ep.decoders.some((d) => d.region?.extra && d.region.extra(k).systemRam > 0)) {
-    return { unsupported: `unbinding cxl_mem from ${m.name} while its ram region's memory is System RAM is not modelled (the recorded guests died)` };
+    return {
+      unsupported: `unbinding cxl_mem from ${m.name} while its ram region's memory is online: kmem cannot remove the memory ("cannot be hotremoved until the next reboot"), the region's decoders are reset under it, and the processes with pages there crash; the recorded guests panicked ("Attempted to kill init") every time. A guest that dies is not modelled`,
+    };
   }
   for (const d of [...ep.decoders].reverse()) {
     decoderKillRegion(k, st, d);
