@@ -13,7 +13,7 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 560
   },
   "7.2": {
-    "traces": 479,
-    "reproduced": 479
+    "traces": 480,
+    "reproduced": 480
   }
 };
