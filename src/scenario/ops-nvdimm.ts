@@ -171,8 +171,9 @@ function str(v: unknown): string | undefined {
   return v === undefined || v === null ? undefined : String(v);
 }
 
-/** The oracle's record of a tool run: random uuids of the JSON hidden, the originals under `noisy`. */
+/** The oracle's record of a tool run: random uuids of the JSON hidden, the originals under `noisy`; a run memhp cannot model is a step error. */
 function record(r: ToolResult): Record<string, unknown> {
+  if (r.unsupported) return { error: `memhp: ${r.unsupported}`, unsupported: true };
   const out: Record<string, unknown> = { argv: r.argv, rc: r.rc };
   const noisy: Record<string, string> = {};
   if (r.stdout_json !== undefined) out.stdout_json = normalizeUuids(r.stdout_json, noisy);

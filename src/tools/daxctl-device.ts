@@ -2,8 +2,9 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { daxDriverBind, daxDriverIdStore, daxDriverUnbind, type DevDax } from "../kernel/drivers/dax.js";
 import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
-import { neg, parseOptions, strerror, type ToolResult } from "./tool-util.js";
-import { Ctx, daxctlRegions, daxDevFilter, daxRegionFilter, EBUSY, EINVAL, enabled, ENXIO, isSystemRam, memoryOp, numOnline, numSections, readAttr, result } from "./daxctl-lib.js";
+import { neg, parseCommand, strerror, type ToolResult } from "./tool-util.js";
+import { type DeviceAction, DEVICE_TABLES } from "./daxctl-options.js";
+import { Ctx, daxctlRegions, daxDevFilter, daxRegionFilter, EBUSY, EINVAL, enabled, ENXIO, isSystemRam, memoryOp, numOnline, numSections, readAttr, result, usage } from "./daxctl-lib.js";
 import { daxDevJson } from "./daxctl-list.js";
 
 interface Params {
@@ -180,7 +181,7 @@ function reconfigDevdax(c: Ctx, p: Params, d: DevDax): number {
   return devEnable(c, d, "devdax");
 }
 
-type Action = "reconfigure" | "online" | "offline" | "enable" | "disable";
+type Action = DeviceAction;
 
 function doDevice(c: Ctx, p: Params, d: DevDax, action: Action): number {
   switch (action) {
@@ -217,27 +218,24 @@ function doDevice(c: Ctx, p: Params, d: DevDax, action: Action): number {
   }
 }
 
-export function cmdDevice(k: Kernel, argv: string[], action: Action): ToolResult {
+export function cmdDevice(k: Kernel, argv: string[], action: DeviceAction): ToolResult {
   const c = new Ctx(k);
-  const specs = [
-    { short: "r", long: "region", type: "string" as const, key: "region" },
-    { short: "u", long: "human", type: "bool" as const, key: "human" },
-    { short: "v", long: "verbose", type: "bool" as const, key: "verbose" },
-    { short: "m", long: "mode", type: "string" as const, key: "mode" },
-    { short: "N", long: "no-online", type: "bool" as const, key: "noOnline" },
-    { short: "f", long: "force", type: "bool" as const, key: "force" },
-    { short: "C", long: "check-config", type: "bool" as const, key: "check" },
-    { short: "s", long: "size", type: "string" as const, key: "size" },
-    { short: "a", long: "align", type: "string" as const, key: "align" },
-    { long: "no-movable", type: "bool" as const, key: "noMovable" },
-  ];
-  const po = parseOptions(argv.slice(1), specs);
-  const text = { reconfigure: "daxctl reconfigure-device <device> [<options>]", online: "daxctl online-memory <device> [<options>]", offline: "daxctl offline-memory <device> [<options>]", enable: "daxctl enable-device <device> [<options>]", disable: "daxctl disable-device <device> [<options>]" }[action];
-  if ("error" in po) {
-    c.err.error(`${po.error}\n`);
-    c.err.write(`\n usage: ${text}\n\n`);
-    return result(argv, 129, c);
+  const table = DEVICE_TABLES[action];
+  const po = parseCommand(argv, table);
+  if ("error" in po) return usage(argv, c, table, po);
+  let bad = false;
+  if (po.args.length === 0) {
+    // cmd_enable_device() parses its options as ACTION_DISABLE.
+    const what = { reconfigure: "reconfigure", online: "online memory for", offline: "offline memory for", enable: "disable", disable: "disable" }[action];
+    c.err.write(`specify a device to ${what}, or "all"\n`);
+    bad = true;
   }
+  for (let i = 1; i < po.args.length; i++) {
+    c.err.write(`unknown extra parameter "${po.args[i]}"\n`);
+    bad = true;
+  }
+  if (bad) return usage(argv, c, table);
+  const device = po.args[0].replace(/^.*\//, "");
   const o = po.opts;
   c.human = o.human === true;
   const p: Params = {
@@ -248,30 +246,27 @@ export function cmdDevice(k: Kernel, argv: string[], action: Action): ToolResult
     verbose: o.verbose === true,
     region: typeof o.region === "string" ? o.region : undefined,
   };
-  let bad = false;
-  if (po.args.length === 0) {
-    const what = { reconfigure: "reconfigure", online: "online memory for", offline: "offline memory for", enable: "enable", disable: "disable" }[action];
-    c.err.write(`specify a device to ${what}, or "all"\n`);
-    bad = true;
+  const unmodelled = (what: string): ToolResult => ({ argv: ["daxctl", ...argv], rc: 1, stderr: [], unsupported: `daxctl ${argv[0]} ${what} is not modelled` });
+  if (o.check === true) {
+    if (p.mode !== undefined || p.noOnline || p.noMovable) {
+      c.err.write(`${device}: -C cannot be used with --mode, --(no-)movable, or --(no-)online\n`);
+      return usage(argv, c, table);
+    }
+    return unmodelled("-C (the parameters from daxctl's config files)");
   }
-  for (let i = 1; i < po.args.length; i++) {
-    c.err.write(`unknown extra parameter "${po.args[i]}"\n`);
-    bad = true;
-  }
-  if (action === "reconfigure" && !bad) {
-    if (!p.mode && o.size === undefined && o.align === undefined) {
+  if (action === "reconfigure") {
+    const resize = o.size !== undefined || o.align !== undefined;
+    if (p.mode === undefined && !resize) {
       c.err.write("error: a 'align', 'mode' or 'size' option is required\n");
-      bad = true;
-    } else if (p.mode === "devdax" && p.noOnline) {
+      return usage(argv, c, table);
+    }
+    // A size or align takes the place of the mode: do_reconfig() resizes the device or sets its align.
+    if (resize) return unmodelled("-s/-a (resizing a device, setting its align)");
+    if (p.mode === "devdax" && p.noOnline) {
       c.err.write("--no-online is incompatible with --mode=devdax\n");
-      bad = true;
+      return usage(argv, c, table);
     }
   }
-  if (bad) {
-    c.err.write(`\n usage: ${text}\n\n`);
-    return result(argv, 129, c);
-  }
-  const device = po.args[0].replace(/^.*\//, "");
   ndFlush(k);
   let rc = ENXIO;
   let processed = 0;

@@ -4,7 +4,7 @@ import { sysfsRead, sysfsWrite } from "../kernel/sysfs.js";
 import { daxParentPath, daxState, type DaxRegionParent, type DevDax, devDaxSize } from "../kernel/drivers/dax.js";
 import { type NdPfn } from "../kernel/drivers/nvdimm-core.js";
 import { readdirOrder } from "../kernel/kernfs.js";
-import { displayJsonArray, neg, scanInt, scanPair, Stderr, strerror, toolResult, type ToolResult } from "./tool-util.js";
+import { displayJsonArray, neg, type OptionTable, type ParseFailure, scanInt, scanPair, Stderr, strerror, toolResult, type ToolResult, usageResult } from "./tool-util.js";
 
 export const ENXIO = -6;
 export const EBUSY = -16;
@@ -189,4 +189,14 @@ export class Ctx {
 
 export function result(argv: string[], rc: number, c: Ctx): ToolResult {
   return toolResult("daxctl", argv, rc, c.err, c.json ? displayJsonArray(c.json, { human: c.human }, c.err) : undefined);
+}
+
+/**
+ * daxctl's usage errors, all printed here: usage_with_options() of the
+ * command's table (daxctl-options.ts), or when parse_options() stopped, the
+ * text that goes with why. Exit 129, nothing on stdout.
+ */
+export function usage(argv: string[], c: Ctx, t: OptionTable, failure?: ParseFailure): ToolResult {
+  c.json = null;
+  return usageResult("daxctl", argv, c.err, t, failure);
 }

@@ -2,8 +2,9 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { type DevDax, devDaxSize } from "../kernel/drivers/dax.js";
 import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
-import { displayJsonArray, type JsonFlags, jsonHex, jsonSize, parseOptions, type ToolResult } from "./tool-util.js";
-import { Ctx, type DaxctlRegion, daxctlRegions, daxDevFilter, daxRegionFilter, devResource, enabled, isMovable, isSystemRam, numOnline, numSections, result } from "./daxctl-lib.js";
+import { displayJsonArray, type JsonFlags, jsonHex, jsonSize, parseCommand, type ToolResult } from "./tool-util.js";
+import { LIST_TABLE } from "./daxctl-options.js";
+import { Ctx, type DaxctlRegion, daxctlRegions, daxDevFilter, daxRegionFilter, devResource, enabled, isMovable, isSystemRam, numOnline, numSections, result, usage } from "./daxctl-lib.js";
 
 type Json = Record<string, unknown>;
 
@@ -112,20 +113,11 @@ export function daxctlListJson(k: Kernel, o: DaxctlListOptions): unknown {
 
 export function cmdList(k: Kernel, argv: string[]): ToolResult {
   const c = new Ctx(k);
-  const po = parseOptions(argv.slice(1), [
-    { short: "r", long: "region", type: "string", key: "region" },
-    { short: "d", long: "dev", type: "string", key: "dev" },
-    { short: "D", long: "devices", type: "bool", key: "devs" },
-    { short: "R", long: "regions", type: "bool", key: "regions" },
-    { short: "M", long: "mappings", type: "bool", key: "mappings" },
-    { short: "i", long: "idle", type: "bool", key: "idle" },
-    { short: "u", long: "human", type: "bool", key: "human" },
-  ]);
-  if (!("error" in po)) for (const a of po.args) c.err.error(`unknown parameter "${a}"\n`);
-  if ("error" in po || po.args.length) {
-    if ("error" in po) c.err.error(`${po.error}\n`);
-    c.err.write("\n usage: daxctl list [<options>]\n\n");
-    return result(argv, 129, c);
+  const po = parseCommand(argv, LIST_TABLE);
+  if ("error" in po) return usage(argv, c, LIST_TABLE, po);
+  if (po.args.length) {
+    for (const a of po.args) c.err.error(`unknown parameter "${a}"\n`);
+    return usage(argv, c, LIST_TABLE);
   }
   const o = po.opts;
   const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);

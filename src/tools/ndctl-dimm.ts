@@ -4,23 +4,17 @@ import { dimmActive } from "../kernel/drivers/nvdimm-dimm.js";
 import { writeLabelIndex, zeroLabelArea } from "../kernel/drivers/nvdimm-label.js";
 import { ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import type { NdDimm } from "../kernel/drivers/nvdimm-core.js";
-import { neg, parseOptions, type ToolResult } from "./tool-util.js";
+import { neg, parseCommand, type ToolResult } from "./tool-util.js";
+import { type DimmAction, DIMM_TABLES } from "./ndctl-options.js";
 import { bindDev, busDimms, Ctx, EBUSY, EINVAL, ENXIO, ndBuses, result, usage } from "./ndctl-lib.js";
 import { busFilter, dimmFilter } from "./ndctl-filter.js";
 
-export function cmdDimm(k: Kernel, argv: string[], action: "init-labels" | "zero-labels" | "enable-dimm" | "disable-dimm"): ToolResult {
+export function cmdDimm(k: Kernel, argv: string[], action: DimmAction): ToolResult {
   const c = new Ctx(k);
-  const po = parseOptions(argv.slice(1), [
-    { short: "b", long: "bus", type: "string", key: "bus" },
-    { short: "v", long: "verbose", type: "bool", key: "verbose" },
-    { short: "f", long: "force", type: "bool", key: "force" },
-    { short: "V", long: "label-version", type: "string", key: "labelversion" },
-  ]);
-  const text = `ndctl ${action} <nmem0> [<nmem1>..<nmemN>] [<options>]`;
-  if ("error" in po || po.args.length === 0) {
-    if ("error" in po) c.err.error(`${po.error}\n`);
-    return usage(argv, c, text);
-  }
+  const table = DIMM_TABLES[action];
+  const po = parseCommand(argv, table);
+  if ("error" in po) return usage(argv, c, table, po);
+  if (po.args.length === 0) return usage(argv, c, table);
   let args = po.args;
   let bad = 0;
   for (const a of args) {
@@ -33,12 +27,14 @@ export function cmdDimm(k: Kernel, argv: string[], action: "init-labels" | "zero
       bad++;
     }
   }
-  if (bad === args.length) return usage(argv, c, text);
+  if (bad === args.length) return usage(argv, c, table);
+  // zero-labels -s/-O: ndctl_dimm_zero_label_extent() of a part of the label area; (0, 0) is all of it.
+  if (po.opts.len || po.opts.offset) return { argv: ["ndctl", ...argv], rc: 1, stderr: [], unsupported: "ndctl zero-labels -s/-O (zeroing a part of the label area) is not modelled" };
   const lv = typeof po.opts.labelversion === "string" ? po.opts.labelversion : "1.1";
   const version = lv === "1.1" || lv === "v1.1" ? "1.1" : lv === "1.2" || lv === "v1.2" ? "1.2" : null;
   if (!version) {
     c.err.write(`'${lv}' is not a valid label version\n`);
-    return result(argv, action === "init-labels" || action === "zero-labels" ? 1 : EINVAL, c);
+    return summary(argv, c, action, EINVAL);
   }
   let count = 0;
   let firstErr = 0;
@@ -54,20 +50,15 @@ export function cmdDimm(k: Kernel, argv: string[], action: "init-labels" | "zero
       }
     }
   }
-  const n = count > 0 ? count : firstErr;
   ndFlush(k);
-  switch (action) {
-    case "init-labels":
-      c.err.write(`initialized ${n >= 0 ? n : 0} nmem${n > 1 ? "s" : ""}\n`);
-      return result(argv, n >= 0 ? 0 : 1, c);
-    case "zero-labels":
-      c.err.write(`zeroed ${n >= 0 ? n : 0} nmem${n > 1 ? "s" : ""}\n`);
-      return result(argv, n >= 0 ? 0 : 1, c);
-    case "enable-dimm":
-    case "disable-dimm":
-      c.err.write(`${action === "enable-dimm" ? "enabled" : "disabled"} ${n >= 0 ? n : 0} nmem${n > 1 ? "s" : ""}\n`);
-      return result(argv, n >= 0 ? 0 : 1, c);
-  }
+  return summary(argv, c, action, count > 0 ? count : firstErr);
+}
+
+/** cmd_*(): how many nmems the action succeeded on (a negative errno when none did), exit 1 (EXIT_FAILURE) then. */
+function summary(argv: string[], c: Ctx, action: DimmAction, n: number): ToolResult {
+  const past = { "init-labels": "initialized", "zero-labels": "zeroed", "enable-dimm": "enabled", "disable-dimm": "disabled" }[action];
+  c.err.write(`${past} ${n >= 0 ? n : 0} nmem${n > 1 ? "s" : ""}\n`);
+  return result(argv, n >= 0 ? 0 : 1, c);
 }
 
 function dimmAction(c: Ctx, d: NdDimm, action: string, version: "1.1" | "1.2", force: boolean): number {

@@ -16,7 +16,7 @@ import { claimNamespaceStore } from "../kernel/drivers/nvdimm-claim.js";
 import { type NdBtt, type NdBus, type NdDimm, type NdNamespace, type NdPfn, type NdRegion, ndState, NULL_UUID } from "../kernel/drivers/nvdimm-core.js";
 import { readdirOrder } from "../kernel/kernfs.js";
 import { daxDeviceHasOnlineMemory, daxRegionForNd } from "./daxctl-lib.js";
-import { neg, Stderr, toolResult, type ToolResult } from "./tool-util.js";
+import { neg, type OptionTable, type ParseFailure, Stderr, toolResult, type ToolResult, usageResult } from "./tool-util.js";
 
 export const ENXIO = -6;
 export const EINVAL = -22;
@@ -142,9 +142,14 @@ export function result(argv: string[], rc: number, c: Ctx): ToolResult {
   return toolResult("ndctl", argv, rc, c.err, c.stdoutJson);
 }
 
-export function usage(argv: string[], c: Ctx, text: string): ToolResult {
-  c.err.write(`\n usage: ${text}\n\n`);
-  return result(argv, 129, c);
+/**
+ * ndctl's usage errors, all printed here: usage_with_options() of the
+ * command's table (ndctl-options.ts), or when parse_options() stopped, the
+ * text that goes with why. Exit 129, nothing on stdout.
+ */
+export function usage(argv: string[], c: Ctx, t: OptionTable, failure?: ParseFailure): ToolResult {
+  c.stdoutJson = undefined;
+  return usageResult("ndctl", argv, c.err, t, failure);
 }
 
 /** util_bind(): the nd bus's bind files in readdir order; the first success wins. */

@@ -6,7 +6,8 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import type { NdDimm, NdNamespace, NdRegion } from "../kernel/drivers/nvdimm-core.js";
-import { displayJsonArray, type JsonFlags, parseOptions, type ToolResult } from "./tool-util.js";
+import { displayJsonArray, type JsonFlags, parseCommand, type ToolResult } from "./tool-util.js";
+import { LIST_TABLE } from "./ndctl-options.js";
 import { Ctx, nsIsActive, result, usage } from "./ndctl-lib.js";
 import { dimmFilter, type FilterParams, ndctlFilterWalk } from "./ndctl-filter.js";
 import { busJson, dimmJson, namespaceJson, regionEnabled, regionJson } from "./ndctl-json.js";
@@ -143,35 +144,11 @@ export function ndctlListJson(k: Kernel, o: ListOptions): unknown {
 
 export function cmdList(k: Kernel, argv: string[]): ToolResult {
   const c = new Ctx(k);
-  const po = parseOptions(argv.slice(1), [
-    { short: "b", long: "bus", type: "string", key: "bus" },
-    { short: "r", long: "region", type: "string", key: "region" },
-    { short: "d", long: "dimm", type: "string", key: "dimm" },
-    { short: "n", long: "namespace", type: "string", key: "namespace" },
-    { short: "m", long: "mode", type: "string", key: "mode" },
-    { short: "t", long: "type", type: "string", key: "type" },
-    { short: "U", long: "numa-node", type: "string", key: "numaNode" },
-    { short: "B", long: "buses", type: "bool", key: "buses" },
-    { short: "D", long: "dimms", type: "bool", key: "dimms" },
-    { short: "F", long: "firmware", type: "bool", key: "firmware" },
-    { short: "H", long: "health", type: "bool", key: "health" },
-    { short: "R", long: "regions", type: "bool", key: "regions" },
-    { short: "N", long: "namespaces", type: "bool", key: "namespaces" },
-    { short: "X", long: "device-dax", type: "bool", key: "dax" },
-    { short: "C", long: "capabilities", type: "bool", key: "capabilities" },
-    { short: "i", long: "idle", type: "bool", key: "idle" },
-    { short: "c", long: "configured", type: "bool", key: "configured" },
-    { short: "M", long: "media-errors", type: "bool", key: "mediaErrors" },
-    { short: "u", long: "human", type: "bool", key: "human" },
-    { short: "v", long: "verbose", type: "incr", key: "verbose" },
-  ]);
-  if ("error" in po) {
-    c.err.error(`${po.error}\n`);
-    return usage(argv, c, "ndctl list [<options>]");
-  }
+  const po = parseCommand(argv, LIST_TABLE);
+  if ("error" in po) return usage(argv, c, LIST_TABLE, po);
   if (po.args.length) {
     for (const a of po.args) c.err.error(`unknown parameter "${a}"\n`);
-    return usage(argv, c, "ndctl list [<options>]");
+    return usage(argv, c, LIST_TABLE);
   }
   const o = po.opts;
   const str = (x: unknown): string | undefined => (typeof x === "string" ? x : undefined);

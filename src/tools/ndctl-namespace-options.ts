@@ -3,7 +3,7 @@ import { pfnSupportedAlignments } from "../kernel/drivers/nvdimm-pfn.js";
 import { regionMaxAvailableExtent } from "../kernel/drivers/nvdimm-region.js";
 import { BTT_LBASIZE_SUPPORTED } from "../kernel/drivers/nvdimm-btt.js";
 import { ND_DEVICE, type NdNamespace, type NdPfn, type NdRegion, newUuid, regionNstype } from "../kernel/drivers/nvdimm-core.js";
-import { isPow2, type OptSpec, parseSize64 } from "./tool-util.js";
+import { isPow2, parseSize64 } from "./tool-util.js";
 import { Ctx, EAGAIN, EINVAL, ENODEV, ENXIO, type Loc, type Mode, nsDax, nsModeOf, nsPfn, PAGE, SZ_16M, SZ_2M, UINT_MAX } from "./ndctl-lib.js";
 import { regionEnabled } from "./ndctl-json.js";
 import { doSetupPfn } from "./ndctl-namespace.js";
@@ -272,31 +272,6 @@ export function validateNamespaceOptions(c: Ctx, p: Params, r: NdRegion, ns: NdN
   q.autorecover = p.autorecover;
   return { rc: 0, parsed: q };
 }
-
-export const BASE_OPTS: OptSpec[] = [
-  { short: "b", long: "bus", type: "string", key: "bus" },
-  { short: "r", long: "region", type: "string", key: "region" },
-  { short: "v", long: "verbose", type: "bool", key: "verbose" },
-];
-
-export const CREATE_OPTS: OptSpec[] = [
-  ...BASE_OPTS,
-  { short: "e", long: "reconfig", type: "string", key: "reconfig" },
-  { short: "u", long: "uuid", type: "string", key: "uuid" },
-  { short: "n", long: "name", type: "string", key: "name" },
-  { short: "s", long: "size", type: "string", key: "size" },
-  { short: "m", long: "mode", type: "string", key: "mode" },
-  { short: "M", long: "map", type: "string", key: "map" },
-  { short: "l", long: "sector-size", type: "string", key: "sectorSize" },
-  { short: "t", long: "type", type: "string", key: "type" },
-  { short: "a", long: "align", type: "string", key: "align" },
-  { short: "f", long: "force", type: "bool", key: "force" },
-  { short: "L", long: "autolabel", type: "bool", key: "autolabel" },
-  { short: "c", long: "continue", type: "bool", key: "greedy" },
-  { short: "R", long: "autorecover", type: "bool", key: "autorecover" },
-];
-
-export const DESTROY_OPTS: OptSpec[] = [...BASE_OPTS, { short: "f", long: "force", type: "bool", key: "force" }];
 
 export function toParams(o: Record<string, string | boolean | number | undefined>, doScan: boolean): Params {
   const s = (x: unknown) => (typeof x === "string" ? x : undefined);

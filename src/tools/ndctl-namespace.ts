@@ -7,11 +7,12 @@ import { namespaceStore } from "../kernel/drivers/nvdimm-namespace.js";
 import { ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
 import { bttStore } from "../kernel/drivers/nvdimm-btt.js";
 import { ND_DEVICE, type NdNamespace, type NdPfn, type NdRegion, newUuid, NULL_UUID, regionNstype } from "../kernel/drivers/nvdimm-core.js";
-import { neg, parseOptions, strerror, type ToolResult } from "./tool-util.js";
+import { neg, parseCommand, strerror, type ToolResult } from "./tool-util.js";
+import { type NamespaceAction, NAMESPACE_TABLES } from "./ndctl-options.js";
 import { bindDev, busRegions, Ctx, EAGAIN, EBUSY, EINVAL, ENODEV, ENOSPC, ENXIO, ndBuses, nsConfigIdle, nsDelete, nsDisableSafe, nsEnable, nsIsActive, nsList, nsModeOf, result, setEnforceMode, SZ_16M, UINT_MAX, usage, zeroInfoBlock } from "./ndctl-lib.js";
 import { busFilter, regionFilter } from "./ndctl-filter.js";
 import { namespaceJson } from "./ndctl-json.js";
-import { BASE_OPTS, CREATE_OPTS, DESTROY_OPTS, type Params, type Parsed, regionGetNamespaceSeed, setDefaults, toParams, validateNamespaceOptions } from "./ndctl-namespace-options.js";
+import { type Params, type Parsed, regionGetNamespaceSeed, setDefaults, toParams, validateNamespaceOptions } from "./ndctl-namespace-options.js";
 
 export function doSetupPfn(k: Kernel, ns: NdNamespace | null, q: Parsed): boolean {
   if (q.mode !== "fsdax") return false;
@@ -209,7 +210,7 @@ function namespaceDestroy(c: Ctx, p: Params, r: NdRegion, ns: NdNamespace): numb
   return rc;
 }
 
-type NsAction = "create" | "destroy" | "enable" | "disable";
+type NsAction = NamespaceAction;
 
 /** do_xaction_namespace(). */
 function doXactionNamespace(c: Ctx, p: Params, namespace: string | undefined, action: NsAction): { rc: number; processed: number } {
@@ -274,15 +275,10 @@ function doXactionNamespace(c: Ctx, p: Params, namespace: string | undefined, ac
 
 export function cmdNamespace(k: Kernel, argv: string[], action: NsAction): ToolResult {
   const c = new Ctx(k);
-  const sub = argv.slice(1);
-  const specs = action === "create" ? CREATE_OPTS : action === "destroy" ? DESTROY_OPTS : BASE_OPTS;
-  const usageText = action === "create" ? "ndctl create-namespace [<options>]" : `ndctl ${action}-namespace <namespace> [<options>]`;
-  const po = parseOptions(sub, specs);
-  if ("error" in po) {
-    c.err.error(`${po.error}\n`);
-    return usage(argv, c, usageText);
-  }
-  const p = toParams(po.opts, sub.length === 0);
+  const table = NAMESPACE_TABLES[action];
+  const po = parseCommand(argv, table);
+  if ("error" in po) return usage(argv, c, table, po);
+  const p = toParams(po.opts, argv.length === 1);
   let rc = action === "create" ? setDefaults(c, p) : 0;
   if (po.args.length === 0 && action !== "create") {
     c.err.error(`specify a namespace to ${action}, or "all"\n`);
@@ -292,7 +288,7 @@ export function cmdNamespace(k: Kernel, argv: string[], action: NsAction): ToolR
     c.err.error(`unknown extra parameter "${po.args[i]}"\n`);
     rc = EINVAL;
   }
-  if (rc) return usage(argv, c, usageText);
+  if (rc) return usage(argv, c, table);
   const namespace = action === "create" ? p.reconfig : po.args[0];
   let { rc: r, processed } = doXactionNamespace(c, p, namespace, action);
   if (action === "create") {

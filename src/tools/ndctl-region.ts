@@ -1,30 +1,24 @@
 /** enable-region, disable-region. Models ndctl/region.c. */
 import type { Kernel } from "../kernel/kernel.js";
 import { ndDriverUnbind, ndFlush } from "../kernel/drivers/nvdimm-bus.js";
-import { parseOptions, type ToolResult } from "./tool-util.js";
+import { parseCommand, type ToolResult } from "./tool-util.js";
+import { REGION_TABLES } from "./ndctl-options.js";
 import { bindDev, busRegions, Ctx, EBUSY, ENXIO, ndBuses, nsDisableSafe, nsList, result, usage } from "./ndctl-lib.js";
 import { busFilter, regionFilter } from "./ndctl-filter.js";
 import { regionEnabled } from "./ndctl-json.js";
 
 export function cmdRegion(k: Kernel, argv: string[], action: "enable" | "disable"): ToolResult {
   const c = new Ctx(k);
-  const po = parseOptions(argv.slice(1), [
-    { short: "b", long: "bus", type: "string", key: "bus" },
-    { short: "t", long: "type", type: "string", key: "type" },
-    { short: "v", long: "verbose", type: "bool", key: "verbose" },
-  ]);
-  const text = `ndctl ${action}-region <region> [<options>]`;
-  if ("error" in po) {
-    c.err.error(`${po.error}\n`);
-    return usage(argv, c, text);
-  }
+  const table = REGION_TABLES[action];
+  const po = parseCommand(argv, table);
+  if ("error" in po) return usage(argv, c, table, po);
   if (po.args.length === 0) c.err.error('specify a specific region id to act on, or "all"\n');
   for (let i = 1; i < po.args.length; i++) c.err.error(`unknown extra parameter "${po.args[i]}"\n`);
-  if (po.args.length !== 1) return usage(argv, c, text);
+  if (po.args.length !== 1) return usage(argv, c, table);
   const type = typeof po.opts.type === "string" ? po.opts.type : undefined;
   if (type && type !== "pmem" && type !== "blk") {
     c.err.error(`unknown region type '${type}', should be 'pmem' or 'blk'\n`);
-    return usage(argv, c, text);
+    return usage(argv, c, table);
   }
   let success = 0;
   for (const bus of ndBuses(k)) {

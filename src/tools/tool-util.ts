@@ -1,12 +1,16 @@
 /**
  * What ndctl and daxctl share: their result shape (as the oracle records a
- * tool run), a git-style option parser (util/parse-options.c: short and
- * long options, `--opt=value`, bundled short flags, `--no-` negation), the
- * stderr conventions of util/usage.c and util/log.c, and errno texts.
+ * tool run), the option parser of util/parse-options.c (parse-options.ts,
+ * re-exported here), the stderr conventions of util/usage.c and util/log.c,
+ * and errno texts.
  */
 import { isPowerOf2 } from "../kernel/units.js";
 import { cStrtoimax } from "./c-strto.js";
 import type { Kernel } from "../kernel/kernel.js";
+
+import { type OptionTable, type ParseFailure, parseFailureText, usageWithOptions } from "./parse-options.js";
+
+export { type OptEntry, type OptionTable, type OptSpec, type OptValue, type ParsedOpts, type ParseFailure, parseCommand, parseFailureText, parseOptions, usageWithOptions } from "./parse-options.js";
 
 export interface ToolResult {
   argv: string[];
@@ -25,11 +29,25 @@ export function toolResult(tool: "ndctl" | "daxctl", argv: string[], rc: number,
   return r;
 }
 
+/**
+ * A command refusing its arguments (exit 129, nothing on stdout): after
+ * parse_options() stopped, the text that goes with why (parse-options.ts);
+ * otherwise the command's usage_with_options(). --list-opts and
+ * --list-cmds (names on stdout for shell completion, exit 130) are not modelled.
+ */
+export function usageResult(tool: "ndctl" | "daxctl", argv: string[], err: Stderr, t: OptionTable, failure?: ParseFailure): ToolResult {
+  if (failure?.kind === "list") return { argv: [tool, ...argv], rc: 130, stderr: [], unsupported: `${tool} ${argv[0]} ${failure.what} (option names on stdout for shell completion) is not modelled` };
+  err.write(failure ? parseFailureText(failure, t) : usageWithOptions(t.usage, t.options));
+  return toolResult(tool, argv, 129, err);
+}
+
 export type Command = (k: Kernel, argv: string[]) => ToolResult;
 
 /** The main() of ndctl/daxctl (util/main.c): run the command named by argv[0], or say it is not one (exit 1). */
 export function runCommand(k: Kernel, tool: "ndctl" | "daxctl", argv: string[], commands: Readonly<Record<string, Command>>): ToolResult {
   const cmd = argv[0];
+  // main_handle_internal_command(): "<tool> <cmd> --help" runs "<tool> help <cmd>", which shows the man page.
+  if (argv.length > 1 && argv[1] === "--help") return { argv: [tool, ...argv], rc: 1, stderr: [], unsupported: `${tool} ${cmd} --help (${tool} help ${cmd}: the man page) is not modelled` };
   if (cmd !== undefined && Object.hasOwn(commands, cmd)) return commands[cmd](k, argv);
   const err = new Stderr();
   err.write(`${tool}: '${cmd ?? ""}' is not ${tool === "ndctl" ? "an" : "a"} ${tool} command. See '${tool} --help'.\n`);
@@ -184,128 +202,6 @@ export function scanPair(s: string): [number, number] | null {
   if (!a || s[a.end] !== ".") return null;
   const b = scanInt(s, a.end + 1);
   return b ? [a.value, b.value] : null;
-}
-
-export interface OptSpec {
-  short?: string;
-  long: string;
-  /** "int": OPT_INTEGER, strtol() in base 10 that must read the whole argument. */
-  type: "string" | "bool" | "incr" | "int";
-  key: string;
-  /** The help line usage_with_options() prints, and a string option's argument name ("<argh>"). */
-  help?: string;
-  argh?: string;
-}
-
-/**
- * usage_with_options() (util/parse-options.c) as stderr text: the usage
- * line, then each option as "    -x, --long <argh>" padded to 24 columns
- * (or alone on its line when longer) and its help two columns further.
- */
-export function usageWithOptions(usage: string, specs: OptSpec[]): string {
-  const WIDTH = 24;
-  const GAP = 2;
-  let out = `\n usage: ${usage}\n\n`;
-  for (const o of specs) {
-    let line = "    " + (o.short ? `-${o.short}` : "    ");
-    if (o.short) line += ", ";
-    line += `--${o.long}`;
-    if (o.type === "string") line += o.argh ? ` <${o.argh}>` : " ...";
-    if (o.type === "int") line += " <n>";
-    const pad = line.length <= WIDTH ? WIDTH - line.length : WIDTH;
-    out += line.length <= WIDTH ? line : `${line}\n`;
-    out += `${" ".repeat(pad + GAP)}${o.help ?? ""}\n`;
-  }
-  return out + "\n";
-}
-
-export type ParsedOpts = { opts: Record<string, string | boolean | number | undefined>; args: string[] } | { error: string };
-
-/** parse_options(): options may come anywhere before `--`; the rest are arguments. */
-export function parseOptions(argv: string[], specs: OptSpec[]): ParsedOpts {
-  const opts: Record<string, string | boolean | number | undefined> = {};
-  const args: string[] = [];
-  const set = (s: OptSpec, v: string | boolean | undefined): void => {
-    if (s.type === "incr") opts[s.key] = ((opts[s.key] as number | undefined) ?? 0) + 1;
-    else opts[s.key] = v;
-  };
-  // OPT_INTEGER: strtol(arg, &end, 10) into an int; anything left over is an error.
-  const setInt = (s: OptSpec, v: string, what: string): string | null => {
-    const r = cStrtoimax(v, 10);
-    if (r.end !== v.length) return `${what} expects a numerical value`;
-    opts[s.key] = Number(BigInt.asIntN(32, r.value));
-    return null;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") {
-      args.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      const inline = eq < 0 ? undefined : a.slice(eq + 1);
-      let spec = specs.find((s) => s.long === name);
-      let negated = false;
-      if (!spec && name.startsWith("no-")) {
-        spec = specs.find((s) => s.long === name.slice(3) && s.type !== "string");
-        negated = !!spec;
-      }
-      if (!spec) {
-        // An option declared as "no-foo" accepts "--foo" as its negation.
-        spec = specs.find((s) => s.long === `no-${name}` && s.type === "bool");
-        if (spec) {
-          opts[spec.key] = false;
-          continue;
-        }
-        return { error: `unknown option \`${name}'` };
-      }
-      if (negated && spec.type === "int") {
-        opts[spec.key] = 0;
-        continue;
-      }
-      if (spec.type === "string" || spec.type === "int") {
-        let v: string;
-        if (inline !== undefined) v = inline;
-        else if (i + 1 < argv.length) v = argv[++i];
-        else return { error: `option \`${name}' requires a value` };
-        if (spec.type === "string") set(spec, v);
-        else {
-          const bad = setInt(spec, v, `option \`${name}'`);
-          if (bad) return { error: bad };
-        }
-      } else {
-        if (inline !== undefined) return { error: `option \`${name}' takes no value` };
-        set(spec, !negated);
-      }
-      continue;
-    }
-    if (a.startsWith("-") && a.length > 1) {
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j];
-        const spec = specs.find((s) => s.short === c);
-        if (!spec) return { error: `unknown switch \`${c}'` };
-        if (spec.type === "string" || spec.type === "int") {
-          const rest = a.slice(j + 1);
-          let v: string;
-          if (rest) v = rest;
-          else if (i + 1 < argv.length) v = argv[++i];
-          else return { error: `switch \`${c}' requires a value` };
-          if (spec.type === "string") set(spec, v);
-          else {
-            const bad = setInt(spec, v, `switch \`${c}'`);
-            if (bad) return { error: bad };
-          }
-          break;
-        }
-        set(spec, true);
-      }
-      continue;
-    }
-    args.push(a);
-  }
-  return { opts, args };
 }
 
 /** util/size.c __parse_size64(): number with an optional K/M/G/T suffix (binary), returning the unit too. */
