@@ -16,6 +16,7 @@ import { alignUp, GiB, KiB, MiB } from "../kernel/units.js";
 import { insertResource, makeResource, requestResource, type Resource } from "../kernel/resource.js";
 import { QEMU_FACTS, type QemuVersion } from "./qemu-version.js";
 import { bridgeWindow, flattenPlaced, mergeRanges, type BridgeOptions, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
+import { addSwitchResources, behindRootPort, numberSwitch, pciBdf, placeSwitches, TYPE3_BARS, type PlacedDownstreamPort, type PlacedSwitch, type SwitchBuses } from "./cxl-switch.js";
 
 export interface CxlHostBridgeSpec {
   id: string;
@@ -31,9 +32,24 @@ export interface CxlRootPortSpec {
   chassis?: number;
   slot?: number;
 }
-export interface CxlType3Spec {
+/** A cxl-downstream port of a switch. */
+export interface CxlDownstreamSpec {
+  id: string;
+  /** Its PCIe port number (the kernel's dport id). */
+  port: number;
+  chassis?: number;
+  slot?: number;
+}
+/** A CXL switch: QEMU's cxl-upstream on a root port, with its cxl-downstream ports in creation order. */
+export interface CxlSwitchSpec {
   id: string;
   /** The root port's id. */
+  bus: string;
+  downstream: CxlDownstreamSpec[];
+}
+export interface CxlType3Spec {
+  id: string;
+  /** The root port's id, or a switch's downstream port's. */
   bus: string;
   size: number;
   lsa_size?: number;
@@ -51,6 +67,8 @@ export interface CxlSpec {
   root_ports: CxlRootPortSpec[];
   type3: CxlType3Spec[];
   windows: CxlWindowSpec[];
+  /** Switches (machine.extra_qemu_args: schema-qemu-args.ts). */
+  switches?: CxlSwitchSpec[];
 }
 
 /** QEMU's CFMWS granularity and the CXL host register area. */
@@ -105,7 +123,10 @@ export interface PlacedRootPort {
 
 export interface PlacedType3 {
   id: string;
+  /** The root port above it (directly, or above its switch). */
   rp: number;
+  /** The switch downstream port it sits on (index into CxlPlatform.downstreamPorts), if any. */
+  dsp?: number;
   bdf: string;
   volatile: boolean;
   size: number;
@@ -133,28 +154,31 @@ export interface CxlPlatform {
   rootPorts: PlacedRootPort[];
   devices: PlacedType3[];
   windows: PlacedWindow[];
+  switches: PlacedSwitch[];
+  downstreamPorts: PlacedDownstreamPort[];
 }
 
 const hex2 = (n: number) => n.toString(16).padStart(2, "0");
 const bdf = (bus: number, slot: number) => `0000:${hex2(bus)}:${hex2(slot)}.0`;
 
-/** Host bridges in bus order, root ports with their PCI slot on the expander's bus and their secondary bus. */
-function topology(spec: CxlSpec): { hbs: CxlHostBridgeSpec[]; rps: { rp: CxlRootPortSpec; hb: number; slot: number; secondary: number }[] } {
+/** Host bridges in bus order; root ports with their PCI slot on the expander's bus and their secondary bus, switches numbered depth first behind theirs. */
+function topology(spec: CxlSpec): { hbs: CxlHostBridgeSpec[]; rps: { rp: CxlRootPortSpec; hb: number; slot: number; secondary: number; sw?: SwitchBuses }[] } {
   const hbs = [...spec.host_bridges].sort((a, b) => a.bus_nr - b.bus_nr);
-  const rps: { rp: CxlRootPortSpec; hb: number; slot: number; secondary: number }[] = [];
+  const rps: { rp: CxlRootPortSpec; hb: number; slot: number; secondary: number; sw?: SwitchBuses }[] = [];
   hbs.forEach((h, i) => {
     let next = h.bus_nr + 1;
-    spec.root_ports.filter((r) => r.bus === h.id).forEach((rp, slot) => rps.push({ rp, hb: i, slot, secondary: next++ }));
+    spec.root_ports
+      .filter((r) => r.bus === h.id)
+      .forEach((rp, slot) => {
+        const secondary = next++;
+        const swSpec = spec.switches?.find((s) => s.bus === rp.id);
+        let sw: SwitchBuses | undefined;
+        if (swSpec) ({ buses: sw, next } = numberSwitch(swSpec, secondary, next));
+        rps.push({ rp, hb: i, slot, secondary, ...(sw ? { sw } : {}) });
+      });
   });
   return { hbs, rps };
 }
-
-/** cxl-type3 BARs: 0 component registers (64 KiB), 2 device registers (4 KiB), 4 MSI-X (4 KiB). */
-const TYPE3_BARS = [
-  { bar: 0, size: 64 * KiB },
-  { bar: 2, size: 4 * KiB },
-  { bar: 4, size: 4 * KiB },
-];
 
 /**
  * The entries the expanders add to bus 0's regions (root port BARs, then
@@ -168,10 +192,9 @@ export function cxlPciEntries(spec: CxlSpec, padAlign?: number): PciEntry[] {
   const opts: BridgeOptions = { pref64: true, padAlign };
   const windows: PciEntry[] = [];
   for (const r of [...rps].sort((a, b) => b.secondary - a.secondary)) {
-    const dev = spec.type3.find((d) => d.bus === r.rp.id);
-    const kids: PciEntry[] = dev ? TYPE3_BARS.map((b) => ({ name: bdf(r.secondary, 0), size: b.size, align: b.size, pref: false, bar: b.bar })) : [];
+    const kids = behindRootPort(spec, r.rp.id, r.secondary, r.sw, opts);
     const bus = `0000:${hex2(r.secondary)}`;
-    windows.push(bridgeWindow(bus, false, kids, true, opts)!, bridgeWindow(bus, true, [], true, opts)!);
+    windows.push(bridgeWindow(bus, false, kids.mem, true, opts)!, bridgeWindow(bus, true, kids.pref, true, opts)!);
   }
   return [...bars, ...windows];
 }
@@ -205,14 +228,19 @@ export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[], 
       pref: find(bus, (p) => p.entry.pref && p.entry.children !== undefined),
     };
   });
+  const { switches, downstreamPorts } = placeSwitches(
+    rps.flatMap((r, i) => (r.sw ? [{ buses: r.sw, rp: i }] : [])),
+    find,
+  );
   const devices: PlacedType3[] = [];
   spec.type3.forEach((d) => {
-    const rpIdx = rootPorts.findIndex((r) => r.id === d.bus);
-    const r = rootPorts[rpIdx];
-    const name = bdf(r.secondary, 0);
+    const dsp = downstreamPorts.findIndex((p) => p.id === d.bus);
+    const rpIdx = dsp >= 0 ? switches[downstreamPorts[dsp].sw].rp : rootPorts.findIndex((r) => r.id === d.bus);
+    const name = pciBdf(dsp >= 0 ? downstreamPorts[dsp].secondary : rootPorts[rpIdx].secondary, 0);
     devices.push({
       id: d.id,
       rp: rpIdx,
+      ...(dsp >= 0 ? { dsp } : {}),
       bdf: name,
       volatile: d.volatile === true,
       size: d.size,
@@ -237,7 +265,7 @@ export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[], 
       chbcr: cxlBase + (spec.host_bridges.length - 1 - spec.host_bridges.indexOf(h)) * CXL_COMPONENT_BLOCK,
       // test/oracle/cxl/cxl-probe86-two-hb-*: QEMU 10.0's host bridges with one root port each list one decoder.
       hdm: !(QEMU_FACTS[qemu].singleRootPortPassthrough && mine.length === 1),
-      busEnd: mine.length ? Math.max(...mine.map((r) => r.secondary)) : h.bus_nr,
+      busEnd: Math.max(h.bus_nr, ...mine.map((r) => r.secondary), ...switches.filter((sw) => mine.includes(rootPorts[sw.rp])).flatMap((sw) => sw.dsps.map((d) => downstreamPorts[d].secondary))),
       crs: mergeRanges(mine.flatMap((r) => [r.bar0, r.mem, r.pref])),
     };
   });
@@ -253,7 +281,7 @@ export function placeCxl(spec: CxlSpec, cxlBase: number, placed: PlacedEntry[], 
     base += w.size;
     return pw;
   });
-  return { hostRegBase: cxlBase, hostBridges, rootPorts, devices, windows };
+  return { hostRegBase: cxlBase, hostBridges, rootPorts, devices, windows, switches, downstreamPorts };
 }
 
 /** The ranges of bus 0's 32-bit windows the expanders take away (QEMU: pcie.0's _CRS is what they leave). */
@@ -329,12 +357,19 @@ export function addCxlPciResources(root: Resource, p: CxlPlatform): void {
       const w = inWin(rp.bar0);
       if (w) requestResource(w, makeResource(rp.bar0.start, rp.bar0.end, rp.bdf));
       const sec = `PCI Bus 0000:${hex2(rp.secondary)}`;
-      for (const r of [rp.mem, rp.pref]) {
+      const placed: (Resource | null)[] = [rp.mem, rp.pref].map((r) => {
         const pw = inWin(r);
         const res = makeResource(r.start, r.end, sec);
-        if (pw && !requestResource(pw, res) && r === rp.mem) {
-          for (const d of p.devices.filter((x) => p.rootPorts[x.rp] === rp)) for (const b of d.bars) requestResource(res, makeResource(b.start, b.end, d.bdf));
-        }
+        return pw && !requestResource(pw, res) ? res : null;
+      });
+      const sw = p.switches.find((x) => p.rootPorts[x.rp] === rp);
+      if (sw && placed[0]) {
+        addSwitchResources(placed[0], placed[1], sw, p.downstreamPorts, (dsp) => {
+          const d = p.devices.find((x) => x.dsp === dsp);
+          return d ? { bdf: d.bdf, bars: d.bars } : null;
+        });
+      } else if (placed[0]) {
+        for (const d of p.devices.filter((x) => p.rootPorts[x.rp] === rp)) for (const b of d.bars) requestResource(placed[0], makeResource(b.start, b.end, d.bdf));
       }
     }
   }

@@ -80,6 +80,9 @@ const EXPECTED: Record<string, Expect> = {
   "cxl-no-such-port.yaml": { line: 9, column: 26, field: "machine.cxl.type3[0].bus", message: /^no root port "rp1" \(cxl\.root_ports has "rp0"\)$/ },
   "cxl-window-too-small.json": { line: 5, column: 63, field: "machine.cxl.type3[0].size", message: /larger than every window of host bridge "cxl\.1" \(cxl\.windows\[0\]: 1G/ },
   "cxl-on-pc.yaml": { line: 6, column: 5, field: "machine.cxl", message: /CXL needs type: q35/ },
+  // CXL switches come as QEMU arguments (schema-qemu-args.ts): what memhp does not model is refused, located.
+  "cxl-switch-bad-device.yaml": { line: 15, column: 7, field: "machine.extra_qemu_args[5]", message: /^device cxl-switch-mailbox-cci is not modelled here \(cxl-upstream, cxl-downstream, cxl-type3 are\)$/ },
+  "cxl-switch-no-port.yaml": { line: 9, column: 178, field: "machine.extra_qemu_args[7]", message: /^cxl-type3 bus "swport1" is not a cxl-downstream port given before it/ },
   "trace-unknown-format.json": { line: 2, column: 13, field: "format", message: /unknown format "linux-memhp-oracle-trace\/9"/ },
 };
 

@@ -155,6 +155,49 @@ export const EXAMPLES: ExampleScenario[] = [
       { op: "reconfigure-dax", dev: "dax0.0", mode: "system-ram" },
     ],
   },
+  {
+    name: "cxl-switch",
+    description:
+      "A CXL switch (QEMU's cxl-upstream on a root port, two cxl-downstream ports, given as extra_qemu_args) with a 512 MiB volatile expander behind each, on Linux 7.2: the switch becomes port2 between the host bridge's port1 and the endpoints; a 2-way ram region interleaves the two devices through it (the switch decoder takes both downstream ports), and dax kmem onlines the 1 GiB movable.",
+    machine: {
+      type: "q35",
+      memory: "1G",
+      cpu: "qemu64,hypervisor=off",
+      kernel: { version: "7.2" },
+      cmdline: ["memhp_default_state=online_movable"],
+      cxl: {
+        host_bridges: [{ id: "cxl.1", bus_nr: 12 }],
+        root_ports: [{ id: "rp0", bus: "cxl.1", port: 0, chassis: 0, slot: 2 }],
+        type3: [],
+        windows: [{ targets: ["cxl.1"], size: "4G" }],
+      },
+      extra_qemu_args: [
+        "-device", "cxl-upstream,bus=rp0,id=us0",
+        "-device", "cxl-downstream,port=0,bus=us0,id=swport0,chassis=0,slot=4",
+        "-device", "cxl-downstream,port=1,bus=us0,id=swport1,chassis=0,slot=5",
+        "-object", "memory-backend-ram,id=vmem0,size=512M",
+        "-device", "cxl-type3,bus=swport0,volatile-memdev=vmem0,id=cxl-vmem0,sn=1",
+        "-object", "memory-backend-ram,id=vmem1,size=512M",
+        "-device", "cxl-type3,bus=swport1,volatile-memdev=vmem1,id=cxl-vmem1,sn=2",
+      ],
+    },
+    steps: [
+      { op: "cxl", args: ["list", "-P", "-T"] },
+      { op: "write", path: "/sys/bus/cxl/devices/decoder0.0/create_ram_region", value: "region0" },
+      { op: "write", path: "/sys/bus/cxl/devices/region0/interleave_granularity", value: "256" },
+      { op: "write", path: "/sys/bus/cxl/devices/region0/interleave_ways", value: "2" },
+      { op: "write", path: "/sys/bus/cxl/devices/region0/size", value: "0x40000000" },
+      { op: "write", path: "/sys/bus/cxl/devices/decoder3.0/mode", value: "ram" },
+      { op: "write", path: "/sys/bus/cxl/devices/decoder3.0/dpa_size", value: "0x20000000" },
+      { op: "write", path: "/sys/bus/cxl/devices/decoder4.0/mode", value: "ram" },
+      { op: "write", path: "/sys/bus/cxl/devices/decoder4.0/dpa_size", value: "0x20000000" },
+      { op: "write", path: "/sys/bus/cxl/devices/region0/target0", value: "decoder3.0" },
+      { op: "write", path: "/sys/bus/cxl/devices/region0/target1", value: "decoder4.0" },
+      { op: "write", path: "/sys/bus/cxl/devices/region0/commit", value: "1" },
+      { op: "write", path: "/sys/bus/cxl/drivers/cxl_region/bind", value: "region0" },
+      { op: "cxl", args: ["list", "-R", "-T"] },
+    ],
+  },
 ];
 
 export function findExample(name: string): ExampleScenario | undefined {

@@ -34,6 +34,7 @@ export function initCxl(sys: System, bootDevices?: string[], choices?: Record<st
     raceChoice: choices?.["cxl-memdev-ids:cxl_pci"],
     endpointChoice: choices?.["cxl-endpoint-order:cxl_mem"],
     nmemChoice: choices?.["cxl-nmem-order:cxl_pmem"],
+    switchPortsChoice: choices?.["cxl-switch-ports:cxl_mem"],
   });
 }
 

@@ -10,6 +10,7 @@ import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../ma
 import { KernelField } from "./kernel-schema.js";
 import { QEMU_VERSIONS, type QemuVersion } from "../machine/qemu-version.js";
 import { CxlSchema } from "./schema-cxl.js";
+import { cxlSwitchIssues, withSwitches } from "./schema-cxl-switch.js";
 import { virtMachineIssues } from "./virt-checks.js";
 import { machineKernelIssues } from "./machine-kernel.js";
 import { MAX_SLOTS, MAX_NUMA_NODES, opt, compact, sizeField, optSizeField, positive, NonNegInt, Id, CpuList, CmdlineWord } from "./schema-values.js";
@@ -69,7 +70,7 @@ const QemuField = z
   .meta({ anyOf: [{ type: "string", enum: [...QEMU_VERSIONS] }, { type: "number", enum: [7.2, 10] }] });
 
 /** Keys the oracle accepts in `machine` that only concern the host or QEMU's command line: accepted, not used. */
-export const IGNORED_MACHINE_KEYS = ["ram_noreserve", "machine_options", "extra_qemu_args"] as const;
+export const IGNORED_MACHINE_KEYS = ["ram_noreserve", "machine_options"] as const;
 
 export const MachineSchema = z
   .strictObject({
@@ -123,6 +124,7 @@ export const MachineSchema = z
     }
     if (m.qemu !== undefined && type !== "pc" && type !== "q35") issue(["qemu"], `qemu names the QEMU of a pc or q35 machine; this machine is ${type}`);
     if (m.cxl && type !== "q35") issue(["cxl"], `CXL needs type: q35 (QEMU's cxl=on), not ${type}`);
+    cxlSwitchIssues(m.cxl, m.extra_qemu_args, issue);
     // pxb_dev_realize_common(): a host bridge's numa_node must be below the number of NUMA nodes.
     m.cxl?.host_bridges.forEach((h, i) => {
       if (h.numa_node !== undefined && h.numa_node >= numa.length) {
@@ -168,7 +170,7 @@ export const MachineSchema = z
         kernel: m.kernel ?? m.profile,
         la57: m.la57,
         arch: m.arch ?? (m.type === "virt" ? "arm64-4k" : undefined),
-        cxl: m.cxl,
+        cxl: withSwitches(m.cxl, m.extra_qemu_args),
         qemu: m.qemu,
       }),
   );

@@ -115,6 +115,8 @@ export function regionMatches(r: CxlRegion, f: string | undefined): boolean {
 export function dportMapsMemdev(st: CxlState, port: CxlPort, d: CxlDport, m: CxlMemdev): boolean {
   const rp = st.platform.rootPorts[m.dev.rp];
   if (port.kind === "root") return d.id === st.platform.hostBridges[rp.hb].uid;
+  // A CXL switch's port: the downstream port the device sits on.
+  if (port.sw !== undefined) return m.dev.dsp !== undefined && st.platform.downstreamPorts[m.dev.dsp].sw === port.sw && d.name === st.platform.downstreamPorts[m.dev.dsp].bdf;
   return port.kind === "switch" && port.hb === rp.hb && d.name === rp.bdf;
 }
 

@@ -14,6 +14,7 @@ import { Ida, ndState, type NdBus, type NdDimm, type NdRegion } from "./nvdimm-c
 import { ndBusRegister, ndFlush } from "./nvdimm-bus.js";
 import { nvdimmCreate } from "./nvdimm-dimm.js";
 import { cxlRules, type CxlRules } from "./cxl-rules.js";
+import { makeEndpoint, makeSwitchPorts } from "./cxl-port.js";
 
 export type DecoderKind = "root" | "switch" | "endpoint";
 export type CxlMode = "none" | "ram" | "pmem";
@@ -56,8 +57,10 @@ export interface CxlPort {
   host: string;
   dports: CxlDport[];
   decoders: CxlDecoder[];
-  /** Host bridge index (switch ports) or memdev (endpoints). */
+  /** Host bridge index (host bridge ports) or memdev (endpoints). */
   hb?: number;
+  /** A CXL switch's port: its index in CxlPlatform.switches. */
+  sw?: number;
   memdev?: CxlMemdev;
   /** Component registers (CHBCR or BAR0). */
   regs: number;
@@ -117,7 +120,9 @@ export function decoderPath(d: CxlDecoder): string {
 export function memdevPath(st: CxlState, m: CxlMemdev): string {
   const rp = st.platform.rootPorts[m.dev.rp];
   const hb = st.platform.hostBridges[rp.hb];
-  return `/devices/pci0000:${hex2(hb.busNr)}/${rp.bdf}/${m.dev.bdf}/${m.name}`;
+  const dsp = m.dev.dsp === undefined ? undefined : st.platform.downstreamPorts[m.dev.dsp];
+  const sw = dsp ? `/${st.platform.switches[dsp.sw].bdf}/${dsp.bdf}` : "";
+  return `/devices/pci0000:${hex2(hb.busNr)}/${rp.bdf}${sw}/${m.dev.bdf}/${m.name}`;
 }
 export const hex2 = (n: number) => n.toString(16).padStart(2, "0");
 
@@ -139,7 +144,7 @@ export function decoderEvent(k: Kernel, action: string, d: CxlDecoder): void {
   cxlUevent(k, action, decoderPath(d), `cxl_decoder_${d.kind}`, CXL_DEVICE.decoder);
 }
 
-function newDecoder(port: CxlPort, kind: DecoderKind, targets: CxlDport[]): CxlDecoder {
+export function newDecoder(port: CxlPort, kind: DecoderKind, targets: CxlDport[]): CxlDecoder {
   const id = port.decoders.length;
   const d: CxlDecoder = { name: `decoder${port.id}.${id}`, port, id, kind, start: 0, size: 0, iw: 1, ig: 256, targets, mode: "none", dpaStart: -1, dpaSize: 0, region: null, committed: false };
   port.decoders.push(d);
@@ -147,7 +152,7 @@ function newDecoder(port: CxlPort, kind: DecoderKind, targets: CxlDport[]): CxlD
 }
 
 /** Claim a component register block (or its HDM capability, by rule) for a port or device. */
-function claimRegs(k: Kernel, base: number, size: number, name: string): void {
+export function claimRegs(k: Kernel, base: number, size: number, name: string): void {
   if (findResource(k.iomem, base, base + size - 1, name)) return; // imported boot: already claimed
   requestRegion(k.iomem, base, size, name, {});
 }
@@ -159,7 +164,7 @@ function claimRegs(k: Kernel, base: number, size: number, name: string): void {
  * device. The iomem claims (windows, register blocks) are made here; an
  * imported boot already has them and they are kept.
  */
-export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number; endpointChoice?: number; nmemChoice?: number }): CxlState | null {
+export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (addr: number) => number; numaNode: (addr: number) => number; hypervisor: boolean; memdevIds?: Map<string, number>; raceChoice?: number; endpointChoice?: number; nmemChoice?: number; switchPortsChoice?: number }): CxlState | null {
   const rules = cxlRules(k);
   if (!rules) return null; // modprobe cxl_acpi fails: no such module
   const st: CxlState = { platform, rules, root: null, ports: [], portIda: new Ida(), memdevs: [], regions: [], bridge: null, ndRegions: new Map(), windowRes: new Map(), targetNode: env.targetNode, numaNode: env.numaNode, hypervisor: env.hypervisor };
@@ -268,6 +273,13 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     nd.bootRaces.push({ race: "cxl-endpoint-order", region: "cxl_mem", outcomes: orders.map((_, i) => i), chosen: pick });
     endpointOrder = orders[pick].map((i) => st.memdevs[i]);
   }
+  // CXL switch ports: made as their first device probes, or all before the first endpoint (race cxl-switch-ports:
+  // test/oracle/cxl/cxl-probe98-switch-and-direct.trixie has the one, .sid the other).
+  if (st.memdevs.some((m) => m.dev.dsp !== undefined) && n >= 2) {
+    const pick = env.switchPortsChoice === 1 ? 1 : 0;
+    nd.bootRaces.push({ race: "cxl-switch-ports", region: "cxl_mem", outcomes: [0, 1], chosen: pick });
+    if (pick === 1) makeSwitchPorts(k, st, endpointOrder);
+  }
   for (const m of endpointOrder) {
     makeEndpoint(k, st, m);
     cxlUevent(k, "bind", memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, "cxl_mem", [
@@ -303,60 +315,6 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     ndFlush(k);
   }
   return st;
-}
-
-/**
- * init_hdm_decoder()'s refusal: the first of the device's HDM decoders whose
- * registers say committed with a zero size (a reset on a device that keeps
- * the Committed bit), or -1.
- */
-export function committedZeroSizeDecoder(st: CxlState, m: CxlMemdev): number {
-  for (let n = 0; n < st.rules.hdmDecoders; n++) {
-    const regs = m.hdmRegs?.[n];
-    if (regs?.committed && regs.size === 0) return n;
-  }
-  return -1;
-}
-
-/**
- * cxl_mem's probe: the memdev's endpoint port under its host bridge's port,
- * its decoders and register claims; null when cxl_port's probe of it fails
- * (the port added and removed again, the errors logged: the caller's ENXIO).
- */
-export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort | null {
-  const rules = st.rules;
-  const rp = st.platform.rootPorts[m.dev.rp];
-  const parent = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
-  const ep: CxlPort = { name: "", id: st.portIda.get(), kind: "endpoint", parent, depth: 2, host: m.name, dports: [], decoders: [], memdev: m, regs: m.dev.bars[0].start };
-  ep.name = `endpoint${ep.id}`;
-  m.endpoint = ep;
-  st.ports.push(ep);
-  portEvent(k, "add", ep);
-  const bad = committedZeroSizeDecoder(st, m);
-  for (let n = 0; n < rules.hdmDecoders; n++) {
-    if (n === bad) {
-      k.printk(4, `cxl_port ${ep.name}: decoder${ep.id}.${n}: Committed with zero size`);
-      k.printk(3, `cxl_port ${ep.name}: Couldn't enumerate decoders (-6)`);
-      k.printk(3, `cxl_mem ${m.name}: ${ep.name} failed probe`);
-      for (const d of [...ep.decoders].reverse()) decoderEvent(k, "remove", d);
-      portEvent(k, "remove", ep);
-      st.ports = st.ports.filter((p) => p !== ep);
-      st.portIda.put(ep.id);
-      m.endpoint = null;
-      return null;
-    }
-    const d = newDecoder(ep, "endpoint", []);
-    const regs = m.hdmRegs?.[n];
-    if (regs) {
-      d.iw = regs.iw;
-      d.ig = regs.ig;
-    }
-    decoderEvent(k, "add", d);
-  }
-  portEvent(k, "bind", ep);
-  for (const c of rules.endpointClaims(ep.regs, m.dev.bdf)) claimRegs(k, c.start, c.size, c.name === "port" ? ep.name : c.name);
-  for (const c of rules.dportClaims(rp.bar0.start)) claimRegs(k, c.start, c.size, c.name === "port" ? parent.name : c.name === "memdev" ? m.name : c.name);
-  return ep;
 }
 
 /** cxl_nvdimm_probe() -> nvdimm_create(): an nmem with the label area, labelling on (NDD_LABELING). */

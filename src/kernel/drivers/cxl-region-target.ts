@@ -11,16 +11,27 @@ import { hex0x, isPowerOf2 } from "../units.js";
 import type { CxlDecoder, CxlDport, CxlPort, CxlState } from "./cxl-core.js";
 import type { CxlRegion } from "./cxl-region.js";
 
-/** cxl_port_setup_targets(): a bridge decoder's granularity under the root (rule cxlBridgeGranularityTimesRootWays). */
-function bridgeGranularity(k: Kernel, r: CxlRegion, rootWays: number, ways: number): number {
-  if (k.rules.cxlBridgeGranularityTimesRootWays) return r.ig * rootWays;
-  if (rootWays > 1 && ways > 1) {
-    const peig = Math.log2(r.ig / 256);
-    const peiw = Math.log2(rootWays);
+/**
+ * cxl_port_setup_targets(): a switch decoder's granularity from its parent's
+ * (the root's: the region's granularity and the root's ways; a port's: its
+ * decoder's), rule cxlBridgeGranularityTimesRootWays.
+ */
+function bridgeGranularity(k: Kernel, parentIg: number, parentWays: number, ways: number): number {
+  if (k.rules.cxlBridgeGranularityTimesRootWays) return parentIg * parentWays;
+  if (parentWays > 1 && ways > 1) {
+    const peig = Math.log2(parentIg / 256);
+    const peiw = Math.log2(parentWays);
     const eiw = Math.log2(ways);
     return 256 * 2 ** (Math.max(peig + peiw, eiw + peig) - eiw + 1);
   }
-  return r.ig;
+  return parentIg;
+}
+
+/** The dport of port `p` on the way down to the endpoint `ep`: a root port, or a switch's downstream port. */
+function dportToward(st: CxlState, p: CxlPort, ep: CxlPort): string {
+  const dev = ep.memdev!.dev;
+  if (p.sw !== undefined) return st.platform.downstreamPorts[dev.dsp!].bdf;
+  return st.platform.rootPorts[dev.rp].bdf;
 }
 
 /** enum cxl_decoder_mode as region.c prints it. */
@@ -108,7 +119,8 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
   d.region = r;
   // cxl_port_attach_region(): the endpoint port first (its own counts), then each port up to the host bridge.
   k.printk(7, `cxl ${r.name}: ${mem.name}:${ep.name} ${d.name} add: ${mem.name}:${d.name} @ ${pos} next: none nr_eps: 1 nr_targets: 1`);
-  for (const p of pathPorts(ep).reverse()) {
+  const path = pathPorts(ep);
+  for (const p of [...path].reverse()) {
     const sd = p.decoders.find((x) => x.region === r) ?? p.decoders.find((x) => !x.region && !x.committed);
     if (!sd) {
       k.printk(7, `cxl ${r.name}: ${p.name}: no decoder available`);
@@ -118,8 +130,10 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
     }
     sd.region = r;
     const eps = r.targets.filter((t): t is CxlDecoder => t !== null && pathPorts(t.port).includes(p));
-    const dports = new Set(eps.map((t) => st.platform.rootPorts[t.port.memdev!.dev.rp].bdf));
-    k.printk(7, `cxl ${r.name}: ${portLabel(p)} ${sd.name} add: ${mem.name}:${d.name} @ ${pos} next: ${mem.name} nr_eps: ${eps.length} nr_targets: ${dports.size}`);
+    const dports = new Set(eps.map((t) => dportToward(st, p, t.port)));
+    // "next": the device below the port on the way down (the next port's uport, or the memdev).
+    const below = path[path.indexOf(p) + 1];
+    k.printk(7, `cxl ${r.name}: ${portLabel(p)} ${sd.name} add: ${mem.name}:${d.name} @ ${pos} next: ${below ? below.host : mem.name} nr_eps: ${eps.length} nr_targets: ${dports.size}`);
   }
   d.start = r.res.start;
   d.size = r.size;
@@ -133,7 +147,8 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
     const filled = new Map<CxlPort, CxlDport[]>();
     r.targets.forEach((t, i) => {
       const m = t!.port.memdev!;
-      const rp = st.platform.rootPorts[m.dev.rp];
+      let parentIg = r.ig;
+      let parentWays = rootWays;
       for (const p of pathPorts(t!.port)) {
         const sd = p.decoders.find((x) => x.region === r)!;
         let set = filled.get(p);
@@ -141,15 +156,18 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
           const through = r.targets.filter((x) => pathPorts(x!.port).includes(p));
           sd.start = r.res!.start;
           sd.size = r.size;
-          sd.iw = new Set(through.map((x) => st.platform.rootPorts[x!.port.memdev!.dev.rp].bdf)).size;
-          sd.ig = bridgeGranularity(k, r, rootWays, sd.iw);
+          sd.iw = new Set(through.map((x) => dportToward(st, p, x!.port))).size;
+          sd.ig = bridgeGranularity(k, parentIg, parentWays, sd.iw);
           k.printk(7, `cxl ${r.name}: ${portLabel(p)} iw: ${sd.iw} ig: ${sd.ig}`);
           set = [];
           filled.set(p, set);
         }
-        const dp = p.dports.find((x) => x.name === rp.bdf);
+        parentIg = sd.ig;
+        parentWays = sd.iw;
+        const toward = dportToward(st, p, t!.port);
+        const dp = p.dports.find((x) => x.name === toward);
         if (dp && !set.includes(dp)) set.push(dp);
-        k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${set.length - 1}] = ${rp.bdf} for ${m.name}:${t!.name} @ ${i}`);
+        k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${set.length - 1}] = ${toward} for ${m.name}:${t!.name} @ ${i}`);
       }
     });
     for (const [p, set] of filled) p.decoders.find((x) => x.region === r)!.targets = set;

@@ -35,6 +35,8 @@ export interface CxlRules {
   endpointClaims(base: number, bdf: string): RegClaim[];
   /** iomem claims in the root port's component registers (its RAS capability, mapped for the dport). */
   dportClaims(base: number): RegClaim[];
+  /** iomem claims of a CXL switch's upstream port registers (BAR0) by its port (test/oracle/cxl/cxl-probe97-switch-*). */
+  switchClaims(base: number): RegClaim[];
   /** Committing a region needs cpu_cache_invalidate_memregion() (6.2+): refused under a hypervisor. */
   commitNeedsCacheInvalidate: boolean;
   /** Ram regions become dax regions through dax_cxl (6.3+). */
@@ -46,12 +48,13 @@ export interface CxlRules {
 const HDM = { off: 0x1128, size: 0x90 };
 const RAS = { off: 0x1080, size: 0x58 };
 
-const CLAIMS: Record<CxlRegClaims, Pick<CxlRules, "componentClaims" | "endpointClaims" | "dportClaims">> = {
+const CLAIMS: Record<CxlRegClaims, Pick<CxlRules, "componentClaims" | "endpointClaims" | "dportClaims" | "switchClaims">> = {
   // Whole 64 KiB component blocks claimed by the port.
   "component-block": {
     componentClaims: (b) => [{ start: b, size: 64 * KiB, name: "port" }],
     endpointClaims: (b) => [{ start: b, size: 64 * KiB, name: "port" }],
     dportClaims: () => [],
+    switchClaims: (b) => [{ start: b, size: 64 * KiB, name: "port" }],
   },
   // Per capability: HDM by the port, RAS by the PCI device (endpoint) and the memdev (its root port).
   "capabilities-ras-by-device": {
@@ -61,6 +64,8 @@ const CLAIMS: Record<CxlRegClaims, Pick<CxlRules, "componentClaims" | "endpointC
       { start: b + HDM.off, size: HDM.size, name: "port" },
     ],
     dportClaims: (b) => [{ start: b + RAS.off, size: RAS.size, name: "memdev" }],
+    // The switch port maps its HDM decoders only.
+    switchClaims: (b) => [{ start: b + HDM.off, size: HDM.size, name: "port" }],
   },
   // Per capability, RAS claimed by the ports.
   "capabilities-ras-by-port": {
@@ -70,6 +75,10 @@ const CLAIMS: Record<CxlRegClaims, Pick<CxlRules, "componentClaims" | "endpointC
       { start: b + HDM.off, size: HDM.size, name: "port" },
     ],
     dportClaims: (b) => [{ start: b + RAS.off, size: RAS.size, name: "port" }],
+    switchClaims: (b) => [
+      { start: b + RAS.off, size: RAS.size, name: "port" },
+      { start: b + HDM.off, size: HDM.size, name: "port" },
+    ],
   },
 };
 

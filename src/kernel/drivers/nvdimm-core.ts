@@ -84,8 +84,8 @@ export interface NdState {
   burst: number;
 }
 
-/** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids", "cxl-endpoint-order" and "cxl-nmem-order" (cxl-core.ts: the order cxl_pci's async probes take ids, the order cxl_mem numbers the endpoints and the order their nmems register). */
-export const BOOT_RACES = ["btt-seed", "pfn-seed", "disk-order", "cxl-memdev-ids", "cxl-endpoint-order", "cxl-nmem-order"] as const;
+/** The races the drivers' boot-time probes run into: "btt-seed", "pfn-seed" (nvdimm-region.ts), "disk-order" (nvdimm-pmem.ts: the order a bus's boot namespace probes attach disks) and "cxl-memdev-ids", "cxl-endpoint-order" and "cxl-nmem-order" (cxl-core.ts: the order cxl_pci's async probes take ids, the order cxl_mem numbers the endpoints and the order their nmems register; "cxl-switch-ports" (cxl-port.ts): whether a CXL switch's port takes its id before every endpoint). */
+export const BOOT_RACES = ["btt-seed", "pfn-seed", "disk-order", "cxl-memdev-ids", "cxl-endpoint-order", "cxl-nmem-order", "cxl-switch-ports"] as const;
 
 /**
  * A race the kernel runs at boot whose outcome the model cannot know: which

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 685,
-    "reproduced": 685
+    "traces": 688,
+    "reproduced": 688
   },
   "6.12": {
-    "traces": 560,
-    "reproduced": 560
+    "traces": 565,
+    "reproduced": 565
   },
   "7.2": {
-    "traces": 480,
-    "reproduced": 480
+    "traces": 485,
+    "reproduced": 485
   }
 };

@@ -1,0 +1,39 @@
+/**
+ * CXL switches in a machine: `extra_qemu_args` (schema-qemu-args.ts) read
+ * against `machine.cxl`, whose root ports the switches sit on, and merged
+ * into the CXL spec the platform is built from.
+ */
+import type { CxlSpec } from "../machine/cxl-platform.js";
+import { parseCxlQemuArgs } from "./schema-qemu-args.js";
+
+type Issue = (path: PropertyKey[], message: string) => void;
+
+/** Problems of extra_qemu_args and of the switches it builds on machine.cxl, located. */
+export function cxlSwitchIssues(cxl: CxlSpec | undefined, args: unknown, issue: Issue): void {
+  const at = (path: PropertyKey[], message: string) => issue(["extra_qemu_args", ...path], message);
+  const parsed = parseCxlQemuArgs(args, at);
+  if (!parsed) return;
+  if (!cxl) {
+    issue(["extra_qemu_args"], "CXL switch devices need machine.cxl (the host bridge, the root port the switch sits on, a window)");
+    return;
+  }
+  const ids = new Set([...cxl.host_bridges.map((h) => h.id), ...cxl.root_ports.map((r) => r.id), ...cxl.type3.map((t) => t.id)]);
+  const own = [...parsed.switches.flatMap((s) => [s.id, ...s.downstream.map((d) => d.id)]), ...parsed.type3.map((t) => t.id)];
+  for (const id of own) if (ids.has(id)) issue(["extra_qemu_args"], `duplicate device id "${id}" (also in machine.cxl)`);
+  const rps = new Set(cxl.root_ports.map((r) => r.id));
+  const taken = new Set<string>(cxl.type3.map((t) => t.bus));
+  for (const s of parsed.switches) {
+    if (!rps.has(s.bus)) issue(["extra_qemu_args"], `cxl-upstream "${s.id}": bus "${s.bus}" is not a root port of machine.cxl`);
+    else if (taken.has(s.bus)) issue(["extra_qemu_args"], `cxl-upstream "${s.id}": root port "${s.bus}" already has a device`);
+    taken.add(s.bus);
+    if (s.downstream.length === 0) issue(["extra_qemu_args"], `cxl-upstream "${s.id}" has no cxl-downstream port`);
+  }
+}
+
+/** machine.cxl with the switches and switch-attached devices of extra_qemu_args. */
+export function withSwitches(cxl: CxlSpec | undefined, args: unknown): CxlSpec | undefined {
+  if (!cxl) return cxl;
+  const parsed = parseCxlQemuArgs(args, () => {});
+  if (!parsed) return cxl;
+  return { ...cxl, switches: parsed.switches, type3: [...cxl.type3, ...parsed.type3] };
+}
