@@ -26,8 +26,8 @@ export const CXL_RULES = {
   cxlRootDportIsPciHost: rule("root0's dports are the PCI host bridges (pci0000:0c, alias ACPI0016:00); before, the ACPI devices", false, CXL + "/6.1 cxl list", [
     { since: "6.12", value: true, evidence: CXL + "/6.12 cxl list dports" },
   ]),
-  cxlDportsOnlyWithDevices: rule("a host bridge port lists only root ports with a device below (dports enumerated on demand)", false, CXL + "/6.12 (nr_dports 2)", [
-    { since: "7.2", value: true, evidence: CXL + "/7.2 (nr_dports 1 of 2 root ports)" },
+  cxlDportsOnlyWithDevices: rule("a host bridge or CXL switch port lists only the ports with a device below (dports enumerated on demand)", false, CXL + "/6.12 (nr_dports 2); test/oracle/cxl/cxl-probe98-switch-and-direct.trixie (the switch's nr_dports 2, one empty)", [
+    { since: "7.2", value: true, evidence: CXL + "/7.2 (nr_dports 1 of 2 root ports); test/oracle/cxl/cxl-probe98-switch-and-direct.sid (the switch's nr_dports 1 of 2)" },
   ]),
   cxlPassthroughPorts: rule<"one-dport" | "no-hdm">(
     "which host bridge ports get a single passthrough decoder instead of their HDM decoders: every port with one dport (\"one-dport\"), or one with one dport whose registers have no HDM decoder capability (\"no-hdm\": QEMU 10.0's host bridges with a single root port)",
