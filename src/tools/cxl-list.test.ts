@@ -130,14 +130,24 @@ test("a port filter alone lists that port by itself; with -P it keeps the port's
   assert.deepEqual(single.json, [{ bus: "root0", provider: "ACPI.CXL" }]);
 });
 
-test("create-region's integer options are OPT_INTEGERs: a word that is not a number is a usage error with the option list", () => {
+test("create-region's integer options are OPT_INTEGERs: a word that is not a number is a usage error naming that option (parse_options_usage())", () => {
   const sys = machine();
   const r = applyStep(sys, { op: "cxl", args: ["create-region", "-m", "-d", "decoder0.0", "-w", "two", "mem0"] }) as { rc: number; stderr: string[] };
   assert.equal(r.rc, 129);
-  assert.equal(r.stderr[0], "  Error: switch `w' expects a numerical value");
-  assert.equal(r.stderr[2], " usage: cxl create-region <target0> ... [<options>]");
-  assert.ok(r.stderr.includes("    -w, --ways <n>        number of memdevs participating in the regions interleave set"));
-  assert.ok(r.stderr.includes("    -s, --size <size in bytes or with a K/M/G etc. suffix>"));
+  assert.deepEqual(r.stderr, [
+    "  Error: switch `w' expects a numerical value",
+    "",
+    " usage: cxl create-region <target0> ... [<options>]",
+    "",
+    "    -w, --ways <n>        number of memdevs participating in the regions interleave set",
+  ]);
+  // -h is the parser's own: the whole option list, no error; "cxl list --help" would open the man page.
+  const h = applyStep(sys, { op: "cxl", args: ["list", "-h"] }) as { rc: number; stderr: string[] };
+  assert.equal(h.rc, 129);
+  assert.deepEqual(h.stderr.slice(0, 4), ["", " usage: cxl list [<options>]", "", "    -m, --memdev <memory device name(s)>"]);
+  const help = applyStep(sys, { op: "cxl", args: ["list", "--help"] }) as { unsupported?: boolean; error?: string };
+  assert.equal(help.unsupported, true);
+  assert.match(help.error ?? "", /^memhp: cxl list --help \(cxl help list: the man page\) is not modelled$/);
   // No root decoder: parse_create_options() refuses, exit 1.
   const d = applyStep(sys, { op: "cxl", args: ["create-region", "-m", "mem0"] }) as { rc: number; stderr: string[] };
   assert.deepEqual(d, { argv: ["cxl", "create-region", "-m", "mem0"], rc: 1, stderr: ["cxl region: parse_create_options: no root decoder specified", "cxl region: cmd_create_region: created 0 regions"] });

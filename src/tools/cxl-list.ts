@@ -13,7 +13,7 @@ import * as F from "./cxl-filter.js";
 import type { CxlListParams } from "./cxl-filter.js";
 import { appendDports, appendTargets, busJson, type CxlJsonFlags, decoderJson, type Json, memdevJson, type MemdevScope, portJson, regionJson } from "./cxl-json.js";
 import { readdirOrder } from "../kernel/kernfs.js";
-import { displayJsonArray, type OptSpec, parseOptions, Stderr, usageWithOptions } from "./tool-util.js";
+import { displayJsonArray, type OptionTable, type OptSpec, parseFailureText, parseOptions, Stderr, usageWithOptions } from "./tool-util.js";
 
 type List = Json[];
 
@@ -227,7 +227,8 @@ const OPTIONS: OptSpec[] = [
   { long: "debug", type: "bool", key: "debug", help: "debug list walk" },
 ];
 
-const USAGE = usageWithOptions("cxl list [<options>]", OPTIONS);
+const TABLE: OptionTable = { usage: "cxl list [<options>]", options: OPTIONS };
+const USAGE = usageWithOptions(TABLE.usage, OPTIONS);
 
 /** What `cxl list` printed: exit status, JSON (absent when nothing printed) and stderr; or what memhp cannot model. */
 export type CxlListOutcome = { rc: number; json?: unknown; stderr: string[] } | { unsupported: string };
@@ -239,10 +240,10 @@ export type CxlListOutcome = { rc: number; json?: unknown; stderr: string[] } | 
  */
 export function cxlList(st: CxlState, argv: string[]): CxlListOutcome {
   const err = new Stderr();
-  const po = parseOptions(argv, OPTIONS);
+  const po = parseOptions(argv, OPTIONS, { builtins: true });
   if ("error" in po) {
-    err.error(po.error);
-    err.write(USAGE);
+    if (po.kind === "list") return { unsupported: `cxl list ${po.what} (option names on stdout for shell completion) is not modelled` };
+    err.write(parseFailureText(po, TABLE));
     return { rc: 129, stderr: err.lines() };
   }
   if (po.args.length) {

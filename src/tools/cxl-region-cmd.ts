@@ -21,7 +21,7 @@ import { alignDown, MiB } from "../kernel/units.js";
 import { busMatches, decoderMatches, filterWords, memdevMatches, regionMatches } from "./cxl-filter.js";
 import { maxAvailableExtent, regionJson } from "./cxl-json.js";
 import { cxlFilterWalk } from "./cxl-list.js";
-import { type OptSpec, parseOptions, parseSize64, Stderr, type ToolResult, usageWithOptions } from "./tool-util.js";
+import { type OptSpec, parseFailureText, parseOptions, parseSize64, Stderr, type ToolResult } from "./tool-util.js";
 
 const BUS = "/sys/bus/cxl/devices";
 const SZ_256M = 256 * MiB;
@@ -295,12 +295,12 @@ function regionXable(run: Run, r: CxlRegion, action: RegionAction): Errno | null
 
 /** `cxl <action>-region …` (region_action() and cmd_*_region()). */
 export function regionCommand(k: Kernel, st: CxlState, argv: string[], action: RegionAction): ToolResult {
-  const po = parseOptions(argv.slice(1), OPTIONS[action]);
+  const po = parseOptions(argv.slice(1), OPTIONS[action], { builtins: true });
   const out = (rc: number, err: Stderr, json?: unknown): ToolResult => ({ argv: ["cxl", ...argv], rc, stderr: err.lines(), ...(json !== undefined ? { stdout_json: json } : {}) });
   if ("error" in po) {
+    if (po.kind === "list") return { argv: ["cxl", ...argv], rc: 130, stderr: [], unsupported: `cxl ${argv[0]} ${po.what} (option names on stdout for shell completion) is not modelled` };
     const err = new Stderr();
-    err.error(po.error);
-    err.write(usageWithOptions(USAGE[action], OPTIONS[action]));
+    err.write(parseFailureText(po, { usage: USAGE[action], options: OPTIONS[action] }));
     return out(129, err);
   }
   const v = po.opts;

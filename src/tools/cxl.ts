@@ -21,6 +21,8 @@ export function cxl(k: Kernel, argv: string[]): ToolResult {
     err.write("cxl: no CXL bus (the machine has no machine.cxl)\n");
     return result(argv, 1, err);
   }
+  // main_handle_internal_command(): "cxl <cmd> --help" runs "cxl help <cmd>", the man page.
+  if (argv.length > 1 && argv[1] === "--help") return { argv: ["cxl", ...argv], rc: 1, stderr: [], unsupported: `cxl ${argv[0]} --help (cxl help ${argv[0]}: the man page) is not modelled` };
   switch (argv[0]) {
     case "list": {
       const r = cxlList(st, argv.slice(1));

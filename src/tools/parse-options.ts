@@ -74,8 +74,8 @@ export type ParsedOpts = { opts: Record<string, OptValue>; args: string[] } | Pa
 export interface ParseFlags {
   /**
    * parse_options_step()'s own words: -h, --help, --help-all, --list-opts
-   * and --list-cmds. Without it they are unknown options: cxl's commands
-   * (cxl-list.ts, cxl-region-cmd.ts) do not model them yet.
+   * and --list-cmds (every ndctl, daxctl and cxl command has them). Without
+   * it they are unknown options.
    */
   builtins?: boolean;
 }
