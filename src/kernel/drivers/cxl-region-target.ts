@@ -27,6 +27,11 @@ function bridgeGranularity(k: Kernel, parentIg: number, parentWays: number, ways
   return parentIg;
 }
 
+/** cxl_rr->nr_targets: how many of the port's dports the region's targets go through. */
+function targetCount(st: CxlState, r: CxlRegion, p: CxlPort): number {
+  return new Set(r.targets.filter((x) => x && pathPorts(x.port).includes(p)).map((x) => dportToward(st, p, x!.port))).size;
+}
+
 /** The dport of port `p` on the way down to the endpoint `ep`: a root port, or a switch's downstream port. */
 function dportToward(st: CxlState, p: CxlPort, ep: CxlPort): string {
   const dev = ep.memdev!.dev;
@@ -135,42 +140,81 @@ function attachTarget(k: Kernel, st: CxlState, r: CxlRegion, d: CxlDecoder, pos:
     const below = path[path.indexOf(p) + 1];
     k.printk(7, `cxl ${r.name}: ${portLabel(p)} ${sd.name} add: ${mem.name}:${d.name} @ ${pos} next: ${below ? below.host : mem.name} nr_eps: ${eps.length} nr_targets: ${dports.size}`);
   }
-  d.start = r.res.start;
-  d.size = r.size;
-  d.iw = r.iw;
-  d.ig = r.ig;
-  if (r.targets.every((t) => t)) {
+  // The decoder takes the region's interleave and range once attached; when it completes the region, only once
+  // the ports' targets are set up (a failure there leaves it as it was: cxl-probe99-two-switches-x4.trixie).
+  const take = () => {
+    d.start = r.res!.start;
+    d.size = r.size;
+    d.iw = r.iw;
+    d.ig = r.ig;
+  };
+  if (!r.targets.every((t) => t)) take();
+  else {
     // cxl_region_setup_targets(): position by position, each port from the host bridge down; a port's
     // interleave is set the first time (its granularity the region's times the root's ways), then each
     // position adds its dport to the port's targets (the "target[n]" printed is the last slot filled).
     const rootWays = isPowerOf2(r.root.iw) ? r.root.iw : r.root.iw / 3;
     const filled = new Map<CxlPort, CxlDport[]>();
-    r.targets.forEach((t, i) => {
-      const m = t!.port.memdev!;
-      let parentIg = r.ig;
-      let parentWays = rootWays;
-      for (const p of pathPorts(t!.port)) {
-        const sd = p.decoders.find((x) => x.region === r)!;
-        let set = filled.get(p);
-        if (!set) {
-          const through = r.targets.filter((x) => pathPorts(x!.port).includes(p));
-          sd.start = r.res!.start;
-          sd.size = r.size;
-          sd.iw = new Set(through.map((x) => dportToward(st, p, x!.port))).size;
-          sd.ig = bridgeGranularity(k, parentIg, parentWays, sd.iw);
-          k.printk(7, `cxl ${r.name}: ${portLabel(p)} iw: ${sd.iw} ig: ${sd.ig}`);
-          set = [];
-          filled.set(p, set);
+    const label = (t: CxlDecoder) => `${t.port.memdev!.name}:${t.name}`;
+    const failed = ((): boolean => {
+      for (const [i, t] of r.targets.entries()) {
+        const m = t!.port.memdev!;
+        let parentIg = r.ig;
+        let parentWays = rootWays;
+        const path = pathPorts(t!.port);
+        for (const p of path) {
+          const sd = p.decoders.find((x) => x.region === r)!;
+          const toward = dportToward(st, p, t!.port);
+          const dp = p.dports.find((x) => x.name === toward);
+          let set = filled.get(p);
+          if (set && set.some((x) => x.name === toward)) {
+            // check_last_peer(): a position sharing a dport must be `distance` after a peer on that dport, the
+            // distance being the product of the target counts from this port up, times the root's ways.
+            const distance = path.slice(0, path.indexOf(p) + 1).reduce((a, q) => a * targetCount(st, r, q), r.root.iw);
+            if (i < distance) {
+              k.printk(7, `cxl ${r.name}: ${portLabel(p)}: cannot host ${label(t!)} at ${i}`);
+              return true;
+            }
+            const peer = r.targets[i - distance]!;
+            if (dportToward(st, p, peer.port) !== toward) {
+              k.printk(7, `cxl ${r.name}: ${portLabel(p)}: ${label(t!)} pos ${i} mismatched peer ${label(peer)}`);
+              return true;
+            }
+          } else {
+            if (!set) {
+              sd.start = r.res!.start;
+              sd.size = r.size;
+              sd.iw = targetCount(st, r, p);
+              sd.ig = bridgeGranularity(k, parentIg, parentWays, sd.iw);
+              k.printk(7, `cxl ${r.name}: ${portLabel(p)} iw: ${sd.iw} ig: ${sd.ig}`);
+              set = [];
+              filled.set(p, set);
+            }
+            if (set.length === sd.iw) {
+              k.printk(7, `cxl ${r.name}: ${portLabel(p)}: targets full trying to add ${label(t!)} at ${i}`);
+              return true;
+            }
+            if (dp) set.push(dp);
+          }
+          parentIg = sd.ig;
+          parentWays = sd.iw;
+          k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${set.length - 1}] = ${toward} for ${m.name}:${t!.name} @ ${i}`);
         }
-        parentIg = sd.ig;
-        parentWays = sd.iw;
-        const toward = dportToward(st, p, t!.port);
-        const dp = p.dports.find((x) => x.name === toward);
-        if (dp && !set.includes(dp)) set.push(dp);
-        k.printk(7, `cxl ${r.name}: ${portLabel(p)} target[${set.length - 1}] = ${toward} for ${m.name}:${t!.name} @ ${i}`);
       }
-    });
+      return false;
+    })();
     for (const [p, set] of filled) p.decoders.find((x) => x.region === r)!.targets = set;
+    if (failed) {
+      // cxl_region_teardown_targets(): the switch decoders lose their ranges but keep the targets set so far;
+      // the endpoint decoders stay attached.
+      for (const p of filled.keys()) {
+        const sd = p.decoders.find((x) => x.region === r)!;
+        sd.start = 0;
+        sd.size = 0;
+      }
+      return ENXIO;
+    }
+    take();
     const posField = k.rules.cxlInterleavePosDebug;
     if (posField) {
       r.targets.forEach((t, i) => {

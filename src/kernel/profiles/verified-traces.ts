@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 688,
-    "reproduced": 688
+    "traces": 689,
+    "reproduced": 689
   },
   "6.12": {
-    "traces": 565,
-    "reproduced": 565
+    "traces": 566,
+    "reproduced": 566
   },
   "7.2": {
-    "traces": 485,
-    "reproduced": 485
+    "traces": 486,
+    "reproduced": 486
   }
 };
