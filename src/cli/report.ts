@@ -196,7 +196,7 @@ function describeRace(r: BootRaceJson): string {
     case "cxl-nmem-order":
       return `${r.region} registers the nmems of the endpoints in one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (the kernel's usual order)" : ""}`;
     case "cxl-switch-ports":
-      return `${r.region}'s probes enumerate the CXL switch ports and add the endpoints side by side: a switch's port takes its id right before its first device's endpoint or before every endpoint, from one boot to the next; this run: ${r.chosen === 1 ? "before every endpoint" : "right before its first device's endpoint"}`;
+      return `${r.region}'s probes enumerate the CXL switch ports and add the endpoints side by side: a switch's port takes its id right before its first device's endpoint or before every endpoint, from one boot to the next; this run: ${r.chosen >= 1 ? `before every endpoint (order ${r.chosen - 1})` : "right before its first device's endpoint"}`;
     case "cxl-memdev-ids":
       return `${r.region}'s async probes give the memdev ids to the devices in one of ${r.outcomes.length} orders from one boot to the next; this run: order ${r.chosen}${r.chosen === 0 ? " (PCI order)" : ""}`;
     default: {

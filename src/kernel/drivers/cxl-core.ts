@@ -212,9 +212,11 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     port.name = `port${port.id}`;
     st.ports.push(port);
     portEvent(k, "add", port);
-    const def = dports.find((d) => d.id === 0) ?? dports[0];
-    // A passthrough port has one decoder to its one dport and leaves its registers alone.
+    // A passthrough port has one decoder to its one dport and leaves its registers alone. HDM decoders start out
+    // targeting dport 0, which a port listing only root ports with a device may not have (test/oracle/cxl/
+    // cxl-probe100-empty-switch.sid: nr_targets 0).
     const passthrough = dports.length === 1 && (rules.passthroughPorts === "one-dport" || !hb.hdm);
+    const def = passthrough ? dports[0] : dports.find((d) => d.id === 0);
     for (let n = 0; n < (passthrough ? 1 : rules.hdmDecoders); n++) decoderEvent(k, "add", newDecoder(port, "switch", def ? [def] : []));
     portEvent(k, "bind", port);
     if (!passthrough) for (const c of rules.componentClaims(hb.chbcr)) claimRegs(k, c.start, c.size, c.name === "port" ? port.name : c.name);
@@ -273,12 +275,19 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     nd.bootRaces.push({ race: "cxl-endpoint-order", region: "cxl_mem", outcomes: orders.map((_, i) => i), chosen: pick });
     endpointOrder = orders[pick].map((i) => st.memdevs[i]);
   }
-  // CXL switch ports: made as their first device probes, or all before the first endpoint (race cxl-switch-ports:
-  // test/oracle/cxl/cxl-probe98-switch-and-direct.trixie has the one, .sid the other).
-  if (st.memdevs.some((m) => m.dev.dsp !== undefined) && n >= 2) {
-    const pick = env.switchPortsChoice === 1 ? 1 : 0;
-    nd.bootRaces.push({ race: "cxl-switch-ports", region: "cxl_mem", outcomes: [0, 1], chosen: pick });
-    if (pick === 1) makeSwitchPorts(k, st, endpointOrder);
+  // CXL switch ports: made as their first device probes (outcome 0), or all before the first endpoint, in an order
+  // of their own: outcome 1 + i, the i-th permutation of the switches in endpoint order (race cxl-switch-ports:
+  // test/oracle/cxl/cxl-probe98-switch-and-direct.trixie has the first, .sid the second; cxl-probe100-two-hb-
+  // switches-x4.sid made the second switch's port first).
+  const switched = [...new Set(endpointOrder.filter((m) => m.dev.dsp !== undefined).map((m) => st.platform.downstreamPorts[m.dev.dsp!].sw))];
+  if (switched.length && n >= 2) {
+    const orders = switched.length <= MAX_RACED ? permutations([...Array(switched.length).keys()]) : [[...Array(switched.length).keys()]];
+    const pick = env.switchPortsChoice !== undefined && env.switchPortsChoice >= 0 && env.switchPortsChoice <= orders.length ? env.switchPortsChoice : 0;
+    nd.bootRaces.push({ race: "cxl-switch-ports", region: "cxl_mem", outcomes: [...Array(orders.length + 1).keys()], chosen: pick });
+    if (pick > 0) {
+      const first = (sw: number) => endpointOrder.find((m) => m.dev.dsp !== undefined && st.platform.downstreamPorts[m.dev.dsp].sw === sw)!;
+      makeSwitchPorts(k, st, orders[pick - 1].map((i) => first(switched[i])));
+    }
   }
   for (const m of endpointOrder) {
     makeEndpoint(k, st, m);
