@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 689,
-    "reproduced": 689
+    "traces": 691,
+    "reproduced": 691
   },
   "6.12": {
-    "traces": 566,
-    "reproduced": 566
+    "traces": 570,
+    "reproduced": 570
   },
   "7.2": {
-    "traces": 486,
-    "reproduced": 486
+    "traces": 490,
+    "reproduced": 490
   }
 };
