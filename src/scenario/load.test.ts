@@ -160,7 +160,7 @@ test("built-in examples load", () => {
 
 test("defaults: name from the file, oracle defaults for the machine, null is absent", () => {
   const s = load(
-    `machine: {memory: 2G, smp: 3, numa: [{cpus: 0, mem: 1G}, {mem: 1G, cpus: "1-2"}], profile: 5.2, cpu: host, ram_noreserve: true, extra_qemu_args: [-s]}
+    `machine: {memory: 2G, smp: 3, numa: [{cpus: 0, mem: 1G}, {mem: 1G, cpus: "1-2"}], profile: 5.2, cpu: host, ram_noreserve: true, extra_qemu_args: []}
 dyndbg: []
 steps:
   - {op: plug-dimm, id: d1, size: 0x8000000, addr: null, node: 1}

@@ -217,8 +217,9 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     // cxl-probe100-empty-switch.sid: nr_targets 0).
     const passthrough = dports.length === 1 && (rules.passthroughPorts === "one-dport" || !hb.hdm);
     const def = passthrough ? dports[0] : dports.find((d) => d.id === 0);
+    if (k.rules.cxlPortDecodersAfterBind) portEvent(k, "bind", port);
     for (let n = 0; n < (passthrough ? 1 : rules.hdmDecoders); n++) decoderEvent(k, "add", newDecoder(port, "switch", def ? [def] : []));
-    portEvent(k, "bind", port);
+    if (!k.rules.cxlPortDecodersAfterBind) portEvent(k, "bind", port);
     if (!passthrough) for (const c of rules.componentClaims(hb.chbcr)) claimRegs(k, c.start, c.size, c.name === "port" ? port.name : c.name);
   }
   st.bridge = { name: "nvdimm-bridge0", bus: null };
@@ -286,11 +287,11 @@ export function cxlInit(k: Kernel, platform: CxlPlatform, env: { targetNode: (ad
     nd.bootRaces.push({ race: "cxl-switch-ports", region: "cxl_mem", outcomes: [...Array(orders.length + 1).keys()], chosen: pick });
     if (pick > 0) {
       const first = (sw: number) => endpointOrder.find((m) => m.dev.dsp !== undefined && st.platform.downstreamPorts[m.dev.dsp].sw === sw)!;
-      makeSwitchPorts(k, st, orders[pick - 1].map((i) => first(switched[i])));
+      makeSwitchPorts(k, st, orders[pick - 1].map((i) => first(switched[i])), st.memdevs);
     }
   }
   for (const m of endpointOrder) {
-    makeEndpoint(k, st, m);
+    makeEndpoint(k, st, m, st.memdevs);
     cxlUevent(k, "bind", memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, "cxl_mem", [
       ["MAJOR", String(k.rules.cxlMemdevMajor)],
       ["MINOR", String(m.id)],

@@ -15,7 +15,7 @@ import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { ndState, ndUevent } from "./nvdimm-core.js";
 import { decoderKillRegion } from "./cxl-region.js";
 import { CXL_DEVICE, cxlNmemCreate, cxlUevent, decoderEvent, memdevPath, portEvent, type CxlMemdev, type CxlState } from "./cxl-core.js";
-import { committedZeroSizeDecoder, makeEndpoint } from "./cxl-port.js";
+import { committedZeroSizeDecoder, dropSwitchPortIfIdle, makeEndpoint, makeSwitchPorts } from "./cxl-port.js";
 
 function memdevEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: "bind" | "unbind"): void {
   cxlUevent(k, action, memdevPath(st, m), "cxl_memdev", CXL_DEVICE.memdev, action === "bind" ? "cxl_mem" : undefined, [
@@ -33,8 +33,6 @@ function nvdimmEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: string): voi
 export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { unsupported: string } | null {
   const ep = m.endpoint;
   if (!ep) return ENODEV;
-  // cxl_detach_ep() takes a switch's port down with the last endpoint below it: unrecorded, so not guessed.
-  if (m.dev.dsp !== undefined) return { unsupported: `unbinding cxl_mem from ${m.name}, a device behind a CXL switch, is not modelled (the switch port's teardown has not been recorded)` };
   // A ram region whose memory kmem holds online: kmem cannot remove it ("removing memory fails, because memory
   // [...] is onlined", "... cannot be hotremoved until the next reboot"), the region's decoders are reset under
   // it all the same, and whatever lived in that memory is gone: user space segfaults and init's death panics the
@@ -77,6 +75,7 @@ export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { u
     nvdimmEvent(k, st, m, "unbind");
     nvdimmEvent(k, st, m, "remove");
   }
+  if (ep.parent) dropSwitchPortIfIdle(k, st, ep.parent);
   memdevEvent(k, st, m, "unbind");
   return null;
 }
@@ -90,6 +89,8 @@ export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { u
  */
 export function memdevBind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | null {
   if (m.endpoint) return "EBUSY" as Errno;
+  // cxl_mem_probe() enumerates the ports above first: a switch's port comes back before the nvdimm and the endpoint.
+  makeSwitchPorts(k, st, [m], [m]);
   if (committedZeroSizeDecoder(st, m) >= 0) {
     makeEndpoint(k, st, m);
     return ENXIO;

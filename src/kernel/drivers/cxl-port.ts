@@ -5,6 +5,8 @@
  * register claims each makes.
  */
 import type { Kernel } from "../kernel.js";
+import { removeResource, type Resource } from "../resource.js";
+import { walk } from "../resource-walk.js";
 import { claimRegs, decoderEvent, newDecoder, portEvent, type CxlMemdev, type CxlPort, type CxlState } from "./cxl-core.js";
 
 /**
@@ -25,12 +27,17 @@ export function committedZeroSizeDecoder(st: CxlState, m: CxlMemdev): number {
  * its decoders and register claims; null when cxl_port's probe of it fails
  * (the port added and removed again, the errors logged: the caller's ENXIO).
  */
-export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort | null {
+export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev, probing: readonly CxlMemdev[] = [m]): CxlPort | null {
   const rules = st.rules;
   const rp = st.platform.rootPorts[m.dev.rp];
   const hbPort = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
   const dsp = m.dev.dsp === undefined ? undefined : st.platform.downstreamPorts[m.dev.dsp];
-  const parent = dsp ? switchPort(k, st, dsp.sw, hbPort) : hbPort;
+  const parent = dsp ? switchPort(k, st, dsp.sw, hbPort, probing) : hbPort;
+  // Ports that enumerate dports on demand add the memdev's downstream port as it attaches (7.2: cxl-probe101-switch-unbind.sid).
+  if (dsp && rules.dportsOnlyWithDevices && !parent.dports.some((d) => d.name === dsp.bdf)) {
+    parent.dports.push({ name: dsp.bdf, id: dsp.port });
+    parent.dports.sort((a, b) => a.id - b.id);
+  }
   const ep: CxlPort = { name: "", id: st.portIda.get(), kind: "endpoint", parent, depth: parent.depth + 1, host: m.name, dports: [], decoders: [], memdev: m, regs: m.dev.bars[0].start };
   ep.name = `endpoint${ep.id}`;
   m.endpoint = ep;
@@ -71,11 +78,11 @@ export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev): CxlPort | n
  * cxl-probe98-switch-and-direct.sid: port2 for the switch, endpoint3 for
  * the device on a root port; race cxl-switch-ports).
  */
-export function makeSwitchPorts(k: Kernel, st: CxlState, memdevs: CxlMemdev[]): void {
+export function makeSwitchPorts(k: Kernel, st: CxlState, memdevs: CxlMemdev[], probing: readonly CxlMemdev[]): void {
   for (const m of memdevs) {
     if (m.dev.dsp === undefined) continue;
     const rp = st.platform.rootPorts[m.dev.rp];
-    switchPort(k, st, st.platform.downstreamPorts[m.dev.dsp].sw, st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!);
+    switchPort(k, st, st.platform.downstreamPorts[m.dev.dsp].sw, st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!, probing);
   }
 }
 
@@ -88,12 +95,13 @@ export function makeSwitchPorts(k: Kernel, st: CxlState, memdevs: CxlMemdev[]): 
  * nr_targets 0); the host bridge port maps its root port's registers for it
  * (test/oracle/cxl/cxl-probe97-switch-boot.sid: port2 under port1).
  */
-function switchPort(k: Kernel, st: CxlState, swIdx: number, hbPort: CxlPort): CxlPort {
+function switchPort(k: Kernel, st: CxlState, swIdx: number, hbPort: CxlPort, probing: readonly CxlMemdev[]): CxlPort {
   const have = st.ports.find((p) => p.sw === swIdx);
   if (have) return have;
   const rules = st.rules;
   const sw = st.platform.switches[swIdx];
-  const below = (i: number) => st.platform.devices.some((d) => d.dsp === i);
+  // Downstream ports with a memdev bound or probing below (where dports are enumerated on demand).
+  const below = (i: number) => st.memdevs.some((m) => m.dev.dsp === i && (m.endpoint !== null || probing.includes(m)));
   const dports = sw.dsps.filter((i) => !rules.dportsOnlyWithDevices || below(i)).map((i) => st.platform.downstreamPorts[i]).map((d) => ({ name: d.bdf, id: d.port }));
   const port: CxlPort = { name: "", id: st.portIda.get(), kind: "switch", parent: hbPort, depth: hbPort.depth + 1, host: sw.bdf, dports, decoders: [], sw: swIdx, regs: sw.bar0.start };
   port.name = `port${port.id}`;
@@ -101,12 +109,34 @@ function switchPort(k: Kernel, st: CxlState, swIdx: number, hbPort: CxlPort): Cx
   portEvent(k, "add", port);
   const passthrough = dports.length === 1 && rules.passthroughPorts === "one-dport";
   const def = passthrough ? dports[0] : dports.find((d) => d.id === 0);
+  const after = k.rules.cxlPortDecodersAfterBind;
+  if (after) portEvent(k, "bind", port);
   for (let n = 0; n < (passthrough ? 1 : rules.hdmDecoders); n++) decoderEvent(k, "add", newDecoder(port, "switch", def ? [def] : []));
-  portEvent(k, "bind", port);
+  if (!after) portEvent(k, "bind", port);
   if (!passthrough) for (const c of rules.switchClaims(sw.bar0.start)) claimRegs(k, c.start, c.size, port.name);
   // The root port's RAS registers: 7.2's host bridge port maps them for the switch as for a device; 6.12's
   // memdev maps only its own dport's (no claim under the root port: cxl-probe97-switch-boot.trixie).
   const rp = st.platform.rootPorts[sw.rp];
   for (const c of rules.dportClaims(rp.bar0.start)) if (c.name === "port") claimRegs(k, c.start, c.size, hbPort.name);
   return port;
+}
+
+/**
+ * cxl_detach_ep(): a switch's port goes with the last endpoint below it
+ * (its decoders last first, then the port, its register claims with it);
+ * the host bridge's port stays (test/oracle/cxl/cxl-probe101-switch-unbind).
+ */
+export function dropSwitchPortIfIdle(k: Kernel, st: CxlState, port: CxlPort): void {
+  if (port.sw === undefined || st.ports.some((p) => p.parent === port)) return;
+  for (const d of [...port.decoders].reverse()) decoderEvent(k, "remove", d);
+  portEvent(k, "unbind", port);
+  portEvent(k, "remove", port);
+  const mine: Resource[] = [];
+  walk(k.iomem, (r) => {
+    if (r.name === port.name) mine.push(r);
+    return true;
+  });
+  for (const r of mine) removeResource(r);
+  st.ports = st.ports.filter((p) => p !== port);
+  st.portIda.put(port.id);
 }

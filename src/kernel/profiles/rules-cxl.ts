@@ -38,6 +38,9 @@ export const CXL_RULES = {
   cxlAttachFailureWarns: rule("a region target write the kernel refuses is also a warning on the endpoint port (\"failed to attach decoderX.Y to regionN: -errno\", attach_target())", false, "test/oracle/cxl/cxl-probe87-two-hb-hdm.trixie (6.12: only the dev_dbg line)", [
     { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe87-two-hb-hdm.sid (cxl_port endpoint4: failed to attach decoder4.0 to region0: -6); drivers/cxl/core/region.c attach_target() in 7.1" },
   ]),
+  cxlPortDecodersAfterBind: rule("a host bridge's or switch's port binds cxl_port before its decoders appear (the HDM decoders set up after the port's probe); before, decoders between the port's add and bind", false, "test/oracle/cxl/cxl-probe101-switch-unbind.trixie step 8 (6.12: port2, its decoders, then its bind)", [
+    { since: "7.2", value: true, evidence: "test/oracle/cxl/cxl-probe101-switch-unbind.sid step 8 and its boot (port1, port2: add, bind, then the decoders)" },
+  ]),
   cxlMemdevMajor: rule("the character major of /dev/cxl/memN (cxl_memdev_init()'s alloc_chrdev_region(), whatever Debian's build registered before)", 247, CXL + "/6.1 boot uevents (MAJOR=247)", [
     { since: "6.12", value: 250, evidence: "test/oracle/cxl/cxl-pmem-512m.trixie boot uevents (MAJOR=250)" },
     { since: "7.2", value: 249, evidence: "test/oracle/cxl/cxl-pmem-512m.sid boot uevents (MAJOR=249)" },

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 691,
-    "reproduced": 691
+    "traces": 692,
+    "reproduced": 692
   },
   "6.12": {
-    "traces": 570,
-    "reproduced": 570
+    "traces": 571,
+    "reproduced": 571
   },
   "7.2": {
-    "traces": 490,
-    "reproduced": 490
+    "traces": 491,
+    "reproduced": 491
   }
 };
