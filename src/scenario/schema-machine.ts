@@ -95,7 +95,12 @@ export const MachineSchema = z
     qemu: opt(QemuField),
     ram_noreserve: z.unknown().optional(),
     machine_options: z.unknown().optional(),
-    extra_qemu_args: z.unknown().optional(),
+    extra_qemu_args: opt(
+      z.array(z.string()).meta({
+        description:
+          "QEMU arguments the oracle appends after machine.cxl's devices: memhp reads CXL switches here (-device cxl-upstream / cxl-downstream / cxl-type3, -object memory-backend-ram / memory-backend-file) and refuses anything else.",
+      }),
+    ),
   })
   .superRefine((m, ctx) => {
     const type = m.type ?? "pc";
