@@ -16,7 +16,7 @@ import { alignUp, GiB, KiB, MiB } from "../kernel/units.js";
 import { insertResource, makeResource, requestResource, type Resource } from "../kernel/resource.js";
 import { QEMU_FACTS, type QemuVersion } from "./qemu-version.js";
 import { bridgeWindow, flattenPlaced, mergeRanges, type BridgeOptions, type PciEntry, type PlacedEntry } from "./seabios-pci.js";
-import { addSwitchResources, behindRootPort, numberSwitch, pciBdf, placeSwitches, TYPE3_BARS, type PlacedDownstreamPort, type PlacedSwitch, type SwitchBuses } from "./cxl-switch.js";
+import { addSwitchResources, behindPort, numberSwitch, pciBdf, placeSwitches, TYPE3_BARS, type PlacedDownstreamPort, type PlacedSwitch, type SwitchBuses } from "./cxl-switch.js";
 
 export interface CxlHostBridgeSpec {
   id: string;
@@ -173,7 +173,7 @@ function topology(spec: CxlSpec): { hbs: CxlHostBridgeSpec[]; rps: { rp: CxlRoot
         const secondary = next++;
         const swSpec = spec.switches?.find((s) => s.bus === rp.id);
         let sw: SwitchBuses | undefined;
-        if (swSpec) ({ buses: sw, next } = numberSwitch(swSpec, secondary, next));
+        if (swSpec) ({ buses: sw, next } = numberSwitch(swSpec, secondary, next, spec.switches ?? []));
         rps.push({ rp, hb: i, slot, secondary, ...(sw ? { sw } : {}) });
       });
   });
@@ -192,7 +192,7 @@ export function cxlPciEntries(spec: CxlSpec, padAlign?: number): PciEntry[] {
   const opts: BridgeOptions = { pref64: true, padAlign };
   const windows: PciEntry[] = [];
   for (const r of [...rps].sort((a, b) => b.secondary - a.secondary)) {
-    const kids = behindRootPort(spec, r.rp.id, r.secondary, r.sw, opts);
+    const kids = behindPort(spec, r.rp.id, r.secondary, r.sw, opts);
     const bus = `0000:${hex2(r.secondary)}`;
     windows.push(bridgeWindow(bus, false, kids.mem, true, opts)!, bridgeWindow(bus, true, kids.pref, true, opts)!);
   }
@@ -362,9 +362,9 @@ export function addCxlPciResources(root: Resource, p: CxlPlatform): void {
         const res = makeResource(r.start, r.end, sec);
         return pw && !requestResource(pw, res) ? res : null;
       });
-      const sw = p.switches.find((x) => p.rootPorts[x.rp] === rp);
-      if (sw && placed[0]) {
-        addSwitchResources(placed[0], placed[1], sw, p.downstreamPorts, (dsp) => {
+      const sw = p.switches.findIndex((x) => p.rootPorts[x.rp] === rp && x.parentDsp === undefined);
+      if (sw >= 0 && placed[0]) {
+        addSwitchResources(placed[0], placed[1], sw, p.switches, p.downstreamPorts, (dsp) => {
           const d = p.devices.find((x) => x.dsp === dsp);
           return d ? { bdf: d.bdf, bars: d.bars } : null;
         });

@@ -27,36 +27,47 @@ export const TYPE3_BARS = [
 ];
 const PORT_BAR0 = 64 * KiB;
 
-/** A switch's bus numbers: its upstream port's secondary bus and each downstream port's slot and secondary bus. */
+/** A switch's bus numbers: its upstream port's secondary bus and each downstream port's slot and secondary bus (and the switch behind it). */
 export interface SwitchBuses {
   spec: CxlSwitchSpec;
-  /** The root port's secondary bus (the upstream port is device 0 there). */
+  /** The bus the upstream port is device 0 of (its root port's or downstream port's secondary bus). */
   bus: number;
   secondary: number;
-  dsps: { id: string; port: number; slot: number; secondary: number }[];
+  dsps: { id: string; port: number; slot: number; secondary: number; sw?: SwitchBuses }[];
 }
 
-/** Number the buses behind a root port whose secondary bus is `secondary`; returns the next free bus. */
-export function numberSwitch(sw: CxlSwitchSpec, secondary: number, next: number): { buses: SwitchBuses; next: number } {
+/**
+ * Number the buses of the switch on the port whose secondary bus is `bus`,
+ * depth first as SeaBIOS does (a switch below a downstream port is numbered
+ * before the next downstream port); returns the next free bus.
+ */
+export function numberSwitch(sw: CxlSwitchSpec, bus: number, next: number, all: readonly CxlSwitchSpec[]): { buses: SwitchBuses; next: number } {
   const us = next++;
-  const dsps = sw.downstream.map((d, slot) => ({ id: d.id, port: d.port, slot, secondary: next++ }));
-  return { buses: { spec: sw, bus: secondary, secondary: us, dsps }, next };
+  const dsps: SwitchBuses["dsps"] = [];
+  sw.downstream.forEach((d, slot) => {
+    const secondary = next++;
+    const below = all.find((x) => x.bus === d.id);
+    let nested: SwitchBuses | undefined;
+    if (below) ({ buses: nested, next } = numberSwitch(below, secondary, next, all));
+    dsps.push({ id: d.id, port: d.port, slot, secondary, ...(nested ? { sw: nested } : {}) });
+  });
+  return { buses: { spec: sw, bus, secondary: us, dsps }, next };
 }
 
 function type3Bars(bus: number): PciEntry[] {
   return TYPE3_BARS.map((b) => ({ name: pciBdf(bus, 0), size: b.size, align: b.size, pref: false, bar: b.bar }));
 }
 
-/** What a root port's windows hold: a device's BARs, or a switch (its BAR 0 and windows, with its ports' inside). */
-export function behindRootPort(spec: CxlSpec, rpId: string, secondary: number, sw: SwitchBuses | undefined, opts: BridgeOptions): { mem: PciEntry[]; pref: PciEntry[] } {
-  if (!sw) return { mem: spec.type3.some((d) => d.bus === rpId) ? type3Bars(secondary) : [], pref: [] };
+/** What a port's windows hold (a root port's or a downstream port's): a device's BARs, or a switch (its BAR 0 and windows, with its ports' inside). */
+export function behindPort(spec: CxlSpec, portId: string, secondary: number, sw: SwitchBuses | undefined, opts: BridgeOptions): { mem: PciEntry[]; pref: PciEntry[] } {
+  if (!sw) return { mem: spec.type3.some((d) => d.bus === portId) ? type3Bars(secondary) : [], pref: [] };
   const portBars: PciEntry[] = sw.dsps.map((d) => ({ name: pciBdf(sw.secondary, d.slot), size: PORT_BAR0, align: PORT_BAR0, pref: false, bar: 0, is64: true }));
   const memWins: PciEntry[] = [];
   const prefWins: PciEntry[] = [];
   for (const d of [...sw.dsps].sort((a, b) => b.secondary - a.secondary)) {
-    const kids = spec.type3.some((t) => t.bus === d.id) ? type3Bars(d.secondary) : [];
-    memWins.push(bridgeWindow(busName(d.secondary), false, kids, true, opts)!);
-    prefWins.push(bridgeWindow(busName(d.secondary), true, [], true, opts)!);
+    const kids = behindPort(spec, d.id, d.secondary, d.sw, opts);
+    memWins.push(bridgeWindow(busName(d.secondary), false, kids.mem, true, opts)!);
+    prefWins.push(bridgeWindow(busName(d.secondary), true, kids.pref, true, opts)!);
   }
   const usMem = bridgeWindow(busName(sw.secondary), false, [...portBars, ...memWins], false, opts);
   const usPref = bridgeWindow(busName(sw.secondary), true, prefWins, false, opts);
@@ -79,8 +90,10 @@ export interface PlacedDownstreamPort {
 
 export interface PlacedSwitch {
   id: string;
-  /** Index into CxlPlatform.rootPorts. */
+  /** Index into CxlPlatform.rootPorts: the root port above it. */
   rp: number;
+  /** The downstream port it sits on (index into CxlPlatform.downstreamPorts) when it is below another switch. */
+  parentDsp?: number;
   /** The upstream port's PCI device (the kernel's switch port's uport). */
   bdf: string;
   secondary: number;
@@ -94,38 +107,55 @@ export interface PlacedSwitch {
 type Find = (name: string, pred: (p: PlacedEntry) => boolean) => Range;
 const window = (find: Find, bus: number, pref: boolean) => find(busName(bus), (p) => p.entry.pref === pref && p.entry.children !== undefined);
 
-/** The placed switches and downstream ports. */
+/** The placed switches and downstream ports, parents before the switches below them. */
 export function placeSwitches(all: { buses: SwitchBuses; rp: number }[], find: Find): { switches: PlacedSwitch[]; downstreamPorts: PlacedDownstreamPort[] } {
   const switches: PlacedSwitch[] = [];
   const downstreamPorts: PlacedDownstreamPort[] = [];
-  all.forEach(({ buses, rp }, i) => {
-    const dsps = buses.dsps.map((d) => {
-      const bdf = pciBdf(buses.secondary, d.slot);
-      downstreamPorts.push({ id: d.id, sw: i, port: d.port, bdf, secondary: d.secondary, bar0: find(bdf, (p) => p.entry.bar === 0), mem: window(find, d.secondary, false), pref: window(find, d.secondary, true) });
-      return downstreamPorts.length - 1;
-    });
+  const place = (buses: SwitchBuses, rp: number, parentDsp: number | undefined): void => {
+    const i = switches.length;
     const bdf = pciBdf(buses.bus, 0);
-    switches.push({ id: buses.spec.id, rp, bdf, secondary: buses.secondary, bar0: find(bdf, (p) => p.entry.bar === 0), mem: window(find, buses.secondary, false), pref: window(find, buses.secondary, true), dsps });
-  });
+    const sw: PlacedSwitch = { id: buses.spec.id, rp, ...(parentDsp !== undefined ? { parentDsp } : {}), bdf, secondary: buses.secondary, bar0: find(bdf, (p) => p.entry.bar === 0), mem: window(find, buses.secondary, false), pref: window(find, buses.secondary, true), dsps: [] };
+    switches.push(sw);
+    for (const d of buses.dsps) {
+      const dbdf = pciBdf(buses.secondary, d.slot);
+      downstreamPorts.push({ id: d.id, sw: i, port: d.port, bdf: dbdf, secondary: d.secondary, bar0: find(dbdf, (p) => p.entry.bar === 0), mem: window(find, d.secondary, false), pref: window(find, d.secondary, true) });
+      const at = downstreamPorts.length - 1;
+      sw.dsps.push(at);
+      if (d.sw) place(d.sw, rp, at);
+    }
+  };
+  for (const { buses, rp } of all) place(buses, rp, undefined);
   return { switches, downstreamPorts };
 }
 
-/** The PCI scan's resources of a switch inside its root port's windows: BARs, windows, the devices' BARs. */
-export function addSwitchResources(rpMem: Resource, rpPref: Resource | null, sw: PlacedSwitch, dsps: PlacedDownstreamPort[], deviceBars: (dsp: number) => { bdf: string; bars: Range[] } | null): void {
-  requestResource(rpMem, makeResource(sw.bar0.start, sw.bar0.end, sw.bdf));
+/** The PCI scan's resources of a switch inside its port's windows: BARs, windows, the devices' BARs, switches below. */
+export function addSwitchResources(
+  portMem: Resource,
+  portPref: Resource | null,
+  swIdx: number,
+  switches: PlacedSwitch[],
+  dsps: PlacedDownstreamPort[],
+  deviceBars: (dsp: number) => { bdf: string; bars: Range[] } | null,
+): void {
+  const sw = switches[swIdx];
+  requestResource(portMem, makeResource(sw.bar0.start, sw.bar0.end, sw.bdf));
   const usMem = makeResource(sw.mem.start, sw.mem.end, `PCI Bus ${busName(sw.secondary)}`);
-  const memOk = !requestResource(rpMem, usMem);
+  if (requestResource(portMem, usMem)) return;
   const usPref = makeResource(sw.pref.start, sw.pref.end, `PCI Bus ${busName(sw.secondary)}`);
-  const prefOk = rpPref !== null && !requestResource(rpPref, usPref);
+  const prefOk = portPref !== null && !requestResource(portPref, usPref);
   for (const i of sw.dsps) {
     const d = dsps[i];
-    if (!memOk) continue;
     requestResource(usMem, makeResource(d.bar0.start, d.bar0.end, d.bdf));
     const m = makeResource(d.mem.start, d.mem.end, `PCI Bus ${busName(d.secondary)}`);
-    if (!requestResource(usMem, m)) {
+    const memOk = !requestResource(usMem, m);
+    const pf = makeResource(d.pref.start, d.pref.end, `PCI Bus ${busName(d.secondary)}`);
+    const pfOk = prefOk && !requestResource(usPref, pf);
+    if (!memOk) continue;
+    const below = switches.findIndex((x) => x.parentDsp === i);
+    if (below >= 0) addSwitchResources(m, pfOk ? pf : null, below, switches, dsps, deviceBars);
+    else {
       const dev = deviceBars(i);
       if (dev) for (const b of dev.bars) requestResource(m, makeResource(b.start, b.end, dev.bdf));
     }
-    if (prefOk) requestResource(usPref, makeResource(d.pref.start, d.pref.end, `PCI Bus ${busName(d.secondary)}`));
   }
 }

@@ -21,11 +21,14 @@ export function cxlSwitchIssues(cxl: CxlSpec | undefined, args: unknown, issue: 
   const own = [...parsed.switches.flatMap((s) => [s.id, ...s.downstream.map((d) => d.id)]), ...parsed.type3.map((t) => t.id)];
   for (const id of own) if (ids.has(id)) issue(["extra_qemu_args"], `duplicate device id "${id}" (also in machine.cxl)`);
   const rps = new Set(cxl.root_ports.map((r) => r.id));
-  const taken = new Set<string>(cxl.type3.map((t) => t.bus));
+  // A switch sits on a root port of machine.cxl or on a downstream port of a switch given before it.
+  const dsps = new Set<string>();
+  const taken = new Set<string>([...cxl.type3.map((t) => t.bus), ...parsed.type3.map((t) => t.bus)]);
   for (const s of parsed.switches) {
-    if (!rps.has(s.bus)) issue(["extra_qemu_args"], `cxl-upstream "${s.id}": bus "${s.bus}" is not a root port of machine.cxl`);
-    else if (taken.has(s.bus)) issue(["extra_qemu_args"], `cxl-upstream "${s.id}": root port "${s.bus}" already has a device`);
+    if (!rps.has(s.bus) && !dsps.has(s.bus)) issue(["extra_qemu_args"], `cxl-upstream "${s.id}": bus "${s.bus}" is not a root port of machine.cxl or a cxl-downstream port given before it`);
+    else if (taken.has(s.bus)) issue(["extra_qemu_args"], `cxl-upstream "${s.id}": ${rps.has(s.bus) ? "root" : "downstream"} port "${s.bus}" already has a device`);
     taken.add(s.bus);
+    for (const d of s.downstream) dsps.add(d.id);
     if (s.downstream.length === 0) issue(["extra_qemu_args"], `cxl-upstream "${s.id}" has no cxl-downstream port`);
   }
 }

@@ -70,7 +70,18 @@ test("refusals name the argument: other flags and devices, a missing value, a de
 test("the switch must sit on a free root port of machine.cxl, have a downstream port, and machine.cxl must be there", () => {
   assert.deepEqual(issues(undefined, SWITCH), ["extra_qemu_args: CXL switch devices need machine.cxl (the host bridge, the root port the switch sits on, a window)"]);
   assert.deepEqual(issues(CXL, ["-device", "cxl-upstream,bus=rp1,id=us0", "-device", "cxl-downstream,port=0,bus=us0,id=d0"]), ['extra_qemu_args: cxl-upstream "us0": root port "rp1" already has a device']);
-  assert.deepEqual(issues(CXL, ["-device", "cxl-upstream,bus=rp7,id=us0", "-device", "cxl-downstream,port=0,bus=us0,id=d0"]), ['extra_qemu_args: cxl-upstream "us0": bus "rp7" is not a root port of machine.cxl']);
+  assert.deepEqual(issues(CXL, ["-device", "cxl-upstream,bus=rp7,id=us0", "-device", "cxl-downstream,port=0,bus=us0,id=d0"]), ['extra_qemu_args: cxl-upstream "us0": bus "rp7" is not a root port of machine.cxl or a cxl-downstream port given before it']);
   assert.deepEqual(issues(CXL, ["-device", "cxl-upstream,bus=rp0,id=us0"]), ['extra_qemu_args: cxl-upstream "us0" has no cxl-downstream port']);
   assert.deepEqual(issues(CXL, ["-device", "cxl-upstream,bus=rp0,id=direct", "-device", "cxl-downstream,port=0,bus=direct,id=d0"]), ['extra_qemu_args: duplicate device id "direct" (also in machine.cxl)']);
+});
+
+test("a switch below a switch: on a downstream port given before it, free of a device", () => {
+  const nested = ["-device", "cxl-upstream,bus=rp0,id=us0", "-device", "cxl-downstream,port=0,bus=us0,id=a", "-device", "cxl-upstream,bus=a,id=us1", "-device", "cxl-downstream,port=0,bus=us1,id=b"];
+  assert.deepEqual(issues(CXL, nested), []);
+  assert.deepEqual(withSwitches(CXL, nested)!.switches, [
+    { id: "us0", bus: "rp0", downstream: [{ id: "a", port: 0 }] },
+    { id: "us1", bus: "a", downstream: [{ id: "b", port: 0 }] },
+  ]);
+  const withDevice = [...nested.slice(0, 4), "-object", "memory-backend-ram,id=m,size=256M", "-device", "cxl-type3,bus=a,volatile-memdev=m,id=t", ...nested.slice(4)];
+  assert.deepEqual(issues(CXL, withDevice), ['extra_qemu_args: cxl-upstream "us1": downstream port "a" already has a device']);
 });

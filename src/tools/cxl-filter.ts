@@ -9,6 +9,7 @@
  * otherwise; a word names an object by its device name, its number ("2" or
  * "endpoint2"), its host, or a class ("root", "switch", "endpoint", "all").
  */
+import { dspChain } from "../kernel/drivers/cxl-port.js";
 import type { CxlDecoder, CxlDport, CxlMemdev, CxlPort, CxlState } from "../kernel/drivers/cxl-core.js";
 import type { CxlRegion } from "../kernel/drivers/cxl-region.js";
 import { cStrtoumax } from "./c-strto.js";
@@ -116,7 +117,7 @@ export function dportMapsMemdev(st: CxlState, port: CxlPort, d: CxlDport, m: Cxl
   const rp = st.platform.rootPorts[m.dev.rp];
   if (port.kind === "root") return d.id === st.platform.hostBridges[rp.hb].uid;
   // A CXL switch's port: the downstream port the device sits on.
-  if (port.sw !== undefined) return m.dev.dsp !== undefined && st.platform.downstreamPorts[m.dev.dsp].sw === port.sw && d.name === st.platform.downstreamPorts[m.dev.dsp].bdf;
+  if (port.sw !== undefined) return dspChain(st, m).some((i) => st.platform.downstreamPorts[i].sw === port.sw && st.platform.downstreamPorts[i].bdf === d.name);
   return port.kind === "switch" && port.hb === rp.hb && d.name === rp.bdf;
 }
 

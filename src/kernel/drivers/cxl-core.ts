@@ -14,7 +14,7 @@ import { Ida, ndState, type NdBus, type NdDimm, type NdRegion } from "./nvdimm-c
 import { ndBusRegister, ndFlush } from "./nvdimm-bus.js";
 import { nvdimmCreate } from "./nvdimm-dimm.js";
 import { cxlRules, type CxlRules } from "./cxl-rules.js";
-import { makeEndpoint, makeSwitchPorts } from "./cxl-port.js";
+import { dspChain, makeEndpoint, makeSwitchPorts } from "./cxl-port.js";
 
 export type DecoderKind = "root" | "switch" | "endpoint";
 export type CxlMode = "none" | "ram" | "pmem";
@@ -120,8 +120,10 @@ export function decoderPath(d: CxlDecoder): string {
 export function memdevPath(st: CxlState, m: CxlMemdev): string {
   const rp = st.platform.rootPorts[m.dev.rp];
   const hb = st.platform.hostBridges[rp.hb];
-  const dsp = m.dev.dsp === undefined ? undefined : st.platform.downstreamPorts[m.dev.dsp];
-  const sw = dsp ? `/${st.platform.switches[dsp.sw].bdf}/${dsp.bdf}` : "";
+  const sw = dspChain(st, m)
+    .map((i) => st.platform.downstreamPorts[i])
+    .map((d) => `/${st.platform.switches[d.sw].bdf}/${d.bdf}`)
+    .join("");
   return `/devices/pci0000:${hex2(hb.busNr)}/${rp.bdf}${sw}/${m.dev.bdf}/${m.name}`;
 }
 export const hex2 = (n: number) => n.toString(16).padStart(2, "0");

@@ -32,11 +32,17 @@ export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev, probing: rea
   const rp = st.platform.rootPorts[m.dev.rp];
   const hbPort = st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
   const dsp = m.dev.dsp === undefined ? undefined : st.platform.downstreamPorts[m.dev.dsp];
-  const parent = dsp ? switchPort(k, st, dsp.sw, hbPort, probing) : hbPort;
-  // Ports that enumerate dports on demand add the memdev's downstream port as it attaches (7.2: cxl-probe101-switch-unbind.sid).
-  if (dsp && rules.dportsOnlyWithDevices && !parent.dports.some((d) => d.name === dsp.bdf)) {
-    parent.dports.push({ name: dsp.bdf, id: dsp.port });
-    parent.dports.sort((a, b) => a.id - b.id);
+  const parent = dsp ? switchPort(k, st, dsp.sw, probing) : hbPort;
+  // Ports that enumerate dports on demand add the downstream ports on the memdev's way as it attaches (7.2:
+  // cxl-probe101-switch-unbind.sid).
+  if (rules.dportsOnlyWithDevices) {
+    for (const i of dspChain(st, m)) {
+      const d = st.platform.downstreamPorts[i];
+      const port = st.ports.find((p) => p.sw === d.sw)!;
+      if (port.dports.some((x) => x.name === d.bdf)) continue;
+      port.dports.push({ name: d.bdf, id: d.port });
+      port.dports.sort((a, b) => a.id - b.id);
+    }
   }
   const ep: CxlPort = { name: "", id: st.portIda.get(), kind: "endpoint", parent, depth: parent.depth + 1, host: m.name, dports: [], decoders: [], memdev: m, regs: m.dev.bars[0].start };
   ep.name = `endpoint${ep.id}`;
@@ -79,11 +85,7 @@ export function makeEndpoint(k: Kernel, st: CxlState, m: CxlMemdev, probing: rea
  * the device on a root port; race cxl-switch-ports).
  */
 export function makeSwitchPorts(k: Kernel, st: CxlState, memdevs: CxlMemdev[], probing: readonly CxlMemdev[]): void {
-  for (const m of memdevs) {
-    if (m.dev.dsp === undefined) continue;
-    const rp = st.platform.rootPorts[m.dev.rp];
-    switchPort(k, st, st.platform.downstreamPorts[m.dev.dsp].sw, st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!, probing);
-  }
+  for (const m of memdevs) if (m.dev.dsp !== undefined) switchPort(k, st, st.platform.downstreamPorts[m.dev.dsp].sw, probing);
 }
 
 /**
@@ -95,15 +97,19 @@ export function makeSwitchPorts(k: Kernel, st: CxlState, memdevs: CxlMemdev[], p
  * nr_targets 0); the host bridge port maps its root port's registers for it
  * (test/oracle/cxl/cxl-probe97-switch-boot.sid: port2 under port1).
  */
-function switchPort(k: Kernel, st: CxlState, swIdx: number, hbPort: CxlPort, probing: readonly CxlMemdev[]): CxlPort {
+function switchPort(k: Kernel, st: CxlState, swIdx: number, probing: readonly CxlMemdev[]): CxlPort {
   const have = st.ports.find((p) => p.sw === swIdx);
   if (have) return have;
   const rules = st.rules;
   const sw = st.platform.switches[swIdx];
+  // The port above: the host bridge's, or the port of the switch whose downstream port this one sits on (made first).
+  const rp = st.platform.rootPorts[sw.rp];
+  const up = sw.parentDsp === undefined ? undefined : st.platform.downstreamPorts[sw.parentDsp];
+  const parent = up ? switchPort(k, st, up.sw, probing) : st.ports.find((p) => p.kind === "switch" && p.hb === rp.hb)!;
   // Downstream ports with a memdev bound or probing below (where dports are enumerated on demand).
-  const below = (i: number) => st.memdevs.some((m) => m.dev.dsp === i && (m.endpoint !== null || probing.includes(m)));
+  const below = (i: number) => st.memdevs.some((m) => dspChain(st, m).includes(i) && (m.endpoint !== null || probing.includes(m)));
   const dports = sw.dsps.filter((i) => !rules.dportsOnlyWithDevices || below(i)).map((i) => st.platform.downstreamPorts[i]).map((d) => ({ name: d.bdf, id: d.port }));
-  const port: CxlPort = { name: "", id: st.portIda.get(), kind: "switch", parent: hbPort, depth: hbPort.depth + 1, host: sw.bdf, dports, decoders: [], sw: swIdx, regs: sw.bar0.start };
+  const port: CxlPort = { name: "", id: st.portIda.get(), kind: "switch", parent, depth: parent.depth + 1, host: sw.bdf, dports, decoders: [], sw: swIdx, regs: sw.bar0.start };
   port.name = `port${port.id}`;
   st.ports.push(port);
   portEvent(k, "add", port);
@@ -114,11 +120,18 @@ function switchPort(k: Kernel, st: CxlState, swIdx: number, hbPort: CxlPort, pro
   for (let n = 0; n < (passthrough ? 1 : rules.hdmDecoders); n++) decoderEvent(k, "add", newDecoder(port, "switch", def ? [def] : []));
   if (!after) portEvent(k, "bind", port);
   if (!passthrough) for (const c of rules.switchClaims(sw.bar0.start)) claimRegs(k, c.start, c.size, port.name);
-  // The root port's RAS registers: 7.2's host bridge port maps them for the switch as for a device; 6.12's
-  // memdev maps only its own dport's (no claim under the root port: cxl-probe97-switch-boot.trixie).
-  const rp = st.platform.rootPorts[sw.rp];
-  for (const c of rules.dportClaims(rp.bar0.start)) if (c.name === "port") claimRegs(k, c.start, c.size, hbPort.name);
+  // The RAS registers of the port it hangs from (a root port or a downstream port): 7.2's port above maps them for
+  // the switch as for a device; 6.12's memdev maps only its own dport's (no claim under the root port:
+  // cxl-probe97-switch-boot.trixie).
+  for (const c of rules.dportClaims((up ?? rp).bar0.start)) if (c.name === "port") claimRegs(k, c.start, c.size, parent.name);
   return port;
+}
+
+/** The switch downstream ports between the host bridge and a memdev, top first (indices into downstreamPorts). */
+export function dspChain(st: CxlState, m: CxlMemdev): number[] {
+  const out: number[] = [];
+  for (let d = m.dev.dsp; d !== undefined; d = st.platform.switches[st.platform.downstreamPorts[d].sw].parentDsp) out.unshift(d);
+  return out;
 }
 
 /**
@@ -128,6 +141,7 @@ function switchPort(k: Kernel, st: CxlState, swIdx: number, hbPort: CxlPort, pro
  */
 export function dropSwitchPortIfIdle(k: Kernel, st: CxlState, port: CxlPort): void {
   if (port.sw === undefined || st.ports.some((p) => p.parent === port)) return;
+  const parent = port.parent;
   for (const d of [...port.decoders].reverse()) decoderEvent(k, "remove", d);
   portEvent(k, "unbind", port);
   portEvent(k, "remove", port);
@@ -139,4 +153,5 @@ export function dropSwitchPortIfIdle(k: Kernel, st: CxlState, port: CxlPort): vo
   for (const r of mine) removeResource(r);
   st.ports = st.ports.filter((p) => p !== port);
   st.portIda.put(port.id);
+  if (parent) dropSwitchPortIfIdle(k, st, parent);
 }

@@ -9,6 +9,7 @@ import type { Kernel } from "../kernel.js";
 import { EBUSY, EINVAL, ENODEV, ENXIO, ERRNO_NUMBER, type Errno } from "../errno.js";
 import { hex0x, isPowerOf2 } from "../units.js";
 import type { CxlDecoder, CxlDport, CxlPort, CxlState } from "./cxl-core.js";
+import { dspChain } from "./cxl-port.js";
 import type { CxlRegion } from "./cxl-region.js";
 
 /**
@@ -35,7 +36,7 @@ function targetCount(st: CxlState, r: CxlRegion, p: CxlPort): number {
 /** The dport of port `p` on the way down to the endpoint `ep`: a root port, or a switch's downstream port. */
 function dportToward(st: CxlState, p: CxlPort, ep: CxlPort): string {
   const dev = ep.memdev!.dev;
-  if (p.sw !== undefined) return st.platform.downstreamPorts[dev.dsp!].bdf;
+  if (p.sw !== undefined) return st.platform.downstreamPorts[dspChain(st, ep.memdev!).find((i) => st.platform.downstreamPorts[i].sw === p.sw)!].bdf;
   return st.platform.rootPorts[dev.rp].bdf;
 }
 
