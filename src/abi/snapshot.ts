@@ -98,7 +98,7 @@ export function takeSnapshot(k: Kernel): Snapshot {
   const N = "/sys/devices/system/node";
   const P = "/sys/module/memory_hotplug/parameters";
   return {
-    iomem: renderIomem(k.iomem),
+    iomem: renderIomem(k.iomem, k.rules.iomemMaxDepth),
     meminfo: { MemTotal: `${memTotalKb(k)} kB` },
     zoneinfo,
     memory: {

@@ -196,7 +196,7 @@ export function exportSysroot(k: Kernel, opts: ExportOptions = {}): SysrootEntry
     w.file(`${PARAMS}/${name}`, read(k, `/sys/module/memory_hotplug/parameters/${name}`), mode);
   }
   // /proc (spec 07 §4)
-  w.file("proc/iomem", renderIomem(k.iomem).map((l) => `${l}\n`).join(""), 0o444);
+  w.file("proc/iomem", renderIomem(k.iomem, k.rules.iomemMaxDepth).map((l) => `${l}\n`).join(""), 0o444);
   w.file("proc/meminfo", `MemTotal:       ${String(memTotalKb(k)).padStart(8)} kB\n`, 0o444);
   w.file("proc/zoneinfo", renderZoneinfo(k), 0o444);
   return w.entries;

@@ -302,13 +302,14 @@ export interface IomemNode {
 
 /**
  * Models r_show(): `/proc/iomem` lines (as root), two spaces per depth, depth
- * capped at 5. Takes the root of a tree, or the top-level list of IomemSpec data.
+ * capped at `maxDepth` (MAX_IORES_LEVEL: 5, 8 from 7.2, rule iomemMaxDepth).
+ * Takes the root of a tree, or the top-level list of IomemSpec data.
  */
-export function renderIomem(root: IomemNode | readonly IomemNode[]): string[] {
+export function renderIomem(root: IomemNode | readonly IomemNode[], maxDepth = 5): string[] {
   const lines: string[] = [];
   const visit = (children: readonly IomemNode[], depth: number): void => {
     for (const c of children) {
-      const d = Math.min(depth, 5);
+      const d = Math.min(depth, maxDepth);
       lines.push(`${"  ".repeat(d)}${hexPad(c.start, 8)}-${hexPad(c.end, 8)} : ${c.name || "<BAD>"}`);
       if (c.children) visit(c.children, depth + 1);
     }

@@ -55,6 +55,9 @@ export const BOOT_RULES = {
     "traces/boot-4g-q35.json and trixie/boot-4g-q35.json: \"pnp 00:05\"",
     [{ since: "7.2", value: "acpi", evidence: "sid/boot-4g-q35.json boot iomem: \"PNP0C01:00\"" }],
   ),
+  iomemMaxDepth: rule("how deep /proc/iomem indents (r_show()'s MAX_IORES_LEVEL): deeper resources print at this depth", 5, "kernel/resource.c (6.1, 6.12: MAX_IORES_LEVEL = 5); test/oracle/cxl/cxl-probe103-cascaded-switches.trixie (a device below two switches printed at depth 5)", [
+    { since: "7.2", value: 8, evidence: "test/oracle/cxl/cxl-probe103-cascaded-switches.sid (depth 7 under two switches); kernel/resource.c in 7.1 (MAX_IORES_LEVEL = 8)" },
+  ]),
   nodeMemoryFailureEntry: rule("a node directory holds a memory_failure entry (memory failure statistics) beside its memoryN links", false, "traces/boot-1g.json boot node links", [
     { since: "6.12", value: true, evidence: "trixie/boot-1g.json and sid/boot-1g.json boot: node0 lists memory_failure" },
   ]),

@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 692,
-    "reproduced": 692
+    "traces": 694,
+    "reproduced": 694
   },
   "6.12": {
-    "traces": 571,
-    "reproduced": 571
+    "traces": 573,
+    "reproduced": 573
   },
   "7.2": {
-    "traces": 491,
-    "reproduced": 491
+    "traces": 492,
+    "reproduced": 492
   }
 };
