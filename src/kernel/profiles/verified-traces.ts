@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 694,
-    "reproduced": 694
+    "traces": 695,
+    "reproduced": 695
   },
   "6.12": {
-    "traces": 573,
-    "reproduced": 573
+    "traces": 575,
+    "reproduced": 575
   },
   "7.2": {
-    "traces": 492,
-    "reproduced": 492
+    "traces": 494,
+    "reproduced": 494
   }
 };
