@@ -40,3 +40,32 @@ export function withSwitches(cxl: CxlSpec | undefined, args: unknown): CxlSpec |
   if (!parsed) return cxl;
   return { ...cxl, switches: parsed.switches, type3: [...cxl.type3, ...parsed.type3] };
 }
+
+/** Devices a PCI bus holds (device numbers 0-31): root ports on a host bridge, downstream ports on a switch. */
+const PCI_SLOTS = 32;
+
+/**
+ * Topologies QEMU and SeaBIOS cannot number (checked on machine.cxl with its
+ * switches): more than 32 ports on one bus, or buses behind a host bridge
+ * that run past 0xff or into the next host bridge's bus_nr.
+ */
+export function cxlBusIssues(cxl: CxlSpec | undefined, issue: Issue): void {
+  if (!cxl) return;
+  const switches = cxl.switches ?? [];
+  const busesBelow = (portId: string): number => {
+    const sw = switches.find((s) => s.bus === portId);
+    return sw ? 1 + sw.downstream.reduce((n, d) => n + 1 + busesBelow(d.id), 0) : 0;
+  };
+  for (const s of switches) {
+    if (s.downstream.length > PCI_SLOTS) issue(["extra_qemu_args"], `cxl-upstream "${s.id}" has ${s.downstream.length} cxl-downstream ports: QEMU has no slot for more than ${PCI_SLOTS} on its bus`);
+  }
+  const hbs = cxl.host_bridges.map((h, i) => ({ h, i })).sort((a, b) => a.h.bus_nr - b.h.bus_nr);
+  hbs.forEach(({ h, i }, k) => {
+    const rps = cxl.root_ports.filter((r) => r.bus === h.id);
+    if (rps.length > PCI_SLOTS) issue(["cxl", "host_bridges", i], `host bridge "${h.id}" has ${rps.length} root ports: QEMU has no slot for more than ${PCI_SLOTS} on its bus`);
+    const last = h.bus_nr + rps.reduce((n, r) => n + 1 + busesBelow(r.id), 0);
+    const next = hbs[k + 1]?.h;
+    if (last > 0xff) issue(["cxl", "host_bridges", i, "bus_nr"], `the buses behind host bridge "${h.id}" (bus_nr ${h.bus_nr}) would run to ${last}, past bus 255: give it a lower bus_nr`);
+    else if (next && last >= next.bus_nr) issue(["cxl", "host_bridges", i, "bus_nr"], `the buses behind host bridge "${h.id}" (bus_nr ${h.bus_nr}) would run to ${last}, into host bridge "${next.id}"'s bus_nr ${next.bus_nr}: leave room between them`);
+  });
+}

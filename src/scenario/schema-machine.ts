@@ -10,7 +10,7 @@ import type { MachineSpec, NumaNodeSpec, NvdimmSpec, VirtioMemSpec } from "../ma
 import { KernelField } from "./kernel-schema.js";
 import { QEMU_VERSIONS, type QemuVersion } from "../machine/qemu-version.js";
 import { CxlSchema } from "./schema-cxl.js";
-import { cxlSwitchIssues, withSwitches } from "./schema-cxl-switch.js";
+import { cxlBusIssues, cxlSwitchIssues, withSwitches } from "./schema-cxl-switch.js";
 import { virtMachineIssues } from "./virt-checks.js";
 import { machineKernelIssues } from "./machine-kernel.js";
 import { MAX_SLOTS, MAX_NUMA_NODES, opt, compact, sizeField, optSizeField, positive, NonNegInt, Id, CpuList, CmdlineWord } from "./schema-values.js";
@@ -130,6 +130,7 @@ export const MachineSchema = z
     if (m.qemu !== undefined && type !== "pc" && type !== "q35") issue(["qemu"], `qemu names the QEMU of a pc or q35 machine; this machine is ${type}`);
     if (m.cxl && type !== "q35") issue(["cxl"], `CXL needs type: q35 (QEMU's cxl=on), not ${type}`);
     cxlSwitchIssues(m.cxl, m.extra_qemu_args, issue);
+    cxlBusIssues(withSwitches(m.cxl, m.extra_qemu_args), issue);
     // pxb_dev_realize_common(): a host bridge's numa_node must be below the number of NUMA nodes.
     m.cxl?.host_bridges.forEach((h, i) => {
       if (h.numa_node !== undefined && h.numa_node >= numa.length) {

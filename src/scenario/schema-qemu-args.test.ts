@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MiB } from "../kernel/units.js";
 import { parseCxlQemuArgs } from "./schema-qemu-args.js";
-import { cxlSwitchIssues, withSwitches } from "./schema-cxl-switch.js";
+import { cxlBusIssues, cxlSwitchIssues, withSwitches } from "./schema-cxl-switch.js";
 import type { CxlSpec } from "../machine/cxl-platform.js";
 
 const CXL: CxlSpec = {
@@ -84,4 +84,21 @@ test("a switch below a switch: on a downstream port given before it, free of a d
   ]);
   const withDevice = [...nested.slice(0, 4), "-object", "memory-backend-ram,id=m,size=256M", "-device", "cxl-type3,bus=a,volatile-memdev=m,id=t", ...nested.slice(4)];
   assert.deepEqual(issues(CXL, withDevice), ['extra_qemu_args: cxl-upstream "us1": downstream port "a" already has a device']);
+});
+
+test("bus numbers and slots QEMU and SeaBIOS cannot give: past bus 255, into the next host bridge, more than 32 ports on a bus", () => {
+  const bus = (cxl: CxlSpec) => {
+    const out: string[] = [];
+    cxlBusIssues(cxl, (path, message) => out.push(`${path.join(".")}: ${message}`));
+    return out;
+  };
+  const spec = withSwitches(CXL, SWITCH)!;
+  // rp0 13, the switch 14, its ports 15 and 16, rp1 17.
+  assert.deepEqual(bus(spec), []);
+  assert.deepEqual(bus({ ...spec, host_bridges: [{ id: "cxl.1", bus_nr: 250 }] }), []);
+  assert.deepEqual(bus({ ...spec, host_bridges: [{ id: "cxl.1", bus_nr: 251 }] }), ['cxl.host_bridges.0.bus_nr: the buses behind host bridge "cxl.1" (bus_nr 251) would run to 256, past bus 255: give it a lower bus_nr']);
+  const two = { ...spec, host_bridges: [{ id: "cxl.1", bus_nr: 12 }, { id: "cxl.2", bus_nr: 17 }] };
+  assert.deepEqual(bus(two), ['cxl.host_bridges.0.bus_nr: the buses behind host bridge "cxl.1" (bus_nr 12) would run to 17, into host bridge "cxl.2"\'s bus_nr 17: leave room between them']);
+  const wide = { ...spec, switches: [{ ...spec.switches![0], downstream: Array.from({ length: 33 }, (_, i) => ({ id: `p${i}`, port: i })) }] };
+  assert.deepEqual(bus(wide), ['extra_qemu_args: cxl-upstream "us0" has 33 cxl-downstream ports: QEMU has no slot for more than 32 on its bus']);
 });
