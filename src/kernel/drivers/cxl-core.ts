@@ -8,7 +8,8 @@
  * nmemN). State, device paths and uevents; regions are in cxl-region.ts.
  */
 import type { Kernel } from "../kernel.js";
-import { findResource, insertNested, makeResource, requestRegion, type Resource } from "../resource.js";
+import { findResource, insertNested, makeResource, removeResource, requestRegion, type Resource } from "../resource.js";
+import { walk } from "../resource-walk.js";
 import type { CxlPlatform, PlacedType3, PlacedWindow } from "../../machine/cxl-platform.js";
 import { Ida, ndState, type NdBus, type NdDimm, type NdRegion } from "./nvdimm-core.js";
 import { ndBusRegister, ndFlush } from "./nvdimm-bus.js";
@@ -157,6 +158,16 @@ export function newDecoder(port: CxlPort, kind: DecoderKind, targets: CxlDport[]
 export function claimRegs(k: Kernel, base: number, size: number, name: string): void {
   if (findResource(k.iomem, base, base + size - 1, name)) return; // imported boot: already claimed
   requestRegion(k.iomem, base, size, name, {});
+}
+
+/** Release the register claims made under these names (a port or memdev going away). */
+export function releaseClaims(k: Kernel, names: readonly string[]): void {
+  const mine: Resource[] = [];
+  walk(k.iomem, (r) => {
+    if (names.includes(r.name)) mine.push(r);
+    return true;
+  });
+  for (const r of mine) removeResource(r);
 }
 
 /**

@@ -9,12 +9,10 @@
  */
 import type { Kernel } from "../kernel.js";
 import { ENODEV, ENXIO, type Errno } from "../errno.js";
-import { removeResource, type Resource } from "../resource.js";
-import { walk } from "../resource-walk.js";
 import { ndDriverUnbind, ndFlush } from "./nvdimm-bus.js";
 import { ndState, ndUevent } from "./nvdimm-core.js";
 import { decoderKillRegion } from "./cxl-region.js";
-import { CXL_DEVICE, cxlNmemCreate, cxlUevent, decoderEvent, memdevPath, portEvent, type CxlMemdev, type CxlState } from "./cxl-core.js";
+import { CXL_DEVICE, cxlNmemCreate, releaseClaims, cxlUevent, decoderEvent, memdevPath, portEvent, type CxlMemdev, type CxlState } from "./cxl-core.js";
 import { committedZeroSizeDecoder, dropSwitchPortIfIdle, makeEndpoint, makeSwitchPorts } from "./cxl-port.js";
 
 function memdevEvent(k: Kernel, st: CxlState, m: CxlMemdev, action: "bind" | "unbind"): void {
@@ -51,12 +49,7 @@ export function memdevUnbind(k: Kernel, st: CxlState, m: CxlMemdev): Errno | { u
   portEvent(k, "remove", ep);
   // The claims made for the endpoint go with it: its own, and on 6.12 the root port's RAS registers the memdev
   // claimed (the PCI device's stay while cxl_pci holds it, and 7.2's host bridge port keeps its own).
-  const mine: Resource[] = [];
-  walk(k.iomem, (r) => {
-    if (r.name === ep.name || r.name === m.name) mine.push(r);
-    return true;
-  });
-  for (const r of mine) removeResource(r);
+  releaseClaims(k, [ep.name, m.name]);
   st.ports = st.ports.filter((p) => p !== ep);
   st.portIda.put(ep.id);
   m.endpoint = null;

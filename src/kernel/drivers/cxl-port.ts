@@ -5,9 +5,7 @@
  * register claims each makes.
  */
 import type { Kernel } from "../kernel.js";
-import { removeResource, type Resource } from "../resource.js";
-import { walk } from "../resource-walk.js";
-import { claimRegs, decoderEvent, newDecoder, portEvent, type CxlMemdev, type CxlPort, type CxlState } from "./cxl-core.js";
+import { claimRegs, decoderEvent, releaseClaims, newDecoder, portEvent, type CxlMemdev, type CxlPort, type CxlState } from "./cxl-core.js";
 
 /**
  * init_hdm_decoder()'s refusal: the first of the device's HDM decoders whose
@@ -145,12 +143,7 @@ export function dropSwitchPortIfIdle(k: Kernel, st: CxlState, port: CxlPort): vo
   for (const d of [...port.decoders].reverse()) decoderEvent(k, "remove", d);
   portEvent(k, "unbind", port);
   portEvent(k, "remove", port);
-  const mine: Resource[] = [];
-  walk(k.iomem, (r) => {
-    if (r.name === port.name) mine.push(r);
-    return true;
-  });
-  for (const r of mine) removeResource(r);
+  releaseClaims(k, [port.name]);
   st.ports = st.ports.filter((p) => p !== port);
   st.portIda.put(port.id);
   if (parent) dropSwitchPortIfIdle(k, st, parent);
