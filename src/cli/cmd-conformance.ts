@@ -27,8 +27,12 @@ kernel zone's first block, whether the kernel's or user space's first page
 lands first (first-alloc), when user space's first lasting reclaimable page
 comes (reclaimable), whether small unmovable pages outgrow their pageblock
 (unmovable-spill), whether a movable page is busy at the first unplug
-attempt (movable-busy) or a page the unplug migrated is (migrated-busy), whether user space's first movable refill is already
-scaled (movable-refill), whether a scaled unmovable refill steals chunks,
+attempt, and in which pageblock (movable-busy), or a page the unplug
+migrated is (migrated-busy), whether the pageblocks user space's small
+unmovable pages took are free again by the unplug (unmovable-freed),
+whether a later reclaimable refill splits the reclaimable chunk's other
+pageblock (reclaimable-refill),
+whether user space's first movable refill is already scaled (movable-refill), whether a scaled unmovable refill steals chunks,
 when, and which of their pageblocks keep pages (unmovable-refill), whether
 user space's first movable page comes in the middle of a plug (plug-movable),
 whether the kworker's reclaimable page steals a chunk then (plug-reclaimable),
@@ -42,7 +46,8 @@ vmemmap (boot-pagecache) and who uses the probing CPU's per-CPU pageblocks
 (boot-pcp)), the line names the outcome that reproduced the trace:
 "(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". The outcomes are
 tried in every combination, or, past 512, up to four departures from the
-model's own (past two, those that explain what fewer left different), at
+model's own (past two, those that explain what fewer left different, or
+races only such a run met), at
 most 8,192 runs a trace (on a terminal, a status line on stderr counts them
 while a search takes more than a second). Uevents sent from
 asynchronous work (libnvdimm device registration) may come later than the model

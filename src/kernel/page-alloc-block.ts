@@ -42,8 +42,14 @@ export interface FirstBlockAlloc {
   movableAway: boolean;
   /** First pfns of the chunks holding movable pages (user space's, or migrated in), whose first pageblock they use. */
   movablePbs: number[];
-  /** The movable-busy race was met (a movable pageblock's first unplug attempt). */
+  /** The movable-busy race was met (the first unplug attempt of a pageblock of the chunks holding movable pages). */
   busyDecided: boolean;
+  /** movable-busy: the pageblock whose busy page an unplug attempt below the first one will meet (null: none, or met). */
+  busyPb: number | null;
+  /** First pfns of the pageblocks past the small one that user space's small unmovable pages took (Pin.user), in order. */
+  userPbs: number[];
+  /** The unmovable-freed race was met (page-alloc-unplug.ts userFreedRace()). */
+  freedDecided: boolean;
   /** How many intact chunks user space's first movable refills split (movableRefillChunks()). */
   movableChunks: number;
   /** The unmovable-refill race was met. */
@@ -106,6 +112,12 @@ export interface Pin {
   readonly kind: PinKind;
   /** vmemmap: the first pfn of the section it describes (freed when that section is removed). */
   readonly owner?: number;
+  /**
+   * User space's small unmovable pages (process page tables, kernel stacks, pipe buffers) in a pageblock past the
+   * small one: the spill's moves, the hot-add CPU's list, another CPU's refill. They may all be freed before the
+   * unplug (the unmovable-freed race, page-alloc-unplug.ts userFreedRace()).
+   */
+  readonly user?: true;
 }
 
 /**
@@ -122,7 +134,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, lateRefills: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, freedVmemmaps: [], stuck: null, start: pfn, end: pfn + nr, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, busyPb: null, userPbs: [], freedDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, lateRefills: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, freedVmemmaps: [], stuck: null, start: pfn, end: pfn + nr, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }

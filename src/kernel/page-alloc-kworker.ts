@@ -144,20 +144,20 @@ export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?
   const pins: Pin[] = [];
   const at = kw.list.findIndex((e) => e.pb !== s.smallPb);
   const next = kw.list[at];
-  if (next && !kw.usedPbs.includes(next.pb)) pins.push({ pfn: next.pb, kind: "unmovable" });
+  if (next && !kw.usedPbs.includes(next.pb)) pins.push({ pfn: next.pb, kind: "unmovable", user: true });
   // How far user space's pages reach along the list is how much it allocated: the kernel-list race.
   const after = kw.list[at + 1];
-  if (after && further?.()) pins.push({ pfn: after.pb, kind: "unmovable" });
+  if (after && further?.()) pins.push({ pfn: after.pb, kind: "unmovable", user: true });
   const split = kw.split;
   if (split && split.left > 0 && split.left < s.pageblockPages && !pins.some((p) => p.pfn === split.pb) && !kw.usedPbs.includes(split.pb)) {
     // With one CPU no other CPU's refill comes; a larger unmovable page of user space may still take a piece (the
     // kernel-split race).
-    if (otherCpus || splitTaken?.()) pins.push({ pfn: split.pb, kind: "unmovable" });
+    if (otherCpus || splitTaken?.()) pins.push({ pfn: split.pb, kind: "unmovable", user: true });
   }
   if (split && otherCpus && decayed) {
     const whole = kw.list.filter((e) => e.pb !== split.pb && e.pb !== s.smallPb && e.pages === s.pageblockPages);
     const last = whole[whole.length - 1];
-    if (last && !pins.some((p) => p.pfn === last.pb) && !kw.usedPbs.includes(last.pb) && decayed()) pins.push({ pfn: last.pb, kind: "unmovable" });
+    if (last && !pins.some((p) => p.pfn === last.pb) && !kw.usedPbs.includes(last.pb) && decayed()) pins.push({ pfn: last.pb, kind: "unmovable", user: true });
   }
   kw.list = [];
   return pins;

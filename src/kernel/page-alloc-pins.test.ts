@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migratedBusyRace, migrateIn, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migratedBusyRace, migrateIn, movableBusyCandidates, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userFreedCandidates, userFreedRace, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
@@ -307,6 +307,10 @@ test("movable-busy: the pageblock user space's movable pages split is the one an
   assert.equal(movableBusyRace(s, 3 * 512, 512), false, "pageblock 3 holds no movable page of user space");
   assert.equal(movableBusyRace(s, 4 * 512, 512), true);
   assert.equal(movableBusyRace(s, 0, BLOCK), true, "a whole-block attempt covers it too (the caller skips ranges with pins)");
+  assert.equal(movableBusyRace(s, 5 * 512, 512), true, "the chunk's other pageblock holds movable pages too");
+  assert.deepEqual(movableBusyCandidates(s, () => false).map((p) => p / 512), [4, 5], "the first chunk's first pageblock first");
+  assert.deepEqual(movableBusyCandidates(s, (p) => p === 4 * 512).map((p) => p / 512), [5], "a pinned pageblock is never the busy one");
+  assert.deepEqual(movableBusyCandidates(s, () => false, 5 * 512).map((p) => p / 512), [4], "nor one virtio-mem passed already");
   s.busyDecided = true;
   assert.equal(movableBusyRace(s, 4 * 512, 512), false, "met once");
   // Pages migrated into the block count too (a64-pin-trace-offline-manual.trixie: chunk 1).
@@ -346,7 +350,10 @@ test("pcpBatchScale (6.7+): user space's first movable refills split three chunk
   assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] })), ["u0", "v1"]);
   userSpaceRuns(s, false, true, false, "rule");
   assert.deepEqual(s.movablePbs, [4 * 512, 6 * 512, 8 * 512], "chunks 2, 3 and 4");
-  assert.equal(movableBusyRace(s, 6 * 512, 512), false, "only the first chunk's pages are in use");
+  // The pages user space uses first are at the start of the first chunk: outcome 1 of movable-busy names it; the
+  // other pageblocks of the three chunks follow (a64-probe31-uefi-3cpu-vm-2m-1600m.trixie: the second of the second).
+  assert.deepEqual(movableBusyCandidates(s, () => false).map((p) => p / 512), [4, 5, 6, 7, 8, 9]);
+  assert.equal(movableBusyRace(s, 9 * 512, 512), true, "met at the first attempt that reaches one of them, the highest");
 });
 
 test("unmovable-refill: a scaled unmovable refill on another CPU steals whole chunks; which of its pageblocks keep pages is timing", () => {
@@ -569,4 +576,31 @@ test("unmovable-spill 4 (a64-pin-trace-uefi-1800m.r1, 6.1): two moves before use
   assert.deepEqual(pbs(spill(s, 3)), ["u16", "u17"], "the caller makes outcome 4's moves before user space runs");
   assert.deepEqual(pbs(userSpaceRuns(s, false, true)), ["r20"]);
   assert.deepEqual(s.movablePbs, [18 * 512]);
+});
+
+test("unmovable-freed: the pageblocks user space's small unmovable pages took past the small one are named, and met once", () => {
+  // kernel-list's pageblocks and another CPU's refill of the partly drawn one are user space's (kernelPagesUsed());
+  // so is a spill's move (spillAgain()); the kernel's own page tables (kernelPages()) and the small pageblock are not.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  assert.deepEqual(pbs(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK] })), ["u0", "v1"]);
+  const moved = spill(s, 1);
+  assert.deepEqual(moved, [{ pfn: 3 * 512, kind: "unmovable", user: true }], "the spill's move (the free pageblock the vmemmap refill left) is user space's");
+  assert.equal(hotAdd(s, { pageTablesFirst: true, vmemmapSections: [2 * BLOCK] }).some((p) => p.user), false, "the hot-add's pages are the kernel's");
+  s.userPbs.push(...moved.map((p) => p.pfn));
+  const pinned = (p: number) => p === 0 || p === 3 * 512;
+  assert.deepEqual(userFreedCandidates(s, pinned), [3 * 512]);
+  assert.equal(userFreedRace(s, 0, 512, pinned), false, "the small pageblock is not user space's here");
+  assert.equal(userFreedRace(s, 3 * 512, 512, pinned), true);
+  assert.equal(userFreedRace(s, 3 * 512, 512, () => false), false, "a pageblock no longer pinned is not asked about");
+  s.freedDecided = true;
+  assert.equal(userFreedRace(s, 3 * 512, 512, pinned), false, "met once");
+  // The hot-add CPU's list: user space's small pages reach the next pageblock on it, and another CPU takes the rest
+  // of the pageblock the last refill drew partly (a64-pin-trace-uefi-900m.r1.trixie), both user space's.
+  const t = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  hotAdd(t, { pageTablesFirst: true, vmemmapSections: [BLOCK] });
+  t.kworker.smallLeft = 0;
+  t.kworker.list = [{ pb: 7 * 512, pages: 300 }, { pb: 8 * 512, pages: 512 }];
+  t.kworker.split = { pb: 9 * 512, left: 100 };
+  const used = kernelPagesUsed(t, true);
+  assert.deepEqual(used.map((p) => [p.pfn / 512, p.user]), [[7, true], [9, true]]);
 });

@@ -41,8 +41,10 @@
  *   one later work uses (a64-pin-trace-boot-two).
  * Recordings of one scenario differ where this order is timing: each such
  * departure the tracepoints showed is a race with the order above as outcome
- * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, movable-refill,
- * unmovable-refill, plug-movable, plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split, list-decay, boot-pagecache, boot-pcp;
+ * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, unmovable-freed,
+ * reclaimable-refill, movable-refill, unmovable-refill, plug-movable,
+ * plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split,
+ * list-decay, boot-pagecache, boot-pcp;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
  * caller (page-alloc.ts) picks the outcome. Four parts live apart and are
  * re-exported here: the first block's state, pins and fallback steal
@@ -289,7 +291,7 @@ export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
 export function spillAgain(s: FirstBlockAlloc): Pin[] {
   s.spillAgain = false;
   const pb = s.unmovableFree.length ? (s.unmovableFree.shift() as number) : steal(s, s.unmovableFree);
-  return pb === null ? [] : [{ pfn: pb, kind: "unmovable" }];
+  return pb === null ? [] : [{ pfn: pb, kind: "unmovable", user: true }];
 }
 
 /**

@@ -2,26 +2,76 @@
  * What virtio-mem's unplug attempts of a zone's first block meet: a movable
  * page busy for a moment (the movable-busy race), the pages the unplug
  * migrated into a freed vmemmap chunk busy for a moment, or for good
- * (migrated-busy). page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md,
+ * (migrated-busy), user space's small unmovable pages gone before it came
+ * (unmovable-freed). page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md,
  * 'Runs that differ: races'. Pure.
  */
 
 import type { FirstBlockAlloc } from "./page-alloc-block.js";
 
+/** How many pageblocks of the chunks holding movable pages the movable-busy race names (movableBusyCandidates()). */
+export const MOVABLE_BUSY_PAGEBLOCKS = 8;
+
+/**
+ * The pageblocks where one of user space's movable pages may be busy when
+ * virtio-mem first reaches them: every pageblock of the chunks holding
+ * movable pages (FirstBlockAlloc.movablePbs, user space's or migrated in), in
+ * the order the chunks came, first the first chunk's first pageblock, where
+ * the pages user space uses first are (a larger refill's later chunks are
+ * mostly free: a64-pin-trace-uefi-700m.r1.sid, sub-block 4 of pageblocks 8 to
+ * 12); those `pinned` or above `below` (passed already) left out, at most
+ * MOVABLE_BUSY_PAGEBLOCKS. The busy page of every traced run was in the first;
+ * `../quirks/a64-probe31-uefi-3cpu-vm-2m-1600m.trixie` (6.12, three CPUs) met
+ * it in pageblock 23, the second of user space's second movable chunk (22).
+ */
+export function movableBusyCandidates(s: FirstBlockAlloc, pinned: (pfn: number) => boolean, below = Infinity): number[] {
+  const out: number[] = [];
+  for (const c of s.movablePbs) {
+    for (let p = c; p < c + s.chunkPages && out.length < MOVABLE_BUSY_PAGEBLOCKS; p += s.pageblockPages) if (p < below && !pinned(p) && !out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
 /**
  * Whether an unplug attempt of [pfn, pfn + nr) meets the movable-busy race:
- * the first time a range holding user space's movable pages (and no pinned
- * page) is taken, one of them may be busy for a moment (locked, under I/O),
- * so alloc_contig_range() fails once and a later pass of the same resize
+ * the first time a range holding a pageblock of the chunks with movable pages
+ * (and no pinned page) is taken, one of those pages, in this range or one
+ * virtio-mem reaches later, may be busy for a moment (locked, under I/O), so
+ * alloc_contig_range() fails once there and a later pass of the same resize
  * takes it (`a64-pin-trace-2dev-numa3-steals.r6.trixie`, and x86
  * `pin-pc-numa-node1`: the sub-block of the movable pageblock unplugged after
- * the ones below it).
+ * the ones below it). The caller picks the pageblock
+ * (movableBusyCandidates(): outcome 1 + i, the i-th).
  */
 export function movableBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): boolean {
-  // The pages user space uses first are at the start of its first chunk (a larger refill's later chunks are
-  // mostly free: a64-pin-trace-uefi-700m.r1.sid, sub-block 4 of pageblocks 8 to 12).
-  const p = s.movablePbs[0];
-  return !s.busyDecided && p !== undefined && p >= pfn && p < pfn + nr;
+  return !s.busyDecided && movableBusyCandidates(s, () => false, pfn + nr).some((p) => p >= pfn);
+}
+
+/** How many of user space's pageblocks the unmovable-freed race names (userFreedCandidates()): 2^3 outcomes. */
+export const USER_FREED_PAGEBLOCKS = 3;
+
+/**
+ * Whether an unplug attempt of [pfn, pfn + nr) meets the unmovable-freed
+ * race: it is the first to reach a pageblock that user space's small
+ * unmovable pages took past the small one (FirstBlockAlloc.userPbs: a move of
+ * the spill, the hot-add CPU's list, another CPU's refill) and that is still
+ * pinned. Those pages belong to processes (page tables, kernel stacks, pipe
+ * buffers) and go when they exit: whether any of them is still in use when
+ * virtio-mem comes is timing. Traced: `a64-pin-trace-uefi-900m.r1` (6.1, the
+ * chunk `snap` stole for the spill was free again at the end); untraced, one
+ * of the races' usual outcomes but for one such pageblock free:
+ * `../quirks/a64-probe35-uefi-2cpu-vm-2m-1000m-100m.trixie` (7, the hot-add
+ * CPU's list), `a64-probe22-uefi-vm-4m-1800m.trixie` (10, another CPU's
+ * refill of the pageblock the kworker drew partly),
+ * `a64-dts-vm-2dev-numa3.run3.trixie` (5, the spill's move).
+ */
+export function userFreedRace(s: FirstBlockAlloc, pfn: number, nr: number, pinned: (pfn: number) => boolean): boolean {
+  return !s.freedDecided && s.userPbs.some((p) => p >= pfn && p < pfn + nr && pinned(p));
+}
+
+/** The pageblocks the unmovable-freed race names: user space's, still pinned, in the order they were taken, at most USER_FREED_PAGEBLOCKS; bit i of the outcome frees the i-th. */
+export function userFreedCandidates(s: FirstBlockAlloc, pinned: (pfn: number) => boolean): number[] {
+  return s.userPbs.filter((p, i) => pinned(p) && s.userPbs.indexOf(p) === i).slice(0, USER_FREED_PAGEBLOCKS);
 }
 
 /**

@@ -6,13 +6,12 @@
  * hot-add and removal (pageAllocHotAdd, pageAllocRemove), the end of the
  * boot's probes (pageAllocBootEnds), the return to user space
  * (pageAllocUserSpace), migration out of an emptied ZONE_MOVABLE
- * (pageAllocMigrated) and virtio-mem's fake-offlining
- * (pageAllocTransientBusy); and the races the allocator runs into after the
+ * (pageAllocMigrated); and the races the allocator runs into after the
  * boot (Kernel.runtimeRaces).
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, migratedBusyRace, migratedStuck, moreMovable, midPlugRace, movableBusyRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, REFILL_MASK_PAGEBLOCKS, refillOutcome, type RefillAt, type RefillOutcome, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, midPlugRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, REFILL_MASK_PAGEBLOCKS, refillOutcome, type RefillAt, type RefillOutcome, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -54,7 +53,34 @@ const PIN_WHY: Record<PinKind, string> = {
 };
 
 function pin(k: Kernel, pins: Pin[]): void {
-  for (const p of pins) k.unmovable.push({ start: p.pfn, end: p.pfn + 1, why: PIN_WHY[p.kind], ...(p.owner === undefined ? {} : { owner: p.owner }) });
+  for (const p of pins) {
+    k.unmovable.push({ start: p.pfn, end: p.pfn + 1, why: PIN_WHY[p.kind], ...(p.owner === undefined ? {} : { owner: p.owner }) });
+    // User space's small unmovable pages may be gone by the unplug (page-alloc-offline.ts, unmovable-freed).
+    if (p.user) for (const s of k.firstBlockAllocs) if (p.pfn >= s.start && p.pfn < s.end) s.userPbs.push(p.pfn);
+  }
+}
+
+/**
+ * Pins that hold a reclaimable steal of a chunk (user space's, or the
+ * kworker's during a plug): a reclaimable refill of order 1 to 3 (the per-CPU
+ * lists keep such orders; dentries and inodes) may later find no free piece
+ * that large in the chunk's first pageblock, which order-0 slab pages split,
+ * and take one of its other pageblock: the race reclaimable-refill, 0 not
+ * before the unplug, 1 it does, and that pageblock keeps reclaimable pages
+ * too (a64-pin-trace-4cpu-1500m-500m.r3.trixie: `grep`'s order-2 refill took
+ * pages of 25 three seconds after `sh` stole chunk 24).
+ */
+function withReclaimableRefill(k: Kernel, s: FirstBlockAlloc, pins: Pin[]): Pin[] {
+  const r = pins.find((p) => p.kind === "reclaimable");
+  if (!r || s.chunkPages <= s.pageblockPages) return pins;
+  if (runtimeRace(k, "reclaimable-refill", `node${s.nid}`, 2) !== 1) return pins;
+  return [...pins, { pfn: r.pfn + s.pageblockPages, kind: "reclaimable" }];
+}
+
+/** User space's small unmovable pages in the pageblock at `pfn` are all freed (page-alloc-offline.ts, unmovable-freed): its pin goes. */
+export function unpinUser(k: Kernel, pfn: number): void {
+  const i = k.unmovable.findIndex((u) => u.start === pfn && u.why === PIN_WHY.unmovable);
+  if (i >= 0) k.unmovable.splice(i, 1);
 }
 
 /**
@@ -92,7 +118,7 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
     }
     // plug-reclaimable: 0 no reclaimable page of the kernel during the plug; n, the hot-add kworker's reclaimable
     // page steals the head chunk before the n-th hot-add after the plug's first (page-alloc-plug.ts reclaimableMidPlug()).
-    if (!k.bootProbing && s.plugAdds > 0 && reclaimableMidPlugRace(s) && runtimeRace(k, "plug-reclaimable", `node${nid}`, s.plugAdds + 1) === s.plugAdds) pin(k, reclaimableMidPlug(s));
+    if (!k.bootProbing && s.plugAdds > 0 && reclaimableMidPlugRace(s) && runtimeRace(k, "plug-reclaimable", `node${nid}`, s.plugAdds + 1) === s.plugAdds) pin(k, withReclaimableRefill(k, s, reclaimableMidPlug(s)));
     if (!k.bootProbing) s.plugAdds++;
     // At boot, whether init's page cache or the vmemmap reaches the head chunk first is a race.
     const racing = k.bootProbing && g.hotplugLinearMapPages && localCpu && s.smallPb === null && !s.movableTaken;
@@ -116,9 +142,9 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
 }
 
 /** The races the page allocator model runs into after the boot (page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md). */
-export const PAGE_ALLOC_RACES = ["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "list-decay", "boot-pagecache", "boot-pcp"] as const;
+export const PAGE_ALLOC_RACES = ["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "unmovable-freed", "reclaimable-refill", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "list-decay", "boot-pagecache", "boot-pcp"] as const;
 
-type PageAllocRace = (typeof PAGE_ALLOC_RACES)[number];
+export type PageAllocRace = (typeof PAGE_ALLOC_RACES)[number];
 
 /**
  * A race met after the boot (page-alloc-pins.ts): the outcome chosen in
@@ -126,7 +152,7 @@ type PageAllocRace = (typeof PAGE_ALLOC_RACES)[number];
  * Kernel.runtimeRaces with `count` outcomes (a race met again with more
  * outcomes gets them added).
  */
-function runtimeRace(k: Kernel, race: PageAllocRace, region: string, count: number): number {
+export function runtimeRace(k: Kernel, race: PageAllocRace, region: string, count: number): number {
   const chosen = k.raceChoices[`${race}:${region}`] ?? 0;
   const known = k.runtimeRaces.find((r) => r.race === race && r.region === region);
   const outcomes = Array.from({ length: count }, (_, i) => i);
@@ -262,42 +288,15 @@ export function pageAllocUserSpace(k: Kernel): void {
     // chunk seen (page-alloc-pins.ts Reclaimable).
     const choice = k.raceChoices[`reclaimable:${region}`] ?? 0;
     const reclaimable: Reclaimable = RECLAIMABLE[choice] ?? { late: choice - RECLAIMABLE.length };
-    pin(k, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, between, first));
+    pin(k, withReclaimableRefill(k, s, userSpaceRuns(s, elsewhere, newDevices, movableFirst, reclaimable, between, first)));
+    // On a node whose CPUs do no hot-add (they run on CPU 0), the small pageblock's pages are those of the tasks on
+    // the node's own CPUs, user space's: they too may be gone by the unplug (unmovable-freed).
+    if (!hadSmall && s.smallPb !== null && !(k.cpusByNode[s.nid] ?? []).includes(0)) s.userPbs.unshift(s.smallPb);
     if (spillChosen === 8 && movedBetween) pin(k, spillAgain(s));
     if (s.lateHeads.length || (newDevices && (s.settled || s.deferred))) runtimeRace(k, "reclaimable", region, RECLAIMABLE.length + s.lateHeads.length);
     userSpaceAfterPlug(s, plugChunks, true);
     if (spillRace(s)) pin(k, spill(s, spillChosen ?? runtimeRace(k, "unmovable-spill", region, spillOutcomes(k))));
   }
-}
-
-/**
- * virtio-mem's fake-offlining of [pfn, pfn + nr) in a kernel zone, which holds
- * no pinned page: whether one of user space's movable pages there is busy for
- * a moment, so this attempt fails (page-alloc-unplug.ts movableBusyRace(); the
- * race "movable-busy:nodeN", outcome 1), or one of the pages the unplug
- * migrated into the freed vmemmap chunk is (migratedBusyRace(), "migrated-busy").
- */
-export function pageAllocTransientBusy(k: Kernel, pfn: number, nr: number): boolean {
-  for (const s of k.firstBlockAllocs) {
-    if (s.stuck !== null && s.stuck >= pfn && s.stuck < pfn + nr) return true;
-    if (movableBusyRace(s, pfn, nr)) {
-      s.busyDecided = true;
-      if (runtimeRace(k, "movable-busy", `node${s.nid}`, 2) === 1) return true;
-    }
-    // migrated-busy: the freed vmemmap chunk took the unplug's migrated pages; 0 taken at the first try, 1 one of
-    // them busy, a later pass takes it, 2 the lowest freed vmemmap pageblock, the last they reach, stays busy
-    // (page-alloc-unplug.ts migratedBusyRace(), migratedStuck()).
-    if (migratedBusyRace(s, pfn, nr)) {
-      s.migratedDecided = true;
-      const chosen = runtimeRace(k, "migrated-busy", `node${s.nid}`, 3);
-      if (chosen === 1) return true;
-      if (chosen === 2) {
-        s.stuck = migratedStuck(s, pfn, (p) => k.isUnmovable(p, p + 1) !== null);
-        if (s.stuck >= pfn && s.stuck < pfn + nr) return true;
-      }
-    }
-  }
-  return false;
 }
 
 /**

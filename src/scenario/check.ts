@@ -47,9 +47,11 @@ interface Tried {
    * its other mismatches. A pageblock kept or not is one line, and the sizes and counts it changes follow it.
    */
   distance: number;
+  /** The races the run met (some are met only after other departures: a pageblock of user space's that only a spill makes). */
+  races: BootRaceJson[];
 }
 
-const comboKey = (combo: Combo): string => combo.map((c) => c.outcome).join(",");
+const comboKey = (combo: Combo): string => combo.map((c) => `${c.key}=${c.outcome}`).join(",");
 
 /**
  * Run a trace's scenario on the model and compare. Where the boot ran into
@@ -73,24 +75,25 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   if (mismatches.length === 0 || races.length === 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
   // At most MAX_RUNS more runs in all, whatever the search: a failing trace costs a bounded time.
   let budget = MAX_RUNS;
-  // The most runs this search can make: every other combination where they are few.
-  const most = Math.min(MAX_RUNS, combinationCount(races) - 1);
+  // The most runs this search can make: every other combination where they are few; past that, the budget (the
+  // search by departures may also meet races the model's own run did not).
+  const most = combinationCount(races) <= MAX_COMBINATIONS ? combinationCount(races) - 1 : MAX_RUNS;
   const realLines = stepLogLines(real.steps);
   const tried = new Map<string, Tried>();
-  const record = (combo: Combo, m: Mismatch[], steps: Trace["steps"]): Tried => {
-    const residual = logDifference(realLines, stepLogLines(steps));
-    const t = { mismatches: m, residual, distance: residual.size + m.filter((x) => !x.field.startsWith("dmesg")).length / (m.length + 1) };
+  const record = (combo: Combo, m: Mismatch[], run: Trace): Tried => {
+    const residual = logDifference(realLines, stepLogLines(run.steps));
+    const t = { mismatches: m, residual, distance: residual.size + m.filter((x) => !x.field.startsWith("dmesg")).length / (m.length + 1), races: run.boot.noisy?.races ?? [] };
     tried.set(comboKey(combo), t);
     return t;
   };
-  record(chosen, mismatches, model.steps);
+  record(chosen, mismatches, model);
   const tryCombo = (combo: Combo) => {
     const known = tried.get(comboKey(combo));
     if (known) return known.mismatches;
     budget--;
     onRun?.(MAX_RUNS - budget, most);
     const run = runScenario(scenario, { ...base, bootRaces: Object.fromEntries(combo.map((c) => [c.key, c.outcome])) });
-    return record(combo, compareTraces(real, run), run.steps).mismatches;
+    return record(combo, compareTraces(real, run), run).mismatches;
   };
   if (combinationCount(races) <= MAX_COMBINATIONS) {
     for (const combo of combinations(races)) {
@@ -112,7 +115,7 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
       // A region with too many combinations of its own: the fewest departures from the model's order first.
       const parts = combinationCount(mine) > MAX_COMBINATIONS ? nearby(mine, best, (c) => tried.get(comboKey(c))) : combinations(mine).map((part) => best.map((c) => part.find((p) => p.key === c.key) ?? c));
       for (const combo of parts) {
-        if (combo.every((c, i) => c.outcome === best[i].outcome)) continue;
+        if (sameCombo(combo, best)) continue;
         if (budget <= 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
         const m = tryCombo(combo);
         if (m.length === 0) return { name: scenario.name, file, boot, mismatches: [], races: combo };
@@ -133,13 +136,19 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
       if (combinationCount(pair) > MAX_COMBINATIONS) continue;
       for (const part of combinations(pair)) {
         const combo = best.map((c) => part.find((p) => p.key === c.key) ?? c);
-        if (combo.every((c, k) => c.outcome === best[k].outcome)) continue;
+        if (sameCombo(combo, best)) continue;
         if (budget <= 0) return { name: scenario.name, file, boot, mismatches, races: chosen };
         if (tryCombo(combo).length === 0) return { name: scenario.name, file, boot, mismatches: [], races: combo };
       }
     }
   }
   return { name: scenario.name, file, boot, mismatches, races: chosen };
+}
+
+/** Two combinations choose the same outcomes (a race one of them does not name is at its outcome 0). */
+function sameCombo(a: Combo, b: Combo): boolean {
+  const of = (c: Combo, key: string) => c.find((x) => x.key === key)?.outcome ?? 0;
+  return a.every((c) => of(b, c.key) === c.outcome) && b.every((c) => of(a, c.key) === c.outcome);
 }
 
 function combinationCount(races: BootRaceJson[]): number {
@@ -177,30 +186,67 @@ export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown;
  * combination, every two-departure one, then three- and four-departure
  * ones, but only those that can explain what a run with one departure fewer
  * left different from the trace: the new departure, run alone or after one
- * of that run's, changes one of the log lines it got wrong; the runs nearest
- * the trace are extended first, at most LEVEL_RUNS per level. `seen`
- * gives what an earlier combination's run gave (the consumer runs each one
- * before asking for the next).
+ * of that run's, changes one of the log lines it got wrong; or it is an
+ * outcome of a race of the region that only that run met, or met with more
+ * outcomes than the model's own run (the unmovable-freed race, where a spill
+ * gives user space more pageblocks of its own), which nothing run before can
+ * measure; pairs include a single departure with those of its run too.
+ * The runs nearest the trace are extended first, at most LEVEL_RUNS per
+ * level. `seen` gives what an earlier combination's run gave (the consumer
+ * runs each one before asking for the next).
  */
 function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tried | undefined): Generator<Combo> {
-  const singles: [number, number][] = [];
+  const moves: { key: string; outcome: number }[] = [];
   for (const r of races) {
-    const at = from.findIndex((c) => c.key === `${r.race}:${r.region}`);
-    if (at < 0) continue;
-    for (const o of r.outcomes) if (o !== from[at].outcome) singles.push([at, o]);
+    const key = `${r.race}:${r.region}`;
+    const at = from.find((c) => c.key === key);
+    if (!at) continue;
+    for (const o of r.outcomes) if (o !== at.outcome) moves.push({ key, outcome: o });
   }
-  const depart = (moves: [number, number][]): Combo => {
+  // The departures the default run met; later ones (races met only after other departures) are appended.
+  const singles = moves.length;
+  const regions = new Set(races.map((r) => r.region));
+  const depart = (parts: number[]): Combo => {
     const combo = from.map((c) => ({ ...c }));
-    for (const [at, o] of moves) combo[at].outcome = o;
+    for (const m of parts.map((i) => moves[i])) {
+      const c = combo.find((x) => x.key === m.key);
+      if (c) c.outcome = m.outcome;
+      else combo.push({ ...m });
+    }
     return combo;
   };
-  for (const s of singles) yield depart([s]);
-  const pairs: [number, number][] = [];
-  for (let a = 0; a < singles.length; a++) {
-    for (let b = a + 1; b < singles.length; b++) {
-      if (singles[a][0] === singles[b][0]) continue;
+  // The outcomes of races a run met that the default run did not, or met with fewer outcomes (a spill gives user
+  // space more pageblocks for unmovable-freed to name); their outcome 0 is the run itself.
+  const known = new Map(races.map((r) => [`${r.race}:${r.region}`, new Set(r.outcomes)]));
+  const later = (t: Tried | undefined): number[] => {
+    const out: number[] = [];
+    for (const r of t?.races ?? []) {
+      const key = `${r.race}:${r.region}`;
+      if (!regions.has(r.region)) continue;
+      for (const o of r.outcomes) {
+        if (o === 0 || known.get(key)?.has(o)) continue;
+        let i = moves.findIndex((m) => m.key === key && m.outcome === o);
+        if (i < 0) i = moves.push({ key, outcome: o }) - 1;
+        out.push(i);
+      }
+    }
+    return out;
+  };
+  for (let i = 0; i < singles; i++) yield depart([i]);
+  const pairs: number[][] = [];
+  for (let a = 0; a < singles; a++) {
+    for (let b = a + 1; b < singles; b++) {
+      if (moves[a].key === moves[b].key) continue;
       pairs.push([a, b]);
-      yield depart([singles[a], singles[b]]);
+      yield depart([a, b]);
+    }
+  }
+  // A single departure whose run met races (or outcomes) the default did not: those with it.
+  for (let a = 0; a < singles; a++) {
+    for (const b of later(seen(depart([a])))) {
+      if (moves[a].key === moves[b].key) continue;
+      pairs.push([a, b]);
+      yield depart([a, b]);
     }
   }
   if (!seen(from)) return;
@@ -213,8 +259,8 @@ function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tri
     let changed = effects.get(key);
     if (changed) return changed;
     changed = new Set<string>();
-    const before = seen(depart(given < 0 ? [] : [singles[given]]));
-    const after = seen(depart(given < 0 ? [singles[i]] : [singles[given], singles[i]]));
+    const before = seen(depart(given < 0 ? [] : [given]));
+    const after = seen(depart(given < 0 ? [i] : [given, i]));
     if (before && after) {
       for (const [line, n] of after.residual) if ((before.residual.get(line) ?? 0) !== n) changed.add(line);
       for (const line of before.residual.keys()) if (!after.residual.has(line)) changed.add(line);
@@ -227,16 +273,18 @@ function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tri
   let level: number[][] = pairs;
   for (let depth = 3; depth <= MAX_DEPARTURES; depth++) {
     const parents = level
-      .map((parts) => ({ parts, t: seen(depart(parts.map((i) => singles[i]))) }))
+      .map((parts) => ({ parts, t: seen(depart(parts)) }))
       .filter((p): p is { parts: number[]; t: Tried } => p.t !== undefined)
       .sort((x, y) => x.t.distance - y.t.distance);
     const next: number[][] = [];
     const done = new Set<string>();
     extend: for (const { parts, t } of parents) {
-      for (let i = 0; i < singles.length; i++) {
-        if (parts.some((p) => singles[p][0] === singles[i][0])) continue;
-        if (![-1, ...parts].some((given) => [...effect(given, i)].some((line) => t.residual.has(line)))) continue;
-        const combo = depart([...parts, i].map((p) => singles[p]));
+      const candidates = [...Array.from({ length: singles }, (_, i) => i), ...later(t)];
+      for (const i of candidates) {
+        if (parts.some((p) => moves[p].key === moves[i].key)) continue;
+        const explains = i >= singles || [-1, ...parts.filter((p) => p < singles)].some((given) => [...effect(given, i)].some((line) => t.residual.has(line)));
+        if (!explains) continue;
+        const combo = depart([...parts, i]);
         const key = comboKey(combo);
         if (done.has(key)) continue;
         done.add(key);
@@ -249,11 +297,16 @@ function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tri
   }
 }
 
+/**
+ * Every combination of the races' outcomes, fewest departures from the model's own choice first (a trace most
+ * often takes one or two; the races met late, at the unplug, would otherwise vary fastest).
+ */
 function combinations(races: BootRaceJson[]): { key: string; outcome: number }[][] {
   let out: { key: string; outcome: number }[][] = [[]];
   for (const r of races) {
     const key = `${r.race}:${r.region}`;
     out = out.flatMap((c) => r.outcomes.map((o) => [...c, { key, outcome: o }]));
   }
-  return out;
+  const departures = (c: { outcome: number }[]) => c.reduce((n, x, i) => n + (x.outcome === races[i].chosen ? 0 : 1), 0);
+  return out.map((c) => ({ c, d: departures(c) })).sort((a, b) => a.d - b.d).map((x) => x.c);
 }

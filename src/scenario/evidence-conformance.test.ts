@@ -22,10 +22,7 @@ const DIRS = ["evidence-pin", "arm64/evidence-pin"];
 
 /** Recordings no combination of the races gives, and what their traces show (arm64/evidence-pin/README.md). */
 const UNEXPLAINED: Record<string, string> = {
-  "arm64/evidence-pin/a64-pin-trace-2dev-numa3-steals.r7.trixie.json": "a small unmovable page of base64 stole chunk 4 and was freed before the unplug: a transient steal",
   "arm64/evidence-pin/a64-pin-trace-4cpu-1500m.r2.trixie.json": "an agent's one-chunk refill after the first movable page, with three unmovable refills: more departures than the search tries",
-  "arm64/evidence-pin/a64-pin-trace-4cpu-1500m-500m.r3.trixie.json": "reclaimable pages in both halves of the reclaimable chunk (grep's order-2 refill three seconds later); the races keep one",
-  "arm64/evidence-pin/a64-pin-trace-boot-two.json": "6.1: page tables of the dumps' own processes, put in pageblock 12 while tracing was paused",
   "evidence-pin/x86-pin-trace-q35-node1.json": "user space on CPU 1 split chunk 0 with movable pages while the plug on its node ran, before the vmemmap stole chunk 1",
 };
 

@@ -1,7 +1,8 @@
 /** The online-page callback, the memory notifier and fake-offlining of unplugged sub-blocks of online blocks (PageOffline). Models virtio_mem_online_page_cb(), virtio_mem_memory_notifier_cb() and virtio_mem_fake_offline()/fake_online() in drivers/virtio/virtio_mem.c. */
 import { EBUSY, type Errno } from "../errno.js";
 import type { MemoryAction, MemoryNotify } from "../online.js";
-import { pageAllocTransientBusy, pageAllocUserSpace } from "../page-alloc.js";
+import { pageAllocUserSpace } from "../page-alloc.js";
+import { pageAllocFreedBefore, pageAllocTransientBusy } from "../page-alloc-offline.js";
 import { pfnToOnlinePage } from "../pfn.js";
 import { type Zone, ZONE_MOVABLE } from "../zone.js";
 import { EPERM_VETO, type Err, VirtioMemDriver } from "./virtio-mem.js";
@@ -23,6 +24,8 @@ export function fakeOffline(vm: VirtioMemDriver, pfn: number, nr: number): Err |
   pageAllocUserSpace(vm.k);
   const z = zoneOfPfn(vm, pfn);
   const movable = z?.idx === ZONE_MOVABLE;
+  // User space's small unmovable pages in the range may be gone by now (the unmovable-freed race).
+  if (!movable) pageAllocFreedBefore(vm.k, pfn, nr);
   if (!movable && !vm.k.isUnmovable(pfn, pfn + nr) && pageAllocTransientBusy(vm.k, pfn, nr)) {
     // A movable page busy for a moment: this attempt fails, and nothing is queued for it. The work runs again
     // at once only if this pass offlined and removed a block (removeMemoryRange, offlineAndRemoveRange: the

@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 695
   },
   "6.12": {
-    "traces": 575,
-    "reproduced": 575
+    "traces": 580,
+    "reproduced": 580
   },
   "7.2": {
-    "traces": 494,
-    "reproduced": 494
+    "traces": 495,
+    "reproduced": 495
   }
 };
