@@ -5,15 +5,15 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 695,
-    "reproduced": 695
+    "traces": 696,
+    "reproduced": 696
   },
   "6.12": {
-    "traces": 580,
-    "reproduced": 580
+    "traces": 582,
+    "reproduced": 582
   },
   "7.2": {
-    "traces": 495,
-    "reproduced": 495
+    "traces": 497,
+    "reproduced": 497
   }
 };
