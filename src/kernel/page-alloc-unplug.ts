@@ -9,8 +9,8 @@
 
 import type { FirstBlockAlloc } from "./page-alloc-block.js";
 
-/** How many pageblocks of the chunks holding movable pages the movable-busy race names (movableBusyCandidates()). */
-export const MOVABLE_BUSY_PAGEBLOCKS = 8;
+/** How many pageblocks of the chunks holding movable pages the movable-busy race names (movableBusyCandidates()): every traced busy page was in the first, an untraced one in the fourth; each more is one more outcome to search. */
+export const MOVABLE_BUSY_PAGEBLOCKS = 4;
 
 /**
  * The pageblocks where one of user space's movable pages may be busy when
