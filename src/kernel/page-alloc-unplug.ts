@@ -21,7 +21,7 @@ export const MOVABLE_BUSY_PAGEBLOCKS = 4;
  * mostly free: a64-pin-trace-uefi-700m.r1.sid, sub-block 4 of pageblocks 8 to
  * 12); those `pinned` or above `below` (passed already) left out, at most
  * MOVABLE_BUSY_PAGEBLOCKS. The busy page of every traced run was in the first;
- * `../quirks/a64-probe31-uefi-3cpu-vm-2m-1600m.trixie` (6.12, three CPUs) met
+ * test/oracle/arm64/traces/a64-probe31-uefi-3cpu-vm-2m-1600m.trixie (6.12, three CPUs) met
  * it in pageblock 23, the second of user space's second movable chunk (22).
  */
 export function movableBusyCandidates(s: FirstBlockAlloc, pinned: (pfn: number) => boolean, below = Infinity): number[] {
@@ -53,17 +53,23 @@ export const USER_FREED_PAGEBLOCKS = 3;
 /**
  * Whether an unplug attempt of [pfn, pfn + nr) meets the unmovable-freed
  * race: it is the first to reach a pageblock that user space's small
- * unmovable pages took past the small one (FirstBlockAlloc.userPbs: a move of
- * the spill, the hot-add CPU's list, another CPU's refill) and that is still
- * pinned. Those pages belong to processes (page tables, kernel stacks, pipe
- * buffers) and go when they exit: whether any of them is still in use when
- * virtio-mem comes is timing. Traced: `a64-pin-trace-uefi-900m.r1` (6.1, the
- * chunk `snap` stole for the spill was free again at the end); untraced, one
- * of the races' usual outcomes but for one such pageblock free:
- * `../quirks/a64-probe35-uefi-2cpu-vm-2m-1000m-100m.trixie` (7, the hot-add
- * CPU's list), `a64-probe22-uefi-vm-4m-1800m.trixie` (10, another CPU's
- * refill of the pageblock the kworker drew partly),
- * `a64-dts-vm-2dev-numa3.run3.trixie` (5, the spill's move).
+ * unmovable pages took (FirstBlockAlloc.userPbs: a move of the spill, the
+ * hot-add CPU's list past the small pageblock, another CPU's refill; on a
+ * node whose CPUs do no hot-add, the small pageblock itself) and that is
+ * still pinned. Those pages belong to processes (page tables, kernel stacks,
+ * pipe buffers) and go when they exit: whether any of them is still in use
+ * when virtio-mem comes is timing. Met once, naming the first
+ * USER_FREED_PAGEBLOCKS of them (userFreedCandidates()); a later one always
+ * keeps its pages. Traced: `a64-pin-trace-2dev-numa3-steals.r7.trixie`
+ * (`base64`'s small unmovable page stole chunk 4 and was freed before the
+ * unplug), `a64-pin-trace-uefi-900m.r1` (6.1, the chunk `snap` stole for the
+ * spill was free again at the end); untraced, in test/oracle/arm64/traces/,
+ * one of the races' usual outcomes but for such pageblocks free:
+ * `a64-probe35-uefi-2cpu-vm-2m-1000m-100m.trixie` (7, the hot-add CPU's
+ * list), `a64-probe22-uefi-vm-4m-1800m.trixie` (10, another CPU's refill of
+ * the pageblock the kworker drew partly), `a64-dts-vm-2dev-numa3.run3.trixie`
+ * (5, the spill's move), `.run2.trixie` (node 2's small pageblock and the
+ * spill's).
  */
 export function userFreedRace(s: FirstBlockAlloc, pfn: number, nr: number, pinned: (pfn: number) => boolean): boolean {
   return !s.freedDecided && s.userPbs.some((p) => p >= pfn && p < pfn + nr && pinned(p));

@@ -25,7 +25,7 @@ const MAX_COMBINATIONS = 512;
  * Never more runs than this for one trace: enough for every combination of one
  * or two departures among one region's races (a 6.7+ zone after a large plug:
  * ten or eleven races, up to some 3,900 such combinations) and LEVEL_RUNS
- * each of three and four departures: some ten seconds for a trace that fails.
+ * each of three and four departures: from seconds to half a minute for a trace that fails.
  */
 const MAX_RUNS = 8192;
 
