@@ -67,3 +67,26 @@ test("a search reports each run, counting up from 1, never past the most it name
   assert.deepEqual(c.calls.map(([runs]) => runs), Array.from({ length: most }, (_, i) => i + 1), "every combination but the model's own, each once");
   assert.ok(c.calls.every(([, m]) => m === most));
 });
+
+test("outcomes known from an earlier search are run first: one run when they still reproduce the trace, the search as before when not", () => {
+  const file = join(ARM64, "a64-dts-vm-2dev-numa3.run2.json");
+  const text = readFileSync(file, "utf8");
+  const searched = checkTrace(text, file, "derive");
+  const found = Object.fromEntries(searched.races.filter((r) => r.outcome !== 0).map((r) => [r.key, r.outcome]));
+  assert.ok(Object.keys(found).length > 0, "the model's own order does not give it");
+
+  const calls: number[] = [];
+  const known = checkTrace(text, file, "derive", (runs) => calls.push(runs), found);
+  assert.deepEqual(known.mismatches, []);
+  assert.deepEqual(known.races, searched.races);
+  assert.deepEqual(calls, [1]);
+
+  // Outcomes that do not give it (a stale record): the search goes on and finds the same as without them.
+  const stale = { ...found, "movable-busy:node0": 1 };
+  const again: number[] = [];
+  const r = checkTrace(text, file, "derive", (runs) => again.push(runs), stale);
+  assert.deepEqual(r.mismatches, []);
+  assert.deepEqual(r.races, searched.races);
+  assert.ok(again.length > 1);
+  again.forEach((runs, i) => assert.equal(runs, i + 1));
+});

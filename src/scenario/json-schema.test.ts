@@ -39,6 +39,8 @@ function filesUnder(dir: string): string[] {
       if (basename(dir) === "evidence-pin" && f.endsWith(".scenario.json")) return [];
       // evidence-races.json: the race outcomes that reproduce each evidence trace (npm run evidence:races), not a scenario.
       if (f === "evidence-races.json") return [];
+      // arm64/races.json: the race outcomes that reproduce each arm64 trace (npm run arm64:races), not a scenario.
+      if (basename(dir) === "arm64" && f === "races.json") return [];
       return /\.(json|ya?ml)$/.test(f) ? [p] : [];
     });
 }

@@ -1,0 +1,56 @@
+/**
+ * The arm64 traces conformance checks (issue 14): the given set (../shared/conformance/arm64/traces, 6.1 and 6.12)
+ * and the recordings in test/oracle/arm64/traces, for the kernel versions with arm64 build data
+ * (machine/arm64-builds.ts). test/oracle/arm64/races.json (`npm run arm64:races`) names, per trace and boot mode,
+ * the page-allocator race outcomes a conformance search found to reproduce it, keyed as here.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { jsonFiles, REPO_ROOT, SHARED } from "./paths.js";
+
+const GIVEN = join(SHARED, "conformance", "arm64", "traces");
+const RECORDED = join(REPO_ROOT, "test", "oracle", "arm64", "traces");
+export const ARM64_RACES = join(REPO_ROOT, "test", "oracle", "arm64", "races.json");
+
+export interface Arm64Trace {
+  /** `given/6.1/NAME.json` or `traces/NAME.json`. */
+  key: string;
+  file: string;
+}
+
+/** Race outcomes that reproduce a trace, per boot mode (only the outcomes other than 0). */
+export type Arm64Races = Record<string, { derive?: Record<string, number>; import?: Record<string, number> }>;
+
+function modelled(file: string): boolean {
+  const t = JSON.parse(readFileSync(file, "utf8")) as { kernel?: string };
+  return /^6\.1\.|^6\.12\.|^7\.2\./.test(t.kernel ?? "");
+}
+
+export function arm64Traces(): Arm64Trace[] {
+  const given = [...jsonFiles(join(GIVEN, "6.1")), ...jsonFiles(join(GIVEN, "6.12"))].map((file) => ({ key: `given/${relative(GIVEN, file)}`, file }));
+  const recorded = jsonFiles(RECORDED).map((file) => ({ key: `traces/${relative(RECORDED, file)}`, file }));
+  return [...given, ...recorded].filter((t) => modelled(t.file));
+}
+
+/** The outcomes other than 0 of a conformance result's races: what races.json keeps. */
+export function departures(races: { key: string; outcome: number }[]): Record<string, number> {
+  return Object.fromEntries(races.filter((r) => r.outcome !== 0).map((r) => [r.key, r.outcome]));
+}
+
+/**
+ * The race outcomes an earlier conformance search found for a recording (derive boot): arm64/races.json for the
+ * arm64 traces, evidence-races.json for the traced evidence recordings; undefined for any other file.
+ */
+export function knownRaces(file: string): Record<string, number> | undefined {
+  const oracle = join(REPO_ROOT, "test", "oracle");
+  const rel = relative(oracle, file);
+  if (rel.startsWith("arm64/traces/")) return (readJson(ARM64_RACES) as Arm64Races)[rel.slice("arm64/".length)]?.derive;
+  if (/^(arm64\/)?evidence-pin\//.test(rel)) return (readJson(join(oracle, "evidence-races.json")) as Record<string, Record<string, number> | null>)[rel] ?? undefined;
+  return undefined;
+}
+
+const cache = new Map<string, unknown>();
+function readJson(file: string): unknown {
+  if (!cache.has(file)) cache.set(file, existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {});
+  return cache.get(file);
+}
