@@ -132,8 +132,15 @@ function drawUnmovable(s: FirstBlockAlloc, n: number): number {
  * CPU's order-1 to order-3 refill takes a piece of the last whole pageblock
  * on it, next to the partly drawn one (a64-pin-trace-4cpu-1800m.r5.sid:
  * `grep`'s order-3 refill in pageblock 16, 17 being the partly drawn one).
+ * `decayed` returns how many whole pageblocks deep the list had decayed when
+ * that refill came: 0 none (no refill there before the unplug), 1 the last
+ * whole one, 2 the one before it too, the refill's piece being in the one
+ * given back last (newest first: the lower), where the list holds two or
+ * more (../traces/a64-probe35-uefi-4cpu-vm-2m-1700m-900m.run2.trixie, 6.12:
+ * 17 of 16 to 18 kept, 16 free; a 900 MiB shrink between the plug and the
+ * unplug, seconds more of decay).
  */
-export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean, splitTaken?: () => boolean, decayed?: () => boolean): Pin[] {
+export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean, splitTaken?: () => boolean, decayed?: (outcomes: number) => number): Pin[] {
   const kw = s.kworker;
   // User space frees pages on that CPU all the time, and every free halves alloc_factor; pcp->high decays
   // to high_min within seconds (decay_pcp_high()).
@@ -157,7 +164,12 @@ export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?
   if (split && otherCpus && decayed) {
     const whole = kw.list.filter((e) => e.pb !== split.pb && e.pb !== s.smallPb && e.pages === s.pageblockPages);
     const last = whole[whole.length - 1];
-    if (last && !pins.some((p) => p.pfn === last.pb) && !kw.usedPbs.includes(last.pb) && decayed()) pins.push({ pfn: last.pb, kind: "unmovable", user: true });
+    if (last && !pins.some((p) => p.pfn === last.pb) && !kw.usedPbs.includes(last.pb)) {
+      // How deep the list decayed: the refill's piece is in the whole pageblock given back last, the last one on
+      // the list or, a pageblock deeper, the one before it.
+      const gone = whole[whole.length - decayed(Math.min(whole.length, 2) + 1)];
+      if (gone && !pins.some((p) => p.pfn === gone.pb) && !kw.usedPbs.includes(gone.pb)) pins.push({ pfn: gone.pb, kind: "unmovable", user: true });
+    }
   }
   kw.list = [];
   return pins;

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migratedBusyRace, migrateIn, movableBusyCandidates, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, spillAgain, spillRace, unmovableRefill, startFirstBlock, userFreedCandidates, userFreedRace, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migratedBusyRace, migrateIn, movableBusyCandidates, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, SPILL_THREE, spillAgain, spillRace, unmovableRefill, startFirstBlock, userFreedCandidates, userFreedRace, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
@@ -266,14 +266,24 @@ test("first-alloc outcome 2 (a64-pin-trace-2dev-numa3-end.sid): user space's mov
   assert.deepEqual(pbs(spill(s, 1)), ["u7"]);
 });
 
-test("unmovable-spill 2 (a64-pin-trace-2dev-numa3-end.r4.trixie): the small pages move on twice, the second time by a steal", () => {
-  // 6.12: cat's movable page during the plug (chunk 0), the vmemmap refill steals chunk 1 (2, 3), the agent's page
-  // table steals chunk 2 (4) and its next ones split 5 ...
+/**
+ * A first block of node 2 whose hot-add ran on another node's CPU: user space's movable page during the plug
+ * (chunk 0), the vmemmap refill's steal of chunk 1 (2, 3), then user space's small unmovable pages, which steal
+ * chunk 2 (4): where the spill's moves start.
+ */
+function beforeSpill(): FirstBlockAlloc {
   const s = startFirstBlock(G, 2, 2, 0, BLOCK, all);
   movableDuringPlug(s, false);
   hotAdd(s, { pageTablesFirst: true, vmemmapSections: [BLOCK], localCpu: false });
   assert.deepEqual(pbs(userSpaceRuns(s, false, true, false, "deferred")), ["u4"]);
   assert.equal(spillRace(s), true);
+  return s;
+}
+
+test("unmovable-spill 2 (a64-pin-trace-2dev-numa3-end.r4.trixie): the small pages move on twice, the second time by a steal", () => {
+  // 6.12: cat's movable page during the plug (chunk 0), the vmemmap refill steals chunk 1 (2, 3), the agent's page
+  // table steals chunk 2 (4) and its next ones split 5 ...
+  const s = beforeSpill();
   assert.deepEqual(pbs(spill(s, 2)), ["u5"]);
   assert.equal(s.spillAgain, true);
   // ... vm1's vmemmaps: 3, then a steal of chunk 3 (6, 7) ...
@@ -565,6 +575,35 @@ test("kernel-list (a64-pin-trace-uefi-1800m.r1.trixie): user space's small pages
   // Blocks 8 to 14 took pageblock 0's 167 pages on the list and 281 of pageblock 7 (pinned while the plug ran).
   assert.deepEqual(run(false), ["u0", "u7", "u10"]);
   assert.deepEqual(run(true), ["u0", "u7", "u8", "u10"], "cat took the first page of pageblock 8");
+});
+
+test("unmovable-spill 10 (a64-dts-vm-2dev-numa3, 6.1, three CPUs): three moves after user space's run, the third into the free half of the chunk the second stole", () => {
+  const s = beforeSpill();
+  // Into the free 5, a steal of the next intact chunk (6, 7), then its free half, 7.
+  assert.deepEqual(pbs(spill(s, SPILL_THREE)), ["u5", "u6", "u7"]);
+  assert.equal(s.spillAgain, false, "no further move later");
+  assert.equal(spillRace(s), false, "met once");
+  // Twice now (3) stops at the steal.
+  assert.deepEqual(pbs(spill(beforeSpill(), 3)), ["u5", "u6"]);
+});
+
+test("list-decay: the refill's piece is in the last whole pageblock the decayed list gave back, or a pageblock deeper in the one before it", () => {
+  const run = (depth: number) => {
+    const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+    s.movableChunks = 3;
+    const pins = scaledPlug(s, 13, 2).filter((p) => p.kind !== "vmemmap");
+    const asked: number[] = [];
+    const used = kernelPagesUsed(s, true, () => false, undefined, (outcomes) => {
+      asked.push(outcomes);
+      return depth;
+    });
+    return { pins: [...pbs(pins), ...pbs(used)], asked };
+  };
+  const none = run(0);
+  assert.deepEqual(none.asked, [3], "two whole pageblocks or more on the list: three outcomes");
+  assert.deepEqual(none.pins, ["u0", "u7", "u10"]);
+  assert.deepEqual(run(1).pins, ["u0", "u7", "u10", "u9"], "the last whole pageblock on the list");
+  assert.deepEqual(run(2).pins, ["u0", "u7", "u10", "u8"], "the one before it");
 });
 
 test("unmovable-spill 4 (a64-pin-trace-uefi-1800m.r1, 6.1): two moves before user space's movable and reclaimable pages", () => {

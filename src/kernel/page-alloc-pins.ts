@@ -284,8 +284,18 @@ export function spill(s: FirstBlockAlloc, moves: number): Pin[] {
   if (moves < 1) return [];
   const pins = spillAgain(s);
   s.spillAgain = moves === 2;
+  if (moves === SPILL_THREE) return [...pins, ...spillAgain(s), ...spillAgain(s)];
   return moves >= 3 ? [...pins, ...spillAgain(s)] : pins;
 }
+
+/**
+ * unmovable-spill 10 (three CPUs or more): three moves after user space's run, the third into the free half of the
+ * chunk the second stole, as the agent's pages moved into 19, the free half of its chunk 18, in the traced
+ * a64-pin-trace-4cpu-1800m.r1 (6.1; there the reclaimable steal came between: outcome 8). Each move is a refill
+ * on a CPU that found the free unmovable pages held on the other CPUs' lists: the untraced 6.1 recording
+ * ../traces/a64-dts-vm-2dev-numa3.json (three CPUs) kept 9, 10 and 11 so.
+ */
+export const SPILL_THREE = 10;
 
 /** The second move of unmovable-spill 2: the next free UNMOVABLE pageblock, or a steal of the head chunk. */
 export function spillAgain(s: FirstBlockAlloc): Pin[] {

@@ -11,7 +11,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { onlinePagesIn } from "./online.js";
-import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, midPlugRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, REFILL_MASK_PAGEBLOCKS, refillOutcome, type RefillAt, type RefillOutcome, spill, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, migrateIn, moreMovable, midPlugRace, movableDuringPlug, movableMidPlug, noteOnline, reclaimableMidPlug, reclaimableMidPlugRace, REFILL_MASK_PAGEBLOCKS, refillOutcome, type RefillAt, type RefillOutcome, spill, SPILL_THREE, spillAgain, spillRace, startFirstBlock, unmovableRefill, userSpaceAfterPlug, userSpaceRuns, type BootPcp, type Pin, type PinKind, type Reclaimable } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits } from "./pcp.js";
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from "./zone.js";
 
@@ -152,12 +152,12 @@ export type PageAllocRace = (typeof PAGE_ALLOC_RACES)[number];
  * Kernel.runtimeRaces with `count` outcomes (a race met again with more
  * outcomes gets them added).
  */
-export function runtimeRace(k: Kernel, race: PageAllocRace, region: string, count: number): number {
+export function runtimeRace(k: Kernel, race: PageAllocRace, region: string, count: number | readonly number[]): number {
   const chosen = k.raceChoices[`${race}:${region}`] ?? 0;
   const known = k.runtimeRaces.find((r) => r.race === race && r.region === region);
-  const outcomes = Array.from({ length: count }, (_, i) => i);
+  const outcomes = typeof count === "number" ? Array.from({ length: count }, (_, i) => i) : [...count];
   if (!known) k.runtimeRaces.push({ race, region, outcomes, chosen });
-  else if (known.outcomes.length < count) known.outcomes.splice(0, known.outcomes.length, ...outcomes);
+  else if (known.outcomes.length < outcomes.length) known.outcomes.splice(0, known.outcomes.length, ...outcomes);
   return chosen;
 }
 
@@ -207,8 +207,9 @@ export function pageAllocUserSpace(k: Kernel): void {
     // kernel-split (one CPU): 0 the rest of the pageblock the kworker's last refill drew partly stays free, 1 a
     // larger unmovable page of user space takes a piece of it.
     // list-decay (6.7+, several CPUs): 0 the list keeps its pages until the unplug drains it, 1 its high decays and
-    // another CPU's larger unmovable refill takes a piece of the last whole pageblock it gave back.
-    const decayed = k.rules.pcpHighDecay ? () => runtimeRace(k, "list-decay", region, 2) === 1 : undefined;
+    // another CPU's larger unmovable refill takes a piece of the last whole pageblock it gave back, 2 of the one
+    // before it (decayed a pageblock deeper).
+    const decayed = k.rules.pcpHighDecay ? (outcomes: number) => runtimeRace(k, "list-decay", region, outcomes) : undefined;
     pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1, () => runtimeRace(k, "kernel-split", region, 2) === 1, decayed));
     // unmovable-spill 4 and 5: user space's first unmovable refill finds the small pages' pageblocks full and moves
     // on (twice, or once) before its movable and reclaimable pages come (page-alloc-pins.ts spill(); 6 and 7 below).
@@ -273,7 +274,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     let movedBetween = false;
     const between = () => {
       decide();
-      movedBetween = spillChosen !== undefined && spillChosen >= 6 && spillRace(s);
+      movedBetween = spillChosen !== undefined && spillChosen >= 6 && spillChosen <= 9 && spillRace(s);
       if (spillChosen === 9) {
         const pins = [...doRefill("midway"), ...(movedBetween ? spill(s, 1) : [])];
         moreMovable(s, rest);
@@ -371,10 +372,15 @@ function firstAllocOutcomes(k: Kernel, nid: number, here: number): number {
  * 6 two between its movable and reclaimable pages, 7 two after its first movable chunk (page-alloc-pins.ts spill());
  * with four CPUs or more, 8: two between its movable and reclaimable pages and a third after them (each move is a
  * refill that found no free unmovable page while the other CPUs' lists held them: seen with four,
- * a64-pin-trace-4cpu-1800m.r1), and 9: one after its first movable chunk (a64-pin-trace-4cpu-1500m-500m.r7.trixie).
+ * a64-pin-trace-4cpu-1800m.r1), and 9: one after its first movable chunk (a64-pin-trace-4cpu-1500m-500m.r7.trixie);
+ * with three or more, 10: three after user space's run (page-alloc-pins.ts SPILL_THREE; three CPUs,
+ * a64-dts-vm-2dev-numa3 on 6.1).
  */
-function spillOutcomes(k: Kernel): number {
-  return cpuCount(k) >= 4 ? 10 : 8;
+function spillOutcomes(k: Kernel): number[] {
+  const cpus = cpuCount(k);
+  const base = Array.from({ length: 8 }, (_, i) => i);
+  if (cpus >= 4) return [...base, 8, 9, SPILL_THREE];
+  return cpus === 3 ? [...base, SPILL_THREE] : base;
 }
 
 /** The outcomes of the reclaimable race before the late ones (page-alloc-pins.ts Reclaimable). */

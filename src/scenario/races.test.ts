@@ -420,6 +420,34 @@ test("page-allocator races: user space's small unmovable pages gone by the unplu
   assert.match(report, /race: the pageblocks of node0's first kernel block that user space's small unmovable pages took .*this run: none was/);
 });
 
+test("page-allocator races: three moves after user space's run on three CPUs (unmovable-spill 10), a list decayed a pageblock deeper (list-decay 2)", () => {
+  // Two held-out recordings that waited in arm64/quirks/ (its README): each one step further along a traced mechanism.
+  const dir = join(REPO_ROOT, "test/oracle/arm64/traces");
+  // 6.1, three nodes with a CPU each: the third move into 11, the free half of the chunk the second stole (10).
+  const numa3 = join(dir, "a64-dts-vm-2dev-numa3.json");
+  toldBy(numa3, { "unmovable-spill:node0": 10 });
+  assert.throws(() => toldBy(numa3, { "unmovable-spill:node0": 2 }), /0xc1600000/, "two moves leave 11 free");
+  // 6.12, four CPUs, 1700M then 900M: 17 kept with 16 free, of the list's whole 16 to 18.
+  const shrink = join(dir, "a64-probe35-uefi-4cpu-vm-2m-1700m-900m.run2.trixie.json");
+  toldBy(shrink, { "plug-movable:node0": 6, "unmovable-spill:node0": 5, "list-decay:node0": 2 });
+  assert.throws(() => toldBy(shrink, { "plug-movable:node0": 6, "unmovable-spill:node0": 5, "list-decay:node0": 1 }), /0xc2[24]00000/, "one pageblock deep: 18");
+  // Three moves need three CPUs: a two-CPU run does not offer outcome 10.
+  const raceOf = (file: string, bootRaces: Record<string, number>, race: string) => {
+    const { scenario, trace } = toRunnable(readFileSync(file, "utf8"), file);
+    const run = runScenario(scenario, { boot: "derive", bootSnapshot: trace!.bootSnapshot, profile: traceProfile(trace!.raw as Record<string, unknown>, file), bootRaces });
+    return { run, name: scenario.name, race: run.boot.noisy?.races?.find((r) => r.race === race) };
+  };
+  assert.deepEqual(raceOf(numa3, {}, "unmovable-spill").race?.outcomes, [0, 1, 2, 3, 4, 5, 6, 7, 10]);
+  assert.deepEqual(raceOf(join(dir, "a64-probe35-uefi-2cpu-vm-2m-1000m-100m.trixie.json"), {}, "unmovable-spill").race?.outcomes, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(raceOf(shrink, {}, "unmovable-spill").race?.outcomes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  // In words, in the report.
+  const a = raceOf(numa3, { "unmovable-spill:node0": 10 }, "unmovable-spill");
+  assert.match(renderReport(a.run, a.name), /move to a new pageblock up to three times, .*; this run: three times after user space's run, the third into the free half of the chunk the second stole \(page-alloc-pins\.ts\)/);
+  const b = raceOf(shrink, { "list-decay:node0": 2 }, "list-decay");
+  assert.deepEqual(b.race?.outcomes, [0, 1, 2]);
+  assert.match(renderReport(b.run, b.name), /this run: they do, the list having decayed a pageblock deeper \(page-alloc-kworker\.ts\)/);
+});
+
 test("page-allocator races: the traced four-CPU recordings on 6.12 and 7.2 reproduce, but for one", () => {
   // test/oracle/arm64/evidence-pin/README.md, 'Per-CPU high': on four CPUs other processes' scaled unmovable refills
   // steal two chunks before, among or after user space's movable refills, and which of their four pageblocks keep

@@ -5,12 +5,12 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 696,
-    "reproduced": 696
+    "traces": 697,
+    "reproduced": 697
   },
   "6.12": {
-    "traces": 582,
-    "reproduced": 582
+    "traces": 583,
+    "reproduced": 583
   },
   "7.2": {
     "traces": 497,
