@@ -93,9 +93,9 @@ export function checkTrace(text: string, file: string, boot: "derive" | "import"
   };
   record(chosen, mismatches, model);
   if (first && Object.keys(first).length > 0) {
-    const run = runScenario(scenario, { ...base, bootRaces: first });
     budget--;
     onRun?.(MAX_RUNS - budget, most);
+    const run = runScenario(scenario, { ...base, bootRaces: first });
     const combo = (run.boot.noisy?.races ?? []).map((r) => ({ key: `${r.race}:${r.region}`, outcome: r.chosen }));
     if (record(combo, compareTraces(real, run), run).mismatches.length === 0) return { name: scenario.name, file, boot, mismatches: [], races: combo };
   }
