@@ -5,12 +5,12 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 65
   },
   "6.1": {
-    "traces": 697,
-    "reproduced": 697
+    "traces": 699,
+    "reproduced": 699
   },
   "6.12": {
-    "traces": 583,
-    "reproduced": 583
+    "traces": 585,
+    "reproduced": 585
   },
   "7.2": {
     "traces": 497,
