@@ -25,34 +25,36 @@ chance (libnvdimm numbering a region's btt seed 0 or 1; which boot pmem disk
 gets which DISKSEQ when several regions probe at once; after the boot, in a
 kernel zone's first block, whether the kernel's or user space's first page
 lands first (first-alloc), when user space's first lasting reclaimable page
-comes (reclaimable), whether small unmovable pages outgrow their pageblock
-(unmovable-spill), whether a movable page is busy at the first unplug
-attempt, and in which pageblock (movable-busy), or a page the unplug
-migrated is (migrated-busy), whether the pageblocks user space's small
-unmovable pages took are free again by the unplug (unmovable-freed),
-whether a later reclaimable refill splits the reclaimable chunk's other
-pageblock (reclaimable-refill),
-whether user space's first movable refill is already scaled (movable-refill), whether a scaled unmovable refill steals chunks,
+comes (reclaimable), whether, when and how often small unmovable pages
+outgrow their pageblock (unmovable-spill: up to three moves with three CPUs
+or more), whether a movable page is busy at the first unplug attempt, and in
+which pageblock (movable-busy), or a page the unplug migrated is
+(migrated-busy), whether the pageblocks user space's small unmovable pages
+took are free again by the unplug (unmovable-freed), whether a later
+reclaimable refill splits the reclaimable chunk's other pageblock
+(reclaimable-refill), whether user space's first movable refill is already
+scaled (movable-refill), whether a scaled unmovable refill steals chunks,
 when, and which of their pageblocks keep pages (unmovable-refill), whether
-user space's first movable page comes in the middle of a plug (plug-movable),
-whether the kworker's reclaimable page steals a chunk then (plug-reclaimable),
-whether the hot-adds' slab pages fill the kernel's first pageblock a refill
-early (hotadd-slab), how far user space's pages reach
+user space's first movable page comes in the middle of a plug
+(plug-movable), whether the kworker's reclaimable page steals a chunk then
+(plug-reclaimable), whether the hot-adds' slab pages fill the kernel's first
+pageblock a refill early (hotadd-slab), how far user space's pages reach
 along the hot-adding CPU's list (kernel-list), whether on one CPU a larger
 page takes the rest of the kworker's last pageblock (kernel-split), whether
-that list's high decays and gives a pageblock back to other CPUs (list-decay),
-and for a device plugged at boot whether init's page cache comes before the
-vmemmap (boot-pagecache) and who uses the probing CPU's per-CPU pageblocks
-(boot-pcp)), the line names the outcome that reproduced the trace:
-"(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". The outcomes are
-tried in every combination, or, past 512, up to four departures from the
-model's own (past two, those that explain what fewer left different, or
-races only such a run met), at
-most 8,192 runs a trace (on a terminal, a status line on stderr counts them
-while a search takes more than a second). Uevents sent from
-asynchronous work (libnvdimm device registration) may come later than the model
-sends them, and the unregistrations of a region's seeds come in the order their
-async registration finished, as in the kernel; everything else must match in order.
+that list's high decays and how deep, giving pageblocks back to other CPUs
+(list-decay), and for a device plugged at boot whether init's page cache
+comes before the vmemmap (boot-pagecache) and who uses the probing CPU's
+per-CPU pageblocks (boot-pcp)), the line names the outcome that reproduced
+the trace: "(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". The
+outcomes are tried in every combination, or, past 512, up to four departures
+from the model's own (past two, those that explain what fewer left
+different, or races only such a run met), at most 12,288 runs a trace (on a
+terminal, a status line on stderr counts them while a search takes more than
+a second). Uevents sent from asynchronous work (libnvdimm device
+registration) may come later than the model sends them, and the
+unregistrations of a region's seeds come in the order their async
+registration finished, as in the kernel; everything else must match in
+order.
 
 Examples:
   memhp conformance ../shared/conformance/traces/*.json
