@@ -8,9 +8,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { jsonFiles, REPO_ROOT, SHARED } from "./paths.js";
 
-const GIVEN = join(SHARED, "conformance", "arm64", "traces");
-const RECORDED = join(REPO_ROOT, "test", "oracle", "arm64", "traces");
-export const ARM64_RACES = join(REPO_ROOT, "test", "oracle", "arm64", "races.json");
+/** races.json of a repository (this one by default). */
+export function arm64RacesFile(root = REPO_ROOT): string {
+  return join(root, "test", "oracle", "arm64", "races.json");
+}
+export const ARM64_RACES = arm64RacesFile();
 
 export interface Arm64Trace {
   /** `given/6.1/NAME.json` or `traces/NAME.json`. */
@@ -21,15 +23,24 @@ export interface Arm64Trace {
 /** Race outcomes that reproduce a trace, per boot mode (only the outcomes other than 0). */
 export type Arm64Races = Record<string, { derive?: Record<string, number>; import?: Record<string, number> }>;
 
+/** A trace of a kernel with arm64 build data; one that cannot be read is kept, for its reader to name the fault. */
 function modelled(file: string): boolean {
-  const t = JSON.parse(readFileSync(file, "utf8")) as { kernel?: string };
-  return /^6\.1\.|^6\.12\.|^7\.2\./.test(t.kernel ?? "");
+  let kernel: unknown;
+  try {
+    kernel = (JSON.parse(readFileSync(file, "utf8")) as { kernel?: unknown }).kernel;
+  } catch {
+    return true;
+  }
+  return typeof kernel !== "string" || /^6\.1\.|^6\.12\.|^7\.2\./.test(kernel);
 }
 
-export function arm64Traces(): Arm64Trace[] {
-  const given = [...jsonFiles(join(GIVEN, "6.1")), ...jsonFiles(join(GIVEN, "6.12"))].map((file) => ({ key: `given/${relative(GIVEN, file)}`, file }));
-  const recorded = jsonFiles(RECORDED).map((file) => ({ key: `traces/${relative(RECORDED, file)}`, file }));
-  return [...given, ...recorded].filter((t) => modelled(t.file));
+/** The arm64 traces of a repository (this one by default) and of the shared set beside it. */
+export function arm64Traces(root = REPO_ROOT): Arm64Trace[] {
+  const given = join(root === REPO_ROOT ? SHARED : join(root, "..", "shared"), "conformance", "arm64", "traces");
+  const recorded = join(root, "test", "oracle", "arm64", "traces");
+  const givenFiles = [...jsonFiles(join(given, "6.1")), ...jsonFiles(join(given, "6.12"))].map((file) => ({ key: `given/${relative(given, file)}`, file }));
+  const recordedFiles = jsonFiles(recorded).map((file) => ({ key: `traces/${relative(recorded, file)}`, file }));
+  return [...givenFiles, ...recordedFiles].filter((t) => modelled(t.file));
 }
 
 /** The outcomes other than 0 of a conformance result's races: what races.json keeps. */
