@@ -42,15 +42,17 @@ pageblock a refill early (hotadd-slab), how far user space's pages reach
 along the hot-adding CPU's list (kernel-list), whether on one CPU a larger
 page takes the rest of the kworker's last pageblock (kernel-split), whether
 that list's high decays and how deep, giving pageblocks back to other CPUs
-(list-decay), and for a device plugged at boot whether init's page cache
-comes before the vmemmap (boot-pagecache) and who uses the probing CPU's
-per-CPU pageblocks (boot-pcp)), the line names the outcome that reproduced
-the trace: "(boot race: btt-seed:region0=1, disk-order:ndbus0=8)". The
-outcomes are tried in every combination, or, past 512, up to four departures
-from the model's own (past two, those that explain what fewer left
-different, or races only such a run met), at most 12,288 runs a trace (on a
-terminal, a status line on stderr counts them while a search takes more than
-a second). Uevents sent from asynchronous work (libnvdimm device
+(list-decay), whether user space's small pages take a vmemmap pageblock a
+shrink freed alone (vmemmap-orphan), and for a device plugged at boot
+whether init's page cache comes before the vmemmap (boot-pagecache) and who
+uses the probing CPU's per-CPU pageblocks (boot-pcp)), the line names the
+outcome that reproduced the trace: "(boot race: btt-seed:region0=1,
+disk-order:ndbus0=8)". The outcomes are tried in every combination, or, past
+512, up to five departures from the model's own (past two, those that
+explain what fewer left different, or races only such a run met; the runs
+one log line from the trace by every departure), at most 16,384 runs a trace
+(on a terminal, a status line on stderr counts them while a search takes
+more than a second). Uevents sent from asynchronous work (libnvdimm device
 registration) may come later than the model sends them, and the
 unregistrations of a region's seeds come in the order their async
 registration finished, as in the kernel; everything else must match in

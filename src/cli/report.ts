@@ -194,11 +194,13 @@ function describeRace(r: BootRaceJson): string {
     case "kernel-split":
       return `on a one-CPU machine, a larger unmovable page of user space takes a piece of the pageblock in ${r.region}'s first kernel block that the kworker's last refill drew partly, in some runs; this run: ${r.chosen === 1 ? "it does" : "it does not"} (page-alloc-kworker.ts)`;
     case "list-decay":
-      return `the hot-adding CPU's per-CPU list for ${r.region}'s first kernel block shrinks as its high decays (6.7+), and user space's larger unmovable pages take a piece of the last whole pageblock it gave back, or not before the unplug; this run: ${r.chosen === 1 ? "they do" : r.chosen === 2 ? "they do, the list having decayed a pageblock deeper" : "not before the unplug"} (page-alloc-kworker.ts)`;
+      return `the hot-adding CPU's per-CPU list for ${r.region}'s first kernel block shrinks as its high decays (6.7+), and user space's larger unmovable pages take a piece of the last whole pageblock it gave back, or not before the unplug; this run: ${r.chosen === 1 ? "they do" : r.chosen === 2 ? "they do, the list having decayed a pageblock deeper" : r.chosen === 3 ? "they take pieces of the last two it gave back" : "not before the unplug"} (page-alloc-kworker.ts)`;
     case "boot-pagecache":
       return `while a device plugged at boot is added on ${r.region}, init's page cache or the next block's vmemmap reaches the first kernel block first, from one boot to the next; this run: ${r.chosen === 0 ? "the page cache" : "the vmemmap"} (page-alloc-pins.ts)`;
     case "boot-pcp":
       return `the pageblocks left on the boot probe's per-CPU list (${r.region}) stay free, are used by that CPU, or serve the later hot-adds, from one run to the next; this run: ${["they stay free", "that CPU uses them", "the later hot-adds use them"][r.chosen] ?? r.chosen} (page-alloc-pins.ts)`;
+    case "vmemmap-orphan":
+      return `a vmemmap pageblock of ${r.region}'s first kernel block that a removal freed while its max-order chunk's other pageblock was still in use stays a lone free pageblock, which user space's next small unmovable refill takes in some runs; this run: ${r.chosen === 1 ? "it does, and it keeps pages" : "it stays free"} (page-alloc-unplug.ts)`;
     case "cxl-endpoint-order":
       return `${r.region} makes the endpoint ports in one of ${r.outcomes.length} orders from one boot to the next, whatever the memdev ids; this run: order ${r.chosen}${r.chosen === 0 ? " (by memdev id)" : ""}`;
     case "cxl-nmem-order":

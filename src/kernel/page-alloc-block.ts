@@ -68,6 +68,8 @@ export interface FirstBlockAlloc {
   migratedDecided: boolean;
   /** First pfns of the vmemmap pageblocks the removal of later blocks freed (where an unplug's migrated pages go). */
   freedVmemmaps: number[];
+  /** The vmemmap-orphan race was met (orphanVmemmap()). */
+  orphanDecided: boolean;
   /** migrated-busy 2: the pageblock whose migrated pages stay busy, so that every unplug attempt of it fails. */
   stuck: number | null;
   /** The pfns of this block: [start, end). */
@@ -104,7 +106,7 @@ export interface KworkerPcp {
   usedPbs: number[];
 }
 
-export type PinKind = "unmovable" | "reclaimable" | "vmemmap";
+export type PinKind = "unmovable" | "reclaimable" | "vmemmap" | "orphan";
 
 /** A pageblock that now holds kernel pages alloc_contig_range() cannot migrate. */
 export interface Pin {
@@ -134,7 +136,7 @@ export function startFirstBlock(
   nr: number,
   onlinePagesIn: (pfn: number, n: number) => number,
 ): FirstBlockAlloc {
-  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, busyPb: null, userPbs: [], freedDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, lateRefills: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, freedVmemmaps: [], stuck: null, start: pfn, end: pfn + nr, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
+  const s: FirstBlockAlloc = { nid, zoneIdx, pageblockPages: g.pageblockPages, chunkPages: g.chunkPages, intact: [], unmovableFree: [], pcp: [], smallPb: null, smallMovable: false, movableTaken: false, movableHere: false, lateHeads: [], spillDecided: false, spillAgain: false, deferred: false, movableAway: false, movablePbs: [], busyDecided: false, busyPb: null, userPbs: [], freedDecided: false, movableChunks: 1, refillDecided: false, plugAdds: 0, midPlug: false, lateRefills: false, reclaimableTaken: false, vmemmapChunk: null, migratedDecided: false, freedVmemmaps: [], orphanDecided: false, stuck: null, start: pfn, end: pfn + nr, settled: false, kworker: { factor: 0, high: 0, list: [], smallLeft: g.pageblockPages, split: null, used: false, slabDecided: false, usedPbs: [] } };
   noteOnline(s, pfn, nr, onlinePagesIn, true);
   return s;
 }

@@ -138,7 +138,10 @@ function drawUnmovable(s: FirstBlockAlloc, n: number): number {
  * given back last (newest first: the lower), where the list holds two or
  * more (../traces/a64-probe35-uefi-4cpu-vm-2m-1700m-900m.run2.trixie, 6.12:
  * 17 of 16 to 18 kept, 16 free; a 900 MiB shrink between the plug and the
- * unplug, seconds more of decay).
+ * unplug, seconds more of decay), 3 two deep with pieces of both taken (the
+ * traced ../evidence-pin/a64-pin-trace-4cpu-1700m-900m.r4.trixie: the list
+ * gave back 18, then 17, and `sh`'s refills on CPU 2 took an order-2 piece of
+ * 18 and, in one order-0 refill, pages of both).
  */
 export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?: () => boolean, splitTaken?: () => boolean, decayed?: (outcomes: number) => number): Pin[] {
   const kw = s.kworker;
@@ -166,9 +169,10 @@ export function kernelPagesUsed(s: FirstBlockAlloc, otherCpus: boolean, further?
     const last = whole[whole.length - 1];
     if (last && !pins.some((p) => p.pfn === last.pb) && !kw.usedPbs.includes(last.pb)) {
       // How deep the list decayed: the refill's piece is in the whole pageblock given back last, the last one on
-      // the list or, a pageblock deeper, the one before it.
-      const gone = whole[whole.length - decayed(Math.min(whole.length, 2) + 1)];
-      if (gone && !pins.some((p) => p.pfn === gone.pb) && !kw.usedPbs.includes(gone.pb)) pins.push({ pfn: gone.pb, kind: "unmovable", user: true });
+      // the list or, a pageblock deeper, the one before it; or (3) other CPUs' refills took pieces of both.
+      const depth = decayed(whole.length >= 2 ? 4 : 2);
+      const gone = depth === 3 ? whole.slice(-2).reverse() : [whole[whole.length - depth]];
+      for (const g of gone) if (g && !pins.some((p) => p.pfn === g.pb) && !kw.usedPbs.includes(g.pb)) pins.push({ pfn: g.pb, kind: "unmovable", user: true });
     }
   }
   kw.list = [];

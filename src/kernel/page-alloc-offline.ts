@@ -1,12 +1,32 @@
 /**
  * virtio-mem's fake-offlining (alloc_contig_range()) of a range in a kernel
  * zone's first block: what the page allocator's state there makes it meet,
- * with the races that decide it (page-alloc-unplug.ts; the choices come from
+ * with the races that decide it, and what user space made of the pageblocks
+ * an earlier removal freed (page-alloc-unplug.ts; the choices come from
  * RunOptions.bootRaces through page-alloc.ts runtimeRace()).
  */
 import type { Kernel } from "./kernel.js";
-import { runtimeRace, unpinUser } from "./page-alloc.js";
-import { migratedBusyRace, migratedStuck, movableBusyCandidates, movableBusyRace, userFreedCandidates, userFreedRace } from "./page-alloc-unplug.js";
+import { pinOrphan, runtimeRace, unpinUser } from "./page-alloc.js";
+import { migratedBusyRace, migratedStuck, movableBusyCandidates, movableBusyRace, orphanVmemmap, userFreedCandidates, userFreedRace } from "./page-alloc-unplug.js";
+
+/**
+ * The kernel's work of an operation is over (a resize, a hot-add or removal
+ * and what it queued) and user space goes on running for seconds: its
+ * refills after a removal (page-alloc-unplug.ts orphanVmemmap(); unlike the
+ * runs of page-alloc.ts pageAllocUserSpace(), which also come between the
+ * removals of one shrink, this is after the last).
+ */
+export function pageAllocIdle(k: Kernel): void {
+  const pinned = (p: number) => k.isUnmovable(p, p + 1) !== null;
+  for (const s of k.firstBlockAllocs) {
+    // vmemmap-orphan: 0 a vmemmap pageblock a removal freed while its chunk's other pageblock is in use stays free,
+    // 1 user space's next unmovable refill takes it.
+    const orphan = orphanVmemmap(s, pinned);
+    if (orphan === null) continue;
+    s.orphanDecided = true;
+    if (runtimeRace(k, "vmemmap-orphan", `node${s.nid}`, 2) === 1) pinOrphan(k, orphan);
+  }
+}
 
 /**
  * Before an unplug attempt of [pfn, pfn + nr) checks for unmovable pages: the
@@ -18,6 +38,8 @@ import { migratedBusyRace, migratedStuck, movableBusyCandidates, movableBusyRace
 export function pageAllocFreedBefore(k: Kernel, pfn: number, nr: number): void {
   const pinned = (p: number) => k.isUnmovable(p, p + 1) !== null;
   for (const s of k.firstBlockAllocs) {
+    // virtio-mem takes the block's free pageblocks from here on: no lone one is left for user space (vmemmap-orphan).
+    if (pfn < s.end && pfn + nr > s.start) s.orphanDecided = true;
     if (!userFreedRace(s, pfn, nr, pinned)) continue;
     s.freedDecided = true;
     const cands = userFreedCandidates(s, pinned);

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migratedBusyRace, migrateIn, movableBusyCandidates, movableBusyRace, movableDuringPlug, movableMidPlug, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, SPILL_THREE, spillAgain, spillRace, unmovableRefill, startFirstBlock, userFreedCandidates, userFreedRace, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
+import { type FirstBlockAlloc, type Pin, bootEnds, bootPcpRace, firstAllocRace, hotAdd, kernelPagesFreed, kernelPagesUsed, midPlugRace, migratedBusyRace, migrateIn, movableBusyCandidates, movableBusyRace, movableDuringPlug, movableMidPlug, orphanVmemmap, reclaimableMidPlug, reclaimableMidPlugRace, noteOnline, spill, SPILL_THREE, spillAgain, spillRace, unmovableRefill, startFirstBlock, userFreedCandidates, userFreedRace, userSpaceAfterPlug, userSpaceRuns } from "./page-alloc-pins.js";
 import { lowWatermark, minFreeKbytes, movableRefillChunks, pcpBatch, pcpHighLimits, pcpRefill, zoneBatch } from "./pcp.js";
 
 const G = { pageblockPages: 512, chunkPages: 1024 };
@@ -587,7 +587,7 @@ test("unmovable-spill 10 (a64-dts-vm-2dev-numa3, 6.1, three CPUs): three moves a
   assert.deepEqual(pbs(spill(beforeSpill(), 3)), ["u5", "u6"]);
 });
 
-test("list-decay: the refill's piece is in the last whole pageblock the decayed list gave back, or a pageblock deeper in the one before it", () => {
+test("list-decay: the refill's piece is in the last whole pageblock the decayed list gave back, or a pageblock deeper in the one before it, or pieces in both", () => {
   const run = (depth: number) => {
     const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
     s.movableChunks = 3;
@@ -600,10 +600,13 @@ test("list-decay: the refill's piece is in the last whole pageblock the decayed 
     return { pins: [...pbs(pins), ...pbs(used)], asked };
   };
   const none = run(0);
-  assert.deepEqual(none.asked, [3], "two whole pageblocks or more on the list: three outcomes");
+  assert.deepEqual(none.asked, [4], "two whole pageblocks or more on the list: four outcomes");
   assert.deepEqual(none.pins, ["u0", "u7", "u10"]);
   assert.deepEqual(run(1).pins, ["u0", "u7", "u10", "u9"], "the last whole pageblock on the list");
   assert.deepEqual(run(2).pins, ["u0", "u7", "u10", "u8"], "the one before it");
+  // a64-pin-trace-4cpu-1700m-900m.r4.trixie: the list gave back 18 and 17 (decayed at 17.0 s and 18.0 s), and
+  // `sh`'s refills on CPU 2 took pages of both (an order-2 refill in 18, an order-0 one of 78 pages across 17 and 18).
+  assert.deepEqual(run(3).pins, ["u0", "u7", "u10", "u9", "u8"], "both");
 });
 
 test("unmovable-spill 4 (a64-pin-trace-uefi-1800m.r1, 6.1): two moves before user space's movable and reclaimable pages", () => {
@@ -644,4 +647,22 @@ test("unmovable-freed: the pageblocks user space's small unmovable pages took pa
   t.kworker.split = { pb: 9 * 512, left: 100 };
   const used = kernelPagesUsed(t, true);
   assert.deepEqual(used.map((p) => [p.pfn / 512, p.user]), [[7, true], [9, true]]);
+});
+
+test("vmemmap-orphan (a64-pin-light-4cpu-1700m-900m.r5.trixie): a vmemmap pageblock a removal freed while its chunk's other pageblock is still in use may take user space's next unmovable refill; met once", () => {
+  // Vmemmaps in 8 to 11 (chunks 8 and 10); the 900M shrink removed the higher blocks first, freeing 11, 10, then 9.
+  const s = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  s.freedVmemmaps.push(11 * 512, 10 * 512, 9 * 512);
+  const vmemmap8 = (p: number) => p === 8 * 512;
+  // 10 and 11 merged into a free chunk; 9 stays a lone pageblock, the smallest free UNMOVABLE piece: `agent`'s
+  // refill took 30 pages of it three seconds after the shrink.
+  assert.equal(orphanVmemmap(s, vmemmap8), 9 * 512);
+  assert.equal(orphanVmemmap(s, () => false), null, "every freed pageblock merged with its chunk's other half");
+  // The quirk's layout (11 freed last while 10 stayed a vmemmap): the orphan freed last is the one named.
+  const t = startFirstBlock(G, 0, 2, 0, BLOCK, all);
+  t.freedVmemmaps.push(15 * 512, 14 * 512, 11 * 512);
+  assert.equal(orphanVmemmap(t, (p) => p === 10 * 512), 11 * 512);
+  assert.equal(orphanVmemmap(t, (p) => p === 10 * 512 || p === 11 * 512), null, "a pageblock pinned again is not free");
+  t.orphanDecided = true;
+  assert.equal(orphanVmemmap(t, (p) => p === 10 * 512), null, "met once");
 });

@@ -44,7 +44,7 @@
  * 0 (first-alloc, reclaimable, unmovable-spill, movable-busy, unmovable-freed,
  * reclaimable-refill, movable-refill, unmovable-refill, plug-movable,
  * plug-reclaimable, migrated-busy, hotadd-slab, kernel-list, kernel-split,
- * list-decay, boot-pagecache, boot-pcp;
+ * list-decay, boot-pagecache, boot-pcp, vmemmap-orphan;
  * test/oracle/arm64/evidence-pin/README.md, 'Runs that differ: races'); the
  * caller (page-alloc.ts) picks the outcome. Four parts live apart and are
  * re-exported here: the first block's state, pins and fallback steal

@@ -3,7 +3,8 @@
  * page busy for a moment (the movable-busy race), the pages the unplug
  * migrated into a freed vmemmap chunk busy for a moment, or for good
  * (migrated-busy), user space's small unmovable pages gone before it came
- * (unmovable-freed). page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md,
+ * (unmovable-freed), or in a vmemmap pageblock an earlier shrink freed
+ * (vmemmap-orphan). page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md,
  * 'Runs that differ: races'. Pure.
  */
 
@@ -110,4 +111,33 @@ export function migratedBusyRace(s: FirstBlockAlloc, pfn: number, nr: number): b
  */
 export function migratedStuck(s: FirstBlockAlloc, pfn: number, pinned: (pfn: number) => boolean): number {
   return s.freedVmemmaps.filter((p) => p <= pfn && !pinned(p)).reduce((a, b) => Math.min(a, b), pfn);
+}
+
+/**
+ * The vmemmap-orphan race, met once where user space runs after a removal
+ * (a virtio-mem shrink) freed a vmemmap pageblock of the block whose chunk's
+ * other pageblock is still in use (`pinned`: another block's vmemmap), and
+ * virtio-mem's unplug has not reached the block (page-alloc-offline.ts
+ * pageAllocFreedBefore(): from then on it takes the free pageblocks): such a
+ * pageblock cannot merge into a free chunk, so it stays a lone free
+ * pageblock on the UNMOVABLE free list, the smallest piece there once the
+ * small pageblocks' pieces are used up, and user space's next order-0
+ * unmovable refill may take it: outcome 1, and it keeps pages to the unplug.
+ * Traced: `a64-pin-light-4cpu-1700m-900m.r5.trixie` (the shrink freed 11, 10
+ * and 9 while 8 stayed a vmemmap; `agent`'s refill took 30 pages of 9 three
+ * seconds later, others followed; kept at the end) and `.r9.trixie` (`sh`'s
+ * refill of 63 pages); in the other ten of those runs and the eleven traced
+ * with stack traces it stayed free (outcome 0). The one named is the last freed (a freed page goes
+ * to the head of its free list). Returns its first pfn, or null where the
+ * race is not met.
+ */
+export function orphanVmemmap(s: FirstBlockAlloc, pinned: (pfn: number) => boolean): number | null {
+  if (s.orphanDecided || s.chunkPages <= s.pageblockPages) return null;
+  for (let i = s.freedVmemmaps.length - 1; i >= 0; i--) {
+    const p = s.freedVmemmaps[i];
+    if (pinned(p)) continue;
+    const chunk = s.start + Math.floor((p - s.start) / s.chunkPages) * s.chunkPages;
+    for (let q = chunk; q < chunk + s.chunkPages; q += s.pageblockPages) if (q !== p && pinned(q)) return p;
+  }
+  return null;
 }

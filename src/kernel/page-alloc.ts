@@ -5,7 +5,8 @@
  * and user space take), driven from onlining (maybePinKernelAllocation),
  * hot-add and removal (pageAllocHotAdd, pageAllocRemove), the end of the
  * boot's probes (pageAllocBootEnds), the return to user space
- * (pageAllocUserSpace), migration out of an emptied ZONE_MOVABLE
+ * (pageAllocUserSpace; after an operation's kernel work,
+ * page-alloc-offline.ts pageAllocIdle()), migration out of an emptied ZONE_MOVABLE
  * (pageAllocMigrated); and the races the allocator runs into after the
  * boot (Kernel.runtimeRaces).
  */
@@ -48,6 +49,7 @@ export function maybePinKernelAllocation(k: Kernel, zone: Zone, pfn: number, nr:
 
 const PIN_WHY: Record<PinKind, string> = {
   unmovable: "slab and page-table pages the kernel allocated after onlining (the first unmovable allocation stole this max-order chunk)",
+  orphan: "user space's small unmovable pages (page tables, kernel stacks), in the vmemmap pageblock a removal freed while its max-order chunk's other pageblock was still in use: the smallest free unmovable piece left",
   reclaimable: "reclaimable slab pages (dentries, inodes) allocated when user space ran (their first allocation stole this max-order chunk)",
   vmemmap: "the vmemmap (struct pages) of a block added later, freed when that block is removed",
 };
@@ -75,6 +77,11 @@ function withReclaimableRefill(k: Kernel, s: FirstBlockAlloc, pins: Pin[]): Pin[
   if (!r || s.chunkPages <= s.pageblockPages) return pins;
   if (runtimeRace(k, "reclaimable-refill", `node${s.nid}`, 2) !== 1) return pins;
   return [...pins, { pfn: r.pfn + s.pageblockPages, kind: "reclaimable" }];
+}
+
+/** User space's small unmovable pages took the lone free pageblock at `pfn` (page-alloc-offline.ts, vmemmap-orphan). */
+export function pinOrphan(k: Kernel, pfn: number): void {
+  pin(k, [{ pfn, kind: "orphan" }]);
 }
 
 /** User space's small unmovable pages in the pageblock at `pfn` are all freed (page-alloc-offline.ts, unmovable-freed): its pin goes. */
@@ -142,7 +149,7 @@ export function pageAllocHotAdd(k: Kernel, nid: number, startPfn: number, nr: nu
 }
 
 /** The races the page allocator model runs into after the boot (page-alloc-pins.ts; test/oracle/arm64/evidence-pin/README.md). */
-export const PAGE_ALLOC_RACES = ["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "unmovable-freed", "reclaimable-refill", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "list-decay", "boot-pagecache", "boot-pcp"] as const;
+export const PAGE_ALLOC_RACES = ["first-alloc", "reclaimable", "unmovable-spill", "movable-busy", "unmovable-freed", "reclaimable-refill", "movable-refill", "unmovable-refill", "plug-movable", "plug-reclaimable", "migrated-busy", "hotadd-slab", "kernel-list", "kernel-split", "list-decay", "boot-pagecache", "boot-pcp", "vmemmap-orphan"] as const;
 
 export type PageAllocRace = (typeof PAGE_ALLOC_RACES)[number];
 
@@ -208,7 +215,7 @@ export function pageAllocUserSpace(k: Kernel): void {
     // larger unmovable page of user space takes a piece of it.
     // list-decay (6.7+, several CPUs): 0 the list keeps its pages until the unplug drains it, 1 its high decays and
     // another CPU's larger unmovable refill takes a piece of the last whole pageblock it gave back, 2 of the one
-    // before it (decayed a pageblock deeper).
+    // before it (decayed a pageblock deeper), 3 of both.
     const decayed = k.rules.pcpHighDecay ? (outcomes: number) => runtimeRace(k, "list-decay", region, outcomes) : undefined;
     pin(k, kernelPagesUsed(s, cpuCount(k) > 1, () => runtimeRace(k, "kernel-list", region, 2) === 1, () => runtimeRace(k, "kernel-split", region, 2) === 1, decayed));
     // unmovable-spill 4 and 5: user space's first unmovable refill finds the small pages' pageblocks full and moves

@@ -10,6 +10,7 @@ import { built } from "../kernel/profiles/config.js";
 import { virtHasGed } from "./virt.js";
 import type { BootLayout, MachineSpec, PluggedMemoryDevice } from "./types.js";
 import { pageAllocUserSpace } from "../kernel/page-alloc.js";
+import { pageAllocIdle } from "../kernel/page-alloc-offline.js";
 
 export type QmpReply = { return: Record<string, never> } | { error: { class: string; desc: string } };
 
@@ -82,8 +83,9 @@ export class System {
   /** Run queued asynchronous work until nothing is left. */
   settle(): void {
     for (const h of this.settleHooks) h();
-    // The kernel's work is done: user space runs and allocates (page-alloc-pins.ts).
+    // The kernel's work is done: user space runs and allocates (page-alloc-pins.ts), for a while.
     pageAllocUserSpace(this.kernel);
+    pageAllocIdle(this.kernel);
   }
 
   /** QMP object-add + device_add pc-dimm, then the guest's Device Check handling. */

@@ -50,7 +50,7 @@ test("a search reports each run, counting up from 1, never past the most it name
   assert.ok(b.calls.length > 1);
   b.calls.forEach(([runs, most], i) => {
     assert.equal(runs, i + 1);
-    assert.equal(most, 12288, "the budget is the most");
+    assert.equal(most, 16384, "the budget is the most");
   });
 
   // x86 pin-128m.run2 (four races, 384 combinations) with an impossible size at the end: every combination but the

@@ -25,17 +25,25 @@ const MAX_COMBINATIONS = 512;
  * Never more runs than this for one trace: enough for every combination of one
  * or two departures among one region's races (a 6.7+ zone after a large plug:
  * ten or eleven races, up to some 3,900 such combinations) and LEVEL_RUNS
- * each of three and four departures: from seconds to under a minute for a trace that fails (46 s for the four-CPU
- * arm64 shrink in test/oracle/arm64/quirks). 8192 runs and 1024 per level were too few once the races gained
- * outcomes (unmovable-spill 10, list-decay 2): a64-probe31-uefi-3cpu-vm-2m-1600m.trixie, four departures, needs 8407.
+ * each of three to five departures: from seconds to about a minute for a trace that fails (48 s for a four-CPU
+ * arm64 shrink). 8192 runs and 1024 per level were too few once the races gained outcomes (unmovable-spill 10,
+ * list-decay 2): a64-probe31-uefi-3cpu-vm-2m-1600m.trixie, four departures, needs 8407; the five-departure
+ * a64-pin-trace-4cpu-1700m-900m.r10.trixie needs 9068.
  */
-const MAX_RUNS = 12288;
+const MAX_RUNS = 16384;
 
 /** The most departures from the model's order a search tries (past two, only those that explain what is left). */
-const MAX_DEPARTURES = 4;
+const MAX_DEPARTURES = 5;
 
 /** The most runs of three or more departures per level, so the next level has runs left. */
 const LEVEL_RUNS = 2048;
+
+/**
+ * How many of a level's runs at most CLOSE_LINES log lines from the trace (a pageblock kept or not is one) the next
+ * level extends by every departure, not only by those that explain the lines.
+ */
+const CLOSE_PARENTS = 4;
+const CLOSE_LINES = 2;
 
 type Combo = { key: string; outcome: number }[];
 
@@ -204,7 +212,14 @@ export function traceProfile(real: { kernel?: unknown; kernel_version?: unknown;
  * gives user space more pageblocks of its own), which nothing run before can
  * measure; pairs include a single departure with those of its run too.
  * The runs nearest the trace are extended first, at most LEVEL_RUNS per
- * level. `seen` gives what an earlier combination's run gave (the consumer
+ * level; before them, the nearest CLOSE_PARENTS runs that get at most
+ * CLOSE_LINES log lines wrong are extended by every departure, since what a
+ * departure changes may show only once all of a run's are made
+ * (a64-pin-trace-4cpu-1700m-900m.r10.trixie: user space's pages reaching one
+ * pageblock further along the kworker's list, kernel-list 1, changes the line
+ * still wrong only after a movable and a reclaimable page both came mid-plug
+ * and a spill, five departures; test/oracle/arm64/traces/a64-probe35-uefi-4cpu-vm-2m-1700m-900m.run8.trixie:
+ * list-decay 3 only after those two mid-plug pages, four). `seen` gives what an earlier combination's run gave (the consumer
  * runs each one before asking for the next).
  */
 function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tried | undefined): Generator<Combo> {
@@ -290,19 +305,27 @@ function* nearby(races: BootRaceJson[], from: Combo, seen: (combo: Combo) => Tri
       .sort((x, y) => x.t.distance - y.t.distance);
     const next: number[][] = [];
     const done = new Set<string>();
-    extend: for (const { parts, t } of parents) {
+    // The runs a line or two from the trace (a pageblock kept or not), the nearest few, are extended by every
+    // departure first: what a departure changes may show only with all of a run's others made (where user space's
+    // pages reach along the kworker's list, or how deep it decayed, once a movable and a reclaimable page both came
+    // mid-plug).
+    const close = parents.filter((p) => p.t.residual.size <= CLOSE_LINES).slice(0, CLOSE_PARENTS);
+    // Those runs do not count against the level's LEVEL_RUNS.
+    let closeRuns = 0;
+    extend: for (const { parts, t, all } of [...close.map((p) => ({ ...p, all: true })), ...parents.map((p) => ({ ...p, all: false }))]) {
       const candidates = [...Array.from({ length: singles }, (_, i) => i), ...later(t)];
       for (const i of candidates) {
         if (parts.some((p) => moves[p].key === moves[i].key)) continue;
-        const explains = i >= singles || [-1, ...parts.filter((p) => p < singles)].some((given) => [...effect(given, i)].some((line) => t.residual.has(line)));
+        const explains = all || i >= singles || [-1, ...parts.filter((p) => p < singles)].some((given) => [...effect(given, i)].some((line) => t.residual.has(line)));
         if (!explains) continue;
         const combo = depart([...parts, i]);
         const key = comboKey(combo);
         if (done.has(key)) continue;
         done.add(key);
         next.push([...parts, i]);
+        if (all) closeRuns++;
         yield combo;
-        if (next.length >= LEVEL_RUNS) break extend;
+        if (next.length - closeRuns >= LEVEL_RUNS) break extend;
       }
     }
     level = next;

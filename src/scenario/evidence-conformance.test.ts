@@ -22,7 +22,6 @@ const DIRS = ["evidence-pin", "arm64/evidence-pin"];
 
 /** Recordings no combination of the races gives, and what their traces show (arm64/evidence-pin/README.md). */
 const UNEXPLAINED: Record<string, string> = {
-  "arm64/evidence-pin/a64-pin-trace-4cpu-1500m.r2.trixie.json": "an agent's one-chunk refill after the first movable page, with three unmovable refills: more departures than the search tries",
   "evidence-pin/x86-pin-trace-q35-node1.json": "user space on CPU 1 split chunk 0 with movable pages while the plug on its node ran, before the vmemmap stole chunk 1",
 };
 

@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 699
   },
   "6.12": {
-    "traces": 585,
-    "reproduced": 585
+    "traces": 592,
+    "reproduced": 592
   },
   "7.2": {
-    "traces": 497,
-    "reproduced": 497
+    "traces": 499,
+    "reproduced": 499
   }
 };
