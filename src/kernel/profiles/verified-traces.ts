@@ -9,11 +9,11 @@ export const VERIFIED_TRACES: Readonly<Record<string, { traces: number; reproduc
     "reproduced": 699
   },
   "6.12": {
-    "traces": 592,
-    "reproduced": 592
+    "traces": 594,
+    "reproduced": 594
   },
   "7.2": {
-    "traces": 499,
-    "reproduced": 499
+    "traces": 501,
+    "reproduced": 501
   }
 };
